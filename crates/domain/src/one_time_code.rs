@@ -1,0 +1,385 @@
+//! One-time security codes sent by SMS: how they are made, how long they live,
+//! how many wrong entries they allow, when a new one may be sent, and to which
+//! purpose and session each is bound.
+
+use crate::UnixTime;
+
+/// The help page's promise that a code is short-lived: never longer than this.
+pub const MAX_CODE_LIFETIME_SECONDS: i64 = 10 * 60;
+pub const RESEND_AFTER_SECONDS: i64 = 60;
+pub const MAX_WRONG_ENTRIES: u32 = 5;
+pub const CODE_DIGITS: usize = 6;
+
+/// What a code was sent for; a code for one purpose never serves another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CodePurpose {
+    SetUp,
+    SignIn,
+    ChangeNumber,
+    PasswordReset,
+    ConnectApp,
+}
+
+impl CodePurpose {
+    pub const ALL: [CodePurpose; 5] = [
+        Self::SetUp,
+        Self::SignIn,
+        Self::ChangeNumber,
+        Self::PasswordReset,
+        Self::ConnectApp,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SetUp => "set_up",
+            Self::SignIn => "sign_in",
+            Self::ChangeNumber => "change_number",
+            Self::PasswordReset => "password_reset",
+            Self::ConnectApp => "connect_app",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == text)
+    }
+
+    fn doing(self) -> &'static str {
+        match self {
+            Self::SetUp => "setting up two-step verification",
+            Self::SignIn => "signing in",
+            Self::ChangeNumber => "confirming your new phone number",
+            Self::PasswordReset => "resetting your password",
+            Self::ConnectApp => "connecting an application",
+        }
+    }
+
+    /// The SMS names the service and the purpose, so that a person who did not ask
+    /// for the code knows what someone is trying to do.
+    pub fn sms_text(self, service_name: &str, code: &OtpCode, lifetime_seconds: i64) -> String {
+        let minutes = (lifetime_seconds + 59) / 60;
+        format!(
+            "{code} is your {service_name} security code for {}. It expires in {minutes} minute{}. Don't share it.",
+            self.doing(),
+            if minutes == 1 { "" } else { "s" },
+            code = code.as_str(),
+        )
+    }
+}
+
+/// Six digits, as typed by a person (spaces and dashes between digits are forgiven).
+#[derive(Clone, PartialEq, Eq)]
+pub struct OtpCode(String);
+
+impl std::fmt::Debug for OtpCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OtpCode(••••••)")
+    }
+}
+
+impl OtpCode {
+    pub fn parse(input: &str) -> Result<Self, CodeError> {
+        let digits: String = input
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .collect();
+        if digits.len() == CODE_DIGITS && digits.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(Self(digits))
+        } else {
+            Err(CodeError::Malformed)
+        }
+    }
+
+    /// Uniform over 000000–999999: rejection sampling avoids the modulo bias.
+    pub fn generate() -> Self {
+        loop {
+            let value = u32::from_le_bytes(crate::secrets::random_bytes());
+            if value < 4_294_000_000 {
+                return Self(format!("{:06}", value % 1_000_000));
+            }
+        }
+    }
+
+    pub fn from_number(value: u32) -> Self {
+        Self(format!("{:06}", value % 1_000_000))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CodeError {
+    #[error("Enter the 6-digit security code.")]
+    Malformed,
+    #[error("There is no code waiting for this step. Request a new code.")]
+    NotRequested,
+    #[error("This code has expired. Request a new code.")]
+    Expired,
+    #[error("Too many wrong codes. Request a new code.")]
+    TooManyAttempts,
+    #[error("This code has already been used. Request a new code.")]
+    AlreadyUsed,
+    #[error("That code isn't right. {attempts_left} attempt{} left.", if *attempts_left == 1 { "" } else { "s" })]
+    Wrong { attempts_left: u32 },
+    #[error("You can ask for a new code in {wait_seconds} seconds.")]
+    ResendTooSoon { wait_seconds: i64 },
+}
+
+/// How long codes live; configurable, but never beyond the ten-minute maximum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodePolicy {
+    lifetime_seconds: i64,
+}
+
+impl Default for CodePolicy {
+    fn default() -> Self {
+        Self {
+            lifetime_seconds: MAX_CODE_LIFETIME_SECONDS,
+        }
+    }
+}
+
+impl CodePolicy {
+    pub fn with_lifetime(seconds: i64) -> Self {
+        Self {
+            lifetime_seconds: seconds.clamp(60, MAX_CODE_LIFETIME_SECONDS),
+        }
+    }
+
+    pub fn lifetime_seconds(self) -> i64 {
+        self.lifetime_seconds
+    }
+}
+
+/// The context a code's digest is keyed with: the account and the purpose.
+pub fn digest_context(account_id: i64, purpose: CodePurpose) -> String {
+    format!("{account_id}:{}", purpose.as_str())
+}
+
+/// A code that was sent, as remembered (only its keyed digest, never the code).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedCode {
+    pub purpose: CodePurpose,
+    pub digest: Vec<u8>,
+    /// The digest of the session, half-finished sign-in or challenge that asked for it.
+    pub bound_to: Vec<u8>,
+    pub issued_at: UnixTime,
+    pub expires_at: UnixTime,
+    pub wrong_entries: u32,
+    pub used: bool,
+}
+
+impl IssuedCode {
+    pub fn new(
+        purpose: CodePurpose,
+        digest: Vec<u8>,
+        bound_to: Vec<u8>,
+        now: UnixTime,
+        policy: CodePolicy,
+    ) -> Self {
+        Self {
+            purpose,
+            digest,
+            bound_to,
+            issued_at: now,
+            expires_at: now + policy.lifetime_seconds,
+            wrong_entries: 0,
+            used: false,
+        }
+    }
+
+    /// Checks an entry and records its effect on `self` (one more wrong entry, or
+    /// used up); the caller stores the new state before answering.
+    pub fn verify(
+        &mut self,
+        purpose: CodePurpose,
+        entered_digest: &[u8],
+        bound_to: &[u8],
+        now: UnixTime,
+    ) -> Result<(), CodeError> {
+        if purpose != self.purpose || !crate::secrets::constant_time_eq(bound_to, &self.bound_to) {
+            return Err(CodeError::NotRequested);
+        }
+        if self.used {
+            return Err(CodeError::AlreadyUsed);
+        }
+        if now >= self.expires_at {
+            return Err(CodeError::Expired);
+        }
+        if self.wrong_entries >= MAX_WRONG_ENTRIES {
+            return Err(CodeError::TooManyAttempts);
+        }
+        if crate::secrets::constant_time_eq(entered_digest, &self.digest) {
+            self.used = true;
+            return Ok(());
+        }
+        self.wrong_entries += 1;
+        match MAX_WRONG_ENTRIES - self.wrong_entries {
+            0 => Err(CodeError::TooManyAttempts),
+            attempts_left => Err(CodeError::Wrong { attempts_left }),
+        }
+    }
+
+    /// A new code may be sent a minute after the last one: enough to stop SMS
+    /// flooding, short enough for a lost message.
+    pub fn may_send_another(&self, now: UnixTime) -> Result<(), CodeError> {
+        let wait_seconds = self.issued_at + RESEND_AFTER_SECONDS - now;
+        if wait_seconds > 0 && !self.used {
+            Err(CodeError::ResendTooSoon { wait_seconds })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: UnixTime = 1_800_000_000;
+
+    fn issued() -> IssuedCode {
+        IssuedCode::new(
+            CodePurpose::SignIn,
+            vec![7; 32],
+            vec![1; 32],
+            T0,
+            CodePolicy::default(),
+        )
+    }
+
+    #[test]
+    fn the_right_code_is_accepted_once() {
+        let mut code = issued();
+        assert_eq!(
+            code.verify(CodePurpose::SignIn, &[7; 32], &[1; 32], T0 + 5),
+            Ok(())
+        );
+        assert_eq!(
+            code.verify(CodePurpose::SignIn, &[7; 32], &[1; 32], T0 + 6),
+            Err(CodeError::AlreadyUsed)
+        );
+    }
+
+    #[test]
+    fn a_code_expires_after_ten_minutes() {
+        let mut code = issued();
+        assert_eq!(
+            code.clone()
+                .verify(CodePurpose::SignIn, &[7; 32], &[1; 32], T0 + 599),
+            Ok(())
+        );
+        assert_eq!(
+            code.verify(CodePurpose::SignIn, &[7; 32], &[1; 32], T0 + 600),
+            Err(CodeError::Expired)
+        );
+    }
+
+    #[test]
+    fn the_lifetime_is_configurable_but_never_beyond_ten_minutes() {
+        assert_eq!(CodePolicy::with_lifetime(3600).lifetime_seconds(), 600);
+        assert_eq!(CodePolicy::with_lifetime(300).lifetime_seconds(), 300);
+        let code = IssuedCode::new(
+            CodePurpose::SignIn,
+            vec![],
+            vec![],
+            T0,
+            CodePolicy::with_lifetime(300),
+        );
+        assert_eq!(code.expires_at, T0 + 300);
+    }
+
+    #[test]
+    fn five_wrong_entries_end_the_code() {
+        let mut code = issued();
+        for left in (1..=4).rev() {
+            assert_eq!(
+                code.verify(CodePurpose::SignIn, &[0; 32], &[1; 32], T0),
+                Err(CodeError::Wrong {
+                    attempts_left: left
+                })
+            );
+        }
+        assert_eq!(
+            code.verify(CodePurpose::SignIn, &[0; 32], &[1; 32], T0),
+            Err(CodeError::TooManyAttempts)
+        );
+        assert_eq!(
+            code.verify(CodePurpose::SignIn, &[7; 32], &[1; 32], T0),
+            Err(CodeError::TooManyAttempts),
+            "even the right code"
+        );
+    }
+
+    #[test]
+    fn a_code_serves_only_its_purpose() {
+        let mut code = issued();
+        assert_eq!(
+            code.verify(CodePurpose::SetUp, &[7; 32], &[1; 32], T0),
+            Err(CodeError::NotRequested)
+        );
+        assert_eq!(code.wrong_entries, 0);
+    }
+
+    #[test]
+    fn a_code_serves_only_the_session_that_asked_for_it() {
+        let mut code = issued();
+        assert_eq!(
+            code.verify(CodePurpose::SignIn, &[7; 32], &[2; 32], T0),
+            Err(CodeError::NotRequested)
+        );
+        assert!(!code.used);
+    }
+
+    #[test]
+    fn a_new_code_may_be_sent_after_sixty_seconds() {
+        let code = issued();
+        assert_eq!(
+            code.may_send_another(T0 + 15),
+            Err(CodeError::ResendTooSoon { wait_seconds: 45 })
+        );
+        assert_eq!(code.may_send_another(T0 + 60), Ok(()));
+    }
+
+    #[test]
+    fn codes_are_six_digits_and_typing_spaces_is_forgiven() {
+        assert_eq!(OtpCode::parse(" 123 456 ").unwrap().as_str(), "123456");
+        assert_eq!(OtpCode::parse("123-456").unwrap().as_str(), "123456");
+        for bad in ["12345", "1234567", "12a456", "", "１２３４５６"] {
+            assert_eq!(OtpCode::parse(bad), Err(CodeError::Malformed), "{bad}");
+        }
+        let generated = OtpCode::generate();
+        assert_eq!(generated.as_str().len(), 6);
+        assert_eq!(OtpCode::from_number(42).as_str(), "000042");
+    }
+
+    #[test]
+    fn the_sms_names_the_service_the_purpose_and_the_lifetime() {
+        let text = CodePurpose::SignIn.sms_text("twostep", &OtpCode::from_number(123456), 600);
+        assert_eq!(
+            text,
+            "123456 is your twostep security code for signing in. It expires in 10 minutes. Don't share it."
+        );
+    }
+
+    #[test]
+    fn purposes_round_trip_through_their_names() {
+        for purpose in CodePurpose::ALL {
+            assert_eq!(CodePurpose::parse(purpose.as_str()), Some(purpose));
+        }
+        assert_eq!(CodePurpose::parse("other"), None);
+    }
+
+    #[test]
+    fn the_wrong_code_message_counts_attempts_left() {
+        assert_eq!(
+            CodeError::Wrong { attempts_left: 1 }.to_string(),
+            "That code isn't right. 1 attempt left."
+        );
+        assert_eq!(
+            CodeError::Wrong { attempts_left: 3 }.to_string(),
+            "That code isn't right. 3 attempts left."
+        );
+    }
+}

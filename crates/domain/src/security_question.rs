@@ -1,0 +1,121 @@
+//! The security question: a question and its answer, used in password reset,
+//! permanently disabled once two-step verification is set up.
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecurityQuestionError {
+    #[error("Write a question of at least 5 characters.")]
+    QuestionTooShort,
+    #[error("Use at most 200 characters.")]
+    QuestionTooLong,
+    #[error("Enter the answer.")]
+    AnswerEmpty,
+    #[error("Use at most 200 characters.")]
+    AnswerTooLong,
+    #[error(
+        "The security question is no longer available for this account, because two-step verification has been set up."
+    )]
+    PermanentlyDisabled,
+    #[error("That answer isn't right.")]
+    WrongAnswer,
+}
+
+/// The security question's place in an account's life. Once `PermanentlyDisabled`,
+/// nothing leads back: not even turning two-step verification off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecurityQuestionState {
+    NotSet,
+    Set { question: String },
+    PermanentlyDisabled,
+}
+
+impl SecurityQuestionState {
+    pub fn may_be_changed(&self) -> Result<(), SecurityQuestionError> {
+        match self {
+            Self::PermanentlyDisabled => Err(SecurityQuestionError::PermanentlyDisabled),
+            _ => Ok(()),
+        }
+    }
+
+    /// "If you set up two-step verification, the security question feature will be
+    /// permanently disabled."
+    pub fn after_two_step_set_up(&self) -> Self {
+        Self::PermanentlyDisabled
+    }
+}
+
+pub fn parse_question(input: &str) -> Result<String, SecurityQuestionError> {
+    let question = input.trim();
+    match question.chars().count() {
+        0..5 => Err(SecurityQuestionError::QuestionTooShort),
+        5..=200 => Ok(question.to_owned()),
+        _ => Err(SecurityQuestionError::QuestionTooLong),
+    }
+}
+
+/// Answers are compared after trimming, folding inner spaces and case, so that
+/// "  Paris " and "paris" are the same answer; the result is what gets hashed.
+pub fn normalise_answer(input: &str) -> Result<String, SecurityQuestionError> {
+    let folded = input
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
+    match folded.chars().count() {
+        0 => Err(SecurityQuestionError::AnswerEmpty),
+        1..=200 => Ok(folded),
+        _ => Err(SecurityQuestionError::AnswerTooLong),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_are_trimmed_and_case_folded() {
+        assert_eq!(normalise_answer("  New   York ").unwrap(), "new york");
+        assert_eq!(normalise_answer("ÉCOLE").unwrap(), "école");
+        assert_eq!(
+            normalise_answer("   "),
+            Err(SecurityQuestionError::AnswerEmpty)
+        );
+        assert_eq!(
+            normalise_answer(&"a".repeat(201)),
+            Err(SecurityQuestionError::AnswerTooLong)
+        );
+    }
+
+    #[test]
+    fn questions_have_sensible_lengths() {
+        assert_eq!(
+            parse_question(" Who? "),
+            Err(SecurityQuestionError::QuestionTooShort)
+        );
+        assert_eq!(
+            parse_question("  Name of your first pet? ").unwrap(),
+            "Name of your first pet?"
+        );
+        assert_eq!(
+            parse_question(&"q".repeat(201)),
+            Err(SecurityQuestionError::QuestionTooLong)
+        );
+    }
+
+    #[test]
+    fn setting_up_two_step_disables_the_security_question_for_good() {
+        let set = SecurityQuestionState::Set {
+            question: "Name of your first pet?".into(),
+        };
+        let disabled = set.after_two_step_set_up();
+        assert_eq!(disabled, SecurityQuestionState::PermanentlyDisabled);
+        assert_eq!(
+            disabled.may_be_changed(),
+            Err(SecurityQuestionError::PermanentlyDisabled)
+        );
+        assert_eq!(
+            SecurityQuestionState::NotSet.after_two_step_set_up(),
+            SecurityQuestionState::PermanentlyDisabled
+        );
+        assert!(SecurityQuestionState::NotSet.may_be_changed().is_ok());
+    }
+}

@@ -1,0 +1,222 @@
+//! Which verification methods an account has, and the rules between them:
+//! SMS first; the authenticator app only on top of SMS; turning SMS off turns
+//! the authenticator off too; the authenticator is the default method at sign-in.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    Sms,
+    Authenticator,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sms => "sms",
+            Self::Authenticator => "authenticator",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "sms" => Some(Self::Sms),
+            "authenticator" => Some(Self::Authenticator),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TwoStepError {
+    #[error("Set up two-step verification by SMS first.")]
+    SmsNotSetUp,
+    #[error("Two-step verification by SMS is already set up.")]
+    SmsAlreadySetUp,
+    #[error("The authenticator app is already set up.")]
+    AuthenticatorAlreadySetUp,
+    #[error("The authenticator app is not set up.")]
+    AuthenticatorNotSetUp,
+}
+
+/// The verification methods that are on. Invariant: `authenticator` implies `sms`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TwoStep {
+    sms: bool,
+    authenticator: bool,
+}
+
+impl TwoStep {
+    pub const OFF: TwoStep = TwoStep {
+        sms: false,
+        authenticator: false,
+    };
+
+    /// Builds the state from storage, repairing an impossible combination in the
+    /// safe direction (an authenticator without SMS counts as off).
+    pub fn from_stored(sms: bool, authenticator: bool) -> Self {
+        Self {
+            sms,
+            authenticator: sms && authenticator,
+        }
+    }
+
+    /// Two-step verification is on exactly when a phone number is confirmed.
+    pub fn is_on(self) -> bool {
+        self.sms
+    }
+
+    pub fn has_sms(self) -> bool {
+        self.sms
+    }
+
+    pub fn has_authenticator(self) -> bool {
+        self.authenticator
+    }
+
+    /// "You will be prompted to enter the code from the authenticator app … by default."
+    pub fn default_method(self) -> Option<Method> {
+        if self.authenticator {
+            Some(Method::Authenticator)
+        } else if self.sms {
+            Some(Method::Sms)
+        } else {
+            None
+        }
+    }
+
+    /// The methods a person may choose between on the sign-in page, default first.
+    pub fn methods(self) -> Vec<Method> {
+        let mut methods = Vec::with_capacity(2);
+        if self.authenticator {
+            methods.push(Method::Authenticator);
+        }
+        if self.sms {
+            methods.push(Method::Sms);
+        }
+        methods
+    }
+
+    pub fn offers(self, method: Method) -> bool {
+        match method {
+            Method::Sms => self.sms,
+            Method::Authenticator => self.authenticator,
+        }
+    }
+
+    pub fn with_sms_set_up(self) -> Result<Self, TwoStepError> {
+        if self.sms {
+            return Err(TwoStepError::SmsAlreadySetUp);
+        }
+        Ok(Self { sms: true, ..self })
+    }
+
+    /// "Authenticator apps cannot be used … as a standalone verification method."
+    pub fn authenticator_requires_sms(self) -> Result<(), TwoStepError> {
+        match (self.sms, self.authenticator) {
+            (false, _) => Err(TwoStepError::SmsNotSetUp),
+            (true, true) => Err(TwoStepError::AuthenticatorAlreadySetUp),
+            (true, false) => Ok(()),
+        }
+    }
+
+    pub fn with_authenticator_set_up(self) -> Result<Self, TwoStepError> {
+        self.authenticator_requires_sms()?;
+        Ok(Self {
+            authenticator: true,
+            ..self
+        })
+    }
+
+    /// "If you turn off two-step verification via your mobile phone number,
+    /// verification via an authenticator app is turned off automatically."
+    pub fn turning_off_sms_turns_off_authenticator(self) -> Self {
+        Self::OFF
+    }
+
+    pub fn without_authenticator(self) -> Result<Self, TwoStepError> {
+        if !self.authenticator {
+            return Err(TwoStepError::AuthenticatorNotSetUp);
+        }
+        Ok(Self {
+            authenticator: false,
+            ..self
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SMS_ONLY: TwoStep = TwoStep {
+        sms: true,
+        authenticator: false,
+    };
+    const BOTH: TwoStep = TwoStep {
+        sms: true,
+        authenticator: true,
+    };
+
+    #[test]
+    fn two_step_is_on_once_sms_is_set_up() {
+        assert!(!TwoStep::OFF.is_on());
+        assert_eq!(TwoStep::OFF.with_sms_set_up(), Ok(SMS_ONLY));
+        assert_eq!(
+            SMS_ONLY.with_sms_set_up(),
+            Err(TwoStepError::SmsAlreadySetUp)
+        );
+    }
+
+    #[test]
+    fn the_authenticator_is_set_up_only_after_sms() {
+        assert_eq!(
+            TwoStep::OFF.with_authenticator_set_up(),
+            Err(TwoStepError::SmsNotSetUp)
+        );
+        assert_eq!(SMS_ONLY.with_authenticator_set_up(), Ok(BOTH));
+        assert_eq!(
+            BOTH.with_authenticator_set_up(),
+            Err(TwoStepError::AuthenticatorAlreadySetUp)
+        );
+    }
+
+    #[test]
+    fn turning_off_sms_turns_off_the_authenticator_too() {
+        assert_eq!(BOTH.turning_off_sms_turns_off_authenticator(), TwoStep::OFF);
+        assert_eq!(
+            SMS_ONLY.turning_off_sms_turns_off_authenticator(),
+            TwoStep::OFF
+        );
+    }
+
+    #[test]
+    fn turning_off_the_authenticator_keeps_sms() {
+        assert_eq!(BOTH.without_authenticator(), Ok(SMS_ONLY));
+        assert_eq!(
+            SMS_ONLY.without_authenticator(),
+            Err(TwoStepError::AuthenticatorNotSetUp)
+        );
+    }
+
+    #[test]
+    fn the_authenticator_is_the_default_method_when_set_up() {
+        assert_eq!(BOTH.default_method(), Some(Method::Authenticator));
+        assert_eq!(SMS_ONLY.default_method(), Some(Method::Sms));
+        assert_eq!(TwoStep::OFF.default_method(), None);
+        assert_eq!(BOTH.methods(), vec![Method::Authenticator, Method::Sms]);
+        assert_eq!(SMS_ONLY.methods(), vec![Method::Sms]);
+    }
+
+    #[test]
+    fn a_stored_authenticator_without_sms_counts_as_off() {
+        assert_eq!(TwoStep::from_stored(false, true), TwoStep::OFF);
+        assert!(!TwoStep::from_stored(false, true).offers(Method::Authenticator));
+    }
+
+    #[test]
+    fn methods_round_trip_through_their_names() {
+        for method in [Method::Sms, Method::Authenticator] {
+            assert_eq!(Method::parse(method.as_str()), Some(method));
+        }
+        assert_eq!(Method::parse("email"), None);
+    }
+}
