@@ -1,0 +1,298 @@
+//! The `[sms]` and `[email]` tables as operators write them, and settings that cannot work.
+
+use delivery::{
+    DEFAULT_FROM, DeliveryError, EmailProvider, EmailSender, EmailSettings, KannelSettings,
+    SmsSender, SmsSettings, SmtpSettings, SmtpTls,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::helpers::kannel_settings;
+
+/// The two tables as the service's config file holds them.
+#[derive(Debug, PartialEq, Deserialize, Serialize)]
+struct Config {
+    sms: SmsSettings,
+    email: EmailSettings,
+}
+
+fn parse(text: &str) -> Result<Config, String> {
+    toml::from_str(text).map_err(|e| e.to_string())
+}
+
+#[test]
+fn outbox_providers_need_nothing_but_their_name() {
+    let config = parse("[sms]\nprovider = \"outbox\"\n[email]\nprovider = \"outbox\"\n").unwrap();
+    assert_eq!(config.sms, SmsSettings::Outbox);
+    assert_eq!(
+        config.email,
+        EmailSettings {
+            from: DEFAULT_FROM.into(),
+            provider: EmailProvider::Outbox
+        }
+    );
+    assert_eq!(config.email.from, "twostep <no-reply@localhost>");
+}
+
+#[test]
+fn kannel_settings_take_defaults_for_timeout_and_retries() {
+    let config = parse(
+        r#"
+        [sms]
+        provider = "kannel"
+        url = "http://127.0.0.1:13013/cgi-bin/sendsms"
+        username = "twostep"
+        password = "secret"
+        sender = "Twostep"
+
+        [email]
+        provider = "memory"
+        from = "Accounts <accounts@example.com>"
+        "#,
+    )
+    .unwrap();
+    let SmsSettings::Kannel(kannel) = config.sms else {
+        panic!("kannel expected: {:?}", config.sms)
+    };
+    assert_eq!(kannel.url, "http://127.0.0.1:13013/cgi-bin/sendsms");
+    assert_eq!(
+        (kannel.username.as_str(), kannel.password.as_str()),
+        ("twostep", "secret")
+    );
+    assert_eq!(kannel.sender, "Twostep");
+    assert_eq!((kannel.timeout_ms, kannel.retries), (5000, 2));
+    assert_eq!(config.email.provider, EmailProvider::Memory);
+    assert_eq!(config.email.from, "Accounts <accounts@example.com>");
+}
+
+#[test]
+fn smtp_settings_default_to_starttls_and_no_login() {
+    let config = parse(
+        "[sms]\nprovider = \"memory\"\n[email]\nprovider = \"smtp\"\nhost = \"mail.example.com\"\nport = 587\n",
+    )
+    .unwrap();
+    let EmailProvider::Smtp(smtp) = &config.email.provider else {
+        panic!("smtp expected")
+    };
+    assert_eq!((smtp.host.as_str(), smtp.port), ("mail.example.com", 587));
+    assert_eq!(smtp.tls, SmtpTls::Starttls);
+    assert_eq!(
+        (smtp.username.as_deref(), smtp.password.as_deref()),
+        (None, None)
+    );
+    assert_eq!(config.email.from, DEFAULT_FROM);
+}
+
+#[test]
+fn every_tls_mode_is_spelt_as_in_the_docs() {
+    for (word, tls) in [
+        ("none", SmtpTls::None),
+        ("starttls", SmtpTls::Starttls),
+        ("tls", SmtpTls::Tls),
+    ] {
+        let text = format!(
+            "[sms]\nprovider = \"outbox\"\n[email]\nprovider = \"smtp\"\nhost = \"h\"\nport = 25\ntls = \"{word}\"\nusername = \"u\"\npassword = \"p\"\n"
+        );
+        let EmailProvider::Smtp(smtp) = parse(&text).unwrap().email.provider else {
+            panic!()
+        };
+        assert_eq!(smtp.tls, tls);
+        assert_eq!(smtp.username.as_deref(), Some("u"));
+    }
+}
+
+#[test]
+fn a_misspelt_kannel_key_is_an_error_naming_it() {
+    let error = parse(
+        "[sms]\nprovider = \"kannel\"\nurl = \"http://h/\"\nusername = \"u\"\npasword = \"p\"\nsender = \"s\"\n[email]\nprovider = \"outbox\"\n",
+    )
+    .unwrap_err();
+    assert!(error.contains("pasword"), "{error}");
+}
+
+#[test]
+fn a_key_that_the_outbox_provider_does_not_take_is_an_error_naming_it() {
+    let error = parse(
+        "[sms]\nprovider = \"outbox\"\nurl = \"http://h/\"\n[email]\nprovider = \"outbox\"\n",
+    )
+    .unwrap_err();
+    assert!(error.contains("url"), "{error}");
+    let error =
+        parse("[sms]\nprovider = \"memory\"\n[email]\nprovider = \"outbox\"\nhost = \"h\"\n")
+            .unwrap_err();
+    assert!(error.contains("host"), "{error}");
+}
+
+#[test]
+fn a_misspelt_smtp_key_is_an_error_naming_it() {
+    let error = parse(
+        "[sms]\nprovider = \"outbox\"\n[email]\nprovider = \"smtp\"\nhost = \"h\"\nport = 25\ntsl = \"none\"\n",
+    )
+    .unwrap_err();
+    assert!(error.contains("tsl"), "{error}");
+}
+
+#[test]
+fn an_unknown_provider_or_tls_mode_is_an_error_naming_it() {
+    let error =
+        parse("[sms]\nprovider = \"twilio\"\n[email]\nprovider = \"outbox\"\n").unwrap_err();
+    assert!(error.contains("twilio"), "{error}");
+    let error = parse(
+        "[sms]\nprovider = \"outbox\"\n[email]\nprovider = \"smtp\"\nhost = \"h\"\nport = 25\ntls = \"ssl\"\n",
+    )
+    .unwrap_err();
+    assert!(error.contains("ssl"), "{error}");
+}
+
+#[test]
+fn settings_written_out_read_back_the_same() {
+    let config = Config {
+        sms: SmsSettings::Kannel(kannel_settings(
+            "http://127.0.0.1:13013/cgi-bin/sendsms".into(),
+            3,
+        )),
+        email: EmailSettings {
+            from: "A <a@example.com>".into(),
+            provider: EmailProvider::Smtp(SmtpSettings {
+                host: "mail.example.com".into(),
+                port: 465,
+                username: Some("u".into()),
+                password: Some("p".into()),
+                tls: SmtpTls::Tls,
+                timeout_ms: 1000,
+                retries: 0,
+            }),
+        },
+    };
+    let text = toml::to_string(&config).unwrap();
+    assert!(
+        text.contains("provider = \"kannel\"") && text.contains("provider = \"smtp\""),
+        "{text}"
+    );
+    assert_eq!(parse(&text).unwrap(), config);
+
+    let simple = Config {
+        sms: SmsSettings::Outbox,
+        email: EmailSettings::default(),
+    };
+    assert_eq!(parse(&toml::to_string(&simple).unwrap()).unwrap(), simple);
+}
+
+#[test]
+fn debug_output_hides_passwords() {
+    let kannel = KannelSettings {
+        password: "hunter2-kannel".into(),
+        ..kannel_settings("http://h/".into(), 0)
+    };
+    let smtp = SmtpSettings {
+        host: "h".into(),
+        port: 25,
+        username: Some("u".into()),
+        password: Some("hunter2-smtp".into()),
+        tls: SmtpTls::None,
+        timeout_ms: 1000,
+        retries: 0,
+    };
+    let shown = format!("{:?} {:?}", SmsSettings::Kannel(kannel.clone()), smtp);
+    assert!(!shown.contains("hunter2"), "{shown}");
+    let sender =
+        SmsSender::from_settings(&SmsSettings::Kannel(kannel), std::path::Path::new(".")).unwrap();
+    assert!(!format!("{sender:?}").contains("hunter2"));
+}
+
+fn sms_error(kannel: KannelSettings) -> DeliveryError {
+    SmsSender::from_settings(&SmsSettings::Kannel(kannel), std::path::Path::new(".")).unwrap_err()
+}
+
+#[test]
+fn kannel_settings_that_cannot_work_stop_the_service_at_start_up() {
+    for url in [
+        "https://gateway.example.com/cgi-bin/sendsms",
+        "not a url",
+        "",
+    ] {
+        let error = sms_error(kannel_settings(url.into(), 0));
+        assert!(
+            matches!(error, DeliveryError::InvalidSettings { .. }),
+            "{url}: {error}"
+        );
+    }
+    let error = sms_error(KannelSettings {
+        timeout_ms: 0,
+        ..kannel_settings("http://h/".into(), 0)
+    });
+    assert!(error.to_string().contains("timeout_ms"), "{error}");
+    let error = sms_error(kannel_settings("http://h/".into(), 11));
+    assert!(error.to_string().contains("retries"), "{error}");
+}
+
+fn smtp_settings() -> SmtpSettings {
+    SmtpSettings {
+        host: "127.0.0.1".into(),
+        port: 25,
+        username: None,
+        password: None,
+        tls: SmtpTls::None,
+        timeout_ms: 1000,
+        retries: 0,
+    }
+}
+
+#[test]
+fn email_settings_that_cannot_work_stop_the_service_at_start_up() {
+    let dir = std::path::Path::new(".");
+    let bad_from = EmailSettings {
+        from: "not an address".into(),
+        provider: EmailProvider::Outbox,
+    };
+    let error = EmailSender::from_settings(&bad_from, dir).unwrap_err();
+    assert!(error.to_string().contains("email.from"), "{error}");
+
+    let half_login = SmtpSettings {
+        username: Some("u".into()),
+        ..smtp_settings()
+    };
+    let settings = EmailSettings {
+        provider: EmailProvider::Smtp(half_login),
+        ..EmailSettings::default()
+    };
+    let error = EmailSender::from_settings(&settings, dir).unwrap_err();
+    assert!(error.to_string().contains("both"), "{error}");
+
+    let no_time = SmtpSettings {
+        timeout_ms: 0,
+        ..smtp_settings()
+    };
+    let settings = EmailSettings {
+        provider: EmailProvider::Smtp(no_time),
+        ..EmailSettings::default()
+    };
+    assert!(matches!(
+        EmailSender::from_settings(&settings, dir),
+        Err(DeliveryError::InvalidSettings { .. })
+    ));
+
+    let many_tries = SmtpSettings {
+        retries: 11,
+        ..smtp_settings()
+    };
+    let settings = EmailSettings {
+        provider: EmailProvider::Smtp(many_tries),
+        ..EmailSettings::default()
+    };
+    let error = EmailSender::from_settings(&settings, dir).unwrap_err();
+    assert!(error.to_string().contains("retries"), "{error}");
+
+    for tls in [SmtpTls::None, SmtpTls::Starttls, SmtpTls::Tls] {
+        let settings = EmailSettings {
+            provider: EmailProvider::Smtp(SmtpSettings {
+                tls,
+                ..smtp_settings()
+            }),
+            ..EmailSettings::default()
+        };
+        assert!(
+            EmailSender::from_settings(&settings, dir).is_ok(),
+            "{tls:?}"
+        );
+    }
+}
