@@ -8,6 +8,8 @@ pub const PENDING_SIGN_IN_LIFETIME_SECONDS: i64 = 10 * 60;
 /// How long an entered password unlocks security changes (set up, change number,
 /// turn off) before it is asked again.
 pub const PASSWORD_CONFIRMATION_LIFETIME_SECONDS: i64 = 10 * 60;
+/// A secret shown on the set-up page but not yet confirmed by a code.
+pub const AUTHENTICATOR_ENROLMENT_LIFETIME_SECONDS: i64 = 10 * 60;
 pub const PASSWORD_RESET_LINK_LIFETIME_SECONDS: i64 = 60 * 60;
 /// `last_seen` is written at most this often, so that reading pages does not
 /// turn every request into a database write.

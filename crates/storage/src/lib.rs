@@ -1,1 +1,64 @@
+//! Accounts, sessions, codes and their history, kept in SQLite or PostgreSQL.
+//!
+//! This crate stores what the domain decides: it holds no rules of its own beyond
+//! making each change atomic. Every compare-and-set is one `UPDATE … WHERE …` whose
+//! affected-row count is the answer, so that two instances racing on one database
+//! can never both win (a one-time code is accepted once, a reset link used once).
+//! It never reads the clock: every time is an argument, in seconds since the epoch.
+//!
+//! One set of queries serves both backends through sqlx's `Any` driver, with
+//! `$1, $2…` placeholders (SQLite reads them as numbered parameters) and only the
+//! types `Any` carries: i64, String, bytes and their options. Booleans are 0/1.
 
+mod accounts;
+mod authenticator;
+mod codes;
+mod database;
+mod password_resets;
+mod security_events;
+mod sessions;
+
+pub use accounts::Account;
+pub use authenticator::AuthenticatorRow;
+pub use codes::StoredCode;
+pub use password_resets::PasswordResetRow;
+pub use security_events::EventRow;
+pub use sessions::{PendingSignInRow, SessionRow};
+
+/// A handle on the database; cheap to clone, shared by every request.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: sqlx::AnyPool,
+    backend: Backend,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("an account with this e-mail address already exists")]
+    EmailTaken,
+    #[error("database error")]
+    Database(#[source] sqlx::Error),
+    #[error("database migration {version} failed")]
+    Migration {
+        version: i64,
+        #[source]
+        source: sqlx::Error,
+    },
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Database(error)
+    }
+}
+
+/// Booleans travel as 0/1 because `Any` has no boolean that both backends share.
+fn flag(value: bool) -> i64 {
+    i64::from(value)
+}

@@ -1,1 +1,99 @@
+//! The account portal's web layer: pages, the JSON API and HTTP hygiene.
+//!
+//! Handlers are thin: they parse input, call the core's rules, the store and the
+//! senders, and render a page. Flows shared by pages and the API (sending and
+//! checking codes, recording security events) live in `verification` and
+//! `security_events`, written once.
 
+mod chrome;
+mod clock;
+mod cookies;
+mod error;
+mod hygiene;
+mod pages;
+mod password_pool;
+mod security_events;
+mod session;
+mod state;
+mod verification;
+
+pub use clock::Clock;
+pub use error::WebError;
+pub use password_pool::PasswordPool;
+pub use state::{AppState, Services, Settings};
+
+use axum::Router;
+use axum::routing::{get, post};
+
+/// Every route of the portal, with the security middleware around them.
+pub fn router(state: AppState) -> Router {
+    use pages::*;
+    let routes = Router::new()
+        .route("/", get(home::index))
+        .route("/healthz", get(home::healthz))
+        .route("/static/style.css", get(home::stylesheet))
+        .route("/sign-up", get(sign_up::form).post(sign_up::submit))
+        .route("/sign-in", get(sign_in::form).post(sign_in::submit))
+        .route(
+            "/sign-in/verify",
+            get(sign_in::second_step).post(sign_in::submit_code),
+        )
+        .route("/sign-in/verify/resend", get(sign_in::resend))
+        .route("/sign-in/verify/use/{method}", get(sign_in::switch_method))
+        .route("/sign-out", post(sign_in::sign_out))
+        .route(
+            "/forgot-password",
+            get(password::forgot_form).post(password::forgot_submit),
+        )
+        .route(
+            "/reset-password",
+            get(password::reset_form).post(password::reset_submit),
+        )
+        .route("/reset-password/verify", post(password::reset_verify))
+        .route("/account", get(account::overview))
+        .route("/account/settings", get(account::settings))
+        .route("/account/settings/security", get(account::security_tab))
+        .route("/account/password", post(password::change))
+        .route(
+            "/account/security-question",
+            post(account::save_security_question),
+        )
+        .route(
+            "/account/security/phone/{flow}",
+            get(phone::password_step).post(phone::confirm_password),
+        )
+        .route(
+            "/account/security/phone/{flow}/number",
+            get(phone::number_step).post(phone::send_code),
+        )
+        .route(
+            "/account/security/phone/{flow}/code",
+            get(phone::code_step).post(phone::confirm_code),
+        )
+        .route(
+            "/account/security/phone/{flow}/resend",
+            post(phone::resend_code),
+        )
+        .route(
+            "/account/security/two-step/turn-off",
+            get(phone::turn_off_form).post(phone::turn_off),
+        )
+        .route(
+            "/account/security/authenticator/set-up",
+            get(authenticator::password_step).post(authenticator::confirm_password),
+        )
+        .route(
+            "/account/security/authenticator/scan",
+            get(authenticator::scan_step).post(authenticator::confirm_code),
+        )
+        .route(
+            "/account/security/authenticator/qr.svg",
+            get(authenticator::qr_code),
+        )
+        .route(
+            "/account/security/authenticator/turn-off",
+            get(authenticator::turn_off_form).post(authenticator::turn_off),
+        )
+        .route("/dev/outbox", get(outbox::list));
+    hygiene::wrap(routes, state.clone()).with_state(state)
+}

@@ -1,0 +1,222 @@
+//! Accounts: sign-in details, the confirmed phone number, the security question,
+//! and the changes to them that must happen together (turning SMS on and off).
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::{Store, StoreError, flag};
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: i64,
+    pub email: String,
+    pub password_hash: String,
+    pub created_at: i64,
+    pub password_changed_at: i64,
+    pub phone_enc: Option<Vec<u8>>,
+    pub phone_confirmed_at: Option<i64>,
+    pub security_question: Option<String>,
+    pub security_answer_hash: Option<String>,
+    /// Set for good once two-step verification is first turned on.
+    pub security_question_disabled: bool,
+    pub has_authenticator: bool,
+}
+
+// Hand-written so that hashes never reach a log line through `{:?}`.
+impl std::fmt::Debug for Account {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Account")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("created_at", &self.created_at)
+            .field("password_changed_at", &self.password_changed_at)
+            .field("has_phone", &self.phone_enc.is_some())
+            .field("phone_confirmed_at", &self.phone_confirmed_at)
+            .field("security_question", &self.security_question)
+            .field(
+                "security_question_disabled",
+                &self.security_question_disabled,
+            )
+            .field("has_authenticator", &self.has_authenticator)
+            .finish_non_exhaustive()
+    }
+}
+
+// A macro rather than a const so that `concat!` can build `&'static str` queries.
+macro_rules! select_account {
+    () => {
+        "SELECT a.id, a.email, a.password_hash, a.created_at, a.password_changed_at,
+                a.phone_enc, a.phone_confirmed_at, a.security_question, a.security_answer_hash,
+                a.security_question_disabled,
+                CAST(CASE WHEN au.account_id IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_authenticator
+         FROM accounts a
+         LEFT JOIN authenticators au ON au.account_id = a.id "
+    };
+}
+
+fn account_from_row(row: &AnyRow) -> Result<Account, sqlx::Error> {
+    Ok(Account {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        password_hash: row.try_get("password_hash")?,
+        created_at: row.try_get("created_at")?,
+        password_changed_at: row.try_get("password_changed_at")?,
+        phone_enc: row.try_get("phone_enc")?,
+        phone_confirmed_at: row.try_get("phone_confirmed_at")?,
+        security_question: row.try_get("security_question")?,
+        security_answer_hash: row.try_get("security_answer_hash")?,
+        security_question_disabled: row.try_get::<i64, _>("security_question_disabled")? != 0,
+        has_authenticator: row.try_get::<i64, _>("has_authenticator")? != 0,
+    })
+}
+
+impl Store {
+    /// Returns the new account's id, or `EmailTaken` when the address is in use.
+    pub async fn create_account(
+        &self,
+        email: &str,
+        password_hash: &str,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        // The unique constraint decides, not a prior SELECT, so that two sign-ups
+        // with one address cannot both pass.
+        let inserted = sqlx::query(
+            "INSERT INTO accounts (email, password_hash, created_at, password_changed_at)
+             VALUES ($1, $2, $3, $3)
+             RETURNING id",
+        )
+        .bind(email)
+        .bind(password_hash)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await;
+        match inserted {
+            Ok(row) => Ok(row.try_get("id")?),
+            Err(error)
+                if error
+                    .as_database_error()
+                    .is_some_and(|e| e.is_unique_violation()) =>
+            {
+                Err(StoreError::EmailTaken)
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    pub async fn account_by_email(&self, email: &str) -> Result<Option<Account>, StoreError> {
+        let row = sqlx::query(concat!(select_account!(), "WHERE a.email = $1"))
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(account_from_row).transpose()?)
+    }
+
+    pub async fn account_by_id(&self, id: i64) -> Result<Option<Account>, StoreError> {
+        let row = sqlx::query(concat!(select_account!(), "WHERE a.id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(account_from_row).transpose()?)
+    }
+
+    pub async fn set_password(
+        &self,
+        account_id: i64,
+        password_hash: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE accounts SET password_hash = $2, password_changed_at = $3 WHERE id = $1",
+        )
+        .bind(account_id)
+        .bind(password_hash)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Returns false, changing nothing, once the question has been disabled; the
+    /// check is in the WHERE so that it holds against a concurrent `turn_on_sms`.
+    pub async fn set_security_question(
+        &self,
+        account_id: i64,
+        question: &str,
+        answer_hash: &str,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE accounts SET security_question = $2, security_answer_hash = $3
+             WHERE id = $1 AND security_question_disabled = 0",
+        )
+        .bind(account_id)
+        .bind(question)
+        .bind(answer_hash)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Confirms the phone number and, in the same statement, deletes the security
+    /// question and disables it for good.
+    pub async fn turn_on_sms(
+        &self,
+        account_id: i64,
+        phone_enc: Vec<u8>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE accounts
+             SET phone_enc = $2, phone_confirmed_at = $3,
+                 security_question = NULL, security_answer_hash = NULL,
+                 security_question_disabled = $4
+             WHERE id = $1",
+        )
+        .bind(account_id)
+        .bind(phone_enc)
+        .bind(now)
+        .bind(flag(true))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn change_phone(
+        &self,
+        account_id: i64,
+        phone_enc: Vec<u8>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE accounts SET phone_enc = $2, phone_confirmed_at = $3 WHERE id = $1")
+            .bind(account_id)
+            .bind(phone_enc)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Forgets the phone number and the authenticator (and any half-done
+    /// enrolment) together; returns whether an authenticator was on. The security
+    /// question stays disabled.
+    pub async fn turn_off_two_step(&self, account_id: i64) -> Result<bool, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE accounts SET phone_enc = NULL, phone_confirmed_at = NULL WHERE id = $1",
+        )
+        .bind(account_id)
+        .execute(&mut *transaction)
+        .await?;
+        let authenticator_was_on = sqlx::query("DELETE FROM authenticators WHERE account_id = $1")
+            .bind(account_id)
+            .execute(&mut *transaction)
+            .await?
+            .rows_affected()
+            > 0;
+        sqlx::query("DELETE FROM authenticator_enrolments WHERE account_id = $1")
+            .bind(account_id)
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
+        Ok(authenticator_was_on)
+    }
+}

@@ -1,0 +1,161 @@
+//! The authenticator app of an account: its sealed secret, the last step whose
+//! code was accepted (so no code is accepted twice), the wrong-code count of the
+//! current step, and the enrolment that waits for the first code from the app.
+
+use sqlx::Row;
+
+use crate::{Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthenticatorRow {
+    pub secret_enc: Vec<u8>,
+    pub last_used_step: Option<i64>,
+    pub failed_step: i64,
+    pub failed_count: i64,
+    pub created_at: i64,
+}
+
+impl Store {
+    pub async fn authenticator(
+        &self,
+        account_id: i64,
+    ) -> Result<Option<AuthenticatorRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT secret_enc, last_used_step, failed_step, failed_count, created_at
+             FROM authenticators WHERE account_id = $1",
+        )
+        .bind(account_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(AuthenticatorRow {
+            secret_enc: row.try_get("secret_enc")?,
+            last_used_step: row.try_get("last_used_step")?,
+            failed_step: row.try_get("failed_step")?,
+            failed_count: row.try_get("failed_count")?,
+            created_at: row.try_get("created_at")?,
+        }))
+    }
+
+    /// Turns the authenticator on with the secret the person confirmed, and drops
+    /// the enrolment it came from, in one transaction.
+    pub async fn add_authenticator(
+        &self,
+        account_id: i64,
+        secret_enc: Vec<u8>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        // A repeated confirmation of the same enrolment replaces rather than fails.
+        sqlx::query(
+            "INSERT INTO authenticators (account_id, secret_enc, last_used_step, failed_step, failed_count, created_at)
+             VALUES ($1, $2, NULL, 0, 0, $3)
+             ON CONFLICT (account_id) DO UPDATE SET
+                 secret_enc = excluded.secret_enc, last_used_step = NULL,
+                 failed_step = 0, failed_count = 0, created_at = excluded.created_at",
+        )
+        .bind(account_id)
+        .bind(secret_enc)
+        .bind(now)
+        .execute(&mut *transaction)
+        .await?;
+        sqlx::query("DELETE FROM authenticator_enrolments WHERE account_id = $1")
+            .bind(account_id)
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// Records that the code of `step` was accepted. False when that step or a
+    /// later one was already used: of two requests racing with the same code,
+    /// exactly one gets true.
+    pub async fn record_authenticator_use(
+        &self,
+        account_id: i64,
+        step: i64,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE authenticators SET last_used_step = $2, failed_step = 0, failed_count = 0
+             WHERE account_id = $1 AND (last_used_step IS NULL OR last_used_step < $2)",
+        )
+        .bind(account_id)
+        .bind(step)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    pub async fn record_authenticator_failure(
+        &self,
+        account_id: i64,
+        failed_step: i64,
+        failed_count: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE authenticators SET failed_step = $2, failed_count = $3 WHERE account_id = $1",
+        )
+        .bind(account_id)
+        .bind(failed_step)
+        .bind(failed_count)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Returns whether there was an authenticator to remove.
+    pub async fn remove_authenticator(&self, account_id: i64) -> Result<bool, StoreError> {
+        let result = sqlx::query("DELETE FROM authenticators WHERE account_id = $1")
+            .bind(account_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    /// Keeps the secret being shown to the person, bound to their session; starting
+    /// again replaces it, so an account has at most one.
+    pub async fn save_authenticator_enrolment(
+        &self,
+        account_id: i64,
+        session_digest: &[u8],
+        secret_enc: Vec<u8>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO authenticator_enrolments (account_id, session_digest, secret_enc, created_at)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (account_id) DO UPDATE SET
+                 session_digest = excluded.session_digest, secret_enc = excluded.secret_enc,
+                 created_at = excluded.created_at",
+        )
+        .bind(account_id)
+        .bind(session_digest)
+        .bind(secret_enc)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The enrolment's sealed secret and creation time, only for the session that
+    /// started it.
+    pub async fn authenticator_enrolment(
+        &self,
+        account_id: i64,
+        session_digest: &[u8],
+    ) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT secret_enc, created_at FROM authenticator_enrolments
+             WHERE account_id = $1 AND session_digest = $2",
+        )
+        .bind(account_id)
+        .bind(session_digest)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some((
+            row.try_get("secret_enc")?,
+            row.try_get("created_at")?,
+        )))
+    }
+}

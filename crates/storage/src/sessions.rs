@@ -1,0 +1,227 @@
+//! Sessions and half-finished sign-ins (password passed, code not yet), both
+//! keyed by the digest of their id: the id itself lives only in the cookie. Also
+//! the housekeeping that deletes whatever has expired.
+
+use sqlx::Row;
+
+use crate::{Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub account_id: i64,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub password_confirmed_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingSignInRow {
+    pub account_id: i64,
+    pub method: String,
+    pub created_at: i64,
+}
+
+/// Enrolments are shown on the same page as their QR code, so they last as long
+/// as a half-finished sign-in.
+const ENROLMENT_LIFETIME_SECONDS: i64 = domain::session::AUTHENTICATOR_ENROLMENT_LIFETIME_SECONDS;
+
+impl Store {
+    pub async fn create_session(
+        &self,
+        id_digest: &[u8],
+        account_id: i64,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sessions (id_digest, account_id, created_at, last_seen_at)
+             VALUES ($1, $2, $3, $3)",
+        )
+        .bind(id_digest)
+        .bind(account_id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn session(&self, id_digest: &[u8]) -> Result<Option<SessionRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT account_id, created_at, last_seen_at, password_confirmed_at
+             FROM sessions WHERE id_digest = $1",
+        )
+        .bind(id_digest)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(SessionRow {
+            account_id: row.try_get("account_id")?,
+            created_at: row.try_get("created_at")?,
+            last_seen_at: row.try_get("last_seen_at")?,
+            password_confirmed_at: row.try_get("password_confirmed_at")?,
+        }))
+    }
+
+    pub async fn touch_session(&self, id_digest: &[u8], now: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id_digest = $1")
+            .bind(id_digest)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn confirm_password_in_session(
+        &self,
+        id_digest: &[u8],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sessions SET password_confirmed_at = $2 WHERE id_digest = $1")
+            .bind(id_digest)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_session(&self, id_digest: &[u8]) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE id_digest = $1")
+            .bind(id_digest)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Signs the account out everywhere, except (when given) the session making
+    /// the change; returns how many sessions ended.
+    pub async fn delete_sessions_of_account(
+        &self,
+        account_id: i64,
+        except_digest: Option<&[u8]>,
+    ) -> Result<u64, StoreError> {
+        let result = match except_digest {
+            Some(except) => {
+                sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id_digest <> $2")
+                    .bind(account_id)
+                    .bind(except)
+                    .execute(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+                    .bind(account_id)
+                    .execute(&self.pool)
+                    .await?
+            }
+        };
+        Ok(result.rows_affected())
+    }
+
+    pub async fn count_sessions(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM sessions")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    pub async fn create_pending_sign_in(
+        &self,
+        id_digest: &[u8],
+        account_id: i64,
+        method: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO pending_sign_ins (id_digest, account_id, method, created_at)
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id_digest)
+        .bind(account_id)
+        .bind(method)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn pending_sign_in(
+        &self,
+        id_digest: &[u8],
+    ) -> Result<Option<PendingSignInRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT account_id, method, created_at FROM pending_sign_ins WHERE id_digest = $1",
+        )
+        .bind(id_digest)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(PendingSignInRow {
+            account_id: row.try_get("account_id")?,
+            method: row.try_get("method")?,
+            created_at: row.try_get("created_at")?,
+        }))
+    }
+
+    pub async fn set_pending_method(
+        &self,
+        id_digest: &[u8],
+        method: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE pending_sign_ins SET method = $2 WHERE id_digest = $1")
+            .bind(id_digest)
+            .bind(method)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// True only for the one caller whose DELETE removed the row, so that a
+    /// half-finished sign-in turns into at most one session.
+    pub async fn delete_pending_sign_in(&self, id_digest: &[u8]) -> Result<bool, StoreError> {
+        let result = sqlx::query("DELETE FROM pending_sign_ins WHERE id_digest = $1")
+            .bind(id_digest)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    /// Housekeeping: deletes expired sessions, half-finished sign-ins, codes,
+    /// reset links (used or expired) and enrolments; returns how many rows went.
+    /// The boundaries match the domain's: a thing expires at the instant its
+    /// lifetime is reached.
+    pub async fn delete_expired(
+        &self,
+        now: i64,
+        idle_timeout_seconds: i64,
+        absolute_timeout_seconds: i64,
+    ) -> Result<u64, StoreError> {
+        let mut deleted =
+            sqlx::query("DELETE FROM sessions WHERE last_seen_at <= $1 OR created_at <= $2")
+                .bind(now - idle_timeout_seconds)
+                .bind(now - absolute_timeout_seconds)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+        deleted += sqlx::query("DELETE FROM pending_sign_ins WHERE created_at <= $1")
+            .bind(now - domain::session::PENDING_SIGN_IN_LIFETIME_SECONDS)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        deleted += sqlx::query("DELETE FROM one_time_codes WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        deleted += sqlx::query("DELETE FROM password_resets WHERE expires_at <= $1 OR used = $2")
+            .bind(now)
+            .bind(crate::flag(true))
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        deleted += sqlx::query("DELETE FROM authenticator_enrolments WHERE created_at <= $1")
+            .bind(now - ENROLMENT_LIFETIME_SECONDS)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(deleted)
+    }
+}

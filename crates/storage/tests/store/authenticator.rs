@@ -1,0 +1,155 @@
+//! The authenticator app: replay protection, wrong-code counts, enrolment.
+
+use storage::{AuthenticatorRow, Store};
+
+use crate::helpers::T0;
+
+on_both_backends!(
+    the_authenticator_refuses_the_same_or_an_older_step,
+    an_accepted_code_resets_the_wrong_code_count,
+    racing_uses_of_one_step_never_both_win,
+    an_authenticator_is_removed_once,
+    an_enrolment_belongs_to_its_session_and_ends_when_confirmed,
+);
+
+async fn account_with_authenticator(store: &Store) -> i64 {
+    let id = store
+        .create_account("ann@example.com", "hash", T0)
+        .await
+        .unwrap();
+    store.turn_on_sms(id, b"phone".to_vec(), T0).await.unwrap();
+    store
+        .add_authenticator(id, b"sealed secret".to_vec(), T0 + 1)
+        .await
+        .unwrap();
+    id
+}
+
+async fn the_authenticator_refuses_the_same_or_an_older_step(store: Store) {
+    let id = account_with_authenticator(&store).await;
+    assert_eq!(
+        store.authenticator(id).await.unwrap(),
+        Some(AuthenticatorRow {
+            secret_enc: b"sealed secret".to_vec(),
+            last_used_step: None,
+            failed_step: 0,
+            failed_count: 0,
+            created_at: T0 + 1,
+        })
+    );
+    assert!(store.record_authenticator_use(id, 100).await.unwrap());
+    assert!(
+        !store.record_authenticator_use(id, 100).await.unwrap(),
+        "same step"
+    );
+    assert!(
+        !store.record_authenticator_use(id, 99).await.unwrap(),
+        "older step"
+    );
+    assert!(store.record_authenticator_use(id, 101).await.unwrap());
+    let row = store.authenticator(id).await.unwrap().unwrap();
+    assert_eq!(row.last_used_step, Some(101));
+
+    let without = store
+        .create_account("bob@example.com", "hash", T0)
+        .await
+        .unwrap();
+    assert!(!store.record_authenticator_use(without, 100).await.unwrap());
+}
+
+async fn an_accepted_code_resets_the_wrong_code_count(store: Store) {
+    let id = account_with_authenticator(&store).await;
+    store
+        .record_authenticator_failure(id, 100, 2)
+        .await
+        .unwrap();
+    let row = store.authenticator(id).await.unwrap().unwrap();
+    assert_eq!((row.failed_step, row.failed_count), (100, 2));
+    assert!(store.record_authenticator_use(id, 100).await.unwrap());
+    let row = store.authenticator(id).await.unwrap().unwrap();
+    assert_eq!(row.failed_count, 0);
+    assert_eq!(row.last_used_step, Some(100));
+}
+
+async fn racing_uses_of_one_step_never_both_win(store: Store) {
+    let id = account_with_authenticator(&store).await;
+    let attempts: Vec<_> = (0..6)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.record_authenticator_use(id, 500).await.unwrap() })
+        })
+        .collect();
+    let mut accepted = 0;
+    for attempt in attempts {
+        accepted += usize::from(attempt.await.unwrap());
+    }
+    assert_eq!(accepted, 1);
+}
+
+async fn an_authenticator_is_removed_once(store: Store) {
+    let id = account_with_authenticator(&store).await;
+    assert!(store.remove_authenticator(id).await.unwrap());
+    assert!(!store.remove_authenticator(id).await.unwrap());
+    let account = store.account_by_id(id).await.unwrap().unwrap();
+    assert!(!account.has_authenticator);
+    assert!(account.phone_enc.is_some(), "SMS stays on");
+}
+
+async fn an_enrolment_belongs_to_its_session_and_ends_when_confirmed(store: Store) {
+    let id = store
+        .create_account("ann@example.com", "hash", T0)
+        .await
+        .unwrap();
+    store
+        .save_authenticator_enrolment(id, b"session a", b"secret 1".to_vec(), T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .authenticator_enrolment(id, b"session a")
+            .await
+            .unwrap(),
+        Some((b"secret 1".to_vec(), T0))
+    );
+    assert_eq!(
+        store
+            .authenticator_enrolment(id, b"session b")
+            .await
+            .unwrap(),
+        None
+    );
+
+    store
+        .save_authenticator_enrolment(id, b"session b", b"secret 2".to_vec(), T0 + 5)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .authenticator_enrolment(id, b"session a")
+            .await
+            .unwrap(),
+        None,
+        "starting again replaces the enrolment"
+    );
+    assert_eq!(
+        store
+            .authenticator_enrolment(id, b"session b")
+            .await
+            .unwrap(),
+        Some((b"secret 2".to_vec(), T0 + 5))
+    );
+
+    store
+        .add_authenticator(id, b"secret 2".to_vec(), T0 + 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .authenticator_enrolment(id, b"session b")
+            .await
+            .unwrap(),
+        None
+    );
+    let row = store.authenticator(id).await.unwrap().unwrap();
+    assert_eq!(row.secret_enc, b"secret 2");
+}

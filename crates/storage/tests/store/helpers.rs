@@ -1,0 +1,151 @@
+//! Fresh stores for tests, one database each, and the fixed times tests use.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use sqlx::{AnyConnection, AssertSqlSafe, Connection};
+use storage::{Backend, Store};
+
+pub const T0: i64 = 1_800_000_000;
+
+const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+pub async fn on_sqlite<F, Fut>(test: F)
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    on_sqlite_unmigrated(|store: Store| async move {
+        store.migrate().await.expect("migrate SQLite");
+        test(store).await;
+    })
+    .await;
+}
+
+pub async fn on_sqlite_unmigrated<F, Fut>(test: F)
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    // The file does not exist yet: mode=rwc must create it.
+    let url = format!(
+        "sqlite://{}/twostep.db?mode=rwc",
+        directory.path().display()
+    );
+    let store = Store::connect(&url, 0).await.expect("connect to SQLite");
+    assert_eq!(store.backend(), Backend::Sqlite);
+    test(store).await;
+}
+
+pub async fn on_postgres<F, Fut>(test: F)
+where
+    F: FnOnce(Store) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    on_postgres_unmigrated(|store: Store| async move {
+        store.migrate().await.expect("migrate PostgreSQL");
+        test(store).await;
+    })
+    .await;
+}
+
+pub async fn on_postgres_unmigrated<F, Fut>(test: F)
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let server_url = std::env::var("TWOSTEP_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+        .unwrap_or_else(|| DEFAULT_POSTGRES_URL.to_owned());
+    let database = TestDatabase::create(&server_url).await;
+    let store = Store::connect(&database.url, 4)
+        .await
+        .expect("connect to the test database");
+    assert_eq!(store.backend(), Backend::Postgres);
+    // Run on a task so that a failing test still drops its database.
+    let outcome = tokio::spawn(test(store)).await;
+    database.drop().await;
+    if let Err(error) = outcome {
+        std::panic::resume_unwind(error.into_panic());
+    }
+}
+
+struct TestDatabase {
+    server_url: String,
+    name: String,
+    url: String,
+}
+
+impl TestDatabase {
+    async fn create(server_url: &str) -> Self {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or_default();
+        let name = format!(
+            "twostep_test_{}_{}_{nanos}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut admin = admin_connection(server_url).await;
+        sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .expect("create the test database");
+        admin.close().await.ok();
+        Self {
+            server_url: server_url.to_owned(),
+            url: with_database(server_url, &name),
+            name,
+        }
+    }
+
+    async fn drop(self) {
+        let mut admin = admin_connection(&self.server_url).await;
+        sqlx::raw_sql(AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        )))
+        .execute(&mut admin)
+        .await
+        .expect("drop the test database");
+        admin.close().await.ok();
+    }
+}
+
+async fn admin_connection(server_url: &str) -> AnyConnection {
+    sqlx::any::install_default_drivers();
+    AnyConnection::connect(server_url)
+        .await
+        .unwrap_or_else(|error| panic!("PostgreSQL at {server_url} is not reachable: {error}"))
+}
+
+/// The same server URL with another database name in its path.
+fn with_database(url: &str, name: &str) -> String {
+    let (address, query) = match url.split_once('?') {
+        Some((address, query)) => (address, format!("?{query}")),
+        None => (url, String::new()),
+    };
+    let authority_start = address.find("://").map_or(0, |i| i + 3);
+    let server = match address[authority_start..].find('/') {
+        Some(slash) => &address[..authority_start + slash],
+        None => address,
+    };
+    format!("{server}/{name}{query}")
+}
+
+#[test]
+fn the_test_database_name_replaces_the_one_in_the_url() {
+    assert_eq!(
+        with_database("postgres://postgres@127.0.0.1:5432/test", "x"),
+        "postgres://postgres@127.0.0.1:5432/x"
+    );
+    assert_eq!(
+        with_database("postgres://u:p@host/test?sslmode=disable", "x"),
+        "postgres://u:p@host/x?sslmode=disable"
+    );
+    assert_eq!(with_database("postgres://host", "x"), "postgres://host/x");
+}

@@ -1,0 +1,90 @@
+//! Password reset links: each used once, and using one uses up the others.
+
+use storage::{PasswordResetRow, Store};
+
+use crate::helpers::T0;
+
+on_both_backends!(
+    a_reset_link_is_used_once_and_takes_the_older_links_with_it,
+    racing_uses_of_one_reset_link_never_both_win,
+);
+
+async fn a_reset_link_is_used_once_and_takes_the_older_links_with_it(store: Store) {
+    let ann = store
+        .create_account("ann@example.com", "hash", T0)
+        .await
+        .unwrap();
+    let bob = store
+        .create_account("bob@example.com", "hash", T0)
+        .await
+        .unwrap();
+    store
+        .create_password_reset(b"older", ann, T0, T0 + 3600)
+        .await
+        .unwrap();
+    store
+        .create_password_reset(b"newer", ann, T0 + 10, T0 + 3610)
+        .await
+        .unwrap();
+    store
+        .create_password_reset(b"bob's", bob, T0, T0 + 3600)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.password_reset(b"older").await.unwrap(),
+        Some(PasswordResetRow {
+            account_id: ann,
+            created_at: T0,
+            expires_at: T0 + 3600,
+            verified_at: None,
+            used: false,
+        })
+    );
+
+    store
+        .mark_password_reset_verified(b"newer", T0 + 20)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .password_reset(b"newer")
+            .await
+            .unwrap()
+            .unwrap()
+            .verified_at,
+        Some(T0 + 20)
+    );
+
+    assert!(store.consume_password_reset(b"newer").await.unwrap());
+    assert!(!store.consume_password_reset(b"newer").await.unwrap());
+    assert!(
+        !store.consume_password_reset(b"older").await.unwrap(),
+        "used up with the newer one"
+    );
+    assert!(store.password_reset(b"older").await.unwrap().unwrap().used);
+    assert!(!store.password_reset(b"bob's").await.unwrap().unwrap().used);
+    assert!(!store.consume_password_reset(b"unknown").await.unwrap());
+    assert_eq!(store.password_reset(b"unknown").await.unwrap(), None);
+}
+
+async fn racing_uses_of_one_reset_link_never_both_win(store: Store) {
+    let id = store
+        .create_account("ann@example.com", "hash", T0)
+        .await
+        .unwrap();
+    store
+        .create_password_reset(b"link", id, T0, T0 + 3600)
+        .await
+        .unwrap();
+    let uses: Vec<_> = (0..6)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.consume_password_reset(b"link").await.unwrap() })
+        })
+        .collect();
+    let mut won = 0;
+    for used in uses {
+        won += usize::from(used.await.unwrap());
+    }
+    assert_eq!(won, 1);
+}

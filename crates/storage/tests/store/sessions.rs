@@ -1,0 +1,242 @@
+//! Sessions, half-finished sign-ins, and the housekeeping that ends them.
+
+use domain::one_time_code::CodePolicy;
+use domain::{CodePurpose, IssuedCode};
+use storage::{PendingSignInRow, SessionRow, Store};
+
+use crate::helpers::T0;
+
+on_both_backends!(
+    a_session_is_created_touched_confirmed_and_deleted,
+    signing_out_everywhere_can_keep_the_current_session,
+    a_half_finished_sign_in_is_deleted_only_once,
+    racing_completions_of_one_sign_in_never_both_win,
+    housekeeping_deletes_only_what_has_expired,
+);
+
+async fn account(store: &Store, email: &str) -> i64 {
+    store.create_account(email, "hash", T0).await.unwrap()
+}
+
+async fn a_session_is_created_touched_confirmed_and_deleted(store: Store) {
+    let id = account(&store, "ann@example.com").await;
+    store.create_session(b"session", id, T0).await.unwrap();
+    assert_eq!(
+        store.session(b"session").await.unwrap(),
+        Some(SessionRow {
+            account_id: id,
+            created_at: T0,
+            last_seen_at: T0,
+            password_confirmed_at: None,
+        })
+    );
+    assert_eq!(store.session(b"other").await.unwrap(), None);
+
+    store.touch_session(b"session", T0 + 60).await.unwrap();
+    store
+        .confirm_password_in_session(b"session", T0 + 70)
+        .await
+        .unwrap();
+    let row = store.session(b"session").await.unwrap().unwrap();
+    assert_eq!(row.created_at, T0);
+    assert_eq!(row.last_seen_at, T0 + 60);
+    assert_eq!(row.password_confirmed_at, Some(T0 + 70));
+    assert_eq!(store.count_sessions().await.unwrap(), 1);
+
+    store.delete_session(b"session").await.unwrap();
+    assert_eq!(store.session(b"session").await.unwrap(), None);
+    assert_eq!(store.count_sessions().await.unwrap(), 0);
+}
+
+async fn signing_out_everywhere_can_keep_the_current_session(store: Store) {
+    let ann = account(&store, "ann@example.com").await;
+    let bob = account(&store, "bob@example.com").await;
+    for digest in [&b"ann 1"[..], b"ann 2", b"ann 3"] {
+        store.create_session(digest, ann, T0).await.unwrap();
+    }
+    store.create_session(b"bob 1", bob, T0).await.unwrap();
+
+    assert_eq!(
+        store
+            .delete_sessions_of_account(ann, Some(b"ann 1"))
+            .await
+            .unwrap(),
+        2
+    );
+    assert!(store.session(b"ann 1").await.unwrap().is_some());
+    assert!(store.session(b"ann 2").await.unwrap().is_none());
+    assert!(store.session(b"ann 3").await.unwrap().is_none());
+    assert!(store.session(b"bob 1").await.unwrap().is_some());
+
+    assert_eq!(
+        store.delete_sessions_of_account(ann, None).await.unwrap(),
+        1
+    );
+    assert_eq!(store.count_sessions().await.unwrap(), 1, "bob's remains");
+}
+
+async fn a_half_finished_sign_in_is_deleted_only_once(store: Store) {
+    let id = account(&store, "ann@example.com").await;
+    store
+        .create_pending_sign_in(b"pending", id, "authenticator", T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.pending_sign_in(b"pending").await.unwrap(),
+        Some(PendingSignInRow {
+            account_id: id,
+            method: "authenticator".into(),
+            created_at: T0,
+        })
+    );
+    store.set_pending_method(b"pending", "sms").await.unwrap();
+    assert_eq!(
+        store
+            .pending_sign_in(b"pending")
+            .await
+            .unwrap()
+            .unwrap()
+            .method,
+        "sms"
+    );
+
+    assert!(store.delete_pending_sign_in(b"pending").await.unwrap());
+    assert!(!store.delete_pending_sign_in(b"pending").await.unwrap());
+    assert_eq!(store.pending_sign_in(b"pending").await.unwrap(), None);
+}
+
+async fn racing_completions_of_one_sign_in_never_both_win(store: Store) {
+    let id = account(&store, "ann@example.com").await;
+    store
+        .create_pending_sign_in(b"pending", id, "sms", T0)
+        .await
+        .unwrap();
+    let completions: Vec<_> = (0..6)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.delete_pending_sign_in(b"pending").await.unwrap() })
+        })
+        .collect();
+    let mut won = 0;
+    for completion in completions {
+        won += usize::from(completion.await.unwrap());
+    }
+    assert_eq!(won, 1);
+}
+
+async fn housekeeping_deletes_only_what_has_expired(store: Store) {
+    const IDLE: i64 = 30 * 60;
+    const ABSOLUTE: i64 = 12 * 3600;
+    let now = T0 + 100_000;
+    let ann = account(&store, "ann@example.com").await;
+    let bob = account(&store, "bob@example.com").await;
+
+    // Sessions: idle for exactly the timeout; live; old though recently used.
+    store
+        .create_session(b"idle", ann, now - IDLE)
+        .await
+        .unwrap();
+    store
+        .create_session(b"live", ann, now - IDLE)
+        .await
+        .unwrap();
+    store.touch_session(b"live", now - IDLE + 1).await.unwrap();
+    store
+        .create_session(b"old", ann, now - ABSOLUTE)
+        .await
+        .unwrap();
+    store.touch_session(b"old", now).await.unwrap();
+
+    store
+        .create_pending_sign_in(b"pending old", ann, "sms", now - 600)
+        .await
+        .unwrap();
+    store
+        .create_pending_sign_in(b"pending live", ann, "sms", now - 599)
+        .await
+        .unwrap();
+
+    let policy = CodePolicy::default();
+    let expired_code = IssuedCode::new(CodePurpose::SignIn, vec![1], vec![2], now - 600, policy);
+    let live_code = IssuedCode::new(CodePurpose::SetUp, vec![1], vec![2], now - 599, policy);
+    store.save_code(ann, &expired_code, None).await.unwrap();
+    store.save_code(ann, &live_code, None).await.unwrap();
+
+    store
+        .create_password_reset(b"reset expired", ann, now - 3600, now)
+        .await
+        .unwrap();
+    store
+        .create_password_reset(b"reset live", ann, now - 10, now + 3590)
+        .await
+        .unwrap();
+    store
+        .create_password_reset(b"reset used", bob, now - 10, now + 3590)
+        .await
+        .unwrap();
+    assert!(store.consume_password_reset(b"reset used").await.unwrap());
+
+    store
+        .save_authenticator_enrolment(ann, b"s", b"secret".to_vec(), now - 600)
+        .await
+        .unwrap();
+    store
+        .save_authenticator_enrolment(bob, b"s", b"secret".to_vec(), now - 599)
+        .await
+        .unwrap();
+
+    let deleted = store.delete_expired(now, IDLE, ABSOLUTE).await.unwrap();
+    assert_eq!(deleted, 2 + 1 + 1 + 2 + 1);
+
+    assert!(store.session(b"idle").await.unwrap().is_none());
+    assert!(store.session(b"old").await.unwrap().is_none());
+    assert!(store.session(b"live").await.unwrap().is_some());
+    assert_eq!(store.count_sessions().await.unwrap(), 1);
+    assert!(
+        store
+            .pending_sign_in(b"pending old")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .pending_sign_in(b"pending live")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .code(ann, CodePurpose::SignIn)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(store.code(ann, CodePurpose::SetUp).await.unwrap().is_some());
+    assert!(
+        store
+            .password_reset(b"reset expired")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(store.password_reset(b"reset used").await.unwrap().is_none());
+    assert!(store.password_reset(b"reset live").await.unwrap().is_some());
+    assert!(
+        store
+            .authenticator_enrolment(ann, b"s")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .authenticator_enrolment(bob, b"s")
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    assert_eq!(store.delete_expired(now, IDLE, ABSOLUTE).await.unwrap(), 0);
+}

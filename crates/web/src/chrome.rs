@@ -1,0 +1,54 @@
+//! What every page shares: the header with the account menu, and rendering.
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::WebError;
+
+/// The page frame's data: who is signed in (for the e-mail link in the upper-right
+/// corner) and the CSRF token every form carries.
+#[derive(Clone, Debug, Default)]
+pub struct Chrome {
+    pub email: Option<String>,
+    pub csrf_token: String,
+    pub dev_outbox: bool,
+}
+
+pub fn render(template: &impl Template) -> Result<Response, WebError> {
+    Ok(Html(template.render()?).into_response())
+}
+
+pub fn render_with_status(
+    status: StatusCode,
+    template: &impl Template,
+) -> Result<Response, WebError> {
+    Ok((status, Html(template.render()?)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    chrome: Chrome,
+    title: &'a str,
+    message: &'a str,
+    request_id: Option<&'a str>,
+}
+
+pub fn error_page(
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    request_id: Option<&str>,
+) -> Response {
+    let page = ErrorPage {
+        chrome: Chrome::default(),
+        title,
+        message,
+        request_id,
+    };
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(_) => (status, message.to_owned()).into_response(),
+    }
+}

@@ -1,0 +1,66 @@
+//! The portal's three cookies, read from requests and written on responses.
+//!
+//! `twostep_session` holds a signed-in session id, `twostep_pending` a sign-in that
+//! passed the password but not yet the code, `twostep_csrf` the browser's CSRF seed.
+//! All are HttpOnly and SameSite=Lax, and Secure when the portal is served over https.
+
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue};
+
+pub const SESSION: &str = "twostep_session";
+pub const PENDING: &str = "twostep_pending";
+pub const CSRF: &str = "twostep_csrf";
+
+pub fn read(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, value)| *key == name && !value.is_empty())
+        .map(|(_, value)| value.to_owned())
+}
+
+pub fn set(headers: &mut HeaderMap, name: &str, value: &str, secure: bool) {
+    let secure = if secure { "; Secure" } else { "" };
+    let cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{secure}");
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        headers.append(SET_COOKIE, value);
+    }
+}
+
+pub fn clear(headers: &mut HeaderMap, name: &str, secure: bool) {
+    let secure = if secure { "; Secure" } else { "" };
+    let cookie = format!("{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}");
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        headers.append(SET_COOKIE, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cookie_is_found_among_several() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            COOKIE,
+            HeaderValue::from_static("a=1; twostep_session=abc; b=2"),
+        );
+        assert_eq!(read(&headers, SESSION).as_deref(), Some("abc"));
+        assert_eq!(read(&headers, PENDING), None);
+    }
+
+    #[test]
+    fn cookies_are_http_only_same_site_and_secure_over_https() {
+        let mut headers = HeaderMap::new();
+        set(&mut headers, SESSION, "abc", true);
+        let cookie = headers.get(SET_COOKIE).unwrap().to_str().unwrap();
+        assert_eq!(
+            cookie,
+            "twostep_session=abc; Path=/; HttpOnly; SameSite=Lax; Secure"
+        );
+    }
+}

@@ -1,0 +1,123 @@
+//! What wraps every request: a request id, CSRF protection for every form post,
+//! the CSRF cookie, security headers, and logging of internal errors by request id.
+//!
+//! CSRF uses signed double-submit tokens: the browser holds a random cookie, each
+//! form carries HMAC(server key, cookie). Checking it here, before any handler,
+//! means no form can forget it.
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use tracing::Instrument;
+
+use crate::chrome::error_page;
+use crate::error::InternalCause;
+use crate::{AppState, WebError, cookies};
+
+const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// The CSRF token for this request's browser, for forms on the page.
+#[derive(Clone)]
+pub struct CsrfToken(pub String);
+
+pub fn wrap(routes: Router<AppState>, state: AppState) -> Router<AppState> {
+    routes.layer(middleware::from_fn_with_state(state, protect))
+}
+
+async fn protect(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let request_id = domain::secrets::hex(&domain::secrets::random_bytes::<8>());
+    // Only the path is logged: query strings can carry reset tokens.
+    let span = tracing::info_span!("request", id = %request_id, method = %request.method(), path = %request.uri().path());
+    async move {
+        let mut response = match check_and_run(&state, request, next).await {
+            Ok(response) => response,
+            Err(error) => axum::response::IntoResponse::into_response(error),
+        };
+        if let Some(InternalCause(cause)) = response.extensions_mut().remove::<InternalCause>() {
+            tracing::error!(%cause, "internal error");
+            response = error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "Something went wrong on our side. Please try again in a moment. If it keeps happening, tell the administrator this request id:",
+                Some(&request_id),
+            );
+        }
+        add_security_headers(&mut response, &request_id);
+        tracing::debug!(status = response.status().as_u16(), "answered");
+        response
+    }
+    .instrument(span)
+    .await
+}
+
+async fn check_and_run(
+    state: &AppState,
+    mut request: Request,
+    next: Next,
+) -> Result<Response, WebError> {
+    let is_api = request.uri().path().starts_with("/api/");
+    let existing_seed = cookies::read(request.headers(), cookies::CSRF);
+    if request.method() == Method::POST && !is_api {
+        let seed = existing_seed.clone().unwrap_or_default();
+        let (parts, body) = request.into_parts();
+        let bytes = to_bytes(body, MAX_FORM_BYTES)
+            .await
+            .map_err(|_| WebError::BadRequest("This form is too large.".into()))?;
+        let submitted = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+            .ok()
+            .and_then(|fields| {
+                fields
+                    .into_iter()
+                    .find(|(name, _)| name == "csrf_token")
+                    .map(|(_, value)| value)
+            })
+            .unwrap_or_default();
+        if !state.key.csrf_token_is_valid(&seed, &submitted) {
+            tracing::warn!("form post without a valid CSRF token refused");
+            return Err(WebError::CsrfRejected);
+        }
+        request = Request::from_parts(parts, Body::from(bytes));
+    }
+    let seed = existing_seed
+        .clone()
+        .unwrap_or_else(domain::secrets::random_token);
+    request
+        .extensions_mut()
+        .insert(CsrfToken(state.key.csrf_token(&seed)));
+    let mut response = next.run(request).await;
+    if existing_seed.is_none() && !is_api {
+        cookies::set(
+            response.headers_mut(),
+            cookies::CSRF,
+            &seed,
+            state.settings.secure_cookies(),
+        );
+    }
+    Ok(response)
+}
+
+fn add_security_headers(response: &mut Response, request_id: &str) {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        headers.insert("x-request-id", value);
+    }
+}

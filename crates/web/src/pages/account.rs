@@ -1,0 +1,198 @@
+//! "My Account" and the account settings window with its Security tab.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use domain::account::SecurityEvent;
+use domain::security_question::{SecurityQuestionError, normalise_answer, parse_question};
+
+use crate::chrome::{Chrome, render, render_with_status};
+use crate::clock::format_time;
+use crate::session::SignedIn;
+use crate::verification::{account_phone, two_step_of};
+use crate::{AppState, WebError, security_events};
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct OverviewPage {
+    chrome: Chrome,
+    two_step_on: bool,
+    authenticator_on: bool,
+}
+
+pub async fn overview(signed_in: SignedIn) -> Result<Response, WebError> {
+    let two_step = two_step_of(&signed_in.account);
+    render(&OverviewPage {
+        chrome: signed_in.chrome(),
+        two_step_on: two_step.is_on(),
+        authenticator_on: two_step.has_authenticator(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "settings_profile.html")]
+struct ProfileTab {
+    chrome: Chrome,
+    member_since: String,
+}
+
+pub async fn settings(signed_in: SignedIn) -> Result<Response, WebError> {
+    render(&ProfileTab {
+        member_since: format_time(signed_in.account.created_at),
+        chrome: signed_in.chrome(),
+    })
+}
+
+/// Messages beside the Security tab's inline forms, and what was typed.
+#[derive(Default)]
+pub struct SecurityTabInput {
+    pub current_password_error: Option<String>,
+    pub new_password_error: Option<String>,
+    pub question: String,
+    pub question_error: Option<String>,
+    pub answer_error: Option<String>,
+    pub question_password_error: Option<String>,
+}
+
+impl SecurityTabInput {
+    fn has_errors(&self) -> bool {
+        [
+            &self.current_password_error,
+            &self.new_password_error,
+            &self.question_error,
+            &self.answer_error,
+            &self.question_password_error,
+        ]
+        .iter()
+        .any(|e| e.is_some())
+    }
+}
+
+pub struct EventView {
+    pub when: String,
+    pub summary: String,
+}
+
+#[derive(Template)]
+#[template(path = "settings_security.html")]
+struct SecurityTab {
+    chrome: Chrome,
+    notice: Option<&'static str>,
+    input: SecurityTabInput,
+    two_step_on: bool,
+    masked_phone: String,
+    authenticator_on: bool,
+    question_disabled: bool,
+    current_question: Option<String>,
+    events: Vec<EventView>,
+}
+
+pub async fn render_security_tab(
+    state: &AppState,
+    signed_in: &SignedIn,
+    input: SecurityTabInput,
+    notice: Option<&'static str>,
+) -> Result<Response, WebError> {
+    let account = &signed_in.account;
+    let two_step = two_step_of(account);
+    let events = state.store.recent_events(account.id, 10).await?;
+    let page = SecurityTab {
+        chrome: signed_in.chrome(),
+        notice,
+        two_step_on: two_step.is_on(),
+        masked_phone: account_phone(state, account)?
+            .map(|p| p.masked())
+            .unwrap_or_default(),
+        authenticator_on: two_step.has_authenticator(),
+        question_disabled: account.security_question_disabled,
+        current_question: account.security_question.clone(),
+        events: events
+            .into_iter()
+            .map(|e| EventView {
+                when: format_time(e.created_at),
+                summary: e.summary,
+            })
+            .collect(),
+        input,
+    };
+    if page.input.has_errors() {
+        render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+    } else {
+        render(&page)
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct NoticeQuery {
+    notice: Option<String>,
+}
+
+pub async fn security_tab(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Query(query): Query<NoticeQuery>,
+) -> Result<Response, WebError> {
+    render_security_tab(
+        &state,
+        &signed_in,
+        SecurityTabInput::default(),
+        super::notice_text(query.notice.as_deref()),
+    )
+    .await
+}
+
+#[derive(serde::Deserialize)]
+pub struct SecurityQuestionForm {
+    #[serde(default)]
+    question: String,
+    #[serde(default)]
+    answer: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn save_security_question(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Form(form): Form<SecurityQuestionForm>,
+) -> Result<Response, WebError> {
+    let mut input = SecurityTabInput {
+        question: form.question.clone(),
+        ..Default::default()
+    };
+    if signed_in.account.security_question_disabled {
+        input.question_error = Some(SecurityQuestionError::PermanentlyDisabled.to_string());
+        return render_security_tab(&state, &signed_in, input, None).await;
+    }
+    let question = parse_question(&form.question);
+    let answer = normalise_answer(&form.answer);
+    let password_ok = super::password_is_right(&state, &signed_in, &form.password).await;
+    let (question, answer) = match (question, answer, password_ok) {
+        (Ok(question), Ok(answer), true) => (question, answer),
+        (question, answer, password_ok) => {
+            input.question_error = question.err().map(|e| e.to_string());
+            input.answer_error = answer.err().map(|e| e.to_string());
+            input.question_password_error =
+                (!password_ok).then(|| "That password isn't right.".to_owned());
+            return render_security_tab(&state, &signed_in, input, None).await;
+        }
+    };
+    let answer_hash = state.passwords.hash(answer).await;
+    if !state
+        .store
+        .set_security_question(signed_in.account.id, &question, &answer_hash)
+        .await?
+    {
+        input.question_error = Some(SecurityQuestionError::PermanentlyDisabled.to_string());
+        return render_security_tab(&state, &signed_in, input, None).await;
+    }
+    security_events::record(
+        &state,
+        &signed_in.account,
+        SecurityEvent::SecurityQuestionSet,
+    )
+    .await?;
+    Ok(super::to_security_tab("question_saved"))
+}

@@ -1,0 +1,89 @@
+//! One module per part of the portal the help page walks through.
+
+pub mod account;
+pub mod authenticator;
+pub mod home;
+pub mod outbox;
+pub mod password;
+pub mod phone;
+pub mod sign_in;
+pub mod sign_up;
+
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::{AppState, cookies, session::SignedIn};
+
+/// Fixed messages shown after a redirect, chosen by a short key in the query
+/// string, so that no text from the URL ever reaches the page.
+pub fn notice_text(key: Option<&str>) -> Option<&'static str> {
+    Some(match key? {
+        "signed_out" => "You have signed out.",
+        "expired" => "Your sign-in took too long. Please start again.",
+        "password_reset" => "Your password has been changed. Sign in with your new password.",
+        "code_sent" => "We sent a new code.",
+        "password_changed" => "Your password has been changed.",
+        "question_saved" => "Your security question has been saved.",
+        "two_step_on" => "Your phone number is confirmed and set up to receive security codes.",
+        "phone_changed" => {
+            "Your new phone number is confirmed and set up to receive security codes."
+        }
+        "two_step_off" => "Two-step verification is off.",
+        "authenticator_on" => {
+            "Your app is set up. You can use security codes generated in the app when you sign in."
+        }
+        "authenticator_off" => "The authenticator app is turned off. SMS verification stays on.",
+        _ => return None,
+    })
+}
+
+/// Starts a signed-in session with a brand-new id (never the one the browser
+/// arrived with: no session fixation) and goes to the account page.
+pub async fn start_session(
+    state: &AppState,
+    account_id: i64,
+    old_session: Option<String>,
+) -> Result<Response, crate::WebError> {
+    if let Some(old) = old_session {
+        state
+            .store
+            .delete_session(&domain::secrets::token_digest(&old))
+            .await?;
+    }
+    let session_id = domain::secrets::random_token();
+    state
+        .store
+        .create_session(
+            &domain::secrets::token_digest(&session_id),
+            account_id,
+            state.now(),
+        )
+        .await?;
+    let mut response = Redirect::to("/account").into_response();
+    let secure = state.settings.secure_cookies();
+    cookies::set(
+        response.headers_mut(),
+        cookies::SESSION,
+        &session_id,
+        secure,
+    );
+    cookies::clear(response.headers_mut(), cookies::PENDING, secure);
+    Ok(response)
+}
+
+pub fn to_security_tab(notice: &str) -> Response {
+    Redirect::to(&format!("/account/settings/security?notice={notice}")).into_response()
+}
+
+/// Form fields that the CSRF layer already checked; handlers ignore them.
+#[derive(serde::Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    pub password: String,
+}
+
+pub async fn password_is_right(state: &AppState, signed_in: &SignedIn, password: &str) -> bool {
+    state
+        .passwords
+        .verify(password.to_owned(), signed_in.account.password_hash.clone())
+        .await
+}

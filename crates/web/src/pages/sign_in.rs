@@ -1,0 +1,381 @@
+//! Signing in: the password step, then, with two-step verification on, the code
+//! step by SMS or authenticator app. Only both together give a session.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::one_time_code::CodePurpose;
+use domain::session::pending_sign_in_is_live;
+use domain::{Email, Method};
+use storage::{Account, PendingSignInRow};
+
+use crate::chrome::{Chrome, render, render_with_status};
+use crate::session::Visitor;
+use crate::verification::{self, VerifyError, two_step_of};
+use crate::{AppState, WebError, cookies};
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignInPage {
+    chrome: Chrome,
+    email: String,
+    error: Option<String>,
+    notice: Option<&'static str>,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct NoticeQuery {
+    notice: Option<String>,
+}
+
+pub async fn form(
+    visitor: Visitor,
+    Query(query): Query<NoticeQuery>,
+) -> Result<Response, WebError> {
+    if visitor.signed_in.is_some() {
+        return Ok(Redirect::to("/account").into_response());
+    }
+    render(&SignInPage {
+        chrome: visitor.chrome,
+        email: String::new(),
+        error: None,
+        notice: super::notice_text(query.notice.as_deref()),
+    })
+}
+
+#[derive(serde::Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    Form(form): Form<SignInForm>,
+) -> Result<Response, WebError> {
+    let refuse = |chrome: Chrome, email: String, error: String| {
+        render_with_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &SignInPage {
+                chrome,
+                email,
+                error: Some(error),
+                notice: None,
+            },
+        )
+    };
+    let email = match Email::parse(&form.email) {
+        Ok(email) => email,
+        Err(error) => return refuse(visitor.chrome, form.email, error.to_string()),
+    };
+    let account = state.store.account_by_email(email.as_str()).await?;
+    let password_ok = state
+        .passwords
+        .verify_or_decoy(
+            form.password,
+            account.as_ref().map(|a| a.password_hash.clone()),
+        )
+        .await;
+    let account = match account {
+        Some(account) if password_ok => account,
+        // One message and one cost for both: nobody learns which e-mails have accounts.
+        _ => {
+            return refuse(
+                visitor.chrome,
+                form.email,
+                "The e-mail or password is incorrect.".into(),
+            );
+        }
+    };
+    let Some(method) = two_step_of(&account).default_method() else {
+        return super::start_session(
+            &state,
+            account.id,
+            cookies::read(&headers, cookies::SESSION),
+        )
+        .await;
+    };
+    let pending_id = domain::secrets::random_token();
+    let pending_digest = domain::secrets::token_digest(&pending_id);
+    state
+        .store
+        .create_pending_sign_in(&pending_digest, account.id, method.as_str(), state.now())
+        .await?;
+    let mut target = "/sign-in/verify".to_owned();
+    if method == Method::Sms
+        && let Err(error) = send_sign_in_sms(&state, &account, &pending_digest).await
+    {
+        target = format!("/sign-in/verify?error={}", error_key(&error));
+    }
+    let mut response = Redirect::to(&target).into_response();
+    cookies::set(
+        response.headers_mut(),
+        cookies::PENDING,
+        &pending_id,
+        state.settings.secure_cookies(),
+    );
+    Ok(response)
+}
+
+async fn send_sign_in_sms(
+    state: &AppState,
+    account: &Account,
+    pending_digest: &[u8],
+) -> Result<(), VerifyError> {
+    let phone =
+        verification::account_phone(state, account)?.ok_or(VerifyError::MethodNotAvailable)?;
+    verification::send_sms_code(
+        state,
+        account.id,
+        CodePurpose::SignIn,
+        pending_digest,
+        &phone,
+    )
+    .await
+}
+
+/// Errors carried across a redirect by key, like notices.
+fn error_key(error: &VerifyError) -> &'static str {
+    match error {
+        VerifyError::SmsNotSent => "sms_not_sent",
+        VerifyError::Code(domain::CodeError::ResendTooSoon { .. }) => "too_soon",
+        _ => "failed",
+    }
+}
+
+fn error_text(key: Option<&str>) -> Option<String> {
+    Some(match key? {
+        "sms_not_sent" => VerifyError::SmsNotSent.to_string(),
+        "too_soon" => {
+            "A code was sent less than a minute ago. Wait a moment before asking for a new one."
+                .into()
+        }
+        "failed" => "Something went wrong. Try again.".into(),
+        _ => return None,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "sign_in_code.html")]
+struct SecondStepPage {
+    chrome: Chrome,
+    method: &'static str,
+    masked_phone: String,
+    offers_authenticator: bool,
+    error: Option<String>,
+    notice: Option<&'static str>,
+}
+
+/// The half-finished sign-in behind the browser's pending cookie, if still live.
+async fn pending(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<(Vec<u8>, PendingSignInRow, Account)>, WebError> {
+    let Some(pending_id) = cookies::read(headers, cookies::PENDING) else {
+        return Ok(None);
+    };
+    let digest = domain::secrets::token_digest(&pending_id);
+    let Some(row) = state.store.pending_sign_in(&digest).await? else {
+        return Ok(None);
+    };
+    if !pending_sign_in_is_live(row.created_at, state.now()) {
+        state.store.delete_pending_sign_in(&digest).await?;
+        return Ok(None);
+    }
+    let Some(account) = state.store.account_by_id(row.account_id).await? else {
+        return Ok(None);
+    };
+    Ok(Some((digest, row, account)))
+}
+
+fn start_again() -> Response {
+    Redirect::to("/sign-in?notice=expired").into_response()
+}
+
+async fn second_step_page(
+    state: &AppState,
+    chrome: Chrome,
+    row: &PendingSignInRow,
+    account: &Account,
+    error: Option<String>,
+    notice: Option<&'static str>,
+) -> Result<Response, WebError> {
+    let method = Method::parse(&row.method).unwrap_or(Method::Sms);
+    let masked_phone = verification::account_phone(state, account)?
+        .map(|p| p.masked())
+        .unwrap_or_default();
+    let page = SecondStepPage {
+        chrome,
+        method: method.as_str(),
+        masked_phone,
+        offers_authenticator: two_step_of(account).offers(Method::Authenticator),
+        notice,
+        error,
+    };
+    if page.error.is_some() {
+        render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+    } else {
+        render(&page)
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct SecondStepQuery {
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+pub async fn second_step(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    Query(query): Query<SecondStepQuery>,
+) -> Result<Response, WebError> {
+    let Some((_, row, account)) = pending(&state, &headers).await? else {
+        return Ok(start_again());
+    };
+    second_step_page(
+        &state,
+        visitor.chrome,
+        &row,
+        &account,
+        error_text(query.error.as_deref()),
+        super::notice_text(query.notice.as_deref()),
+    )
+    .await
+}
+
+#[derive(serde::Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    code: String,
+}
+
+pub async fn submit_code(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    Form(form): Form<CodeForm>,
+) -> Result<Response, WebError> {
+    let Some((digest, row, account)) = pending(&state, &headers).await? else {
+        return Ok(start_again());
+    };
+    let method = Method::parse(&row.method).unwrap_or(Method::Sms);
+    match verification::check_second_factor(
+        &state,
+        &account,
+        method,
+        CodePurpose::SignIn,
+        &digest,
+        &form.code,
+    )
+    .await
+    {
+        Ok(()) => {
+            // Consuming the half-finished sign-in is the single point of success.
+            if !state.store.delete_pending_sign_in(&digest).await? {
+                return Ok(start_again());
+            }
+            tracing::info!(
+                account_id = account.id,
+                method = method.as_str(),
+                "signed in with two-step verification"
+            );
+            super::start_session(
+                &state,
+                account.id,
+                cookies::read(&headers, cookies::SESSION),
+            )
+            .await
+        }
+        Err(VerifyError::Internal(error)) => Err(error),
+        Err(error) => {
+            second_step_page(
+                &state,
+                visitor.chrome,
+                &row,
+                &account,
+                Some(error.to_string()),
+                None,
+            )
+            .await
+        }
+    }
+}
+
+pub async fn resend(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let Some((digest, row, account)) = pending(&state, &headers).await? else {
+        return Ok(start_again());
+    };
+    if row.method != Method::Sms.as_str() {
+        return Ok(Redirect::to("/sign-in/verify").into_response());
+    }
+    Ok(match send_sign_in_sms(&state, &account, &digest).await {
+        Ok(()) => Redirect::to("/sign-in/verify?notice=code_sent"),
+        Err(VerifyError::Internal(error)) => return Err(error),
+        Err(error) => Redirect::to(&format!("/sign-in/verify?error={}", error_key(&error))),
+    }
+    .into_response())
+}
+
+/// "Use the code from SMS" / "Use the code from the authenticator app".
+pub async fn switch_method(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(method): Path<String>,
+) -> Result<Response, WebError> {
+    let Some((digest, _, account)) = pending(&state, &headers).await? else {
+        return Ok(start_again());
+    };
+    let Some(method) = Method::parse(&method).filter(|m| two_step_of(&account).offers(*m)) else {
+        return Err(WebError::NotFound);
+    };
+    state
+        .store
+        .set_pending_method(&digest, method.as_str())
+        .await?;
+    if method == Method::Sms {
+        let already_sent = state
+            .store
+            .code(account.id, CodePurpose::SignIn)
+            .await?
+            .is_some_and(|stored| {
+                stored.code.bound_to == digest && stored.code.may_send_another(state.now()).is_err()
+            });
+        if !already_sent && let Err(error) = send_sign_in_sms(&state, &account, &digest).await {
+            return Ok(
+                Redirect::to(&format!("/sign-in/verify?error={}", error_key(&error)))
+                    .into_response(),
+            );
+        }
+    }
+    Ok(Redirect::to("/sign-in/verify").into_response())
+}
+
+pub async fn sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    if let Some(session_id) = cookies::read(&headers, cookies::SESSION) {
+        state
+            .store
+            .delete_session(&domain::secrets::token_digest(&session_id))
+            .await?;
+    }
+    let mut response = Redirect::to("/sign-in?notice=signed_out").into_response();
+    cookies::clear(
+        response.headers_mut(),
+        cookies::SESSION,
+        state.settings.secure_cookies(),
+    );
+    Ok(response)
+}

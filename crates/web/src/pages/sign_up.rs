@@ -1,0 +1,94 @@
+//! Creating an account with e-mail and password.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::account::SecurityEvent;
+use domain::{Email, Password};
+
+use crate::chrome::{Chrome, render, render_with_status};
+use crate::session::Visitor;
+use crate::{AppState, WebError, cookies, security_events};
+
+#[derive(Template)]
+#[template(path = "sign_up.html")]
+struct SignUpPage {
+    chrome: Chrome,
+    email: String,
+    email_error: Option<String>,
+    password_error: Option<String>,
+}
+
+pub async fn form(visitor: Visitor) -> Result<Response, WebError> {
+    if visitor.signed_in.is_some() {
+        return Ok(Redirect::to("/account").into_response());
+    }
+    render(&SignUpPage {
+        chrome: visitor.chrome,
+        email: String::new(),
+        email_error: None,
+        password_error: None,
+    })
+}
+
+#[derive(serde::Deserialize)]
+pub struct SignUpForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    Form(form): Form<SignUpForm>,
+) -> Result<Response, WebError> {
+    let email = Email::parse(&form.email);
+    let password = Password::parse_new(&form.password);
+    let (email, password) = match (email, password) {
+        (Ok(email), Ok(password)) => (email, password),
+        (email, password) => {
+            let page = SignUpPage {
+                chrome: visitor.chrome,
+                email: form.email,
+                email_error: email.err().map(|e| e.to_string()),
+                password_error: password.err().map(|e| e.to_string()),
+            };
+            return render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+    let hash = state.passwords.hash(password.as_str().to_owned()).await;
+    let account_id = match state
+        .store
+        .create_account(email.as_str(), &hash, state.now())
+        .await
+    {
+        Ok(id) => id,
+        Err(storage::StoreError::EmailTaken) => {
+            let page = SignUpPage {
+                chrome: visitor.chrome,
+                email: form.email,
+                email_error: Some(
+                    "An account with this e-mail already exists. Sign in instead.".into(),
+                ),
+                password_error: None,
+            };
+            return render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+        Err(other) => return Err(other.into()),
+    };
+    if let Some(account) = state.store.account_by_id(account_id).await? {
+        security_events::record(&state, &account, SecurityEvent::AccountCreated).await?;
+    }
+    tracing::info!(account_id, "account created");
+    super::start_session(
+        &state,
+        account_id,
+        cookies::read(&headers, cookies::SESSION),
+    )
+    .await
+}

@@ -1,0 +1,50 @@
+//! Every security change is recorded in the account's security events and, where
+//! the owner should know, notified by e-mail. The e-mail goes out in the
+//! background: a slow or failing mail server never fails the person's request.
+
+use domain::account::SecurityEvent;
+use storage::Account;
+
+use crate::clock::format_time;
+use crate::{AppState, WebError};
+
+pub async fn record(
+    state: &AppState,
+    account: &Account,
+    event: SecurityEvent,
+) -> Result<(), WebError> {
+    let now = state.now();
+    state
+        .store
+        .record_event(account.id, event.kind(), &event.summary(), now)
+        .await?;
+    let notification = event.notification(
+        &state.settings.service_name,
+        &format_time(now),
+        &state.settings.url("/downloads"),
+    );
+    if let Some(notification) = notification {
+        send_email(
+            state,
+            &account.email,
+            notification.subject,
+            notification.text,
+        );
+    }
+    Ok(())
+}
+
+/// Sends in the background; the sender retries with backoff and failures are logged.
+pub fn send_email(state: &AppState, to: &str, subject: String, text: String) {
+    let sender = state.email.clone();
+    let email = delivery::Email {
+        to: to.to_owned(),
+        subject,
+        text,
+    };
+    tokio::spawn(async move {
+        if let Err(error) = sender.send(&email).await {
+            tracing::error!(%error, subject = %email.subject, "e-mail could not be sent");
+        }
+    });
+}

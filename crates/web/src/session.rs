@@ -1,0 +1,121 @@
+//! Who is asking: the signed-in account behind the session cookie, checked against
+//! the idle and absolute timeouts on every request.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use domain::session::{SessionState, password_confirmation_is_fresh};
+use storage::{Account, SessionRow};
+
+use crate::chrome::Chrome;
+use crate::hygiene::CsrfToken;
+use crate::{AppState, WebError, cookies};
+
+/// A request from a signed-in account. Handlers that take it are unreachable
+/// without a live session; the visitor is sent to the sign-in page instead.
+pub struct SignedIn {
+    pub account: Account,
+    pub session_digest: Vec<u8>,
+    pub session: SessionRow,
+    pub csrf_token: String,
+    dev_outbox: bool,
+}
+
+impl SignedIn {
+    pub fn chrome(&self) -> Chrome {
+        Chrome {
+            email: Some(self.account.email.clone()),
+            csrf_token: self.csrf_token.clone(),
+            dev_outbox: self.dev_outbox,
+        }
+    }
+
+    /// Security changes need the password entered within the last ten minutes;
+    /// otherwise the flow starts again at its password step.
+    pub fn require_fresh_password(&self, now: i64, restart: &str) -> Result<(), WebError> {
+        if password_confirmation_is_fresh(self.session.password_confirmed_at, now) {
+            Ok(())
+        } else {
+            Err(WebError::PasswordConfirmationRequired {
+                restart: restart.to_owned(),
+            })
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
+        let csrf_token = csrf_token(parts);
+        let Some(session_id) = cookies::read(&parts.headers, cookies::SESSION) else {
+            return Err(WebError::SignInRequired);
+        };
+        let session_digest = domain::secrets::token_digest(&session_id);
+        let Some(session) = state.store.session(&session_digest).await? else {
+            return Err(WebError::SignInRequired);
+        };
+        let now = state.now();
+        match state
+            .settings
+            .session
+            .state(session.created_at, session.last_seen_at, now)
+        {
+            SessionState::Active { touch } => {
+                if touch {
+                    state.store.touch_session(&session_digest, now).await?;
+                }
+            }
+            SessionState::IdleExpired | SessionState::AbsoluteExpired => {
+                state.store.delete_session(&session_digest).await?;
+                return Err(WebError::SignInRequired);
+            }
+        }
+        let Some(account) = state.store.account_by_id(session.account_id).await? else {
+            state.store.delete_session(&session_digest).await?;
+            return Err(WebError::SignInRequired);
+        };
+        Ok(Self {
+            account,
+            session_digest,
+            session,
+            csrf_token,
+            dev_outbox: state.dev_outbox_enabled(),
+        })
+    }
+}
+
+/// Any visitor, signed in or not: for pages that everyone may see.
+pub struct Visitor {
+    pub signed_in: Option<SignedIn>,
+    pub chrome: Chrome,
+}
+
+impl FromRequestParts<AppState> for Visitor {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
+        match SignedIn::from_request_parts(parts, state).await {
+            Ok(signed_in) => Ok(Self {
+                chrome: signed_in.chrome(),
+                signed_in: Some(signed_in),
+            }),
+            Err(WebError::SignInRequired) => Ok(Self {
+                signed_in: None,
+                chrome: Chrome {
+                    email: None,
+                    csrf_token: csrf_token(parts),
+                    dev_outbox: state.dev_outbox_enabled(),
+                },
+            }),
+            Err(other) => Err(other),
+        }
+    }
+}
+
+fn csrf_token(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<CsrfToken>()
+        .map(|t| t.0.clone())
+        .unwrap_or_default()
+}

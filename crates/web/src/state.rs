@@ -1,0 +1,70 @@
+//! What every handler can reach: the store, the senders, the keys and the settings.
+
+use std::ops::Deref;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use delivery::{EmailSender, SmsSender};
+use domain::ServerKey;
+use domain::one_time_code::CodePolicy;
+use domain::session::SessionPolicy;
+use storage::Store;
+
+use crate::{Clock, PasswordPool};
+
+/// Settings the web layer needs, already validated by the binary's config loader.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub public_url: String,
+    pub service_name: String,
+    pub data_dir: PathBuf,
+    pub session: SessionPolicy,
+    pub codes: CodePolicy,
+    pub default_region: Option<phonenumber::country::Id>,
+    pub authenticator_issuer: String,
+}
+
+impl Settings {
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.public_url.trim_end_matches('/'))
+    }
+}
+
+pub struct Services {
+    pub store: Store,
+    pub sms: SmsSender,
+    pub email: EmailSender,
+    pub key: ServerKey,
+    pub passwords: PasswordPool,
+    pub settings: Settings,
+    pub clock: Clock,
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<Services>);
+
+impl AppState {
+    pub fn new(services: Services) -> Self {
+        Self(Arc::new(services))
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// The development outbox page exists only while a sender writes to it.
+    pub fn dev_outbox_enabled(&self) -> bool {
+        self.sms.is_outbox() || self.email.is_outbox()
+    }
+}
+
+impl Deref for AppState {
+    type Target = Services;
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
