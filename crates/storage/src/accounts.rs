@@ -125,14 +125,21 @@ impl Store {
         password_hash: &str,
         now: i64,
     ) -> Result<(), StoreError> {
+        // Applications connected with the old password lose their tokens with it.
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "UPDATE accounts SET password_hash = $2, password_changed_at = $3 WHERE id = $1",
         )
         .bind(account_id)
         .bind(password_hash)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        sqlx::query("DELETE FROM app_connections WHERE account_id = $1")
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 

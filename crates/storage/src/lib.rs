@@ -11,6 +11,7 @@
 //! types `Any` carries: i64, String, bytes and their options. Booleans are 0/1.
 
 mod accounts;
+mod apps;
 mod authenticator;
 mod codes;
 mod database;
@@ -19,6 +20,7 @@ mod security_events;
 mod sessions;
 
 pub use accounts::Account;
+pub use apps::{AppIdentity, ChallengeRow, ConnectionRow};
 pub use authenticator::AuthenticatorRow;
 pub use codes::StoredCode;
 pub use password_resets::PasswordResetRow;

@@ -83,6 +83,9 @@ pub async fn build(
         codes: CodePolicy::with_lifetime(config.codes.lifetime_minutes * 60),
         default_region,
         authenticator_issuer: config.authenticator.issuer.clone(),
+        apps: config
+            .load_apps_catalog()
+            .map_err(|e| StartError::Invalid(e.to_string()))?,
     };
     Ok(AppState::new(Services {
         store,

@@ -54,6 +54,11 @@ pub enum Command {
     },
     /// Print the development outbox (SMS and e-mail), newest first.
     Outbox,
+    /// Send one e-mail through the configured provider, to check the settings.
+    SendTestEmail {
+        #[arg(long, value_name = "ADDRESS")]
+        to: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -112,6 +117,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             command: UserCommand::Create { email },
         } => create_user(&config, &email).await?,
         Command::Outbox => print_outbox(&config)?,
+        Command::SendTestEmail { to } => send_test_email(&config, &to).await?,
     }
     Ok(())
 }
@@ -169,6 +175,26 @@ fn read_password() -> Result<String, CliError> {
     }
 }
 
+async fn send_test_email(config: &Config, to: &str) -> Result<(), CliError> {
+    let to = domain::Email::parse(to).map_err(|e| CliError::Input(e.to_string()))?;
+    let senders = Senders::from_config(config)?;
+    let email = delivery::Email {
+        to: to.to_string(),
+        subject: format!("Test e-mail from {}", config.service_name),
+        text: format!(
+            "This is a test e-mail from {} at {}. E-mail delivery works.",
+            config.service_name, config.public_url
+        ),
+    };
+    senders
+        .email
+        .send(&email)
+        .await
+        .map_err(|e| CliError::Input(format!("The test e-mail could not be sent: {e}")))?;
+    println!("Sent a test e-mail to {to}.");
+    Ok(())
+}
+
 fn print_outbox(config: &Config) -> Result<(), CliError> {
     let messages = delivery::read_outbox(&config.data_dir)
         .map_err(|e| CliError::Input(format!("cannot read the outbox: {e}")))?;
@@ -204,6 +230,15 @@ mod tests {
         let cli = Cli::try_parse_from(["twostep", "--listen", "127.0.0.1:9000"]).unwrap();
         assert!(cli.command.is_none());
         assert_eq!(cli.listen, Some("127.0.0.1:9000".parse().unwrap()));
+    }
+
+    #[test]
+    fn send_test_email_takes_an_address() {
+        let cli =
+            Cli::try_parse_from(["twostep", "send-test-email", "--to", "ann@example.com"]).unwrap();
+        assert!(
+            matches!(cli.command, Some(Command::SendTestEmail { ref to }) if to == "ann@example.com")
+        );
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub struct Config {
     pub service_name: String,
     /// 64 hex characters. Empty: generated into `data_dir/server.key` on first start.
     pub server_key: String,
+    /// The application catalogue (TOML). Empty: the built-in example catalogue.
+    pub apps_catalog: String,
     pub session: SessionConfig,
     pub codes: CodesConfig,
     pub phone_number: PhoneNumberConfig,
@@ -77,6 +79,7 @@ impl Default for Config {
             public_url: "http://127.0.0.1:8080".into(),
             service_name: "twostep".into(),
             server_key: String::new(),
+            apps_catalog: String::new(),
             session: SessionConfig::default(),
             codes: CodesConfig::default(),
             phone_number: PhoneNumberConfig::default(),
@@ -227,11 +230,17 @@ impl Config {
         }
         domain::PasswordHasher::new(self.argon2_params())
             .map_err(|e| ConfigError::Invalid(format!("password_hash: {e}")))?;
+        self.load_apps_catalog()?;
         if !self.server_key.is_empty() {
             domain::ServerKey::from_hex(&self.server_key)
                 .map_err(|e| ConfigError::Invalid(format!("server_key: {e}")))?;
         }
         Ok(())
+    }
+
+    pub fn load_apps_catalog(&self) -> Result<domain::apps::AppCatalog, ConfigError> {
+        let path = (!self.apps_catalog.is_empty()).then(|| Path::new(&self.apps_catalog));
+        crate::catalog::load(path).map_err(|e| ConfigError::Invalid(e.to_string()))
     }
 
     pub fn argon2_params(&self) -> domain::Argon2Params {
@@ -302,5 +311,117 @@ fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) {
                 set_path(inner, rest, value);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_defaults_need_nothing_else() {
+        let config = Config::load(None, env(&[]), &Overrides::default()).unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.database_url(), "sqlite://./data/twostep.db?mode=rwc");
+        assert_eq!(config.password_hash.memory_kib, 19_456);
+        assert_eq!(config.sms, SmsSettings::Outbox);
+    }
+
+    #[test]
+    fn the_example_file_documents_valid_settings() {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config.example.toml");
+        Config::load(Some(&example), env(&[]), &Overrides::default()).unwrap();
+    }
+
+    #[test]
+    fn environment_variables_override_the_file_and_flags_override_both() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("twostep.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9000\"\n[session]\nidle_timeout_minutes = 20\n",
+        )
+        .unwrap();
+        let vars = env(&[
+            ("TWOSTEP_SESSION__IDLE_TIMEOUT_MINUTES", "15"),
+            ("TWOSTEP_PUBLIC_URL", "https://id.example.com"),
+            ("PATH", "/bin"),
+        ]);
+        let flags = Overrides {
+            listen: Some("127.0.0.1:9100".parse().unwrap()),
+            data_dir: Some("/tmp/elsewhere".into()),
+        };
+        let config = Config::load(Some(&file), vars, &flags).unwrap();
+        assert_eq!(config.session.idle_timeout_minutes, 15);
+        assert_eq!(config.public_url, "https://id.example.com");
+        assert_eq!(config.listen.to_string(), "127.0.0.1:9100");
+        assert_eq!(config.data_dir, PathBuf::from("/tmp/elsewhere"));
+    }
+
+    #[test]
+    fn an_unknown_key_is_an_error_that_names_it() {
+        let error = Config::load(
+            None,
+            env(&[("TWOSTEP_SESSION__IDLE_MINUTES", "5")]),
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("idle_minutes"), "{error}");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("twostep.toml");
+        std::fs::write(&file, "[sms]\nprovider = \"kannel\"\nurl = \"http://127.0.0.1:13013/cgi-bin/sendsms\"\nusername = \"u\"\npassword = \"p\"\nsender = \"s\"\npasword = \"typo\"\n").unwrap();
+        let error = Config::load(Some(&file), env(&[]), &Overrides::default()).unwrap_err();
+        assert!(error.to_string().contains("pasword"), "{error}");
+    }
+
+    #[test]
+    fn a_provider_is_chosen_in_the_file_with_its_own_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("twostep.toml");
+        std::fs::write(
+            &file,
+            "[email]\nprovider = \"smtp\"\nhost = \"127.0.0.1\"\nport = 2525\ntls = \"none\"\n",
+        )
+        .unwrap();
+        let config = Config::load(Some(&file), env(&[]), &Overrides::default()).unwrap();
+        assert!(
+            matches!(config.email.provider, delivery::EmailProvider::Smtp(ref smtp) if smtp.port == 2525)
+        );
+    }
+
+    #[test]
+    fn out_of_range_values_are_refused() {
+        for (key, value) in [
+            ("TWOSTEP_CODES__LIFETIME_MINUTES", "11"),
+            ("TWOSTEP_PUBLIC_URL", "id.example.com"),
+            ("TWOSTEP_PHONE_NUMBER__DEFAULT_REGION", "XX9"),
+            ("TWOSTEP_PASSWORD_HASH__ITERATIONS", "0"),
+            ("TWOSTEP_SERVER_KEY", "abc"),
+            ("TWOSTEP_LISTEN", "not an address"),
+        ] {
+            assert!(
+                Config::load(None, env(&[(key, value)]), &Overrides::default()).is_err(),
+                "{key}={value}"
+            );
+        }
+    }
+
+    #[test]
+    fn variables_of_the_test_suite_are_not_configuration() {
+        assert!(
+            Config::load(
+                None,
+                env(&[("TWOSTEP_TEST_POSTGRES_URL", "postgres://x")]),
+                &Overrides::default()
+            )
+            .is_ok()
+        );
     }
 }

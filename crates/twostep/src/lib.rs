@@ -2,5 +2,6 @@
 //! `twostep` binary and by the integration tests (which start the real app).
 
 pub mod app;
+pub mod catalog;
 pub mod cli;
 pub mod config;

@@ -5,6 +5,7 @@
 //! checking codes, recording security events) live in `verification` and
 //! `security_events`, written once.
 
+mod api;
 mod chrome;
 mod clock;
 mod cookies;
@@ -94,6 +95,20 @@ pub fn router(state: AppState) -> Router {
             "/account/security/authenticator/turn-off",
             get(authenticator::turn_off_form).post(authenticator::turn_off),
         )
-        .route("/dev/outbox", get(outbox::list));
-    hygiene::wrap(routes, state.clone()).with_state(state)
+        .route(
+            "/account/connections/{id}/disconnect",
+            get(account::disconnect_form).post(account::disconnect),
+        )
+        .route("/downloads", get(downloads::list))
+        .route("/dev/outbox", get(outbox::list))
+        .fallback(home::not_found);
+    let (api, document) = api::router();
+    let document = api::OpenApiJson(std::sync::Arc::new(
+        document.to_pretty_json().unwrap_or_default(),
+    ));
+    hygiene::wrap(
+        routes.merge(api.layer(axum::Extension(document))),
+        state.clone(),
+    )
+    .with_state(state)
 }

@@ -13,14 +13,28 @@ pub async fn record(
     account: &Account,
     event: SecurityEvent,
 ) -> Result<(), WebError> {
-    let now = state.now();
+    record_without_email(state, account, &event).await?;
+    notify(state, account, &event, state.now());
+    Ok(())
+}
+
+pub async fn record_without_email(
+    state: &AppState,
+    account: &Account,
+    event: &SecurityEvent,
+) -> Result<(), WebError> {
     state
         .store
-        .record_event(account.id, event.kind(), &event.summary(), now)
+        .record_event(account.id, event.kind(), &event.summary(), state.now())
         .await?;
+    Ok(())
+}
+
+/// E-mails the owner about `event`, if it is one they should hear of.
+pub fn notify(state: &AppState, account: &Account, event: &SecurityEvent, at: i64) {
     let notification = event.notification(
         &state.settings.service_name,
-        &format_time(now),
+        &format_time(at),
         &state.settings.url("/downloads"),
     );
     if let Some(notification) = notification {
@@ -31,7 +45,6 @@ pub async fn record(
             notification.text,
         );
     }
-    Ok(())
 }
 
 /// Sends in the background; the sender retries with backoff and failures are logged.

@@ -22,6 +22,7 @@ pub struct Settings {
     pub codes: CodePolicy,
     pub default_region: Option<phonenumber::country::Id>,
     pub authenticator_issuer: String,
+    pub apps: domain::apps::AppCatalog,
 }
 
 impl Settings {

@@ -155,6 +155,19 @@ pub async fn resend_sms_code(
     send_sms_code(state, account_id, purpose, bound_to, &phone).await
 }
 
+/// How long until another code for `purpose` may be sent, as the page says it;
+/// `None` once it may.
+pub async fn resend_wait_message(
+    state: &AppState,
+    account_id: i64,
+    purpose: CodePurpose,
+) -> Result<Option<String>, WebError> {
+    let stored = state.store.code(account_id, purpose).await?;
+    Ok(stored
+        .and_then(|stored| stored.code.may_send_another(state.now()).err())
+        .map(|wait| format!("A code was sent less than a minute ago. {wait}")))
+}
+
 /// Checks an SMS code; on success returns the number it was sent to.
 pub async fn check_sms_code(
     state: &AppState,

@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use domain::account::SecurityEvent;
@@ -75,6 +75,28 @@ pub struct EventView {
     pub summary: String,
 }
 
+pub struct ConnectionView {
+    pub id: i64,
+    pub app: String,
+    pub version: String,
+    pub device: String,
+    pub connected_at: String,
+    pub last_used_at: String,
+}
+
+impl ConnectionView {
+    fn of(state: &AppState, row: storage::ConnectionRow) -> Self {
+        Self {
+            id: row.id,
+            app: crate::api::app_name(state, &row.app_id),
+            version: row.app_version,
+            device: row.device_name,
+            connected_at: format_time(row.created_at),
+            last_used_at: format_time(row.last_used_at),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "settings_security.html")]
 struct SecurityTab {
@@ -87,6 +109,7 @@ struct SecurityTab {
     question_disabled: bool,
     current_question: Option<String>,
     events: Vec<EventView>,
+    connections: Vec<ConnectionView>,
 }
 
 pub async fn render_security_tab(
@@ -98,6 +121,7 @@ pub async fn render_security_tab(
     let account = &signed_in.account;
     let two_step = two_step_of(account);
     let events = state.store.recent_events(account.id, 10).await?;
+    let connections = state.store.connections_of_account(account.id).await?;
     let page = SecurityTab {
         chrome: signed_in.chrome(),
         notice,
@@ -114,6 +138,10 @@ pub async fn render_security_tab(
                 when: format_time(e.created_at),
                 summary: e.summary,
             })
+            .collect(),
+        connections: connections
+            .into_iter()
+            .map(|c| ConnectionView::of(state, c))
             .collect(),
         input,
     };
@@ -195,4 +223,73 @@ pub async fn save_security_question(
     )
     .await?;
     Ok(super::to_security_tab("question_saved"))
+}
+
+#[derive(Template)]
+#[template(path = "disconnect.html")]
+struct DisconnectPage {
+    chrome: Chrome,
+    connection: ConnectionView,
+    error: Option<String>,
+}
+
+async fn connection_view(
+    state: &AppState,
+    signed_in: &SignedIn,
+    id: i64,
+) -> Result<ConnectionView, WebError> {
+    let connections = state
+        .store
+        .connections_of_account(signed_in.account.id)
+        .await?;
+    let connection = connections
+        .into_iter()
+        .find(|c| c.id == id)
+        .ok_or(WebError::NotFound)?;
+    Ok(ConnectionView::of(state, connection))
+}
+
+pub async fn disconnect_form(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let connection = connection_view(&state, &signed_in, id).await?;
+    render(&DisconnectPage {
+        chrome: signed_in.chrome(),
+        connection,
+        error: None,
+    })
+}
+
+/// Removing an application's access asks for the password like every other
+/// security change: a borrowed, signed-in browser must not cut the owner's devices off.
+pub async fn disconnect(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<i64>,
+    Form(form): Form<super::PasswordForm>,
+) -> Result<Response, WebError> {
+    let connection = connection_view(&state, &signed_in, id).await?;
+    if !super::password_is_right(&state, &signed_in, &form.password).await {
+        let page = DisconnectPage {
+            chrome: signed_in.chrome(),
+            connection,
+            error: Some("That password isn't right.".into()),
+        };
+        return render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+    if state
+        .store
+        .delete_connection(signed_in.account.id, id)
+        .await?
+        .is_some()
+    {
+        let event = SecurityEvent::AppDisconnected {
+            app: connection.app,
+            device: connection.device,
+        };
+        security_events::record(&state, &signed_in.account, event).await?;
+    }
+    Ok(super::to_security_tab("disconnected"))
 }

@@ -36,3 +36,7 @@ pub async fn stylesheet() -> Response {
     )
         .into_response()
 }
+
+pub async fn not_found() -> crate::WebError {
+    crate::WebError::NotFound
+}

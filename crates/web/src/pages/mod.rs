@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod authenticator;
+pub mod downloads;
 pub mod home;
 pub mod outbox;
 pub mod password;
@@ -32,6 +33,7 @@ pub fn notice_text(key: Option<&str>) -> Option<&'static str> {
             "Your app is set up. You can use security codes generated in the app when you sign in."
         }
         "authenticator_off" => "The authenticator app is turned off. SMS verification stays on.",
+        "disconnected" => "The application is disconnected. It must sign in again to connect.",
         _ => return None,
     })
 }

@@ -236,8 +236,12 @@ pub async fn reset_form(
             .store
             .code(reset.account.id, CodePurpose::PasswordReset)
             .await?;
+        // A code ended by wrong entries tells the person to request a new one: reloading does.
         let already_sent = pending.is_some_and(|p| {
-            p.code.bound_to == reset.digest && !p.code.used && p.code.expires_at > state.now()
+            p.code.bound_to == reset.digest
+                && !p.code.used
+                && p.code.expires_at > state.now()
+                && p.code.wrong_entries < domain::one_time_code::MAX_WRONG_ENTRIES
         });
         if !already_sent {
             page.notice = match send_reset_sms(&state, &reset).await {

@@ -271,10 +271,9 @@ pub async fn code_step(
     flow.allowed_for(&signed_in)?;
     signed_in.require_fresh_password(state.now(), &flow.path(""))?;
     let error = match query.error.as_deref() {
-        Some("too_soon") => Some(
-            "A code was sent less than a minute ago. Wait a moment before asking for a new one."
-                .to_owned(),
-        ),
+        Some("too_soon") => {
+            verification::resend_wait_message(&state, signed_in.account.id, flow.purpose()).await?
+        }
         Some("sms_not_sent") => Some(VerifyError::SmsNotSent.to_string()),
         _ => None,
     };

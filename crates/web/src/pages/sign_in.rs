@@ -152,10 +152,6 @@ fn error_key(error: &VerifyError) -> &'static str {
 fn error_text(key: Option<&str>) -> Option<String> {
     Some(match key? {
         "sms_not_sent" => VerifyError::SmsNotSent.to_string(),
-        "too_soon" => {
-            "A code was sent less than a minute ago. Wait a moment before asking for a new one."
-                .into()
-        }
         "failed" => "Something went wrong. Try again.".into(),
         _ => return None,
     })
@@ -240,12 +236,19 @@ pub async fn second_step(
     let Some((_, row, account)) = pending(&state, &headers).await? else {
         return Ok(start_again());
     };
+    // The page says how long to wait, counted from the code actually sent.
+    let error = match query.error.as_deref() {
+        Some("too_soon") => {
+            verification::resend_wait_message(&state, account.id, CodePurpose::SignIn).await?
+        }
+        key => error_text(key),
+    };
     second_step_page(
         &state,
         visitor.chrome,
         &row,
         &account,
-        error_text(query.error.as_deref()),
+        error,
         super::notice_text(query.notice.as_deref()),
     )
     .await

@@ -1,0 +1,640 @@
+//! The client application API: connecting, refusing older applications, tokens.
+
+use domain::authenticator::{AuthenticatorSecret, code_at};
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+const NEW_APP: &str = "photon-desktop";
+const NEW_VERSION: &str = "3.2.0";
+const OLD_VERSION: &str = "2.9.1";
+
+async fn post_json(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{}{path}", app.address))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn post_raw(app: &TestApp, path: &str, body: &str) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{}{path}", app.address))
+        .header("content-type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn connect_body(email: &str, password: &str, app_id: &str, version: &str, device: &str) -> Value {
+    json!({"email": email, "password": password, "app_id": app_id, "app_version": version, "device_name": device})
+}
+
+async fn connect(app: &TestApp, email: &str, version: &str, device: &str) -> (u16, Value) {
+    post_json(
+        app,
+        "/api/v1/apps/connect",
+        connect_body(email, PASSWORD, NEW_APP, version, device),
+    )
+    .await
+}
+
+async fn me(app: &TestApp, token: &str) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .get(format!("{}/api/v1/me", app.address))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Security tab → Authenticator app → Set up → password → secret key → code.
+async fn set_up_authenticator(app: &TestApp, browser: &Browser) -> AuthenticatorSecret {
+    let start = "/account/security/authenticator/set-up";
+    browser
+        .post_form(start, start, &[("password", PASSWORD)])
+        .await
+        .assert_redirect_to("/account/security/authenticator/scan");
+    let page = browser.get("/account/security/authenticator/scan").await;
+    let key = page
+        .body
+        .split("<code>")
+        .nth(1)
+        .and_then(|rest| rest.split("</code>").next())
+        .expect("the secret key is on the page");
+    let secret = AuthenticatorSecret::from_base32(key).expect("a base32 key");
+    let code = code_at(&secret, app.clock.now());
+    let scan = "/account/security/authenticator/scan";
+    browser
+        .post_form(scan, scan, &[("code", code.as_str())])
+        .await
+        .assert_redirect_to("/account/settings/security?notice=authenticator_on");
+    secret
+}
+
+#[tokio::test]
+async fn an_account_without_two_step_connects_with_the_password_alone() {
+    let app = spawn_app().await;
+    app.signed_up("ann@example.com").await;
+    let (status, body) = connect(&app, "ann@example.com", "1.0.0", "Ann's laptop").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "connected");
+    assert!(body["connection_id"].as_i64().is_some());
+    let token = body["token"].as_str().unwrap();
+    assert_eq!(token.len(), 64);
+    let (status, me) = me(&app, token).await;
+    assert_eq!(status, 200);
+    assert_eq!(me["email"], "ann@example.com");
+    assert_eq!(me["two_step_verification"], false);
+    assert_eq!(me["methods"], json!([]));
+}
+
+#[tokio::test]
+async fn a_new_application_passes_the_second_step_by_sms() {
+    let app = spawn_app().await;
+    app.with_sms_two_step("ann@example.com").await;
+    let (status, body) = connect(&app, "ann@example.com", NEW_VERSION, "Ann's laptop").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "two_step_required");
+    assert_eq!(body["methods"], json!(["sms"]));
+    assert_eq!(body["default_method"], "sms");
+    let challenge = body["challenge"].as_str().unwrap().to_owned();
+    let (status, sent) = post_json(
+        &app,
+        "/api/v1/apps/connect/sms",
+        json!({"challenge": challenge}),
+    )
+    .await;
+    assert_eq!(status, 200, "{sent}");
+    assert_eq!(sent["sent_to"], "+1 ••• ••• 0000");
+    let sms = app.sms.last_to(PHONE_E164).unwrap();
+    assert!(
+        sms.text.contains("connecting an application"),
+        "{}",
+        sms.text
+    );
+    let (status, wrong) = post_json(
+        &app,
+        "/api/v1/apps/connect/verify",
+        json!({"challenge": challenge, "method": "sms", "code": "000000"}),
+    )
+    .await;
+    if app.last_sms_code(PHONE_E164) != "000000" {
+        assert_eq!(status, 401);
+        assert_eq!(wrong["error"], "code_wrong");
+        assert!(
+            wrong["message"]
+                .as_str()
+                .unwrap()
+                .contains("4 attempts left")
+        );
+    }
+    let code = app.last_sms_code(PHONE_E164);
+    let (status, body) = post_json(
+        &app,
+        "/api/v1/apps/connect/verify",
+        json!({"challenge": challenge, "method": "sms", "code": code}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "connected");
+    let (status, again) = post_json(
+        &app,
+        "/api/v1/apps/connect/verify",
+        json!({"challenge": challenge, "method": "sms", "code": code}),
+    )
+    .await;
+    assert_eq!(status, 401, "a challenge is passed once: {again}");
+    let (status, me) = me(&app, body["token"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(me["methods"], json!(["sms"]));
+}
+
+#[tokio::test]
+async fn a_new_application_passes_the_second_step_by_authenticator_and_no_code_is_accepted_twice() {
+    let app = spawn_app().await;
+    let browser = app.with_sms_two_step("ann@example.com").await;
+    let secret = set_up_authenticator(&app, &browser).await;
+    app.clock.advance(30);
+    let sms_before = app.sms_count();
+    let (_, first) = connect(&app, "ann@example.com", NEW_VERSION, "Ann's phone").await;
+    assert_eq!(first["default_method"], "authenticator");
+    assert_eq!(first["methods"], json!(["authenticator", "sms"]));
+    let code = code_at(&secret, app.clock.now());
+    let verify = |challenge: &Value| json!({"challenge": challenge, "method": "authenticator", "code": code.as_str()});
+    let (status, body) = post_json(
+        &app,
+        "/api/v1/apps/connect/verify",
+        verify(&first["challenge"]),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        app.sms_count(),
+        sms_before,
+        "no SMS when the authenticator is used"
+    );
+    let (_, second) = connect(&app, "ann@example.com", NEW_VERSION, "Ann's phone").await;
+    let (status, replay) = post_json(
+        &app,
+        "/api/v1/apps/connect/verify",
+        verify(&second["challenge"]),
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert_eq!(replay["error"], "code_already_used");
+}
+
+#[tokio::test]
+async fn an_older_application_is_refused_and_the_owner_is_told_to_update_from_downloads() {
+    let app = spawn_app().await;
+    app.with_sms_two_step("ann@example.com").await;
+    let (status, body) = connect(&app, "ann@example.com", OLD_VERSION, "Office PC").await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"], "two_step_unsupported");
+    assert_eq!(body["downloads_url"], format!("{}/downloads", app.address));
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("Downloads section")
+    );
+    let email = app
+        .wait_for_email("ann@example.com", "Update Photon Desktop")
+        .await;
+    for needle in [
+        "Photon Desktop 2.9.1",
+        "Office PC",
+        "latest version",
+        "Downloads section",
+        &format!("{}/downloads", app.address),
+    ] {
+        assert!(
+            email.text.contains(needle),
+            "{needle:?} missing from {}",
+            email.text
+        );
+    }
+    let events = app.state.store.recent_events(1, 5).await.unwrap();
+    assert_eq!(events[0].kind, "old_app_refused");
+}
+
+#[tokio::test]
+async fn the_refusal_email_is_sent_at_most_once_a_day_per_app_and_device() {
+    let app = spawn_app().await;
+    app.with_sms_two_step("ann@example.com").await;
+    let refusals = |app: &TestApp| {
+        app.email
+            .messages()
+            .iter()
+            .filter(|e| e.subject.contains("Update"))
+            .count()
+    };
+    connect(&app, "ann@example.com", OLD_VERSION, "Office PC").await;
+    app.wait_for_email("ann@example.com", "Update").await;
+    let (status, _) = connect(&app, "ann@example.com", OLD_VERSION, "Office PC").await;
+    assert_eq!(status, 403);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(
+        refusals(&app),
+        1,
+        "the same app and device within a day: no second e-mail"
+    );
+    connect(&app, "ann@example.com", OLD_VERSION, "Home PC").await;
+    for _ in 0..50 {
+        if refusals(&app) == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(refusals(&app), 2, "another device is worth an e-mail");
+    app.clock.advance(24 * 3600);
+    connect(&app, "ann@example.com", OLD_VERSION, "Office PC").await;
+    for _ in 0..50 {
+        if refusals(&app) == 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(refusals(&app), 3, "a day later the owner is told again");
+}
+
+#[tokio::test]
+async fn an_application_without_any_two_step_version_is_refused_when_two_step_is_on() {
+    let app = spawn_app().await;
+    app.with_sms_two_step("ann@example.com").await;
+    let (status, body) = post_json(
+        &app,
+        "/api/v1/apps/connect",
+        connect_body(
+            "ann@example.com",
+            PASSWORD,
+            "photon-sync-legacy",
+            "1.9.2",
+            "Old PC",
+        ),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(body["error"], "two_step_unsupported");
+}
+
+#[tokio::test]
+async fn wrong_credentials_and_unknown_emails_get_the_same_answer() {
+    let app = spawn_app().await;
+    app.signed_up("ann@example.com").await;
+    let wrong_password = post_json(
+        &app,
+        "/api/v1/apps/connect",
+        connect_body(
+            "ann@example.com",
+            "not the password",
+            NEW_APP,
+            NEW_VERSION,
+            "PC",
+        ),
+    )
+    .await;
+    let unknown = post_json(
+        &app,
+        "/api/v1/apps/connect",
+        connect_body("bob@example.com", PASSWORD, NEW_APP, NEW_VERSION, "PC"),
+    )
+    .await;
+    assert_eq!(wrong_password.0, 401);
+    assert_eq!(wrong_password.1["error"], "invalid_credentials");
+    assert_eq!(wrong_password, unknown);
+}
+
+#[tokio::test]
+async fn an_unknown_application_is_a_bad_request() {
+    let app = spawn_app().await;
+    let (status, body) = post_json(
+        &app,
+        "/api/v1/apps/connect",
+        connect_body("ann@example.com", PASSWORD, "nope", "1.0.0", "PC"),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "unknown_app");
+}
+
+#[tokio::test]
+async fn malformed_requests_name_what_is_wrong() {
+    let app = spawn_app().await;
+    let (status, body) = post_raw(&app, "/api/v1/apps/connect", "{not json").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+    let (status, body) = post_raw(
+        &app,
+        "/api/v1/apps/connect",
+        r#"{"email":"a@b.co","password":"x","app_id":"photon-desktop","app_version":"1.0.0"}"#,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["message"].as_str().unwrap().contains("device_name"),
+        "{body}"
+    );
+    let (status, body) = post_json(
+        &app,
+        "/api/v1/apps/connect",
+        connect_body("a@b.co", "x", NEW_APP, "version one", "PC"),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["message"].as_str().unwrap().contains("app_version"),
+        "{body}"
+    );
+    let (status, body) = post_json(
+        &app,
+        "/api/v1/apps/connect",
+        connect_body("a@b.co", "x", NEW_APP, "1.0.0", "\u{7}"),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["message"].as_str().unwrap().contains("device_name"),
+        "{body}"
+    );
+    let (status, body) = post_json(
+        &app,
+        "/api/v1/apps/connect/verify",
+        json!({"challenge": "x", "method": "carrier pigeon", "code": "123456"}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["message"].as_str().unwrap().contains("method"),
+        "{body}"
+    );
+    for path in [
+        "/api/v1/apps/connect",
+        "/api/v1/apps/connect/sms",
+        "/api/v1/apps/connect/verify",
+    ] {
+        for body in ["", "null", "[]", "{\"challenge\": 7}", "\u{0}\u{1}"] {
+            let (status, answer) = post_raw(&app, path, body).await;
+            assert_eq!(status, 400, "{path} {body:?}: {answer}");
+            assert!(answer["message"].is_string());
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_or_expired_challenge_is_refused() {
+    let app = spawn_app().await;
+    app.with_sms_two_step("ann@example.com").await;
+    let (status, body) = post_json(
+        &app,
+        "/api/v1/apps/connect/sms",
+        json!({"challenge": "forged"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("challenge_expired"))
+    );
+    let (_, body) = connect(&app, "ann@example.com", NEW_VERSION, "PC").await;
+    app.clock.advance(10 * 60);
+    let (status, body) = post_json(
+        &app,
+        "/api/v1/apps/connect/sms",
+        json!({"challenge": body["challenge"]}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("challenge_expired"))
+    );
+}
+
+#[tokio::test]
+async fn five_wrong_codes_end_an_applications_code() {
+    let app = spawn_app().await;
+    app.with_sms_two_step("ann@example.com").await;
+    let (_, body) = connect(&app, "ann@example.com", NEW_VERSION, "PC").await;
+    let challenge = body["challenge"].clone();
+    post_json(
+        &app,
+        "/api/v1/apps/connect/sms",
+        json!({"challenge": challenge}),
+    )
+    .await;
+    let right = app.last_sms_code(PHONE_E164);
+    let wrong = if right == "111111" {
+        "222222"
+    } else {
+        "111111"
+    };
+    for _ in 0..4 {
+        let (status, _) = post_json(
+            &app,
+            "/api/v1/apps/connect/verify",
+            json!({"challenge": challenge, "method": "sms", "code": wrong}),
+        )
+        .await;
+        assert_eq!(status, 401);
+    }
+    let (status, body) = post_json(
+        &app,
+        "/api/v1/apps/connect/verify",
+        json!({"challenge": challenge, "method": "sms", "code": wrong}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (429, Some("too_many_attempts"))
+    );
+    let (status, _) = post_json(
+        &app,
+        "/api/v1/apps/connect/verify",
+        json!({"challenge": challenge, "method": "sms", "code": right}),
+    )
+    .await;
+    assert_eq!(status, 429, "even the right code is refused now");
+    let (status, body) = post_json(
+        &app,
+        "/api/v1/apps/connect/sms",
+        json!({"challenge": challenge}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (429, Some("resend_too_soon"))
+    );
+}
+
+#[tokio::test]
+async fn a_token_stops_working_when_its_application_is_disconnected() {
+    let app = spawn_app().await;
+    let browser = app.signed_up("ann@example.com").await;
+    let (_, body) = connect(&app, "ann@example.com", NEW_VERSION, "Ann's laptop").await;
+    let token = body["token"].as_str().unwrap().to_owned();
+    let tab = browser.get("/account/settings/security").await;
+    assert!(
+        tab.contains("Connected applications")
+            && tab.contains("Photon Desktop")
+            && tab.contains("Ann&#39;s laptop"),
+        "{}",
+        tab.body
+    );
+    let id = body["connection_id"].as_i64().unwrap();
+    let path = format!("/account/connections/{id}/disconnect");
+    let refused = browser
+        .post_form(&path, &path, &[("password", "wrong password")])
+        .await;
+    assert_eq!(refused.status, 422);
+    assert_eq!(me(&app, &token).await.0, 200);
+    browser
+        .post_form(&path, &path, &[("password", PASSWORD)])
+        .await
+        .assert_redirect_to("/account/settings/security?notice=disconnected");
+    let (status, body) = me(&app, &token).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("unauthorized"))
+    );
+    app.wait_for_email("ann@example.com", "was disconnected")
+        .await;
+}
+
+#[tokio::test]
+async fn a_token_stops_working_when_the_password_changes() {
+    let app = spawn_app().await;
+    let browser = app.signed_up("ann@example.com").await;
+    let (_, body) = connect(&app, "ann@example.com", NEW_VERSION, "Ann's laptop").await;
+    let token = body["token"].as_str().unwrap().to_owned();
+    let tab = "/account/settings/security";
+    browser
+        .post_form(
+            tab,
+            "/account/password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "a brand new passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(me(&app, &token).await.0, 401);
+    assert_eq!(me(&app, "not-a-token").await.0, 401);
+    let response = reqwest::Client::new()
+        .get(format!("{}/api/v1/me", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_route() {
+    let app = spawn_app().await;
+    let document: Value = reqwest::get(format!("{}/api/v1/openapi.json", app.address))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(document["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = document["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/api/v1/apps/connect", "post"),
+        ("/api/v1/apps/connect/sms", "post"),
+        ("/api/v1/apps/connect/verify", "post"),
+        ("/api/v1/me", "get"),
+        ("/api/v1/openapi.json", "get"),
+    ] {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} is not documented"
+        );
+    }
+    assert_eq!(paths.len(), 5, "a route was added: document it here too");
+    assert!(
+        document["components"]["schemas"]
+            .get("ConnectRequest")
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn the_downloads_page_lists_each_application_and_its_two_step_support() {
+    let app = spawn_app().await;
+    let page = app.browser().get("/downloads").await;
+    assert_eq!(page.status, 200);
+    for needle in [
+        "Downloads",
+        "Photon Desktop",
+        "3.2.0",
+        "Windows, macOS",
+        "Photon Sync (legacy)",
+        "Not supported",
+        "Supported",
+        "https://downloads.example.com/photon-desktop/3.2.0",
+    ] {
+        assert!(page.contains(needle), "{needle}");
+    }
+    let signed_in = app.signed_up("ann@example.com").await.get("/account").await;
+    assert!(signed_in.contains("<a href=\"/downloads\">Downloads</a>"));
+}
+
+/// The example client in crates/twostep/examples, built by `cargo test`.
+fn example_client() -> std::path::PathBuf {
+    let deps = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_owned();
+    deps.parent().unwrap().join("examples").join("connect_app")
+}
+
+async fn run_example(args: Vec<String>) -> String {
+    let output = tokio::process::Command::new(example_client())
+        .args(args)
+        .output()
+        .await
+        .expect("the example client runs (cargo test builds it)");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn the_example_client_connects_as_a_new_application_and_is_refused_as_an_old_one() {
+    let app = spawn_app().await;
+    let browser = app.with_sms_two_step("ann@example.com").await;
+    let secret = set_up_authenticator(&app, &browser).await;
+    app.clock.advance(30);
+    let code = code_at(&secret, app.clock.now());
+    let args = |version: &str, command: &str| {
+        vec![
+            app.address.clone(),
+            "ann@example.com".into(),
+            PASSWORD.into(),
+            NEW_APP.into(),
+            version.into(),
+            command.into(),
+        ]
+    };
+    let connected = run_example(args(NEW_VERSION, &format!("echo {}", code.as_str()))).await;
+    assert!(connected.starts_with("connected "), "{connected}");
+    let refused = run_example(args(OLD_VERSION, "true")).await;
+    assert_eq!(
+        refused.trim(),
+        format!("refused two_step_unsupported {}/downloads", app.address)
+    );
+}

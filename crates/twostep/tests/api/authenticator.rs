@@ -1,0 +1,819 @@
+//! Two-step verification by authenticator app (issue 4): set up after SMS, sign in
+//! by default with its code, switch to SMS and back, no replay, the per-step lock,
+//! turning off, the cascade, password reset, and real clients (oathtool, zbarimg).
+
+use std::process::Command;
+
+use domain::authenticator::{AuthenticatorSecret, STEP_SECONDS, code_at};
+
+use crate::helpers::*;
+
+const EMAIL: &str = "ann@example.com";
+const SECURITY_TAB: &str = "/account/settings/security";
+const SET_UP: &str = "/account/security/authenticator/set-up";
+const SCAN: &str = "/account/security/authenticator/scan";
+const QR: &str = "/account/security/authenticator/qr.svg";
+const TURN_OFF: &str = "/account/security/authenticator/turn-off";
+
+/// Set up → Password → Continue: the scan page with the QR code and the secret key.
+async fn open_the_scan_page(browser: &Browser) -> Page {
+    browser
+        .post_form(SET_UP, SET_UP, &[("password", PASSWORD)])
+        .await
+        .assert_redirect_to(SCAN);
+    let page = browser.get(SCAN).await;
+    assert_eq!(page.status, 200);
+    page
+}
+
+/// The text inside the element labelled "Secret key".
+fn secret_key_on(page: &Page) -> String {
+    let labelled = page
+        .body
+        .split("aria-labelledby=\"secret-key-label\">")
+        .nth(1)
+        .expect("an element labelled Secret key");
+    let inner = &labelled[..labelled.find("</p>").unwrap()];
+    inner
+        .trim_start_matches("<code>")
+        .trim_end_matches("</code>")
+        .trim()
+        .to_owned()
+}
+
+fn secret_from(key: &str) -> AuthenticatorSecret {
+    AuthenticatorSecret::from_base32(&key.replace(' ', "")).expect("the secret key is base32")
+}
+
+fn totp(app: &TestApp, secret: &AuthenticatorSecret) -> String {
+    code_at(secret, app.clock.now()).as_str().to_owned()
+}
+
+/// Six digits that the app shows neither at the previous, current nor next step.
+fn wrong_totp(app: &TestApp, secret: &AuthenticatorSecret) -> String {
+    let now = app.clock.now();
+    let valid: Vec<String> = [-STEP_SECONDS, 0, STEP_SECONDS]
+        .iter()
+        .map(|d| code_at(secret, now + d).as_str().to_owned())
+        .collect();
+    (0..10)
+        .map(|d| d.to_string().repeat(6))
+        .find(|c| !valid.contains(c))
+        .unwrap()
+}
+
+/// Moves the app's clock to the start of the next 30-second step: the step of the
+/// code that confirmed the set-up counts as used, and a test about one step gets
+/// the whole of it before real time moves on.
+fn start_of_next_step(app: &TestApp) {
+    app.clock
+        .advance(STEP_SECONDS - app.clock.now().rem_euclid(STEP_SECONDS));
+}
+
+/// SMS two-step verification, then the authenticator app set up with a code
+/// computed from the secret key shown; returns the signed-in browser and the secret.
+async fn with_authenticator(app: &TestApp) -> (Browser, AuthenticatorSecret) {
+    let browser = app.with_sms_two_step(EMAIL).await;
+    let secret = secret_from(&secret_key_on(&open_the_scan_page(&browser).await));
+    let code = totp(app, &secret);
+    browser
+        .post_form(SCAN, SCAN, &[("code", &code)])
+        .await
+        .assert_redirect_to("/account/settings/security?notice=authenticator_on");
+    start_of_next_step(app);
+    (browser, secret)
+}
+
+/// A fresh browser that has passed the password step of signing in.
+async fn past_the_password(app: &TestApp) -> Browser {
+    let browser = app.browser();
+    browser
+        .sign_in(EMAIL, PASSWORD)
+        .await
+        .assert_redirect_to("/sign-in/verify");
+    browser
+}
+
+async fn enter_sign_in_code(browser: &Browser, code: &str) -> Page {
+    let token = browser.get("/forgot-password").await.csrf_token();
+    browser
+        .post_with_token("/sign-in/verify", &token, &[("code", code)])
+        .await
+}
+
+#[track_caller]
+fn assert_not_signed_in(page: &Page) {
+    page.assert_redirect_to("/sign-in");
+}
+
+// ---- Set up ----
+
+#[tokio::test]
+async fn without_sms_two_step_the_authenticator_section_offers_no_set_up() {
+    let app = spawn_app().await;
+    let browser = app.signed_up(EMAIL).await;
+
+    let tab = browser.get(SECURITY_TAB).await;
+
+    assert!(
+        tab.contains(
+            "The authenticator app can be set up only after two-step verification by SMS."
+        )
+    );
+    assert!(
+        !tab.contains(&format!("action=\"{SET_UP}\"")),
+        "no Set up button for the authenticator"
+    );
+    let page = browser.get(SET_UP).await;
+    assert_eq!(page.status, 400);
+    assert!(
+        page.contains("Set up two-step verification by SMS first."),
+        "{}",
+        page.body
+    );
+    let token = tab.csrf_token();
+    assert_eq!(
+        browser
+            .post_with_token(SET_UP, &token, &[("password", PASSWORD)])
+            .await
+            .status,
+        400
+    );
+    assert_eq!(browser.get(SCAN).await.status, 400);
+    assert_eq!(browser.get(QR).await.status, 400);
+    assert!(
+        !app.state
+            .store
+            .account_by_email(EMAIL)
+            .await
+            .unwrap()
+            .unwrap()
+            .has_authenticator
+    );
+}
+
+#[tokio::test]
+async fn with_sms_two_step_the_authenticator_section_offers_set_up_behind_the_password() {
+    let app = spawn_app().await;
+    let browser = app.with_sms_two_step(EMAIL).await;
+
+    let tab = browser.get(SECURITY_TAB).await;
+    assert!(tab.contains(&format!("action=\"{SET_UP}\"")));
+    assert!(
+        tab.contains("on a device other than your mobile phone"),
+        "the help page's advice"
+    );
+    let page = browser.get(SET_UP).await;
+    assert!(page.contains("<label for=\"password\">Password</label>"));
+    assert!(page.contains(">Continue</button>"));
+
+    let wrong = browser
+        .post_form(SET_UP, SET_UP, &[("password", "not my password at all")])
+        .await;
+
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.shows("That password isn't right."));
+    assert!(!wrong.contains("Secret key"));
+}
+
+#[tokio::test]
+async fn the_scan_page_shows_a_qr_code_and_the_secret_key_in_groups_of_four() {
+    let app = spawn_app().await;
+    let browser = app.with_sms_two_step(EMAIL).await;
+
+    let page = open_the_scan_page(&browser).await;
+
+    assert!(
+        page.contains(&format!("<img src=\"{QR}\" alt=\"QR code\"")),
+        "{}",
+        page.body
+    );
+    assert!(page.contains("<p id=\"secret-key-label\">Secret key</p>"));
+    let key = secret_key_on(&page);
+    let groups: Vec<&str> = key.split(' ').collect();
+    assert_eq!(groups.len(), 8, "160 bits are 32 base32 characters: {key}");
+    assert!(
+        groups.iter().all(|g| g.len() == 4
+            && g.bytes()
+                .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b))),
+        "{key}"
+    );
+    assert_eq!(secret_from(&key).as_bytes().len(), 20);
+    assert!(
+        page.contains("second device"),
+        "the page recommends a second device"
+    );
+    assert!(page.contains("<label for=\"code\">Security code</label>"));
+    assert!(page.contains(">Confirm</button>"));
+    let qr = browser.get_response(QR).await;
+    assert_eq!(qr.status(), 200);
+    assert_eq!(qr.headers()["content-type"], "image/svg+xml");
+    assert_eq!(qr.headers()["cache-control"], "no-store");
+    assert!(qr.text().await.unwrap().contains("<svg"));
+}
+
+#[tokio::test]
+async fn the_authenticator_is_set_up_with_a_code_computed_from_the_secret_key_shown() {
+    let app = spawn_app().await;
+    let browser = app.with_sms_two_step(EMAIL).await;
+    let secret = secret_from(&secret_key_on(&open_the_scan_page(&browser).await));
+
+    let wrong = browser
+        .post_form(SCAN, SCAN, &[("code", &wrong_totp(&app, &secret))])
+        .await;
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.shows("That code isn't right."), "{}", wrong.body);
+    assert!(
+        !app.state
+            .store
+            .account_by_email(EMAIL)
+            .await
+            .unwrap()
+            .unwrap()
+            .has_authenticator,
+        "a wrong code activates nothing"
+    );
+
+    let page = browser
+        .post_form(SCAN, SCAN, &[("code", &totp(&app, &secret))])
+        .await;
+
+    page.assert_redirect_to("/account/settings/security?notice=authenticator_on");
+    let tab = browser
+        .get("/account/settings/security?notice=authenticator_on")
+        .await;
+    assert!(tab.contains("Your app is set up."));
+    assert!(
+        tab.contains(&format!("action=\"{TURN_OFF}\"")),
+        "the Authenticator app section offers Turn off"
+    );
+    assert!(!tab.contains(&format!("action=\"{SET_UP}\"")));
+    assert!(tab.contains("Authenticator app set up"), "a security event");
+    assert!(
+        app.state
+            .store
+            .account_by_email(EMAIL)
+            .await
+            .unwrap()
+            .unwrap()
+            .has_authenticator
+    );
+    app.wait_for_email(EMAIL, "An authenticator app was set up")
+        .await;
+    // The secret is shown only during set-up.
+    assert!(!tab.contains(&secret.to_base32_grouped()));
+    assert_eq!(
+        browser.get(SCAN).await.status,
+        400,
+        "the scan page is gone once the app is set up"
+    );
+}
+
+#[tokio::test]
+async fn abandoning_the_scan_page_leaves_nothing_active() {
+    let app = spawn_app().await;
+    let browser = app.with_sms_two_step(EMAIL).await;
+    open_the_scan_page(&browser).await;
+
+    let tab = browser.get(SECURITY_TAB).await;
+
+    assert!(
+        tab.contains(&format!("action=\"{SET_UP}\"")),
+        "Set up is still offered"
+    );
+    assert!(
+        !app.state
+            .store
+            .account_by_email(EMAIL)
+            .await
+            .unwrap()
+            .unwrap()
+            .has_authenticator
+    );
+    let sent = app.sms_count();
+    let signing_in = past_the_password(&app).await;
+    assert_eq!(app.sms_count(), sent + 1, "sign-in still uses SMS");
+    assert!(
+        !signing_in
+            .get("/sign-in/verify")
+            .await
+            .contains("Use the code from the authenticator app")
+    );
+    // Ten minutes on, the secret is no longer shown without the password again.
+    app.clock.advance(10 * 60);
+    browser.get(SCAN).await.assert_redirect_to(SET_UP);
+    browser.get(QR).await.assert_redirect_to(SET_UP);
+}
+
+// ---- Sign in ----
+
+#[tokio::test]
+async fn sign_in_asks_for_the_authenticator_code_by_default_and_sends_no_sms() {
+    let app = spawn_app().await;
+    let (_, secret) = with_authenticator(&app).await;
+    let sent = app.sms_count();
+
+    let browser = past_the_password(&app).await;
+
+    assert_eq!(
+        app.sms_count(),
+        sent,
+        "no SMS while the authenticator is the method"
+    );
+    let page = browser.get("/sign-in/verify").await;
+    assert!(page.contains("Enter the 6-digit code from your authenticator app."));
+    assert!(page.contains("href=\"/sign-in/verify/use/sms\">Use the code from SMS</a>"));
+    assert!(!page.contains("Send a new code"));
+    assert_not_signed_in(&browser.get("/account").await);
+    enter_sign_in_code(&browser, &totp(&app, &secret))
+        .await
+        .assert_redirect_to("/account");
+    assert_eq!(browser.get("/account").await.status, 200);
+    assert_eq!(app.sms_count(), sent);
+}
+
+#[tokio::test]
+async fn use_the_code_from_sms_sends_an_sms_and_signs_in_with_it() {
+    let app = spawn_app().await;
+    with_authenticator(&app).await;
+    let browser = past_the_password(&app).await;
+    let sent = app.sms_count();
+
+    browser
+        .get("/sign-in/verify/use/sms")
+        .await
+        .assert_redirect_to("/sign-in/verify");
+
+    assert_eq!(app.sms_count(), sent + 1);
+    let sms = app.sms.last_to(PHONE_E164).unwrap();
+    assert!(
+        sms.text.contains("security code for signing in"),
+        "{}",
+        sms.text
+    );
+    let page = browser.get("/sign-in/verify").await;
+    assert!(page.contains("We sent a security code by SMS to <strong>+1 ••• ••• 0000</strong>"));
+    assert!(page.contains(
+        "href=\"/sign-in/verify/use/authenticator\">Use the code from the authenticator app</a>"
+    ));
+    assert!(page.contains("Send a new code"));
+    enter_sign_in_code(&browser, &app.last_sms_code(PHONE_E164))
+        .await
+        .assert_redirect_to("/account");
+}
+
+#[tokio::test]
+async fn use_the_code_from_the_authenticator_app_switches_back() {
+    let app = spawn_app().await;
+    let (_, secret) = with_authenticator(&app).await;
+    let browser = past_the_password(&app).await;
+    browser
+        .get("/sign-in/verify/use/sms")
+        .await
+        .assert_redirect_to("/sign-in/verify");
+    let sent = app.sms_count();
+
+    browser
+        .get("/sign-in/verify/use/authenticator")
+        .await
+        .assert_redirect_to("/sign-in/verify");
+
+    let page = browser.get("/sign-in/verify").await;
+    assert!(page.contains("Enter the 6-digit code from your authenticator app."));
+    assert!(page.contains("Use the code from SMS"));
+    // Back to SMS within the minute: the code already sent still stands, no second SMS.
+    browser
+        .get("/sign-in/verify/use/sms")
+        .await
+        .assert_redirect_to("/sign-in/verify");
+    assert_eq!(app.sms_count(), sent);
+    browser.get("/sign-in/verify/use/authenticator").await;
+    enter_sign_in_code(&browser, &totp(&app, &secret))
+        .await
+        .assert_redirect_to("/account");
+}
+
+#[tokio::test]
+async fn the_authenticator_method_cannot_be_chosen_without_an_authenticator() {
+    let app = spawn_app().await;
+    app.with_sms_two_step(EMAIL).await;
+    let browser = past_the_password(&app).await;
+
+    let page = browser.get("/sign-in/verify/use/authenticator").await;
+
+    assert_eq!(page.status, 404);
+    assert!(
+        browser
+            .get("/sign-in/verify")
+            .await
+            .contains("We sent a security code by SMS")
+    );
+}
+
+#[tokio::test]
+async fn an_authenticator_code_is_accepted_only_once() {
+    let app = spawn_app().await;
+    let (_, secret) = with_authenticator(&app).await;
+    let code = totp(&app, &secret);
+    let first = past_the_password(&app).await;
+    enter_sign_in_code(&first, &code)
+        .await
+        .assert_redirect_to("/account");
+
+    let second = past_the_password(&app).await;
+    let page = enter_sign_in_code(&second, &code).await;
+
+    assert_eq!(page.status, 422);
+    assert!(
+        page.contains("This code has already been used."),
+        "{}",
+        page.body
+    );
+    assert_not_signed_in(&second.get("/account").await);
+    // A code of an earlier step is refused as well.
+    let older = code_at(&secret, app.clock.now() - STEP_SECONDS);
+    let page = enter_sign_in_code(&second, older.as_str()).await;
+    assert!(
+        page.contains("This code has already been used."),
+        "{}",
+        page.body
+    );
+    assert_not_signed_in(&second.get("/account").await);
+}
+
+#[tokio::test]
+async fn the_code_that_confirmed_the_set_up_cannot_sign_in() {
+    let app = spawn_app().await;
+    let browser = app.with_sms_two_step(EMAIL).await;
+    let secret = secret_from(&secret_key_on(&open_the_scan_page(&browser).await));
+    let code = totp(&app, &secret);
+    browser
+        .post_form(SCAN, SCAN, &[("code", &code)])
+        .await
+        .assert_redirect_to("/account/settings/security?notice=authenticator_on");
+
+    let signing_in = past_the_password(&app).await;
+    let page = enter_sign_in_code(&signing_in, &code).await;
+
+    assert_eq!(page.status, 422);
+    assert_not_signed_in(&signing_in.get("/account").await);
+}
+
+#[tokio::test]
+async fn three_wrong_codes_in_one_step_lock_the_authenticator_until_the_next_step() {
+    let app = spawn_app().await;
+    let (_, secret) = with_authenticator(&app).await;
+    let browser = past_the_password(&app).await;
+    let wrong = wrong_totp(&app, &secret);
+
+    for _ in 0..3 {
+        let page = enter_sign_in_code(&browser, &wrong).await;
+        assert_eq!(page.status, 422);
+        assert!(page.contains("That code isn"), "{}", page.body);
+    }
+    let page = enter_sign_in_code(&browser, &totp(&app, &secret)).await;
+
+    assert_eq!(page.status, 422);
+    assert!(page.contains("Too many wrong codes. Wait"), "{}", page.body);
+    assert_not_signed_in(&browser.get("/account").await);
+    start_of_next_step(&app);
+    enter_sign_in_code(&browser, &totp(&app, &secret))
+        .await
+        .assert_redirect_to("/account");
+}
+
+#[tokio::test]
+async fn codes_of_the_previous_and_the_next_step_are_accepted_for_clocks_a_little_off() {
+    let app = spawn_app().await;
+    let (_, secret) = with_authenticator(&app).await;
+    app.clock.advance(STEP_SECONDS);
+    let behind = code_at(&secret, app.clock.now() - STEP_SECONDS);
+    let ahead = code_at(&secret, app.clock.now() + STEP_SECONDS);
+
+    let slow = past_the_password(&app).await;
+    enter_sign_in_code(&slow, behind.as_str())
+        .await
+        .assert_redirect_to("/account");
+    let fast = past_the_password(&app).await;
+    enter_sign_in_code(&fast, ahead.as_str())
+        .await
+        .assert_redirect_to("/account");
+}
+
+#[tokio::test]
+async fn a_code_from_two_steps_ago_is_refused() {
+    let app = spawn_app().await;
+    let (_, secret) = with_authenticator(&app).await;
+    app.clock.advance(3 * STEP_SECONDS);
+    let too_old = code_at(&secret, app.clock.now() - 2 * STEP_SECONDS);
+    let browser = past_the_password(&app).await;
+
+    let page = enter_sign_in_code(&browser, too_old.as_str()).await;
+
+    assert_eq!(page.status, 422);
+    assert!(page.shows("That code isn't right."), "{}", page.body);
+    assert_not_signed_in(&browser.get("/account").await);
+}
+
+// ---- Turn off ----
+
+#[tokio::test]
+async fn turning_the_authenticator_off_keeps_sms_two_step() {
+    let app = spawn_app().await;
+    let (browser, _) = with_authenticator(&app).await;
+    assert!(
+        browser
+            .get(TURN_OFF)
+            .await
+            .contains("<label for=\"password\">Password</label>")
+    );
+    let wrong = browser
+        .post_form(
+            TURN_OFF,
+            TURN_OFF,
+            &[("password", "not my password at all")],
+        )
+        .await;
+    assert_eq!(wrong.status, 422);
+    assert!(
+        app.state
+            .store
+            .account_by_email(EMAIL)
+            .await
+            .unwrap()
+            .unwrap()
+            .has_authenticator
+    );
+
+    browser
+        .post_form(TURN_OFF, TURN_OFF, &[("password", PASSWORD)])
+        .await
+        .assert_redirect_to("/account/settings/security?notice=authenticator_off");
+
+    let account = app
+        .state
+        .store
+        .account_by_email(EMAIL)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!account.has_authenticator);
+    assert!(account.phone_enc.is_some(), "SMS verification stays on");
+    let tab = browser.get(SECURITY_TAB).await;
+    assert!(tab.contains("value=\"+1 ••• ••• 0000\""));
+    assert!(
+        tab.contains(&format!("action=\"{SET_UP}\"")),
+        "the authenticator can be set up again"
+    );
+    let email = app
+        .wait_for_email(EMAIL, "The authenticator app was turned off")
+        .await;
+    assert!(
+        email.text.contains("SMS verification stays on"),
+        "{}",
+        email.text
+    );
+    // Sign-in goes back to SMS.
+    let sent = app.sms_count();
+    let signing_in = past_the_password(&app).await;
+    assert_eq!(app.sms_count(), sent + 1);
+    let page = signing_in.get("/sign-in/verify").await;
+    assert!(page.contains("We sent a security code by SMS"));
+    assert!(!page.contains("authenticator app"));
+}
+
+#[tokio::test]
+async fn turning_sms_off_turns_the_authenticator_off_too_and_the_email_says_both_are_off() {
+    let app = spawn_app().await;
+    let (browser, _) = with_authenticator(&app).await;
+    let turn_off = "/account/security/two-step/turn-off";
+    assert!(
+        browser
+            .get(turn_off)
+            .await
+            .contains("the authenticator app will be turned off too")
+    );
+
+    browser
+        .post_form(turn_off, turn_off, &[("password", PASSWORD)])
+        .await
+        .assert_redirect_to("/account/settings/security?notice=two_step_off");
+
+    let account = app
+        .state
+        .store
+        .account_by_email(EMAIL)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!account.has_authenticator);
+    assert_eq!(account.phone_enc, None);
+    let tab = browser.get(SECURITY_TAB).await;
+    assert!(
+        tab.contains(
+            "The authenticator app can be set up only after two-step verification by SMS."
+        )
+    );
+    assert!(!tab.contains(&format!("action=\"{TURN_OFF}\"")));
+    let email = app
+        .wait_for_email(EMAIL, "Two-step verification is off")
+        .await;
+    assert!(
+        email
+            .text
+            .contains("both SMS verification and the authenticator app are off"),
+        "{}",
+        email.text
+    );
+    app.browser()
+        .sign_in(EMAIL, PASSWORD)
+        .await
+        .assert_redirect_to("/account");
+}
+
+// ---- Password reset ----
+
+/// Asks for a reset link in `browser` and returns the token from the e-mail.
+async fn reset_token(app: &TestApp, browser: &Browser) -> String {
+    browser
+        .post_form("/forgot-password", "/forgot-password", &[("email", EMAIL)])
+        .await;
+    let email = app.wait_for_email(EMAIL, "Reset your password").await;
+    let start = email.text.find("token=").expect("a reset link") + "token=".len();
+    email.text[start..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_password_reset_with_the_authenticator_asks_for_its_code() {
+    let app = spawn_app().await;
+    let (_, secret) = with_authenticator(&app).await;
+    let browser = app.browser();
+    let token = reset_token(&app, &browser).await;
+    let reset_page = format!("/reset-password?token={token}");
+    let sent = app.sms_count();
+
+    let page = browser.get(&reset_page).await;
+
+    assert!(page.contains("Enter the 6-digit code from your authenticator app."));
+    assert!(
+        page.contains(&format!(
+            "href=\"/reset-password?token={token}&amp;method=sms\">Use the code from SMS</a>"
+        )),
+        "{}",
+        page.body
+    );
+    assert_eq!(app.sms_count(), sent, "no SMS until it is asked for");
+    let csrf = page.csrf_token();
+    let wrong = wrong_totp(&app, &secret);
+    let page = browser
+        .post_with_token(
+            "/reset-password/verify",
+            &csrf,
+            &[
+                ("token", &token),
+                ("method", "authenticator"),
+                ("code", &wrong),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 422);
+    assert!(
+        !browser
+            .get(&reset_page)
+            .await
+            .contains("name=\"new_password\"")
+    );
+
+    let code = totp(&app, &secret);
+    let page = browser
+        .post_with_token(
+            "/reset-password/verify",
+            &csrf,
+            &[
+                ("token", &token),
+                ("method", "authenticator"),
+                ("code", &code),
+            ],
+        )
+        .await;
+
+    page.assert_redirect_to(&reset_page);
+    assert!(
+        browser
+            .get(&reset_page)
+            .await
+            .contains("name=\"new_password\"")
+    );
+}
+
+#[tokio::test]
+async fn a_password_reset_with_the_authenticator_can_use_the_code_from_sms() {
+    let app = spawn_app().await;
+    with_authenticator(&app).await;
+    let browser = app.browser();
+    let token = reset_token(&app, &browser).await;
+    let reset_page = format!("/reset-password?token={token}");
+    let sent = app.sms_count();
+
+    let page = browser.get(&format!("{reset_page}&method=sms")).await;
+
+    assert_eq!(app.sms_count(), sent + 1);
+    assert!(
+        app.sms
+            .last_to(PHONE_E164)
+            .unwrap()
+            .text
+            .contains("resetting your password")
+    );
+    assert!(page.contains("We sent a security code by SMS to <strong>+1 ••• ••• 0000</strong>"));
+    let code = app.last_sms_code(PHONE_E164);
+    let page = browser
+        .post_with_token(
+            "/reset-password/verify",
+            &page.csrf_token(),
+            &[("token", &token), ("method", "sms"), ("code", &code)],
+        )
+        .await;
+    page.assert_redirect_to(&reset_page);
+}
+
+// ---- Real clients ----
+
+fn run(program: &str, args: &[&str]) -> String {
+    let output = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
+    assert!(
+        output.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[tokio::test]
+#[ignore = "needs oathtool/zbar-tools; run by .ci/run"]
+async fn codes_from_oathtool_are_accepted() {
+    let app = spawn_app().await;
+    let browser = app.with_sms_two_step(EMAIL).await;
+    // The key as a person would type it from the page, spaces and all.
+    let key = secret_key_on(&open_the_scan_page(&browser).await);
+
+    let code = run("oathtool", &["--totp", "-b", &key]);
+    browser
+        .post_form(SCAN, SCAN, &[("code", code.trim())])
+        .await
+        .assert_redirect_to("/account/settings/security?notice=authenticator_on");
+
+    // The set-up used the current step; the next code (`-w 1` prints it second) signs in.
+    let codes = run("oathtool", &["--totp", "-b", "-w", "1", &key]);
+    let next = codes
+        .lines()
+        .nth(1)
+        .expect("oathtool prints the next code too");
+    let signing_in = past_the_password(&app).await;
+    enter_sign_in_code(&signing_in, next)
+        .await
+        .assert_redirect_to("/account");
+}
+
+#[tokio::test]
+#[ignore = "needs oathtool/zbar-tools; run by .ci/run"]
+async fn the_qr_code_decodes_to_exactly_the_otpauth_url() {
+    let app = spawn_app().await;
+    let browser = app.with_sms_two_step(EMAIL).await;
+    let key = secret_key_on(&open_the_scan_page(&browser).await);
+    let svg = browser.get(QR).await.body;
+    let dir = tempfile::tempdir().unwrap();
+    let svg_path = dir.path().join("qr.svg");
+    let png_path = dir.path().join("qr.png");
+    std::fs::write(&svg_path, svg).unwrap();
+
+    // zbarimg does not read SVG; rsvg-convert renders it as a browser would.
+    run(
+        "rsvg-convert",
+        &[
+            "-w",
+            "480",
+            "-h",
+            "480",
+            "-b",
+            "white",
+            "-o",
+            png_path.to_str().unwrap(),
+            svg_path.to_str().unwrap(),
+        ],
+    );
+    let decoded = run("zbarimg", &["--raw", "-q", png_path.to_str().unwrap()]);
+
+    let secret = key.replace(' ', "");
+    let expected = format!(
+        "otpauth://totp/twostep:ann@example.com?secret={secret}&issuer=twostep&algorithm=SHA1&digits=6&period=30"
+    );
+    assert_eq!(decoded.trim_end_matches('\n'), expected);
+}

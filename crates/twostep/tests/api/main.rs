@@ -1,0 +1,11 @@
+//! Integration tests: the real portal on port 0, driven over HTTP.
+
+mod helpers;
+
+mod accounts;
+mod apps;
+mod authenticator;
+mod password_reset;
+mod phone_numbers;
+mod sessions;
+mod two_step_sms;

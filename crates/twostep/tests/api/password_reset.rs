@@ -1,0 +1,325 @@
+//! Forgot password: the e-mailed single-use link valid for one hour, the security
+//! question when one is set, and an answer that never reveals who has an account.
+
+use crate::helpers::*;
+
+const NEW_PASSWORD: &str = "a brand new passphrase";
+const MINUTE: i64 = 60;
+
+/// Asks for a reset link for `email` and returns the link's path and query.
+async fn request_reset_link(app: &TestApp, email: &str) -> String {
+    let page = app
+        .browser()
+        .post_form("/forgot-password", "/forgot-password", &[("email", email)])
+        .await;
+    assert_eq!(page.status, 200);
+    let message = app.wait_for_email(email, "Reset your password").await;
+    reset_path(app, &message.text)
+}
+
+fn reset_path(app: &TestApp, text: &str) -> String {
+    let start = text
+        .find(&format!("{}/reset-password?token=", app.address))
+        .expect("the e-mail holds a reset link");
+    let link = text[start..].split_whitespace().next().unwrap();
+    link.strip_prefix(&app.address).unwrap().to_owned()
+}
+
+fn token_of(path: &str) -> &str {
+    path.split_once("token=").unwrap().1
+}
+
+async fn set_security_question(browser: &Browser, question: &str, answer: &str) {
+    browser
+        .post_form(
+            "/account/settings/security",
+            "/account/security-question",
+            &[
+                ("question", question),
+                ("answer", answer),
+                ("password", PASSWORD),
+            ],
+        )
+        .await
+        .assert_redirect_to("/account/settings/security?notice=question_saved");
+}
+
+#[tokio::test]
+async fn the_sign_in_page_links_to_forgot_password_and_create_account() {
+    let app = spawn_app().await;
+    let page = app.browser().get("/sign-in").await;
+    assert!(page.contains("<a href=\"/forgot-password\">Forgot password?</a>"));
+    assert!(page.contains("<a href=\"/sign-up\">Create account</a>"));
+}
+
+#[tokio::test]
+async fn a_reset_link_without_security_question_leads_straight_to_a_new_password() {
+    let app = spawn_app().await;
+    app.signed_up("ann@example.com").await;
+    let link = request_reset_link(&app, "ann@example.com").await;
+    let browser = app.browser();
+
+    let form = browser.get(&link).await;
+    assert_eq!(form.status, 200);
+    assert!(form.contains("<label for=\"new_password\">New password</label>"));
+    assert!(!form.contains("Security question"));
+
+    browser
+        .post_form(
+            &link,
+            "/reset-password",
+            &[("token", token_of(&link)), ("new_password", NEW_PASSWORD)],
+        )
+        .await
+        .assert_redirect_to("/sign-in?notice=password_reset");
+
+    assert!(
+        browser
+            .get("/sign-in?notice=password_reset")
+            .await
+            .contains("Your password has been changed.")
+    );
+    assert_eq!(
+        app.browser()
+            .sign_in("ann@example.com", PASSWORD)
+            .await
+            .status,
+        422,
+        "the old password no longer signs in"
+    );
+    app.browser()
+        .sign_in("ann@example.com", NEW_PASSWORD)
+        .await
+        .assert_redirect_to("/account");
+    app.wait_for_email("ann@example.com", "Your password was reset")
+        .await;
+}
+
+#[tokio::test]
+async fn a_reset_link_works_only_once() {
+    let app = spawn_app().await;
+    app.signed_up("ann@example.com").await;
+    let link = request_reset_link(&app, "ann@example.com").await;
+    let browser = app.browser();
+    browser
+        .post_form(
+            &link,
+            "/reset-password",
+            &[("token", token_of(&link)), ("new_password", NEW_PASSWORD)],
+        )
+        .await
+        .assert_redirect_to("/sign-in?notice=password_reset");
+
+    let again = browser.get(&link).await;
+    assert_eq!(again.status, 410);
+    assert!(again.contains("This link has expired or has already been used."));
+    let token = browser.get("/forgot-password").await.csrf_token();
+    let replay = browser
+        .post_with_token(
+            "/reset-password",
+            &token,
+            &[
+                ("token", token_of(&link)),
+                ("new_password", "yet another passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(replay.status, 410);
+    app.browser()
+        .sign_in("ann@example.com", NEW_PASSWORD)
+        .await
+        .assert_redirect_to("/account");
+}
+
+#[tokio::test]
+async fn a_reset_link_expires_after_one_hour() {
+    let app = spawn_app().await;
+    app.signed_up("ann@example.com").await;
+    let link = request_reset_link(&app, "ann@example.com").await;
+    let browser = app.browser();
+
+    app.clock.advance(59 * MINUTE);
+    assert_eq!(
+        browser.get(&link).await.status,
+        200,
+        "still valid after 59 minutes"
+    );
+    let token = browser.get("/forgot-password").await.csrf_token();
+
+    app.clock.advance(MINUTE);
+    let expired = browser.get(&link).await;
+    assert_eq!(expired.status, 410);
+    assert!(expired.contains("This link has expired or has already been used."));
+    let late = browser
+        .post_with_token(
+            "/reset-password",
+            &token,
+            &[("token", token_of(&link)), ("new_password", NEW_PASSWORD)],
+        )
+        .await;
+    assert_eq!(late.status, 410);
+    app.browser()
+        .sign_in("ann@example.com", PASSWORD)
+        .await
+        .assert_redirect_to("/account");
+}
+
+#[tokio::test]
+async fn the_reset_token_is_stored_only_as_a_digest() {
+    let app = spawn_app().await;
+    app.signed_up("ann@example.com").await;
+    let link = request_reset_link(&app, "ann@example.com").await;
+    let token = token_of(&link);
+    assert!(
+        app.state
+            .store
+            .password_reset(token.as_bytes())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        app.state
+            .store
+            .password_reset(&domain::secrets::token_digest(token))
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn forgot_password_answers_the_same_for_an_unknown_email() {
+    let app = spawn_app().await;
+    app.signed_up("ann@example.com").await;
+    let browser = app.browser();
+
+    let known = browser
+        .post_form(
+            "/forgot-password",
+            "/forgot-password",
+            &[("email", "ann@example.com")],
+        )
+        .await;
+    let unknown = browser
+        .post_form(
+            "/forgot-password",
+            "/forgot-password",
+            &[("email", "nobody@example.com")],
+        )
+        .await;
+
+    assert_eq!(known.status, 200);
+    assert_eq!(known.status, unknown.status);
+    assert_eq!(known.body, unknown.body);
+    assert!(known.contains("If an account exists for that address"));
+    app.wait_for_email("ann@example.com", "Reset your password")
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert!(
+        app.email.last_to("nobody@example.com").is_none(),
+        "no e-mail goes to an address without an account"
+    );
+}
+
+#[tokio::test]
+async fn a_reset_with_a_security_question_asks_for_the_answer_before_the_new_password() {
+    let app = spawn_app().await;
+    let owner = app.signed_up("ann@example.com").await;
+    set_security_question(&owner, "Name of your first pet?", "Rex the Dog").await;
+    let link = request_reset_link(&app, "ann@example.com").await;
+    let token = token_of(&link);
+    let browser = app.browser();
+
+    let verify = browser.get(&link).await;
+    assert_eq!(verify.status, 200);
+    assert!(verify.contains("Security question: <strong>Name of your first pet?</strong>"));
+    assert!(verify.contains("<label for=\"answer\">Answer</label>"));
+    assert!(
+        !verify.contains("New password"),
+        "the new password comes after the answer"
+    );
+
+    let wrong = browser
+        .post_form(
+            &link,
+            "/reset-password/verify",
+            &[("token", token), ("answer", "Fido")],
+        )
+        .await;
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.shows("That answer isn't right."));
+    let skipped = browser
+        .post_form(
+            &link,
+            "/reset-password",
+            &[("token", token), ("new_password", NEW_PASSWORD)],
+        )
+        .await;
+    skipped.assert_redirect_to(&link);
+    assert_eq!(
+        app.browser()
+            .sign_in("ann@example.com", NEW_PASSWORD)
+            .await
+            .status,
+        422,
+        "the answer cannot be skipped"
+    );
+
+    browser
+        .post_form(
+            &link,
+            "/reset-password/verify",
+            &[("token", token), ("answer", "  rex THE   dog ")],
+        )
+        .await
+        .assert_redirect_to(&link);
+    let new_password = browser.get(&link).await;
+    assert!(new_password.contains("<label for=\"new_password\">New password</label>"));
+    browser
+        .post_form(
+            &link,
+            "/reset-password",
+            &[("token", token), ("new_password", NEW_PASSWORD)],
+        )
+        .await
+        .assert_redirect_to("/sign-in?notice=password_reset");
+
+    assert_eq!(
+        app.browser()
+            .sign_in("ann@example.com", PASSWORD)
+            .await
+            .status,
+        422
+    );
+    app.browser()
+        .sign_in("ann@example.com", NEW_PASSWORD)
+        .await
+        .assert_redirect_to("/account");
+    owner.get("/account").await.assert_redirect_to("/sign-in");
+}
+
+#[tokio::test]
+async fn a_weak_new_password_is_refused_during_a_reset_and_the_link_stays_usable() {
+    let app = spawn_app().await;
+    app.signed_up("ann@example.com").await;
+    let link = request_reset_link(&app, "ann@example.com").await;
+    let browser = app.browser();
+    let page = browser
+        .post_form(
+            &link,
+            "/reset-password",
+            &[("token", token_of(&link)), ("new_password", "short")],
+        )
+        .await;
+    assert_eq!(page.status, 422);
+    assert!(page.contains("Use at least 8 characters."));
+    browser
+        .post_form(
+            &link,
+            "/reset-password",
+            &[("token", token_of(&link)), ("new_password", NEW_PASSWORD)],
+        )
+        .await
+        .assert_redirect_to("/sign-in?notice=password_reset");
+}

@@ -1,0 +1,700 @@
+//! Two-step verification by SMS (issue 3). Here: set up, the security question,
+//! change the phone number, turn off. Signing in, password reset and the SMS
+//! gateway have their own files below `two_step_sms/`; all share the helpers here.
+
+mod gateway;
+mod password_reset;
+mod sign_in;
+
+use std::path::{Path, PathBuf};
+
+use crate::helpers::*;
+
+const EMAIL: &str = "ann@example.com";
+const NEW_PHONE: &str = "+44 7400 123456";
+const NEW_PHONE_E164: &str = "+447400123456";
+const MASKED: &str = "+1 ••• ••• 0000";
+const NEW_MASKED: &str = "+44 ••• ••• 3456";
+const SECURITY_TAB: &str = "/account/settings/security";
+
+/// A fresh browser that has passed the password step of signing in.
+async fn past_the_password(app: &TestApp) -> Browser {
+    let browser = app.browser();
+    browser
+        .sign_in(EMAIL, PASSWORD)
+        .await
+        .assert_redirect_to("/sign-in/verify");
+    browser
+}
+
+async fn enter_sign_in_code(browser: &Browser, code: &str) -> Page {
+    let token = csrf_token(browser).await;
+    browser
+        .post_with_token("/sign-in/verify", &token, &[("code", code)])
+        .await
+}
+
+/// The browser's CSRF token, from a page every visitor can open.
+async fn csrf_token(browser: &Browser) -> String {
+    browser.get("/forgot-password").await.csrf_token()
+}
+
+/// Six digits that are not `right`.
+fn wrong_code(right: &str) -> &'static str {
+    if right == "000000" {
+        "111111"
+    } else {
+        "000000"
+    }
+}
+
+fn sms_count_to(app: &TestApp, e164: &str) -> usize {
+    app.sms
+        .messages()
+        .iter()
+        .filter(|sms| sms.to == e164)
+        .count()
+}
+
+#[track_caller]
+fn assert_signed_out_page(page: &Page) {
+    page.assert_redirect_to("/sign-in");
+}
+
+// ---- Set up ----
+
+#[tokio::test]
+async fn setting_up_sms_two_step_shows_the_masked_number_a_change_pencil_and_turn_off() {
+    let app = spawn_app().await;
+    let browser = app.signed_up(EMAIL).await;
+    let before = browser.get(SECURITY_TAB).await;
+    assert!(
+        before.contains("action=\"/account/security/phone/set-up\""),
+        "the Security tab offers Set up"
+    );
+
+    let password_step = browser.get("/account/security/phone/set-up").await;
+    assert_eq!(password_step.status, 200);
+    assert!(password_step.contains("<label for=\"password\">Password</label>"));
+    assert!(password_step.contains(">Continue</button>"));
+    browser
+        .post_form(
+            "/account/security/phone/set-up",
+            "/account/security/phone/set-up",
+            &[("password", PASSWORD)],
+        )
+        .await
+        .assert_redirect_to("/account/security/phone/set-up/number");
+    let number_step = browser.get("/account/security/phone/set-up/number").await;
+    assert!(number_step.contains("<label for=\"phone\">Phone number</label>"));
+    assert!(number_step.contains(">Get code</button>"));
+    browser
+        .post_form(
+            "/account/security/phone/set-up/number",
+            "/account/security/phone/set-up/number",
+            &[("phone", PHONE)],
+        )
+        .await
+        .assert_redirect_to("/account/security/phone/set-up/code");
+    let sms = app
+        .sms
+        .last_to(PHONE_E164)
+        .expect("the code went to the number entered");
+    assert!(
+        sms.text
+            .contains("is your twostep security code for setting up two-step verification"),
+        "{}",
+        sms.text
+    );
+    let code_step = browser.get("/account/security/phone/set-up/code").await;
+    assert!(
+        code_step.contains(MASKED),
+        "the code step names the masked number"
+    );
+    assert!(code_step.contains("<label for=\"code\">Security code</label>"));
+    assert!(code_step.contains(">Confirm</button>"));
+
+    let code = app.last_sms_code(PHONE_E164);
+    browser
+        .post_form(
+            "/account/security/phone/set-up/code",
+            "/account/security/phone/set-up/code",
+            &[("code", &code)],
+        )
+        .await
+        .assert_redirect_to("/account/settings/security?notice=two_step_on");
+
+    let tab = browser
+        .get("/account/settings/security?notice=two_step_on")
+        .await;
+    assert!(tab.contains("Your phone number is confirmed and set up to receive security codes."));
+    assert!(
+        tab.contains(&format!("value=\"{MASKED}\"")),
+        "the Phone number field shows the masked number"
+    );
+    assert!(tab.contains("<label for=\"phone-number\">Phone number</label>"));
+    assert!(
+        tab.contains("href=\"/account/security/phone/change\" aria-label=\"Change phone number\"")
+    );
+    assert!(tab.contains(
+        "action=\"/account/security/two-step/turn-off\"><button type=\"submit\">Turn off</button>"
+    ));
+    assert!(
+        !tab.contains("action=\"/account/security/phone/set-up\""),
+        "Set up is gone once two-step is on"
+    );
+    assert!(
+        !tab.contains("6502530000"),
+        "the full number is never shown"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_password_does_not_open_the_sms_set_up() {
+    let app = spawn_app().await;
+    let browser = app.signed_up(EMAIL).await;
+
+    let page = browser
+        .post_form(
+            "/account/security/phone/set-up",
+            "/account/security/phone/set-up",
+            &[("password", "not my password at all")],
+        )
+        .await;
+
+    assert_eq!(page.status, 422);
+    assert!(page.shows("That password isn't right."));
+    browser
+        .get("/account/security/phone/set-up/number")
+        .await
+        .assert_redirect_to("/account/security/phone/set-up");
+    let page = browser
+        .post_form(
+            "/account/security/phone/set-up",
+            "/account/security/phone/set-up/number",
+            &[("phone", PHONE)],
+        )
+        .await;
+    page.assert_redirect_to("/account/security/phone/set-up");
+    assert_eq!(app.sms_count(), 0, "no SMS without the password");
+}
+
+#[tokio::test]
+async fn the_stored_phone_number_is_encrypted_at_rest() {
+    let app = spawn_app().await;
+    app.with_sms_two_step(EMAIL).await;
+
+    let account = app
+        .state
+        .store
+        .account_by_email(EMAIL)
+        .await
+        .unwrap()
+        .unwrap();
+    let sealed = account.phone_enc.expect("the phone number is stored");
+    for plain in [
+        PHONE_E164.as_bytes(),
+        b"6502530000".as_slice(),
+        b"253 0000".as_slice(),
+    ] {
+        assert!(
+            !sealed.windows(plain.len()).any(|w| w == plain),
+            "accounts.phone_enc holds the number in clear"
+        );
+    }
+    // Nowhere in the data directory (database, its WAL, anything else) is the number in clear.
+    for file in files_under(&app.config.data_dir) {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !bytes.windows(10).any(|w| w == b"6502530000"),
+            "{} holds the number in clear",
+            file.display()
+        );
+    }
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(files_under(&path))
+        } else {
+            files.push(path)
+        }
+    }
+    files
+}
+
+#[tokio::test]
+async fn setting_up_sms_two_step_records_a_security_event_and_sends_an_email() {
+    let app = spawn_app().await;
+    let browser = app.with_sms_two_step(EMAIL).await;
+
+    let email = app
+        .wait_for_email(EMAIL, "Two-step verification is on")
+        .await;
+    assert!(email.text.contains(MASKED), "{}", email.text);
+    assert!(
+        email
+            .text
+            .contains("security question of your account has been permanently disabled"),
+        "{}",
+        email.text
+    );
+    assert!(!email.text.contains("6502530000"));
+    let tab = browser.get(SECURITY_TAB).await;
+    assert!(
+        tab.contains(&format!("Two-step verification turned on with {MASKED}")),
+        "the security events list it"
+    );
+}
+
+#[tokio::test]
+async fn the_security_question_is_deleted_the_moment_two_step_is_turned_on() {
+    let app = spawn_app().await;
+    let browser = app.signed_up(EMAIL).await;
+    let fields = [
+        ("question", "What was the name of my first school?"),
+        ("answer", "Hillside"),
+        ("password", PASSWORD),
+    ];
+    browser
+        .post_form(SECURITY_TAB, "/account/security-question", &fields)
+        .await
+        .assert_redirect_to("/account/settings/security?notice=question_saved");
+    assert!(
+        browser
+            .get(SECURITY_TAB)
+            .await
+            .contains("What was the name of my first school?")
+    );
+
+    browser.set_up_sms(&app, PHONE).await;
+
+    let account = app
+        .state
+        .store
+        .account_by_email(EMAIL)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(account.security_question, None);
+    assert_eq!(account.security_answer_hash, None);
+    assert!(account.security_question_disabled);
+    let tab = browser.get(SECURITY_TAB).await;
+    assert!(tab.contains("The security question is no longer available for this account"));
+    assert!(!tab.contains("What was the name of my first school?"));
+    assert!(
+        !tab.contains("action=\"/account/security-question\""),
+        "no form to set a question"
+    );
+}
+
+#[tokio::test]
+async fn a_set_up_code_works_only_in_the_session_that_asked_for_it() {
+    let app = spawn_app().await;
+    let asking = app.signed_up(EMAIL).await;
+    let set_up = "/account/security/phone/set-up";
+    asking
+        .post_form(set_up, set_up, &[("password", PASSWORD)])
+        .await;
+    asking
+        .post_form(
+            set_up,
+            "/account/security/phone/set-up/number",
+            &[("phone", PHONE)],
+        )
+        .await;
+    let code = app.last_sms_code(PHONE_E164);
+    // The same account signed in elsewhere, its password entered there too.
+    let elsewhere = app.browser();
+    elsewhere
+        .sign_in(EMAIL, PASSWORD)
+        .await
+        .assert_redirect_to("/account");
+    elsewhere
+        .post_form(set_up, set_up, &[("password", PASSWORD)])
+        .await;
+
+    let page = elsewhere
+        .post_form(
+            set_up,
+            "/account/security/phone/set-up/code",
+            &[("code", &code)],
+        )
+        .await;
+
+    assert_eq!(page.status, 422);
+    assert!(
+        page.contains("There is no code waiting for this step."),
+        "{}",
+        page.body
+    );
+    assert_eq!(
+        app.state
+            .store
+            .account_by_email(EMAIL)
+            .await
+            .unwrap()
+            .unwrap()
+            .phone_enc,
+        None
+    );
+    asking
+        .post_form(
+            set_up,
+            "/account/security/phone/set-up/code",
+            &[("code", &code)],
+        )
+        .await
+        .assert_redirect_to("/account/settings/security?notice=two_step_on");
+}
+
+#[tokio::test]
+async fn send_a_new_code_during_set_up_says_how_long_to_wait_and_works_after_a_minute() {
+    let app = spawn_app().await;
+    let browser = app.signed_up(EMAIL).await;
+    let set_up = "/account/security/phone/set-up";
+    browser
+        .post_form(set_up, set_up, &[("password", PASSWORD)])
+        .await;
+    browser
+        .post_form(
+            set_up,
+            "/account/security/phone/set-up/number",
+            &[("phone", PHONE)],
+        )
+        .await;
+    let code_step = browser.get("/account/security/phone/set-up/code").await;
+    assert!(code_step.contains(">Send a new code</button>"));
+    let sent = app.sms_count();
+
+    let refused = browser
+        .post_with_token(
+            "/account/security/phone/set-up/resend",
+            &code_step.csrf_token(),
+            &[],
+        )
+        .await;
+
+    refused.assert_redirect_to("/account/security/phone/set-up/code?error=too_soon");
+    let page = browser
+        .get("/account/security/phone/set-up/code?error=too_soon")
+        .await;
+    assert!(
+        page.contains("You can ask for a new code in"),
+        "{}",
+        page.body
+    );
+    assert_eq!(app.sms_count(), sent);
+    app.clock.advance(61);
+    browser
+        .post_with_token(
+            "/account/security/phone/set-up/resend",
+            &code_step.csrf_token(),
+            &[],
+        )
+        .await
+        .assert_redirect_to("/account/security/phone/set-up/code?notice=code_sent");
+    assert_eq!(app.sms_count(), sent + 1);
+    browser
+        .post_form(
+            set_up,
+            "/account/security/phone/set-up/code",
+            &[("code", &app.last_sms_code(PHONE_E164))],
+        )
+        .await
+        .assert_redirect_to("/account/settings/security?notice=two_step_on");
+}
+
+// ---- Change the phone number ----
+
+#[tokio::test]
+async fn changing_the_number_sends_the_code_to_the_new_number_and_keeps_the_old_one_until_confirmed()
+ {
+    let app = spawn_app().await;
+    let owner = app.with_sms_two_step(EMAIL).await;
+    let change = "/account/security/phone/change";
+    assert!(owner.get(SECURITY_TAB).await.contains(&format!(
+        "href=\"{change}\" aria-label=\"Change phone number\""
+    )));
+    assert!(
+        owner
+            .get(change)
+            .await
+            .contains("<label for=\"password\">Password</label>")
+    );
+    owner
+        .post_form(change, change, &[("password", PASSWORD)])
+        .await
+        .assert_redirect_to("/account/security/phone/change/number");
+    let to_old_before = sms_count_to(&app, PHONE_E164);
+
+    owner
+        .post_form(
+            "/account/security/phone/change/number",
+            "/account/security/phone/change/number",
+            &[("phone", NEW_PHONE)],
+        )
+        .await
+        .assert_redirect_to("/account/security/phone/change/code");
+
+    let sms = app
+        .sms
+        .last_to(NEW_PHONE_E164)
+        .expect("the code goes to the new number");
+    assert!(
+        sms.text
+            .contains("security code for confirming your new phone number"),
+        "{}",
+        sms.text
+    );
+    assert_eq!(
+        sms_count_to(&app, PHONE_E164),
+        to_old_before,
+        "nothing goes to the old number"
+    );
+    assert!(
+        owner
+            .get("/account/security/phone/change/code")
+            .await
+            .contains(NEW_MASKED)
+    );
+    assert!(
+        owner.get(SECURITY_TAB).await.contains(MASKED),
+        "the old number is still the one in force"
+    );
+
+    // Until the new number is confirmed, signing in still uses the old one.
+    let elsewhere = past_the_password(&app).await;
+    assert_eq!(sms_count_to(&app, NEW_PHONE_E164), 1);
+    enter_sign_in_code(&elsewhere, &app.last_sms_code(PHONE_E164))
+        .await
+        .assert_redirect_to("/account");
+
+    let code = app.last_sms_code(NEW_PHONE_E164);
+    owner
+        .post_form(
+            "/account/security/phone/change/code",
+            "/account/security/phone/change/code",
+            &[("code", &code)],
+        )
+        .await
+        .assert_redirect_to("/account/settings/security?notice=phone_changed");
+
+    let tab = owner
+        .get("/account/settings/security?notice=phone_changed")
+        .await;
+    assert!(
+        tab.contains("Your new phone number is confirmed and set up to receive security codes.")
+    );
+    assert!(tab.contains(&format!("value=\"{NEW_MASKED}\"")));
+    assert!(!tab.contains(&format!("value=\"{MASKED}\"")));
+    let email = app
+        .wait_for_email(EMAIL, "Your phone number was changed")
+        .await;
+    assert!(email.text.contains(NEW_MASKED), "{}", email.text);
+    assert!(
+        email.text.contains(" UTC"),
+        "the e-mail says when: {}",
+        email.text
+    );
+    assert!(!email.text.contains("7400123456"));
+
+    // From now on sign-in codes go to the new number.
+    app.clock.advance(61);
+    let to_old = sms_count_to(&app, PHONE_E164);
+    let next = past_the_password(&app).await;
+    assert_eq!(sms_count_to(&app, PHONE_E164), to_old);
+    enter_sign_in_code(&next, &app.last_sms_code(NEW_PHONE_E164))
+        .await
+        .assert_redirect_to("/account");
+}
+
+#[tokio::test]
+async fn a_code_for_the_new_number_does_not_change_it_without_being_entered_right() {
+    let app = spawn_app().await;
+    let owner = app.with_sms_two_step(EMAIL).await;
+    let change = "/account/security/phone/change";
+    owner
+        .post_form(change, change, &[("password", PASSWORD)])
+        .await;
+    owner
+        .post_form(
+            change,
+            "/account/security/phone/change/number",
+            &[("phone", NEW_PHONE)],
+        )
+        .await;
+    let right = app.last_sms_code(NEW_PHONE_E164);
+
+    let page = owner
+        .post_form(
+            change,
+            "/account/security/phone/change/code",
+            &[("code", wrong_code(&right))],
+        )
+        .await;
+
+    assert_eq!(page.status, 422);
+    assert!(page.shows("That code isn't right. 4 attempts left."));
+    assert!(
+        owner
+            .get(SECURITY_TAB)
+            .await
+            .contains(&format!("value=\"{MASKED}\""))
+    );
+}
+
+#[tokio::test]
+async fn the_current_number_cannot_be_entered_as_the_new_one() {
+    let app = spawn_app().await;
+    let owner = app.with_sms_two_step(EMAIL).await;
+    let change = "/account/security/phone/change";
+    owner
+        .post_form(change, change, &[("password", PASSWORD)])
+        .await;
+    let sent = app.sms_count();
+
+    let page = owner
+        .post_form(
+            change,
+            "/account/security/phone/change/number",
+            &[("phone", "+16502530000")],
+        )
+        .await;
+
+    assert_eq!(page.status, 422);
+    assert!(page.contains("This is already your phone number."));
+    assert_eq!(app.sms_count(), sent);
+}
+
+#[tokio::test]
+async fn a_code_sent_to_the_new_number_does_not_sign_in() {
+    let app = spawn_app().await;
+    let owner = app.with_sms_two_step(EMAIL).await;
+    let change = "/account/security/phone/change";
+    owner
+        .post_form(change, change, &[("password", PASSWORD)])
+        .await;
+    owner
+        .post_form(
+            change,
+            "/account/security/phone/change/number",
+            &[("phone", NEW_PHONE)],
+        )
+        .await;
+    let change_code = app.last_sms_code(NEW_PHONE_E164);
+    let signing_in = past_the_password(&app).await;
+    if app.last_sms_code(PHONE_E164) == change_code {
+        return; // One chance in a million: the two codes happen to match.
+    }
+
+    let page = enter_sign_in_code(&signing_in, &change_code).await;
+
+    assert_eq!(page.status, 422);
+    assert_signed_out_page(&signing_in.get("/account").await);
+}
+
+// ---- Turn off ----
+
+#[tokio::test]
+async fn turning_two_step_off_needs_the_password_and_removes_the_phone_number() {
+    let app = spawn_app().await;
+    let owner = app.with_sms_two_step(EMAIL).await;
+    let turn_off = "/account/security/two-step/turn-off";
+    let form = owner.get(turn_off).await;
+    assert!(form.contains("<label for=\"password\">Password</label>"));
+
+    let refused = owner
+        .post_form(
+            turn_off,
+            turn_off,
+            &[("password", "not my password at all")],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.shows("That password isn't right."));
+    assert!(
+        owner.get(SECURITY_TAB).await.contains(MASKED),
+        "still on after a wrong password"
+    );
+
+    owner
+        .post_form(turn_off, turn_off, &[("password", PASSWORD)])
+        .await
+        .assert_redirect_to("/account/settings/security?notice=two_step_off");
+
+    let tab = owner
+        .get("/account/settings/security?notice=two_step_off")
+        .await;
+    assert!(tab.contains("Two-step verification is off."));
+    assert!(
+        tab.contains("action=\"/account/security/phone/set-up\""),
+        "Set up is offered again"
+    );
+    assert!(
+        !tab.contains("id=\"phone-number\""),
+        "no Phone number field"
+    );
+    let account = app
+        .state
+        .store
+        .account_by_email(EMAIL)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(account.phone_enc, None);
+    let email = app
+        .wait_for_email(EMAIL, "Two-step verification is off")
+        .await;
+    assert!(
+        email
+            .text
+            .contains("Two-step verification by SMS was turned off"),
+        "{}",
+        email.text
+    );
+    // The password alone signs in again, and no SMS is sent.
+    let sent = app.sms_count();
+    app.browser()
+        .sign_in(EMAIL, PASSWORD)
+        .await
+        .assert_redirect_to("/account");
+    assert_eq!(app.sms_count(), sent);
+}
+
+#[tokio::test]
+async fn the_security_question_stays_disabled_after_two_step_is_turned_off() {
+    let app = spawn_app().await;
+    let owner = app.with_sms_two_step(EMAIL).await;
+    let turn_off = "/account/security/two-step/turn-off";
+    owner
+        .post_form(turn_off, turn_off, &[("password", PASSWORD)])
+        .await
+        .assert_redirect_to("/account/settings/security?notice=two_step_off");
+
+    let tab = owner.get(SECURITY_TAB).await;
+    assert!(tab.contains("The security question is no longer available for this account"));
+    let fields = [
+        ("question", "What was the name of my first school?"),
+        ("answer", "Hillside"),
+        ("password", PASSWORD),
+    ];
+    let page = owner
+        .post_form(SECURITY_TAB, "/account/security-question", &fields)
+        .await;
+
+    assert_eq!(page.status, 422);
+    assert!(page.contains("no longer available for this account"));
+    let account = app
+        .state
+        .store
+        .account_by_email(EMAIL)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(account.security_question, None);
+    assert!(account.security_question_disabled);
+}

@@ -1,0 +1,189 @@
+//! A password reset for an account with SMS two-step verification asks for the
+//! SMS code too: a reset never bypasses the second factor.
+
+use super::*;
+
+/// Asks for a reset link and returns the token from the e-mail.
+async fn reset_token(app: &TestApp, browser: &Browser) -> String {
+    let page = browser
+        .post_form("/forgot-password", "/forgot-password", &[("email", EMAIL)])
+        .await;
+    assert_eq!(page.status, 200);
+    let email = app.wait_for_email(EMAIL, "Reset your password").await;
+    let start = email.text.find("token=").expect("a reset link") + "token=".len();
+    email.text[start..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_password_reset_with_sms_two_step_asks_for_the_sms_code() {
+    let app = spawn_app().await;
+    app.with_sms_two_step(EMAIL).await;
+    let browser = app.browser();
+    let token = reset_token(&app, &browser).await;
+    let reset_page = format!("/reset-password?token={token}");
+
+    let page = browser.get(&reset_page).await;
+
+    assert_eq!(page.status, 200);
+    assert!(page.contains(&format!(
+        "We sent a security code by SMS to <strong>{MASKED}</strong>"
+    )));
+    assert!(page.contains("<label for=\"code\">Security code</label>"));
+    let sms = app.sms.last_to(PHONE_E164).unwrap();
+    assert!(
+        sms.text
+            .contains("security code for resetting your password"),
+        "{}",
+        sms.text
+    );
+    let code = app.last_sms_code(PHONE_E164);
+
+    let csrf = page.csrf_token();
+    let without = browser
+        .post_with_token(
+            "/reset-password/verify",
+            &csrf,
+            &[("token", &token), ("code", "")],
+        )
+        .await;
+    assert_eq!(without.status, 422);
+    assert!(without.contains("Enter the 6-digit security code."));
+    let wrong = browser
+        .post_with_token(
+            "/reset-password/verify",
+            &csrf,
+            &[("token", &token), ("code", wrong_code(&code))],
+        )
+        .await;
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.shows("That code isn't right. 4 attempts left."));
+
+    browser
+        .post_with_token(
+            "/reset-password/verify",
+            &csrf,
+            &[("token", &token), ("code", &code)],
+        )
+        .await
+        .assert_redirect_to(&reset_page);
+    let new_password = "a completely different passphrase";
+    browser
+        .post_with_token(
+            "/reset-password",
+            &csrf,
+            &[("token", &token), ("new_password", new_password)],
+        )
+        .await
+        .assert_redirect_to("/sign-in?notice=password_reset");
+
+    // The new password works, and two-step verification is still asked for.
+    app.clock.advance(61);
+    let again = app.browser();
+    again
+        .sign_in(EMAIL, new_password)
+        .await
+        .assert_redirect_to("/sign-in/verify");
+    assert_signed_out_page(&again.get("/account").await);
+}
+
+#[tokio::test]
+async fn a_password_reset_never_skips_the_second_factor() {
+    let app = spawn_app().await;
+    app.with_sms_two_step(EMAIL).await;
+    let browser = app.browser();
+    let token = reset_token(&app, &browser).await;
+    let reset_page = format!("/reset-password?token={token}");
+    let csrf = browser.get(&reset_page).await.csrf_token();
+
+    let page = browser
+        .post_with_token(
+            "/reset-password",
+            &csrf,
+            &[
+                ("token", &token),
+                ("new_password", "a completely different passphrase"),
+            ],
+        )
+        .await;
+
+    page.assert_redirect_to(&reset_page);
+    let not_the_code = wrong_code(&app.last_sms_code(PHONE_E164));
+    let page = browser
+        .post_with_token(
+            "/reset-password/verify",
+            &csrf,
+            &[
+                ("token", &token),
+                ("method", "authenticator"),
+                ("code", not_the_code),
+            ],
+        )
+        .await;
+    assert_eq!(
+        page.status, 422,
+        "asking for a method that is not set up changes nothing"
+    );
+    assert!(
+        !browser
+            .get(&reset_page)
+            .await
+            .contains("name=\"new_password\""),
+        "the new password form stays closed"
+    );
+    // The old password still opens the first step; the new one does not.
+    app.browser()
+        .sign_in(EMAIL, PASSWORD)
+        .await
+        .assert_redirect_to("/sign-in/verify");
+    assert_eq!(
+        app.browser()
+            .sign_in(EMAIL, "a completely different passphrase")
+            .await
+            .status,
+        422
+    );
+}
+
+#[tokio::test]
+async fn a_password_reset_whose_code_was_ended_by_wrong_entries_gets_a_new_one_on_reload() {
+    let app = spawn_app().await;
+    app.with_sms_two_step(EMAIL).await;
+    let browser = app.browser();
+    let token = reset_token(&app, &browser).await;
+    let reset_page = format!("/reset-password?token={token}");
+    let csrf = browser.get(&reset_page).await.csrf_token();
+    let ended = app.last_sms_code(PHONE_E164);
+    let mut page = None;
+    for _ in 0..5 {
+        let fields = [("token", token.as_str()), ("code", wrong_code(&ended))];
+        page = Some(
+            browser
+                .post_with_token("/reset-password/verify", &csrf, &fields)
+                .await,
+        );
+    }
+    assert!(
+        page.unwrap()
+            .contains("Too many wrong codes. Request a new code.")
+    );
+    app.clock.advance(61);
+    let sent = app.sms_count();
+
+    browser.get(&reset_page).await;
+
+    assert_eq!(
+        app.sms_count(),
+        sent + 1,
+        "reloading the page requests the new code it asks for"
+    );
+    let code = app.last_sms_code(PHONE_E164);
+    let fields = [("token", token.as_str()), ("code", code.as_str())];
+    browser
+        .post_with_token("/reset-password/verify", &csrf, &fields)
+        .await
+        .assert_redirect_to(&reset_page);
+}

@@ -1,0 +1,315 @@
+//! Signing in with SMS two-step verification: only the password and the code
+//! together give a session; wrong, expired, reused and foreign codes are refused.
+
+use super::*;
+
+#[tokio::test]
+async fn a_correct_password_alone_does_not_sign_in_when_two_step_is_on() {
+    let app = spawn_app().await;
+    app.with_sms_two_step(EMAIL).await;
+
+    let browser = past_the_password(&app).await;
+
+    assert_signed_out_page(&browser.get("/account").await);
+    assert_signed_out_page(&browser.get(SECURITY_TAB).await);
+    assert_eq!(browser.cookie("twostep_session"), None);
+    let page = browser.get("/sign-in/verify").await;
+    assert_eq!(page.status, 200);
+    assert!(page.contains(&format!(
+        "We sent a security code by SMS to <strong>{MASKED}</strong>"
+    )));
+    assert!(page.contains("<label for=\"code\">Security code</label>"));
+    assert!(page.contains(">Sign in</button>"));
+    assert!(page.contains("href=\"/sign-in/verify/resend\">Send a new code</a>"));
+    assert!(
+        !page.contains("Use the code from the authenticator app"),
+        "no authenticator is set up"
+    );
+}
+
+#[tokio::test]
+async fn the_sign_in_sms_names_the_service_and_the_purpose_and_holds_the_code() {
+    let app = spawn_app().await;
+    app.with_sms_two_step(EMAIL).await;
+
+    past_the_password(&app).await;
+
+    let sms = app.sms.last_to(PHONE_E164).unwrap();
+    let code = app.last_sms_code(PHONE_E164);
+    assert_eq!(
+        sms.text,
+        format!(
+            "{code} is your twostep security code for signing in. It expires in 10 minutes. Don't share it."
+        )
+    );
+    assert!(
+        code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()),
+        "{code}"
+    );
+}
+
+#[tokio::test]
+async fn the_password_and_the_sms_code_together_sign_the_person_in() {
+    let app = spawn_app().await;
+    app.with_sms_two_step(EMAIL).await;
+    let browser = past_the_password(&app).await;
+
+    let page = enter_sign_in_code(&browser, &app.last_sms_code(PHONE_E164)).await;
+
+    page.assert_redirect_to("/account");
+    let account = browser.get("/account").await;
+    assert_eq!(account.status, 200);
+    assert!(account.contains(EMAIL));
+    assert_eq!(
+        browser.cookie("twostep_pending"),
+        None,
+        "the half-finished sign-in is over"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_sign_in_code_says_how_many_attempts_are_left() {
+    let app = spawn_app().await;
+    app.with_sms_two_step(EMAIL).await;
+    let browser = past_the_password(&app).await;
+    let right = app.last_sms_code(PHONE_E164);
+
+    let page = enter_sign_in_code(&browser, wrong_code(&right)).await;
+
+    assert_eq!(page.status, 422);
+    assert!(
+        page.shows("That code isn't right. 4 attempts left."),
+        "{}",
+        page.body
+    );
+    let page = enter_sign_in_code(&browser, wrong_code(&right)).await;
+    assert!(page.shows("That code isn't right. 3 attempts left."));
+    let page = enter_sign_in_code(&browser, "12345").await;
+    assert!(
+        page.contains("Enter the 6-digit security code."),
+        "a malformed code is not counted as a wrong one"
+    );
+    assert_signed_out_page(&browser.get("/account").await);
+}
+
+#[tokio::test]
+async fn five_wrong_codes_end_the_code_even_for_the_right_code() {
+    let app = spawn_app().await;
+    app.with_sms_two_step(EMAIL).await;
+    let browser = past_the_password(&app).await;
+    let right = app.last_sms_code(PHONE_E164);
+
+    for _ in 0..4 {
+        assert_eq!(
+            enter_sign_in_code(&browser, wrong_code(&right))
+                .await
+                .status,
+            422
+        );
+    }
+    let fifth = enter_sign_in_code(&browser, wrong_code(&right)).await;
+    assert!(
+        fifth.contains("Too many wrong codes. Request a new code."),
+        "{}",
+        fifth.body
+    );
+
+    let page = enter_sign_in_code(&browser, &right).await;
+
+    assert_eq!(page.status, 422);
+    assert!(page.contains("Too many wrong codes. Request a new code."));
+    assert_signed_out_page(&browser.get("/account").await);
+    // A new code, once allowed, works again.
+    app.clock.advance(61);
+    browser
+        .get("/sign-in/verify/resend")
+        .await
+        .assert_redirect_to("/sign-in/verify?notice=code_sent");
+    enter_sign_in_code(&browser, &app.last_sms_code(PHONE_E164))
+        .await
+        .assert_redirect_to("/account");
+}
+
+#[tokio::test]
+async fn a_half_finished_sign_in_expires_after_ten_minutes_and_its_code_with_it() {
+    let app = spawn_app().await;
+    app.with_sms_two_step(EMAIL).await;
+    let browser = past_the_password(&app).await;
+    let code = app.last_sms_code(PHONE_E164);
+
+    app.clock.advance(10 * 60);
+
+    browser
+        .get("/sign-in/verify")
+        .await
+        .assert_redirect_to("/sign-in?notice=expired");
+    enter_sign_in_code(&browser, &code)
+        .await
+        .assert_redirect_to("/sign-in?notice=expired");
+    assert_signed_out_page(&browser.get("/account").await);
+    assert!(
+        browser
+            .get("/sign-in?notice=expired")
+            .await
+            .contains("Your sign-in took too long. Please start again.")
+    );
+}
+
+#[tokio::test]
+async fn a_half_finished_sign_in_still_works_just_before_ten_minutes() {
+    let app = spawn_app().await;
+    app.with_sms_two_step(EMAIL).await;
+    let browser = past_the_password(&app).await;
+
+    app.clock.advance(9 * 60 + 30);
+
+    enter_sign_in_code(&browser, &app.last_sms_code(PHONE_E164))
+        .await
+        .assert_redirect_to("/account");
+}
+
+/// The sign-in code and the half-finished sign-in both live 10 minutes, so a
+/// code's own expiry is shown where the flow outlives it: the password entered
+/// again keeps the set-up going while its code ages.
+#[tokio::test]
+async fn an_sms_code_expires_after_ten_minutes() {
+    let app = spawn_app().await;
+    let browser = app.signed_up(EMAIL).await;
+    let set_up = "/account/security/phone/set-up";
+    browser
+        .post_form(set_up, set_up, &[("password", PASSWORD)])
+        .await
+        .assert_redirect_to("/account/security/phone/set-up/number");
+    browser
+        .post_form(
+            "/account/security/phone/set-up/number",
+            "/account/security/phone/set-up/number",
+            &[("phone", PHONE)],
+        )
+        .await;
+    let code = app.last_sms_code(PHONE_E164);
+    app.clock.advance(5 * 60);
+    browser
+        .post_form(set_up, set_up, &[("password", PASSWORD)])
+        .await
+        .assert_redirect_to("/account/security/phone/set-up/number");
+    app.clock.advance(5 * 60);
+
+    let page = browser
+        .post_form(
+            set_up,
+            "/account/security/phone/set-up/code",
+            &[("code", &code)],
+        )
+        .await;
+
+    assert_eq!(page.status, 422);
+    assert!(
+        page.contains("This code has expired. Request a new code."),
+        "{}",
+        page.body
+    );
+    assert!(
+        !browser.get(SECURITY_TAB).await.contains(MASKED),
+        "two-step verification stays off"
+    );
+}
+
+#[tokio::test]
+async fn a_sign_in_code_works_only_once() {
+    let app = spawn_app().await;
+    app.with_sms_two_step(EMAIL).await;
+    let first = past_the_password(&app).await;
+    let code = app.last_sms_code(PHONE_E164);
+    // A second browser holding the same half-finished sign-in, as a replayed request would.
+    let replay = app.browser();
+    let token = csrf_token(&replay).await;
+    replay.set_cookie("twostep_pending", &first.cookie("twostep_pending").unwrap());
+
+    enter_sign_in_code(&first, &code)
+        .await
+        .assert_redirect_to("/account");
+    let page = replay
+        .post_with_token("/sign-in/verify", &token, &[("code", &code)])
+        .await;
+
+    page.assert_redirect_to("/sign-in?notice=expired");
+    assert_signed_out_page(&replay.get("/account").await);
+
+    // Nor does it serve a later sign-in.
+    app.clock.advance(61);
+    let later = past_the_password(&app).await;
+    let page = enter_sign_in_code(&later, &code).await;
+    assert_eq!(page.status, 422);
+    assert_signed_out_page(&later.get("/account").await);
+}
+
+#[tokio::test]
+async fn a_code_sent_for_another_browsers_sign_in_is_refused() {
+    let app = spawn_app().await;
+    app.with_sms_two_step(EMAIL).await;
+    let owner = past_the_password(&app).await;
+    let owners_code = app.last_sms_code(PHONE_E164);
+    // Someone else who knows the password, within the same minute: no new code is sent.
+    let intruder = app.browser();
+    let page = intruder.sign_in(EMAIL, PASSWORD).await;
+    assert!(
+        page.location
+            .as_deref()
+            .is_some_and(|l| l.starts_with("/sign-in/verify")),
+        "{:?}",
+        page.location
+    );
+
+    let page = enter_sign_in_code(&intruder, &owners_code).await;
+
+    assert_eq!(page.status, 422);
+    assert!(!page.contains("attempts left"), "{}", page.body);
+    assert_signed_out_page(&intruder.get("/account").await);
+    enter_sign_in_code(&owner, &owners_code)
+        .await
+        .assert_redirect_to("/account");
+}
+
+#[tokio::test]
+async fn send_a_new_code_is_refused_within_a_minute_and_allowed_after() {
+    let app = spawn_app().await;
+    app.with_sms_two_step(EMAIL).await;
+    let browser = past_the_password(&app).await;
+    let first_code = app.last_sms_code(PHONE_E164);
+    let sent = app.sms_count();
+
+    app.clock.advance(30);
+    let refused = browser.get("/sign-in/verify/resend").await;
+
+    refused.assert_redirect_to("/sign-in/verify?error=too_soon");
+    let page = browser.get("/sign-in/verify?error=too_soon").await;
+    assert!(
+        page.contains("You can ask for a new code in"),
+        "the page says how long to wait: {}",
+        page.body
+    );
+    assert!(page.contains(" seconds"));
+    assert_eq!(app.sms_count(), sent, "no SMS within the minute");
+
+    app.clock.advance(31);
+    browser
+        .get("/sign-in/verify/resend")
+        .await
+        .assert_redirect_to("/sign-in/verify?notice=code_sent");
+    assert!(
+        browser
+            .get("/sign-in/verify?notice=code_sent")
+            .await
+            .contains("We sent a new code.")
+    );
+    assert_eq!(app.sms_count(), sent + 1);
+    let second_code = app.last_sms_code(PHONE_E164);
+    if second_code != first_code {
+        let page = enter_sign_in_code(&browser, &first_code).await;
+        assert_eq!(page.status, 422, "the new code replaces the previous one");
+    }
+    enter_sign_in_code(&browser, &second_code)
+        .await
+        .assert_redirect_to("/account");
+}

@@ -1,0 +1,338 @@
+//! Connecting an application to an account: the password, then — when the
+//! account has two-step verification — the second step by SMS or authenticator
+//! app, with the same code rules as the sign-in page (`crate::verification`).
+//! An application too old for two-step verification is refused and the owner is
+//! told by e-mail to update it from the Downloads section.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use domain::account::SecurityEvent;
+use domain::apps::{Connection, REFUSAL_NOTICE_INTERVAL_SECONDS, Version};
+use domain::one_time_code::CodePurpose;
+use domain::session::pending_sign_in_is_live;
+use domain::{Email, Method};
+use serde::{Deserialize, Serialize};
+use storage::{Account, AppIdentity};
+use utoipa::ToSchema;
+
+use super::{ApiError, ApiErrorBody, parse_json};
+use crate::verification::{self, two_step_of};
+use crate::{AppState, security_events};
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectRequest {
+    pub email: String,
+    pub password: String,
+    /// The application's id in the catalogue (see the Downloads page).
+    pub app_id: String,
+    /// Its version, e.g. "2.4.1".
+    pub app_version: String,
+    /// A name the owner recognises, e.g. "Ann's laptop".
+    pub device_name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum ConnectResponse {
+    /// The application is connected; send the token as `Authorization: Bearer`.
+    Connected { token: String, connection_id: i64 },
+    /// Two-step verification is on: pass the second step with this challenge.
+    TwoStepRequired {
+        challenge: String,
+        methods: Vec<&'static str>,
+        default_method: &'static str,
+    },
+}
+
+/// Connect with e-mail and password.
+#[utoipa::path(post, path = "/api/v1/apps/connect", tag = "applications",
+    request_body = ConnectRequest,
+    responses(
+        (status = 200, body = ConnectResponse, description = "`connected`, or `two_step_required` with a challenge"),
+        (status = 400, body = ApiErrorBody, description = "`invalid_request` (names the field) or `unknown_app`"),
+        (status = 401, body = ApiErrorBody, description = "`invalid_credentials`"),
+        (status = 403, body = ApiErrorBody, description = "`two_step_unsupported`: this version cannot do two-step verification; the owner is e-mailed, `downloads_url` says where to update"),
+    ))]
+pub async fn connect(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<ConnectResponse>, ApiError> {
+    let request: ConnectRequest = parse_json(&body)?;
+    let app = state
+        .settings
+        .apps
+        .find(&request.app_id)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "unknown_app",
+                format!("There is no application with the id {:?}.", request.app_id),
+            )
+        })?
+        .clone();
+    let version = Version::parse(&request.app_version)
+        .map_err(|e| ApiError::invalid_request(format!("app_version: {e}")))?;
+    let device_name = parse_device_name(&request.device_name)?;
+    let account = authenticate(&state, &request.email, request.password).await?;
+    let identity = AppIdentity {
+        app_id: app.id.clone(),
+        app_version: version.to_string(),
+        device_name,
+    };
+    let two_step = two_step_of(&account);
+    match domain::apps::connection(two_step.is_on(), &app, &version) {
+        Connection::Connect => connected(&state, &account, &identity).await,
+        Connection::TwoStepRequired => {
+            let challenge = domain::secrets::random_token();
+            state
+                .store
+                .create_app_challenge(
+                    &domain::secrets::token_digest(&challenge),
+                    account.id,
+                    &identity,
+                    state.now(),
+                )
+                .await?;
+            let default_method = two_step.default_method().unwrap_or(Method::Sms).as_str();
+            Ok(Json(ConnectResponse::TwoStepRequired {
+                challenge,
+                methods: two_step.methods().into_iter().map(Method::as_str).collect(),
+                default_method,
+            }))
+        }
+        Connection::UpdateRequired => {
+            Err(refuse_old_app(&state, &account, &app.name, &identity).await?)
+        }
+    }
+}
+
+fn parse_device_name(text: &str) -> Result<String, ApiError> {
+    let name = text.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(ApiError::invalid_request(
+            "device_name: give a name of 1 to 100 characters, e.g. \"Ann's laptop\".",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// One message and one cost for a wrong e-mail and a wrong password.
+async fn authenticate(
+    state: &AppState,
+    email: &str,
+    password: String,
+) -> Result<Account, ApiError> {
+    let invalid = || {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "The e-mail or password is incorrect.",
+        )
+    };
+    let account = match Email::parse(email) {
+        Ok(email) => state.store.account_by_email(email.as_str()).await?,
+        Err(_) => None,
+    };
+    let ok = state
+        .passwords
+        .verify_or_decoy(password, account.as_ref().map(|a| a.password_hash.clone()))
+        .await;
+    account.filter(|_| ok).ok_or_else(invalid)
+}
+
+async fn connected(
+    state: &AppState,
+    account: &Account,
+    identity: &AppIdentity,
+) -> Result<Json<ConnectResponse>, ApiError> {
+    let token = domain::secrets::random_token();
+    let connection_id = state
+        .store
+        .create_connection(
+            account.id,
+            &domain::secrets::token_digest(&token),
+            identity,
+            state.now(),
+        )
+        .await?;
+    let app = app_name(state, &identity.app_id);
+    let event = SecurityEvent::AppConnected {
+        app,
+        version: identity.app_version.clone(),
+        device: identity.device_name.clone(),
+    };
+    security_events::record(state, account, event).await?;
+    Ok(Json(ConnectResponse::Connected {
+        token,
+        connection_id,
+    }))
+}
+
+pub fn app_name(state: &AppState, app_id: &str) -> String {
+    state
+        .settings
+        .apps
+        .find(app_id)
+        .map(|a| a.name.clone())
+        .unwrap_or_else(|| app_id.to_owned())
+}
+
+/// Records the refusal every time, and e-mails the owner at most once a day per
+/// application and device, so that an app retrying in a loop does not flood them.
+async fn refuse_old_app(
+    state: &AppState,
+    account: &Account,
+    app_name: &str,
+    identity: &AppIdentity,
+) -> Result<ApiError, ApiError> {
+    let event = SecurityEvent::OldAppRefused {
+        app: app_name.to_owned(),
+        version: identity.app_version.clone(),
+        device: identity.device_name.clone(),
+    };
+    let now = state.now();
+    security_events::record_without_email(state, account, &event).await?;
+    if state
+        .store
+        .claim_refusal_notice(
+            account.id,
+            &identity.app_id,
+            &identity.device_name,
+            now,
+            REFUSAL_NOTICE_INTERVAL_SECONDS,
+        )
+        .await?
+    {
+        security_events::notify(state, account, &event, now);
+    }
+    let downloads_url = state.settings.url("/downloads");
+    let mut error = ApiError::new(
+        StatusCode::FORBIDDEN,
+        "two_step_unsupported",
+        format!(
+            "{app_name} {} does not support two-step verification, which is on for this account. Update to the latest version from the Downloads section.",
+            identity.app_version
+        ),
+    );
+    error.body.downloads_url = Some(downloads_url);
+    Ok(error)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChallengeRequest {
+    pub challenge: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CodeSentResponse {
+    /// Always `code_sent`.
+    pub status: &'static str,
+    /// The masked number the SMS went to, e.g. "+1 ••• ••• 4567".
+    pub sent_to: String,
+}
+
+/// The live challenge and its account, or `challenge_expired`.
+async fn live_challenge(
+    state: &AppState,
+    challenge: &str,
+) -> Result<(Vec<u8>, storage::ChallengeRow, Account), ApiError> {
+    let expired = || {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "challenge_expired",
+            "This challenge is unknown or has expired. Connect again.",
+        )
+    };
+    let digest = domain::secrets::token_digest(challenge);
+    let row = state
+        .store
+        .app_challenge(&digest)
+        .await?
+        .ok_or_else(expired)?;
+    if !pending_sign_in_is_live(row.created_at, state.now()) {
+        state.store.delete_app_challenge(&digest).await?;
+        return Err(expired());
+    }
+    let account = state
+        .store
+        .account_by_id(row.account_id)
+        .await?
+        .ok_or_else(expired)?;
+    Ok((digest, row, account))
+}
+
+/// Send the SMS code for a challenge.
+#[utoipa::path(post, path = "/api/v1/apps/connect/sms", tag = "applications",
+    request_body = ChallengeRequest,
+    responses(
+        (status = 200, body = CodeSentResponse),
+        (status = 400, body = ApiErrorBody, description = "`invalid_request` or `method_not_available`"),
+        (status = 401, body = ApiErrorBody, description = "`challenge_expired`"),
+        (status = 429, body = ApiErrorBody, description = "`resend_too_soon`: one SMS a minute"),
+        (status = 503, body = ApiErrorBody, description = "`sms_not_sent`: the SMS gateway failed; try again in a minute"),
+    ))]
+pub async fn send_sms(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<CodeSentResponse>, ApiError> {
+    let request: ChallengeRequest = parse_json(&body)?;
+    let (digest, _, account) = live_challenge(&state, &request.challenge).await?;
+    let phone = verification::account_phone(&state, &account)?
+        .ok_or(verification::VerifyError::MethodNotAvailable)?;
+    verification::send_sms_code(&state, account.id, CodePurpose::ConnectApp, &digest, &phone)
+        .await?;
+    Ok(Json(CodeSentResponse {
+        status: "code_sent",
+        sent_to: phone.masked(),
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyRequest {
+    pub challenge: String,
+    /// `authenticator` or `sms`.
+    pub method: String,
+    /// The 6-digit code.
+    pub code: String,
+}
+
+/// Pass the second step and receive the token.
+#[utoipa::path(post, path = "/api/v1/apps/connect/verify", tag = "applications",
+    request_body = VerifyRequest,
+    responses(
+        (status = 200, body = ConnectResponse, description = "`connected` with a token"),
+        (status = 400, body = ApiErrorBody, description = "`invalid_request`, `code_malformed` or `method_not_available`"),
+        (status = 401, body = ApiErrorBody, description = "`challenge_expired`, `code_wrong`, `code_expired`, `code_already_used` or `code_not_requested`"),
+        (status = 429, body = ApiErrorBody, description = "`too_many_attempts`"),
+    ))]
+pub async fn verify(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<ConnectResponse>, ApiError> {
+    let request: VerifyRequest = parse_json(&body)?;
+    let method = Method::parse(&request.method)
+        .ok_or_else(|| ApiError::invalid_request("method: use \"authenticator\" or \"sms\"."))?;
+    let (digest, row, account) = live_challenge(&state, &request.challenge).await?;
+    verification::check_second_factor(
+        &state,
+        &account,
+        method,
+        CodePurpose::ConnectApp,
+        &digest,
+        &request.code,
+    )
+    .await?;
+    if !state.store.delete_app_challenge(&digest).await? {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "challenge_expired",
+            "This challenge was already used. Connect again.",
+        ));
+    }
+    connected(&state, &account, &row.app).await
+}
