@@ -82,6 +82,19 @@ impl Default for Argon2Params {
 #[error("invalid Argon2id parameters: {0}")]
 pub struct InvalidArgon2Params(String);
 
+impl Argon2Params {
+    /// Checks the parameters without hashing anything (a hash costs tens of
+    /// milliseconds and, at start-up, memory the allocator may keep).
+    pub fn check(self) -> Result<(), InvalidArgon2Params> {
+        self.to_argon2().map(|_| ())
+    }
+
+    fn to_argon2(self) -> Result<Params, InvalidArgon2Params> {
+        Params::new(self.memory_kib, self.iterations, self.parallelism, None)
+            .map_err(|e| InvalidArgon2Params(e.to_string()))
+    }
+}
+
 #[derive(Clone)]
 pub struct PasswordHasher {
     argon2: Argon2<'static>,
@@ -92,13 +105,7 @@ pub struct PasswordHasher {
 
 impl PasswordHasher {
     pub fn new(params: Argon2Params) -> Result<Self, InvalidArgon2Params> {
-        let params = Params::new(
-            params.memory_kib,
-            params.iterations,
-            params.parallelism,
-            None,
-        )
-        .map_err(|e| InvalidArgon2Params(e.to_string()))?;
+        let params = params.to_argon2()?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let mut hasher = Self {
             argon2,
@@ -214,6 +221,17 @@ mod tests {
     #[test]
     fn the_decoy_never_verifies() {
         assert!(!fast_hasher().verify_decoy("anything"));
+    }
+
+    #[test]
+    fn impossible_parameters_fail_the_check_without_hashing() {
+        let impossible = Argon2Params {
+            memory_kib: 1,
+            iterations: 0,
+            parallelism: 1,
+        };
+        assert!(impossible.check().is_err());
+        assert!(Argon2Params::default().check().is_ok());
     }
 
     #[test]

@@ -17,6 +17,20 @@ pub enum SecurityQuestionError {
     PermanentlyDisabled,
     #[error("That answer isn't right.")]
     WrongAnswer,
+    #[error("Too many wrong answers. Ask for a new link to reset your password.")]
+    TooManyWrongAnswers,
+}
+
+/// A reset link allows this many wrong answers and is then spent: an answer is a
+/// guessable secret, so guesses must stay few.
+pub const MAX_WRONG_ANSWERS: i64 = 5;
+
+pub fn wrong_answer(wrong_answers_so_far: i64) -> SecurityQuestionError {
+    if wrong_answers_so_far >= MAX_WRONG_ANSWERS {
+        SecurityQuestionError::TooManyWrongAnswers
+    } else {
+        SecurityQuestionError::WrongAnswer
+    }
 }
 
 /// The security question's place in an account's life. Once `PermanentlyDisabled`,
@@ -83,6 +97,13 @@ mod tests {
             normalise_answer(&"a".repeat(201)),
             Err(SecurityQuestionError::AnswerTooLong)
         );
+    }
+
+    #[test]
+    fn five_wrong_answers_spend_a_reset_link() {
+        assert_eq!(wrong_answer(1), SecurityQuestionError::WrongAnswer);
+        assert_eq!(wrong_answer(4), SecurityQuestionError::WrongAnswer);
+        assert_eq!(wrong_answer(5), SecurityQuestionError::TooManyWrongAnswers);
     }
 
     #[test]

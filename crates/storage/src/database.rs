@@ -19,7 +19,7 @@ const SQLITE_MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 2,
-        sql: include_str!("../migrations/sqlite/0002_client_applications.sql"),
+        sql: include_str!("../migrations/sqlite/0002_applications_and_reset_answers.sql"),
     },
 ];
 
@@ -30,7 +30,7 @@ const POSTGRES_MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 2,
-        sql: include_str!("../migrations/postgres/0002_client_applications.sql"),
+        sql: include_str!("../migrations/postgres/0002_applications_and_reset_answers.sql"),
     },
 ];
 
@@ -99,6 +99,10 @@ impl Store {
         };
         let mut options = AnyPoolOptions::new().max_connections(max_connections);
         if backend == Backend::Sqlite {
+            // A file cannot drop a connection the way a network can, so the pool's
+            // ping before every query (a round trip to the connection's thread,
+            // doubling the cost of each query) buys nothing here.
+            options = options.test_before_acquire(false);
             options = options.after_connect(|connection, _| {
                 Box::pin(async move {
                     sqlx::raw_sql(SQLITE_CONNECTION_PRAGMAS)
@@ -126,6 +130,12 @@ impl Store {
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// Waits for queries in flight and closes every connection: at shutdown, the
+    /// SQLite write-ahead log is then checkpointed into the database file.
+    pub async fn close(&self) {
+        self.pool.close().await;
     }
 
     /// Applies every migration not yet recorded in `schema_migrations`; running it

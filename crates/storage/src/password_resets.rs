@@ -12,6 +12,7 @@ pub struct PasswordResetRow {
     pub expires_at: i64,
     pub verified_at: Option<i64>,
     pub used: bool,
+    pub wrong_answers: i64,
 }
 
 impl Store {
@@ -41,7 +42,7 @@ impl Store {
         token_digest: &[u8],
     ) -> Result<Option<PasswordResetRow>, StoreError> {
         let row = sqlx::query(
-            "SELECT account_id, created_at, expires_at, verified_at, used
+            "SELECT account_id, created_at, expires_at, verified_at, used, wrong_answers
              FROM password_resets WHERE token_digest = $1",
         )
         .bind(token_digest)
@@ -54,7 +55,23 @@ impl Store {
             expires_at: row.try_get("expires_at")?,
             verified_at: row.try_get("verified_at")?,
             used: row.try_get::<i64, _>("used")? != 0,
+            wrong_answers: row.try_get("wrong_answers")?,
         }))
+    }
+
+    /// Counts one more wrong security answer and returns the new count.
+    pub async fn record_wrong_reset_answer(&self, token_digest: &[u8]) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "UPDATE password_resets SET wrong_answers = wrong_answers + 1
+             WHERE token_digest = $1 RETURNING wrong_answers",
+        )
+        .bind(token_digest)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row
+            .map(|row| row.try_get("wrong_answers"))
+            .transpose()?
+            .unwrap_or(i64::MAX))
     }
 
     pub async fn mark_password_reset_verified(

@@ -149,13 +149,14 @@ pub async fn serve(config: &Config, state: AppState) -> Result<(), StartError> {
         })?;
     tracing::info!(address = %config.listen, public_url = %config.public_url, "twostep is listening");
     spawn_housekeeping(state.clone());
-    axum::serve(listener, web::router(state))
+    let served = axum::serve(listener, web::router(state.clone()))
         .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|source| StartError::Listen {
-            address: config.listen.to_string(),
-            source,
-        })
+        .await;
+    state.store.close().await;
+    served.map_err(|source| StartError::Listen {
+        address: config.listen.to_string(),
+        source,
+    })
 }
 
 fn spawn_housekeeping(state: AppState) {

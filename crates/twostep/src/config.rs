@@ -228,7 +228,8 @@ impl Config {
         if self.authenticator.issuer.trim().is_empty() || self.authenticator.issuer.contains(':') {
             return invalid("authenticator.issuer must be a non-empty name without ':'".into());
         }
-        domain::PasswordHasher::new(self.argon2_params())
+        self.argon2_params()
+            .check()
             .map_err(|e| ConfigError::Invalid(format!("password_hash: {e}")))?;
         self.load_apps_catalog()?;
         if !self.server_key.is_empty() {

@@ -1,41 +1,66 @@
-//! Argon2id runs off the async runtime, on at most one blocking thread per core:
-//! a burst of sign-ins queues here instead of starving every other request.
+//! Argon2id runs off the async runtime, on one dedicated thread per core: a
+//! burst of sign-ins queues here instead of starving every other request.
+//!
+//! Dedicated threads rather than tokio's blocking pool because of memory: each
+//! hash needs `memory_kib` (19 MiB by default), and the allocator keeps that
+//! block in the arena of the thread that hashed. On the blocking pool, whose
+//! threads come and go, that was up to one block per arena (16 on two cores, over
+//! 300 MB); here it is at most one per core.
 
-use std::sync::Arc;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Mutex, mpsc};
 
 use domain::PasswordHasher;
-use tokio::sync::Semaphore;
+
+type Job = Box<dyn FnOnce(&PasswordHasher) + Send>;
 
 #[derive(Clone)]
 pub struct PasswordPool {
-    hasher: PasswordHasher,
-    permits: Arc<Semaphore>,
+    jobs: mpsc::Sender<Job>,
 }
 
 impl PasswordPool {
+    /// Starts the hashing threads; they end when the last clone of the pool goes.
     pub fn new(hasher: PasswordHasher) -> Self {
         let threads = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1);
-        Self {
-            hasher,
-            permits: Arc::new(Semaphore::new(threads)),
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for index in 0..threads {
+            let (queue, hasher) = (queue.clone(), hasher.clone());
+            std::thread::Builder::new()
+                .name(format!("argon2-{index}"))
+                .spawn(move || {
+                    loop {
+                        // The lock is held only while waiting, never while hashing.
+                        let job = match queue.lock() {
+                            Ok(queue) => queue.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok(job) = job else { return };
+                        // A panic drops the job's reply, which the caller reports;
+                        // the thread stays for the next one.
+                        let _ = catch_unwind(AssertUnwindSafe(|| job(&hasher)));
+                    }
+                })
+                .expect("the operating system starts a hashing thread");
         }
+        Self { jobs }
     }
 
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&PasswordHasher) -> T + Send + 'static,
     ) -> T {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .expect("the semaphore is never closed");
-        let hasher = self.hasher.clone();
-        tokio::task::spawn_blocking(move || work(&hasher))
-            .await
-            .expect("password hashing does not panic")
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |hasher| {
+            let _ = reply.send(work(hasher));
+        });
+        self.jobs
+            .send(job)
+            .expect("the hashing threads live as long as the pool");
+        answer.await.expect("password hashing does not panic")
     }
 
     pub async fn hash(&self, password: String) -> String {

@@ -38,7 +38,28 @@ async fn a_reset_link_is_used_once_and_takes_the_older_links_with_it(store: Stor
             expires_at: T0 + 3600,
             verified_at: None,
             used: false,
+            wrong_answers: 0,
         })
+    );
+    assert_eq!(store.record_wrong_reset_answer(b"older").await.unwrap(), 1);
+    assert_eq!(store.record_wrong_reset_answer(b"older").await.unwrap(), 2);
+    assert_eq!(
+        store
+            .password_reset(b"older")
+            .await
+            .unwrap()
+            .unwrap()
+            .wrong_answers,
+        2
+    );
+    assert_eq!(
+        store
+            .password_reset(b"newer")
+            .await
+            .unwrap()
+            .unwrap()
+            .wrong_answers,
+        0
     );
 
     store

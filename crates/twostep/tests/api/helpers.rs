@@ -412,3 +412,51 @@ pub async fn spawn_app_with_sms(sms: SmsSender) -> TestApp {
     )
     .await
 }
+
+impl Page {
+    /// Whether the text a person reads (tags removed, entities decoded, white space
+    /// collapsed) contains `text`: for sentences that markup may split.
+    pub fn reads(&self, text: &str) -> bool {
+        let mut visible = String::with_capacity(self.body.len());
+        let mut in_tag = false;
+        for c in self.body.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' if in_tag => in_tag = false,
+                _ if !in_tag => visible.push(c),
+                _ => {}
+            }
+        }
+        let decoded = visible
+            .replace("&#39;", "'")
+            .replace("&#34;", "\"")
+            .replace("&quot;", "\"")
+            .replace("&#60;", "<")
+            .replace("&lt;", "<")
+            .replace("&#62;", ">")
+            .replace("&gt;", ">")
+            .replace("&#38;", "&")
+            .replace("&amp;", "&");
+        decoded
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .contains(text)
+    }
+}
+
+/// The app with a real e-mail sender (SMTP); `app.email` stays empty.
+pub async fn spawn_app_with_email(email: EmailSender) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let (sms_sender, sms) = SmsSender::memory();
+    spawn_with(
+        data_dir,
+        Senders {
+            sms: sms_sender,
+            email,
+        },
+        sms,
+        MemoryOutbox::new(),
+    )
+    .await
+}

@@ -323,3 +323,52 @@ async fn a_weak_new_password_is_refused_during_a_reset_and_the_link_stays_usable
         .await
         .assert_redirect_to("/sign-in?notice=password_reset");
 }
+
+#[tokio::test]
+async fn five_wrong_answers_spend_the_reset_link() {
+    let app = spawn_app().await;
+    let owner = app.signed_up("ann@example.com").await;
+    set_security_question(&owner, "Name of your first pet?", "Rex the Dog").await;
+    let link = request_reset_link(&app, "ann@example.com").await;
+    let token = token_of(&link);
+    let browser = app.browser();
+    for _ in 0..4 {
+        let wrong = browser
+            .post_form(
+                &link,
+                "/reset-password/verify",
+                &[("token", token), ("answer", "Fido")],
+            )
+            .await;
+        assert_eq!(wrong.status, 422);
+        assert!(wrong.shows("That answer isn't right."));
+    }
+    let spent = browser
+        .post_form(
+            &link,
+            "/reset-password/verify",
+            &[("token", token), ("answer", "Fido")],
+        )
+        .await;
+    assert_eq!(spent.status, 410);
+    assert!(spent.shows("Too many wrong answers. Ask for a new link to reset your password."));
+    assert_eq!(
+        browser.get(&link).await.status,
+        410,
+        "not even the right answer opens it now"
+    );
+    let empty = {
+        let fresh = request_reset_link(&app, "ann@example.com").await;
+        browser
+            .post_form(
+                &fresh,
+                "/reset-password/verify",
+                &[("token", token_of(&fresh)), ("answer", "  ")],
+            )
+            .await
+    };
+    assert!(
+        empty.shows("Enter the answer."),
+        "an empty answer is not counted as a guess"
+    );
+}

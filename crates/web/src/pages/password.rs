@@ -8,7 +8,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::account::{ResetChecks, SecurityEvent, password_reset_checks};
 use domain::one_time_code::CodePurpose;
-use domain::security_question::{SecurityQuestionError, SecurityQuestionState, normalise_answer};
+use domain::security_question::{
+    MAX_WRONG_ANSWERS, SecurityQuestionError, SecurityQuestionState, normalise_answer, wrong_answer,
+};
 use domain::session::PASSWORD_RESET_LINK_LIFETIME_SECONDS;
 use domain::{Email, Method, Password};
 use storage::Account;
@@ -103,25 +105,14 @@ pub async fn forgot_submit(
         }
     };
     if let Some(account) = state.store.account_by_email(email.as_str()).await? {
-        let token = domain::secrets::random_token();
-        let now = state.now();
-        state
-            .store
-            .create_password_reset(
-                &domain::secrets::token_digest(&token),
-                account.id,
-                now,
-                now + PASSWORD_RESET_LINK_LIFETIME_SECONDS,
-            )
-            .await?;
-        let link = state
-            .settings
-            .url(&format!("/reset-password?token={token}"));
-        let text = format!(
-            "Someone asked to reset the password of your {service} account.\n\nTo choose a new password, open this link within 1 hour:\n{link}\n\nThe link works once. If you didn't ask for this, ignore this e-mail: your password stays as it is.",
-            service = state.settings.service_name
-        );
-        security_events::send_email(&state, &account.email, "Reset your password".into(), text);
+        // The link is made in the background so that the answer takes as long
+        // for an address with an account as for one without.
+        let state = state.clone();
+        tokio::spawn(async move {
+            if let Err(error) = send_reset_link(&state, &account).await {
+                tracing::error!(%error, "password reset link could not be made");
+            }
+        });
     }
     render(&ForgotPage {
         chrome: visitor.chrome,
@@ -129,6 +120,30 @@ pub async fn forgot_submit(
         error: None,
         sent: true,
     })
+}
+
+async fn send_reset_link(state: &AppState, account: &Account) -> Result<(), WebError> {
+    let token = domain::secrets::random_token();
+    let now = state.now();
+    let expires_at = now + PASSWORD_RESET_LINK_LIFETIME_SECONDS;
+    state
+        .store
+        .create_password_reset(
+            &domain::secrets::token_digest(&token),
+            account.id,
+            now,
+            expires_at,
+        )
+        .await?;
+    let link = state
+        .settings
+        .url(&format!("/reset-password?token={token}"));
+    let text = format!(
+        "Someone asked to reset the password of your {service} account.\n\nTo choose a new password, open this link within 1 hour:\n{link}\n\nThe link works once. If you didn't ask for this, ignore this e-mail: your password stays as it is.",
+        service = state.settings.service_name
+    );
+    security_events::send_email(state, &account.email, "Reset your password".into(), text);
+    Ok(())
 }
 
 #[derive(Template)]
@@ -181,7 +196,7 @@ async fn live_reset(state: &AppState, token: &str) -> Result<Option<LiveReset>, 
     let Some(row) = state.store.password_reset(&digest).await? else {
         return Ok(None);
     };
-    if row.used || state.now() >= row.expires_at {
+    if row.used || state.now() >= row.expires_at || row.wrong_answers >= MAX_WRONG_ANSWERS {
         return Ok(None);
     }
     let Some(account) = state.store.account_by_id(row.account_id).await? else {
@@ -327,11 +342,23 @@ pub async fn reset_verify(
             .security_answer_hash
             .clone()
             .unwrap_or_default();
-        answer_error = match normalise_answer(&form.answer) {
-            Ok(answer) => (!state.passwords.verify(answer, expected).await)
-                .then(|| SecurityQuestionError::WrongAnswer.to_string()),
-            Err(error) => Some(error.to_string()),
-        };
+        match normalise_answer(&form.answer) {
+            Err(error) => answer_error = Some(error.to_string()),
+            Ok(answer) => {
+                if !state.passwords.verify(answer, expected).await {
+                    let wrong_answers =
+                        state.store.record_wrong_reset_answer(&reset.digest).await?;
+                    if wrong_answers >= MAX_WRONG_ANSWERS {
+                        // The link is spent; a new one must come from the mailbox again.
+                        state.store.consume_password_reset(&reset.digest).await?;
+                        let mut page = ResetPage::new(visitor.chrome, String::new(), "invalid");
+                        page.notice = Some(SecurityQuestionError::TooManyWrongAnswers.to_string());
+                        return render_with_status(StatusCode::GONE, &page);
+                    }
+                    answer_error = Some(wrong_answer(wrong_answers).to_string());
+                }
+            }
+        }
     }
     let mut code_error = None;
     if let Some(method) = method {

@@ -216,6 +216,8 @@ struct CodeStep {
     resend_action: String,
     change_number: String,
     masked_phone: String,
+    /// Minutes until the code expires, rounded up; 0 once it has.
+    expires_in_minutes: i64,
     error: Option<String>,
     notice: Option<&'static str>,
 }
@@ -245,6 +247,7 @@ async fn code_step_page(
         resend_action: flow.path("/resend"),
         change_number: flow.path("/number"),
         masked_phone,
+        expires_in_minutes: ((stored.code.expires_at - state.now()).max(0) + 59) / 60,
         notice,
         error,
     };

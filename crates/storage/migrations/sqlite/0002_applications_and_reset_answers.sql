@@ -1,10 +1,10 @@
 -- Client applications connected to an account (issue: older applications that
--- cannot do two-step verification are refused). Kept in step with sqlite/0002.
+-- cannot do two-step verification are refused). Kept in step with postgres/0002.
 
 CREATE TABLE app_connections (
-    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     account_id BIGINT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
-    token_digest BYTEA NOT NULL UNIQUE,
+    token_digest BLOB NOT NULL UNIQUE,
     app_id TEXT NOT NULL,
     app_version TEXT NOT NULL,
     device_name TEXT NOT NULL,
@@ -15,7 +15,7 @@ CREATE INDEX app_connections_account ON app_connections (account_id);
 
 -- An application that passed the password and must pass the second step.
 CREATE TABLE app_challenges (
-    challenge_digest BYTEA PRIMARY KEY,
+    challenge_digest BLOB PRIMARY KEY,
     account_id BIGINT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
     app_id TEXT NOT NULL,
     app_version TEXT NOT NULL,
@@ -31,3 +31,6 @@ CREATE TABLE refusal_notices (
     sent_at BIGINT NOT NULL,
     PRIMARY KEY (account_id, app_id, device_name)
 );
+
+-- Wrong security answers given through one reset link (limited like codes).
+ALTER TABLE password_resets ADD COLUMN wrong_answers BIGINT NOT NULL DEFAULT 0;

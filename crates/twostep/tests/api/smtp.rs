@@ -1,0 +1,182 @@
+//! E-mail through a real SMTP server (Python's aiosmtpd, `testing/smtp/sink.py`):
+//! the owner of an account receives the "update your application" e-mail, and
+//! `twostep send-test-email` reaches the server.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use delivery::{EmailProvider, EmailSender, EmailSettings, SmtpSettings, SmtpTls};
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A running aiosmtpd that writes each message it receives as a JSON line.
+struct SmtpSink {
+    child: Child,
+    port: u16,
+    out: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl SmtpSink {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("mail.jsonl");
+        let python = if std::path::Path::new("/usr/bin/python3").exists() {
+            "/usr/bin/python3"
+        } else {
+            "python3"
+        };
+        let mut child = Command::new(python)
+            .arg(repo_root().join("testing/smtp/sink.py"))
+            .arg("--out")
+            .arg(&out)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the SMTP sink");
+        let mut first = String::new();
+        let _ = BufReader::new(child.stdout.take().unwrap()).read_line(&mut first);
+        let port = first
+            .trim()
+            .strip_prefix("PORT=")
+            .and_then(|p| p.parse().ok())
+            .expect("the sink prints its port");
+        Self {
+            child,
+            port,
+            out,
+            _dir: dir,
+        }
+    }
+
+    fn sender(&self) -> EmailSender {
+        let smtp = SmtpSettings {
+            host: "127.0.0.1".into(),
+            port: self.port,
+            username: None,
+            password: None,
+            tls: SmtpTls::None,
+            timeout_ms: 5000,
+            retries: 2,
+        };
+        let settings = EmailSettings {
+            from: "twostep <no-reply@twostep.test>".into(),
+            provider: EmailProvider::Smtp(smtp),
+        };
+        EmailSender::from_settings(&settings, std::path::Path::new(".")).unwrap()
+    }
+
+    async fn wait_for(&self, subject: &str) -> Value {
+        for _ in 0..250 {
+            let text = std::fs::read_to_string(&self.out).unwrap_or_default();
+            if let Some(message) = text
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .find(|m| m["subject"].as_str().is_some_and(|s| s.contains(subject)))
+            {
+                return message;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!(
+            "the SMTP server received no message about {subject:?}: {}",
+            std::fs::read_to_string(&self.out).unwrap_or_default()
+        );
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs python3 aiosmtpd; run by .ci/run"]
+async fn the_owner_of_an_account_receives_the_update_email_through_smtp() {
+    let sink = SmtpSink::start();
+    let app = spawn_app_with_email(sink.sender()).await;
+    app.with_sms_two_step("ann@example.com").await;
+    let body = json!({"email": "ann@example.com", "password": PASSWORD, "app_id": "photon-desktop", "app_version": "2.0.0", "device_name": "Office PC"});
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/v1/apps/connect", app.address))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 403);
+    let message = sink.wait_for("Update Photon Desktop").await;
+    assert_eq!(message["rcpt_tos"], json!(["ann@example.com"]));
+    let text = message["text"].as_str().unwrap();
+    for needle in [
+        "Photon Desktop 2.0.0",
+        "Office PC",
+        "Downloads section",
+        "/downloads",
+    ] {
+        assert!(text.contains(needle), "{needle:?} missing from {text}");
+    }
+    assert!(!text.contains(PASSWORD));
+}
+
+#[tokio::test]
+#[ignore = "needs python3 aiosmtpd; run by .ci/run"]
+async fn send_test_email_reaches_the_configured_smtp_server() {
+    let sink = SmtpSink::start();
+    let data_dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_twostep"))
+        .args([
+            "--data-dir",
+            data_dir.path().to_str().unwrap(),
+            "send-test-email",
+            "--to",
+            "ops@example.com",
+        ])
+        .env("TWOSTEP_EMAIL__PROVIDER", "smtp")
+        .env("TWOSTEP_EMAIL__HOST", "127.0.0.1")
+        .env("TWOSTEP_EMAIL__PORT", sink.port.to_string())
+        .env("TWOSTEP_EMAIL__TLS", "none")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let message = sink.wait_for("Test e-mail from twostep").await;
+    assert_eq!(message["rcpt_tos"], json!(["ops@example.com"]));
+}
+
+#[tokio::test]
+async fn send_test_email_reports_a_server_that_does_not_answer() {
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let data_dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_twostep"))
+        .args([
+            "--data-dir",
+            data_dir.path().to_str().unwrap(),
+            "send-test-email",
+            "--to",
+            "ops@example.com",
+        ])
+        .env("TWOSTEP_EMAIL__PROVIDER", "smtp")
+        .env("TWOSTEP_EMAIL__HOST", "127.0.0.1")
+        .env("TWOSTEP_EMAIL__PORT", closed_port.to_string())
+        .env("TWOSTEP_EMAIL__TLS", "none")
+        .env("TWOSTEP_EMAIL__RETRIES", "0")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("could not be sent"));
+}
