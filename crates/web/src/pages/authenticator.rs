@@ -133,16 +133,10 @@ pub async fn qr_code(
         .into_response())
 }
 
-#[derive(serde::Deserialize)]
-pub struct CodeForm {
-    #[serde(default)]
-    code: String,
-}
-
 pub async fn confirm_code(
     State(state): State<AppState>,
     signed_in: SignedIn,
-    Form(form): Form<CodeForm>,
+    Form(form): Form<super::CodeForm>,
 ) -> Result<Response, WebError> {
     allowed(&signed_in)?;
     let secret = enrolment_secret(&state, &signed_in).await?;

@@ -83,6 +83,12 @@ pub struct PasswordForm {
     pub password: String,
 }
 
+#[derive(serde::Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    pub code: String,
+}
+
 pub async fn password_is_right(state: &AppState, signed_in: &SignedIn, password: &str) -> bool {
     state
         .passwords

@@ -56,6 +56,14 @@ impl Flow {
         format!("/account/security/phone/{}{step}", self.slug())
     }
 
+    /// The flow in the URL, once its password step was passed in the last minutes.
+    fn unlocked(segment: &str, signed_in: &SignedIn, now: i64) -> Result<Self, WebError> {
+        let flow = Self::parse(segment)?;
+        flow.allowed_for(signed_in)?;
+        signed_in.require_fresh_password(now, &flow.path(""))?;
+        Ok(flow)
+    }
+
     /// Setting up needs two-step off; changing the number needs it on.
     fn allowed_for(self, signed_in: &SignedIn) -> Result<(), WebError> {
         let on = two_step_of(&signed_in.account).is_on();
@@ -146,9 +154,7 @@ pub async fn number_step(
     signed_in: SignedIn,
     Path(flow): Path<String>,
 ) -> Result<Response, WebError> {
-    let flow = Flow::parse(&flow)?;
-    flow.allowed_for(&signed_in)?;
-    signed_in.require_fresh_password(state.now(), &flow.path(""))?;
+    let flow = Flow::unlocked(&flow, &signed_in, state.now())?;
     render(&NumberStep {
         chrome: signed_in.chrome(),
         title: flow.title(),
@@ -170,9 +176,7 @@ pub async fn send_code(
     Path(flow): Path<String>,
     Form(form): Form<NumberForm>,
 ) -> Result<Response, WebError> {
-    let flow = Flow::parse(&flow)?;
-    flow.allowed_for(&signed_in)?;
-    signed_in.require_fresh_password(state.now(), &flow.path(""))?;
+    let flow = Flow::unlocked(&flow, &signed_in, state.now())?;
     let refuse = |message: String| {
         let page = NumberStep {
             chrome: signed_in.chrome(),
@@ -270,9 +274,7 @@ pub async fn code_step(
     Path(flow): Path<String>,
     Query(query): Query<CodeQuery>,
 ) -> Result<Response, WebError> {
-    let flow = Flow::parse(&flow)?;
-    flow.allowed_for(&signed_in)?;
-    signed_in.require_fresh_password(state.now(), &flow.path(""))?;
+    let flow = Flow::unlocked(&flow, &signed_in, state.now())?;
     let error = match query.error.as_deref() {
         Some("too_soon") => {
             verification::resend_wait_message(&state, signed_in.account.id, flow.purpose()).await?
@@ -290,21 +292,13 @@ pub async fn code_step(
     .await
 }
 
-#[derive(serde::Deserialize)]
-pub struct CodeForm {
-    #[serde(default)]
-    code: String,
-}
-
 pub async fn confirm_code(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(flow): Path<String>,
-    Form(form): Form<CodeForm>,
+    Form(form): Form<super::CodeForm>,
 ) -> Result<Response, WebError> {
-    let flow = Flow::parse(&flow)?;
-    flow.allowed_for(&signed_in)?;
-    signed_in.require_fresh_password(state.now(), &flow.path(""))?;
+    let flow = Flow::unlocked(&flow, &signed_in, state.now())?;
     let account = &signed_in.account;
     let phone = match verification::check_sms_code(
         &state,
@@ -360,9 +354,7 @@ pub async fn resend_code(
     signed_in: SignedIn,
     Path(flow): Path<String>,
 ) -> Result<Response, WebError> {
-    let flow = Flow::parse(&flow)?;
-    flow.allowed_for(&signed_in)?;
-    signed_in.require_fresh_password(state.now(), &flow.path(""))?;
+    let flow = Flow::unlocked(&flow, &signed_in, state.now())?;
     let target = match verification::resend_sms_code(
         &state,
         signed_in.account.id,

@@ -254,17 +254,11 @@ pub async fn second_step(
     .await
 }
 
-#[derive(serde::Deserialize)]
-pub struct CodeForm {
-    #[serde(default)]
-    code: String,
-}
-
 pub async fn submit_code(
     State(state): State<AppState>,
     visitor: Visitor,
     headers: HeaderMap,
-    Form(form): Form<CodeForm>,
+    Form(form): Form<super::CodeForm>,
 ) -> Result<Response, WebError> {
     let Some((digest, row, account)) = pending(&state, &headers).await? else {
         return Ok(start_again());
