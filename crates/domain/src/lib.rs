@@ -15,6 +15,7 @@ pub mod phone_number;
 pub mod secrets;
 pub mod security_question;
 pub mod session;
+pub mod throttle;
 pub mod two_step;
 
 /// Seconds since the Unix epoch. Time is always an argument in the core.

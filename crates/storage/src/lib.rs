@@ -15,6 +15,7 @@ mod apps;
 mod authenticator;
 mod codes;
 mod database;
+mod failed_passwords;
 mod password_resets;
 mod security_events;
 mod sessions;

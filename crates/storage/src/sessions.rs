@@ -222,6 +222,11 @@ impl Store {
             .execute(&self.pool)
             .await?
             .rows_affected();
+        deleted += sqlx::query("DELETE FROM failed_passwords WHERE window_started_at <= $1")
+            .bind(now - domain::throttle::FAILED_PASSWORD_WINDOW_SECONDS)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
         // An application's second step lives as long as a browser's.
         deleted += sqlx::query("DELETE FROM app_challenges WHERE created_at <= $1")
             .bind(now - domain::session::PENDING_SIGN_IN_LIFETIME_SECONDS)

@@ -9,6 +9,7 @@ mod api;
 mod chrome;
 mod clock;
 mod cookies;
+mod credentials;
 mod error;
 mod hygiene;
 mod pages;

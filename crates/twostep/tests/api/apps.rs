@@ -638,3 +638,30 @@ async fn the_example_client_connects_as_a_new_application_and_is_refused_as_an_o
         format!("refused two_step_unsupported {}/downloads", app.address)
     );
 }
+
+#[tokio::test]
+async fn an_application_guessing_passwords_is_slowed_down_like_the_sign_in_page() {
+    let app = spawn_app().await;
+    app.signed_up("ann@example.com").await;
+    for _ in 0..10 {
+        let (status, _) = post_json(
+            &app,
+            "/api/v1/apps/connect",
+            connect_body("ann@example.com", "guess", NEW_APP, NEW_VERSION, "PC"),
+        )
+        .await;
+        assert_eq!(status, 401);
+    }
+    let (status, body) = connect(&app, "ann@example.com", NEW_VERSION, "PC").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (429, Some("too_many_attempts"))
+    );
+    assert!(
+        app.browser()
+            .sign_in("ann@example.com", PASSWORD)
+            .await
+            .shows("Too many failed sign-in attempts."),
+        "one count for page and API"
+    );
+}

@@ -319,7 +319,10 @@ async fn sign_in_asks_for_the_authenticator_code_by_default_and_sends_no_sms() {
     );
     let page = browser.get("/sign-in/verify").await;
     assert!(page.contains("Enter the 6-digit code from your authenticator app."));
-    assert!(page.contains("href=\"/sign-in/verify/use/sms\">Use the code from SMS</a>"));
+    assert!(
+        page.link("Use the code from SMS")
+            .is_some_and(|href| href.starts_with("/sign-in/verify/use/sms?csrf_token="))
+    );
     assert!(!page.contains("Send a new code"));
     assert_not_signed_in(&browser.get("/account").await);
     enter_sign_in_code(&browser, &totp(&app, &secret))
@@ -337,7 +340,7 @@ async fn use_the_code_from_sms_sends_an_sms_and_signs_in_with_it() {
     let sent = app.sms_count();
 
     browser
-        .get("/sign-in/verify/use/sms")
+        .get_as_link("/sign-in/verify/use/sms")
         .await
         .assert_redirect_to("/sign-in/verify");
 
@@ -350,9 +353,10 @@ async fn use_the_code_from_sms_sends_an_sms_and_signs_in_with_it() {
     );
     let page = browser.get("/sign-in/verify").await;
     assert!(page.reads("We sent a security code by SMS to +1 ••• ••• 0000"));
-    assert!(page.contains(
-        "href=\"/sign-in/verify/use/authenticator\">Use the code from the authenticator app</a>"
-    ));
+    assert!(
+        page.link("Use the code from the authenticator app")
+            .is_some_and(|href| href.starts_with("/sign-in/verify/use/authenticator?csrf_token="))
+    );
     assert!(page.contains("Send a new code"));
     enter_sign_in_code(&browser, &app.last_sms_code(PHONE_E164))
         .await
@@ -365,13 +369,13 @@ async fn use_the_code_from_the_authenticator_app_switches_back() {
     let (_, secret) = with_authenticator(&app).await;
     let browser = past_the_password(&app).await;
     browser
-        .get("/sign-in/verify/use/sms")
+        .get_as_link("/sign-in/verify/use/sms")
         .await
         .assert_redirect_to("/sign-in/verify");
     let sent = app.sms_count();
 
     browser
-        .get("/sign-in/verify/use/authenticator")
+        .get_as_link("/sign-in/verify/use/authenticator")
         .await
         .assert_redirect_to("/sign-in/verify");
 
@@ -380,11 +384,13 @@ async fn use_the_code_from_the_authenticator_app_switches_back() {
     assert!(page.contains("Use the code from SMS"));
     // Back to SMS within the minute: the code already sent still stands, no second SMS.
     browser
-        .get("/sign-in/verify/use/sms")
+        .get_as_link("/sign-in/verify/use/sms")
         .await
         .assert_redirect_to("/sign-in/verify");
     assert_eq!(app.sms_count(), sent);
-    browser.get("/sign-in/verify/use/authenticator").await;
+    browser
+        .get_as_link("/sign-in/verify/use/authenticator")
+        .await;
     enter_sign_in_code(&browser, &totp(&app, &secret))
         .await
         .assert_redirect_to("/account");
@@ -396,7 +402,9 @@ async fn the_authenticator_method_cannot_be_chosen_without_an_authenticator() {
     app.with_sms_two_step(EMAIL).await;
     let browser = past_the_password(&app).await;
 
-    let page = browser.get("/sign-in/verify/use/authenticator").await;
+    let page = browser
+        .get_as_link("/sign-in/verify/use/authenticator")
+        .await;
 
     assert_eq!(page.status, 404);
     assert!(

@@ -460,3 +460,23 @@ pub async fn spawn_app_with_email(email: EmailSender) -> TestApp {
     )
     .await
 }
+
+impl Page {
+    /// The `href` of the link whose text is `text`, as a person would find it.
+    pub fn link(&self, text: &str) -> Option<String> {
+        let end = self.body.find(&format!("\">{text}</a>"))?;
+        let start = self.body[..end].rfind("href=\"")? + "href=\"".len();
+        Some(self.body[start..end].replace("&amp;", "&"))
+    }
+}
+
+impl Browser {
+    /// Follows a link that changes something: such links carry the CSRF token,
+    /// which any page of this browser's forms shows.
+    pub async fn get_as_link(&self, path: &str) -> Page {
+        let token = self.get("/sign-in").await.csrf_token();
+        let separator = if path.contains('?') { '&' } else { '?' };
+        self.get(&format!("{path}{separator}csrf_token={token}"))
+            .await
+    }
+}

@@ -436,3 +436,63 @@ async fn cookies_are_http_only_and_same_site_lax() {
         .await;
     assert_cookie_attributes(&set_cookies(&signed_in), SESSION);
 }
+
+#[tokio::test]
+async fn ten_wrong_passwords_lock_the_address_for_fifteen_minutes() {
+    let app = spawn_app().await;
+    app.signed_up("ann@example.com").await;
+    let browser = app.browser();
+    for _ in 0..10 {
+        let page = browser.sign_in("ann@example.com", "not my password").await;
+        assert!(page.shows("The e-mail or password is incorrect."));
+    }
+    let locked = browser.sign_in("ann@example.com", PASSWORD).await;
+    assert_eq!(locked.status, 422);
+    assert!(
+        locked.shows("Too many failed sign-in attempts. Try again in 15 minutes."),
+        "even the right password waits"
+    );
+    app.clock.advance(15 * 60);
+    browser
+        .sign_in("ann@example.com", PASSWORD)
+        .await
+        .assert_redirect_to("/account");
+}
+
+#[tokio::test]
+async fn an_address_without_an_account_locks_the_same_way() {
+    let app = spawn_app().await;
+    let browser = app.browser();
+    for _ in 0..10 {
+        browser.sign_in("nobody@example.com", "guess").await;
+    }
+    assert!(
+        browser
+            .sign_in("nobody@example.com", "guess")
+            .await
+            .shows("Too many failed sign-in attempts."),
+        "the lock reveals nothing about which addresses exist"
+    );
+}
+
+#[tokio::test]
+async fn a_successful_sign_in_forgets_earlier_wrong_passwords() {
+    let app = spawn_app().await;
+    app.signed_up("ann@example.com").await;
+    let browser = app.browser();
+    for _ in 0..9 {
+        browser.sign_in("ann@example.com", "not my password").await;
+    }
+    browser
+        .sign_in("ann@example.com", PASSWORD)
+        .await
+        .assert_redirect_to("/account");
+    let other = app.browser();
+    for _ in 0..9 {
+        other.sign_in("ann@example.com", "not my password").await;
+    }
+    other
+        .sign_in("ann@example.com", PASSWORD)
+        .await
+        .assert_redirect_to("/account");
+}

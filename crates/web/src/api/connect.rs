@@ -18,6 +18,7 @@ use storage::{Account, AppIdentity};
 use utoipa::ToSchema;
 
 use super::{ApiError, ApiErrorBody, parse_json};
+use crate::credentials::{self, CredentialsError};
 use crate::verification::{self, two_step_of};
 use crate::{AppState, security_events};
 
@@ -54,6 +55,7 @@ pub enum ConnectResponse {
         (status = 200, body = ConnectResponse, description = "`connected`, or `two_step_required` with a challenge"),
         (status = 400, body = ApiErrorBody, description = "`invalid_request` (names the field) or `unknown_app`"),
         (status = 401, body = ApiErrorBody, description = "`invalid_credentials`"),
+        (status = 429, body = ApiErrorBody, description = "`too_many_attempts`: ten wrong passwords for this e-mail within 15 minutes"),
         (status = 403, body = ApiErrorBody, description = "`two_step_unsupported`: this version cannot do two-step verification; the owner is e-mailed, `downloads_url` says where to update"),
     ))]
 pub async fn connect(
@@ -125,22 +127,24 @@ async fn authenticate(
     email: &str,
     password: String,
 ) -> Result<Account, ApiError> {
-    let invalid = || {
-        ApiError::new(
+    let invalid = CredentialsError::Invalid;
+    let outcome = match Email::parse(email) {
+        Ok(email) => credentials::check(state, &email, password).await,
+        Err(_) => Err(invalid),
+    };
+    outcome.map_err(|error| match error {
+        CredentialsError::Invalid => ApiError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_credentials",
-            "The e-mail or password is incorrect.",
-        )
-    };
-    let account = match Email::parse(email) {
-        Ok(email) => state.store.account_by_email(email.as_str()).await?,
-        Err(_) => None,
-    };
-    let ok = state
-        .passwords
-        .verify_or_decoy(password, account.as_ref().map(|a| a.password_hash.clone()))
-        .await;
-    account.filter(|_| ok).ok_or_else(invalid)
+            error.to_string(),
+        ),
+        CredentialsError::Locked(locked) => ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            locked.to_string(),
+        ),
+        CredentialsError::Internal(cause) => cause.into(),
+    })
 }
 
 async fn connected(

@@ -12,9 +12,10 @@ use domain::{Email, Method};
 use storage::{Account, PendingSignInRow};
 
 use crate::chrome::{Chrome, render, render_with_status};
+use crate::credentials::{self, CredentialsError};
 use crate::session::Visitor;
 use crate::verification::{self, VerifyError, two_step_of};
-use crate::{AppState, WebError, cookies};
+use crate::{AppState, WebError, cookies, hygiene};
 
 #[derive(Template)]
 #[template(path = "sign_in.html")]
@@ -74,24 +75,11 @@ pub async fn submit(
         Ok(email) => email,
         Err(error) => return refuse(visitor.chrome, form.email, error.to_string()),
     };
-    let account = state.store.account_by_email(email.as_str()).await?;
-    let password_ok = state
-        .passwords
-        .verify_or_decoy(
-            form.password,
-            account.as_ref().map(|a| a.password_hash.clone()),
-        )
-        .await;
-    let account = match account {
-        Some(account) if password_ok => account,
-        // One message and one cost for both: nobody learns which e-mails have accounts.
-        _ => {
-            return refuse(
-                visitor.chrome,
-                form.email,
-                "The e-mail or password is incorrect.".into(),
-            );
-        }
+    let account = match credentials::check(&state, &email, form.password).await {
+        Ok(account) => account,
+        Err(CredentialsError::Internal(error)) => return Err(error),
+        // One message and one cost for a wrong e-mail and a wrong password.
+        Err(error) => return refuse(visitor.chrome, form.email, error.to_string()),
     };
     let Some(method) = two_step_of(&account).default_method() else {
         return super::start_session(
@@ -306,10 +294,21 @@ pub async fn submit_code(
     }
 }
 
+/// The links that send an SMS carry the CSRF token in their query: they stay
+/// links, as the help page names them, yet no other site can make a browser
+/// follow them.
+#[derive(serde::Deserialize)]
+pub struct LinkToken {
+    #[serde(default)]
+    csrf_token: String,
+}
+
 pub async fn resend(
     State(state): State<AppState>,
     headers: HeaderMap,
+    Query(link): Query<LinkToken>,
 ) -> Result<Response, WebError> {
+    hygiene::check_link_token(&state, &headers, &link.csrf_token)?;
     let Some((digest, row, account)) = pending(&state, &headers).await? else {
         return Ok(start_again());
     };
@@ -329,7 +328,9 @@ pub async fn switch_method(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(method): Path<String>,
+    Query(link): Query<LinkToken>,
 ) -> Result<Response, WebError> {
+    hygiene::check_link_token(&state, &headers, &link.csrf_token)?;
     let Some((digest, _, account)) = pending(&state, &headers).await? else {
         return Ok(start_again());
     };

@@ -18,7 +18,10 @@ async fn a_correct_password_alone_does_not_sign_in_when_two_step_is_on() {
     assert!(page.reads(&format!("We sent a security code by SMS to {MASKED}")));
     assert!(page.contains("<label for=\"code\">Security code</label>"));
     assert!(page.contains(">Sign in</button>"));
-    assert!(page.contains("href=\"/sign-in/verify/resend\">Send a new code</a>"));
+    assert!(
+        page.link("Send a new code")
+            .is_some_and(|href| href.starts_with("/sign-in/verify/resend?csrf_token="))
+    );
     assert!(
         !page.contains("Use the code from the authenticator app"),
         "no authenticator is set up"
@@ -120,7 +123,7 @@ async fn five_wrong_codes_end_the_code_even_for_the_right_code() {
     // A new code, once allowed, works again.
     app.clock.advance(61);
     browser
-        .get("/sign-in/verify/resend")
+        .get_as_link("/sign-in/verify/resend")
         .await
         .assert_redirect_to("/sign-in/verify?notice=code_sent");
     enter_sign_in_code(&browser, &app.last_sms_code(PHONE_E164))
@@ -278,7 +281,7 @@ async fn send_a_new_code_is_refused_within_a_minute_and_allowed_after() {
     let sent = app.sms_count();
 
     app.clock.advance(30);
-    let refused = browser.get("/sign-in/verify/resend").await;
+    let refused = browser.get_as_link("/sign-in/verify/resend").await;
 
     refused.assert_redirect_to("/sign-in/verify?error=too_soon");
     let page = browser.get("/sign-in/verify?error=too_soon").await;
@@ -292,7 +295,7 @@ async fn send_a_new_code_is_refused_within_a_minute_and_allowed_after() {
 
     app.clock.advance(31);
     browser
-        .get("/sign-in/verify/resend")
+        .get_as_link("/sign-in/verify/resend")
         .await
         .assert_redirect_to("/sign-in/verify?notice=code_sent");
     assert!(
@@ -310,4 +313,39 @@ async fn send_a_new_code_is_refused_within_a_minute_and_allowed_after() {
     enter_sign_in_code(&browser, &second_code)
         .await
         .assert_redirect_to("/account");
+}
+
+#[tokio::test]
+async fn links_that_send_an_sms_are_refused_without_the_pages_token() {
+    let app = spawn_app().await;
+    app.with_sms_two_step(EMAIL).await;
+    let browser = app.browser();
+    browser
+        .sign_in(EMAIL, PASSWORD)
+        .await
+        .assert_redirect_to("/sign-in/verify");
+    app.clock.advance(61);
+    let sent = app.sms_count();
+    for path in [
+        "/sign-in/verify/resend",
+        "/sign-in/verify/use/sms",
+        "/sign-in/verify/resend?csrf_token=forged",
+    ] {
+        assert_eq!(browser.get(path).await.status, 403, "{path}");
+    }
+    assert_eq!(
+        app.sms_count(),
+        sent,
+        "another site cannot make the browser send an SMS"
+    );
+    let link = browser
+        .get("/sign-in/verify")
+        .await
+        .link("Send a new code")
+        .unwrap();
+    browser
+        .get(&link)
+        .await
+        .assert_redirect_to("/sign-in/verify?notice=code_sent");
+    assert_eq!(app.sms_count(), sent + 1);
 }

@@ -1,0 +1,184 @@
+//! Connected applications, their challenges, refusal notices, and counted wrong passwords.
+
+use domain::throttle::FailedPasswords;
+use storage::{AppIdentity, Store};
+
+use crate::helpers::T0;
+
+on_both_backends!(
+    connections_belong_to_their_account_and_die_with_a_password_change,
+    a_challenge_is_passed_once,
+    a_refusal_notice_is_claimed_once_a_day_per_app_and_device,
+    wrong_passwords_are_counted_per_address_within_a_window,
+);
+
+fn photon(device: &str) -> AppIdentity {
+    AppIdentity {
+        app_id: "photon".into(),
+        app_version: "3.0.0".into(),
+        device_name: device.into(),
+    }
+}
+
+async fn connections_belong_to_their_account_and_die_with_a_password_change(store: Store) {
+    let ann = store
+        .create_account("ann@example.com", "hash", T0)
+        .await
+        .unwrap();
+    let bob = store
+        .create_account("bob@example.com", "hash", T0)
+        .await
+        .unwrap();
+    let laptop = store
+        .create_connection(ann, b"token-1", &photon("laptop"), T0)
+        .await
+        .unwrap();
+    store
+        .create_connection(ann, b"token-2", &photon("phone"), T0 + 5)
+        .await
+        .unwrap();
+    let found = store
+        .connection_by_token(b"token-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (found.id, found.account_id, found.device_name.as_str()),
+        (laptop, ann, "laptop")
+    );
+    store.touch_connection(laptop, T0 + 60).await.unwrap();
+    assert_eq!(
+        store
+            .connection_by_token(b"token-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .last_used_at,
+        T0 + 60
+    );
+    let listed: Vec<_> = store
+        .connections_of_account(ann)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.device_name)
+        .collect();
+    assert_eq!(listed, ["phone", "laptop"], "newest first");
+    assert_eq!(
+        store.delete_connection(bob, laptop).await.unwrap(),
+        None,
+        "only the owner can remove it"
+    );
+    assert_eq!(
+        store
+            .delete_connection(ann, laptop)
+            .await
+            .unwrap()
+            .unwrap()
+            .device_name,
+        "laptop"
+    );
+    assert_eq!(store.connection_by_token(b"token-1").await.unwrap(), None);
+    store.set_password(ann, "new hash", T0 + 100).await.unwrap();
+    assert!(
+        store.connections_of_account(ann).await.unwrap().is_empty(),
+        "a new password ends every connection"
+    );
+}
+
+async fn a_challenge_is_passed_once(store: Store) {
+    let ann = store
+        .create_account("ann@example.com", "hash", T0)
+        .await
+        .unwrap();
+    store
+        .create_app_challenge(b"challenge", ann, &photon("laptop"), T0)
+        .await
+        .unwrap();
+    let row = store.app_challenge(b"challenge").await.unwrap().unwrap();
+    assert_eq!(
+        (row.account_id, row.app, row.created_at),
+        (ann, photon("laptop"), T0)
+    );
+    assert!(store.delete_app_challenge(b"challenge").await.unwrap());
+    assert!(!store.delete_app_challenge(b"challenge").await.unwrap());
+    assert_eq!(store.app_challenge(b"challenge").await.unwrap(), None);
+}
+
+async fn a_refusal_notice_is_claimed_once_a_day_per_app_and_device(store: Store) {
+    let ann = store
+        .create_account("ann@example.com", "hash", T0)
+        .await
+        .unwrap();
+    let day = 24 * 3600;
+    assert!(
+        store
+            .claim_refusal_notice(ann, "photon", "laptop", T0, day)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .claim_refusal_notice(ann, "photon", "laptop", T0 + 3600, day)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .claim_refusal_notice(ann, "photon", "phone", T0 + 3600, day)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .claim_refusal_notice(ann, "photon", "laptop", T0 + day, day)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .claim_refusal_notice(ann, "photon", "laptop", T0 + day + 1, day)
+            .await
+            .unwrap()
+    );
+}
+
+async fn wrong_passwords_are_counted_per_address_within_a_window(store: Store) {
+    assert_eq!(
+        store.failed_passwords("ann@example.com").await.unwrap(),
+        None
+    );
+    for minute in 0..3 {
+        store
+            .record_failed_password("ann@example.com", T0 + minute * 60)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store.failed_passwords("ann@example.com").await.unwrap(),
+        Some(FailedPasswords {
+            count: 3,
+            window_started_at: T0
+        })
+    );
+    store
+        .record_failed_password("ann@example.com", T0 + 15 * 60)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.failed_passwords("ann@example.com").await.unwrap(),
+        Some(FailedPasswords {
+            count: 1,
+            window_started_at: T0 + 15 * 60
+        }),
+        "a new window"
+    );
+    store
+        .clear_failed_passwords("ann@example.com")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.failed_passwords("ann@example.com").await.unwrap(),
+        None
+    );
+}

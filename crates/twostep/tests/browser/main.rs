@@ -1,0 +1,21 @@
+//! Browser tests: a person follows the help page in headless Chromium, driven
+//! over chromedriver, against the real portal on port 0 with the development
+//! outbox. Codes and links are read from /dev/outbox in the same browser.
+//!
+//! Every test is ignored by default (it needs Debian's chromium, chromium-driver,
+//! oathtool and zbar-tools); `scripts/browser-tests` installs them and runs
+//!     cargo test -p twostep --test browser -- --ignored --test-threads=1
+//! Screenshots of every page visited: target/screenshots/<test>/.
+
+mod app;
+mod authenticator_app;
+mod browser;
+mod driver;
+mod names;
+mod outbox;
+mod screenshots;
+mod steps;
+
+mod authenticator;
+mod security_question;
+mod sms_two_step;

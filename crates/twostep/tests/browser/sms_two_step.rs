@@ -1,0 +1,122 @@
+//! Issue 3: two-step verification by SMS, exactly as the help page walks
+//! through it: set up, sign in with the code, change the number, turn off.
+
+use crate::browser::Browser;
+use crate::names::Scope;
+use crate::steps::{PASSWORD, six_digits};
+
+const EMAIL: &str = "grace@example.com";
+const PHONE: &str = "+1 650 253 0000";
+const PHONE_E164: &str = "+16502530000";
+const NEW_PHONE: &str = "+1 415 555 2671";
+const NEW_PHONE_E164: &str = "+14155552671";
+
+const TWO_STEP: Scope<'static> = Scope::Section("Two-step verification");
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver; run by .ci/run"]
+async fn sms_two_step_verification_is_set_up_used_changed_and_turned_off() {
+    let mut person = Browser::start("sms_two_step").await;
+    person.sign_up(EMAIL).await;
+    person.set_up_sms(EMAIL, PHONE, PHONE_E164).await;
+
+    // The section shows the masked number, the pencil and Turn off.
+    assert_eq!(person.field_value("Phone number").await, "+1 ••• ••• 0000");
+    person.control(TWO_STEP, "Change phone number").await;
+    person.button(TWO_STEP, "Turn off").await;
+    let question = person.section_text("Security question").await;
+    assert!(
+        question.contains("no longer available"),
+        "the security question is disabled: {question}"
+    );
+    assert!(
+        !person
+            .has_button(Scope::Section("Security question"), "Save")
+            .await
+    );
+
+    // Signing in now takes the code from an SMS as the second step.
+    person.sign_out(EMAIL).await;
+    person
+        .enter_email_and_password(EMAIL, PASSWORD, "second-step")
+        .await;
+    person.assert_path_is("/sign-in/verify").await;
+    person
+        .assert_sees("We sent a security code by SMS to +1 ••• ••• 0000")
+        .await;
+    person.field("Security code").await;
+    person.button(Scope::Page, "Sign in").await;
+    person.link(Scope::Page, "Send a new code").await;
+    person.open("/account", "not-signed-in-yet").await;
+    person.assert_path_is("/sign-in").await;
+    person.back("back-to-the-second-step").await;
+    let code = person.sms_code(PHONE_E164).await;
+    person.fill("Security code", &code).await;
+    person.click_button("Sign in", "signed-in-with-sms").await;
+    person.assert_signed_in_as(EMAIL).await;
+
+    // The pencil: Password → new number → Get code → code sent to the new number.
+    let old_number_messages = person.already_read("SMS", PHONE_E164);
+    person.go_to_security_tab(EMAIL).await;
+    person
+        .click_control_in(TWO_STEP, "Change phone number", "change-phone-number")
+        .await;
+    person.fill("Password", PASSWORD).await;
+    person.click_button("Continue", "new-phone-number").await;
+    person.fill("Phone number", NEW_PHONE).await;
+    person
+        .click_button("Get code", "code-sent-to-new-number")
+        .await;
+    person
+        .assert_sees("We sent a security code by SMS to +1 ••• ••• 2671")
+        .await;
+    let sms = person.read_outbox("SMS", NEW_PHONE_E164, None).await;
+    assert_eq!(
+        person.outbox_count("SMS", PHONE_E164).await,
+        old_number_messages,
+        "no code went to the old number"
+    );
+    let code = six_digits(&sms).expect("a code in the SMS");
+    person.back("back-to-the-code-page").await;
+    person.fill("Security code", &code).await;
+    person.click_button("Confirm", "phone-number-changed").await;
+    person
+        .assert_sees("Your new phone number is confirmed and set up to receive security codes.")
+        .await;
+    assert_eq!(person.field_value("Phone number").await, "+1 ••• ••• 2671");
+    let email = person
+        .read_outbox("E-mail", EMAIL, Some("Your phone number was changed"))
+        .await;
+    assert!(
+        email.contains("+1 ••• ••• 2671"),
+        "the e-mail names the new number: {email}"
+    );
+    person.back("back-to-security-tab").await;
+
+    // Turn off → Password → Turn off.
+    person
+        .click_button_in(TWO_STEP, "Turn off", "turn-off")
+        .await;
+    person.fill("Password", PASSWORD).await;
+    person.click_button("Turn off", "two-step-off").await;
+    person.assert_sees("Two-step verification is off.").await;
+    person.button(TWO_STEP, "Set up").await;
+    assert!(!person.has_button(TWO_STEP, "Turn off").await);
+    let question = person.section_text("Security question").await;
+    assert!(
+        question.contains("no longer available"),
+        "the security question stays disabled: {question}"
+    );
+    person
+        .read_outbox("E-mail", EMAIL, Some("Two-step verification is off"))
+        .await;
+
+    // And signing in takes the password alone again.
+    person.open("/account", "account").await;
+    person.sign_out(EMAIL).await;
+    person
+        .enter_email_and_password(EMAIL, PASSWORD, "signed-in-with-password-alone")
+        .await;
+    person.assert_signed_in_as(EMAIL).await;
+    person.finish().await;
+}
