@@ -5,6 +5,7 @@ mod helpers;
 mod accounts;
 mod apps;
 mod authenticator;
+mod cli;
 mod errors;
 mod password_reset;
 mod phone_numbers;
