@@ -16,6 +16,7 @@ mod outbox;
 mod screenshots;
 mod steps;
 
+mod applications;
 mod authenticator;
 mod security_question;
 mod sms_two_step;

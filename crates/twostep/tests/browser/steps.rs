@@ -108,6 +108,90 @@ impl Browser {
     }
 }
 
+/// A table as a person reads it: the column headings, then each row's cells.
+pub struct Table {
+    pub headings: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// The row whose first cell (its row heading) reads `name`, as heading → cell.
+    pub fn row(&self, name: &str) -> Option<Vec<(&str, &str)>> {
+        let row = self
+            .rows
+            .iter()
+            .find(|row| row.first().map(String::as_str) == Some(name))?;
+        Some(
+            self.headings
+                .iter()
+                .map(String::as_str)
+                .zip(row.iter().map(String::as_str))
+                .collect(),
+        )
+    }
+
+    /// The cell in the row named `row` under the column heading `column`.
+    pub fn cell(&self, row: &str, column: &str) -> Option<&str> {
+        let row = self.row(row)?;
+        row.into_iter()
+            .find(|(heading, _)| *heading == column)
+            .map(|(_, cell)| cell)
+    }
+}
+
+impl Browser {
+    /// The one table visible in `scope`, read as rendered text (visually hidden
+    /// headings included: a screen reader reads them too).
+    pub async fn table_in(&mut self, scope: Scope<'_>) -> Table {
+        let table = self
+            .unique(&format!("{}//table", scope.xpath()), "a table")
+            .await;
+        let script = "const table = arguments[0];
+            const cells = (row) => Array.from(row.cells, (cell) => cell.innerText.replace(/\\s+/g, ' ').trim());
+            const head = table.tHead ? Array.from(table.tHead.rows, cells) : [];
+            const body = Array.from(table.tBodies).flatMap((tbody) => Array.from(tbody.rows, cells));
+            return [head.length ? head[head.length - 1] : [], body];";
+        let json = self
+            .client
+            .execute(
+                script,
+                vec![serde_json::to_value(&table).expect("table as JSON")],
+            )
+            .await
+            .expect("read the table");
+        let (headings, rows): (Vec<String>, Vec<Vec<String>>) =
+            serde_json::from_value(json).expect("headings and rows");
+        Table { headings, rows }
+    }
+
+    /// Nothing in the section sticks out of it sideways (the settings window
+    /// would clip it, so the page itself never scrolls).
+    pub async fn assert_section_fits(&mut self, name: &str) {
+        let section = self
+            .unique(
+                &Scope::Section(name).xpath(),
+                &format!("the section {name:?}"),
+            )
+            .await;
+        let script = "const s = arguments[0]; return [s.scrollWidth, s.clientWidth];";
+        let widths = self
+            .client
+            .execute(
+                script,
+                vec![serde_json::to_value(&section).expect("section as JSON")],
+            )
+            .await
+            .expect("section width");
+        let [content, room]: [u32; 2] = serde_json::from_value(widths).expect("two widths");
+        if content > room {
+            self.fail(&format!(
+                "the section {name:?} holds {content} px of content in {room} px"
+            ))
+            .await;
+        }
+    }
+}
+
 /// The first whitespace-separated word of six digits.
 pub fn six_digits(text: &str) -> Option<String> {
     text.split(|c: char| !c.is_ascii_digit())
