@@ -73,7 +73,33 @@ async fn spawn_with(
     sms: MemoryOutbox<Sms>,
     email: MemoryOutbox<Email>,
 ) -> TestApp {
+    spawn_configured(data_dir, senders, sms, email, |_| {}).await
+}
+
+/// The app with memory senders on another database, e.g. PostgreSQL.
+pub async fn spawn_app_on_database(database_url: &str) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let (sms_sender, sms) = SmsSender::memory();
+    let (email_sender, email) = EmailSender::memory();
+    let senders = Senders {
+        sms: sms_sender,
+        email: email_sender,
+    };
+    spawn_configured(data_dir, senders, sms, email, |config| {
+        config.database_url = database_url.to_owned()
+    })
+    .await
+}
+
+async fn spawn_configured(
+    data_dir: tempfile::TempDir,
+    senders: Senders,
+    sms: MemoryOutbox<Sms>,
+    email: MemoryOutbox<Email>,
+    configure: impl FnOnce(&mut Config),
+) -> TestApp {
     let mut config = test_config(data_dir.path());
+    configure(&mut config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind port 0");

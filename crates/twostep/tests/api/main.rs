@@ -9,6 +9,7 @@ mod cli;
 mod errors;
 mod password_reset;
 mod phone_numbers;
+mod postgres;
 mod sessions;
 mod smtp;
 mod two_step_sms;
