@@ -45,13 +45,13 @@ pub fn router(state: AppState) -> Router {
         .route("/sign-out", post(sign_in::sign_out))
         .route(
             "/forgot-password",
-            get(password::forgot_form).post(password::forgot_submit),
+            get(password_reset::forgot_form).post(password_reset::forgot_submit),
         )
         .route(
             "/reset-password",
-            get(password::reset_form).post(password::reset_submit),
+            get(password_reset::reset_form).post(password_reset::reset_submit),
         )
-        .route("/reset-password/verify", post(password::reset_verify))
+        .route("/reset-password/verify", post(password_reset::reset_verify))
         .route("/account", get(account::overview))
         .route("/account/settings", get(account::settings))
         .route("/account/settings/security", get(account::security_tab))

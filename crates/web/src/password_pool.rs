@@ -2,17 +2,19 @@
 //! burst of sign-ins queues here instead of starving every other request.
 //!
 //! Dedicated threads rather than tokio's blocking pool because of memory: each
-//! hash needs `memory_kib` (19 MiB by default), and the allocator keeps that
-//! block in the arena of the thread that hashed. On the blocking pool, whose
-//! threads come and go, that was up to one block per arena (16 on two cores, over
-//! 300 MB); here it is at most one per core.
+//! hash needs `memory_kib` (19 MiB by default). Allocated per hash, the allocator
+//! kept those blocks, fragmented, in the arena of whichever blocking thread had
+//! hashed (over 200 MB after a burst of sign-ins on two cores). Each thread here
+//! keeps one block of working memory and reuses it: one block per core, no
+//! allocation or zeroing per hash.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, mpsc};
 
 use domain::PasswordHasher;
+use domain::password::HashMemory;
 
-type Job = Box<dyn FnOnce(&PasswordHasher) + Send>;
+type Job = Box<dyn FnOnce(&PasswordHasher, &mut HashMemory) + Send>;
 
 #[derive(Clone)]
 pub struct PasswordPool {
@@ -32,6 +34,7 @@ impl PasswordPool {
             std::thread::Builder::new()
                 .name(format!("argon2-{index}"))
                 .spawn(move || {
+                    let mut memory = HashMemory::default();
                     loop {
                         // The lock is held only while waiting, never while hashing.
                         let job = match queue.lock() {
@@ -41,7 +44,7 @@ impl PasswordPool {
                         let Ok(job) = job else { return };
                         // A panic drops the job's reply, which the caller reports;
                         // the thread stays for the next one.
-                        let _ = catch_unwind(AssertUnwindSafe(|| job(&hasher)));
+                        let _ = catch_unwind(AssertUnwindSafe(|| job(&hasher, &mut memory)));
                     }
                 })
                 .expect("the operating system starts a hashing thread");
@@ -51,11 +54,11 @@ impl PasswordPool {
 
     async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&PasswordHasher) -> T + Send + 'static,
+        work: impl FnOnce(&PasswordHasher, &mut HashMemory) -> T + Send + 'static,
     ) -> T {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move |hasher| {
-            let _ = reply.send(work(hasher));
+        let job: Job = Box::new(move |hasher, memory| {
+            let _ = reply.send(work(hasher, memory));
         });
         self.jobs
             .send(job)
@@ -64,19 +67,21 @@ impl PasswordPool {
     }
 
     pub async fn hash(&self, password: String) -> String {
-        self.run(move |h| h.hash(&password)).await
+        self.run(move |h, memory| h.hash_with(&password, memory))
+            .await
     }
 
     pub async fn verify(&self, password: String, phc: String) -> bool {
-        self.run(move |h| h.verify(&password, &phc)).await
+        self.run(move |h, memory| h.verify_with(&password, &phc, memory))
+            .await
     }
 
     /// Verifies against `phc` when there is an account, against a decoy otherwise,
     /// so that the answer takes the same time either way.
     pub async fn verify_or_decoy(&self, password: String, phc: Option<String>) -> bool {
-        self.run(move |h| match phc {
-            Some(phc) => h.verify(&password, &phc),
-            None => h.verify_decoy(&password),
+        self.run(move |h, memory| match phc {
+            Some(phc) => h.verify_with(&password, &phc, memory),
+            None => h.verify_decoy_with(&password, memory),
         })
         .await
     }

@@ -6,6 +6,7 @@ pub mod downloads;
 pub mod home;
 pub mod outbox;
 pub mod password;
+pub mod password_reset;
 pub mod phone;
 pub mod sign_in;
 pub mod sign_up;

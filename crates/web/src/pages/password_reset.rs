@@ -1,0 +1,399 @@
+//! Resetting a forgotten password through an e-mailed link, which also asks for
+//! the security answer or, with two-step verification on, the second factor: a
+//! reset never bypasses what signing in would ask.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::account::{ResetChecks, SecurityEvent, password_reset_checks};
+use domain::one_time_code::CodePurpose;
+use domain::security_question::{
+    MAX_WRONG_ANSWERS, SecurityQuestionError, SecurityQuestionState, normalise_answer, wrong_answer,
+};
+use domain::session::PASSWORD_RESET_LINK_LIFETIME_SECONDS;
+use domain::{Email, Method, Password};
+use storage::Account;
+
+use crate::chrome::{Chrome, render, render_with_status};
+use crate::session::Visitor;
+use crate::verification::{self, VerifyError, two_step_of};
+use crate::{AppState, WebError, security_events};
+
+#[derive(Template)]
+#[template(path = "forgot_password.html")]
+struct ForgotPage {
+    chrome: Chrome,
+    email: String,
+    error: Option<String>,
+    sent: bool,
+}
+
+pub async fn forgot_form(visitor: Visitor) -> Result<Response, WebError> {
+    render(&ForgotPage {
+        chrome: visitor.chrome,
+        email: String::new(),
+        error: None,
+        sent: false,
+    })
+}
+
+#[derive(serde::Deserialize)]
+pub struct ForgotForm {
+    #[serde(default)]
+    email: String,
+}
+
+/// The answer is the same whether or not the address has an account.
+pub async fn forgot_submit(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<ForgotForm>,
+) -> Result<Response, WebError> {
+    let email = match Email::parse(&form.email) {
+        Ok(email) => email,
+        Err(error) => {
+            let page = ForgotPage {
+                chrome: visitor.chrome,
+                email: form.email,
+                error: Some(error.to_string()),
+                sent: false,
+            };
+            return render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+    if let Some(account) = state.store.account_by_email(email.as_str()).await? {
+        // The link is made in the background so that the answer takes as long
+        // for an address with an account as for one without.
+        let state = state.clone();
+        tokio::spawn(async move {
+            if let Err(error) = send_reset_link(&state, &account).await {
+                tracing::error!(%error, "password reset link could not be made");
+            }
+        });
+    }
+    render(&ForgotPage {
+        chrome: visitor.chrome,
+        email: String::new(),
+        error: None,
+        sent: true,
+    })
+}
+
+async fn send_reset_link(state: &AppState, account: &Account) -> Result<(), WebError> {
+    let token = domain::secrets::random_token();
+    let now = state.now();
+    let expires_at = now + PASSWORD_RESET_LINK_LIFETIME_SECONDS;
+    state
+        .store
+        .create_password_reset(
+            &domain::secrets::token_digest(&token),
+            account.id,
+            now,
+            expires_at,
+        )
+        .await?;
+    let link = state
+        .settings
+        .url(&format!("/reset-password?token={token}"));
+    let text = format!(
+        "Someone asked to reset the password of your {service} account.\n\nTo choose a new password, open this link within 1 hour:\n{link}\n\nThe link works once. If you didn't ask for this, ignore this e-mail: your password stays as it is.",
+        service = state.settings.service_name
+    );
+    security_events::send_email(state, &account.email, "Reset your password".into(), text);
+    Ok(())
+}
+
+#[derive(Template)]
+#[template(path = "reset_password.html")]
+struct ResetPage {
+    chrome: Chrome,
+    token: String,
+    /// "invalid", "verify" or "new_password".
+    step: &'static str,
+    question: Option<String>,
+    second_factor: Option<&'static str>,
+    masked_phone: String,
+    offers_sms_instead: bool,
+    answer_error: Option<String>,
+    code_error: Option<String>,
+    password_error: Option<String>,
+    notice: Option<String>,
+}
+
+impl ResetPage {
+    fn new(chrome: Chrome, token: String, step: &'static str) -> Self {
+        Self {
+            chrome,
+            token,
+            step,
+            question: None,
+            second_factor: None,
+            masked_phone: String::new(),
+            offers_sms_instead: false,
+            answer_error: None,
+            code_error: None,
+            password_error: None,
+            notice: None,
+        }
+    }
+}
+
+struct LiveReset {
+    digest: Vec<u8>,
+    account: Account,
+    checks: ResetChecks,
+    verified: bool,
+}
+
+async fn live_reset(state: &AppState, token: &str) -> Result<Option<LiveReset>, WebError> {
+    if token.is_empty() {
+        return Ok(None);
+    }
+    let digest = domain::secrets::token_digest(token);
+    let Some(row) = state.store.password_reset(&digest).await? else {
+        return Ok(None);
+    };
+    if row.used || state.now() >= row.expires_at || row.wrong_answers >= MAX_WRONG_ANSWERS {
+        return Ok(None);
+    }
+    let Some(account) = state.store.account_by_id(row.account_id).await? else {
+        return Ok(None);
+    };
+    let question = match (
+        &account.security_question,
+        account.security_question_disabled,
+    ) {
+        (_, true) => SecurityQuestionState::PermanentlyDisabled,
+        (Some(question), false) => SecurityQuestionState::Set {
+            question: question.clone(),
+        },
+        (None, false) => SecurityQuestionState::NotSet,
+    };
+    let checks = password_reset_checks(two_step_of(&account), &question);
+    let verified =
+        row.verified_at.is_some() || (!checks.security_answer && checks.second_factor.is_none());
+    Ok(Some(LiveReset {
+        digest,
+        account,
+        checks,
+        verified,
+    }))
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct ResetQuery {
+    #[serde(default)]
+    token: String,
+    method: Option<String>,
+}
+
+pub async fn reset_form(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(query): Query<ResetQuery>,
+) -> Result<Response, WebError> {
+    let Some(reset) = live_reset(&state, &query.token).await? else {
+        return render_with_status(
+            StatusCode::GONE,
+            &ResetPage::new(visitor.chrome, String::new(), "invalid"),
+        );
+    };
+    if reset.verified {
+        return render(&ResetPage::new(visitor.chrome, query.token, "new_password"));
+    }
+    let method = chosen_method(&reset, query.method.as_deref());
+    let mut page = verify_page(&state, visitor.chrome, query.token, &reset, method)?;
+    if method == Some(Method::Sms) {
+        let pending = state
+            .store
+            .code(reset.account.id, CodePurpose::PasswordReset)
+            .await?;
+        // A code ended by wrong entries tells the person to request a new one: reloading does.
+        let already_sent = pending.is_some_and(|p| {
+            p.code.bound_to == reset.digest
+                && !p.code.used
+                && p.code.expires_at > state.now()
+                && p.code.wrong_entries < domain::one_time_code::MAX_WRONG_ENTRIES
+        });
+        if !already_sent {
+            page.notice = match send_reset_sms(&state, &reset).await {
+                Ok(()) => None,
+                Err(VerifyError::Internal(error)) => return Err(error),
+                Err(error) => Some(error.to_string()),
+            };
+        }
+    }
+    render(&page)
+}
+
+fn chosen_method(reset: &LiveReset, requested: Option<&str>) -> Option<Method> {
+    let two_step = two_step_of(&reset.account);
+    requested
+        .and_then(Method::parse)
+        .filter(|m| two_step.offers(*m))
+        .or(reset.checks.second_factor)
+}
+
+fn verify_page(
+    state: &AppState,
+    chrome: Chrome,
+    token: String,
+    reset: &LiveReset,
+    method: Option<Method>,
+) -> Result<ResetPage, WebError> {
+    let mut page = ResetPage::new(chrome, token, "verify");
+    if reset.checks.security_answer {
+        page.question = reset.account.security_question.clone();
+    }
+    page.second_factor = method.map(Method::as_str);
+    page.offers_sms_instead = method == Some(Method::Authenticator);
+    page.masked_phone = verification::account_phone(state, &reset.account)?
+        .map(|p| p.masked())
+        .unwrap_or_default();
+    Ok(page)
+}
+
+async fn send_reset_sms(state: &AppState, reset: &LiveReset) -> Result<(), VerifyError> {
+    let phone = verification::account_phone(state, &reset.account)?
+        .ok_or(VerifyError::MethodNotAvailable)?;
+    verification::send_sms_code(
+        state,
+        reset.account.id,
+        CodePurpose::PasswordReset,
+        &reset.digest,
+        &phone,
+    )
+    .await
+}
+
+#[derive(serde::Deserialize)]
+pub struct ResetVerifyForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    answer: String,
+    #[serde(default)]
+    code: String,
+    method: Option<String>,
+}
+
+pub async fn reset_verify(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<ResetVerifyForm>,
+) -> Result<Response, WebError> {
+    let Some(reset) = live_reset(&state, &form.token).await? else {
+        return render_with_status(
+            StatusCode::GONE,
+            &ResetPage::new(visitor.chrome, String::new(), "invalid"),
+        );
+    };
+    if reset.verified {
+        return Ok(Redirect::to(&format!("/reset-password?token={}", form.token)).into_response());
+    }
+    let method = chosen_method(&reset, form.method.as_deref());
+    let mut answer_error = None;
+    if reset.checks.security_answer {
+        let expected = reset
+            .account
+            .security_answer_hash
+            .clone()
+            .unwrap_or_default();
+        match normalise_answer(&form.answer) {
+            Err(error) => answer_error = Some(error.to_string()),
+            Ok(answer) => {
+                if !state.passwords.verify(answer, expected).await {
+                    let wrong_answers =
+                        state.store.record_wrong_reset_answer(&reset.digest).await?;
+                    if wrong_answers >= MAX_WRONG_ANSWERS {
+                        // The link is spent; a new one must come from the mailbox again.
+                        state.store.consume_password_reset(&reset.digest).await?;
+                        let mut page = ResetPage::new(visitor.chrome, String::new(), "invalid");
+                        page.notice = Some(SecurityQuestionError::TooManyWrongAnswers.to_string());
+                        return render_with_status(StatusCode::GONE, &page);
+                    }
+                    answer_error = Some(wrong_answer(wrong_answers).to_string());
+                }
+            }
+        }
+    }
+    let mut code_error = None;
+    if let Some(method) = method {
+        code_error = match verification::check_second_factor(
+            &state,
+            &reset.account,
+            method,
+            CodePurpose::PasswordReset,
+            &reset.digest,
+            &form.code,
+        )
+        .await
+        {
+            Ok(()) => None,
+            Err(VerifyError::Internal(error)) => return Err(error),
+            Err(error) => Some(error.to_string()),
+        };
+    }
+    if answer_error.is_none() && code_error.is_none() {
+        state
+            .store
+            .mark_password_reset_verified(&reset.digest, state.now())
+            .await?;
+        return Ok(Redirect::to(&format!("/reset-password?token={}", form.token)).into_response());
+    }
+    let mut page = verify_page(&state, visitor.chrome, form.token, &reset, method)?;
+    page.answer_error = answer_error;
+    page.code_error = code_error;
+    render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+#[derive(serde::Deserialize)]
+pub struct ResetForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+pub async fn reset_submit(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<ResetForm>,
+) -> Result<Response, WebError> {
+    let Some(reset) = live_reset(&state, &form.token).await? else {
+        return render_with_status(
+            StatusCode::GONE,
+            &ResetPage::new(visitor.chrome, String::new(), "invalid"),
+        );
+    };
+    if !reset.verified {
+        return Ok(Redirect::to(&format!("/reset-password?token={}", form.token)).into_response());
+    }
+    let password = match Password::parse_new(&form.new_password) {
+        Ok(password) => password,
+        Err(error) => {
+            let mut page = ResetPage::new(visitor.chrome, form.token, "new_password");
+            page.password_error = Some(error.to_string());
+            return render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+    let hash = state.passwords.hash(password.as_str().to_owned()).await;
+    if !state.store.consume_password_reset(&reset.digest).await? {
+        return render_with_status(
+            StatusCode::GONE,
+            &ResetPage::new(visitor.chrome, String::new(), "invalid"),
+        );
+    }
+    state
+        .store
+        .set_password(reset.account.id, &hash, state.now())
+        .await?;
+    state
+        .store
+        .delete_sessions_of_account(reset.account.id, None)
+        .await?;
+    security_events::record(&state, &reset.account, SecurityEvent::PasswordReset).await?;
+    Ok(Redirect::to("/sign-in?notice=password_reset").into_response())
+}
