@@ -3,9 +3,8 @@
 //! Hashing is pure computation but costs tens of milliseconds by design; callers
 //! run it off the async runtime.
 
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 
 pub const MIN_PASSWORD_CHARS: usize = 8;
 pub const MAX_PASSWORD_CHARS: usize = 256;
@@ -95,9 +94,27 @@ impl Argon2Params {
     }
 }
 
+/// Argon2id's working memory (`memory_kib` of it), kept by a thread that hashes
+/// again and again. Without it every hash allocates and zeroes the whole block
+/// anew, and the allocator keeps those blocks, fragmented, in each thread's arena.
+#[derive(Default)]
+pub struct HashMemory(Vec<Block>);
+
+impl HashMemory {
+    /// `count` blocks, grown (never shrunk) on demand; None when memory runs out.
+    fn blocks(&mut self, count: usize) -> Option<&mut [Block]> {
+        if let Some(more) = count.checked_sub(self.0.len()).filter(|&n| n > 0) {
+            self.0.try_reserve_exact(more).ok()?;
+            self.0.resize(count, Block::new());
+        }
+        Some(&mut self.0[..count])
+    }
+}
+
 #[derive(Clone)]
 pub struct PasswordHasher {
     argon2: Argon2<'static>,
+    params: Params,
     /// A hash of a password nobody knows, verified when an e-mail has no account
     /// so that a wrong e-mail costs exactly as long as a wrong password.
     decoy_hash: String,
@@ -106,9 +123,10 @@ pub struct PasswordHasher {
 impl PasswordHasher {
     pub fn new(params: Argon2Params) -> Result<Self, InvalidArgon2Params> {
         let params = params.to_argon2()?;
-        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
         let mut hasher = Self {
             argon2,
+            params,
             decoy_hash: String::new(),
         };
         hasher.decoy_hash = hasher.hash(&crate::secrets::random_token());
@@ -117,27 +135,76 @@ impl PasswordHasher {
 
     /// A PHC string (`$argon2id$v=19$m=…`), with a fresh 128-bit salt.
     pub fn hash(&self, password: &str) -> String {
+        self.hash_with(password, &mut HashMemory::default())
+    }
+
+    /// `hash`, in working memory the caller keeps between calls.
+    pub fn hash_with(&self, password: &str, memory: &mut HashMemory) -> String {
+        const CANNOT_FAIL: &str =
+            "Argon2id with validated parameters and a 16-byte salt cannot fail";
         let salt: [u8; 16] = crate::secrets::random_bytes();
+        let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+        let blocks = memory
+            .blocks(self.params.block_count())
+            .expect("memory for the configured Argon2id parameters");
         self.argon2
-            .hash_password_with_salt(password.as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-            .expect("Argon2id with validated parameters and a 16-byte salt cannot fail")
+            .hash_password_into_with_memory(password.as_bytes(), &salt, &mut out, blocks)
+            .expect(CANNOT_FAIL);
+        PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(&self.params).expect(CANNOT_FAIL),
+            salt: Some(Salt::new(&salt).expect(CANNOT_FAIL)),
+            hash: Some(Output::new(&out).expect(CANNOT_FAIL)),
+        }
+        .to_string()
     }
 
     /// False for a wrong password and for a stored hash that cannot be read.
     pub fn verify(&self, password: &str, phc: &str) -> bool {
-        match PasswordHash::new(phc) {
-            Ok(parsed) => self
-                .argon2
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok(),
-            Err(_) => false,
-        }
+        self.verify_with(password, phc, &mut HashMemory::default())
+    }
+
+    /// `verify`, in working memory the caller keeps between calls. The stored
+    /// hash's own parameters apply, so hashes made before a change of parameters
+    /// still verify.
+    pub fn verify_with(&self, password: &str, phc: &str, memory: &mut HashMemory) -> bool {
+        let Ok(parsed) = PasswordHash::new(phc) else {
+            return false;
+        };
+        let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+            return false;
+        };
+        let Ok(algorithm) = Algorithm::try_from(parsed.algorithm.as_str()) else {
+            return false;
+        };
+        let Ok(version) = parsed.version.map(Version::try_from).transpose() else {
+            return false;
+        };
+        let Ok(params) = Params::try_from(&parsed) else {
+            return false;
+        };
+        let mut out = [0u8; Output::MAX_LENGTH];
+        let (Some(out), Some(blocks)) = (
+            out.get_mut(..expected.len()),
+            memory.blocks(params.block_count()),
+        ) else {
+            return false;
+        };
+        Argon2::new(algorithm, version.unwrap_or_default(), params)
+            .hash_password_into_with_memory(password.as_bytes(), salt, out, blocks)
+            .is_ok()
+            && crate::secrets::constant_time_eq(out, expected.as_bytes())
     }
 
     /// Spends the same time as `verify` and always fails: for unknown e-mails.
     pub fn verify_decoy(&self, password: &str) -> bool {
-        let _ = self.verify(password, &self.decoy_hash);
+        self.verify_decoy_with(password, &mut HashMemory::default())
+    }
+
+    /// `verify_decoy`, in working memory the caller keeps between calls.
+    pub fn verify_decoy_with(&self, password: &str, memory: &mut HashMemory) -> bool {
+        let _ = self.verify_with(password, &self.decoy_hash, memory);
         false
     }
 }
@@ -211,6 +278,47 @@ mod tests {
             hasher.hash("tulip-orbit-42"),
             "every hash has its own salt"
         );
+    }
+
+    #[test]
+    fn hashes_agree_with_the_argon2_crates_own_hasher_and_verifier() {
+        use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+        let hasher = fast_hasher();
+        let theirs = hasher
+            .argon2
+            .hash_password_with_salt(b"tulip-orbit-42", b"sixteen byte salt")
+            .unwrap()
+            .to_string();
+        assert!(hasher.verify("tulip-orbit-42", &theirs));
+        assert!(!hasher.verify("tulip-orbit-43", &theirs));
+        let ours = hasher.hash("tulip-orbit-42");
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(
+            hasher
+                .argon2
+                .verify_password(b"tulip-orbit-42", &parsed)
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn kept_memory_serves_hashes_of_other_parameters() {
+        let small = fast_hasher();
+        let large = PasswordHasher::new(Argon2Params {
+            memory_kib: 256,
+            iterations: 2,
+            parallelism: 2,
+        })
+        .unwrap();
+        let mut memory = HashMemory::default();
+        let small_hash = small.hash_with("tulip-orbit-42", &mut memory);
+        let large_hash = large.hash_with("tulip-orbit-42", &mut memory);
+        for _ in 0..2 {
+            assert!(small.verify_with("tulip-orbit-42", &large_hash, &mut memory));
+            assert!(large.verify_with("tulip-orbit-42", &small_hash, &mut memory));
+            assert!(!small.verify_with("tulip-orbit-4", &small_hash, &mut memory));
+        }
+        assert!(!small.verify_decoy_with("tulip-orbit-42", &mut memory));
     }
 
     #[test]

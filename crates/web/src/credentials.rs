@@ -30,12 +30,8 @@ pub async fn check(
     password: String,
 ) -> Result<Account, CredentialsError> {
     let now = state.now();
-    if let Some(retry_after_seconds) = state
-        .store
-        .failed_passwords(email.as_str())
-        .await?
-        .and_then(|f| f.locked_for(now))
-    {
+    let failed = state.store.failed_passwords(email.as_str()).await?;
+    if let Some(retry_after_seconds) = failed.as_ref().and_then(|f| f.locked_for(now)) {
         return Err(TooManyFailedPasswords {
             retry_after_seconds,
         }
@@ -48,7 +44,11 @@ pub async fn check(
         .await;
     match account {
         Some(account) if password_ok => {
-            state.store.clear_failed_passwords(email.as_str()).await?;
+            // Most sign-ins follow no wrong password: then there is nothing to
+            // clear, and a DELETE would still be a write, waiting for SQLite's lock.
+            if failed.is_some() {
+                state.store.clear_failed_passwords(email.as_str()).await?;
+            }
             Ok(account)
         }
         _ => {

@@ -204,18 +204,19 @@ pub async fn check_sms_code(
     Ok(open_phone(state, account_id, &destination)?)
 }
 
-/// Checks a code from the account's authenticator app (RFC 6238, no replay).
+/// Checks a code from the account's authenticator app (RFC 6238, no replay). The
+/// app's state comes with the account; the compare-and-set that records a used
+/// step keeps a code single-use however old that reading is.
 pub async fn check_authenticator_code(
     state: &AppState,
-    account_id: i64,
+    account: &Account,
     input: &str,
 ) -> Result<(), VerifyError> {
     let entered = OtpCode::parse(input)?;
-    let row = state
-        .store
-        .authenticator(account_id)
-        .await
-        .map_err(WebError::from)?
+    let account_id = account.id;
+    let row = account
+        .authenticator
+        .as_ref()
         .ok_or(VerifyError::MethodNotAvailable)?;
     let secret_bytes = state
         .key
@@ -274,7 +275,7 @@ pub async fn check_second_factor(
         Method::Sms => check_sms_code(state, account.id, purpose, bound_to, input)
             .await
             .map(|_| ()),
-        Method::Authenticator => check_authenticator_code(state, account.id, input).await,
+        Method::Authenticator => check_authenticator_code(state, account, input).await,
     }
 }
 

@@ -10,6 +10,7 @@ on_both_backends!(
     a_session_is_created_touched_confirmed_and_deleted,
     signing_out_everywhere_can_keep_the_current_session,
     a_half_finished_sign_in_is_deleted_only_once,
+    a_half_finished_sign_in_comes_with_its_account_in_one_query,
     racing_completions_of_one_sign_in_never_both_win,
     housekeeping_deletes_only_what_has_expired,
 );
@@ -103,6 +104,60 @@ async fn a_half_finished_sign_in_is_deleted_only_once(store: Store) {
     assert!(store.delete_pending_sign_in(b"pending").await.unwrap());
     assert!(!store.delete_pending_sign_in(b"pending").await.unwrap());
     assert_eq!(store.pending_sign_in(b"pending").await.unwrap(), None);
+}
+
+async fn a_half_finished_sign_in_comes_with_its_account_in_one_query(store: Store) {
+    let id = account(&store, "ann@example.com").await;
+    assert_eq!(
+        store
+            .account_by_id(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .authenticator,
+        None
+    );
+    store
+        .add_authenticator(id, b"sealed secret".to_vec(), T0)
+        .await
+        .unwrap();
+    store.record_authenticator_use(id, 7).await.unwrap();
+    store
+        .create_pending_sign_in(b"pending", id, "authenticator", T0)
+        .await
+        .unwrap();
+    let (pending, account) = store
+        .pending_sign_in_with_account(b"pending")
+        .await
+        .unwrap()
+        .expect("the sign-in and its account");
+    assert_eq!(
+        Some(pending),
+        store.pending_sign_in(b"pending").await.unwrap()
+    );
+    assert_eq!(
+        account.authenticator,
+        store.authenticator(id).await.unwrap()
+    );
+    assert_eq!(account.authenticator.unwrap().last_used_step, Some(7));
+    assert_eq!(
+        store
+            .account_by_id(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .authenticator,
+        store.authenticator(id).await.unwrap()
+    );
+
+    store.delete_pending_sign_in(b"pending").await.unwrap();
+    assert!(
+        store
+            .pending_sign_in_with_account(b"pending")
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 async fn racing_completions_of_one_sign_in_never_both_win(store: Store) {

@@ -165,16 +165,13 @@ async fn pending(
         return Ok(None);
     };
     let digest = domain::secrets::token_digest(&pending_id);
-    let Some(row) = state.store.pending_sign_in(&digest).await? else {
+    let Some((row, account)) = state.store.pending_sign_in_with_account(&digest).await? else {
         return Ok(None);
     };
     if !pending_sign_in_is_live(row.created_at, state.now()) {
         state.store.delete_pending_sign_in(&digest).await?;
         return Ok(None);
     }
-    let Some(account) = state.store.account_by_id(row.account_id).await? else {
-        return Ok(None);
-    };
     Ok(Some((digest, row, account)))
 }
 

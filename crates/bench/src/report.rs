@@ -1,0 +1,380 @@
+//! The figures of one run: a table for people and, as the last line, one JSON
+//! object for scripts. Every figure that has a target is shown against it, by
+//! wall-clock rates as the targets are defined and by CPU time, which other
+//! processes on a shared machine do not skew.
+
+use domain::Argon2Params;
+use serde_json::json;
+
+use crate::load::Measured;
+
+/// Operation latencies, sorted, in microseconds.
+#[derive(Debug, Clone, Default)]
+pub struct Latencies(Vec<u32>);
+
+impl Latencies {
+    pub fn from_micros(mut samples: Vec<u32>) -> Self {
+        samples.sort_unstable();
+        Self(samples)
+    }
+
+    pub fn merge(&self, other: &Latencies) -> Self {
+        Self::from_micros(self.0.iter().chain(&other.0).copied().collect())
+    }
+
+    /// Nearest-rank percentile in milliseconds.
+    pub fn ms(&self, percentile: f64) -> f64 {
+        if self.0.is_empty() {
+            return 0.0;
+        }
+        let rank = ((percentile / 100.0) * self.0.len() as f64).ceil() as usize;
+        f64::from(self.0[rank.clamp(1, self.0.len()) - 1]) / 1000.0
+    }
+}
+
+pub struct Scale {
+    pub small_accounts: i64,
+    pub large_accounts: i64,
+    pub small: Measured,
+    pub large: Measured,
+}
+
+impl Scale {
+    /// Time per code check at the large size ÷ at the small size.
+    pub fn ratio(&self) -> f64 {
+        self.large.micros_per_op() / self.small.micros_per_op()
+    }
+
+    /// The same by the server's CPU time per check.
+    pub fn cpu_ratio(&self) -> f64 {
+        self.large.server_cpu_ms() / self.small.server_cpu_ms()
+    }
+}
+
+pub struct Results {
+    pub cores: usize,
+    pub params: Argon2Params,
+    pub accounts: i64,
+    pub concurrency: usize,
+    pub quick: bool,
+    pub load_before: String,
+    pub load_after: String,
+    pub rss_idle_mb: f64,
+    pub rss_after_sign_ins_mb: f64,
+    pub hash: Measured,
+    pub healthz: Measured,
+    pub sign_ins: Measured,
+    pub sweep: Vec<(usize, Measured)>,
+    pub code_checks: Measured,
+    pub sessions_used: usize,
+    pub live_sessions: i64,
+    pub rss_sessions_mb: f64,
+    pub scale: Scale,
+}
+
+const P1_TARGET: f64 = 0.90;
+const P2_TARGET: f64 = 0.33;
+const RSS_IDLE_TARGET_MB: f64 = 30.0;
+const RSS_SESSIONS_TARGET_MB: f64 = 100.0;
+const SCALE_TARGET: f64 = 1.20;
+/// Keycloak's published sizing at m=7168,t=5,p=1.
+const KEYCLOAK_SIGN_INS_PER_CORE: f64 = 15.0;
+
+impl Results {
+    pub fn p1(&self) -> f64 {
+        self.sign_ins.per_second() / self.hash.per_second()
+    }
+
+    pub fn p2(&self) -> f64 {
+        self.code_checks.per_second() / self.healthz.per_second()
+    }
+
+    /// P1 by CPU time: a hash's CPU ÷ a whole sign-in's (server and client). On an
+    /// otherwise idle, CPU-bound machine this equals P1.
+    pub fn p1_cpu(&self) -> f64 {
+        self.hash.total_cpu_ms() / self.sign_ins.total_cpu_ms()
+    }
+
+    /// P2 by CPU time: a health check's CPU ÷ a code check's (server and client).
+    pub fn p2_cpu(&self) -> f64 {
+        self.healthz.total_cpu_ms() / self.code_checks.total_cpu_ms()
+    }
+
+    pub fn sign_ins_per_core(&self) -> f64 {
+        self.sign_ins.per_second() / self.cores as f64
+    }
+
+    pub fn print(&self) {
+        let p = self.params;
+        let scale = &self.scale;
+        println!();
+        println!(
+            "twostep benchmark{}: {} cores, Argon2id m={} t={} p={}, {} accounts, {} clients",
+            if self.quick { " (quick)" } else { "" },
+            self.cores,
+            p.memory_kib,
+            p.iterations,
+            p.parallelism,
+            thousands(self.accounts),
+            self.concurrency
+        );
+        println!(
+            "load average before {}, after {}",
+            self.load_before, self.load_after
+        );
+        println!();
+        println!(
+            "{:<40} {:>10} {:>8} {:>8} {:>8} {:>7} {:>17}",
+            "", "", "", "", "", "", "CPU ms per op"
+        );
+        println!(
+            "{:<40} {:>10} {:>8} {:>8} {:>8} {:>7} {:>8} {:>8}",
+            "measurement", "per second", "p50 ms", "p95 ms", "p99 ms", "count", "server", "bench"
+        );
+        let row = |name: String, m: &Measured| {
+            println!(
+                "{:<40} {:>10.1} {:>8.2} {:>8.2} {:>8.2} {:>7} {:>8.3} {:>8.3}",
+                name,
+                m.per_second(),
+                m.latencies.ms(50.0),
+                m.latencies.ms(95.0),
+                m.latencies.ms(99.0),
+                m.ops,
+                m.server_cpu_ms(),
+                m.bench_cpu_ms()
+            );
+        };
+        row(format!("1 hash limit ({} threads)", self.cores), &self.hash);
+        row("2 GET /healthz".into(), &self.healthz);
+        row(
+            "3 full sign-ins (page, password, code)".into(),
+            &self.sign_ins,
+        );
+        row("4 second step only (code checks)".into(), &self.code_checks);
+        for (accounts, m) in [
+            (scale.small_accounts, &scale.small),
+            (scale.large_accounts, &scale.large),
+        ] {
+            row(
+                format!("7 code checks, {} accounts", thousands(accounts)),
+                m,
+            );
+        }
+        println!();
+        println!("9 sign-ins by concurrency");
+        println!(
+            "{:>8} {:>12} {:>9} {:>9} {:>8} {:>16}",
+            "clients", "sign-ins/s", "p50 ms", "p99 ms", "count", "server CPU ms"
+        );
+        for (clients, m) in &self.sweep {
+            println!(
+                "{:>8} {:>12.1} {:>9.1} {:>9.1} {:>8} {:>16.2}",
+                clients,
+                m.per_second(),
+                m.latencies.ms(50.0),
+                m.latencies.ms(99.0),
+                m.ops,
+                m.server_cpu_ms()
+            );
+        }
+        println!();
+        println!(
+            "{:<40} {:>10} {:>10}  {:<7} {:>11}",
+            "against the targets", "value", "target", "result", "by CPU time"
+        );
+        let target = |name: &str, value: String, goal: String, met: bool, cpu: String| {
+            let result = if met { "met" } else { "MISSED" };
+            println!("{name:<40} {value:>10} {goal:>10}  {result:<7} {cpu:>11}");
+        };
+        target(
+            "P1 = sign-ins/s ÷ hash limit",
+            format!("{:.3}", self.p1()),
+            format!("≥ {P1_TARGET:.2}"),
+            self.p1() >= P1_TARGET,
+            format!("{:.3}", self.p1_cpu()),
+        );
+        target(
+            "P2 = code checks/s ÷ healthz/s",
+            format!("{:.3}", self.p2()),
+            format!("≥ {P2_TARGET:.2}"),
+            self.p2() >= P2_TARGET,
+            format!("{:.3}", self.p2_cpu()),
+        );
+        target(
+            "6 RSS idle",
+            format!("{:.1} MB", self.rss_idle_mb),
+            format!("≤ {RSS_IDLE_TARGET_MB:.0} MB"),
+            self.rss_idle_mb <= RSS_IDLE_TARGET_MB,
+            String::new(),
+        );
+        target(
+            &format!(
+                "6 RSS, {} sessions used",
+                thousands(self.sessions_used as i64)
+            ),
+            format!("{:.1} MB", self.rss_sessions_mb),
+            format!("≤ {RSS_SESSIONS_TARGET_MB:.0} MB"),
+            self.rss_sessions_mb <= RSS_SESSIONS_TARGET_MB,
+            String::new(),
+        );
+        target(
+            &format!(
+                "7 scale: cost at {} ÷ at {}",
+                short(scale.large_accounts),
+                short(scale.small_accounts)
+            ),
+            format!("{:.3}", scale.ratio()),
+            format!("≤ {SCALE_TARGET:.2}"),
+            scale.ratio() <= SCALE_TARGET,
+            format!("{:.3}", scale.cpu_ratio()),
+        );
+        println!();
+        println!(
+            "8 sign-ins/s per core: {:.1} (Keycloak's sizing assumes {KEYCLOAK_SIGN_INS_PER_CORE:.0} at m=7168,t=5,p=1)",
+            self.sign_ins_per_core()
+        );
+        println!(
+            "  RSS after the sign-ins {:.1} MB; live sessions at the second memory reading: {}",
+            self.rss_after_sign_ins_mb,
+            thousands(self.live_sessions)
+        );
+        println!(
+            "  scale, time per code check: {:.0} µs at {}, {:.0} µs at {} ({} clients)",
+            scale.small.micros_per_op(),
+            short(scale.small_accounts),
+            scale.large.micros_per_op(),
+            short(scale.large_accounts),
+            self.concurrency
+        );
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        let figures = |m: &Measured| {
+            json!({
+                "per_s": round(m.per_second(), 2),
+                "count": m.ops,
+                "p50_ms": round(m.latencies.ms(50.0), 3),
+                "p95_ms": round(m.latencies.ms(95.0), 3),
+                "p99_ms": round(m.latencies.ms(99.0), 3),
+                "server_cpu_ms": round(m.server_cpu_ms(), 4),
+                "bench_cpu_ms": round(m.bench_cpu_ms(), 4),
+            })
+        };
+        let sweep: Vec<_> = self
+            .sweep
+            .iter()
+            .map(|(clients, m)| {
+                json!({
+                    "clients": clients,
+                    "signins_per_s": round(m.per_second(), 2),
+                    "p50_ms": round(m.latencies.ms(50.0), 3),
+                    "p99_ms": round(m.latencies.ms(99.0), 3),
+                    "server_cpu_ms": round(m.server_cpu_ms(), 3),
+                })
+            })
+            .collect();
+        let scale = &self.scale;
+        json!({
+            "hash_per_s": round(self.hash.per_second(), 2),
+            "healthz_per_s": round(self.healthz.per_second(), 1),
+            "signins_per_s": round(self.sign_ins.per_second(), 2),
+            "code_checks_per_s": round(self.code_checks.per_second(), 1),
+            "p1": round(self.p1(), 3),
+            "p2": round(self.p2(), 3),
+            "rss_idle_mb": round(self.rss_idle_mb, 1),
+            "rss_10k_sessions_mb": round(self.rss_sessions_mb, 1),
+            "scale_ratio": round(scale.ratio(), 3),
+            "cores": self.cores,
+            "signins_per_s_per_core": round(self.sign_ins_per_core(), 2),
+            "p1_cpu": round(self.p1_cpu(), 3),
+            "p2_cpu": round(self.p2_cpu(), 3),
+            "scale_ratio_cpu": round(scale.cpu_ratio(), 3),
+            "rss_after_signins_mb": round(self.rss_after_sign_ins_mb, 1),
+            "argon2": {
+                "memory_kib": self.params.memory_kib,
+                "iterations": self.params.iterations,
+                "parallelism": self.params.parallelism,
+            },
+            "accounts": self.accounts,
+            "clients": self.concurrency,
+            "quick": self.quick,
+            "load_average": { "before": self.load_before, "after": self.load_after },
+            "measurements": {
+                "hash": figures(&self.hash),
+                "healthz": figures(&self.healthz),
+                "signin": figures(&self.sign_ins),
+                "code_check": figures(&self.code_checks),
+                "scale_small": figures(&scale.small),
+                "scale_large": figures(&scale.large),
+            },
+            "clients_sweep": sweep,
+            "sessions_used": self.sessions_used,
+            "live_sessions": self.live_sessions,
+            "scale": {
+                "small_accounts": scale.small_accounts,
+                "large_accounts": scale.large_accounts,
+                "small_us_per_check": round(scale.small.micros_per_op(), 1),
+                "large_us_per_check": round(scale.large.micros_per_op(), 1),
+            },
+            "targets_met": {
+                "p1": self.p1() >= P1_TARGET,
+                "p2": self.p2() >= P2_TARGET,
+                "rss_idle": self.rss_idle_mb <= RSS_IDLE_TARGET_MB,
+                "rss_10k_sessions": self.rss_sessions_mb <= RSS_SESSIONS_TARGET_MB,
+                "scale": scale.ratio() <= SCALE_TARGET,
+            },
+        })
+    }
+}
+
+fn round(value: f64, digits: i32) -> f64 {
+    let factor = 10f64.powi(digits);
+    (value * factor).round() / factor
+}
+
+/// 1000000 → "1,000,000".
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// 1000 → "1k", 1000000 → "1M".
+fn short(n: i64) -> String {
+    if n >= 1_000_000 && n % 1_000_000 == 0 {
+        format!("{}M", n / 1_000_000)
+    } else if n >= 1_000 && n % 1_000 == 0 {
+        format!("{}k", n / 1_000)
+    } else {
+        thousands(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_nearest_rank_in_milliseconds() {
+        let latencies = Latencies::from_micros((1..=100).rev().map(|ms| ms * 1000).collect());
+        assert_eq!(latencies.ms(50.0), 50.0);
+        assert_eq!(latencies.ms(99.0), 99.0);
+        assert_eq!(latencies.ms(100.0), 100.0);
+        assert_eq!(Latencies::default().ms(50.0), 0.0);
+    }
+
+    #[test]
+    fn large_numbers_are_grouped_by_thousands() {
+        assert_eq!(thousands(1_000_000), "1,000,000");
+        assert_eq!(thousands(20_000), "20,000");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(short(1_000_000), "1M");
+        assert_eq!(short(20_000), "20k");
+    }
+}
