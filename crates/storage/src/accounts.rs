@@ -19,10 +19,15 @@ pub struct Account {
     pub security_answer_hash: Option<String>,
     /// Set for good once two-step verification is first turned on.
     pub security_question_disabled: bool,
-    pub has_authenticator: bool,
     /// The authenticator's row, read with the account because the code step needs
     /// both (one query instead of two on every sign-in).
     pub authenticator: Option<AuthenticatorRow>,
+}
+
+impl Account {
+    pub fn has_authenticator(&self) -> bool {
+        self.authenticator.is_some()
+    }
 }
 
 // Hand-written so that hashes never reach a log line through `{:?}`.
@@ -40,7 +45,7 @@ impl std::fmt::Debug for Account {
                 "security_question_disabled",
                 &self.security_question_disabled,
             )
-            .field("has_authenticator", &self.has_authenticator)
+            .field("has_authenticator", &self.has_authenticator())
             .finish_non_exhaustive()
     }
 }
@@ -52,7 +57,6 @@ macro_rules! account_columns {
         "a.id, a.email, a.password_hash, a.created_at, a.password_changed_at,
                 a.phone_enc, a.phone_confirmed_at, a.security_question, a.security_answer_hash,
                 a.security_question_disabled,
-                CAST(CASE WHEN au.account_id IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_authenticator,
                 au.secret_enc AS au_secret_enc, au.last_used_step AS au_last_used_step,
                 au.failed_step AS au_failed_step, au.failed_count AS au_failed_count,
                 au.created_at AS au_created_at"
@@ -92,7 +96,6 @@ fn account_from_row(row: &AnyRow) -> Result<Account, sqlx::Error> {
         security_question: row.try_get("security_question")?,
         security_answer_hash: row.try_get("security_answer_hash")?,
         security_question_disabled: row.try_get::<i64, _>("security_question_disabled")? != 0,
-        has_authenticator: row.try_get::<i64, _>("has_authenticator")? != 0,
         authenticator,
     })
 }

@@ -280,5 +280,5 @@ pub async fn check_second_factor(
 }
 
 pub fn two_step_of(account: &Account) -> domain::TwoStep {
-    domain::TwoStep::from_stored(account.phone_enc.is_some(), account.has_authenticator)
+    domain::TwoStep::from_stored(account.phone_enc.is_some(), account.has_authenticator())
 }

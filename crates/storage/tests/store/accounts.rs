@@ -34,7 +34,7 @@ async fn a_new_account_is_found_by_email_and_by_id(store: Store) {
     assert_eq!(by_id.security_question, None);
     assert_eq!(by_id.security_answer_hash, None);
     assert!(!by_id.security_question_disabled);
-    assert!(!by_id.has_authenticator);
+    assert!(!by_id.has_authenticator());
 
     assert!(
         store
@@ -162,7 +162,7 @@ async fn turning_off_two_step_removes_the_authenticator_and_its_enrolment(store:
             .await
             .unwrap()
             .unwrap()
-            .has_authenticator
+            .has_authenticator()
     );
 
     assert!(store.turn_off_two_step(id).await.unwrap(), "it was on");
@@ -172,7 +172,7 @@ async fn turning_off_two_step_removes_the_authenticator_and_its_enrolment(store:
         None
     );
     let account = store.account_by_id(id).await.unwrap().unwrap();
-    assert!(!account.has_authenticator);
+    assert!(!account.has_authenticator());
     assert_eq!(account.phone_enc, None);
     assert!(!store.turn_off_two_step(id).await.unwrap(), "already off");
 }

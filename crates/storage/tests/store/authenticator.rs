@@ -91,7 +91,7 @@ async fn an_authenticator_is_removed_once(store: Store) {
     assert!(store.remove_authenticator(id).await.unwrap());
     assert!(!store.remove_authenticator(id).await.unwrap());
     let account = store.account_by_id(id).await.unwrap().unwrap();
-    assert!(!account.has_authenticator);
+    assert!(!account.has_authenticator());
     assert!(account.phone_enc.is_some(), "SMS stays on");
 }
 

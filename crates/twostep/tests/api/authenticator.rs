@@ -145,7 +145,7 @@ async fn without_sms_two_step_the_authenticator_section_offers_no_set_up() {
             .await
             .unwrap()
             .unwrap()
-            .has_authenticator
+            .has_authenticator()
     );
 }
 
@@ -227,7 +227,7 @@ async fn the_authenticator_is_set_up_with_a_code_computed_from_the_secret_key_sh
             .await
             .unwrap()
             .unwrap()
-            .has_authenticator,
+            .has_authenticator(),
         "a wrong code activates nothing"
     );
 
@@ -253,7 +253,7 @@ async fn the_authenticator_is_set_up_with_a_code_computed_from_the_secret_key_sh
             .await
             .unwrap()
             .unwrap()
-            .has_authenticator
+            .has_authenticator()
     );
     app.wait_for_email(EMAIL, "An authenticator app was set up")
         .await;
@@ -285,7 +285,7 @@ async fn abandoning_the_scan_page_leaves_nothing_active() {
             .await
             .unwrap()
             .unwrap()
-            .has_authenticator
+            .has_authenticator()
     );
     let sent = app.sms_count();
     let signing_in = past_the_password(&app).await;
@@ -547,7 +547,7 @@ async fn turning_the_authenticator_off_keeps_sms_two_step() {
             .await
             .unwrap()
             .unwrap()
-            .has_authenticator
+            .has_authenticator()
     );
 
     browser
@@ -562,7 +562,7 @@ async fn turning_the_authenticator_off_keeps_sms_two_step() {
         .await
         .unwrap()
         .unwrap();
-    assert!(!account.has_authenticator);
+    assert!(!account.has_authenticator());
     assert!(account.phone_enc.is_some(), "SMS verification stays on");
     let tab = browser.get(SECURITY_TAB).await;
     assert!(tab.contains("value=\"+1 ••• ••• 0000\""));
@@ -611,7 +611,7 @@ async fn turning_sms_off_turns_the_authenticator_off_too_and_the_email_says_both
         .await
         .unwrap()
         .unwrap();
-    assert!(!account.has_authenticator);
+    assert!(!account.has_authenticator());
     assert_eq!(account.phone_enc, None);
     let tab = browser.get(SECURITY_TAB).await;
     assert!(

@@ -197,7 +197,7 @@ fn turn_off_page(signed_in: &SignedIn, error: Option<String>) -> PasswordStep {
 }
 
 pub async fn turn_off_form(signed_in: SignedIn) -> Result<Response, WebError> {
-    if !signed_in.account.has_authenticator {
+    if !signed_in.account.has_authenticator() {
         return Ok(Redirect::to("/account/settings/security").into_response());
     }
     turn_off_page(&signed_in, None).render()
@@ -208,7 +208,7 @@ pub async fn turn_off(
     signed_in: SignedIn,
     Form(form): Form<super::PasswordForm>,
 ) -> Result<Response, WebError> {
-    if !signed_in.account.has_authenticator {
+    if !signed_in.account.has_authenticator() {
         return Ok(Redirect::to("/account/settings/security").into_response());
     }
     if !super::password_is_right(&state, &signed_in, &form.password).await {

@@ -378,7 +378,7 @@ fn turn_off_page(signed_in: &SignedIn, error: Option<String>) -> PasswordStep {
     PasswordStep {
         chrome: signed_in.chrome(),
         title: "Turn off two-step verification",
-        explanation: if signed_in.account.has_authenticator {
+        explanation: if signed_in.account.has_authenticator() {
             "Your phone number will be removed, and the authenticator app will be turned off too. Enter your password to continue."
         } else {
             "Your phone number will be removed. Enter your password to continue."
