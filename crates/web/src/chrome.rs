@@ -26,6 +26,15 @@ pub fn render_with_status(
     Ok((status, Html(template.render()?)).into_response())
 }
 
+/// A form page: 422 when it shows what was wrong with the input, 200 otherwise.
+pub fn render_form(template: &impl Template, has_errors: bool) -> Result<Response, WebError> {
+    if has_errors {
+        render_with_status(StatusCode::UNPROCESSABLE_ENTITY, template)
+    } else {
+        render(template)
+    }
+}
+
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {

@@ -8,7 +8,7 @@ use axum::response::Response;
 use domain::account::SecurityEvent;
 use domain::security_question::{SecurityQuestionError, normalise_answer, parse_question};
 
-use crate::chrome::{Chrome, render, render_with_status};
+use crate::chrome::{Chrome, render, render_form, render_with_status};
 use crate::clock::format_time;
 use crate::session::SignedIn;
 use crate::verification::{account_phone, two_step_of};
@@ -145,11 +145,7 @@ pub async fn render_security_tab(
             .collect(),
         input,
     };
-    if page.input.has_errors() {
-        render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
-    } else {
-        render(&page)
-    }
+    render_form(&page, page.input.has_errors())
 }
 
 #[derive(serde::Deserialize, Default)]

@@ -10,7 +10,7 @@ use domain::account::SecurityEvent;
 use domain::one_time_code::CodePurpose;
 use domain::{PhoneNumber, TwoStepError};
 
-use crate::chrome::{Chrome, render, render_with_status};
+use crate::chrome::{Chrome, render, render_form, render_with_status};
 use crate::session::SignedIn;
 use crate::verification::{self, VerifyError, two_step_of};
 use crate::{AppState, WebError, security_events};
@@ -92,11 +92,7 @@ pub struct PasswordStep {
 
 impl PasswordStep {
     pub fn render(self) -> Result<Response, WebError> {
-        if self.error.is_some() {
-            render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &self)
-        } else {
-            render(&self)
-        }
+        render_form(&self, self.error.is_some())
     }
 }
 
@@ -255,11 +251,7 @@ async fn code_step_page(
         notice,
         error,
     };
-    if page.error.is_some() {
-        render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
-    } else {
-        render(&page)
-    }
+    render_form(&page, page.error.is_some())
 }
 
 #[derive(serde::Deserialize, Default)]

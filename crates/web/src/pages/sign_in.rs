@@ -11,7 +11,7 @@ use domain::session::pending_sign_in_is_live;
 use domain::{Email, Method};
 use storage::{Account, PendingSignInRow};
 
-use crate::chrome::{Chrome, render, render_with_status};
+use crate::chrome::{Chrome, render, render_form, render_with_status};
 use crate::credentials::{self, CredentialsError};
 use crate::session::Visitor;
 use crate::verification::{self, VerifyError, two_step_of};
@@ -199,11 +199,7 @@ async fn second_step_page(
         notice,
         error,
     };
-    if page.error.is_some() {
-        render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
-    } else {
-        render(&page)
-    }
+    render_form(&page, page.error.is_some())
 }
 
 #[derive(serde::Deserialize, Default)]
