@@ -86,18 +86,21 @@ impl Store {
         Ok(result.rows_affected() == 1)
     }
 
+    /// Counts one wrong code in `step`; a later step starts counting again at one.
+    /// An increment in SQL, so that wrong codes sent in parallel are all counted.
     pub async fn record_authenticator_failure(
         &self,
         account_id: i64,
-        failed_step: i64,
-        failed_count: i64,
+        step: i64,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE authenticators SET failed_step = $2, failed_count = $3 WHERE account_id = $1",
+            "UPDATE authenticators SET
+               failed_count = CASE WHEN failed_step = $2 THEN failed_count + 1 ELSE 1 END,
+               failed_step = $2
+             WHERE account_id = $1",
         )
         .bind(account_id)
-        .bind(failed_step)
-        .bind(failed_count)
+        .bind(step)
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -245,11 +245,7 @@ pub async fn check_authenticator_code(
             if error == AuthenticatorError::WrongCode {
                 state
                     .store
-                    .record_authenticator_failure(
-                        account_id,
-                        memory.failed_step,
-                        i64::from(memory.failed_count),
-                    )
+                    .record_authenticator_failure(account_id, memory.failed_step)
                     .await
                     .map_err(WebError::from)?;
             }

@@ -8,6 +8,7 @@ on_both_backends!(
     the_authenticator_refuses_the_same_or_an_older_step,
     an_accepted_code_resets_the_wrong_code_count,
     racing_uses_of_one_step_never_both_win,
+    wrong_codes_sent_in_parallel_are_all_counted,
     an_authenticator_is_removed_once,
     an_enrolment_belongs_to_its_session_and_ends_when_confirmed,
 );
@@ -59,10 +60,9 @@ async fn the_authenticator_refuses_the_same_or_an_older_step(store: Store) {
 
 async fn an_accepted_code_resets_the_wrong_code_count(store: Store) {
     let id = account_with_authenticator(&store).await;
-    store
-        .record_authenticator_failure(id, 100, 2)
-        .await
-        .unwrap();
+    for _ in 0..2 {
+        store.record_authenticator_failure(id, 100).await.unwrap();
+    }
     let row = store.authenticator(id).await.unwrap().unwrap();
     assert_eq!((row.failed_step, row.failed_count), (100, 2));
     assert!(store.record_authenticator_use(id, 100).await.unwrap());
@@ -152,4 +152,24 @@ async fn an_enrolment_belongs_to_its_session_and_ends_when_confirmed(store: Stor
     );
     let row = store.authenticator(id).await.unwrap().unwrap();
     assert_eq!(row.secret_enc, b"secret 2");
+}
+
+async fn wrong_codes_sent_in_parallel_are_all_counted(store: Store) {
+    let id = account_with_authenticator(&store).await;
+    store.record_authenticator_failure(id, 199).await.unwrap();
+    let attempts: Vec<_> = (0..6)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.record_authenticator_failure(id, 200).await.unwrap() })
+        })
+        .collect();
+    for attempt in attempts {
+        attempt.await.unwrap();
+    }
+    let row = store.authenticator(id).await.unwrap().unwrap();
+    assert_eq!(
+        (row.failed_step, row.failed_count),
+        (200, 6),
+        "a new step starts at one, then every attempt counts"
+    );
 }
