@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use domain::{PasswordHasher, ServerKey};
-use sqlx::{Connection, SqliteConnection};
+use rusqlite::Connection;
 use storage::Store;
 
 use crate::Plan;
@@ -402,16 +402,15 @@ async fn scale(
         plan.concurrency,
     )
     .await?;
-    let mut reset = SqliteConnection::connect(&seed::database_url(small.data_dir.path())).await?;
+    let reset = Connection::open(seed::database_path(small.data_dir.path()))?;
+    reset.busy_timeout(std::time::Duration::from_secs(5))?;
     let mut totals = [Measured::default(), Measured::default()];
     for round in 0..=plan.scale_rounds {
         for (which, target) in [&small, large].into_iter().enumerate() {
             if which == 0 {
-                sqlx::query(
+                reset.execute_batch(
                     "UPDATE authenticators SET last_used_step = NULL, failed_step = 0, failed_count = 0",
-                )
-                .execute(&mut reset)
-                .await?;
+                )?;
                 small.pool.forget_steps();
             }
             let queue = seed_checks(target, SCALE_CHECKS, plan.concurrency).await?;
@@ -441,7 +440,7 @@ async fn scale(
             }
         }
     }
-    reset.close().await?;
+    reset.close().map_err(|(_, error)| error)?;
     small.server.stop().await?;
     let [small_measured, large_measured] = totals;
     Ok(Scale {

@@ -1,8 +1,7 @@
 //! Accounts: sign-in details, the confirmed phone number, the security question,
 //! and the changes to them that must happen together (turning SMS on and off).
 
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use crate::db::{Row, params};
 
 use crate::{AuthenticatorRow, PendingSignInRow, Store, StoreError, flag};
 
@@ -73,29 +72,29 @@ macro_rules! select_account {
     };
 }
 
-fn account_from_row(row: &AnyRow) -> Result<Account, sqlx::Error> {
+fn account_from_row(row: &Row<'_>) -> Result<Account, StoreError> {
     // The authenticator's columns are NULL, not readable as numbers, without one.
-    let authenticator = match row.try_get::<Option<Vec<u8>>, _>("au_secret_enc")? {
+    let authenticator = match row.get::<Option<Vec<u8>>>("au_secret_enc")? {
         Some(secret_enc) => Some(AuthenticatorRow {
             secret_enc,
-            last_used_step: row.try_get("au_last_used_step")?,
-            failed_step: row.try_get("au_failed_step")?,
-            failed_count: row.try_get("au_failed_count")?,
-            created_at: row.try_get("au_created_at")?,
+            last_used_step: row.get("au_last_used_step")?,
+            failed_step: row.get("au_failed_step")?,
+            failed_count: row.get("au_failed_count")?,
+            created_at: row.get("au_created_at")?,
         }),
         None => None,
     };
     Ok(Account {
-        id: row.try_get("id")?,
-        email: row.try_get("email")?,
-        password_hash: row.try_get("password_hash")?,
-        created_at: row.try_get("created_at")?,
-        password_changed_at: row.try_get("password_changed_at")?,
-        phone_enc: row.try_get("phone_enc")?,
-        phone_confirmed_at: row.try_get("phone_confirmed_at")?,
-        security_question: row.try_get("security_question")?,
-        security_answer_hash: row.try_get("security_answer_hash")?,
-        security_question_disabled: row.try_get::<i64, _>("security_question_disabled")? != 0,
+        id: row.get("id")?,
+        email: row.get("email")?,
+        password_hash: row.get("password_hash")?,
+        created_at: row.get("created_at")?,
+        password_changed_at: row.get("password_changed_at")?,
+        phone_enc: row.get("phone_enc")?,
+        phone_confirmed_at: row.get("phone_confirmed_at")?,
+        security_question: row.get("security_question")?,
+        security_answer_hash: row.get("security_answer_hash")?,
+        security_question_disabled: row.get::<i64>("security_question_disabled")? != 0,
         authenticator,
     })
 }
@@ -110,35 +109,33 @@ impl Store {
     ) -> Result<i64, StoreError> {
         // The unique constraint decides, not a prior SELECT, so that two sign-ups
         // with one address cannot both pass.
-        let inserted = sqlx::query(
-            "INSERT INTO accounts (email, password_hash, created_at, password_changed_at)
-             VALUES ($1, $2, $3, $3)
-             RETURNING id",
-        )
-        .bind(email)
-        .bind(password_hash)
-        .bind(now)
-        .fetch_one(&self.pool)
-        .await;
+        let inserted = self
+            .db
+            .fetch_one(
+                "INSERT INTO accounts (email, password_hash, created_at, password_changed_at)
+                 VALUES ($1, $2, $3, $3)
+                 RETURNING id",
+                params![email, password_hash, now],
+                |row| row.get::<i64>("id"),
+            )
+            .await;
         match inserted {
-            Ok(row) => Ok(row.try_get("id")?),
-            Err(error)
-                if error
-                    .as_database_error()
-                    .is_some_and(|e| e.is_unique_violation()) =>
-            {
+            Ok(id) => Ok(id),
+            Err(StoreError::Database(error)) if error.is_unique_violation() => {
                 Err(StoreError::EmailTaken)
             }
-            Err(error) => Err(error.into()),
+            Err(error) => Err(error),
         }
     }
 
     pub async fn account_by_email(&self, email: &str) -> Result<Option<Account>, StoreError> {
-        let row = sqlx::query(concat!(select_account!(), "WHERE a.email = $1"))
-            .bind(email)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.as_ref().map(account_from_row).transpose()?)
+        self.db
+            .fetch_optional(
+                concat!(select_account!(), "WHERE a.email = $1"),
+                params![email],
+                account_from_row,
+            )
+            .await
     }
 
     /// A half-finished sign-in and its account in one query: every request of the
@@ -147,34 +144,39 @@ impl Store {
         &self,
         id_digest: &[u8],
     ) -> Result<Option<(PendingSignInRow, Account)>, StoreError> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            account_columns!(),
-            ", p.method AS pending_method, p.created_at AS pending_created_at
-             FROM pending_sign_ins p
-             JOIN accounts a ON a.id = p.account_id
-             LEFT JOIN authenticators au ON au.account_id = a.id
-             WHERE p.id_digest = $1"
-        ))
-        .bind(id_digest)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let account = account_from_row(&row)?;
-        let pending = PendingSignInRow {
-            account_id: account.id,
-            method: row.try_get("pending_method")?,
-            created_at: row.try_get("pending_created_at")?,
-        };
-        Ok(Some((pending, account)))
+        self.db
+            .fetch_optional(
+                concat!(
+                    "SELECT ",
+                    account_columns!(),
+                    ", p.method AS pending_method, p.created_at AS pending_created_at
+                     FROM pending_sign_ins p
+                     JOIN accounts a ON a.id = p.account_id
+                     LEFT JOIN authenticators au ON au.account_id = a.id
+                     WHERE p.id_digest = $1"
+                ),
+                params![id_digest],
+                |row| {
+                    let account = account_from_row(row)?;
+                    let pending = PendingSignInRow {
+                        account_id: account.id,
+                        method: row.get("pending_method")?,
+                        created_at: row.get("pending_created_at")?,
+                    };
+                    Ok((pending, account))
+                },
+            )
+            .await
     }
 
     pub async fn account_by_id(&self, id: i64) -> Result<Option<Account>, StoreError> {
-        let row = sqlx::query(concat!(select_account!(), "WHERE a.id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.as_ref().map(account_from_row).transpose()?)
+        self.db
+            .fetch_optional(
+                concat!(select_account!(), "WHERE a.id = $1"),
+                params![id],
+                account_from_row,
+            )
+            .await
     }
 
     pub async fn set_password(
@@ -184,19 +186,17 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         // Applications connected with the old password lose their tokens with it.
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
+        let mut tx = self.db.begin().await?;
+        tx.execute(
             "UPDATE accounts SET password_hash = $2, password_changed_at = $3 WHERE id = $1",
+            params![account_id, password_hash, now],
         )
-        .bind(account_id)
-        .bind(password_hash)
-        .bind(now)
-        .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM app_connections WHERE account_id = $1")
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await?;
+        tx.execute(
+            "DELETE FROM app_connections WHERE account_id = $1",
+            params![account_id],
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -209,16 +209,15 @@ impl Store {
         question: &str,
         answer_hash: &str,
     ) -> Result<bool, StoreError> {
-        let result = sqlx::query(
-            "UPDATE accounts SET security_question = $2, security_answer_hash = $3
+        let result = self
+            .db
+            .execute(
+                "UPDATE accounts SET security_question = $2, security_answer_hash = $3
              WHERE id = $1 AND security_question_disabled = 0",
-        )
-        .bind(account_id)
-        .bind(question)
-        .bind(answer_hash)
-        .execute(&self.pool)
-        .await?;
-        Ok(result.rows_affected() == 1)
+                params![account_id, question, answer_hash],
+            )
+            .await?;
+        Ok(result == 1)
     }
 
     /// Confirms the phone number and, in the same statement, deletes the security
@@ -229,19 +228,16 @@ impl Store {
         phone_enc: Vec<u8>,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE accounts
+        self.db
+            .execute(
+                "UPDATE accounts
              SET phone_enc = $2, phone_confirmed_at = $3,
                  security_question = NULL, security_answer_hash = NULL,
                  security_question_disabled = $4
              WHERE id = $1",
-        )
-        .bind(account_id)
-        .bind(phone_enc)
-        .bind(now)
-        .bind(flag(true))
-        .execute(&self.pool)
-        .await?;
+                params![account_id, &phone_enc, now, flag(true)],
+            )
+            .await?;
         Ok(())
     }
 
@@ -251,11 +247,11 @@ impl Store {
         phone_enc: Vec<u8>,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE accounts SET phone_enc = $2, phone_confirmed_at = $3 WHERE id = $1")
-            .bind(account_id)
-            .bind(phone_enc)
-            .bind(now)
-            .execute(&self.pool)
+        self.db
+            .execute(
+                "UPDATE accounts SET phone_enc = $2, phone_confirmed_at = $3 WHERE id = $1",
+                params![account_id, &phone_enc, now],
+            )
             .await?;
         Ok(())
     }
@@ -264,22 +260,25 @@ impl Store {
     /// enrolment) together; returns whether an authenticator was on. The security
     /// question stays disabled.
     pub async fn turn_off_two_step(&self, account_id: i64) -> Result<bool, StoreError> {
-        let mut transaction = self.pool.begin().await?;
-        sqlx::query(
-            "UPDATE accounts SET phone_enc = NULL, phone_confirmed_at = NULL WHERE id = $1",
-        )
-        .bind(account_id)
-        .execute(&mut *transaction)
-        .await?;
-        let authenticator_was_on = sqlx::query("DELETE FROM authenticators WHERE account_id = $1")
-            .bind(account_id)
-            .execute(&mut *transaction)
+        let mut transaction = self.db.begin().await?;
+        transaction
+            .execute(
+                "UPDATE accounts SET phone_enc = NULL, phone_confirmed_at = NULL WHERE id = $1",
+                params![account_id],
+            )
+            .await?;
+        let authenticator_was_on = transaction
+            .execute(
+                "DELETE FROM authenticators WHERE account_id = $1",
+                params![account_id],
+            )
             .await?
-            .rows_affected()
             > 0;
-        sqlx::query("DELETE FROM authenticator_enrolments WHERE account_id = $1")
-            .bind(account_id)
-            .execute(&mut *transaction)
+        transaction
+            .execute(
+                "DELETE FROM authenticator_enrolments WHERE account_id = $1",
+                params![account_id],
+            )
             .await?;
         transaction.commit().await?;
         Ok(authenticator_was_on)

@@ -1,7 +1,7 @@
 //! Client applications connected to accounts, the second step they are in the
 //! middle of, and when an owner was last told that an application is too old.
 
-use sqlx::Row;
+use crate::db::{Row, params};
 
 use crate::{Store, StoreError};
 
@@ -37,15 +37,15 @@ macro_rules! connection_columns {
     };
 }
 
-fn connection(row: &sqlx::any::AnyRow) -> Result<ConnectionRow, sqlx::Error> {
+fn connection(row: &Row<'_>) -> Result<ConnectionRow, StoreError> {
     Ok(ConnectionRow {
-        id: row.try_get("id")?,
-        account_id: row.try_get("account_id")?,
-        app_id: row.try_get("app_id")?,
-        app_version: row.try_get("app_version")?,
-        device_name: row.try_get("device_name")?,
-        created_at: row.try_get("created_at")?,
-        last_used_at: row.try_get("last_used_at")?,
+        id: row.get("id")?,
+        account_id: row.get("account_id")?,
+        app_id: row.get("app_id")?,
+        app_version: row.get("app_version")?,
+        device_name: row.get("device_name")?,
+        created_at: row.get("created_at")?,
+        last_used_at: row.get("last_used_at")?,
     })
 }
 
@@ -57,41 +57,46 @@ impl Store {
         app: &AppIdentity,
         now: i64,
     ) -> Result<i64, StoreError> {
-        let row = sqlx::query(
-            "INSERT INTO app_connections (account_id, token_digest, app_id, app_version, device_name, created_at, last_used_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
-        )
-        .bind(account_id)
-        .bind(token_digest.to_vec())
-        .bind(app.app_id.as_str())
-        .bind(app.app_version.as_str())
-        .bind(app.device_name.as_str())
-        .bind(now)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row.try_get("id")?)
+        self.db
+            .fetch_one(
+                "INSERT INTO app_connections (account_id, token_digest, app_id, app_version, device_name, created_at, last_used_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+                params![
+                    account_id,
+                    token_digest,
+                    app.app_id.as_str(),
+                    app.app_version.as_str(),
+                    app.device_name.as_str(),
+                    now
+                ],
+                |row| row.get("id"),
+            )
+            .await
     }
 
     pub async fn connection_by_token(
         &self,
         token_digest: &[u8],
     ) -> Result<Option<ConnectionRow>, StoreError> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            connection_columns!(),
-            " FROM app_connections WHERE token_digest = $1"
-        ))
-        .bind(token_digest.to_vec())
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.as_ref().map(connection).transpose()?)
+        self.db
+            .fetch_optional(
+                concat!(
+                    "SELECT ",
+                    connection_columns!(),
+                    " FROM app_connections WHERE token_digest = $1"
+                ),
+                params![token_digest],
+                connection,
+            )
+            .await
     }
 
     pub async fn touch_connection(&self, id: i64, now: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE app_connections SET last_used_at = $2 WHERE id = $1")
-            .bind(id)
-            .bind(now)
-            .execute(&self.pool)
+        self.db
+            .execute(
+                "UPDATE app_connections SET last_used_at = $2 WHERE id = $1",
+                params![id, now],
+            )
             .await?;
         Ok(())
     }
@@ -101,15 +106,17 @@ impl Store {
         &self,
         account_id: i64,
     ) -> Result<Vec<ConnectionRow>, StoreError> {
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            connection_columns!(),
-            " FROM app_connections WHERE account_id = $1 ORDER BY created_at DESC, id DESC"
-        ))
-        .bind(account_id)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.iter().map(connection).collect::<Result<_, _>>()?)
+        self.db
+            .fetch_all(
+                concat!(
+                    "SELECT ",
+                    connection_columns!(),
+                    " FROM app_connections WHERE account_id = $1 ORDER BY created_at DESC, id DESC"
+                ),
+                params![account_id],
+                connection,
+            )
+            .await
     }
 
     /// Only the account's own connection can be removed; returns what was removed.
@@ -118,15 +125,16 @@ impl Store {
         account_id: i64,
         id: i64,
     ) -> Result<Option<ConnectionRow>, StoreError> {
-        let row = sqlx::query(concat!(
-            "DELETE FROM app_connections WHERE account_id = $1 AND id = $2 RETURNING ",
-            connection_columns!()
-        ))
-        .bind(account_id)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.as_ref().map(connection).transpose()?)
+        self.db
+            .fetch_optional(
+                concat!(
+                    "DELETE FROM app_connections WHERE account_id = $1 AND id = $2 RETURNING ",
+                    connection_columns!()
+                ),
+                params![account_id, id],
+                connection,
+            )
+            .await
     }
 
     pub async fn create_app_challenge(
@@ -136,18 +144,8 @@ impl Store {
         app: &AppIdentity,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO app_challenges (challenge_digest, account_id, app_id, app_version, device_name, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(challenge_digest.to_vec())
-        .bind(account_id)
-        .bind(app.app_id.as_str())
-        .bind(app.app_version.as_str())
-        .bind(app.device_name.as_str())
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
+        self.db.execute("INSERT INTO app_challenges (challenge_digest, account_id, app_id, app_version, device_name, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)", params![challenge_digest, account_id, app.app_id.as_str(), app.app_version.as_str(), app.device_name.as_str(), now]).await?;
         Ok(())
     }
 
@@ -155,29 +153,36 @@ impl Store {
         &self,
         challenge_digest: &[u8],
     ) -> Result<Option<ChallengeRow>, StoreError> {
-        let row = sqlx::query("SELECT account_id, app_id, app_version, device_name, created_at FROM app_challenges WHERE challenge_digest = $1")
-            .bind(challenge_digest.to_vec())
-            .fetch_optional(&self.pool)
-            .await?;
-        let Some(row) = row else { return Ok(None) };
-        Ok(Some(ChallengeRow {
-            account_id: row.try_get("account_id")?,
-            app: AppIdentity {
-                app_id: row.try_get("app_id")?,
-                app_version: row.try_get("app_version")?,
-                device_name: row.try_get("device_name")?,
-            },
-            created_at: row.try_get("created_at")?,
-        }))
+        self.db
+            .fetch_optional(
+                "SELECT account_id, app_id, app_version, device_name, created_at
+                 FROM app_challenges WHERE challenge_digest = $1",
+                params![challenge_digest],
+                |row| {
+                    Ok(ChallengeRow {
+                        account_id: row.get("account_id")?,
+                        app: AppIdentity {
+                            app_id: row.get("app_id")?,
+                            app_version: row.get("app_version")?,
+                            device_name: row.get("device_name")?,
+                        },
+                        created_at: row.get("created_at")?,
+                    })
+                },
+            )
+            .await
     }
 
     /// True only for the one caller that deleted it: a challenge is passed once.
     pub async fn delete_app_challenge(&self, challenge_digest: &[u8]) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM app_challenges WHERE challenge_digest = $1")
-            .bind(challenge_digest.to_vec())
-            .execute(&self.pool)
+        let done = self
+            .db
+            .execute(
+                "DELETE FROM app_challenges WHERE challenge_digest = $1",
+                params![challenge_digest],
+            )
             .await?;
-        Ok(done.rows_affected() == 1)
+        Ok(done == 1)
     }
 
     /// Claims the right to send the "update your application" e-mail: true when
@@ -191,18 +196,9 @@ impl Store {
         now: i64,
         interval_seconds: i64,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "INSERT INTO refusal_notices (account_id, app_id, device_name, sent_at) VALUES ($1, $2, $3, $4)
+        let done = self.db.execute("INSERT INTO refusal_notices (account_id, app_id, device_name, sent_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (account_id, app_id, device_name) DO UPDATE SET sent_at = $4
-             WHERE refusal_notices.sent_at <= $5",
-        )
-        .bind(account_id)
-        .bind(app_id)
-        .bind(device_name)
-        .bind(now)
-        .bind(now - interval_seconds)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+             WHERE refusal_notices.sent_at <= $5", params![account_id, app_id, device_name, now, now - interval_seconds]).await?;
+        Ok(done == 1)
     }
 }

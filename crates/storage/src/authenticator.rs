@@ -2,7 +2,7 @@
 //! code was accepted (so no code is accepted twice), the wrong-code count of the
 //! current step, and the enrolment that waits for the first code from the app.
 
-use sqlx::Row;
+use crate::db::params;
 
 use crate::{Store, StoreError};
 
@@ -20,21 +20,22 @@ impl Store {
         &self,
         account_id: i64,
     ) -> Result<Option<AuthenticatorRow>, StoreError> {
-        let row = sqlx::query(
-            "SELECT secret_enc, last_used_step, failed_step, failed_count, created_at
+        self.db
+            .fetch_optional(
+                "SELECT secret_enc, last_used_step, failed_step, failed_count, created_at
              FROM authenticators WHERE account_id = $1",
-        )
-        .bind(account_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        Ok(Some(AuthenticatorRow {
-            secret_enc: row.try_get("secret_enc")?,
-            last_used_step: row.try_get("last_used_step")?,
-            failed_step: row.try_get("failed_step")?,
-            failed_count: row.try_get("failed_count")?,
-            created_at: row.try_get("created_at")?,
-        }))
+                params![account_id],
+                |row| {
+                    Ok(AuthenticatorRow {
+                        secret_enc: row.get("secret_enc")?,
+                        last_used_step: row.get("last_used_step")?,
+                        failed_step: row.get("failed_step")?,
+                        failed_count: row.get("failed_count")?,
+                        created_at: row.get("created_at")?,
+                    })
+                },
+            )
+            .await
     }
 
     /// Turns the authenticator on with the secret the person confirmed, and drops
@@ -45,23 +46,18 @@ impl Store {
         secret_enc: Vec<u8>,
         now: i64,
     ) -> Result<(), StoreError> {
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = self.db.begin().await?;
         // A repeated confirmation of the same enrolment replaces rather than fails.
-        sqlx::query(
-            "INSERT INTO authenticators (account_id, secret_enc, last_used_step, failed_step, failed_count, created_at)
+        transaction.execute("INSERT INTO authenticators (account_id, secret_enc, last_used_step, failed_step, failed_count, created_at)
              VALUES ($1, $2, NULL, 0, 0, $3)
              ON CONFLICT (account_id) DO UPDATE SET
                  secret_enc = excluded.secret_enc, last_used_step = NULL,
-                 failed_step = 0, failed_count = 0, created_at = excluded.created_at",
-        )
-        .bind(account_id)
-        .bind(secret_enc)
-        .bind(now)
-        .execute(&mut *transaction)
-        .await?;
-        sqlx::query("DELETE FROM authenticator_enrolments WHERE account_id = $1")
-            .bind(account_id)
-            .execute(&mut *transaction)
+                 failed_step = 0, failed_count = 0, created_at = excluded.created_at", params![account_id, &secret_enc, now]).await?;
+        transaction
+            .execute(
+                "DELETE FROM authenticator_enrolments WHERE account_id = $1",
+                params![account_id],
+            )
             .await?;
         transaction.commit().await?;
         Ok(())
@@ -75,15 +71,15 @@ impl Store {
         account_id: i64,
         step: i64,
     ) -> Result<bool, StoreError> {
-        let result = sqlx::query(
-            "UPDATE authenticators SET last_used_step = $2, failed_step = 0, failed_count = 0
+        let result = self
+            .db
+            .execute(
+                "UPDATE authenticators SET last_used_step = $2, failed_step = 0, failed_count = 0
              WHERE account_id = $1 AND (last_used_step IS NULL OR last_used_step < $2)",
-        )
-        .bind(account_id)
-        .bind(step)
-        .execute(&self.pool)
-        .await?;
-        Ok(result.rows_affected() == 1)
+                params![account_id, step],
+            )
+            .await?;
+        Ok(result == 1)
     }
 
     /// Counts one wrong code in `step`; a later step starts counting again at one.
@@ -93,26 +89,28 @@ impl Store {
         account_id: i64,
         step: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE authenticators SET
+        self.db
+            .execute(
+                "UPDATE authenticators SET
                failed_count = CASE WHEN failed_step = $2 THEN failed_count + 1 ELSE 1 END,
                failed_step = $2
              WHERE account_id = $1",
-        )
-        .bind(account_id)
-        .bind(step)
-        .execute(&self.pool)
-        .await?;
+                params![account_id, step],
+            )
+            .await?;
         Ok(())
     }
 
     /// Returns whether there was an authenticator to remove.
     pub async fn remove_authenticator(&self, account_id: i64) -> Result<bool, StoreError> {
-        let result = sqlx::query("DELETE FROM authenticators WHERE account_id = $1")
-            .bind(account_id)
-            .execute(&self.pool)
+        let result = self
+            .db
+            .execute(
+                "DELETE FROM authenticators WHERE account_id = $1",
+                params![account_id],
+            )
             .await?;
-        Ok(result.rows_affected() > 0)
+        Ok(result > 0)
     }
 
     /// Keeps the secret being shown to the person, bound to their session; starting
@@ -124,19 +122,11 @@ impl Store {
         secret_enc: Vec<u8>,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO authenticator_enrolments (account_id, session_digest, secret_enc, created_at)
+        self.db.execute("INSERT INTO authenticator_enrolments (account_id, session_digest, secret_enc, created_at)
              VALUES ($1, $2, $3, $4)
              ON CONFLICT (account_id) DO UPDATE SET
                  session_digest = excluded.session_digest, secret_enc = excluded.secret_enc,
-                 created_at = excluded.created_at",
-        )
-        .bind(account_id)
-        .bind(session_digest)
-        .bind(secret_enc)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
+                 created_at = excluded.created_at", params![account_id, session_digest, &secret_enc, now]).await?;
         Ok(())
     }
 
@@ -147,18 +137,13 @@ impl Store {
         account_id: i64,
         session_digest: &[u8],
     ) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
-        let row = sqlx::query(
-            "SELECT secret_enc, created_at FROM authenticator_enrolments
+        self.db
+            .fetch_optional(
+                "SELECT secret_enc, created_at FROM authenticator_enrolments
              WHERE account_id = $1 AND session_digest = $2",
-        )
-        .bind(account_id)
-        .bind(session_digest)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        Ok(Some((
-            row.try_get("secret_enc")?,
-            row.try_get("created_at")?,
-        )))
+                params![account_id, session_digest],
+                |row| Ok((row.get("secret_enc")?, row.get("created_at")?)),
+            )
+            .await
     }
 }

@@ -2,8 +2,8 @@
 //! (a new code replaces the last), with the count of wrong entries and whether
 //! the code was used, changed only by compare-and-set.
 
+use crate::db::params;
 use domain::{CodePurpose, IssuedCode};
-use sqlx::Row;
 
 use crate::{Store, StoreError, flag};
 
@@ -22,27 +22,14 @@ impl Store {
         code: &IssuedCode,
         destination_enc: Option<Vec<u8>>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO one_time_codes
+        self.db.execute("INSERT INTO one_time_codes
                  (account_id, purpose, digest, bound_to, destination_enc, issued_at, expires_at, wrong_entries, used)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (account_id, purpose) DO UPDATE SET
                  digest = excluded.digest, bound_to = excluded.bound_to,
                  destination_enc = excluded.destination_enc, issued_at = excluded.issued_at,
                  expires_at = excluded.expires_at, wrong_entries = excluded.wrong_entries,
-                 used = excluded.used",
-        )
-        .bind(account_id)
-        .bind(code.purpose.as_str())
-        .bind(code.digest.as_slice())
-        .bind(code.bound_to.as_slice())
-        .bind(destination_enc)
-        .bind(code.issued_at)
-        .bind(code.expires_at)
-        .bind(i64::from(code.wrong_entries))
-        .bind(flag(code.used))
-        .execute(&self.pool)
-        .await?;
+                 used = excluded.used", params![account_id, code.purpose.as_str(), code.digest.as_slice(), code.bound_to.as_slice(), destination_enc.as_deref(), code.issued_at, code.expires_at, i64::from(code.wrong_entries), flag(code.used)]).await?;
         Ok(())
     }
 
@@ -51,29 +38,23 @@ impl Store {
         account_id: i64,
         purpose: CodePurpose,
     ) -> Result<Option<StoredCode>, StoreError> {
-        let row = sqlx::query(
-            "SELECT digest, bound_to, destination_enc, issued_at, expires_at, wrong_entries, used
-             FROM one_time_codes WHERE account_id = $1 AND purpose = $2",
-        )
-        .bind(account_id)
-        .bind(purpose.as_str())
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let wrong_entries: i64 = row.try_get("wrong_entries")?;
-        Ok(Some(StoredCode {
+        self.db.fetch_optional("SELECT digest, bound_to, destination_enc, issued_at, expires_at, wrong_entries, used
+             FROM one_time_codes WHERE account_id = $1 AND purpose = $2", params![account_id, purpose.as_str()], |row| {
+        let wrong_entries: i64 = row.get("wrong_entries")?;
+        Ok(StoredCode {
             code: IssuedCode {
                 purpose,
-                digest: row.try_get("digest")?,
-                bound_to: row.try_get("bound_to")?,
-                issued_at: row.try_get("issued_at")?,
-                expires_at: row.try_get("expires_at")?,
+                digest: row.get("digest")?,
+                bound_to: row.get("bound_to")?,
+                issued_at: row.get("issued_at")?,
+                expires_at: row.get("expires_at")?,
                 // A count that does not fit reads as "too many", the safe side.
                 wrong_entries: u32::try_from(wrong_entries).unwrap_or(u32::MAX),
-                used: row.try_get::<i64, _>("used")? != 0,
+                used: row.get::<i64>("used")? != 0,
             },
-            destination_enc: row.try_get("destination_enc")?,
-        }))
+            destination_enc: row.get("destination_enc")?,
+        })
+}).await
     }
 
     /// Stores the outcome of one entry (`after`), but only if the stored code is
@@ -88,22 +69,25 @@ impl Store {
     ) -> Result<bool, StoreError> {
         // issued_at and bound_to are compared too: a replacement code could by
         // chance have the same digits, and so the same digest.
-        let result = sqlx::query(
-            "UPDATE one_time_codes SET wrong_entries = $6, used = $7
+        let result = self
+            .db
+            .execute(
+                "UPDATE one_time_codes SET wrong_entries = $6, used = $7
              WHERE account_id = $1 AND purpose = $2 AND digest = $3 AND issued_at = $4
                AND bound_to = $5 AND wrong_entries = $8 AND used = 0",
-        )
-        .bind(account_id)
-        .bind(before.purpose.as_str())
-        .bind(before.digest.as_slice())
-        .bind(before.issued_at)
-        .bind(before.bound_to.as_slice())
-        .bind(i64::from(after.wrong_entries))
-        .bind(flag(after.used))
-        .bind(i64::from(before.wrong_entries))
-        .execute(&self.pool)
-        .await?;
-        Ok(result.rows_affected() == 1)
+                params![
+                    account_id,
+                    before.purpose.as_str(),
+                    before.digest.as_slice(),
+                    before.issued_at,
+                    before.bound_to.as_slice(),
+                    i64::from(after.wrong_entries),
+                    flag(after.used),
+                    i64::from(before.wrong_entries)
+                ],
+            )
+            .await?;
+        Ok(result == 1)
     }
 
     pub async fn delete_code(
@@ -111,10 +95,11 @@ impl Store {
         account_id: i64,
         purpose: CodePurpose,
     ) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM one_time_codes WHERE account_id = $1 AND purpose = $2")
-            .bind(account_id)
-            .bind(purpose.as_str())
-            .execute(&self.pool)
+        self.db
+            .execute(
+                "DELETE FROM one_time_codes WHERE account_id = $1 AND purpose = $2",
+                params![account_id, purpose.as_str()],
+            )
             .await?;
         Ok(())
     }

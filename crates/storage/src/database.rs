@@ -1,10 +1,13 @@
 //! Opening the connection pool for the backend named by the URL, and bringing the
 //! schema up to date with the migrations embedded in the binary.
 
-use sqlx::any::AnyPoolOptions;
-use sqlx::{AnyConnection, Connection};
+use std::sync::Arc;
 
-use crate::{Backend, Store, StoreError};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Connection, PgConnection};
+
+use crate::db::{Db, Sqlite, SqliteUrl};
+use crate::{Backend, DatabaseError, Store, StoreError};
 
 struct Migration {
     version: i64,
@@ -58,10 +61,6 @@ const POSTGRES_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migra
 /// spells "twostep" in ASCII.
 const POSTGRES_MIGRATION_LOCK: i64 = 0x0074_776f_7374_6570;
 
-// foreign_keys and busy_timeout are per connection, and so is synchronous.
-const SQLITE_CONNECTION_PRAGMAS: &str =
-    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;";
-
 impl Backend {
     fn from_url(url: &str) -> Option<Self> {
         if url.starts_with("sqlite:") {
@@ -73,62 +72,47 @@ impl Backend {
         }
     }
 
-    /// SQLite has one writer at a time, so more connections only queue longer.
+    /// On SQLite, one writer and the readers: each connection keeps its own page
+    /// cache, so more than the threads that can use them only costs memory.
     fn default_max_connections(self) -> u32 {
         match self {
             Self::Sqlite => 8,
             Self::Postgres => 16,
         }
     }
-
-    fn migrations(self) -> (&'static str, &'static [Migration]) {
-        match self {
-            Self::Sqlite => (SQLITE_MIGRATIONS_TABLE, SQLITE_MIGRATIONS),
-            Self::Postgres => (POSTGRES_MIGRATIONS_TABLE, POSTGRES_MIGRATIONS),
-        }
-    }
 }
 
 impl Store {
-    /// Opens a pool on `sqlite://path?mode=rwc` or `postgres://…`;
-    /// `max_connections` 0 means the backend's default (8 for SQLite, 16 for PostgreSQL).
+    /// Opens `sqlite://path?mode=rwc` (or `sqlite:path`) or `postgres://…`;
+    /// `max_connections` 0 means the backend's default (8 for SQLite, 16 for
+    /// PostgreSQL). On SQLite one of them writes and the others read.
     pub async fn connect(database_url: &str, max_connections: u32) -> Result<Store, StoreError> {
-        // Idempotent: guarded by a `std::sync::Once` inside sqlx.
-        sqlx::any::install_default_drivers();
-        // The URL may hold a password, so the error does not repeat it.
-        let backend = Backend::from_url(database_url).ok_or_else(|| {
-            StoreError::Database(sqlx::Error::Configuration(
-                "the database URL must start with sqlite: or postgres://".into(),
-            ))
-        })?;
+        // The URL may hold a password, so no error repeats it.
+        let backend = Backend::from_url(database_url).ok_or(DatabaseError::Configuration(
+            "the database URL must be sqlite://path?mode=rwc or postgres://…",
+        ))?;
         let max_connections = match max_connections {
             0 => backend.default_max_connections(),
             n => n,
         };
-        let mut options = AnyPoolOptions::new().max_connections(max_connections);
-        if backend == Backend::Sqlite {
-            // A file cannot drop a connection the way a network can, so the pool's
-            // ping before every query (a round trip to the connection's thread,
-            // doubling the cost of each query) buys nothing here.
-            options = options.test_before_acquire(false);
-            options = options.after_connect(|connection, _| {
-                Box::pin(async move {
-                    sqlx::raw_sql(SQLITE_CONNECTION_PRAGMAS)
-                        .execute(connection)
-                        .await?;
-                    Ok(())
-                })
-            });
-        }
-        let pool = options.connect(database_url).await?;
-        if backend == Backend::Sqlite {
-            // WAL lets readers go on while one connection writes; the mode is stored
-            // in the database file, so setting it once is enough.
-            sqlx::raw_sql("PRAGMA journal_mode = WAL")
-                .execute(&pool)
-                .await?;
-        }
-        Ok(Store { pool, backend })
+        let db = match backend {
+            Backend::Sqlite => {
+                let url = SqliteUrl::parse(database_url).ok_or(DatabaseError::Configuration(
+                    "a SQLite URL is sqlite://path, with ?mode=rwc to create the file",
+                ))?;
+                Db::Sqlite(Sqlite::open(url, max_connections as usize)?)
+            }
+            Backend::Postgres => Db::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(max_connections)
+                    .connect(database_url)
+                    .await?,
+            ),
+        };
+        Ok(Store {
+            db: Arc::new(db),
+            backend,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -136,29 +120,40 @@ impl Store {
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        self.db
+            .fetch_optional("SELECT CAST(1 AS BIGINT) AS one", &[], |row| {
+                row.get::<i64>("one")
+            })
+            .await?;
         Ok(())
     }
 
     /// Waits for queries in flight and closes every connection: at shutdown, the
     /// SQLite write-ahead log is then checkpointed into the database file.
     pub async fn close(&self) {
-        self.pool.close().await;
+        match &*self.db {
+            Db::Sqlite(db) => db.close().await,
+            Db::Postgres(pool) => pool.close().await,
+        }
     }
 
     /// Applies every migration not yet recorded in `schema_migrations`; running it
     /// again, or from two instances at once, changes nothing.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        let mut connection = self.pool.acquire().await?;
-        if self.backend == Backend::Sqlite {
-            return apply_migrations(&mut connection, self.backend).await;
-        }
+        let pool = match &*self.db {
+            Db::Sqlite(db) => {
+                let writer = db.writer().await?;
+                return apply_sqlite_migrations(&writer);
+            }
+            Db::Postgres(pool) => pool,
+        };
+        let mut connection = pool.acquire().await?;
         // Two instances starting together would otherwise race on CREATE TABLE.
         sqlx::query("SELECT pg_advisory_lock($1)")
             .bind(POSTGRES_MIGRATION_LOCK)
             .execute(&mut *connection)
             .await?;
-        let applied = apply_migrations(&mut connection, self.backend).await;
+        let applied = apply_postgres_migrations(&mut connection).await;
         let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
             .bind(POSTGRES_MIGRATION_LOCK)
             .execute(&mut *connection)
@@ -173,25 +168,54 @@ impl Store {
     }
 }
 
-async fn apply_migrations(
-    connection: &mut AnyConnection,
-    backend: Backend,
-) -> Result<(), StoreError> {
-    let (migrations_table, migrations) = backend.migrations();
-    sqlx::raw_sql(migrations_table)
+/// Claiming the version first makes the check and the write one step, and takes
+/// the write lock before anything is read.
+const CLAIM_MIGRATION: &str =
+    "INSERT INTO schema_migrations (version) VALUES ($1) ON CONFLICT (version) DO NOTHING";
+
+fn apply_sqlite_migrations(connection: &rusqlite::Connection) -> Result<(), StoreError> {
+    connection.execute_batch(SQLITE_MIGRATIONS_TABLE)?;
+    for migration in SQLITE_MIGRATIONS {
+        connection.execute_batch("BEGIN IMMEDIATE")?;
+        let applied = connection
+            .execute(CLAIM_MIGRATION, [migration.version])
+            .and_then(|claimed| {
+                if claimed == 1 {
+                    connection.execute_batch(migration.sql).map(|()| true)
+                } else {
+                    Ok(false)
+                }
+            });
+        match applied {
+            Ok(applied) => {
+                connection.execute_batch("COMMIT")?;
+                if applied {
+                    tracing::info!(version = migration.version, "applied database migration");
+                }
+            }
+            Err(error) => {
+                connection.execute_batch("ROLLBACK").ok();
+                return Err(StoreError::Migration {
+                    version: migration.version,
+                    source: error.into(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn apply_postgres_migrations(connection: &mut PgConnection) -> Result<(), StoreError> {
+    sqlx::raw_sql(POSTGRES_MIGRATIONS_TABLE)
         .execute(&mut *connection)
         .await?;
-    for migration in migrations {
+    for migration in POSTGRES_MIGRATIONS {
         let mut transaction = connection.begin().await?;
-        // Claiming the version first makes the check and the write one step, and on
-        // SQLite takes the write lock before anything is read.
-        let claimed = sqlx::query(
-            "INSERT INTO schema_migrations (version) VALUES ($1) ON CONFLICT (version) DO NOTHING",
-        )
-        .bind(migration.version)
-        .execute(&mut *transaction)
-        .await?
-        .rows_affected()
+        let claimed = sqlx::query(CLAIM_MIGRATION)
+            .bind(migration.version)
+            .execute(&mut *transaction)
+            .await?
+            .rows_affected()
             == 1;
         if !claimed {
             transaction.rollback().await?;
@@ -202,7 +226,7 @@ async fn apply_migrations(
             .await
             .map_err(|source| StoreError::Migration {
                 version: migration.version,
-                source,
+                source: source.into(),
             })?;
         transaction.commit().await?;
         tracing::info!(version = migration.version, "applied database migration");

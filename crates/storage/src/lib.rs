@@ -6,15 +6,16 @@
 //! can never both win (a one-time code is accepted once, a reset link used once).
 //! It never reads the clock: every time is an argument, in seconds since the epoch.
 //!
-//! One set of queries serves both backends through sqlx's `Any` driver, with
-//! `$1, $2…` placeholders (SQLite reads them as numbered parameters) and only the
-//! types `Any` carries: i64, String, bytes and their options. Booleans are 0/1.
+//! One set of queries serves both backends through the small interface in `db`,
+//! with `$1, $2…` placeholders and only the types both share: i64, String, bytes
+//! and their options. Booleans are 0/1.
 
 mod accounts;
 mod apps;
 mod authenticator;
 mod codes;
 mod database;
+mod db;
 mod failed_passwords;
 mod password_resets;
 mod security_events;
@@ -24,6 +25,7 @@ pub use accounts::Account;
 pub use apps::{AppIdentity, ChallengeRow, ConnectionRow};
 pub use authenticator::AuthenticatorRow;
 pub use codes::StoredCode;
+pub use db::DatabaseError;
 pub use password_resets::PasswordResetRow;
 pub use security_events::EventRow;
 pub use sessions::{PendingSignInRow, SessionRow};
@@ -31,7 +33,7 @@ pub use sessions::{PendingSignInRow, SessionRow};
 /// A handle on the database; cheap to clone, shared by every request.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: sqlx::AnyPool,
+    db: std::sync::Arc<db::Db>,
     backend: Backend,
 }
 
@@ -46,19 +48,15 @@ pub enum StoreError {
     #[error("an account with this e-mail address already exists")]
     EmailTaken,
     #[error("database error")]
-    Database(#[source] sqlx::Error),
+    Database(#[from] DatabaseError),
+    #[error("the database returned no row where one was expected")]
+    NoRowReturned,
     #[error("database migration {version} failed")]
     Migration {
         version: i64,
         #[source]
-        source: sqlx::Error,
+        source: DatabaseError,
     },
-}
-
-impl From<sqlx::Error> for StoreError {
-    fn from(error: sqlx::Error) -> Self {
-        Self::Database(error)
-    }
 }
 
 /// Booleans travel as 0/1 because `Any` has no boolean that both backends share.

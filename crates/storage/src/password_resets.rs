@@ -1,7 +1,7 @@
 //! Password reset links, kept as the digest of their token: when each was made,
 //! when it expires, whether its SMS code step was passed, and whether it was used.
 
-use sqlx::Row;
+use crate::db::params;
 
 use crate::{Store, StoreError, flag};
 
@@ -23,17 +23,8 @@ impl Store {
         now: i64,
         expires_at: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO password_resets (token_digest, account_id, created_at, expires_at, used)
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(token_digest)
-        .bind(account_id)
-        .bind(now)
-        .bind(expires_at)
-        .bind(flag(false))
-        .execute(&self.pool)
-        .await?;
+        self.db.execute("INSERT INTO password_resets (token_digest, account_id, created_at, expires_at, used)
+             VALUES ($1, $2, $3, $4, $5)", params![token_digest, account_id, now, expires_at, flag(false)]).await?;
         Ok(())
     }
 
@@ -41,37 +32,37 @@ impl Store {
         &self,
         token_digest: &[u8],
     ) -> Result<Option<PasswordResetRow>, StoreError> {
-        let row = sqlx::query(
-            "SELECT account_id, created_at, expires_at, verified_at, used, wrong_answers
+        self.db
+            .fetch_optional(
+                "SELECT account_id, created_at, expires_at, verified_at, used, wrong_answers
              FROM password_resets WHERE token_digest = $1",
-        )
-        .bind(token_digest)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        Ok(Some(PasswordResetRow {
-            account_id: row.try_get("account_id")?,
-            created_at: row.try_get("created_at")?,
-            expires_at: row.try_get("expires_at")?,
-            verified_at: row.try_get("verified_at")?,
-            used: row.try_get::<i64, _>("used")? != 0,
-            wrong_answers: row.try_get("wrong_answers")?,
-        }))
+                params![token_digest],
+                |row| {
+                    Ok(PasswordResetRow {
+                        account_id: row.get("account_id")?,
+                        created_at: row.get("created_at")?,
+                        expires_at: row.get("expires_at")?,
+                        verified_at: row.get("verified_at")?,
+                        used: row.get::<i64>("used")? != 0,
+                        wrong_answers: row.get("wrong_answers")?,
+                    })
+                },
+            )
+            .await
     }
 
     /// Counts one more wrong security answer and returns the new count.
     pub async fn record_wrong_reset_answer(&self, token_digest: &[u8]) -> Result<i64, StoreError> {
-        let row = sqlx::query(
-            "UPDATE password_resets SET wrong_answers = wrong_answers + 1
-             WHERE token_digest = $1 RETURNING wrong_answers",
-        )
-        .bind(token_digest)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row
-            .map(|row| row.try_get("wrong_answers"))
-            .transpose()?
-            .unwrap_or(i64::MAX))
+        let count = self
+            .db
+            .fetch_optional(
+                "UPDATE password_resets SET wrong_answers = wrong_answers + 1
+                 WHERE token_digest = $1 RETURNING wrong_answers",
+                params![token_digest],
+                |row| row.get("wrong_answers"),
+            )
+            .await?;
+        Ok(count.unwrap_or(i64::MAX))
     }
 
     pub async fn mark_password_reset_verified(
@@ -79,10 +70,11 @@ impl Store {
         token_digest: &[u8],
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE password_resets SET verified_at = $2 WHERE token_digest = $1")
-            .bind(token_digest)
-            .bind(now)
-            .execute(&self.pool)
+        self.db
+            .execute(
+                "UPDATE password_resets SET verified_at = $2 WHERE token_digest = $1",
+                params![token_digest, now],
+            )
             .await?;
         Ok(())
     }
@@ -90,25 +82,23 @@ impl Store {
     /// Uses the link up: true for exactly one caller. Every other unused link of
     /// the account is used up with it, so an older e-mail cannot reset again.
     pub async fn consume_password_reset(&self, token_digest: &[u8]) -> Result<bool, StoreError> {
-        let mut transaction = self.pool.begin().await?;
-        let consumed = sqlx::query(
-            "UPDATE password_resets SET used = $2 WHERE token_digest = $1 AND used = $3
-             RETURNING account_id",
-        )
-        .bind(token_digest)
-        .bind(flag(true))
-        .bind(flag(false))
-        .fetch_optional(&mut *transaction)
-        .await?;
-        let Some(consumed) = consumed else {
+        let mut transaction = self.db.begin().await?;
+        let consumed = transaction
+            .fetch_optional(
+                "UPDATE password_resets SET used = $2 WHERE token_digest = $1 AND used = $3
+                 RETURNING account_id",
+                params![token_digest, flag(true), flag(false)],
+                |row| row.get::<i64>("account_id"),
+            )
+            .await?;
+        let Some(account_id) = consumed else {
             return Ok(false);
         };
-        let account_id: i64 = consumed.try_get("account_id")?;
-        sqlx::query("UPDATE password_resets SET used = $2 WHERE account_id = $1 AND used = $3")
-            .bind(account_id)
-            .bind(flag(true))
-            .bind(flag(false))
-            .execute(&mut *transaction)
+        transaction
+            .execute(
+                "UPDATE password_resets SET used = $2 WHERE account_id = $1 AND used = $3",
+                params![account_id, flag(true), flag(false)],
+            )
             .await?;
         transaction.commit().await?;
         Ok(true)

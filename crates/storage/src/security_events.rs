@@ -1,7 +1,7 @@
 //! The security history of an account (sign-ins, changes to two-step
 //! verification, password changes), as kinds and summaries the domain wrote.
 
-use sqlx::Row;
+use crate::db::params;
 
 use crate::{Store, StoreError};
 
@@ -20,16 +20,13 @@ impl Store {
         summary: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO security_events (account_id, kind, summary, created_at)
+        self.db
+            .execute(
+                "INSERT INTO security_events (account_id, kind, summary, created_at)
              VALUES ($1, $2, $3, $4)",
-        )
-        .bind(account_id)
-        .bind(kind)
-        .bind(summary)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
+                params![account_id, kind, summary, now],
+            )
+            .await?;
         Ok(())
     }
 
@@ -39,24 +36,21 @@ impl Store {
         account_id: i64,
         limit: i64,
     ) -> Result<Vec<EventRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT kind, summary, created_at FROM security_events
-             WHERE account_id = $1
-             ORDER BY created_at DESC, id DESC
-             LIMIT $2",
-        )
-        .bind(account_id)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(EventRow {
-                    kind: row.try_get("kind")?,
-                    summary: row.try_get("summary")?,
-                    created_at: row.try_get("created_at")?,
-                })
-            })
-            .collect()
+        self.db
+            .fetch_all(
+                "SELECT kind, summary, created_at FROM security_events
+                 WHERE account_id = $1
+                 ORDER BY created_at DESC, id DESC
+                 LIMIT $2",
+                params![account_id, limit],
+                |row| {
+                    Ok(EventRow {
+                        kind: row.get("kind")?,
+                        summary: row.get("summary")?,
+                        created_at: row.get("created_at")?,
+                    })
+                },
+            )
+            .await
     }
 }

@@ -2,7 +2,7 @@
 //! keyed by the digest of their id: the id itself lives only in the cookie. Also
 //! the housekeeping that deletes whatever has expired.
 
-use sqlx::Row;
+use crate::db::params;
 
 use crate::{Store, StoreError};
 
@@ -32,40 +32,40 @@ impl Store {
         account_id: i64,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO sessions (id_digest, account_id, created_at, last_seen_at)
+        self.db
+            .execute(
+                "INSERT INTO sessions (id_digest, account_id, created_at, last_seen_at)
              VALUES ($1, $2, $3, $3)",
-        )
-        .bind(id_digest)
-        .bind(account_id)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
+                params![id_digest, account_id, now],
+            )
+            .await?;
         Ok(())
     }
 
     pub async fn session(&self, id_digest: &[u8]) -> Result<Option<SessionRow>, StoreError> {
-        let row = sqlx::query(
-            "SELECT account_id, created_at, last_seen_at, password_confirmed_at
+        self.db
+            .fetch_optional(
+                "SELECT account_id, created_at, last_seen_at, password_confirmed_at
              FROM sessions WHERE id_digest = $1",
-        )
-        .bind(id_digest)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        Ok(Some(SessionRow {
-            account_id: row.try_get("account_id")?,
-            created_at: row.try_get("created_at")?,
-            last_seen_at: row.try_get("last_seen_at")?,
-            password_confirmed_at: row.try_get("password_confirmed_at")?,
-        }))
+                params![id_digest],
+                |row| {
+                    Ok(SessionRow {
+                        account_id: row.get("account_id")?,
+                        created_at: row.get("created_at")?,
+                        last_seen_at: row.get("last_seen_at")?,
+                        password_confirmed_at: row.get("password_confirmed_at")?,
+                    })
+                },
+            )
+            .await
     }
 
     pub async fn touch_session(&self, id_digest: &[u8], now: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id_digest = $1")
-            .bind(id_digest)
-            .bind(now)
-            .execute(&self.pool)
+        self.db
+            .execute(
+                "UPDATE sessions SET last_seen_at = $2 WHERE id_digest = $1",
+                params![id_digest, now],
+            )
             .await?;
         Ok(())
     }
@@ -75,18 +75,21 @@ impl Store {
         id_digest: &[u8],
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE sessions SET password_confirmed_at = $2 WHERE id_digest = $1")
-            .bind(id_digest)
-            .bind(now)
-            .execute(&self.pool)
+        self.db
+            .execute(
+                "UPDATE sessions SET password_confirmed_at = $2 WHERE id_digest = $1",
+                params![id_digest, now],
+            )
             .await?;
         Ok(())
     }
 
     pub async fn delete_session(&self, id_digest: &[u8]) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE id_digest = $1")
-            .bind(id_digest)
-            .execute(&self.pool)
+        self.db
+            .execute(
+                "DELETE FROM sessions WHERE id_digest = $1",
+                params![id_digest],
+            )
             .await?;
         Ok(())
     }
@@ -100,27 +103,31 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let result = match except_digest {
             Some(except) => {
-                sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id_digest <> $2")
-                    .bind(account_id)
-                    .bind(except)
-                    .execute(&self.pool)
+                self.db
+                    .execute(
+                        "DELETE FROM sessions WHERE account_id = $1 AND id_digest <> $2",
+                        params![account_id, except],
+                    )
                     .await?
             }
             None => {
-                sqlx::query("DELETE FROM sessions WHERE account_id = $1")
-                    .bind(account_id)
-                    .execute(&self.pool)
+                self.db
+                    .execute(
+                        "DELETE FROM sessions WHERE account_id = $1",
+                        params![account_id],
+                    )
                     .await?
             }
         };
-        Ok(result.rows_affected())
+        Ok(result)
     }
 
     pub async fn count_sessions(&self) -> Result<i64, StoreError> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM sessions")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(row.try_get("n")?)
+        self.db
+            .fetch_one("SELECT COUNT(*) AS n FROM sessions", &[], |row| {
+                row.get("n")
+            })
+            .await
     }
 
     pub async fn create_pending_sign_in(
@@ -130,16 +137,13 @@ impl Store {
         method: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO pending_sign_ins (id_digest, account_id, method, created_at)
+        self.db
+            .execute(
+                "INSERT INTO pending_sign_ins (id_digest, account_id, method, created_at)
              VALUES ($1, $2, $3, $4)",
-        )
-        .bind(id_digest)
-        .bind(account_id)
-        .bind(method)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
+                params![id_digest, account_id, method, now],
+            )
+            .await?;
         Ok(())
     }
 
@@ -147,18 +151,19 @@ impl Store {
         &self,
         id_digest: &[u8],
     ) -> Result<Option<PendingSignInRow>, StoreError> {
-        let row = sqlx::query(
-            "SELECT account_id, method, created_at FROM pending_sign_ins WHERE id_digest = $1",
-        )
-        .bind(id_digest)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        Ok(Some(PendingSignInRow {
-            account_id: row.try_get("account_id")?,
-            method: row.try_get("method")?,
-            created_at: row.try_get("created_at")?,
-        }))
+        self.db
+            .fetch_optional(
+                "SELECT account_id, method, created_at FROM pending_sign_ins WHERE id_digest = $1",
+                params![id_digest],
+                |row| {
+                    Ok(PendingSignInRow {
+                        account_id: row.get("account_id")?,
+                        method: row.get("method")?,
+                        created_at: row.get("created_at")?,
+                    })
+                },
+            )
+            .await
     }
 
     pub async fn set_pending_method(
@@ -166,10 +171,11 @@ impl Store {
         id_digest: &[u8],
         method: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE pending_sign_ins SET method = $2 WHERE id_digest = $1")
-            .bind(id_digest)
-            .bind(method)
-            .execute(&self.pool)
+        self.db
+            .execute(
+                "UPDATE pending_sign_ins SET method = $2 WHERE id_digest = $1",
+                params![id_digest, method],
+            )
             .await?;
         Ok(())
     }
@@ -177,11 +183,14 @@ impl Store {
     /// True only for the one caller whose DELETE removed the row, so that a
     /// half-finished sign-in turns into at most one session.
     pub async fn delete_pending_sign_in(&self, id_digest: &[u8]) -> Result<bool, StoreError> {
-        let result = sqlx::query("DELETE FROM pending_sign_ins WHERE id_digest = $1")
-            .bind(id_digest)
-            .execute(&self.pool)
+        let result = self
+            .db
+            .execute(
+                "DELETE FROM pending_sign_ins WHERE id_digest = $1",
+                params![id_digest],
+            )
             .await?;
-        Ok(result.rows_affected() > 0)
+        Ok(result > 0)
     }
 
     /// Housekeeping: deletes expired sessions, half-finished sign-ins, codes,
@@ -194,45 +203,56 @@ impl Store {
         idle_timeout_seconds: i64,
         absolute_timeout_seconds: i64,
     ) -> Result<u64, StoreError> {
-        let mut deleted =
-            sqlx::query("DELETE FROM sessions WHERE last_seen_at <= $1 OR created_at <= $2")
-                .bind(now - idle_timeout_seconds)
-                .bind(now - absolute_timeout_seconds)
-                .execute(&self.pool)
-                .await?
-                .rows_affected();
-        deleted += sqlx::query("DELETE FROM pending_sign_ins WHERE created_at <= $1")
-            .bind(now - domain::session::PENDING_SIGN_IN_LIFETIME_SECONDS)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-        deleted += sqlx::query("DELETE FROM one_time_codes WHERE expires_at <= $1")
-            .bind(now)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-        deleted += sqlx::query("DELETE FROM password_resets WHERE expires_at <= $1 OR used = $2")
-            .bind(now)
-            .bind(crate::flag(true))
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-        deleted += sqlx::query("DELETE FROM authenticator_enrolments WHERE created_at <= $1")
-            .bind(now - ENROLMENT_LIFETIME_SECONDS)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-        deleted += sqlx::query("DELETE FROM failed_passwords WHERE window_started_at <= $1")
-            .bind(now - domain::throttle::FAILED_PASSWORD_WINDOW_SECONDS)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
+        let mut deleted = self
+            .db
+            .execute(
+                "DELETE FROM sessions WHERE last_seen_at <= $1 OR created_at <= $2",
+                params![now - idle_timeout_seconds, now - absolute_timeout_seconds],
+            )
+            .await?;
+        deleted += self
+            .db
+            .execute(
+                "DELETE FROM pending_sign_ins WHERE created_at <= $1",
+                params![now - domain::session::PENDING_SIGN_IN_LIFETIME_SECONDS],
+            )
+            .await?;
+        deleted += self
+            .db
+            .execute(
+                "DELETE FROM one_time_codes WHERE expires_at <= $1",
+                params![now],
+            )
+            .await?;
+        deleted += self
+            .db
+            .execute(
+                "DELETE FROM password_resets WHERE expires_at <= $1 OR used = $2",
+                params![now, crate::flag(true)],
+            )
+            .await?;
+        deleted += self
+            .db
+            .execute(
+                "DELETE FROM authenticator_enrolments WHERE created_at <= $1",
+                params![now - ENROLMENT_LIFETIME_SECONDS],
+            )
+            .await?;
+        deleted += self
+            .db
+            .execute(
+                "DELETE FROM failed_passwords WHERE window_started_at <= $1",
+                params![now - domain::throttle::FAILED_PASSWORD_WINDOW_SECONDS],
+            )
+            .await?;
         // An application's second step lives as long as a browser's.
-        deleted += sqlx::query("DELETE FROM app_challenges WHERE created_at <= $1")
-            .bind(now - domain::session::PENDING_SIGN_IN_LIFETIME_SECONDS)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
+        deleted += self
+            .db
+            .execute(
+                "DELETE FROM app_challenges WHERE created_at <= $1",
+                params![now - domain::session::PENDING_SIGN_IN_LIFETIME_SECONDS],
+            )
+            .await?;
         Ok(deleted)
     }
 }

@@ -2,7 +2,7 @@
 
 use domain::one_time_code::CodePolicy;
 use domain::{CodePurpose, IssuedCode};
-use storage::{Store, StoreError};
+use storage::{DatabaseError, Store, StoreError};
 
 use crate::helpers::T0;
 
@@ -10,6 +10,7 @@ on_both_backends!(
     unmigrated:
     migrating_a_new_database_twice_at_once_and_then_again_changes_nothing,
     numbered_placeholders_bind_by_number_even_reused_and_out_of_order,
+    a_closed_store_refuses_every_query,
 );
 
 async fn migrating_a_new_database_twice_at_once_and_then_again_changes_nothing(store: Store) {
@@ -24,6 +25,15 @@ async fn migrating_a_new_database_twice_at_once_and_then_again_changes_nothing(s
         .unwrap();
     store.migrate().await.expect("migrating a database in use");
     assert!(store.account_by_id(id).await.unwrap().is_some());
+}
+
+async fn a_closed_store_refuses_every_query(store: Store) {
+    store.migrate().await.unwrap();
+    store.ping().await.expect("open, it answers");
+    store.close().await;
+    assert!(matches!(store.ping().await, Err(StoreError::Database(_))));
+    let write = store.create_account("ann@example.com", "hash", T0).await;
+    assert!(matches!(write, Err(StoreError::Database(_))), "{write:?}");
 }
 
 async fn numbered_placeholders_bind_by_number_even_reused_and_out_of_order(store: Store) {
@@ -68,7 +78,7 @@ async fn a_database_url_of_another_kind_is_refused() {
     assert!(
         matches!(
             refused,
-            Err(StoreError::Database(sqlx::Error::Configuration(_)))
+            Err(StoreError::Database(DatabaseError::Configuration(_)))
         ),
         "{refused:?}"
     );

@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use sqlx::{AnyConnection, AssertSqlSafe, Connection};
+use sqlx::{AssertSqlSafe, Connection, PgConnection};
 use storage::{Backend, Store};
 
 pub const T0: i64 = 1_800_000_000;
@@ -116,9 +116,8 @@ impl TestDatabase {
     }
 }
 
-async fn admin_connection(server_url: &str) -> AnyConnection {
-    sqlx::any::install_default_drivers();
-    AnyConnection::connect(server_url)
+async fn admin_connection(server_url: &str) -> PgConnection {
+    PgConnection::connect(server_url)
         .await
         .unwrap_or_else(|error| panic!("PostgreSQL at {server_url} is not reachable: {error}"))
 }

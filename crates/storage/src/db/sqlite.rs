@@ -1,0 +1,282 @@
+//! SQLite through rusqlite, called in place: one connection writes (SQLite has
+//! one writer at a time anyway), and reads take any idle connection of their own,
+//! which WAL lets run alongside the write.
+//!
+//! Nothing here awaits while it holds a connection except a transaction, which
+//! keeps the writer for its few statements; the writer is behind an async mutex
+//! so that writers queue as tasks rather than as blocked threads.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use super::{DatabaseError, Param, Row};
+use crate::StoreError;
+
+/// How long a statement waits for another process's write lock (the command line,
+/// a second instance on the same file) before it fails.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Each connection keeps its prepared statements; the store has about sixty.
+const STATEMENT_CACHE: usize = 128;
+
+/// `$1`…`$16`: SQLite reads `$1` as a parameter named "$1", wherever it appears.
+const PLACEHOLDERS: [&str; 16] = [
+    "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12", "$13", "$14", "$15",
+    "$16",
+];
+
+/// What a `sqlite:` URL names: a file, and whether it may be created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SqliteUrl {
+    pub path: PathBuf,
+    pub create: bool,
+}
+
+impl SqliteUrl {
+    /// `sqlite://path`, `sqlite:path`, with `?mode=rwc` (create when missing) or
+    /// `?mode=rw`; other query keys are refused rather than ignored.
+    pub(crate) fn parse(url: &str) -> Option<Self> {
+        let rest = url.strip_prefix("sqlite:")?;
+        let rest = rest.strip_prefix("//").unwrap_or(rest);
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let create = match query {
+            "" | "mode=rw" => false,
+            "mode=rwc" => true,
+            _ => return None,
+        };
+        if path.is_empty() {
+            return None;
+        }
+        Some(Self {
+            path: PathBuf::from(path),
+            create,
+        })
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Sqlite {
+    url: SqliteUrl,
+    writer: tokio::sync::Mutex<Connection>,
+    idle_readers: Mutex<Vec<Connection>>,
+    max_idle_readers: usize,
+    closed: AtomicBool,
+}
+
+impl Sqlite {
+    pub(crate) fn open(url: SqliteUrl, max_connections: usize) -> Result<Self, rusqlite::Error> {
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if url.create {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        let writer = open_connection(&url, flags)?;
+        // WAL lets readers go on while the writer writes; the mode is stored in the
+        // database file, so setting it once is enough.
+        writer.pragma_update(None, "journal_mode", "WAL")?;
+        Ok(Self {
+            url,
+            writer: tokio::sync::Mutex::new(writer),
+            idle_readers: Mutex::new(Vec::new()),
+            max_idle_readers: max_connections.saturating_sub(1).max(1),
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    pub(crate) async fn writer(
+        &self,
+    ) -> Result<tokio::sync::MutexGuard<'_, Connection>, DatabaseError> {
+        let writer = self.writer.lock().await;
+        self.check_open()?;
+        Ok(writer)
+    }
+
+    fn check_open(&self) -> Result<(), DatabaseError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(DatabaseError::Closed);
+        }
+        Ok(())
+    }
+
+    /// Runs `read` on an idle reading connection, opening one when none is idle.
+    pub(crate) fn with_reader<T>(
+        &self,
+        read: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.check_open()?;
+        let idle = self.lock_readers().pop();
+        let connection = match idle {
+            Some(connection) => connection,
+            None => open_connection(
+                &self.url,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?,
+        };
+        let outcome = read(&connection);
+        let mut idle = self.lock_readers();
+        if idle.len() < self.max_idle_readers {
+            idle.push(connection);
+        }
+        outcome
+    }
+
+    fn lock_readers(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
+        // A panic while the list was held cannot leave it half-changed.
+        self.idle_readers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Refuses every later statement, drops the idle readers, and checkpoints
+    /// the write-ahead log into the database file once the writer is free.
+    pub(crate) async fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.lock_readers().clear();
+        let writer = self.writer.lock().await;
+        if let Err(error) = writer.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
+            tracing::warn!(%error, "could not checkpoint the SQLite write-ahead log");
+        }
+    }
+}
+
+fn open_connection(url: &SqliteUrl, flags: OpenFlags) -> Result<Connection, rusqlite::Error> {
+    let connection = Connection::open_with_flags(&url.path, flags)?;
+    connection.busy_timeout(BUSY_TIMEOUT)?;
+    // Per connection, not stored in the file.
+    connection.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
+    connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(connection)
+}
+
+/// Whether a statement can run on a read-only connection: everything the store
+/// reads starts with SELECT; writes, with or without RETURNING, do not.
+pub(crate) fn only_reads(sql: &str) -> bool {
+    sql.trim_start()
+        .get(..6)
+        .is_some_and(|verb| verb.eq_ignore_ascii_case("select"))
+}
+
+fn prepare<'c>(
+    connection: &'c Connection,
+    sql: &str,
+    params: &[Param<'_>],
+) -> Result<rusqlite::CachedStatement<'c>, rusqlite::Error> {
+    let mut statement = connection.prepare_cached(sql)?;
+    if statement.parameter_count() != params.len() {
+        return Err(rusqlite::Error::InvalidParameterCount(
+            params.len(),
+            statement.parameter_count(),
+        ));
+    }
+    for (placeholder, param) in PLACEHOLDERS.iter().zip(params) {
+        match *param {
+            Param::Int(value) => statement.raw_bind_parameter(*placeholder, value)?,
+            Param::Text(value) => statement.raw_bind_parameter(*placeholder, value)?,
+            Param::Bytes(value) => statement.raw_bind_parameter(*placeholder, value)?,
+        }
+    }
+    Ok(statement)
+}
+
+pub(crate) fn execute(
+    connection: &Connection,
+    sql: &str,
+    params: &[Param<'_>],
+) -> Result<u64, rusqlite::Error> {
+    let mut statement = prepare(connection, sql, params)?;
+    Ok(statement.raw_execute()? as u64)
+}
+
+pub(crate) fn fetch<T>(
+    connection: &Connection,
+    sql: &str,
+    params: &[Param<'_>],
+    limit: usize,
+    mut map: impl FnMut(&Row<'_>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut statement = prepare(connection, sql, params)?;
+    let mut rows = statement.raw_query();
+    let mut mapped = Vec::new();
+    while mapped.len() < limit {
+        let Some(row) = rows.next()? else { break };
+        mapped.push(map(&Row::Sqlite(row))?);
+    }
+    if !only_reads(sql) {
+        // A write with RETURNING must run to its end even when one row is enough.
+        while rows.next()?.is_some() {}
+    }
+    Ok(mapped)
+}
+
+/// `BEGIN IMMEDIATE` takes the write lock at once, so that a transaction that
+/// reads before it writes cannot fail halfway on another process's write.
+pub(crate) struct Transaction<'a> {
+    writer: tokio::sync::MutexGuard<'a, Connection>,
+    open: bool,
+}
+
+impl<'a> Transaction<'a> {
+    pub(crate) async fn begin(db: &'a Sqlite) -> Result<Self, StoreError> {
+        let writer = db.writer().await?;
+        writer.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(Self { writer, open: true })
+    }
+
+    pub(crate) fn connection(&self) -> &Connection {
+        &self.writer
+    }
+
+    pub(crate) fn commit(mut self) -> Result<(), rusqlite::Error> {
+        self.writer.execute_batch("COMMIT")?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl Drop for Transaction<'_> {
+    fn drop(&mut self) {
+        if self.open
+            && let Err(error) = self.writer.execute_batch("ROLLBACK")
+        {
+            tracing::warn!(%error, "could not roll back an SQLite transaction");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_name_the_file_and_whether_to_create_it() {
+        assert_eq!(
+            SqliteUrl::parse("sqlite://./data/twostep.db?mode=rwc"),
+            Some(SqliteUrl {
+                path: PathBuf::from("./data/twostep.db"),
+                create: true
+            })
+        );
+        assert_eq!(
+            SqliteUrl::parse("sqlite:/var/lib/twostep.db"),
+            Some(SqliteUrl {
+                path: PathBuf::from("/var/lib/twostep.db"),
+                create: false
+            })
+        );
+        assert_eq!(SqliteUrl::parse("sqlite://x.db?cache=shared"), None);
+        assert_eq!(SqliteUrl::parse("sqlite://"), None);
+        assert_eq!(SqliteUrl::parse("postgres://host/db"), None);
+    }
+
+    #[test]
+    fn only_selects_go_to_the_readers() {
+        assert!(only_reads("SELECT 1"));
+        assert!(only_reads("\n  select id FROM accounts"));
+        assert!(!only_reads("DELETE FROM sessions RETURNING id"));
+        assert!(!only_reads("UPDATE x SET y = 1"));
+        assert!(!only_reads("SEL"));
+    }
+}
