@@ -15,6 +15,12 @@ pub struct AuthenticatorRow {
     pub created_at: i64,
 }
 
+/// The compare-and-set that keeps an authenticator code single-use: it claims
+/// `$2` only if no step as late was used before. Also part of `finish_sign_in`.
+pub(crate) const RECORD_AUTHENTICATOR_USE: &str =
+    "UPDATE authenticators SET last_used_step = $2, failed_step = 0, failed_count = 0
+     WHERE account_id = $1 AND (last_used_step IS NULL OR last_used_step < $2)";
+
 impl Store {
     pub async fn authenticator(
         &self,
@@ -73,11 +79,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let result = self
             .db
-            .execute(
-                "UPDATE authenticators SET last_used_step = $2, failed_step = 0, failed_count = 0
-             WHERE account_id = $1 AND (last_used_step IS NULL OR last_used_step < $2)",
-                params![account_id, step],
-            )
+            .execute(RECORD_AUTHENTICATOR_USE, params![account_id, step])
             .await?;
         Ok(result == 1)
     }

@@ -28,7 +28,7 @@ pub use codes::StoredCode;
 pub use db::DatabaseError;
 pub use password_resets::PasswordResetRow;
 pub use security_events::EventRow;
-pub use sessions::{PendingSignInRow, SessionRow};
+pub use sessions::{FinishSignIn, PendingSignInRow, SessionRow, SignInFinish};
 
 /// A handle on the database; cheap to clone, shared by every request.
 #[derive(Clone, Debug)]
@@ -59,7 +59,7 @@ pub enum StoreError {
     },
 }
 
-/// Booleans travel as 0/1 because `Any` has no boolean that both backends share.
+/// Booleans travel as 0/1, the one boolean both backends' schemas share.
 fn flag(value: bool) -> i64 {
     i64::from(value)
 }

@@ -21,11 +21,83 @@ pub struct PendingSignInRow {
     pub created_at: i64,
 }
 
+/// What ending a half-finished sign-in came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInFinish {
+    SignedIn,
+    /// The authenticator's step was used meanwhile (the same code, sent twice).
+    CodeAlreadyUsed,
+    /// The half-finished sign-in was consumed or deleted meanwhile.
+    SignInGone,
+}
+
+/// The last step of a sign-in: everything it changes, written as one.
+#[derive(Debug, Clone, Copy)]
+pub struct FinishSignIn<'a> {
+    pub pending_digest: &'a [u8],
+    pub account_id: i64,
+    /// The authenticator step whose code was accepted, claimed in the same
+    /// transaction; `None` for an SMS code, which its own check has used up.
+    pub authenticator_step: Option<i64>,
+    pub session_digest: &'a [u8],
+    /// The session the browser arrived with, which the new one replaces.
+    pub replaced_session_digest: Option<&'a [u8]>,
+    pub now: i64,
+}
+
 /// Enrolments are shown on the same page as their QR code, so they last as long
 /// as a half-finished sign-in.
 const ENROLMENT_LIFETIME_SECONDS: i64 = domain::session::AUTHENTICATOR_ENROLMENT_LIFETIME_SECONDS;
 
 impl Store {
+    /// Claims the authenticator step, consumes the half-finished sign-in and
+    /// starts the session in one transaction: all of it or, when either claim
+    /// fails to a concurrent request, none of it. One commit instead of three is
+    /// also most of what a code check costs.
+    pub async fn finish_sign_in(
+        &self,
+        finish: &FinishSignIn<'_>,
+    ) -> Result<SignInFinish, StoreError> {
+        let mut transaction = self.db.begin().await?;
+        if let Some(step) = finish.authenticator_step {
+            let claimed = transaction
+                .execute(
+                    crate::authenticator::RECORD_AUTHENTICATOR_USE,
+                    params![finish.account_id, step],
+                )
+                .await?;
+            if claimed == 0 {
+                return Ok(SignInFinish::CodeAlreadyUsed);
+            }
+        }
+        let consumed = transaction
+            .execute(
+                "DELETE FROM pending_sign_ins WHERE id_digest = $1 AND account_id = $2",
+                params![finish.pending_digest, finish.account_id],
+            )
+            .await?;
+        if consumed == 0 {
+            return Ok(SignInFinish::SignInGone);
+        }
+        if let Some(replaced) = finish.replaced_session_digest {
+            transaction
+                .execute(
+                    "DELETE FROM sessions WHERE id_digest = $1",
+                    params![replaced],
+                )
+                .await?;
+        }
+        transaction
+            .execute(
+                "INSERT INTO sessions (id_digest, account_id, created_at, last_seen_at)
+                 VALUES ($1, $2, $3, $3)",
+                params![finish.session_digest, finish.account_id, finish.now],
+            )
+            .await?;
+        transaction.commit().await?;
+        Ok(SignInFinish::SignedIn)
+    }
+
     pub async fn create_session(
         &self,
         id_digest: &[u8],

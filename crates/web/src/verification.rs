@@ -204,14 +204,51 @@ pub async fn check_sms_code(
     Ok(open_phone(state, account_id, &destination)?)
 }
 
-/// Checks a code from the account's authenticator app (RFC 6238, no replay). The
-/// app's state comes with the account; the compare-and-set that records a used
-/// step keeps a code single-use however old that reading is.
-pub async fn check_authenticator_code(
+/// A second factor that passed its check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Passed {
+    /// An SMS code, already used up by its check.
+    Sms,
+    /// The step of an authenticator code, not yet claimed: whoever goes on must
+    /// claim it with the store's compare-and-set, alone or with what it writes.
+    AuthenticatorStep(i64),
+}
+
+impl Passed {
+    pub fn authenticator_step(self) -> Option<i64> {
+        match self {
+            Self::Sms => None,
+            Self::AuthenticatorStep(step) => Some(step),
+        }
+    }
+}
+
+async fn claim_authenticator_step(
+    state: &AppState,
+    account_id: i64,
+    step: i64,
+) -> Result<(), VerifyError> {
+    if state
+        .store
+        .record_authenticator_use(account_id, step)
+        .await
+        .map_err(WebError::from)?
+    {
+        Ok(())
+    } else {
+        Err(AuthenticatorError::AlreadyUsed.into())
+    }
+}
+
+/// Checks a code from the account's authenticator app (RFC 6238) and answers the
+/// step it belongs to; a wrong code is counted here. The app's state comes with
+/// the account, so the step must still be claimed: the compare-and-set that
+/// records a used step keeps a code single-use however old that reading is.
+async fn verify_authenticator_code(
     state: &AppState,
     account: &Account,
     input: &str,
-) -> Result<(), VerifyError> {
+) -> Result<i64, VerifyError> {
     let entered = OtpCode::parse(input)?;
     let account_id = account.id;
     let row = account
@@ -229,18 +266,7 @@ pub async fn check_authenticator_code(
         failed_count: row.failed_count as u32,
     };
     match authenticator::verify(&secret, &mut memory, &entered, state.now()) {
-        Ok(step) => {
-            if state
-                .store
-                .record_authenticator_use(account_id, step)
-                .await
-                .map_err(WebError::from)?
-            {
-                Ok(())
-            } else {
-                Err(AuthenticatorError::AlreadyUsed.into())
-            }
-        }
+        Ok(step) => Ok(step),
         Err(error) => {
             if error == AuthenticatorError::WrongCode {
                 state
@@ -254,7 +280,8 @@ pub async fn check_authenticator_code(
     }
 }
 
-/// The second step of signing in (or of a reset or app connection), by either method.
+/// The second step of a reset or an app connection, by either method: the code
+/// is used up when this returns.
 pub async fn check_second_factor(
     state: &AppState,
     account: &Account,
@@ -263,6 +290,22 @@ pub async fn check_second_factor(
     bound_to: &[u8],
     input: &str,
 ) -> Result<(), VerifyError> {
+    match verify_second_factor(state, account, method, purpose, bound_to, input).await? {
+        Passed::Sms => Ok(()),
+        Passed::AuthenticatorStep(step) => claim_authenticator_step(state, account.id, step).await,
+    }
+}
+
+/// The second factor's check, leaving an authenticator step for the caller to
+/// claim (the sign-in claims it in the transaction that starts the session).
+pub async fn verify_second_factor(
+    state: &AppState,
+    account: &Account,
+    method: Method,
+    purpose: CodePurpose,
+    bound_to: &[u8],
+    input: &str,
+) -> Result<Passed, VerifyError> {
     let two_step = two_step_of(account);
     if !two_step.offers(method) {
         return Err(VerifyError::MethodNotAvailable);
@@ -270,8 +313,10 @@ pub async fn check_second_factor(
     match method {
         Method::Sms => check_sms_code(state, account.id, purpose, bound_to, input)
             .await
-            .map(|_| ()),
-        Method::Authenticator => check_authenticator_code(state, account, input).await,
+            .map(|_| Passed::Sms),
+        Method::Authenticator => verify_authenticator_code(state, account, input)
+            .await
+            .map(Passed::AuthenticatorStep),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use domain::one_time_code::CodePolicy;
 use domain::{CodePurpose, IssuedCode};
-use storage::{PendingSignInRow, SessionRow, Store};
+use storage::{FinishSignIn, PendingSignInRow, SessionRow, SignInFinish, Store};
 
 use crate::helpers::T0;
 
@@ -13,7 +13,144 @@ on_both_backends!(
     a_half_finished_sign_in_comes_with_its_account_in_one_query,
     racing_completions_of_one_sign_in_never_both_win,
     housekeeping_deletes_only_what_has_expired,
+    finishing_a_sign_in_claims_the_step_consumes_it_and_starts_the_session,
+    a_finish_that_loses_either_claim_changes_nothing,
+    racing_finishes_of_one_sign_in_start_one_session,
 );
+
+fn finish<'a>(
+    pending: &'a [u8],
+    account_id: i64,
+    step: Option<i64>,
+    session: &'a [u8],
+) -> FinishSignIn<'a> {
+    FinishSignIn {
+        pending_digest: pending,
+        account_id,
+        authenticator_step: step,
+        session_digest: session,
+        replaced_session_digest: None,
+        now: T0 + 5,
+    }
+}
+
+async fn finishing_a_sign_in_claims_the_step_consumes_it_and_starts_the_session(store: Store) {
+    let id = account(&store, "ann@example.com").await;
+    store
+        .add_authenticator(id, b"sealed".to_vec(), T0)
+        .await
+        .unwrap();
+    store.create_session(b"old", id, T0).await.unwrap();
+    store
+        .create_pending_sign_in(b"pending", id, "authenticator", T0)
+        .await
+        .unwrap();
+
+    let outcome = store
+        .finish_sign_in(&FinishSignIn {
+            replaced_session_digest: Some(b"old"),
+            ..finish(b"pending", id, Some(100), b"new")
+        })
+        .await
+        .unwrap();
+
+    assert_eq!(outcome, SignInFinish::SignedIn);
+    assert_eq!(store.pending_sign_in(b"pending").await.unwrap(), None);
+    assert_eq!(
+        store.session(b"old").await.unwrap(),
+        None,
+        "the old session is replaced"
+    );
+    let session = store.session(b"new").await.unwrap().unwrap();
+    assert_eq!((session.account_id, session.created_at), (id, T0 + 5));
+    let authenticator = store.authenticator(id).await.unwrap().unwrap();
+    assert_eq!(authenticator.last_used_step, Some(100));
+    assert_eq!(store.count_sessions().await.unwrap(), 1);
+}
+
+async fn a_finish_that_loses_either_claim_changes_nothing(store: Store) {
+    let id = account(&store, "ann@example.com").await;
+    store
+        .add_authenticator(id, b"sealed".to_vec(), T0)
+        .await
+        .unwrap();
+    store.record_authenticator_use(id, 100).await.unwrap();
+    store
+        .create_pending_sign_in(b"pending", id, "authenticator", T0)
+        .await
+        .unwrap();
+
+    // Step 100 is used: the sign-in stays pending and no session starts.
+    let replayed = store
+        .finish_sign_in(&finish(b"pending", id, Some(100), b"s1"))
+        .await
+        .unwrap();
+    assert_eq!(replayed, SignInFinish::CodeAlreadyUsed);
+    assert!(store.pending_sign_in(b"pending").await.unwrap().is_some());
+    assert_eq!(store.count_sessions().await.unwrap(), 0);
+
+    // A sign-in that is gone (or another account's) leaves the step unclaimed.
+    let other = account(&store, "bob@example.com").await;
+    let gone = store
+        .finish_sign_in(&finish(b"pending", other, None, b"s2"))
+        .await
+        .unwrap();
+    assert_eq!(gone, SignInFinish::SignInGone);
+    let missing = store
+        .finish_sign_in(&finish(b"no such", id, Some(101), b"s3"))
+        .await
+        .unwrap();
+    assert_eq!(missing, SignInFinish::SignInGone);
+    let authenticator = store.authenticator(id).await.unwrap().unwrap();
+    assert_eq!(
+        authenticator.last_used_step,
+        Some(100),
+        "rolled back with the rest"
+    );
+    assert_eq!(store.count_sessions().await.unwrap(), 0);
+    assert!(store.pending_sign_in(b"pending").await.unwrap().is_some());
+}
+
+async fn racing_finishes_of_one_sign_in_start_one_session(store: Store) {
+    let id = account(&store, "ann@example.com").await;
+    store
+        .create_pending_sign_in(b"pending", id, "sms", T0)
+        .await
+        .unwrap();
+    let sessions: Vec<Vec<u8>> = (0..8)
+        .map(|i| format!("session {i}").into_bytes())
+        .collect();
+    let outcomes = finish_in_parallel_tasks(&store, &sessions, id).await;
+    let signed_in = outcomes
+        .iter()
+        .filter(|o| **o == SignInFinish::SignedIn)
+        .count();
+    assert_eq!(signed_in, 1, "{outcomes:?}");
+    assert_eq!(store.count_sessions().await.unwrap(), 1);
+}
+
+async fn finish_in_parallel_tasks(
+    store: &Store,
+    sessions: &[Vec<u8>],
+    id: i64,
+) -> Vec<SignInFinish> {
+    let mut tasks = Vec::new();
+    for session in sessions {
+        let store = store.clone();
+        let session = session.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .finish_sign_in(&finish(b"pending", id, None, &session))
+                .await
+                .unwrap()
+        }));
+    }
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap());
+    }
+    outcomes
+}
 
 async fn account(store: &Store, email: &str) -> i64 {
     store.create_account(email, "hash", T0).await.unwrap()

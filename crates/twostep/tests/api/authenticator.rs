@@ -447,6 +447,34 @@ async fn an_authenticator_code_is_accepted_only_once() {
 }
 
 #[tokio::test]
+async fn one_code_sent_by_two_sign_ins_at_once_signs_in_only_one() {
+    let app = spawn_app().await;
+    let (_, secret) = with_authenticator(&app).await;
+    let code = totp(&app, &secret);
+    let first = past_the_password(&app).await;
+    let second = past_the_password(&app).await;
+
+    let (a, b) = tokio::join!(
+        enter_sign_in_code(&first, &code),
+        enter_sign_in_code(&second, &code)
+    );
+
+    let (winner, loser, refused) = if a.status == 422 {
+        (&second, &first, &a)
+    } else {
+        (&first, &second, &b)
+    };
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused.contains("This code has already been used."),
+        "{}",
+        refused.body
+    );
+    assert_eq!(winner.get("/account").await.status, 200);
+    assert_not_signed_in(&loser.get("/account").await);
+}
+
+#[tokio::test]
 async fn the_code_that_confirmed_the_set_up_cannot_sign_in() {
     let app = spawn_app().await;
     let browser = app.with_sms_two_step(EMAIL).await;

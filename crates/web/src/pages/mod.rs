@@ -61,16 +61,17 @@ pub async fn start_session(
             state.now(),
         )
         .await?;
+    Ok(signed_in(state, &session_id))
+}
+
+/// The answer once a session has started: its cookie, the half-finished
+/// sign-in's cleared, and on to the account page.
+pub fn signed_in(state: &AppState, session_id: &str) -> Response {
     let mut response = Redirect::to("/account").into_response();
     let secure = state.settings.secure_cookies();
-    cookies::set(
-        response.headers_mut(),
-        cookies::SESSION,
-        &session_id,
-        secure,
-    );
+    cookies::set(response.headers_mut(), cookies::SESSION, session_id, secure);
     cookies::clear(response.headers_mut(), cookies::PENDING, secure);
-    Ok(response)
+    response
 }
 
 pub fn to_security_tab(notice: &str) -> Response {

@@ -6,15 +6,17 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use domain::authenticator::AuthenticatorError;
 use domain::one_time_code::CodePurpose;
+use domain::secrets::token_digest;
 use domain::session::pending_sign_in_is_live;
 use domain::{Email, Method};
-use storage::{Account, PendingSignInRow};
+use storage::{Account, FinishSignIn, PendingSignInRow, SignInFinish};
 
 use crate::chrome::{Chrome, render, render_form, render_with_status};
 use crate::credentials::{self, CredentialsError};
 use crate::session::Visitor;
-use crate::verification::{self, VerifyError, two_step_of};
+use crate::verification::{self, Passed, VerifyError, two_step_of};
 use crate::{AppState, WebError, cookies, hygiene};
 
 #[derive(Template)]
@@ -245,7 +247,7 @@ pub async fn submit_code(
         return Ok(start_again());
     };
     let method = Method::parse(&row.method).unwrap_or(Method::Sms);
-    match verification::check_second_factor(
+    let passed = verification::verify_second_factor(
         &state,
         &account,
         method,
@@ -253,25 +255,13 @@ pub async fn submit_code(
         &digest,
         &form.code,
     )
-    .await
-    {
-        Ok(()) => {
-            // Consuming the half-finished sign-in is the single point of success.
-            if !state.store.delete_pending_sign_in(&digest).await? {
-                return Ok(start_again());
-            }
-            tracing::info!(
-                account_id = account.id,
-                method = method.as_str(),
-                "signed in with two-step verification"
-            );
-            super::start_session(
-                &state,
-                account.id,
-                cookies::read(&headers, cookies::SESSION),
-            )
-            .await
-        }
+    .await;
+    let outcome = match passed {
+        Ok(passed) => finish_sign_in(&state, &headers, &digest, &account, method, passed).await,
+        Err(error) => Err(error),
+    };
+    match outcome {
+        Ok(response) => Ok(response),
         Err(VerifyError::Internal(error)) => Err(error),
         Err(error) => {
             second_step_page(
@@ -284,6 +274,46 @@ pub async fn submit_code(
             )
             .await
         }
+    }
+}
+
+/// Ends a sign-in whose code passed. Consuming the half-finished sign-in (and
+/// claiming the app's step) is the single point of success, written in one
+/// transaction with the new session.
+async fn finish_sign_in(
+    state: &AppState,
+    headers: &HeaderMap,
+    pending_digest: &[u8],
+    account: &Account,
+    method: Method,
+    passed: Passed,
+) -> Result<Response, VerifyError> {
+    let session_id = domain::secrets::random_token();
+    let replaced = cookies::read(headers, cookies::SESSION).map(|old| token_digest(&old));
+    let finish = FinishSignIn {
+        pending_digest,
+        account_id: account.id,
+        authenticator_step: passed.authenticator_step(),
+        session_digest: &token_digest(&session_id),
+        replaced_session_digest: replaced.as_deref(),
+        now: state.now(),
+    };
+    match state
+        .store
+        .finish_sign_in(&finish)
+        .await
+        .map_err(WebError::from)?
+    {
+        SignInFinish::SignedIn => {
+            tracing::info!(
+                account_id = account.id,
+                method = method.as_str(),
+                "signed in with two-step verification"
+            );
+            Ok(super::signed_in(state, &session_id))
+        }
+        SignInFinish::SignInGone => Ok(start_again()),
+        SignInFinish::CodeAlreadyUsed => Err(AuthenticatorError::AlreadyUsed.into()),
     }
 }
 
