@@ -28,6 +28,10 @@ const SQLITE_MIGRATIONS: &[Migration] = &[
         version: 3,
         sql: include_str!("../migrations/sqlite/0003_failed_passwords.sql"),
     },
+    Migration {
+        version: 4,
+        sql: include_str!("../migrations/sqlite/0004_sessions_clustered_by_digest.sql"),
+    },
 ];
 
 const POSTGRES_MIGRATIONS: &[Migration] = &[
@@ -42,6 +46,10 @@ const POSTGRES_MIGRATIONS: &[Migration] = &[
     Migration {
         version: 3,
         sql: include_str!("../migrations/postgres/0003_failed_passwords.sql"),
+    },
+    Migration {
+        version: 4,
+        sql: include_str!("../migrations/postgres/0004_sessions_clustered_by_digest.sql"),
     },
 ];
 
@@ -143,7 +151,7 @@ impl Store {
         let pool = match &*self.db {
             Db::Sqlite(db) => {
                 let writer = db.writer().await?;
-                return apply_sqlite_migrations(&writer);
+                return apply_sqlite_migrations(&writer, SQLITE_MIGRATIONS);
             }
             Db::Postgres(pool) => pool,
         };
@@ -173,9 +181,12 @@ impl Store {
 const CLAIM_MIGRATION: &str =
     "INSERT INTO schema_migrations (version) VALUES ($1) ON CONFLICT (version) DO NOTHING";
 
-fn apply_sqlite_migrations(connection: &rusqlite::Connection) -> Result<(), StoreError> {
+fn apply_sqlite_migrations(
+    connection: &rusqlite::Connection,
+    migrations: &[Migration],
+) -> Result<(), StoreError> {
     connection.execute_batch(SQLITE_MIGRATIONS_TABLE)?;
-    for migration in SQLITE_MIGRATIONS {
+    for migration in migrations {
         connection.execute_batch("BEGIN IMMEDIATE")?;
         let applied = connection
             .execute(CLAIM_MIGRATION, [migration.version])
@@ -232,4 +243,54 @@ async fn apply_postgres_migrations(connection: &mut PgConnection) -> Result<(), 
         tracing::info!(version = migration.version, "applied database migration");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_and_half_finished_sign_ins_survive_their_move_to_clustered_tables() {
+        let connection = rusqlite::Connection::open_in_memory().unwrap();
+        apply_sqlite_migrations(&connection, &SQLITE_MIGRATIONS[..3]).unwrap();
+        connection
+            .execute_batch(
+                "INSERT INTO accounts (id, email, password_hash, created_at, password_changed_at)
+                     VALUES (7, 'ann@example.com', 'hash', 1, 1);
+                 INSERT INTO sessions (id_digest, account_id, created_at, last_seen_at, password_confirmed_at)
+                     VALUES (x'01', 7, 10, 20, 15);
+                 INSERT INTO pending_sign_ins (id_digest, account_id, method, created_at)
+                     VALUES (x'02', 7, 'sms', 30);",
+            )
+            .unwrap();
+
+        apply_sqlite_migrations(&connection, SQLITE_MIGRATIONS).unwrap();
+
+        let session: (i64, i64, i64, Option<i64>) = connection
+            .query_row(
+                "SELECT account_id, created_at, last_seen_at, password_confirmed_at
+                 FROM sessions WHERE id_digest = x'01'",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+            )
+            .unwrap();
+        assert_eq!(session, (7, 10, 20, Some(15)));
+        let pending: (i64, String, i64) = connection
+            .query_row(
+                "SELECT account_id, method, created_at FROM pending_sign_ins WHERE id_digest = x'02'",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(pending, (7, "sms".to_owned(), 30));
+        let without_rowid: i64 = connection
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_schema
+                 WHERE name IN ('sessions', 'pending_sign_ins') AND sql LIKE '%WITHOUT ROWID'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(without_rowid, 2);
+    }
 }

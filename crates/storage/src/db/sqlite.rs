@@ -1,6 +1,8 @@
 //! SQLite through rusqlite, called in place: one connection writes (SQLite has
-//! one writer at a time anyway), and reads take any idle connection of their own,
-//! which WAL lets run alongside the write.
+//! one writer at a time anyway) and also reads whenever it is free, because its
+//! page cache is the one that every write leaves valid; a read that finds it
+//! busy takes an idle read-only connection instead, which WAL lets run alongside
+//! the write.
 //!
 //! Nothing here awaits while it holds a connection except a transaction, which
 //! keeps the writer for its few statements; the writer is behind an async mutex
@@ -101,12 +103,16 @@ impl Sqlite {
         Ok(())
     }
 
-    /// Runs `read` on an idle reading connection, opening one when none is idle.
+    /// Runs `read` on the writer if it is free, else on an idle reading
+    /// connection, opening one when none is idle.
     pub(crate) fn with_reader<T>(
         &self,
         read: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         self.check_open()?;
+        if let Ok(writer) = self.writer.try_lock() {
+            return read(&writer);
+        }
         let idle = self.lock_readers().pop();
         let connection = match idle {
             Some(connection) => connection,
