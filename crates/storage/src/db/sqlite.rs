@@ -227,7 +227,7 @@ pub(crate) struct Transaction<'a> {
 impl<'a> Transaction<'a> {
     pub(crate) async fn begin(db: &'a Sqlite) -> Result<Self, StoreError> {
         let writer = db.writer().await?;
-        writer.execute_batch("BEGIN IMMEDIATE")?;
+        run_cached(&writer, "BEGIN IMMEDIATE")?;
         Ok(Self { writer, open: true })
     }
 
@@ -236,16 +236,23 @@ impl<'a> Transaction<'a> {
     }
 
     pub(crate) fn commit(mut self) -> Result<(), rusqlite::Error> {
-        self.writer.execute_batch("COMMIT")?;
+        run_cached(&self.writer, "COMMIT")?;
         self.open = false;
         Ok(())
     }
 }
 
+/// BEGIN and COMMIT come with every transaction: prepared once, not parsed
+/// each time as `execute_batch` would.
+fn run_cached(connection: &Connection, sql: &str) -> Result<(), rusqlite::Error> {
+    connection.prepare_cached(sql)?.raw_execute()?;
+    Ok(())
+}
+
 impl Drop for Transaction<'_> {
     fn drop(&mut self) {
         if self.open
-            && let Err(error) = self.writer.execute_batch("ROLLBACK")
+            && let Err(error) = run_cached(&self.writer, "ROLLBACK")
         {
             tracing::warn!(%error, "could not roll back an SQLite transaction");
         }
