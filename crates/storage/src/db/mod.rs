@@ -6,6 +6,7 @@
 //! microseconds, and handing each one to another thread (as an async driver
 //! must) cost far more than running it. PostgreSQL goes through sqlx's pool.
 
+mod checkpoint;
 mod postgres;
 mod sqlite;
 
@@ -120,6 +121,8 @@ pub enum DatabaseError {
     Configuration(&'static str),
     #[error("the database has been closed")]
     Closed,
+    #[error("could not start a thread: {0}")]
+    Thread(String),
 }
 
 impl DatabaseError {

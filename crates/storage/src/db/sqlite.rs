@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+use super::checkpoint::{Checkpointer, WRITER_AUTOCHECKPOINT_PAGES};
 use super::{DatabaseError, Param, Row};
 use crate::StoreError;
 
@@ -67,10 +68,11 @@ pub(crate) struct Sqlite {
     idle_readers: Mutex<Vec<Connection>>,
     max_idle_readers: usize,
     closed: AtomicBool,
+    checkpointer: Mutex<Checkpointer>,
 }
 
 impl Sqlite {
-    pub(crate) fn open(url: SqliteUrl, max_connections: usize) -> Result<Self, rusqlite::Error> {
+    pub(crate) fn open(url: SqliteUrl, max_connections: usize) -> Result<Self, DatabaseError> {
         let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         if url.create {
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
@@ -79,12 +81,16 @@ impl Sqlite {
         // WAL lets readers go on while the writer writes; the mode is stored in the
         // database file, so setting it once is enough.
         writer.pragma_update(None, "journal_mode", "WAL")?;
+        writer.pragma_update(None, "wal_autocheckpoint", WRITER_AUTOCHECKPOINT_PAGES)?;
+        let checkpointer = Checkpointer::start(open_connection(&url, flags)?)
+            .map_err(|error| DatabaseError::Thread(error.to_string()))?;
         Ok(Self {
             url,
             writer: tokio::sync::Mutex::new(writer),
             idle_readers: Mutex::new(Vec::new()),
             max_idle_readers: max_connections.saturating_sub(1).max(1),
             closed: AtomicBool::new(false),
+            checkpointer: Mutex::new(checkpointer),
         })
     }
 
@@ -141,6 +147,10 @@ impl Sqlite {
     pub(crate) async fn close(&self) {
         self.closed.store(true, Ordering::Release);
         self.lock_readers().clear();
+        self.checkpointer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .stop();
         let writer = self.writer.lock().await;
         if let Err(error) = writer.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
             tracing::warn!(%error, "could not checkpoint the SQLite write-ahead log");

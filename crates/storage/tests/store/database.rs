@@ -83,3 +83,33 @@ async fn a_database_url_of_another_kind_is_refused() {
         "{refused:?}"
     );
 }
+
+/// The write-ahead log is copied into the database file by a thread of the
+/// store's own, not by the commit that happens to cross SQLite's threshold.
+#[tokio::test]
+async fn sqlite_commits_reach_the_database_file_without_a_commit_checkpointing() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("twostep.db");
+    let store = Store::connect(&format!("sqlite://{}?mode=rwc", path.display()), 0)
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let file_size = || std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let before = file_size();
+    for n in 0..300 {
+        store
+            .create_account(&format!("person{n}@example.com"), &"h".repeat(100), T0)
+            .await
+            .unwrap();
+    }
+    // 300 accounts are some 20 pages; far below the writer's own threshold.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while file_size() < before + 16 * 4096 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        file_size() >= before + 16 * 4096,
+        "the database file grew from {before} to only {} bytes",
+        file_size()
+    );
+}
