@@ -131,7 +131,7 @@ pub async fn run(plan: &Plan) -> Result<Results> {
     let queue = seed_checks(&main, wanted, plan.concurrency).await?;
     let mut health = Measured::default();
     let mut code_checks = Measured::default();
-    for _ in 0..slices {
+    for slice_index in 0..slices {
         let slice = with_cpu(
             &main.server,
             healthz(&main, plan.concurrency, plan.healthz_time / slices),
@@ -139,9 +139,12 @@ pub async fn run(plan: &Plan) -> Result<Results> {
         .await?;
         report_line("healthz", &slice);
         health = health.add(&slice);
+        // When the accounts cap the seed (quick runs), each slice gets its share,
+        // so that no slice finds the queue empty.
+        let slices_left = (slices - slice_index) as usize;
         let limits = Limits {
             duration: plan.code_time / slices,
-            max_ops: queue.remaining() as u64,
+            max_ops: queue.remaining().div_ceil(slices_left) as u64,
         };
         let slice = with_cpu(
             &main.server,
