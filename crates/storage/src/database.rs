@@ -252,6 +252,9 @@ mod tests {
     #[test]
     fn sessions_and_half_finished_sign_ins_survive_their_move_to_clustered_tables() {
         let connection = rusqlite::Connection::open_in_memory().unwrap();
+        connection
+            .execute_batch("PRAGMA foreign_keys = ON")
+            .unwrap();
         apply_sqlite_migrations(&connection, &SQLITE_MIGRATIONS[..3]).unwrap();
         connection
             .execute_batch(

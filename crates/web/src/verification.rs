@@ -206,6 +206,7 @@ pub async fn check_sms_code(
 
 /// A second factor that passed its check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use = "an authenticator step left unclaimed would let its code be used again"]
 pub enum Passed {
     /// An SMS code, already used up by its check.
     Sms,

@@ -20,7 +20,8 @@ use super::{DatabaseError, Param, Row};
 use crate::StoreError;
 
 /// How long a statement waits for another process's write lock (the command line,
-/// a second instance on the same file) before it fails.
+/// a second instance on the same file) before it fails. The wait blocks the
+/// runtime thread it runs on; such writes are rare and take milliseconds.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Each connection keeps its prepared statements; the store has about sixty.
