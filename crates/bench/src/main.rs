@@ -152,7 +152,7 @@ impl Plan {
             sweep_time: seconds(15, 2),
             code_time: seconds(10, 2),
             sessions: 10_000,
-            scale_rounds: if args.quick { 2 } else { 5 },
+            scale_rounds: 5,
             server,
         })
     }
