@@ -121,8 +121,8 @@ pub enum DatabaseError {
     Configuration(&'static str),
     #[error("the database has been closed")]
     Closed,
-    #[error("could not start a thread: {0}")]
-    Thread(String),
+    #[error("could not start the checkpoint thread")]
+    Thread(#[source] std::io::Error),
 }
 
 impl DatabaseError {

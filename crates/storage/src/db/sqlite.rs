@@ -83,8 +83,8 @@ impl Sqlite {
         // database file, so setting it once is enough.
         writer.pragma_update(None, "journal_mode", "WAL")?;
         writer.pragma_update(None, "wal_autocheckpoint", WRITER_AUTOCHECKPOINT_PAGES)?;
-        let checkpointer = Checkpointer::start(open_connection(&url, flags)?)
-            .map_err(|error| DatabaseError::Thread(error.to_string()))?;
+        let checkpointer =
+            Checkpointer::start(open_connection(&url, flags)?).map_err(DatabaseError::Thread)?;
         Ok(Self {
             url,
             writer: tokio::sync::Mutex::new(writer),
