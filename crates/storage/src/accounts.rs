@@ -54,11 +54,11 @@ impl std::fmt::Debug for Account {
 macro_rules! account_columns {
     () => {
         "a.id, a.email, a.password_hash, a.created_at, a.password_changed_at,
-                a.phone_enc, a.phone_confirmed_at, a.security_question, a.security_answer_hash,
-                a.security_question_disabled,
-                au.secret_enc AS au_secret_enc, au.last_used_step AS au_last_used_step,
-                au.failed_step AS au_failed_step, au.failed_count AS au_failed_count,
-                au.created_at AS au_created_at"
+         a.phone_enc, a.phone_confirmed_at, a.security_question, a.security_answer_hash,
+         a.security_question_disabled,
+         au.secret_enc AS au_secret_enc, au.last_used_step AS au_last_used_step,
+         au.failed_step AS au_failed_step, au.failed_count AS au_failed_count,
+         au.created_at AS au_created_at"
     };
 }
 
@@ -213,7 +213,7 @@ impl Store {
             .db
             .execute(
                 "UPDATE accounts SET security_question = $2, security_answer_hash = $3
-             WHERE id = $1 AND security_question_disabled = 0",
+                 WHERE id = $1 AND security_question_disabled = 0",
                 params![account_id, question, answer_hash],
             )
             .await?;
@@ -231,10 +231,10 @@ impl Store {
         self.db
             .execute(
                 "UPDATE accounts
-             SET phone_enc = $2, phone_confirmed_at = $3,
-                 security_question = NULL, security_answer_hash = NULL,
-                 security_question_disabled = $4
-             WHERE id = $1",
+                 SET phone_enc = $2, phone_confirmed_at = $3,
+                     security_question = NULL, security_answer_hash = NULL,
+                     security_question_disabled = $4
+                 WHERE id = $1",
                 params![account_id, &phone_enc, now, flag(true)],
             )
             .await?;

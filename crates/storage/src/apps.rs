@@ -144,8 +144,13 @@ impl Store {
         app: &AppIdentity,
         now: i64,
     ) -> Result<(), StoreError> {
-        self.db.execute("INSERT INTO app_challenges (challenge_digest, account_id, app_id, app_version, device_name, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6)", params![challenge_digest, account_id, app.app_id.as_str(), app.app_version.as_str(), app.device_name.as_str(), now]).await?;
+        self.db
+            .execute(
+                "INSERT INTO app_challenges (challenge_digest, account_id, app_id, app_version, device_name, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                params![challenge_digest, account_id, app.app_id.as_str(), app.app_version.as_str(), app.device_name.as_str(), now],
+            )
+            .await?;
         Ok(())
     }
 
@@ -196,9 +201,14 @@ impl Store {
         now: i64,
         interval_seconds: i64,
     ) -> Result<bool, StoreError> {
-        let done = self.db.execute("INSERT INTO refusal_notices (account_id, app_id, device_name, sent_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (account_id, app_id, device_name) DO UPDATE SET sent_at = $4
-             WHERE refusal_notices.sent_at <= $5", params![account_id, app_id, device_name, now, now - interval_seconds]).await?;
+        let done = self.db
+            .execute(
+                "INSERT INTO refusal_notices (account_id, app_id, device_name, sent_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (account_id, app_id, device_name) DO UPDATE SET sent_at = $4
+                 WHERE refusal_notices.sent_at <= $5",
+                params![account_id, app_id, device_name, now, now - interval_seconds],
+            )
+            .await?;
         Ok(done == 1)
     }
 }

@@ -29,7 +29,7 @@ impl Store {
         self.db
             .fetch_optional(
                 "SELECT secret_enc, last_used_step, failed_step, failed_count, created_at
-             FROM authenticators WHERE account_id = $1",
+                 FROM authenticators WHERE account_id = $1",
                 params![account_id],
                 |row| {
                     Ok(AuthenticatorRow {
@@ -54,11 +54,16 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut transaction = self.db.begin().await?;
         // A repeated confirmation of the same enrolment replaces rather than fails.
-        transaction.execute("INSERT INTO authenticators (account_id, secret_enc, last_used_step, failed_step, failed_count, created_at)
-             VALUES ($1, $2, NULL, 0, 0, $3)
-             ON CONFLICT (account_id) DO UPDATE SET
-                 secret_enc = excluded.secret_enc, last_used_step = NULL,
-                 failed_step = 0, failed_count = 0, created_at = excluded.created_at", params![account_id, &secret_enc, now]).await?;
+        transaction
+            .execute(
+                "INSERT INTO authenticators (account_id, secret_enc, last_used_step, failed_step, failed_count, created_at)
+                 VALUES ($1, $2, NULL, 0, 0, $3)
+                 ON CONFLICT (account_id) DO UPDATE SET
+                     secret_enc = excluded.secret_enc, last_used_step = NULL,
+                     failed_step = 0, failed_count = 0, created_at = excluded.created_at",
+                params![account_id, &secret_enc, now],
+            )
+            .await?;
         transaction
             .execute(
                 "DELETE FROM authenticator_enrolments WHERE account_id = $1",
@@ -94,9 +99,9 @@ impl Store {
         self.db
             .execute(
                 "UPDATE authenticators SET
-               failed_count = CASE WHEN failed_step = $2 THEN failed_count + 1 ELSE 1 END,
-               failed_step = $2
-             WHERE account_id = $1",
+                   failed_count = CASE WHEN failed_step = $2 THEN failed_count + 1 ELSE 1 END,
+                   failed_step = $2
+                 WHERE account_id = $1",
                 params![account_id, step],
             )
             .await?;
@@ -124,11 +129,16 @@ impl Store {
         secret_enc: Vec<u8>,
         now: i64,
     ) -> Result<(), StoreError> {
-        self.db.execute("INSERT INTO authenticator_enrolments (account_id, session_digest, secret_enc, created_at)
-             VALUES ($1, $2, $3, $4)
-             ON CONFLICT (account_id) DO UPDATE SET
-                 session_digest = excluded.session_digest, secret_enc = excluded.secret_enc,
-                 created_at = excluded.created_at", params![account_id, session_digest, &secret_enc, now]).await?;
+        self.db
+            .execute(
+                "INSERT INTO authenticator_enrolments (account_id, session_digest, secret_enc, created_at)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (account_id) DO UPDATE SET
+                     session_digest = excluded.session_digest, secret_enc = excluded.secret_enc,
+                     created_at = excluded.created_at",
+                params![account_id, session_digest, &secret_enc, now],
+            )
+            .await?;
         Ok(())
     }
 
@@ -142,7 +152,7 @@ impl Store {
         self.db
             .fetch_optional(
                 "SELECT secret_enc, created_at FROM authenticator_enrolments
-             WHERE account_id = $1 AND session_digest = $2",
+                 WHERE account_id = $1 AND session_digest = $2",
                 params![account_id, session_digest],
                 |row| Ok((row.get("secret_enc")?, row.get("created_at")?)),
             )

@@ -22,14 +22,29 @@ impl Store {
         code: &IssuedCode,
         destination_enc: Option<Vec<u8>>,
     ) -> Result<(), StoreError> {
-        self.db.execute("INSERT INTO one_time_codes
-                 (account_id, purpose, digest, bound_to, destination_enc, issued_at, expires_at, wrong_entries, used)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-             ON CONFLICT (account_id, purpose) DO UPDATE SET
-                 digest = excluded.digest, bound_to = excluded.bound_to,
-                 destination_enc = excluded.destination_enc, issued_at = excluded.issued_at,
-                 expires_at = excluded.expires_at, wrong_entries = excluded.wrong_entries,
-                 used = excluded.used", params![account_id, code.purpose.as_str(), code.digest.as_slice(), code.bound_to.as_slice(), destination_enc.as_deref(), code.issued_at, code.expires_at, i64::from(code.wrong_entries), flag(code.used)]).await?;
+        self.db
+            .execute(
+                "INSERT INTO one_time_codes
+                     (account_id, purpose, digest, bound_to, destination_enc, issued_at, expires_at, wrong_entries, used)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                 ON CONFLICT (account_id, purpose) DO UPDATE SET
+                     digest = excluded.digest, bound_to = excluded.bound_to,
+                     destination_enc = excluded.destination_enc, issued_at = excluded.issued_at,
+                     expires_at = excluded.expires_at, wrong_entries = excluded.wrong_entries,
+                     used = excluded.used",
+                params![
+                    account_id,
+                    code.purpose.as_str(),
+                    code.digest.as_slice(),
+                    code.bound_to.as_slice(),
+                    destination_enc.as_deref(),
+                    code.issued_at,
+                    code.expires_at,
+                    i64::from(code.wrong_entries),
+                    flag(code.used),
+                ],
+            )
+            .await?;
         Ok(())
     }
 
@@ -38,23 +53,29 @@ impl Store {
         account_id: i64,
         purpose: CodePurpose,
     ) -> Result<Option<StoredCode>, StoreError> {
-        self.db.fetch_optional("SELECT digest, bound_to, destination_enc, issued_at, expires_at, wrong_entries, used
-             FROM one_time_codes WHERE account_id = $1 AND purpose = $2", params![account_id, purpose.as_str()], |row| {
-        let wrong_entries: i64 = row.get("wrong_entries")?;
-        Ok(StoredCode {
-            code: IssuedCode {
-                purpose,
-                digest: row.get("digest")?,
-                bound_to: row.get("bound_to")?,
-                issued_at: row.get("issued_at")?,
-                expires_at: row.get("expires_at")?,
-                // A count that does not fit reads as "too many", the safe side.
-                wrong_entries: u32::try_from(wrong_entries).unwrap_or(u32::MAX),
-                used: row.get::<i64>("used")? != 0,
-            },
-            destination_enc: row.get("destination_enc")?,
-        })
-}).await
+        self.db
+            .fetch_optional(
+                "SELECT digest, bound_to, destination_enc, issued_at, expires_at, wrong_entries, used
+                 FROM one_time_codes WHERE account_id = $1 AND purpose = $2",
+                params![account_id, purpose.as_str()],
+                |row| {
+                    let wrong_entries: i64 = row.get("wrong_entries")?;
+                    Ok(StoredCode {
+                        code: IssuedCode {
+                            purpose,
+                            digest: row.get("digest")?,
+                            bound_to: row.get("bound_to")?,
+                            issued_at: row.get("issued_at")?,
+                            expires_at: row.get("expires_at")?,
+                            // A count that does not fit reads as "too many", the safe side.
+                            wrong_entries: u32::try_from(wrong_entries).unwrap_or(u32::MAX),
+                            used: row.get::<i64>("used")? != 0,
+                        },
+                        destination_enc: row.get("destination_enc")?,
+                    })
+                },
+            )
+            .await
     }
 
     /// Stores the outcome of one entry (`after`), but only if the stored code is
@@ -73,8 +94,8 @@ impl Store {
             .db
             .execute(
                 "UPDATE one_time_codes SET wrong_entries = $6, used = $7
-             WHERE account_id = $1 AND purpose = $2 AND digest = $3 AND issued_at = $4
-               AND bound_to = $5 AND wrong_entries = $8 AND used = 0",
+                 WHERE account_id = $1 AND purpose = $2 AND digest = $3 AND issued_at = $4
+                   AND bound_to = $5 AND wrong_entries = $8 AND used = 0",
                 params![
                     account_id,
                     before.purpose.as_str(),

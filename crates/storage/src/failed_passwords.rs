@@ -27,10 +27,15 @@ impl Store {
     /// One more wrong password; a window that has ended starts again at one.
     /// A single statement, so that parallel attempts are all counted.
     pub async fn record_failed_password(&self, email: &str, now: i64) -> Result<(), StoreError> {
-        self.db.execute("INSERT INTO failed_passwords (email, count, window_started_at) VALUES ($1, 1, $2)
-             ON CONFLICT (email) DO UPDATE SET
-               count = CASE WHEN failed_passwords.window_started_at <= $3 THEN 1 ELSE failed_passwords.count + 1 END,
-               window_started_at = CASE WHEN failed_passwords.window_started_at <= $3 THEN $2 ELSE failed_passwords.window_started_at END", params![email, now, now - FAILED_PASSWORD_WINDOW_SECONDS]).await?;
+        self.db
+            .execute(
+                "INSERT INTO failed_passwords (email, count, window_started_at) VALUES ($1, 1, $2)
+                 ON CONFLICT (email) DO UPDATE SET
+                   count = CASE WHEN failed_passwords.window_started_at <= $3 THEN 1 ELSE failed_passwords.count + 1 END,
+                   window_started_at = CASE WHEN failed_passwords.window_started_at <= $3 THEN $2 ELSE failed_passwords.window_started_at END",
+                params![email, now, now - FAILED_PASSWORD_WINDOW_SECONDS],
+            )
+            .await?;
         Ok(())
     }
 

@@ -23,8 +23,13 @@ impl Store {
         now: i64,
         expires_at: i64,
     ) -> Result<(), StoreError> {
-        self.db.execute("INSERT INTO password_resets (token_digest, account_id, created_at, expires_at, used)
-             VALUES ($1, $2, $3, $4, $5)", params![token_digest, account_id, now, expires_at, flag(false)]).await?;
+        self.db
+            .execute(
+                "INSERT INTO password_resets (token_digest, account_id, created_at, expires_at, used)
+                 VALUES ($1, $2, $3, $4, $5)",
+                params![token_digest, account_id, now, expires_at, flag(false)],
+            )
+            .await?;
         Ok(())
     }
 
@@ -35,7 +40,7 @@ impl Store {
         self.db
             .fetch_optional(
                 "SELECT account_id, created_at, expires_at, verified_at, used, wrong_answers
-             FROM password_resets WHERE token_digest = $1",
+                 FROM password_resets WHERE token_digest = $1",
                 params![token_digest],
                 |row| {
                     Ok(PasswordResetRow {

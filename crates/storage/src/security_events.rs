@@ -23,7 +23,7 @@ impl Store {
         self.db
             .execute(
                 "INSERT INTO security_events (account_id, kind, summary, created_at)
-             VALUES ($1, $2, $3, $4)",
+                 VALUES ($1, $2, $3, $4)",
                 params![account_id, kind, summary, now],
             )
             .await?;

@@ -107,7 +107,7 @@ impl Store {
         self.db
             .execute(
                 "INSERT INTO sessions (id_digest, account_id, created_at, last_seen_at)
-             VALUES ($1, $2, $3, $3)",
+                 VALUES ($1, $2, $3, $3)",
                 params![id_digest, account_id, now],
             )
             .await?;
@@ -118,7 +118,7 @@ impl Store {
         self.db
             .fetch_optional(
                 "SELECT account_id, created_at, last_seen_at, password_confirmed_at
-             FROM sessions WHERE id_digest = $1",
+                 FROM sessions WHERE id_digest = $1",
                 params![id_digest],
                 |row| {
                     Ok(SessionRow {
@@ -212,7 +212,7 @@ impl Store {
         self.db
             .execute(
                 "INSERT INTO pending_sign_ins (id_digest, account_id, method, created_at)
-             VALUES ($1, $2, $3, $4)",
+                 VALUES ($1, $2, $3, $4)",
                 params![id_digest, account_id, method, now],
             )
             .await?;
