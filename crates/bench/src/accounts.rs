@@ -7,7 +7,7 @@
 
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 
-use domain::authenticator::{AuthenticatorSecret, SECRET_BYTES, code_at, step_at};
+use domain::authenticator::{AuthenticatorSecret, SECRET_BYTES, STEP_SECONDS, code_at, step_at};
 use domain::secrets::token_digest;
 
 /// Every account's password; its one hash is stored for all of them.
@@ -25,6 +25,11 @@ pub fn phone_e164(id: i64) -> String {
 pub fn secret(id: i64) -> AuthenticatorSecret {
     let digest = token_digest(&format!("twostep bench authenticator {id}"));
     AuthenticatorSecret::from_bytes(digest[..SECRET_BYTES].to_vec())
+}
+
+/// Seconds until the next authenticator step, when every account is free again.
+pub fn seconds_to_next_step() -> i64 {
+    STEP_SECONDS - now().rem_euclid(STEP_SECONDS)
 }
 
 pub fn now() -> i64 {
@@ -71,6 +76,15 @@ impl AccountPool {
         None
     }
 
+    /// How many accounts have not used the current step: what `claim` can still hand out before the next one.
+    pub fn free_now(&self) -> usize {
+        let step = step_at(now());
+        self.last_step
+            .iter()
+            .filter(|last| last.load(Ordering::Relaxed) < step)
+            .count()
+    }
+
     /// The code the account's app shows now; remembers its step, which the server
     /// will refuse from now on.
     pub fn code_for(&self, id: i64) -> String {
@@ -99,8 +113,11 @@ mod tests {
         claimed.sort_unstable();
         assert_eq!(claimed, vec![1, 2, 3]);
         assert_eq!(pool.claim(), None, "every account has used this step");
+        assert_eq!(pool.free_now(), 0);
         pool.forget_steps();
+        assert_eq!(pool.free_now(), 3);
         assert!(pool.claim().is_some());
+        assert_eq!(pool.free_now(), 2);
     }
 
     #[test]

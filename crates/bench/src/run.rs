@@ -304,6 +304,16 @@ impl CheckQueue {
 /// Seeds `count` half-finished sign-ins on accounts that have not used this step,
 /// and opens the sign-in page in `clients` browsers for their CSRF cookies.
 async fn seed_checks(target: &Target, count: usize, clients: usize) -> Result<Arc<CheckQueue>> {
+    // The scale rounds, the sweep and earlier probes may have used most accounts in
+    // this step; at the next step every one of them is free again.
+    if target.pool.free_now() < count && count <= target.pool.len() {
+        let wait = accounts::seconds_to_next_step() + 1;
+        progress(format!(
+            "{} accounts free in this authenticator step, {count} wanted: waiting {wait} s for the next",
+            thousands(target.pool.free_now() as i64)
+        ));
+        tokio::time::sleep(Duration::from_secs(wait as u64)).await;
+    }
     let ids: Vec<i64> = (0..count).map_while(|_| target.pool.claim()).collect();
     if ids.len() < count {
         return Err(BenchError::new(
