@@ -12,6 +12,7 @@ mod cookies;
 mod credentials;
 mod error;
 mod hygiene;
+pub mod metrics;
 mod pages;
 mod password_pool;
 mod security_events;
