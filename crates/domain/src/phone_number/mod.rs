@@ -1,7 +1,14 @@
 //! Phone numbers that can receive security codes: parsed with libphonenumber's
 //! data, kept in E.164, shown masked.
+//!
+//! `typed` reads what the person typed (digits, and whether it names its own
+//! country); the `phonenumber` crate finds the country code, strips national
+//! prefixes and tells from its data whether a text message reaches the number.
+
+mod typed;
 
 use phonenumber::{Mode, Type, country};
+use typed::Typed;
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct PhoneNumber(String);
@@ -38,10 +45,12 @@ pub fn parse_region(code: &str) -> Result<country::Id, UnknownRegion> {
 }
 
 impl PhoneNumber {
-    /// Accepts the international `+` form, or the national form of `default_region`.
-    /// Refuses numbers that libphonenumber's data knows cannot take an SMS
-    /// (landlines, toll-free, premium rate, …); where the data cannot tell mobile
-    /// from fixed line (e.g. the USA) the number is accepted.
+    /// Accepts a number typed with its country code (after `+`, `00` or the
+    /// default region's international prefix) whatever the default region, or the
+    /// national form of `default_region`. Refuses numbers that libphonenumber's
+    /// data knows cannot take an SMS (landlines, toll-free, premium rate, …);
+    /// where the data cannot tell mobile from fixed line (e.g. the USA) the number
+    /// is accepted.
     pub fn parse(
         input: &str,
         default_region: Option<country::Id>,
@@ -50,19 +59,11 @@ impl PhoneNumber {
         if trimmed.is_empty() {
             return Err(PhoneNumberError::Empty);
         }
-        if trimmed.chars().any(|c| c.is_alphabetic()) {
-            return Err(PhoneNumberError::Invalid);
-        }
-        let digits = trimmed.chars().filter(char::is_ascii_digit).count();
-        if digits < 5 {
+        let typed = Typed::read(trimmed, default_region).map_err(|_| PhoneNumberError::Invalid)?;
+        if typed.digits().len() < 5 {
             return Err(PhoneNumberError::TooShort);
         }
-        let parsed = phonenumber::parse(default_region, trimmed).map_err(|error| match error {
-            phonenumber::ParseError::TooShortNsn | phonenumber::ParseError::TooShortAfterIdd => {
-                PhoneNumberError::TooShort
-            }
-            _ => PhoneNumberError::Invalid,
-        })?;
+        let parsed = split_country_code(&typed, default_region)?;
         if !phonenumber::is_valid(&parsed) {
             return Err(PhoneNumberError::Invalid);
         }
@@ -98,6 +99,30 @@ impl PhoneNumber {
             .collect();
         format!("+{country_code} ••• ••• {last_four}")
     }
+}
+
+/// The country code and national significant number of what was typed, as the
+/// `phonenumber` crate reads them (national prefixes and carrier codes removed).
+fn split_country_code(
+    typed: &Typed,
+    default_region: Option<country::Id>,
+) -> Result<phonenumber::PhoneNumber, PhoneNumberError> {
+    match typed {
+        // Parsed without a region: the crate would otherwise strip the default
+        // region's national prefix from the other country's number (the USA's 1
+        // from Germany's 151…).
+        Typed::International(digits) => phonenumber::parse(None, format!("+{digits}")),
+        Typed::National(digits) => {
+            let region = default_region.ok_or(PhoneNumberError::Invalid)?;
+            phonenumber::parse(Some(region), digits)
+        }
+    }
+    .map_err(|error| match error {
+        phonenumber::ParseError::TooShortNsn | phonenumber::ParseError::TooShortAfterIdd => {
+            PhoneNumberError::TooShort
+        }
+        _ => PhoneNumberError::Invalid,
+    })
 }
 
 #[cfg(test)]
