@@ -2,12 +2,13 @@
 //! data, kept in E.164, shown masked.
 //!
 //! `typed` reads what the person typed (digits, and whether it names its own
-//! country); the `phonenumber` crate finds the country code, strips national
-//! prefixes and tells from its data whether a text message reaches the number.
+//! country); the `phonenumber` crate finds the country code and strips national
+//! prefixes; `line` decides from the data whether a text message reaches it.
 
+mod line;
 mod typed;
 
-use phonenumber::{Mode, Type, country};
+use phonenumber::{Type, country};
 use typed::Typed;
 
 #[derive(Clone, PartialEq, Eq)]
@@ -60,18 +61,19 @@ impl PhoneNumber {
             return Err(PhoneNumberError::Empty);
         }
         let typed = Typed::read(trimmed, default_region).map_err(|_| PhoneNumberError::Invalid)?;
-        if typed.digits().len() < 5 {
+        let parsed = split_country_code(&typed, default_region)?;
+        let code = parsed.code().value();
+        // The national significant number with its leading zeros (Benin's 01…).
+        let national = parsed.national().to_string();
+        if national.len() < line::shortest_number(code) {
             return Err(PhoneNumberError::TooShort);
         }
-        let parsed = split_country_code(&typed, default_region)?;
-        if !phonenumber::is_valid(&parsed) {
-            return Err(PhoneNumberError::Invalid);
+        let region = line::region_of(code, &national).ok_or(PhoneNumberError::Invalid)?;
+        match line::kind_of(region, &national) {
+            Type::Unknown => Err(PhoneNumberError::Invalid),
+            kind if line::takes_sms(kind) => Ok(Self(format!("+{code}{national}"))),
+            _ => Err(PhoneNumberError::NotMobile),
         }
-        match parsed.number_type(&phonenumber::metadata::DATABASE) {
-            Type::Mobile | Type::FixedLineOrMobile | Type::PersonalNumber => {}
-            _ => return Err(PhoneNumberError::NotMobile),
-        }
-        Ok(Self(parsed.format().mode(Mode::E164).to_string()))
     }
 
     /// Restores a number stored in E.164 by this module.
@@ -114,6 +116,10 @@ fn split_country_code(
         Typed::International(digits) => phonenumber::parse(None, format!("+{digits}")),
         Typed::National(digits) => {
             let region = default_region.ok_or(PhoneNumberError::Invalid)?;
+            // Checked before the crate, which calls "123" no number at all.
+            if digits.len() < line::shortest_number(line::country_code_of(region)) {
+                return Err(PhoneNumberError::TooShort);
+            }
             phonenumber::parse(Some(region), digits)
         }
     }
@@ -127,3 +133,6 @@ fn split_country_code(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod every_region_tests;

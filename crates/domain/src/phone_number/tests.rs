@@ -103,7 +103,7 @@ fn an_unknown_region_is_an_error() {
 
 /// Numbers of many countries, typed the ways people write them: national
 /// prefixes in brackets, dashes, dots, slashes, other scripts' digits.
-const AS_PEOPLE_TYPE_THEM: [(&str, Option<&str>, &str); 34] = [
+const AS_PEOPLE_TYPE_THEM: [(&str, Option<&str>, &str); 38] = [
     ("+49 (0)151 2345-6789", Some("US"), "+4915123456789"),
     ("0049 151/23456789", Some("GB"), "+4915123456789"),
     ("(0151) 234 567 89", Some("DE"), "+4915123456789"),
@@ -129,6 +129,10 @@ const AS_PEOPLE_TYPE_THEM: [(&str, Option<&str>, &str); 34] = [
     ("01812-345678", Some("BD"), "+8801812345678"),
     ("098765 43210", Some("IN"), "+919876543210"),
     ("090-1234-5678", Some("JP"), "+819012345678"),
+    ("+229 01 90 01 12 34", Some("US"), "+2290190011234"),
+    ("01 90 01 12 34", Some("BJ"), "+2290190011234"),
+    ("+225 07 07 12 34 56", Some("GB"), "+2250707123456"),
+    ("+242 06 123 4567", Some("DE"), "+242061234567"),
     ("+39 312 345 6789", Some("US"), "+393123456789"),
     ("0803 123 4567", Some("NG"), "+2348031234567"),
     ("+54 9 11 2345-6789", Some("US"), "+5491123456789"),
@@ -181,5 +185,20 @@ fn a_national_number_of_another_region_is_invalid() {
     assert_eq!(
         PhoneNumber::parse("06 12 34 56 78", us()),
         Err(PhoneNumberError::Invalid)
+    );
+}
+
+#[test]
+fn a_short_national_number_is_too_short_by_the_regions_own_plan() {
+    // Tokelau's numbers have four digits: short there, not too short.
+    assert_eq!(
+        PhoneNumber::parse("7290", Some(parse_region("TK").unwrap()))
+            .unwrap()
+            .e164(),
+        "+6907290"
+    );
+    assert_eq!(
+        PhoneNumber::parse("201 555", us()),
+        Err(PhoneNumberError::TooShort)
     );
 }

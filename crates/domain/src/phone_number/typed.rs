@@ -97,13 +97,6 @@ impl Typed {
             Typed::National(digits)
         })
     }
-
-    /// The digits after any international prefix.
-    pub(super) fn digits(&self) -> &str {
-        match self {
-            Typed::International(digits) | Typed::National(digits) => digits,
-        }
-    }
 }
 
 #[cfg(test)]
