@@ -6,7 +6,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use domain::account::SecurityEvent;
-use domain::security_question::{SecurityQuestionError, normalise_answer, parse_question};
+use domain::security_question::{
+    SecurityQuestionError, SecurityQuestionState, normalise_answer, parse_question,
+};
+use storage::Account;
 
 use crate::chrome::{Chrome, render, render_form, render_with_status};
 use crate::clock::format_time;
@@ -106,10 +109,18 @@ struct SecurityTab {
     two_step_on: bool,
     masked_phone: String,
     authenticator_on: bool,
-    question_disabled: bool,
-    current_question: Option<String>,
+    question: SecurityQuestionState,
     events: Vec<EventView>,
     connections: Vec<ConnectionView>,
+}
+
+/// The account's security question as the core sees it.
+pub fn security_question_of(account: &Account) -> SecurityQuestionState {
+    SecurityQuestionState::from_stored(
+        account.security_question.clone(),
+        account.security_question_disabled,
+        two_step_of(account),
+    )
 }
 
 pub async fn render_security_tab(
@@ -130,8 +141,7 @@ pub async fn render_security_tab(
             .map(|p| p.masked())
             .unwrap_or_default(),
         authenticator_on: two_step.has_authenticator(),
-        question_disabled: account.security_question_disabled,
-        current_question: account.security_question.clone(),
+        question: security_question_of(account),
         events: events
             .into_iter()
             .map(|e| EventView {
@@ -186,8 +196,8 @@ pub async fn save_security_question(
         question: form.question.clone(),
         ..Default::default()
     };
-    if signed_in.account.security_question_disabled {
-        input.question_error = Some(SecurityQuestionError::PermanentlyDisabled.to_string());
+    if let Err(error) = security_question_of(&signed_in.account).may_be_changed() {
+        input.question_error = Some(error.to_string());
         return render_security_tab(&state, &signed_in, input, None).await;
     }
     let question = parse_question(&form.question);
@@ -209,6 +219,7 @@ pub async fn save_security_question(
         .set_security_question(signed_in.account.id, &question, &answer_hash)
         .await?
     {
+        // Disabled meanwhile: a concurrent set-up of two-step verification won.
         input.question_error = Some(SecurityQuestionError::PermanentlyDisabled.to_string());
         return render_security_tab(&state, &signed_in, input, None).await;
     }

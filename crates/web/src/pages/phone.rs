@@ -6,9 +6,9 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use domain::PhoneNumber;
 use domain::account::SecurityEvent;
 use domain::one_time_code::CodePurpose;
-use domain::{PhoneNumber, TwoStepError};
 
 use crate::chrome::{Chrome, render, render_form, render_with_status};
 use crate::session::SignedIn;
@@ -64,18 +64,17 @@ impl Flow {
         Ok(flow)
     }
 
-    /// Setting up needs two-step off; changing the number needs it on.
+    /// The core decides whether this account may take the flow: setting up
+    /// needs SMS off, changing the number needs it on.
     fn allowed_for(self, signed_in: &SignedIn) -> Result<(), WebError> {
-        let on = two_step_of(&signed_in.account).is_on();
-        match (self, on) {
-            (Self::SetUp, true) => Err(WebError::BadRequest(
-                TwoStepError::SmsAlreadySetUp.to_string(),
-            )),
-            (Self::Change, false) => {
-                Err(WebError::BadRequest(TwoStepError::SmsNotSetUp.to_string()))
-            }
-            _ => Ok(()),
-        }
+        let two_step = two_step_of(&signed_in.account);
+        let after = match self {
+            Self::SetUp => two_step.with_sms_set_up(),
+            Self::Change => two_step.with_phone_number_changed(),
+        };
+        after
+            .map(|_| ())
+            .map_err(|e| WebError::BadRequest(e.to_string()))
     }
 }
 
@@ -366,11 +365,23 @@ pub async fn resend_code(
     Ok(Redirect::to(&target).into_response())
 }
 
-fn turn_off_page(signed_in: &SignedIn, error: Option<String>) -> PasswordStep {
+/// What turning SMS off comes to, as the core decides it: `None` when two-step
+/// verification is not on; otherwise whether the authenticator goes with it.
+fn turning_off(signed_in: &SignedIn) -> Option<bool> {
+    let before = two_step_of(&signed_in.account);
+    let after = before.turning_off_sms_turns_off_authenticator().ok()?;
+    Some(before.has_authenticator() && !after.has_authenticator())
+}
+
+fn turn_off_page(
+    signed_in: &SignedIn,
+    authenticator_too: bool,
+    error: Option<String>,
+) -> PasswordStep {
     PasswordStep {
         chrome: signed_in.chrome(),
         title: "Turn off two-step verification",
-        explanation: if signed_in.account.has_authenticator() {
+        explanation: if authenticator_too {
             "Your phone number will be removed, and the authenticator app will be turned off too. Enter your password to continue."
         } else {
             "Your phone number will be removed. Enter your password to continue."
@@ -382,10 +393,10 @@ fn turn_off_page(signed_in: &SignedIn, error: Option<String>) -> PasswordStep {
 }
 
 pub async fn turn_off_form(signed_in: SignedIn) -> Result<Response, WebError> {
-    if !two_step_of(&signed_in.account).is_on() {
+    let Some(authenticator_too) = turning_off(&signed_in) else {
         return Ok(Redirect::to("/account/settings/security").into_response());
-    }
-    turn_off_page(&signed_in, None).render()
+    };
+    turn_off_page(&signed_in, authenticator_too, None).render()
 }
 
 pub async fn turn_off(
@@ -393,13 +404,15 @@ pub async fn turn_off(
     signed_in: SignedIn,
     Form(form): Form<super::PasswordForm>,
 ) -> Result<Response, WebError> {
-    if !two_step_of(&signed_in.account).is_on() {
+    let Some(authenticator_too) = turning_off(&signed_in) else {
         return Ok(Redirect::to("/account/settings/security").into_response());
-    }
+    };
     if !super::password_is_right(&state, &signed_in, &form.password).await {
-        return turn_off_page(&signed_in, Some("That password isn't right.".into())).render();
+        let error = Some("That password isn't right.".into());
+        return turn_off_page(&signed_in, authenticator_too, error).render();
     }
-    // The store applies TwoStep::turning_off_sms_turns_off_authenticator in one transaction.
+    // The store writes the core's decision (no phone, no authenticator, no
+    // enrolment) in one transaction, and answers what it actually removed.
     let authenticator_too = state.store.turn_off_two_step(signed_in.account.id).await?;
     security_events::record(
         &state,
