@@ -95,7 +95,7 @@ pub async fn submit(
     let pending_digest = domain::secrets::token_digest(&pending_id);
     state
         .store
-        .create_pending_sign_in(&pending_digest, account.id, method.as_str(), state.now())
+        .create_pending_sign_in(&pending_digest, account.id, method, state.now())
         .await?;
     let mut target = "/sign-in/verify".to_owned();
     if method == Method::Sms
@@ -151,7 +151,7 @@ fn error_text(key: Option<&str>) -> Option<String> {
 #[template(path = "sign_in_code.html")]
 struct SecondStepPage {
     chrome: Chrome,
-    method: &'static str,
+    method: Method,
     masked_phone: String,
     offers_authenticator: bool,
     error: Option<String>,
@@ -189,13 +189,12 @@ async fn second_step_page(
     error: Option<String>,
     notice: Option<&'static str>,
 ) -> Result<Response, WebError> {
-    let method = Method::parse(&row.method).unwrap_or(Method::Sms);
     let masked_phone = verification::account_phone(state, account)?
         .map(|p| p.masked())
         .unwrap_or_default();
     let page = SecondStepPage {
         chrome,
-        method: method.as_str(),
+        method: row.method,
         masked_phone,
         offers_authenticator: two_step_of(account).offers(Method::Authenticator),
         notice,
@@ -246,7 +245,7 @@ pub async fn submit_code(
     let Some((digest, row, account)) = pending(&state, &headers).await? else {
         return Ok(start_again());
     };
-    let method = Method::parse(&row.method).unwrap_or(Method::Sms);
+    let method = row.method;
     let passed = verification::verify_second_factor(
         &state,
         &account,
@@ -335,7 +334,7 @@ pub async fn resend(
     let Some((digest, row, account)) = pending(&state, &headers).await? else {
         return Ok(start_again());
     };
-    if row.method != Method::Sms.as_str() {
+    if row.method != Method::Sms {
         return Ok(Redirect::to("/sign-in/verify").into_response());
     }
     Ok(match send_sign_in_sms(&state, &account, &digest).await {
@@ -360,10 +359,7 @@ pub async fn switch_method(
     let Some(method) = Method::parse(&method).filter(|m| two_step_of(&account).offers(*m)) else {
         return Err(WebError::NotFound);
     };
-    state
-        .store
-        .set_pending_method(&digest, method.as_str())
-        .await?;
+    state.store.set_pending_method(&digest, method).await?;
     if method == Method::Sms {
         let already_sent = state
             .store
