@@ -11,6 +11,7 @@ use domain::security_question::{
 };
 use storage::Account;
 
+use super::{Notice, NoticeQuery};
 use crate::chrome::{Chrome, render, render_form, render_with_status};
 use crate::clock::format_time;
 use crate::session::SignedIn;
@@ -104,7 +105,7 @@ impl ConnectionView {
 #[template(path = "settings_security.html")]
 struct SecurityTab {
     chrome: Chrome,
-    notice: Option<&'static str>,
+    notice: Option<Notice>,
     input: SecurityTabInput,
     two_step_on: bool,
     masked_phone: String,
@@ -127,7 +128,7 @@ pub async fn render_security_tab(
     state: &AppState,
     signed_in: &SignedIn,
     input: SecurityTabInput,
-    notice: Option<&'static str>,
+    notice: Option<Notice>,
 ) -> Result<Response, WebError> {
     let account = &signed_in.account;
     let two_step = two_step_of(account);
@@ -158,11 +159,6 @@ pub async fn render_security_tab(
     render_form(&page, page.input.has_errors())
 }
 
-#[derive(serde::Deserialize, Default)]
-pub struct NoticeQuery {
-    notice: Option<String>,
-}
-
 pub async fn security_tab(
     State(state): State<AppState>,
     signed_in: SignedIn,
@@ -172,7 +168,7 @@ pub async fn security_tab(
         &state,
         &signed_in,
         SecurityTabInput::default(),
-        super::notice_text(query.notice.as_deref()),
+        query.notice,
     )
     .await
 }
@@ -229,7 +225,7 @@ pub async fn save_security_question(
         SecurityEvent::SecurityQuestionSet,
     )
     .await?;
-    Ok(super::to_security_tab("question_saved"))
+    Ok(super::to_security_tab(Notice::QuestionSaved))
 }
 
 #[derive(Template)]
@@ -298,5 +294,5 @@ pub async fn disconnect(
         };
         security_events::record(&state, &signed_in.account, event).await?;
     }
-    Ok(super::to_security_tab("disconnected"))
+    Ok(super::to_security_tab(Notice::Disconnected))
 }

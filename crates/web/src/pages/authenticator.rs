@@ -192,7 +192,7 @@ pub async fn confirm_code(
         SecurityEvent::AuthenticatorAdded,
     )
     .await?;
-    Ok(super::to_security_tab("authenticator_on"))
+    Ok(super::to_security_tab(super::Notice::AuthenticatorOn))
 }
 
 fn turn_off_page(signed_in: &SignedIn, error: Option<String>) -> PasswordStep {
@@ -234,5 +234,5 @@ pub async fn turn_off(
         SecurityEvent::AuthenticatorRemoved,
     )
     .await?;
-    Ok(super::to_security_tab("authenticator_off"))
+    Ok(super::to_security_tab(super::Notice::AuthenticatorOff))
 }

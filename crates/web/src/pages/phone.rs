@@ -10,6 +10,7 @@ use domain::PhoneNumber;
 use domain::account::SecurityEvent;
 use domain::one_time_code::CodePurpose;
 
+use super::Notice;
 use crate::chrome::{Chrome, render, render_form, render_with_status};
 use crate::session::SignedIn;
 use crate::verification::{self, VerifyError, two_step_of};
@@ -218,7 +219,7 @@ struct CodeStep {
     /// Minutes until the code expires, rounded up; 0 once it has.
     expires_in_minutes: i64,
     error: Option<String>,
-    notice: Option<&'static str>,
+    notice: Option<Notice>,
 }
 
 async fn code_step_page(
@@ -226,7 +227,7 @@ async fn code_step_page(
     signed_in: &SignedIn,
     flow: Flow,
     error: Option<String>,
-    notice: Option<&'static str>,
+    notice: Option<Notice>,
 ) -> Result<Response, WebError> {
     let Some(stored) = state
         .store
@@ -255,7 +256,8 @@ async fn code_step_page(
 
 #[derive(serde::Deserialize, Default)]
 pub struct CodeQuery {
-    notice: Option<String>,
+    #[serde(default, deserialize_with = "super::notice::known_or_none")]
+    notice: Option<Notice>,
     error: Option<String>,
 }
 
@@ -273,14 +275,7 @@ pub async fn code_step(
         Some("sms_not_sent") => Some(VerifyError::SmsNotSent.to_string()),
         _ => None,
     };
-    code_step_page(
-        &state,
-        &signed_in,
-        flow,
-        error,
-        super::notice_text(query.notice.as_deref()),
-    )
-    .await
+    code_step_page(&state, &signed_in, flow, error, query.notice).await
 }
 
 pub async fn confirm_code(
@@ -322,7 +317,7 @@ pub async fn confirm_code(
                 SecurityEvent::TwoStepTurnedOn { masked_phone },
             )
             .await?;
-            Ok(super::to_security_tab("two_step_on"))
+            Ok(super::to_security_tab(Notice::TwoStepOn))
         }
         Flow::Change => {
             state
@@ -335,7 +330,7 @@ pub async fn confirm_code(
                 SecurityEvent::PhoneNumberChanged { masked_phone },
             )
             .await?;
-            Ok(super::to_security_tab("phone_changed"))
+            Ok(super::to_security_tab(Notice::PhoneChanged))
         }
     }
 }
@@ -354,7 +349,7 @@ pub async fn resend_code(
     )
     .await
     {
-        Ok(()) => flow.path("/code?notice=code_sent"),
+        Ok(()) => Notice::CodeSent.on(&flow.path("/code")),
         Err(VerifyError::Internal(error)) => return Err(error),
         Err(VerifyError::Code(domain::CodeError::ResendTooSoon { .. })) => {
             flow.path("/code?error=too_soon")
@@ -420,5 +415,5 @@ pub async fn turn_off(
         SecurityEvent::TwoStepTurnedOff { authenticator_too },
     )
     .await?;
-    Ok(super::to_security_tab("two_step_off"))
+    Ok(super::to_security_tab(Notice::TwoStepOff))
 }

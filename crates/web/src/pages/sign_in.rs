@@ -13,6 +13,7 @@ use domain::session::pending_sign_in_is_live;
 use domain::{Email, Method};
 use storage::{Account, FinishSignIn, PendingSignInRow, SignInFinish};
 
+use super::{Notice, NoticeQuery};
 use crate::chrome::{Chrome, render, render_form, render_with_status};
 use crate::credentials::{self, CredentialsError};
 use crate::session::Visitor;
@@ -25,12 +26,7 @@ struct SignInPage {
     chrome: Chrome,
     email: String,
     error: Option<String>,
-    notice: Option<&'static str>,
-}
-
-#[derive(serde::Deserialize, Default)]
-pub struct NoticeQuery {
-    notice: Option<String>,
+    notice: Option<Notice>,
 }
 
 pub async fn form(
@@ -44,7 +40,7 @@ pub async fn form(
         chrome: visitor.chrome,
         email: String::new(),
         error: None,
-        notice: super::notice_text(query.notice.as_deref()),
+        notice: query.notice,
     })
 }
 
@@ -155,7 +151,7 @@ struct SecondStepPage {
     masked_phone: String,
     offers_authenticator: bool,
     error: Option<String>,
-    notice: Option<&'static str>,
+    notice: Option<Notice>,
 }
 
 /// The half-finished sign-in behind the browser's pending cookie, if still live.
@@ -178,7 +174,7 @@ async fn pending(
 }
 
 fn start_again() -> Response {
-    Redirect::to("/sign-in?notice=expired").into_response()
+    Redirect::to(&Notice::Expired.on("/sign-in")).into_response()
 }
 
 async fn second_step_page(
@@ -187,7 +183,7 @@ async fn second_step_page(
     row: &PendingSignInRow,
     account: &Account,
     error: Option<String>,
-    notice: Option<&'static str>,
+    notice: Option<Notice>,
 ) -> Result<Response, WebError> {
     let masked_phone = verification::account_phone(state, account)?
         .map(|p| p.masked())
@@ -205,7 +201,8 @@ async fn second_step_page(
 
 #[derive(serde::Deserialize, Default)]
 pub struct SecondStepQuery {
-    notice: Option<String>,
+    #[serde(default, deserialize_with = "super::notice::known_or_none")]
+    notice: Option<Notice>,
     error: Option<String>,
 }
 
@@ -225,15 +222,7 @@ pub async fn second_step(
         }
         key => error_text(key),
     };
-    second_step_page(
-        &state,
-        visitor.chrome,
-        &row,
-        &account,
-        error,
-        super::notice_text(query.notice.as_deref()),
-    )
-    .await
+    second_step_page(&state, visitor.chrome, &row, &account, error, query.notice).await
 }
 
 pub async fn submit_code(
@@ -338,7 +327,7 @@ pub async fn resend(
         return Ok(Redirect::to("/sign-in/verify").into_response());
     }
     Ok(match send_sign_in_sms(&state, &account, &digest).await {
-        Ok(()) => Redirect::to("/sign-in/verify?notice=code_sent"),
+        Ok(()) => Redirect::to(&Notice::CodeSent.on("/sign-in/verify")),
         Err(VerifyError::Internal(error)) => return Err(error),
         Err(error) => Redirect::to(&format!("/sign-in/verify?error={}", error_key(&error))),
     }
@@ -388,7 +377,7 @@ pub async fn sign_out(
             .delete_session(&domain::secrets::token_digest(&session_id))
             .await?;
     }
-    let mut response = Redirect::to("/sign-in?notice=signed_out").into_response();
+    let mut response = Redirect::to(&Notice::SignedOut.on("/sign-in")).into_response();
     cookies::clear(
         response.headers_mut(),
         cookies::SESSION,
