@@ -10,7 +10,7 @@ use domain::PhoneNumber;
 use domain::account::SecurityEvent;
 use domain::one_time_code::CodePurpose;
 
-use super::Notice;
+use super::notice::{Notice, SendFailure};
 use crate::chrome::{Chrome, render, render_form, render_with_status};
 use crate::session::SignedIn;
 use crate::verification::{self, VerifyError, two_step_of};
@@ -258,7 +258,8 @@ async fn code_step_page(
 pub struct CodeQuery {
     #[serde(default, deserialize_with = "super::notice::known_or_none")]
     notice: Option<Notice>,
-    error: Option<String>,
+    #[serde(default, deserialize_with = "super::notice::known_or_none")]
+    error: Option<SendFailure>,
 }
 
 pub async fn code_step(
@@ -268,12 +269,13 @@ pub async fn code_step(
     Query(query): Query<CodeQuery>,
 ) -> Result<Response, WebError> {
     let flow = Flow::unlocked(&flow, &signed_in, state.now())?;
-    let error = match query.error.as_deref() {
-        Some("too_soon") => {
-            verification::resend_wait_message(&state, signed_in.account.id, flow.purpose()).await?
+    let error = match query.error {
+        Some(failure) => {
+            failure
+                .message(&state, signed_in.account.id, flow.purpose())
+                .await?
         }
-        Some("sms_not_sent") => Some(VerifyError::SmsNotSent.to_string()),
-        _ => None,
+        None => None,
     };
     code_step_page(&state, &signed_in, flow, error, query.notice).await
 }
@@ -351,11 +353,11 @@ pub async fn resend_code(
     {
         Ok(()) => Notice::CodeSent.on(&flow.path("/code")),
         Err(VerifyError::Internal(error)) => return Err(error),
-        Err(VerifyError::Code(domain::CodeError::ResendTooSoon { .. })) => {
-            flow.path("/code?error=too_soon")
-        }
-        Err(VerifyError::SmsNotSent) => flow.path("/code?error=sms_not_sent"),
-        Err(_) => flow.path("/number"),
+        // No code to send again (expired, used): start the number step over.
+        Err(error) => match SendFailure::of(&error) {
+            SendFailure::Failed => flow.path("/number"),
+            failure => failure.on(&flow.path("/code")),
+        },
     };
     Ok(Redirect::to(&target).into_response())
 }

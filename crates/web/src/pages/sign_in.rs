@@ -13,7 +13,7 @@ use domain::session::pending_sign_in_is_live;
 use domain::{Email, Method};
 use storage::{Account, FinishSignIn, PendingSignInRow, SignInFinish};
 
-use super::{Notice, NoticeQuery};
+use super::notice::{Notice, NoticeQuery, SendFailure};
 use crate::chrome::{Chrome, render, render_form, render_with_status};
 use crate::credentials::{self, CredentialsError};
 use crate::session::Visitor;
@@ -97,7 +97,7 @@ pub async fn submit(
     if method == Method::Sms
         && let Err(error) = send_sign_in_sms(&state, &account, &pending_digest).await
     {
-        target = format!("/sign-in/verify?error={}", error_key(&error));
+        target = SendFailure::of(&error).on(&target);
     }
     let mut response = Redirect::to(&target).into_response();
     cookies::set(
@@ -124,23 +124,6 @@ async fn send_sign_in_sms(
         &phone,
     )
     .await
-}
-
-/// Errors carried across a redirect by key, like notices.
-fn error_key(error: &VerifyError) -> &'static str {
-    match error {
-        VerifyError::SmsNotSent => "sms_not_sent",
-        VerifyError::Code(domain::CodeError::ResendTooSoon { .. }) => "too_soon",
-        _ => "failed",
-    }
-}
-
-fn error_text(key: Option<&str>) -> Option<String> {
-    Some(match key? {
-        "sms_not_sent" => VerifyError::SmsNotSent.to_string(),
-        "failed" => "Something went wrong. Try again.".into(),
-        _ => return None,
-    })
 }
 
 #[derive(Template)]
@@ -203,7 +186,8 @@ async fn second_step_page(
 pub struct SecondStepQuery {
     #[serde(default, deserialize_with = "super::notice::known_or_none")]
     notice: Option<Notice>,
-    error: Option<String>,
+    #[serde(default, deserialize_with = "super::notice::known_or_none")]
+    error: Option<SendFailure>,
 }
 
 pub async fn second_step(
@@ -216,11 +200,13 @@ pub async fn second_step(
         return Ok(start_again());
     };
     // The page says how long to wait, counted from the code actually sent.
-    let error = match query.error.as_deref() {
-        Some("too_soon") => {
-            verification::resend_wait_message(&state, account.id, CodePurpose::SignIn).await?
+    let error = match query.error {
+        Some(failure) => {
+            failure
+                .message(&state, account.id, CodePurpose::SignIn)
+                .await?
         }
-        key => error_text(key),
+        None => None,
     };
     second_step_page(&state, visitor.chrome, &row, &account, error, query.notice).await
 }
@@ -329,7 +315,7 @@ pub async fn resend(
     Ok(match send_sign_in_sms(&state, &account, &digest).await {
         Ok(()) => Redirect::to(&Notice::CodeSent.on("/sign-in/verify")),
         Err(VerifyError::Internal(error)) => return Err(error),
-        Err(error) => Redirect::to(&format!("/sign-in/verify?error={}", error_key(&error))),
+        Err(error) => Redirect::to(&SendFailure::of(&error).on("/sign-in/verify")),
     }
     .into_response())
 }
@@ -358,10 +344,8 @@ pub async fn switch_method(
                 stored.code.bound_to == digest && stored.code.may_send_another(state.now()).is_err()
             });
         if !already_sent && let Err(error) = send_sign_in_sms(&state, &account, &digest).await {
-            return Ok(
-                Redirect::to(&format!("/sign-in/verify?error={}", error_key(&error)))
-                    .into_response(),
-            );
+            let target = SendFailure::of(&error).on("/sign-in/verify");
+            return Ok(Redirect::to(&target).into_response());
         }
     }
     Ok(Redirect::to("/sign-in/verify").into_response())
