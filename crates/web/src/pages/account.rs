@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use domain::account::SecurityEvent;
@@ -11,7 +11,7 @@ use domain::security_question::{
 };
 use storage::Account;
 
-use super::{Notice, NoticeQuery};
+use super::{Notice, NoticeQuery, Path};
 use crate::chrome::{Chrome, render, render_form, render_with_status};
 use crate::clock::format_time;
 use crate::session::SignedIn;

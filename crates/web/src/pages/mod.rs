@@ -12,11 +12,37 @@ pub mod phone;
 pub mod sign_in;
 pub mod sign_up;
 
+use axum::extract::FromRequestParts;
+use axum::extract::rejection::PathRejection;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
+use serde::de::DeserializeOwned;
 
 pub use notice::{Notice, NoticeQuery};
 
 use crate::{AppState, cookies, session::SignedIn};
+
+/// A page's path parameters, read by serde like axum's `Path`. A segment that
+/// does not read (an unknown flow, a connection id that is no number) names a
+/// page that doesn't exist: the portal's 404, not axum's plain-text 400.
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = crate::WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, crate::WebError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Self(value)),
+            Err(PathRejection::FailedToDeserializePathParams(_)) => Err(crate::WebError::NotFound),
+            // A route without the parameter its handler reads: our mistake.
+            Err(other) => Err(crate::WebError::internal(other)),
+        }
+    }
+}
 
 /// Starts a signed-in session with a brand-new id (never the one the browser
 /// arrived with: no session fixation) and goes to the account page.

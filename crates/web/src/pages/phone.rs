@@ -3,35 +3,32 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::PhoneNumber;
 use domain::account::SecurityEvent;
 use domain::one_time_code::CodePurpose;
 
+use super::Path;
 use super::notice::{Notice, SendFailure};
 use crate::chrome::{Chrome, render, render_form, render_with_status};
 use crate::session::SignedIn;
 use crate::verification::{self, VerifyError, two_step_of};
 use crate::{AppState, WebError, security_events};
 
-/// The two SMS flows share their steps: password, number, code.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Flow {
+/// The two SMS flows share their steps: password, number, code. The flow is the
+/// URL's `{flow}` segment, read by serde; any other segment is a 404.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+pub enum PhoneFlow {
+    #[serde(rename = "set-up")]
     SetUp,
+    #[serde(rename = "change")]
     Change,
 }
 
-impl Flow {
-    fn parse(segment: &str) -> Result<Self, WebError> {
-        match segment {
-            "set-up" => Ok(Self::SetUp),
-            "change" => Ok(Self::Change),
-            _ => Err(WebError::NotFound),
-        }
-    }
-
+impl PhoneFlow {
+    /// The segment serde reads back (a test holds the two together).
     fn slug(self) -> &'static str {
         match self {
             Self::SetUp => "set-up",
@@ -57,12 +54,11 @@ impl Flow {
         format!("/account/security/phone/{}{step}", self.slug())
     }
 
-    /// The flow in the URL, once its password step was passed in the last minutes.
-    fn unlocked(segment: &str, signed_in: &SignedIn, now: i64) -> Result<Self, WebError> {
-        let flow = Self::parse(segment)?;
-        flow.allowed_for(signed_in)?;
-        signed_in.require_fresh_password(now, &flow.path(""))?;
-        Ok(flow)
+    /// The flow may go on past its password step: allowed, and the password
+    /// was entered in the last minutes.
+    fn unlocked(self, signed_in: &SignedIn, now: i64) -> Result<(), WebError> {
+        self.allowed_for(signed_in)?;
+        signed_in.require_fresh_password(now, &self.path(""))
     }
 
     /// The core decides whether this account may take the flow: setting up
@@ -96,7 +92,11 @@ impl PasswordStep {
     }
 }
 
-fn password_step_page(signed_in: &SignedIn, flow: Flow, error: Option<String>) -> PasswordStep {
+fn password_step_page(
+    signed_in: &SignedIn,
+    flow: PhoneFlow,
+    error: Option<String>,
+) -> PasswordStep {
     PasswordStep {
         chrome: signed_in.chrome(),
         title: flow.title(),
@@ -109,9 +109,8 @@ fn password_step_page(signed_in: &SignedIn, flow: Flow, error: Option<String>) -
 
 pub async fn password_step(
     signed_in: SignedIn,
-    Path(flow): Path<String>,
+    Path(flow): Path<PhoneFlow>,
 ) -> Result<Response, WebError> {
-    let flow = Flow::parse(&flow)?;
     flow.allowed_for(&signed_in)?;
     password_step_page(&signed_in, flow, None).render()
 }
@@ -119,10 +118,9 @@ pub async fn password_step(
 pub async fn confirm_password(
     State(state): State<AppState>,
     signed_in: SignedIn,
-    Path(flow): Path<String>,
+    Path(flow): Path<PhoneFlow>,
     Form(form): Form<super::PasswordForm>,
 ) -> Result<Response, WebError> {
-    let flow = Flow::parse(&flow)?;
     flow.allowed_for(&signed_in)?;
     if !super::password_is_right(&state, &signed_in, &form.password).await {
         return password_step_page(&signed_in, flow, Some("That password isn't right.".into()))
@@ -148,9 +146,9 @@ struct NumberStep {
 pub async fn number_step(
     State(state): State<AppState>,
     signed_in: SignedIn,
-    Path(flow): Path<String>,
+    Path(flow): Path<PhoneFlow>,
 ) -> Result<Response, WebError> {
-    let flow = Flow::unlocked(&flow, &signed_in, state.now())?;
+    flow.unlocked(&signed_in, state.now())?;
     render(&NumberStep {
         chrome: signed_in.chrome(),
         title: flow.title(),
@@ -169,10 +167,10 @@ pub struct NumberForm {
 pub async fn send_code(
     State(state): State<AppState>,
     signed_in: SignedIn,
-    Path(flow): Path<String>,
+    Path(flow): Path<PhoneFlow>,
     Form(form): Form<NumberForm>,
 ) -> Result<Response, WebError> {
-    let flow = Flow::unlocked(&flow, &signed_in, state.now())?;
+    flow.unlocked(&signed_in, state.now())?;
     let refuse = |message: String| {
         let page = NumberStep {
             chrome: signed_in.chrome(),
@@ -187,7 +185,7 @@ pub async fn send_code(
         Ok(phone) => phone,
         Err(error) => return refuse(error.to_string()),
     };
-    if flow == Flow::Change
+    if flow == PhoneFlow::Change
         && verification::account_phone(&state, &signed_in.account)?.as_ref() == Some(&phone)
     {
         return refuse("This is already your phone number. Enter a new one.".into());
@@ -225,7 +223,7 @@ struct CodeStep {
 async fn code_step_page(
     state: &AppState,
     signed_in: &SignedIn,
-    flow: Flow,
+    flow: PhoneFlow,
     error: Option<String>,
     notice: Option<Notice>,
 ) -> Result<Response, WebError> {
@@ -265,10 +263,10 @@ pub struct CodeQuery {
 pub async fn code_step(
     State(state): State<AppState>,
     signed_in: SignedIn,
-    Path(flow): Path<String>,
+    Path(flow): Path<PhoneFlow>,
     Query(query): Query<CodeQuery>,
 ) -> Result<Response, WebError> {
-    let flow = Flow::unlocked(&flow, &signed_in, state.now())?;
+    flow.unlocked(&signed_in, state.now())?;
     let error = match query.error {
         Some(failure) => {
             failure
@@ -283,10 +281,10 @@ pub async fn code_step(
 pub async fn confirm_code(
     State(state): State<AppState>,
     signed_in: SignedIn,
-    Path(flow): Path<String>,
+    Path(flow): Path<PhoneFlow>,
     Form(form): Form<super::CodeForm>,
 ) -> Result<Response, WebError> {
-    let flow = Flow::unlocked(&flow, &signed_in, state.now())?;
+    flow.unlocked(&signed_in, state.now())?;
     let account = &signed_in.account;
     let phone = match verification::check_sms_code(
         &state,
@@ -307,7 +305,7 @@ pub async fn confirm_code(
     state.store.delete_code(account.id, flow.purpose()).await?;
     let masked_phone = phone.masked();
     match flow {
-        Flow::SetUp => {
+        PhoneFlow::SetUp => {
             // Also deletes the security question and disables it for good.
             state
                 .store
@@ -321,7 +319,7 @@ pub async fn confirm_code(
             .await?;
             Ok(super::to_security_tab(Notice::TwoStepOn))
         }
-        Flow::Change => {
+        PhoneFlow::Change => {
             state
                 .store
                 .change_phone(account.id, sealed, state.now())
@@ -340,9 +338,9 @@ pub async fn confirm_code(
 pub async fn resend_code(
     State(state): State<AppState>,
     signed_in: SignedIn,
-    Path(flow): Path<String>,
+    Path(flow): Path<PhoneFlow>,
 ) -> Result<Response, WebError> {
-    let flow = Flow::unlocked(&flow, &signed_in, state.now())?;
+    flow.unlocked(&signed_in, state.now())?;
     let target = match verification::resend_sms_code(
         &state,
         signed_in.account.id,
@@ -418,4 +416,25 @@ pub async fn turn_off(
     )
     .await?;
     Ok(super::to_security_tab(Notice::TwoStepOff))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+    use serde::de::value::{Error, StrDeserializer};
+
+    fn read(segment: &str) -> Option<PhoneFlow> {
+        PhoneFlow::deserialize(StrDeserializer::<Error>::new(segment)).ok()
+    }
+
+    #[test]
+    fn each_flow_is_read_back_from_the_paths_it_builds() {
+        for flow in [PhoneFlow::SetUp, PhoneFlow::Change] {
+            assert_eq!(read(flow.slug()), Some(flow));
+            assert!(flow.path("/code").ends_with("/code"));
+        }
+        assert_eq!(read("set_up"), None);
+        assert_eq!(read("SetUp"), None);
+    }
 }

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::authenticator::AuthenticatorError;
@@ -13,6 +13,7 @@ use domain::session::pending_sign_in_is_live;
 use domain::{Email, Method};
 use storage::{Account, FinishSignIn, PendingSignInRow, SignInFinish};
 
+use super::Path;
 use super::notice::{Notice, NoticeQuery, SendFailure};
 use crate::chrome::{Chrome, render, render_form, render_with_status};
 use crate::credentials::{self, CredentialsError};
