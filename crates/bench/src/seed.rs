@@ -149,7 +149,12 @@ pub async fn pending_sign_ins(
     for account_id in account_ids {
         let token = random_token();
         store
-            .create_pending_sign_in(&token_digest(&token), account_id, "authenticator", now)
+            .create_pending_sign_in(
+                &token_digest(&token),
+                account_id,
+                domain::Method::Authenticator,
+                now,
+            )
             .await?;
         pending.push(Pending { account_id, token });
     }

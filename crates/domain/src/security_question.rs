@@ -1,6 +1,8 @@
 //! The security question: a question and its answer, used in password reset,
 //! permanently disabled once two-step verification is set up.
 
+use crate::two_step::TwoStep;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecurityQuestionError {
     #[error("Write a question of at least 5 characters.")]
@@ -43,6 +45,23 @@ pub enum SecurityQuestionState {
 }
 
 impl SecurityQuestionState {
+    /// Builds the state from storage, applying the rule on every read: with
+    /// two-step verification on, the question is disabled whatever the columns
+    /// say, so that an impossible combination is repaired in the safe direction
+    /// (a reset never asks a question that should be gone).
+    pub fn from_stored(question: Option<String>, disabled: bool, two_step: TwoStep) -> Self {
+        let stored = match (question, disabled) {
+            (_, true) => Self::PermanentlyDisabled,
+            (Some(question), false) => Self::Set { question },
+            (None, false) => Self::NotSet,
+        };
+        if two_step.is_on() {
+            stored.after_two_step_set_up()
+        } else {
+            stored
+        }
+    }
+
     pub fn may_be_changed(&self) -> Result<(), SecurityQuestionError> {
         match self {
             Self::PermanentlyDisabled => Err(SecurityQuestionError::PermanentlyDisabled),
@@ -138,5 +157,30 @@ mod tests {
             SecurityQuestionState::PermanentlyDisabled
         );
         assert!(SecurityQuestionState::NotSet.may_be_changed().is_ok());
+    }
+
+    #[test]
+    fn a_stored_question_counts_as_disabled_once_two_step_is_on() {
+        let sms = TwoStep::OFF.with_sms_set_up().unwrap();
+        let pet = || Some("Name of your first pet?".to_owned());
+        assert_eq!(
+            SecurityQuestionState::from_stored(pet(), false, TwoStep::OFF),
+            SecurityQuestionState::Set {
+                question: "Name of your first pet?".into()
+            }
+        );
+        assert_eq!(
+            SecurityQuestionState::from_stored(None, false, TwoStep::OFF),
+            SecurityQuestionState::NotSet
+        );
+        assert_eq!(
+            SecurityQuestionState::from_stored(pet(), false, sms),
+            SecurityQuestionState::PermanentlyDisabled
+        );
+        assert_eq!(
+            SecurityQuestionState::from_stored(None, true, TwoStep::OFF),
+            SecurityQuestionState::PermanentlyDisabled,
+            "turning two-step off again does not bring the question back"
+        );
     }
 }

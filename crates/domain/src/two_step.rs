@@ -64,10 +64,6 @@ impl TwoStep {
         self.sms
     }
 
-    pub fn has_sms(self) -> bool {
-        self.sms
-    }
-
     pub fn has_authenticator(self) -> bool {
         self.authenticator
     }
@@ -102,6 +98,7 @@ impl TwoStep {
         }
     }
 
+    /// Setting up SMS is what turns two-step verification on; it is done once.
     pub fn with_sms_set_up(self) -> Result<Self, TwoStepError> {
         if self.sms {
             return Err(TwoStepError::SmsAlreadySetUp);
@@ -109,29 +106,38 @@ impl TwoStep {
         Ok(Self { sms: true, ..self })
     }
 
-    /// "Authenticator apps cannot be used … as a standalone verification method."
-    pub fn authenticator_requires_sms(self) -> Result<(), TwoStepError> {
+    /// "To change your phone number …": only a number that is set up can be
+    /// changed, and a new number leaves every method as it was.
+    pub fn with_phone_number_changed(self) -> Result<Self, TwoStepError> {
+        if !self.sms {
+            return Err(TwoStepError::SmsNotSetUp);
+        }
+        Ok(self)
+    }
+
+    /// "Authenticator apps cannot be used … as a standalone verification method.
+    /// You must first set up two-step verification via your mobile phone number."
+    pub fn with_authenticator_set_up(self) -> Result<Self, TwoStepError> {
         match (self.sms, self.authenticator) {
             (false, _) => Err(TwoStepError::SmsNotSetUp),
             (true, true) => Err(TwoStepError::AuthenticatorAlreadySetUp),
-            (true, false) => Ok(()),
+            (true, false) => Ok(Self {
+                authenticator: true,
+                ..self
+            }),
         }
-    }
-
-    pub fn with_authenticator_set_up(self) -> Result<Self, TwoStepError> {
-        self.authenticator_requires_sms()?;
-        Ok(Self {
-            authenticator: true,
-            ..self
-        })
     }
 
     /// "If you turn off two-step verification via your mobile phone number,
     /// verification via an authenticator app is turned off automatically."
-    pub fn turning_off_sms_turns_off_authenticator(self) -> Self {
-        Self::OFF
+    pub fn turning_off_sms_turns_off_authenticator(self) -> Result<Self, TwoStepError> {
+        if !self.sms {
+            return Err(TwoStepError::SmsNotSetUp);
+        }
+        Ok(Self::OFF)
     }
 
+    /// Turning the authenticator off keeps SMS: two-step verification stays on.
     pub fn without_authenticator(self) -> Result<Self, TwoStepError> {
         if !self.authenticator {
             return Err(TwoStepError::AuthenticatorNotSetUp);
@@ -181,11 +187,28 @@ mod tests {
 
     #[test]
     fn turning_off_sms_turns_off_the_authenticator_too() {
-        assert_eq!(BOTH.turning_off_sms_turns_off_authenticator(), TwoStep::OFF);
+        assert_eq!(
+            BOTH.turning_off_sms_turns_off_authenticator(),
+            Ok(TwoStep::OFF)
+        );
         assert_eq!(
             SMS_ONLY.turning_off_sms_turns_off_authenticator(),
-            TwoStep::OFF
+            Ok(TwoStep::OFF)
         );
+        assert_eq!(
+            TwoStep::OFF.turning_off_sms_turns_off_authenticator(),
+            Err(TwoStepError::SmsNotSetUp)
+        );
+    }
+
+    #[test]
+    fn only_a_phone_number_that_is_set_up_can_be_changed() {
+        assert_eq!(
+            TwoStep::OFF.with_phone_number_changed(),
+            Err(TwoStepError::SmsNotSetUp)
+        );
+        assert_eq!(SMS_ONLY.with_phone_number_changed(), Ok(SMS_ONLY));
+        assert_eq!(BOTH.with_phone_number_changed(), Ok(BOTH));
     }
 
     #[test]

@@ -160,7 +160,7 @@ impl Store {
                     let account = account_from_row(row)?;
                     let pending = PendingSignInRow {
                         account_id: account.id,
-                        method: row.get("pending_method")?,
+                        method: crate::sessions::method_column(row, "pending_method")?,
                         created_at: row.get("pending_created_at")?,
                     };
                     Ok((pending, account))

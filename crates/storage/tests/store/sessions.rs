@@ -1,7 +1,7 @@
 //! Sessions, half-finished sign-ins, and the housekeeping that ends them.
 
 use domain::one_time_code::CodePolicy;
-use domain::{CodePurpose, IssuedCode};
+use domain::{CodePurpose, IssuedCode, Method};
 use storage::{FinishSignIn, PendingSignInRow, SessionRow, SignInFinish, Store};
 
 use crate::helpers::T0;
@@ -42,7 +42,7 @@ async fn finishing_a_sign_in_claims_the_step_consumes_it_and_starts_the_session(
         .unwrap();
     store.create_session(b"old", id, T0).await.unwrap();
     store
-        .create_pending_sign_in(b"pending", id, "authenticator", T0)
+        .create_pending_sign_in(b"pending", id, Method::Authenticator, T0)
         .await
         .unwrap();
 
@@ -76,7 +76,7 @@ async fn a_finish_that_loses_either_claim_changes_nothing(store: Store) {
         .unwrap();
     store.record_authenticator_use(id, 100).await.unwrap();
     store
-        .create_pending_sign_in(b"pending", id, "authenticator", T0)
+        .create_pending_sign_in(b"pending", id, Method::Authenticator, T0)
         .await
         .unwrap();
 
@@ -114,7 +114,7 @@ async fn a_finish_that_loses_either_claim_changes_nothing(store: Store) {
 async fn racing_finishes_of_one_sign_in_start_one_session(store: Store) {
     let id = account(&store, "ann@example.com").await;
     store
-        .create_pending_sign_in(b"pending", id, "sms", T0)
+        .create_pending_sign_in(b"pending", id, Method::Sms, T0)
         .await
         .unwrap();
     let sessions: Vec<Vec<u8>> = (0..8)
@@ -216,18 +216,21 @@ async fn signing_out_everywhere_can_keep_the_current_session(store: Store) {
 async fn a_half_finished_sign_in_is_deleted_only_once(store: Store) {
     let id = account(&store, "ann@example.com").await;
     store
-        .create_pending_sign_in(b"pending", id, "authenticator", T0)
+        .create_pending_sign_in(b"pending", id, Method::Authenticator, T0)
         .await
         .unwrap();
     assert_eq!(
         store.pending_sign_in(b"pending").await.unwrap(),
         Some(PendingSignInRow {
             account_id: id,
-            method: "authenticator".into(),
+            method: Method::Authenticator,
             created_at: T0,
         })
     );
-    store.set_pending_method(b"pending", "sms").await.unwrap();
+    store
+        .set_pending_method(b"pending", Method::Sms)
+        .await
+        .unwrap();
     assert_eq!(
         store
             .pending_sign_in(b"pending")
@@ -235,7 +238,7 @@ async fn a_half_finished_sign_in_is_deleted_only_once(store: Store) {
             .unwrap()
             .unwrap()
             .method,
-        "sms"
+        Method::Sms
     );
 
     assert!(store.delete_pending_sign_in(b"pending").await.unwrap());
@@ -260,7 +263,7 @@ async fn a_half_finished_sign_in_comes_with_its_account_in_one_query(store: Stor
         .unwrap();
     store.record_authenticator_use(id, 7).await.unwrap();
     store
-        .create_pending_sign_in(b"pending", id, "authenticator", T0)
+        .create_pending_sign_in(b"pending", id, Method::Authenticator, T0)
         .await
         .unwrap();
     let (pending, account) = store
@@ -300,7 +303,7 @@ async fn a_half_finished_sign_in_comes_with_its_account_in_one_query(store: Stor
 async fn racing_completions_of_one_sign_in_never_both_win(store: Store) {
     let id = account(&store, "ann@example.com").await;
     store
-        .create_pending_sign_in(b"pending", id, "sms", T0)
+        .create_pending_sign_in(b"pending", id, Method::Sms, T0)
         .await
         .unwrap();
     let completions: Vec<_> = (0..6)
@@ -340,11 +343,11 @@ async fn housekeeping_deletes_only_what_has_expired(store: Store) {
     store.touch_session(b"old", now).await.unwrap();
 
     store
-        .create_pending_sign_in(b"pending old", ann, "sms", now - 600)
+        .create_pending_sign_in(b"pending old", ann, Method::Sms, now - 600)
         .await
         .unwrap();
     store
-        .create_pending_sign_in(b"pending live", ann, "sms", now - 599)
+        .create_pending_sign_in(b"pending live", ann, Method::Sms, now - 599)
         .await
         .unwrap();
 

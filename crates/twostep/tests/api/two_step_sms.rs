@@ -697,3 +697,27 @@ async fn the_security_question_stays_disabled_after_two_step_is_turned_off() {
     assert_eq!(account.security_question, None);
     assert!(account.security_question_disabled);
 }
+
+#[tokio::test]
+async fn a_phone_flow_that_does_not_exist_is_not_found() {
+    let app = spawn_app().await;
+    let owner = app.signed_up(EMAIL).await;
+
+    for path in [
+        "/account/security/phone/set_up",
+        "/account/security/phone/remove/number",
+        "/account/security/phone/%FF/code",
+    ] {
+        let page = owner.get(path).await;
+        assert_eq!(page.status, 404, "GET {path}");
+        assert!(
+            page.contains("<h1>Not found</h1>"),
+            "GET {path}: {}",
+            page.body
+        );
+    }
+    assert_eq!(
+        owner.get("/account/security/phone/set-up").await.status,
+        200
+    );
+}

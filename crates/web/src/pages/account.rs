@@ -2,12 +2,16 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use domain::account::SecurityEvent;
-use domain::security_question::{SecurityQuestionError, normalise_answer, parse_question};
+use domain::security_question::{
+    SecurityQuestionError, SecurityQuestionState, normalise_answer, parse_question,
+};
+use storage::Account;
 
+use super::{Notice, NoticeQuery, Path};
 use crate::chrome::{Chrome, render, render_form, render_with_status};
 use crate::clock::format_time;
 use crate::session::SignedIn;
@@ -101,22 +105,30 @@ impl ConnectionView {
 #[template(path = "settings_security.html")]
 struct SecurityTab {
     chrome: Chrome,
-    notice: Option<&'static str>,
+    notice: Option<Notice>,
     input: SecurityTabInput,
     two_step_on: bool,
     masked_phone: String,
     authenticator_on: bool,
-    question_disabled: bool,
-    current_question: Option<String>,
+    question: SecurityQuestionState,
     events: Vec<EventView>,
     connections: Vec<ConnectionView>,
+}
+
+/// The account's security question as the core sees it.
+pub fn security_question_of(account: &Account) -> SecurityQuestionState {
+    SecurityQuestionState::from_stored(
+        account.security_question.clone(),
+        account.security_question_disabled,
+        two_step_of(account),
+    )
 }
 
 pub async fn render_security_tab(
     state: &AppState,
     signed_in: &SignedIn,
     input: SecurityTabInput,
-    notice: Option<&'static str>,
+    notice: Option<Notice>,
 ) -> Result<Response, WebError> {
     let account = &signed_in.account;
     let two_step = two_step_of(account);
@@ -130,8 +142,7 @@ pub async fn render_security_tab(
             .map(|p| p.masked())
             .unwrap_or_default(),
         authenticator_on: two_step.has_authenticator(),
-        question_disabled: account.security_question_disabled,
-        current_question: account.security_question.clone(),
+        question: security_question_of(account),
         events: events
             .into_iter()
             .map(|e| EventView {
@@ -148,11 +159,6 @@ pub async fn render_security_tab(
     render_form(&page, page.input.has_errors())
 }
 
-#[derive(serde::Deserialize, Default)]
-pub struct NoticeQuery {
-    notice: Option<String>,
-}
-
 pub async fn security_tab(
     State(state): State<AppState>,
     signed_in: SignedIn,
@@ -162,7 +168,7 @@ pub async fn security_tab(
         &state,
         &signed_in,
         SecurityTabInput::default(),
-        super::notice_text(query.notice.as_deref()),
+        query.notice,
     )
     .await
 }
@@ -186,8 +192,8 @@ pub async fn save_security_question(
         question: form.question.clone(),
         ..Default::default()
     };
-    if signed_in.account.security_question_disabled {
-        input.question_error = Some(SecurityQuestionError::PermanentlyDisabled.to_string());
+    if let Err(error) = security_question_of(&signed_in.account).may_be_changed() {
+        input.question_error = Some(error.to_string());
         return render_security_tab(&state, &signed_in, input, None).await;
     }
     let question = parse_question(&form.question);
@@ -209,6 +215,7 @@ pub async fn save_security_question(
         .set_security_question(signed_in.account.id, &question, &answer_hash)
         .await?
     {
+        // Disabled meanwhile: a concurrent set-up of two-step verification won.
         input.question_error = Some(SecurityQuestionError::PermanentlyDisabled.to_string());
         return render_security_tab(&state, &signed_in, input, None).await;
     }
@@ -218,7 +225,7 @@ pub async fn save_security_question(
         SecurityEvent::SecurityQuestionSet,
     )
     .await?;
-    Ok(super::to_security_tab("question_saved"))
+    Ok(super::to_security_tab(Notice::QuestionSaved))
 }
 
 #[derive(Template)]
@@ -287,5 +294,5 @@ pub async fn disconnect(
         };
         security_events::record(&state, &signed_in.account, event).await?;
     }
-    Ok(super::to_security_tab("disconnected"))
+    Ok(super::to_security_tab(Notice::Disconnected))
 }

@@ -30,10 +30,20 @@ fn password_page(signed_in: &SignedIn, error: Option<String>) -> PasswordStep {
     }
 }
 
+/// Each step of the set-up asks the core whether the authenticator may be added
+/// to this account's methods: only on top of SMS, and only once.
 fn allowed(signed_in: &SignedIn) -> Result<(), WebError> {
     two_step_of(&signed_in.account)
-        .authenticator_requires_sms()
+        .with_authenticator_set_up()
+        .map(|_| ())
         .map_err(|e| WebError::BadRequest(e.to_string()))
+}
+
+/// Whether the core lets this account turn its authenticator off (only one that is on).
+fn may_turn_off(signed_in: &SignedIn) -> bool {
+    two_step_of(&signed_in.account)
+        .without_authenticator()
+        .is_ok()
 }
 
 pub async fn password_step(signed_in: SignedIn) -> Result<Response, WebError> {
@@ -182,7 +192,7 @@ pub async fn confirm_code(
         SecurityEvent::AuthenticatorAdded,
     )
     .await?;
-    Ok(super::to_security_tab("authenticator_on"))
+    Ok(super::to_security_tab(super::Notice::AuthenticatorOn))
 }
 
 fn turn_off_page(signed_in: &SignedIn, error: Option<String>) -> PasswordStep {
@@ -197,7 +207,7 @@ fn turn_off_page(signed_in: &SignedIn, error: Option<String>) -> PasswordStep {
 }
 
 pub async fn turn_off_form(signed_in: SignedIn) -> Result<Response, WebError> {
-    if !signed_in.account.has_authenticator() {
+    if !may_turn_off(&signed_in) {
         return Ok(Redirect::to("/account/settings/security").into_response());
     }
     turn_off_page(&signed_in, None).render()
@@ -208,7 +218,7 @@ pub async fn turn_off(
     signed_in: SignedIn,
     Form(form): Form<super::PasswordForm>,
 ) -> Result<Response, WebError> {
-    if !signed_in.account.has_authenticator() {
+    if !may_turn_off(&signed_in) {
         return Ok(Redirect::to("/account/settings/security").into_response());
     }
     if !super::password_is_right(&state, &signed_in, &form.password).await {
@@ -224,5 +234,5 @@ pub async fn turn_off(
         SecurityEvent::AuthenticatorRemoved,
     )
     .await?;
-    Ok(super::to_security_tab("authenticator_off"))
+    Ok(super::to_security_tab(super::Notice::AuthenticatorOff))
 }

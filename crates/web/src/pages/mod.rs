@@ -4,6 +4,7 @@ pub mod account;
 pub mod authenticator;
 pub mod downloads;
 pub mod home;
+pub mod notice;
 pub mod outbox;
 pub mod password;
 pub mod password_reset;
@@ -11,32 +12,36 @@ pub mod phone;
 pub mod sign_in;
 pub mod sign_up;
 
+use axum::extract::FromRequestParts;
+use axum::extract::rejection::PathRejection;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
+use serde::de::DeserializeOwned;
+
+pub use notice::{Notice, NoticeQuery};
 
 use crate::{AppState, cookies, session::SignedIn};
 
-/// Fixed messages shown after a redirect, chosen by a short key in the query
-/// string, so that no text from the URL ever reaches the page.
-pub fn notice_text(key: Option<&str>) -> Option<&'static str> {
-    Some(match key? {
-        "signed_out" => "You have signed out.",
-        "expired" => "Your sign-in took too long. Please start again.",
-        "password_reset" => "Your password has been changed. Sign in with your new password.",
-        "code_sent" => "We sent a new code.",
-        "password_changed" => "Your password has been changed.",
-        "question_saved" => "Your security question has been saved.",
-        "two_step_on" => "Your phone number is confirmed and set up to receive security codes.",
-        "phone_changed" => {
-            "Your new phone number is confirmed and set up to receive security codes."
+/// A page's path parameters, read by serde like axum's `Path`. A segment that
+/// does not read (an unknown flow, a connection id that is no number) names a
+/// page that doesn't exist: the portal's 404, not axum's plain-text 400.
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = crate::WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, crate::WebError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Self(value)),
+            Err(PathRejection::FailedToDeserializePathParams(_)) => Err(crate::WebError::NotFound),
+            // A route without the parameter its handler reads: our mistake.
+            Err(other) => Err(crate::WebError::internal(other)),
         }
-        "two_step_off" => "Two-step verification is off.",
-        "authenticator_on" => {
-            "Your app is set up. You can use security codes generated in the app when you sign in."
-        }
-        "authenticator_off" => "The authenticator app is turned off. SMS verification stays on.",
-        "disconnected" => "The application is disconnected. It must sign in again to connect.",
-        _ => return None,
-    })
+    }
 }
 
 /// Starts a signed-in session with a brand-new id (never the one the browser
@@ -74,8 +79,8 @@ pub fn signed_in(state: &AppState, session_id: &str) -> Response {
     response
 }
 
-pub fn to_security_tab(notice: &str) -> Response {
-    Redirect::to(&format!("/account/settings/security?notice={notice}")).into_response()
+pub fn to_security_tab(notice: Notice) -> Response {
+    Redirect::to(&notice.on("/account/settings/security")).into_response()
 }
 
 /// Form fields that the CSRF layer already checked; handlers ignore them.

@@ -49,5 +49,5 @@ pub async fn change(
         .delete_sessions_of_account(signed_in.account.id, Some(&signed_in.session_digest))
         .await?;
     security_events::record(&state, &signed_in.account, SecurityEvent::PasswordChanged).await?;
-    Ok(super::to_security_tab("password_changed"))
+    Ok(super::to_security_tab(super::Notice::PasswordChanged))
 }

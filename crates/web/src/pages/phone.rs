@@ -3,34 +3,32 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use domain::PhoneNumber;
 use domain::account::SecurityEvent;
 use domain::one_time_code::CodePurpose;
-use domain::{PhoneNumber, TwoStepError};
 
+use super::Path;
+use super::notice::{Notice, SendFailure};
 use crate::chrome::{Chrome, render, render_form, render_with_status};
 use crate::session::SignedIn;
 use crate::verification::{self, VerifyError, two_step_of};
 use crate::{AppState, WebError, security_events};
 
-/// The two SMS flows share their steps: password, number, code.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Flow {
+/// The two SMS flows share their steps: password, number, code. The flow is the
+/// URL's `{flow}` segment, read by serde; any other segment is a 404.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+pub enum PhoneFlow {
+    #[serde(rename = "set-up")]
     SetUp,
+    #[serde(rename = "change")]
     Change,
 }
 
-impl Flow {
-    fn parse(segment: &str) -> Result<Self, WebError> {
-        match segment {
-            "set-up" => Ok(Self::SetUp),
-            "change" => Ok(Self::Change),
-            _ => Err(WebError::NotFound),
-        }
-    }
-
+impl PhoneFlow {
+    /// The segment serde reads back (a test holds the two together).
     fn slug(self) -> &'static str {
         match self {
             Self::SetUp => "set-up",
@@ -56,26 +54,24 @@ impl Flow {
         format!("/account/security/phone/{}{step}", self.slug())
     }
 
-    /// The flow in the URL, once its password step was passed in the last minutes.
-    fn unlocked(segment: &str, signed_in: &SignedIn, now: i64) -> Result<Self, WebError> {
-        let flow = Self::parse(segment)?;
-        flow.allowed_for(signed_in)?;
-        signed_in.require_fresh_password(now, &flow.path(""))?;
-        Ok(flow)
+    /// The flow may go on past its password step: allowed, and the password
+    /// was entered in the last minutes.
+    fn unlocked(self, signed_in: &SignedIn, now: i64) -> Result<(), WebError> {
+        self.allowed_for(signed_in)?;
+        signed_in.require_fresh_password(now, &self.path(""))
     }
 
-    /// Setting up needs two-step off; changing the number needs it on.
+    /// The core decides whether this account may take the flow: setting up
+    /// needs SMS off, changing the number needs it on.
     fn allowed_for(self, signed_in: &SignedIn) -> Result<(), WebError> {
-        let on = two_step_of(&signed_in.account).is_on();
-        match (self, on) {
-            (Self::SetUp, true) => Err(WebError::BadRequest(
-                TwoStepError::SmsAlreadySetUp.to_string(),
-            )),
-            (Self::Change, false) => {
-                Err(WebError::BadRequest(TwoStepError::SmsNotSetUp.to_string()))
-            }
-            _ => Ok(()),
-        }
+        let two_step = two_step_of(&signed_in.account);
+        let after = match self {
+            Self::SetUp => two_step.with_sms_set_up(),
+            Self::Change => two_step.with_phone_number_changed(),
+        };
+        after
+            .map(|_| ())
+            .map_err(|e| WebError::BadRequest(e.to_string()))
     }
 }
 
@@ -96,7 +92,11 @@ impl PasswordStep {
     }
 }
 
-fn password_step_page(signed_in: &SignedIn, flow: Flow, error: Option<String>) -> PasswordStep {
+fn password_step_page(
+    signed_in: &SignedIn,
+    flow: PhoneFlow,
+    error: Option<String>,
+) -> PasswordStep {
     PasswordStep {
         chrome: signed_in.chrome(),
         title: flow.title(),
@@ -109,9 +109,8 @@ fn password_step_page(signed_in: &SignedIn, flow: Flow, error: Option<String>) -
 
 pub async fn password_step(
     signed_in: SignedIn,
-    Path(flow): Path<String>,
+    Path(flow): Path<PhoneFlow>,
 ) -> Result<Response, WebError> {
-    let flow = Flow::parse(&flow)?;
     flow.allowed_for(&signed_in)?;
     password_step_page(&signed_in, flow, None).render()
 }
@@ -119,10 +118,9 @@ pub async fn password_step(
 pub async fn confirm_password(
     State(state): State<AppState>,
     signed_in: SignedIn,
-    Path(flow): Path<String>,
+    Path(flow): Path<PhoneFlow>,
     Form(form): Form<super::PasswordForm>,
 ) -> Result<Response, WebError> {
-    let flow = Flow::parse(&flow)?;
     flow.allowed_for(&signed_in)?;
     if !super::password_is_right(&state, &signed_in, &form.password).await {
         return password_step_page(&signed_in, flow, Some("That password isn't right.".into()))
@@ -148,9 +146,9 @@ struct NumberStep {
 pub async fn number_step(
     State(state): State<AppState>,
     signed_in: SignedIn,
-    Path(flow): Path<String>,
+    Path(flow): Path<PhoneFlow>,
 ) -> Result<Response, WebError> {
-    let flow = Flow::unlocked(&flow, &signed_in, state.now())?;
+    flow.unlocked(&signed_in, state.now())?;
     render(&NumberStep {
         chrome: signed_in.chrome(),
         title: flow.title(),
@@ -169,10 +167,10 @@ pub struct NumberForm {
 pub async fn send_code(
     State(state): State<AppState>,
     signed_in: SignedIn,
-    Path(flow): Path<String>,
+    Path(flow): Path<PhoneFlow>,
     Form(form): Form<NumberForm>,
 ) -> Result<Response, WebError> {
-    let flow = Flow::unlocked(&flow, &signed_in, state.now())?;
+    flow.unlocked(&signed_in, state.now())?;
     let refuse = |message: String| {
         let page = NumberStep {
             chrome: signed_in.chrome(),
@@ -187,7 +185,7 @@ pub async fn send_code(
         Ok(phone) => phone,
         Err(error) => return refuse(error.to_string()),
     };
-    if flow == Flow::Change
+    if flow == PhoneFlow::Change
         && verification::account_phone(&state, &signed_in.account)?.as_ref() == Some(&phone)
     {
         return refuse("This is already your phone number. Enter a new one.".into());
@@ -219,15 +217,15 @@ struct CodeStep {
     /// Minutes until the code expires, rounded up; 0 once it has.
     expires_in_minutes: i64,
     error: Option<String>,
-    notice: Option<&'static str>,
+    notice: Option<Notice>,
 }
 
 async fn code_step_page(
     state: &AppState,
     signed_in: &SignedIn,
-    flow: Flow,
+    flow: PhoneFlow,
     error: Option<String>,
-    notice: Option<&'static str>,
+    notice: Option<Notice>,
 ) -> Result<Response, WebError> {
     let Some(stored) = state
         .store
@@ -256,41 +254,37 @@ async fn code_step_page(
 
 #[derive(serde::Deserialize, Default)]
 pub struct CodeQuery {
-    notice: Option<String>,
-    error: Option<String>,
+    #[serde(default, deserialize_with = "super::notice::known_or_none")]
+    notice: Option<Notice>,
+    #[serde(default, deserialize_with = "super::notice::known_or_none")]
+    error: Option<SendFailure>,
 }
 
 pub async fn code_step(
     State(state): State<AppState>,
     signed_in: SignedIn,
-    Path(flow): Path<String>,
+    Path(flow): Path<PhoneFlow>,
     Query(query): Query<CodeQuery>,
 ) -> Result<Response, WebError> {
-    let flow = Flow::unlocked(&flow, &signed_in, state.now())?;
-    let error = match query.error.as_deref() {
-        Some("too_soon") => {
-            verification::resend_wait_message(&state, signed_in.account.id, flow.purpose()).await?
+    flow.unlocked(&signed_in, state.now())?;
+    let error = match query.error {
+        Some(failure) => {
+            failure
+                .message(&state, signed_in.account.id, flow.purpose())
+                .await?
         }
-        Some("sms_not_sent") => Some(VerifyError::SmsNotSent.to_string()),
-        _ => None,
+        None => None,
     };
-    code_step_page(
-        &state,
-        &signed_in,
-        flow,
-        error,
-        super::notice_text(query.notice.as_deref()),
-    )
-    .await
+    code_step_page(&state, &signed_in, flow, error, query.notice).await
 }
 
 pub async fn confirm_code(
     State(state): State<AppState>,
     signed_in: SignedIn,
-    Path(flow): Path<String>,
+    Path(flow): Path<PhoneFlow>,
     Form(form): Form<super::CodeForm>,
 ) -> Result<Response, WebError> {
-    let flow = Flow::unlocked(&flow, &signed_in, state.now())?;
+    flow.unlocked(&signed_in, state.now())?;
     let account = &signed_in.account;
     let phone = match verification::check_sms_code(
         &state,
@@ -311,7 +305,7 @@ pub async fn confirm_code(
     state.store.delete_code(account.id, flow.purpose()).await?;
     let masked_phone = phone.masked();
     match flow {
-        Flow::SetUp => {
+        PhoneFlow::SetUp => {
             // Also deletes the security question and disables it for good.
             state
                 .store
@@ -323,9 +317,9 @@ pub async fn confirm_code(
                 SecurityEvent::TwoStepTurnedOn { masked_phone },
             )
             .await?;
-            Ok(super::to_security_tab("two_step_on"))
+            Ok(super::to_security_tab(Notice::TwoStepOn))
         }
-        Flow::Change => {
+        PhoneFlow::Change => {
             state
                 .store
                 .change_phone(account.id, sealed, state.now())
@@ -336,7 +330,7 @@ pub async fn confirm_code(
                 SecurityEvent::PhoneNumberChanged { masked_phone },
             )
             .await?;
-            Ok(super::to_security_tab("phone_changed"))
+            Ok(super::to_security_tab(Notice::PhoneChanged))
         }
     }
 }
@@ -344,9 +338,9 @@ pub async fn confirm_code(
 pub async fn resend_code(
     State(state): State<AppState>,
     signed_in: SignedIn,
-    Path(flow): Path<String>,
+    Path(flow): Path<PhoneFlow>,
 ) -> Result<Response, WebError> {
-    let flow = Flow::unlocked(&flow, &signed_in, state.now())?;
+    flow.unlocked(&signed_in, state.now())?;
     let target = match verification::resend_sms_code(
         &state,
         signed_in.account.id,
@@ -355,22 +349,34 @@ pub async fn resend_code(
     )
     .await
     {
-        Ok(()) => flow.path("/code?notice=code_sent"),
+        Ok(()) => Notice::CodeSent.on(&flow.path("/code")),
         Err(VerifyError::Internal(error)) => return Err(error),
-        Err(VerifyError::Code(domain::CodeError::ResendTooSoon { .. })) => {
-            flow.path("/code?error=too_soon")
-        }
-        Err(VerifyError::SmsNotSent) => flow.path("/code?error=sms_not_sent"),
-        Err(_) => flow.path("/number"),
+        // No code to send again (expired, used): start the number step over.
+        Err(error) => match SendFailure::of(&error) {
+            SendFailure::Failed => flow.path("/number"),
+            failure => failure.on(&flow.path("/code")),
+        },
     };
     Ok(Redirect::to(&target).into_response())
 }
 
-fn turn_off_page(signed_in: &SignedIn, error: Option<String>) -> PasswordStep {
+/// What turning SMS off comes to, as the core decides it: `None` when two-step
+/// verification is not on; otherwise whether the authenticator goes with it.
+fn turning_off(signed_in: &SignedIn) -> Option<bool> {
+    let before = two_step_of(&signed_in.account);
+    let after = before.turning_off_sms_turns_off_authenticator().ok()?;
+    Some(before.has_authenticator() && !after.has_authenticator())
+}
+
+fn turn_off_page(
+    signed_in: &SignedIn,
+    authenticator_too: bool,
+    error: Option<String>,
+) -> PasswordStep {
     PasswordStep {
         chrome: signed_in.chrome(),
         title: "Turn off two-step verification",
-        explanation: if signed_in.account.has_authenticator() {
+        explanation: if authenticator_too {
             "Your phone number will be removed, and the authenticator app will be turned off too. Enter your password to continue."
         } else {
             "Your phone number will be removed. Enter your password to continue."
@@ -382,10 +388,10 @@ fn turn_off_page(signed_in: &SignedIn, error: Option<String>) -> PasswordStep {
 }
 
 pub async fn turn_off_form(signed_in: SignedIn) -> Result<Response, WebError> {
-    if !two_step_of(&signed_in.account).is_on() {
+    let Some(authenticator_too) = turning_off(&signed_in) else {
         return Ok(Redirect::to("/account/settings/security").into_response());
-    }
-    turn_off_page(&signed_in, None).render()
+    };
+    turn_off_page(&signed_in, authenticator_too, None).render()
 }
 
 pub async fn turn_off(
@@ -393,13 +399,15 @@ pub async fn turn_off(
     signed_in: SignedIn,
     Form(form): Form<super::PasswordForm>,
 ) -> Result<Response, WebError> {
-    if !two_step_of(&signed_in.account).is_on() {
+    let Some(authenticator_too) = turning_off(&signed_in) else {
         return Ok(Redirect::to("/account/settings/security").into_response());
-    }
+    };
     if !super::password_is_right(&state, &signed_in, &form.password).await {
-        return turn_off_page(&signed_in, Some("That password isn't right.".into())).render();
+        let error = Some("That password isn't right.".into());
+        return turn_off_page(&signed_in, authenticator_too, error).render();
     }
-    // The store applies TwoStep::turning_off_sms_turns_off_authenticator in one transaction.
+    // The store writes the core's decision (no phone, no authenticator, no
+    // enrolment) in one transaction, and answers what it actually removed.
     let authenticator_too = state.store.turn_off_two_step(signed_in.account.id).await?;
     security_events::record(
         &state,
@@ -407,5 +415,26 @@ pub async fn turn_off(
         SecurityEvent::TwoStepTurnedOff { authenticator_too },
     )
     .await?;
-    Ok(super::to_security_tab("two_step_off"))
+    Ok(super::to_security_tab(Notice::TwoStepOff))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+    use serde::de::value::{Error, StrDeserializer};
+
+    fn read(segment: &str) -> Option<PhoneFlow> {
+        PhoneFlow::deserialize(StrDeserializer::<Error>::new(segment)).ok()
+    }
+
+    #[test]
+    fn each_flow_is_read_back_from_the_paths_it_builds() {
+        for flow in [PhoneFlow::SetUp, PhoneFlow::Change] {
+            assert_eq!(read(flow.slug()), Some(flow));
+            assert!(flow.path("/code").ends_with("/code"));
+        }
+        assert_eq!(read("set_up"), None);
+        assert_eq!(read("SetUp"), None);
+    }
 }

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::authenticator::AuthenticatorError;
@@ -13,6 +13,8 @@ use domain::session::pending_sign_in_is_live;
 use domain::{Email, Method};
 use storage::{Account, FinishSignIn, PendingSignInRow, SignInFinish};
 
+use super::Path;
+use super::notice::{Notice, NoticeQuery, SendFailure};
 use crate::chrome::{Chrome, render, render_form, render_with_status};
 use crate::credentials::{self, CredentialsError};
 use crate::session::Visitor;
@@ -25,12 +27,7 @@ struct SignInPage {
     chrome: Chrome,
     email: String,
     error: Option<String>,
-    notice: Option<&'static str>,
-}
-
-#[derive(serde::Deserialize, Default)]
-pub struct NoticeQuery {
-    notice: Option<String>,
+    notice: Option<Notice>,
 }
 
 pub async fn form(
@@ -44,7 +41,7 @@ pub async fn form(
         chrome: visitor.chrome,
         email: String::new(),
         error: None,
-        notice: super::notice_text(query.notice.as_deref()),
+        notice: query.notice,
     })
 }
 
@@ -95,13 +92,13 @@ pub async fn submit(
     let pending_digest = domain::secrets::token_digest(&pending_id);
     state
         .store
-        .create_pending_sign_in(&pending_digest, account.id, method.as_str(), state.now())
+        .create_pending_sign_in(&pending_digest, account.id, method, state.now())
         .await?;
     let mut target = "/sign-in/verify".to_owned();
     if method == Method::Sms
         && let Err(error) = send_sign_in_sms(&state, &account, &pending_digest).await
     {
-        target = format!("/sign-in/verify?error={}", error_key(&error));
+        target = SendFailure::of(&error).on(&target);
     }
     let mut response = Redirect::to(&target).into_response();
     cookies::set(
@@ -130,32 +127,15 @@ async fn send_sign_in_sms(
     .await
 }
 
-/// Errors carried across a redirect by key, like notices.
-fn error_key(error: &VerifyError) -> &'static str {
-    match error {
-        VerifyError::SmsNotSent => "sms_not_sent",
-        VerifyError::Code(domain::CodeError::ResendTooSoon { .. }) => "too_soon",
-        _ => "failed",
-    }
-}
-
-fn error_text(key: Option<&str>) -> Option<String> {
-    Some(match key? {
-        "sms_not_sent" => VerifyError::SmsNotSent.to_string(),
-        "failed" => "Something went wrong. Try again.".into(),
-        _ => return None,
-    })
-}
-
 #[derive(Template)]
 #[template(path = "sign_in_code.html")]
 struct SecondStepPage {
     chrome: Chrome,
-    method: &'static str,
+    method: Method,
     masked_phone: String,
     offers_authenticator: bool,
     error: Option<String>,
-    notice: Option<&'static str>,
+    notice: Option<Notice>,
 }
 
 /// The half-finished sign-in behind the browser's pending cookie, if still live.
@@ -178,7 +158,7 @@ async fn pending(
 }
 
 fn start_again() -> Response {
-    Redirect::to("/sign-in?notice=expired").into_response()
+    Redirect::to(&Notice::Expired.on("/sign-in")).into_response()
 }
 
 async fn second_step_page(
@@ -187,15 +167,14 @@ async fn second_step_page(
     row: &PendingSignInRow,
     account: &Account,
     error: Option<String>,
-    notice: Option<&'static str>,
+    notice: Option<Notice>,
 ) -> Result<Response, WebError> {
-    let method = Method::parse(&row.method).unwrap_or(Method::Sms);
     let masked_phone = verification::account_phone(state, account)?
         .map(|p| p.masked())
         .unwrap_or_default();
     let page = SecondStepPage {
         chrome,
-        method: method.as_str(),
+        method: row.method,
         masked_phone,
         offers_authenticator: two_step_of(account).offers(Method::Authenticator),
         notice,
@@ -206,8 +185,10 @@ async fn second_step_page(
 
 #[derive(serde::Deserialize, Default)]
 pub struct SecondStepQuery {
-    notice: Option<String>,
-    error: Option<String>,
+    #[serde(default, deserialize_with = "super::notice::known_or_none")]
+    notice: Option<Notice>,
+    #[serde(default, deserialize_with = "super::notice::known_or_none")]
+    error: Option<SendFailure>,
 }
 
 pub async fn second_step(
@@ -220,21 +201,15 @@ pub async fn second_step(
         return Ok(start_again());
     };
     // The page says how long to wait, counted from the code actually sent.
-    let error = match query.error.as_deref() {
-        Some("too_soon") => {
-            verification::resend_wait_message(&state, account.id, CodePurpose::SignIn).await?
+    let error = match query.error {
+        Some(failure) => {
+            failure
+                .message(&state, account.id, CodePurpose::SignIn)
+                .await?
         }
-        key => error_text(key),
+        None => None,
     };
-    second_step_page(
-        &state,
-        visitor.chrome,
-        &row,
-        &account,
-        error,
-        super::notice_text(query.notice.as_deref()),
-    )
-    .await
+    second_step_page(&state, visitor.chrome, &row, &account, error, query.notice).await
 }
 
 pub async fn submit_code(
@@ -246,7 +221,7 @@ pub async fn submit_code(
     let Some((digest, row, account)) = pending(&state, &headers).await? else {
         return Ok(start_again());
     };
-    let method = Method::parse(&row.method).unwrap_or(Method::Sms);
+    let method = row.method;
     let passed = verification::verify_second_factor(
         &state,
         &account,
@@ -335,13 +310,13 @@ pub async fn resend(
     let Some((digest, row, account)) = pending(&state, &headers).await? else {
         return Ok(start_again());
     };
-    if row.method != Method::Sms.as_str() {
+    if row.method != Method::Sms {
         return Ok(Redirect::to("/sign-in/verify").into_response());
     }
     Ok(match send_sign_in_sms(&state, &account, &digest).await {
-        Ok(()) => Redirect::to("/sign-in/verify?notice=code_sent"),
+        Ok(()) => Redirect::to(&Notice::CodeSent.on("/sign-in/verify")),
         Err(VerifyError::Internal(error)) => return Err(error),
-        Err(error) => Redirect::to(&format!("/sign-in/verify?error={}", error_key(&error))),
+        Err(error) => Redirect::to(&SendFailure::of(&error).on("/sign-in/verify")),
     }
     .into_response())
 }
@@ -360,10 +335,7 @@ pub async fn switch_method(
     let Some(method) = Method::parse(&method).filter(|m| two_step_of(&account).offers(*m)) else {
         return Err(WebError::NotFound);
     };
-    state
-        .store
-        .set_pending_method(&digest, method.as_str())
-        .await?;
+    state.store.set_pending_method(&digest, method).await?;
     if method == Method::Sms {
         let already_sent = state
             .store
@@ -373,10 +345,8 @@ pub async fn switch_method(
                 stored.code.bound_to == digest && stored.code.may_send_another(state.now()).is_err()
             });
         if !already_sent && let Err(error) = send_sign_in_sms(&state, &account, &digest).await {
-            return Ok(
-                Redirect::to(&format!("/sign-in/verify?error={}", error_key(&error)))
-                    .into_response(),
-            );
+            let target = SendFailure::of(&error).on("/sign-in/verify");
+            return Ok(Redirect::to(&target).into_response());
         }
     }
     Ok(Redirect::to("/sign-in/verify").into_response())
@@ -392,7 +362,7 @@ pub async fn sign_out(
             .delete_session(&domain::secrets::token_digest(&session_id))
             .await?;
     }
-    let mut response = Redirect::to("/sign-in?notice=signed_out").into_response();
+    let mut response = Redirect::to(&Notice::SignedOut.on("/sign-in")).into_response();
     cookies::clear(
         response.headers_mut(),
         cookies::SESSION,

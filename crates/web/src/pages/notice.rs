@@ -1,0 +1,186 @@
+//! The fixed messages shown after a redirect: notices ("You have signed out.")
+//! and why a code could not be sent. Each travels in the query string by its
+//! name only, so that no text from the URL ever reaches a page, and each message
+//! is written once, here.
+
+use domain::CodeError;
+use domain::one_time_code::CodePurpose;
+use serde::de::{DeserializeOwned, IntoDeserializer};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::verification::{self, VerifyError};
+use crate::{AppState, WebError};
+
+/// Named in the URL as `?notice=` and the variant in snake case (`two_step_on`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Notice {
+    SignedOut,
+    Expired,
+    PasswordReset,
+    CodeSent,
+    PasswordChanged,
+    QuestionSaved,
+    TwoStepOn,
+    PhoneChanged,
+    TwoStepOff,
+    AuthenticatorOn,
+    AuthenticatorOff,
+    Disconnected,
+}
+
+impl Notice {
+    pub fn text(self) -> &'static str {
+        match self {
+            Self::SignedOut => "You have signed out.",
+            Self::Expired => "Your sign-in took too long. Please start again.",
+            Self::PasswordReset => {
+                "Your password has been changed. Sign in with your new password."
+            }
+            Self::CodeSent => "We sent a new code.",
+            Self::PasswordChanged => "Your password has been changed.",
+            Self::QuestionSaved => "Your security question has been saved.",
+            Self::TwoStepOn => {
+                "Your phone number is confirmed and set up to receive security codes."
+            }
+            Self::PhoneChanged => {
+                "Your new phone number is confirmed and set up to receive security codes."
+            }
+            Self::TwoStepOff => "Two-step verification is off.",
+            Self::AuthenticatorOn => {
+                "Your app is set up. You can use security codes generated in the app when you sign in."
+            }
+            Self::AuthenticatorOff => {
+                "The authenticator app is turned off. SMS verification stays on."
+            }
+            Self::Disconnected => {
+                "The application is disconnected. It must sign in again to connect."
+            }
+        }
+    }
+
+    /// `path` with this notice in its query: `/sign-in?notice=signed_out`.
+    pub fn on(self, path: &str) -> String {
+        link(path, "notice", self)
+    }
+}
+
+/// Why a code could not be sent, carried to the code step as `?error=too_soon`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SendFailure {
+    TooSoon,
+    SmsNotSent,
+    Failed,
+}
+
+impl SendFailure {
+    pub fn of(error: &VerifyError) -> Self {
+        match error {
+            VerifyError::Code(CodeError::ResendTooSoon { .. }) => Self::TooSoon,
+            VerifyError::SmsNotSent => Self::SmsNotSent,
+            _ => Self::Failed,
+        }
+    }
+
+    /// `path` with this failure in its query: `/sign-in/verify?error=too_soon`.
+    pub fn on(self, path: &str) -> String {
+        link(path, "error", self)
+    }
+
+    /// The code step's message. How long to wait is counted from the code
+    /// actually sent, so it is read again; `None` once another may be sent.
+    pub async fn message(
+        self,
+        state: &AppState,
+        account_id: i64,
+        purpose: CodePurpose,
+    ) -> Result<Option<String>, WebError> {
+        Ok(match self {
+            Self::TooSoon => verification::resend_wait_message(state, account_id, purpose).await?,
+            Self::SmsNotSent => Some(VerifyError::SmsNotSent.to_string()),
+            Self::Failed => Some("Something went wrong. Try again.".into()),
+        })
+    }
+}
+
+fn link(path: &str, key: &str, value: impl Serialize) -> String {
+    // One pair whose value is a unit variant always encodes.
+    let query = serde_urlencoded::to_string([(key, value)]).unwrap_or_default();
+    format!("{path}?{query}")
+}
+
+/// Templates show a notice with `{{ notice }}`.
+impl std::fmt::Display for Notice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.text())
+    }
+}
+
+/// The query of a page that shows a notice.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct NoticeQuery {
+    #[serde(default, deserialize_with = "known_or_none")]
+    pub notice: Option<Notice>,
+}
+
+/// An unknown or garbled name shows no message, rather than refusing the page:
+/// a stale or hand-edited link still leads somewhere.
+pub fn known_or_none<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    let name = Option::<String>::deserialize(deserializer)?;
+    Ok(name.and_then(|name| {
+        let name: serde::de::value::StringDeserializer<serde::de::value::Error> =
+            name.into_deserializer();
+        T::deserialize(name).ok()
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(query: &str) -> Option<Notice> {
+        serde_urlencoded::from_str::<NoticeQuery>(query)
+            .unwrap()
+            .notice
+    }
+
+    #[test]
+    fn a_notice_is_read_back_from_the_link_it_was_put_on() {
+        let link = Notice::TwoStepOn.on("/account/settings/security");
+        assert_eq!(link, "/account/settings/security?notice=two_step_on");
+        let (_, query) = link.split_once('?').unwrap();
+        assert_eq!(read(query), Some(Notice::TwoStepOn));
+    }
+
+    #[test]
+    fn an_unknown_or_missing_notice_shows_nothing() {
+        assert_eq!(read("notice=%3Cscript%3E"), None);
+        assert_eq!(read("notice=TwoStepOn"), None);
+        assert_eq!(read("notice="), None);
+        assert_eq!(read(""), None);
+    }
+
+    #[test]
+    fn a_send_failure_is_read_back_from_the_link_it_was_put_on() {
+        #[derive(Deserialize)]
+        struct Query {
+            #[serde(default, deserialize_with = "known_or_none")]
+            error: Option<SendFailure>,
+        }
+        let link = SendFailure::SmsNotSent.on("/sign-in/verify");
+        assert_eq!(link, "/sign-in/verify?error=sms_not_sent");
+        let (_, query) = link.split_once('?').unwrap();
+        let query: Query = serde_urlencoded::from_str(query).unwrap();
+        assert_eq!(query.error, Some(SendFailure::SmsNotSent));
+    }
+
+    #[test]
+    fn a_notice_shows_its_text() {
+        assert_eq!(Notice::SignedOut.to_string(), "You have signed out.");
+    }
+}
