@@ -6,13 +6,7 @@ use crate::helpers::*;
 const OTHER_PASSWORD: &str = "a different long passphrase";
 
 async fn account_id(app: &TestApp, email: &str) -> i64 {
-    app.state
-        .store
-        .account_by_email(email)
-        .await
-        .unwrap()
-        .expect("the account exists")
-        .id
+    app.account(email).await.id
 }
 
 async fn account_exists(app: &TestApp, email: &str) -> bool {
@@ -39,20 +33,13 @@ async fn sign_up_creates_an_account_with_a_normalised_email_and_a_hashed_passwor
     let app = spawn_app().await;
     let browser = app.browser();
     browser
-        .post_form(
-            "/sign-up",
+        .post(
             "/sign-up",
             &[("email", "  Ann@Example.COM "), ("password", PASSWORD)],
         )
         .await
         .assert_redirect_to("/account");
-    let account = app
-        .state
-        .store
-        .account_by_email("ann@example.com")
-        .await
-        .unwrap()
-        .expect("the account was created");
+    let account = app.account("ann@example.com").await;
     assert_eq!(account.email, "ann@example.com");
     assert!(
         account.password_hash.starts_with("$argon2id$"),
@@ -71,8 +58,7 @@ async fn email_missing_at_symbol_is_rejected() {
     let app = spawn_app().await;
     let page = app
         .browser()
-        .post_form(
-            "/sign-up",
+        .post(
             "/sign-up",
             &[("email", "ann.example.com"), ("password", PASSWORD)],
         )
@@ -90,19 +76,11 @@ async fn email_missing_at_symbol_is_rejected() {
 async fn a_duplicate_email_in_another_letter_case_is_refused_beside_the_field() {
     let app = spawn_app().await;
     app.signed_up("ann@example.com").await;
-    let first_hash = app
-        .state
-        .store
-        .account_by_email("ann@example.com")
-        .await
-        .unwrap()
-        .unwrap()
-        .password_hash;
+    let first_hash = app.account("ann@example.com").await.password_hash;
 
     let page = app
         .browser()
-        .post_form(
-            "/sign-up",
+        .post(
             "/sign-up",
             &[("email", "Ann@Example.com"), ("password", OTHER_PASSWORD)],
         )
@@ -122,13 +100,7 @@ async fn a_duplicate_email_in_another_letter_case_is_refused_beside_the_field() 
         !page.contains(OTHER_PASSWORD),
         "the password is never sent back"
     );
-    let account = app
-        .state
-        .store
-        .account_by_email("ann@example.com")
-        .await
-        .unwrap()
-        .unwrap();
+    let account = app.account("ann@example.com").await;
     assert_eq!(
         account.password_hash, first_hash,
         "the existing account is untouched"
@@ -139,8 +111,7 @@ async fn assert_weak_password_refused(password: &str, message: &str) {
     let app = spawn_app().await;
     let page = app
         .browser()
-        .post_form(
-            "/sign-up",
+        .post(
             "/sign-up",
             &[("email", "ann@example.com"), ("password", password)],
         )
@@ -191,8 +162,7 @@ async fn a_password_of_exactly_256_characters_is_accepted() {
     let app = spawn_app().await;
     let password = "x".repeat(255) + "é";
     app.browser()
-        .post_form(
-            "/sign-up",
+        .post(
             "/sign-up",
             &[("email", "ann@example.com"), ("password", &password)],
         )
@@ -305,7 +275,7 @@ async fn changing_the_password_with_a_wrong_current_password_is_refused() {
         )
         .await;
     assert_eq!(page.status, 422);
-    assert!(page.shows("That password isn't right."));
+    assert!(page.reads("That password isn't right."));
     assert!(
         !page.contains("Password changed"),
         "no security event is recorded"
@@ -466,51 +436,27 @@ async fn a_security_question_needs_the_password_and_keeps_what_was_typed() {
         )
         .await;
     assert_eq!(page.status, 422);
-    assert!(page.shows("That password isn't right."));
+    assert!(page.reads("That password isn't right."));
     assert!(
         page.contains("name=\"question\" type=\"text\" value=\"Name of your first pet?\""),
         "the typed question is kept"
     );
     assert!(!page.contains(OTHER_PASSWORD));
-    let account = app
-        .state
-        .store
-        .account_by_email("ann@example.com")
-        .await
-        .unwrap()
-        .unwrap();
+    let account = app.account("ann@example.com").await;
     assert_eq!(account.security_question, None);
     assert_eq!(account.security_answer_hash, None);
 }
 
 #[tokio::test]
 async fn the_development_outbox_lists_sms_and_emails_newest_first() {
-    let app = spawn_app_with_outbox().await;
+    let app = TestApp::builder().outbox().spawn().await;
     let browser = app.signed_up("ann@example.com").await;
     browser
-        .post_form(
-            "/forgot-password",
-            "/forgot-password",
-            &[("email", "ann@example.com")],
-        )
+        .post("/forgot-password", &[("email", "ann@example.com")])
         .await;
     // E-mails go out in the background: wait for this one before sending the SMS.
     wait_for_outbox(&browser, "Reset your password").await;
-    browser
-        .post_form(
-            "/account/security/phone/set-up",
-            "/account/security/phone/set-up",
-            &[("password", PASSWORD)],
-        )
-        .await;
-    browser
-        .post_form(
-            "/account/security/phone/set-up/number",
-            "/account/security/phone/set-up/number",
-            &[("phone", PHONE)],
-        )
-        .await
-        .assert_redirect_to("/account/security/phone/set-up/code");
+    browser.ask_for_phone_code(PhoneFlow::SetUp, PHONE).await;
 
     let page = wait_for_outbox(&browser, PHONE_E164).await;
     assert_eq!(page.status, 200);
@@ -776,11 +722,7 @@ async fn odd_unicode_in_a_valid_form_is_stored_and_shown_safely() {
     let browser = app.browser();
     let password = "пароль\u{0}🔑\u{202E}secret";
     browser
-        .post_form(
-            "/sign-up",
-            "/sign-up",
-            &[("email", email), ("password", password)],
-        )
+        .post("/sign-up", &[("email", email), ("password", password)])
         .await
         .assert_redirect_to("/account");
     let question = "<b>Ünïcödé</b> \u{202E}question\u{0}?";

@@ -1,6 +1,6 @@
 //! The client application API: connecting, refusing older applications, tokens.
 
-use domain::authenticator::{AuthenticatorSecret, code_at};
+use domain::authenticator::code_at;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -54,30 +54,6 @@ async fn me(app: &TestApp, token: &str) -> (u16, Value) {
         .unwrap();
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
-}
-
-/// Security tab → Authenticator app → Set up → password → secret key → code.
-async fn set_up_authenticator(app: &TestApp, browser: &Browser) -> AuthenticatorSecret {
-    let start = "/account/security/authenticator/set-up";
-    browser
-        .post_form(start, start, &[("password", PASSWORD)])
-        .await
-        .assert_redirect_to("/account/security/authenticator/scan");
-    let page = browser.get("/account/security/authenticator/scan").await;
-    let key = page
-        .body
-        .split("<code>")
-        .nth(1)
-        .and_then(|rest| rest.split("</code>").next())
-        .expect("the secret key is on the page");
-    let secret = AuthenticatorSecret::from_base32(key).expect("a base32 key");
-    let code = code_at(&secret, app.clock.now());
-    let scan = "/account/security/authenticator/scan";
-    browser
-        .post_form(scan, scan, &[("code", code.as_str())])
-        .await
-        .assert_redirect_to("/account/settings/security?notice=authenticator_on");
-    secret
 }
 
 #[tokio::test]
@@ -162,7 +138,7 @@ async fn a_new_application_passes_the_second_step_by_sms() {
 async fn a_new_application_passes_the_second_step_by_authenticator_and_no_code_is_accepted_twice() {
     let app = spawn_app().await;
     let browser = app.with_sms_two_step("ann@example.com").await;
-    let secret = set_up_authenticator(&app, &browser).await;
+    let secret = browser.set_up_authenticator(&app).await;
     app.clock.advance(30);
     let sms_before = app.sms_count();
     let (_, first) = connect(&app, "ann@example.com", NEW_VERSION, "Ann's phone").await;
@@ -492,13 +468,11 @@ async fn a_token_stops_working_when_its_application_is_disconnected() {
     );
     let id = body["connection_id"].as_i64().unwrap();
     let path = format!("/account/connections/{id}/disconnect");
-    let refused = browser
-        .post_form(&path, &path, &[("password", "wrong password")])
-        .await;
+    let refused = browser.post(&path, &[("password", "wrong password")]).await;
     assert_eq!(refused.status, 422);
     assert_eq!(me(&app, &token).await.0, 200);
     browser
-        .post_form(&path, &path, &[("password", PASSWORD)])
+        .post(&path, &[("password", PASSWORD)])
         .await
         .assert_redirect_to("/account/settings/security?notice=disconnected");
     let (status, body) = me(&app, &token).await;
@@ -617,7 +591,7 @@ async fn run_example(args: Vec<String>) -> String {
 async fn the_example_client_connects_as_a_new_application_and_is_refused_as_an_old_one() {
     let app = spawn_app().await;
     let browser = app.with_sms_two_step("ann@example.com").await;
-    let secret = set_up_authenticator(&app, &browser).await;
+    let secret = browser.set_up_authenticator(&app).await;
     app.clock.advance(30);
     let code = code_at(&secret, app.clock.now());
     let args = |version: &str, command: &str| {
@@ -661,7 +635,7 @@ async fn an_application_guessing_passwords_is_slowed_down_like_the_sign_in_page(
         app.browser()
             .sign_in("ann@example.com", PASSWORD)
             .await
-            .shows("Too many failed sign-in attempts."),
+            .reads("Too many failed sign-in attempts."),
         "one count for page and API"
     );
 }

@@ -10,7 +10,7 @@ const MINUTE: i64 = 60;
 async fn request_reset_link(app: &TestApp, email: &str) -> String {
     let page = app
         .browser()
-        .post_form("/forgot-password", "/forgot-password", &[("email", email)])
+        .post("/forgot-password", &[("email", email)])
         .await;
     assert_eq!(page.status, 200);
     let message = app.wait_for_email(email, "Reset your password").await;
@@ -195,18 +195,10 @@ async fn forgot_password_answers_the_same_for_an_unknown_email() {
     let browser = app.browser();
 
     let known = browser
-        .post_form(
-            "/forgot-password",
-            "/forgot-password",
-            &[("email", "ann@example.com")],
-        )
+        .post("/forgot-password", &[("email", "ann@example.com")])
         .await;
     let unknown = browser
-        .post_form(
-            "/forgot-password",
-            "/forgot-password",
-            &[("email", "nobody@example.com")],
-        )
+        .post("/forgot-password", &[("email", "nobody@example.com")])
         .await;
 
     assert_eq!(known.status, 200);
@@ -248,7 +240,7 @@ async fn a_reset_with_a_security_question_asks_for_the_answer_before_the_new_pas
         )
         .await;
     assert_eq!(wrong.status, 422);
-    assert!(wrong.shows("That answer isn't right."));
+    assert!(wrong.reads("That answer isn't right."));
     let skipped = browser
         .post_form(
             &link,
@@ -341,7 +333,7 @@ async fn five_wrong_answers_spend_the_reset_link() {
             )
             .await;
         assert_eq!(wrong.status, 422);
-        assert!(wrong.shows("That answer isn't right."));
+        assert!(wrong.reads("That answer isn't right."));
     }
     let spent = browser
         .post_form(
@@ -351,7 +343,7 @@ async fn five_wrong_answers_spend_the_reset_link() {
         )
         .await;
     assert_eq!(spent.status, 410);
-    assert!(spent.shows("Too many wrong answers. Ask for a new link to reset your password."));
+    assert!(spent.reads("Too many wrong answers. Ask for a new link to reset your password."));
     assert_eq!(
         browser.get(&link).await.status,
         410,
@@ -370,7 +362,7 @@ async fn five_wrong_answers_spend_the_reset_link() {
             .await
     };
     assert!(
-        empty.shows("Enter the answer."),
+        empty.reads("Enter the answer."),
         "an empty answer is not counted as a guess"
     );
 }

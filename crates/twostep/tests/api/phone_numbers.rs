@@ -8,9 +8,8 @@ const NUMBER_STEP: &str = "/account/security/phone/set-up/number";
 /// A signed-in browser at the set-up's phone number step.
 async fn at_the_number_step(app: &TestApp) -> Browser {
     let browser = app.signed_up("ann@example.com").await;
-    let set_up = "/account/security/phone/set-up";
     browser
-        .post_form(set_up, set_up, &[("password", PASSWORD)])
+        .enter_phone_password(PhoneFlow::SetUp, PASSWORD)
         .await
         .assert_redirect_to(NUMBER_STEP);
     browser
@@ -22,9 +21,7 @@ async fn assert_refused(typed: &str, messages: &[&str]) -> Page {
     let app = spawn_app().await;
     let browser = at_the_number_step(&app).await;
 
-    let page = browser
-        .post_form(NUMBER_STEP, NUMBER_STEP, &[("phone", typed)])
-        .await;
+    let page = browser.post(NUMBER_STEP, &[("phone", typed)]).await;
 
     assert_eq!(page.status, 422, "{typed:?} should be refused");
     let beside_the_field = page
@@ -78,7 +75,7 @@ async fn a_us_number_in_international_form_is_accepted_and_gets_the_code() {
     let browser = at_the_number_step(&app).await;
 
     let page = browser
-        .post_form(NUMBER_STEP, NUMBER_STEP, &[("phone", "+1 650 253 0000")])
+        .post(NUMBER_STEP, &[("phone", "+1 650 253 0000")])
         .await;
 
     page.assert_redirect_to("/account/security/phone/set-up/code");
@@ -126,7 +123,7 @@ async fn a_uk_mobile_number_is_accepted() {
     let browser = at_the_number_step(&app).await;
 
     let page = browser
-        .post_form(NUMBER_STEP, NUMBER_STEP, &[("phone", "+44 7400 123456")])
+        .post(NUMBER_STEP, &[("phone", "+44 7400 123456")])
         .await;
 
     page.assert_redirect_to("/account/security/phone/set-up/code");

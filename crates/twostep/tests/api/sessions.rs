@@ -241,13 +241,7 @@ async fn a_csrf_token_from_another_browser_is_refused() {
 
     assert_eq!(page.status, 403);
     assert!(page.contains("Request refused"));
-    let account = app
-        .state
-        .store
-        .account_by_email("ann@example.com")
-        .await
-        .unwrap()
-        .unwrap();
+    let account = app.account("ann@example.com").await;
     assert_eq!(account.security_question, None, "nothing changed");
     assert_eq!(
         victim.get("/account").await.status,
@@ -444,12 +438,12 @@ async fn ten_wrong_passwords_lock_the_address_for_fifteen_minutes() {
     let browser = app.browser();
     for _ in 0..10 {
         let page = browser.sign_in("ann@example.com", "not my password").await;
-        assert!(page.shows("The e-mail or password is incorrect."));
+        assert!(page.reads("The e-mail or password is incorrect."));
     }
     let locked = browser.sign_in("ann@example.com", PASSWORD).await;
     assert_eq!(locked.status, 422);
     assert!(
-        locked.shows("Too many failed sign-in attempts. Try again in 15 minutes."),
+        locked.reads("Too many failed sign-in attempts. Try again in 15 minutes."),
         "even the right password waits"
     );
     app.clock.advance(15 * 60);
@@ -470,7 +464,7 @@ async fn an_address_without_an_account_locks_the_same_way() {
         browser
             .sign_in("nobody@example.com", "guess")
             .await
-            .shows("Too many failed sign-in attempts."),
+            .reads("Too many failed sign-in attempts."),
         "the lock reveals nothing about which addresses exist"
     );
 }

@@ -102,7 +102,7 @@ impl Drop for SmtpSink {
 #[ignore = "needs python3 aiosmtpd; run by .ci/run"]
 async fn the_owner_of_an_account_receives_the_update_email_through_smtp() {
     let sink = SmtpSink::start();
-    let app = spawn_app_with_email(sink.sender()).await;
+    let app = TestApp::builder().email(sink.sender()).spawn().await;
     app.with_sms_two_step("ann@example.com").await;
     let body = json!({"email": "ann@example.com", "password": PASSWORD, "app_id": "photon-desktop", "app_version": "2.0.0", "device_name": "Office PC"});
     let response = reqwest::Client::new()

@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::app::App;
+use crate::app::TestApp;
 use crate::browser::Browser;
 use crate::names::Scope;
 use crate::steps::{PASSWORD, Table};
@@ -253,7 +253,7 @@ fn cell<'t>(table: &'t Table, row: &str, column: &str) -> &'t str {
 }
 
 /// Photon Desktop connects, as the application would: POST /api/v1/apps/connect.
-async fn connect(app: &App, email: &str, version: &str, device: &str) -> (StatusCode, Value) {
+async fn connect(app: &TestApp, email: &str, version: &str, device: &str) -> (StatusCode, Value) {
     let response = reqwest::Client::new()
         .post(app.url("/api/v1/apps/connect"))
         .json(&json!({
@@ -271,7 +271,7 @@ async fn connect(app: &App, email: &str, version: &str, device: &str) -> (Status
 }
 
 /// GET /api/v1/me with the application's token.
-async fn me(app: &App, token: &str) -> (StatusCode, Value) {
+async fn me(app: &TestApp, token: &str) -> (StatusCode, Value) {
     let response = reqwest::Client::new()
         .get(app.url("/api/v1/me"))
         .bearer_auth(token)

@@ -11,7 +11,7 @@ use fantoccini::wd::Locator;
 use serde_json::json;
 use tokio::sync::{Mutex, MutexGuard};
 
-use crate::app::App;
+use crate::app::TestApp;
 use crate::driver::Chromedriver;
 use crate::names::Scope;
 use crate::screenshots::Screenshots;
@@ -27,7 +27,7 @@ const HEIGHT: u32 = 900;
 
 pub struct Browser {
     pub client: Client,
-    pub app: App,
+    pub app: TestApp,
     pub(crate) shots: Screenshots,
     /// How many outbox messages to each recipient have been read already, so
     /// that "the newest message" is always one that arrived after the last read.
@@ -42,7 +42,7 @@ impl Browser {
     pub async fn start(test: &str) -> Browser {
         let turn = ONE_BROWSER_AT_A_TIME.lock().await;
         let shots = Screenshots::for_test(test);
-        let app = App::spawn().await;
+        let app = TestApp::builder().outbox().spawn().await;
         let driver = Chromedriver::start(&shots.file("chromedriver.log")).await;
         let client = driver.new_session().await;
         Browser {

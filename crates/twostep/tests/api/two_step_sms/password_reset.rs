@@ -3,27 +3,12 @@
 
 use super::*;
 
-/// Asks for a reset link and returns the token from the e-mail.
-async fn reset_token(app: &TestApp, browser: &Browser) -> String {
-    let page = browser
-        .post_form("/forgot-password", "/forgot-password", &[("email", EMAIL)])
-        .await;
-    assert_eq!(page.status, 200);
-    let email = app.wait_for_email(EMAIL, "Reset your password").await;
-    let start = email.text.find("token=").expect("a reset link") + "token=".len();
-    email.text[start..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned()
-}
-
 #[tokio::test]
 async fn a_password_reset_with_sms_two_step_asks_for_the_sms_code() {
     let app = spawn_app().await;
     app.with_sms_two_step(EMAIL).await;
     let browser = app.browser();
-    let token = reset_token(&app, &browser).await;
+    let token = app.reset_token(&browser, EMAIL).await;
     let reset_page = format!("/reset-password?token={token}");
 
     let page = browser.get(&reset_page).await;
@@ -58,7 +43,7 @@ async fn a_password_reset_with_sms_two_step_asks_for_the_sms_code() {
         )
         .await;
     assert_eq!(wrong.status, 422);
-    assert!(wrong.shows("That code isn't right. 4 attempts left."));
+    assert!(wrong.reads("That code isn't right. 4 attempts left."));
 
     browser
         .post_with_token(
@@ -85,7 +70,7 @@ async fn a_password_reset_with_sms_two_step_asks_for_the_sms_code() {
         .sign_in(EMAIL, new_password)
         .await
         .assert_redirect_to("/sign-in/verify");
-    assert_signed_out_page(&again.get("/account").await);
+    again.get("/account").await.assert_signed_out();
 }
 
 #[tokio::test]
@@ -93,7 +78,7 @@ async fn a_password_reset_never_skips_the_second_factor() {
     let app = spawn_app().await;
     app.with_sms_two_step(EMAIL).await;
     let browser = app.browser();
-    let token = reset_token(&app, &browser).await;
+    let token = app.reset_token(&browser, EMAIL).await;
     let reset_page = format!("/reset-password?token={token}");
     let csrf = browser.get(&reset_page).await.csrf_token();
 
@@ -151,7 +136,7 @@ async fn a_password_reset_whose_code_was_ended_by_wrong_entries_gets_a_new_one_o
     let app = spawn_app().await;
     app.with_sms_two_step(EMAIL).await;
     let browser = app.browser();
-    let token = reset_token(&app, &browser).await;
+    let token = app.reset_token(&browser, EMAIL).await;
     let reset_page = format!("/reset-password?token={token}");
     let csrf = browser.get(&reset_page).await.csrf_token();
     let ended = app.last_sms_code(PHONE_E164);

@@ -1,0 +1,211 @@
+//! The flows of the help page that many tests walk before what they test: sign
+//! up, set up SMS two-step verification, set up the authenticator app, pass the
+//! password step and enter a code, ask for a password reset. Each asserts that
+//! its steps went where the help page says, so a test starts from a known state.
+
+use domain::authenticator::{AuthenticatorSecret, STEP_SECONDS, code_at};
+
+use super::{Browser, PASSWORD, PHONE, Page, TestApp};
+
+pub const SECURITY_TAB: &str = "/account/settings/security";
+
+/// The two flows that end with a code sent to a phone: setting up SMS two-step
+/// verification, and the pencil that changes the number.
+#[derive(Clone, Copy)]
+pub enum PhoneFlow {
+    SetUp,
+    Change,
+}
+
+impl PhoneFlow {
+    /// The flow's first page (the password step); `step` is "", "number",
+    /// "code" or "resend".
+    pub fn path(self, step: &str) -> String {
+        let start = match self {
+            PhoneFlow::SetUp => "/account/security/phone/set-up",
+            PhoneFlow::Change => "/account/security/phone/change",
+        };
+        if step.is_empty() {
+            start.to_owned()
+        } else {
+            format!("{start}/{step}")
+        }
+    }
+}
+
+impl TestApp {
+    /// A browser already signed up (and so signed in) with `email`.
+    pub async fn signed_up(&self, email: &str) -> Browser {
+        let browser = self.browser();
+        browser
+            .post("/sign-up", &[("email", email), ("password", PASSWORD)])
+            .await
+            .assert_redirect_to("/account");
+        browser
+    }
+
+    /// A signed-in browser whose account has SMS two-step verification on.
+    pub async fn with_sms_two_step(&self, email: &str) -> Browser {
+        let browser = self.signed_up(email).await;
+        browser.set_up_sms(self, PHONE).await;
+        browser
+    }
+
+    /// SMS two-step verification, then the authenticator app; the clock is then
+    /// at the start of the next 30-second step (see `start_of_next_step`).
+    pub async fn with_authenticator(&self, email: &str) -> (Browser, AuthenticatorSecret) {
+        let browser = self.with_sms_two_step(email).await;
+        let secret = browser.set_up_authenticator(self).await;
+        self.start_of_next_step();
+        (browser, secret)
+    }
+
+    /// A fresh browser that has passed the password step of signing in and
+    /// is asked for a code.
+    pub async fn past_the_password(&self, email: &str) -> Browser {
+        let browser = self.browser();
+        browser
+            .sign_in(email, PASSWORD)
+            .await
+            .assert_redirect_to("/sign-in/verify");
+        browser
+    }
+
+    /// Asks for a reset link in `browser` and returns the token from the e-mail.
+    pub async fn reset_token(&self, browser: &Browser, email: &str) -> String {
+        let page = browser.post("/forgot-password", &[("email", email)]).await;
+        assert_eq!(page.status, 200);
+        let message = self.wait_for_email(email, "Reset your password").await;
+        let start = message.text.find("token=").expect("a reset link") + "token=".len();
+        message.text[start..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// The code the authenticator app shows now.
+    pub fn totp(&self, secret: &AuthenticatorSecret) -> String {
+        code_at(secret, self.clock.now()).as_str().to_owned()
+    }
+
+    /// Six digits that the app shows neither at the previous, current nor next step.
+    pub fn wrong_totp(&self, secret: &AuthenticatorSecret) -> String {
+        let now = self.clock.now();
+        let valid: Vec<String> = [-STEP_SECONDS, 0, STEP_SECONDS]
+            .iter()
+            .map(|d| code_at(secret, now + d).as_str().to_owned())
+            .collect();
+        (0..10)
+            .map(|d| d.to_string().repeat(6))
+            .find(|c| !valid.contains(c))
+            .unwrap()
+    }
+
+    /// Moves the clock to the start of the next 30-second step: the step of the
+    /// code that confirmed the set-up counts as used, and a test about one step
+    /// gets the whole of it before real time moves on.
+    pub fn start_of_next_step(&self) {
+        self.clock
+            .advance(STEP_SECONDS - self.clock.now().rem_euclid(STEP_SECONDS));
+    }
+}
+
+impl Browser {
+    pub async fn sign_in(&self, email: &str, password: &str) -> Page {
+        self.post("/sign-in", &[("email", email), ("password", password)])
+            .await
+    }
+
+    pub async fn sign_out(&self) -> Page {
+        self.post("/sign-out", &[]).await
+    }
+
+    /// The second step of signing in: the code from the SMS or the app.
+    pub async fn enter_sign_in_code(&self, code: &str) -> Page {
+        self.post("/sign-in/verify", &[("code", code)]).await
+    }
+
+    /// Set up (or the pencil) → Password → Continue: the phone number step.
+    pub async fn enter_phone_password(&self, flow: PhoneFlow, password: &str) -> Page {
+        self.post(&flow.path(""), &[("password", password)]).await
+    }
+
+    pub async fn enter_phone_number(&self, flow: PhoneFlow, phone: &str) -> Page {
+        self.post(&flow.path("number"), &[("phone", phone)]).await
+    }
+
+    pub async fn enter_phone_code(&self, flow: PhoneFlow, code: &str) -> Page {
+        self.post(&flow.path("code"), &[("code", code)]).await
+    }
+
+    /// Password → Continue → Phone number → Get code: a code is on its way to `phone`.
+    pub async fn ask_for_phone_code(&self, flow: PhoneFlow, phone: &str) {
+        self.enter_phone_password(flow, PASSWORD)
+            .await
+            .assert_redirect_to(&flow.path("number"));
+        self.enter_phone_number(flow, phone)
+            .await
+            .assert_redirect_to(&flow.path("code"));
+    }
+
+    /// Security tab → Set up → password → phone number → code from the SMS → Confirm.
+    pub async fn set_up_sms(&self, app: &TestApp, phone: &str) {
+        self.ask_for_phone_code(PhoneFlow::SetUp, phone).await;
+        let e164 = domain::PhoneNumber::parse(phone, None)
+            .unwrap()
+            .e164()
+            .to_owned();
+        self.enter_phone_code(PhoneFlow::SetUp, &app.last_sms_code(&e164))
+            .await
+            .assert_redirect_to("/account/settings/security?notice=two_step_on");
+    }
+
+    /// Authenticator app → Set up → Password → Continue: the scan page with the
+    /// QR code and the secret key.
+    pub async fn open_the_scan_page(&self) -> Page {
+        self.post(AUTHENTICATOR_SET_UP, &[("password", PASSWORD)])
+            .await
+            .assert_redirect_to(AUTHENTICATOR_SCAN);
+        let page = self.get(AUTHENTICATOR_SCAN).await;
+        assert_eq!(page.status, 200);
+        page
+    }
+
+    /// The scan page → a code computed from the secret key shown → Confirm.
+    pub async fn set_up_authenticator(&self, app: &TestApp) -> AuthenticatorSecret {
+        let secret = secret_from(&secret_key_on(&self.open_the_scan_page().await));
+        self.post(AUTHENTICATOR_SCAN, &[("code", &app.totp(&secret))])
+            .await
+            .assert_redirect_to("/account/settings/security?notice=authenticator_on");
+        secret
+    }
+}
+
+pub const AUTHENTICATOR_SET_UP: &str = "/account/security/authenticator/set-up";
+pub const AUTHENTICATOR_SCAN: &str = "/account/security/authenticator/scan";
+
+/// The text inside the element labelled "Secret key".
+pub fn secret_key_on(page: &Page) -> String {
+    let labelled = page
+        .body
+        .split("aria-labelledby=\"secret-key-label\"")
+        .nth(1)
+        .expect("an element labelled Secret key");
+    let inside = &labelled[labelled.find('>').unwrap() + 1..];
+    let inside = inside.trim_start().strip_prefix("<code>").unwrap_or(inside);
+    inside[..inside.find('<').unwrap()].trim().to_owned()
+}
+
+pub fn secret_from(key: &str) -> AuthenticatorSecret {
+    AuthenticatorSecret::from_base32(&key.replace(' ', "")).expect("the secret key is base32")
+}
+
+/// Six digits that are not `right`.
+pub fn wrong_code(right: &str) -> &'static str {
+    if right == "000000" {
+        "111111"
+    } else {
+        "000000"
+    }
+}
