@@ -339,10 +339,7 @@ async fn changing_the_password_signs_out_other_sessions_records_an_event_and_sen
         422,
         "the old password no longer signs in"
     );
-    app.browser()
-        .sign_in("ann@example.com", new_password)
-        .await
-        .assert_redirect_to("/account");
+    app.assert_signs_in("ann@example.com", new_password).await;
     let email = app
         .wait_for_email("ann@example.com", "Your password was changed")
         .await;
@@ -362,10 +359,7 @@ async fn a_weak_new_password_is_refused_on_the_security_tab() {
         .await;
     assert_eq!(page.status, 422);
     assert!(page.contains("This password is one of the most common ones."));
-    app.browser()
-        .sign_in("ann@example.com", PASSWORD)
-        .await
-        .assert_redirect_to("/account");
+    app.assert_signs_in("ann@example.com", PASSWORD).await;
 }
 
 #[tokio::test]
@@ -627,10 +621,7 @@ async fn no_form_input_causes_a_server_error() {
         }
     }
     assert_eq!(browser.get("/account").await.status, 200, "still signed in");
-    app.browser()
-        .sign_in("ann@example.com", PASSWORD)
-        .await
-        .assert_redirect_to("/account");
+    app.assert_signs_in("ann@example.com", PASSWORD).await;
 }
 
 #[tokio::test]

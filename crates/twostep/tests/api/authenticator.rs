@@ -518,10 +518,7 @@ async fn turning_sms_off_turns_the_authenticator_off_too_and_the_email_says_both
         "{}",
         email.text
     );
-    app.browser()
-        .sign_in(EMAIL, PASSWORD)
-        .await
-        .assert_redirect_to("/account");
+    app.assert_signs_in(EMAIL, PASSWORD).await;
 }
 
 // ---- Password reset ----
@@ -546,18 +543,9 @@ async fn a_password_reset_with_the_authenticator_asks_for_its_code() {
         page.body
     );
     assert_eq!(app.sms_count(), sent, "no SMS until it is asked for");
-    let csrf = page.csrf_token();
     let wrong = app.wrong_totp(&secret);
     let page = browser
-        .post_with_token(
-            "/reset-password/verify",
-            &csrf,
-            &[
-                ("token", &token),
-                ("method", "authenticator"),
-                ("code", &wrong),
-            ],
-        )
+        .enter_reset_code_by(&token, "authenticator", &wrong)
         .await;
     assert_eq!(page.status, 422);
     assert!(
@@ -569,15 +557,7 @@ async fn a_password_reset_with_the_authenticator_asks_for_its_code() {
 
     let code = app.totp(&secret);
     let page = browser
-        .post_with_token(
-            "/reset-password/verify",
-            &csrf,
-            &[
-                ("token", &token),
-                ("method", "authenticator"),
-                ("code", &code),
-            ],
-        )
+        .enter_reset_code_by(&token, "authenticator", &code)
         .await;
 
     page.assert_redirect_to(&reset_page);
@@ -610,13 +590,7 @@ async fn a_password_reset_with_the_authenticator_can_use_the_code_from_sms() {
     );
     assert!(page.reads("We sent a security code by SMS to +1 ••• ••• 0000"));
     let code = app.last_sms_code(PHONE_E164);
-    let page = browser
-        .post_with_token(
-            "/reset-password/verify",
-            &page.csrf_token(),
-            &[("token", &token), ("method", "sms"), ("code", &code)],
-        )
-        .await;
+    let page = browser.enter_reset_code_by(&token, "sms", &code).await;
     page.assert_redirect_to(&reset_page);
 }
 

@@ -6,23 +6,11 @@ use crate::helpers::*;
 const NEW_PASSWORD: &str = "a brand new passphrase";
 const MINUTE: i64 = 60;
 
-/// Asks for a reset link for `email` and returns the link's path and query.
+/// Asks for a reset link for `email` in a fresh browser and returns the link's
+/// path and query.
 async fn request_reset_link(app: &TestApp, email: &str) -> String {
-    let page = app
-        .browser()
-        .post("/forgot-password", &[("email", email)])
-        .await;
-    assert_eq!(page.status, 200);
-    let message = app.wait_for_email(email, "Reset your password").await;
-    reset_path(app, &message.text)
-}
-
-fn reset_path(app: &TestApp, text: &str) -> String {
-    let start = text
-        .find(&format!("{}/reset-password?token=", app.address))
-        .expect("the e-mail holds a reset link");
-    let link = text[start..].split_whitespace().next().unwrap();
-    link.strip_prefix(&app.address).unwrap().to_owned()
+    let token = app.reset_token(&app.browser(), email).await;
+    format!("/reset-password?token={token}")
 }
 
 fn token_of(path: &str) -> &str {
@@ -65,11 +53,7 @@ async fn a_reset_link_without_security_question_leads_straight_to_a_new_password
     assert!(!form.contains("Security question"));
 
     browser
-        .post_form(
-            &link,
-            "/reset-password",
-            &[("token", token_of(&link)), ("new_password", NEW_PASSWORD)],
-        )
+        .set_new_password(token_of(&link), NEW_PASSWORD)
         .await
         .assert_redirect_to("/sign-in?notice=password_reset");
 
@@ -87,10 +71,7 @@ async fn a_reset_link_without_security_question_leads_straight_to_a_new_password
         422,
         "the old password no longer signs in"
     );
-    app.browser()
-        .sign_in("ann@example.com", NEW_PASSWORD)
-        .await
-        .assert_redirect_to("/account");
+    app.assert_signs_in("ann@example.com", NEW_PASSWORD).await;
     app.wait_for_email("ann@example.com", "Your password was reset")
         .await;
 }
@@ -102,11 +83,7 @@ async fn a_reset_link_works_only_once() {
     let link = request_reset_link(&app, "ann@example.com").await;
     let browser = app.browser();
     browser
-        .post_form(
-            &link,
-            "/reset-password",
-            &[("token", token_of(&link)), ("new_password", NEW_PASSWORD)],
-        )
+        .set_new_password(token_of(&link), NEW_PASSWORD)
         .await
         .assert_redirect_to("/sign-in?notice=password_reset");
 
@@ -125,10 +102,7 @@ async fn a_reset_link_works_only_once() {
         )
         .await;
     assert_eq!(replay.status, 410);
-    app.browser()
-        .sign_in("ann@example.com", NEW_PASSWORD)
-        .await
-        .assert_redirect_to("/account");
+    app.assert_signs_in("ann@example.com", NEW_PASSWORD).await;
 }
 
 #[tokio::test]
@@ -158,10 +132,7 @@ async fn a_reset_link_expires_after_one_hour() {
         )
         .await;
     assert_eq!(late.status, 410);
-    app.browser()
-        .sign_in("ann@example.com", PASSWORD)
-        .await
-        .assert_redirect_to("/account");
+    app.assert_signs_in("ann@example.com", PASSWORD).await;
 }
 
 #[tokio::test]
@@ -232,22 +203,10 @@ async fn a_reset_with_a_security_question_asks_for_the_answer_before_the_new_pas
         "the new password comes after the answer"
     );
 
-    let wrong = browser
-        .post_form(
-            &link,
-            "/reset-password/verify",
-            &[("token", token), ("answer", "Fido")],
-        )
-        .await;
+    let wrong = browser.enter_reset_answer(token, "Fido").await;
     assert_eq!(wrong.status, 422);
     assert!(wrong.reads("That answer isn't right."));
-    let skipped = browser
-        .post_form(
-            &link,
-            "/reset-password",
-            &[("token", token), ("new_password", NEW_PASSWORD)],
-        )
-        .await;
+    let skipped = browser.set_new_password(token, NEW_PASSWORD).await;
     skipped.assert_redirect_to(&link);
     assert_eq!(
         app.browser()
@@ -259,21 +218,13 @@ async fn a_reset_with_a_security_question_asks_for_the_answer_before_the_new_pas
     );
 
     browser
-        .post_form(
-            &link,
-            "/reset-password/verify",
-            &[("token", token), ("answer", "  rex THE   dog ")],
-        )
+        .enter_reset_answer(token, "  rex THE   dog ")
         .await
         .assert_redirect_to(&link);
     let new_password = browser.get(&link).await;
     assert!(new_password.contains("<label for=\"new_password\">New password</label>"));
     browser
-        .post_form(
-            &link,
-            "/reset-password",
-            &[("token", token), ("new_password", NEW_PASSWORD)],
-        )
+        .set_new_password(token, NEW_PASSWORD)
         .await
         .assert_redirect_to("/sign-in?notice=password_reset");
 
@@ -284,10 +235,7 @@ async fn a_reset_with_a_security_question_asks_for_the_answer_before_the_new_pas
             .status,
         422
     );
-    app.browser()
-        .sign_in("ann@example.com", NEW_PASSWORD)
-        .await
-        .assert_redirect_to("/account");
+    app.assert_signs_in("ann@example.com", NEW_PASSWORD).await;
     owner.get("/account").await.assert_redirect_to("/sign-in");
 }
 
@@ -297,21 +245,11 @@ async fn a_weak_new_password_is_refused_during_a_reset_and_the_link_stays_usable
     app.signed_up("ann@example.com").await;
     let link = request_reset_link(&app, "ann@example.com").await;
     let browser = app.browser();
-    let page = browser
-        .post_form(
-            &link,
-            "/reset-password",
-            &[("token", token_of(&link)), ("new_password", "short")],
-        )
-        .await;
+    let page = browser.set_new_password(token_of(&link), "short").await;
     assert_eq!(page.status, 422);
     assert!(page.contains("Use at least 8 characters."));
     browser
-        .post_form(
-            &link,
-            "/reset-password",
-            &[("token", token_of(&link)), ("new_password", NEW_PASSWORD)],
-        )
+        .set_new_password(token_of(&link), NEW_PASSWORD)
         .await
         .assert_redirect_to("/sign-in?notice=password_reset");
 }
@@ -325,23 +263,11 @@ async fn five_wrong_answers_spend_the_reset_link() {
     let token = token_of(&link);
     let browser = app.browser();
     for _ in 0..4 {
-        let wrong = browser
-            .post_form(
-                &link,
-                "/reset-password/verify",
-                &[("token", token), ("answer", "Fido")],
-            )
-            .await;
+        let wrong = browser.enter_reset_answer(token, "Fido").await;
         assert_eq!(wrong.status, 422);
         assert!(wrong.reads("That answer isn't right."));
     }
-    let spent = browser
-        .post_form(
-            &link,
-            "/reset-password/verify",
-            &[("token", token), ("answer", "Fido")],
-        )
-        .await;
+    let spent = browser.enter_reset_answer(token, "Fido").await;
     assert_eq!(spent.status, 410);
     assert!(spent.reads("Too many wrong answers. Ask for a new link to reset your password."));
     assert_eq!(
@@ -353,13 +279,7 @@ async fn five_wrong_answers_spend_the_reset_link() {
         // Only the new link's e-mail, not the spent one's, may be read.
         app.email.clear();
         let fresh = request_reset_link(&app, "ann@example.com").await;
-        browser
-            .post_form(
-                &fresh,
-                "/reset-password/verify",
-                &[("token", token_of(&fresh)), ("answer", "  ")],
-            )
-            .await
+        browser.enter_reset_answer(token_of(&fresh), "  ").await
     };
     assert!(
         empty.reads("Enter the answer."),

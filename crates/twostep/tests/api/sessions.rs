@@ -177,10 +177,7 @@ async fn a_form_post_without_a_csrf_token_is_refused_with_a_clear_page() {
         page.body
     );
     assert!(page.contains("This form has expired or did not come from this site. Go back, reload the page and try again."));
-    app.browser()
-        .sign_in("ann@example.com", PASSWORD)
-        .await
-        .assert_redirect_to("/account");
+    app.assert_signs_in("ann@example.com", PASSWORD).await;
     assert_eq!(
         app.browser()
             .sign_in("ann@example.com", new_password)

@@ -494,10 +494,7 @@ async fn turning_two_step_off_needs_the_password_and_removes_the_phone_number() 
     );
     // The password alone signs in again, and no SMS is sent.
     let sent = app.sms_count();
-    app.browser()
-        .sign_in(EMAIL, PASSWORD)
-        .await
-        .assert_redirect_to("/account");
+    app.assert_signs_in(EMAIL, PASSWORD).await;
     assert_eq!(app.sms_count(), sent);
 }
 

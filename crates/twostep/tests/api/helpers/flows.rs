@@ -76,12 +76,25 @@ impl TestApp {
         let page = browser.post("/forgot-password", &[("email", email)]).await;
         assert_eq!(page.status, 200);
         let message = self.wait_for_email(email, "Reset your password").await;
-        let start = message.text.find("token=").expect("a reset link") + "token=".len();
+        let link = format!("{}/reset-password?token=", self.address);
+        let start = message
+            .text
+            .find(&link)
+            .expect("the e-mail holds a reset link to this portal")
+            + link.len();
         message.text[start..]
             .split_whitespace()
             .next()
             .unwrap()
             .to_owned()
+    }
+
+    /// A fresh browser signs in with `password` alone, straight to the account.
+    pub async fn assert_signs_in(&self, email: &str, password: &str) {
+        self.browser()
+            .sign_in(email, password)
+            .await
+            .assert_redirect_to("/account");
     }
 
     /// The code the authenticator app shows now.
@@ -124,6 +137,43 @@ impl Browser {
     /// The second step of signing in: the code from the SMS or the app.
     pub async fn enter_sign_in_code(&self, code: &str) -> Page {
         self.post("/sign-in/verify", &[("code", code)]).await
+    }
+
+    /// The reset link's second step: the answer to the security question.
+    pub async fn enter_reset_answer(&self, token: &str, answer: &str) -> Page {
+        self.post(
+            "/reset-password/verify",
+            &[("token", token), ("answer", answer)],
+        )
+        .await
+    }
+
+    /// The reset link's second step: the code by the method the page asks for.
+    pub async fn enter_reset_code(&self, token: &str, code: &str) -> Page {
+        self.post(
+            "/reset-password/verify",
+            &[("token", token), ("code", code)],
+        )
+        .await
+    }
+
+    /// The reset link's second step: a code, claimed to be by `method`
+    /// ("sms" or "authenticator", as the form sends it).
+    pub async fn enter_reset_code_by(&self, token: &str, method: &str, code: &str) -> Page {
+        self.post(
+            "/reset-password/verify",
+            &[("token", token), ("method", method), ("code", code)],
+        )
+        .await
+    }
+
+    /// The reset link's last step: New password → Save.
+    pub async fn set_new_password(&self, token: &str, new_password: &str) -> Page {
+        self.post(
+            "/reset-password",
+            &[("token", token), ("new_password", new_password)],
+        )
+        .await
     }
 
     /// Set up (or the pencil) → Password → Continue: the phone number step.

@@ -26,31 +26,15 @@ async fn a_password_reset_with_sms_two_step_asks_for_the_sms_code() {
     let code = app.last_sms_code(PHONE_E164);
 
     let csrf = page.csrf_token();
-    let without = browser
-        .post_with_token(
-            "/reset-password/verify",
-            &csrf,
-            &[("token", &token), ("code", "")],
-        )
-        .await;
+    let without = browser.enter_reset_code(&token, "").await;
     assert_eq!(without.status, 422);
     assert!(without.contains("Enter the 6-digit security code."));
-    let wrong = browser
-        .post_with_token(
-            "/reset-password/verify",
-            &csrf,
-            &[("token", &token), ("code", wrong_code(&code))],
-        )
-        .await;
+    let wrong = browser.enter_reset_code(&token, wrong_code(&code)).await;
     assert_eq!(wrong.status, 422);
     assert!(wrong.reads("That code isn't right. 4 attempts left."));
 
     browser
-        .post_with_token(
-            "/reset-password/verify",
-            &csrf,
-            &[("token", &token), ("code", &code)],
-        )
+        .enter_reset_code(&token, &code)
         .await
         .assert_redirect_to(&reset_page);
     let new_password = "a completely different passphrase";
@@ -96,15 +80,7 @@ async fn a_password_reset_never_skips_the_second_factor() {
     page.assert_redirect_to(&reset_page);
     let not_the_code = wrong_code(&app.last_sms_code(PHONE_E164));
     let page = browser
-        .post_with_token(
-            "/reset-password/verify",
-            &csrf,
-            &[
-                ("token", &token),
-                ("method", "authenticator"),
-                ("code", not_the_code),
-            ],
-        )
+        .enter_reset_code_by(&token, "authenticator", not_the_code)
         .await;
     assert_eq!(
         page.status, 422,
