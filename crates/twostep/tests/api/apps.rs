@@ -1,6 +1,7 @@
 //! The client application API: connecting, refusing older applications, tokens.
 
 use domain::authenticator::code_at;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -45,6 +46,31 @@ async fn connect(app: &TestApp, email: &str, version: &str, device: &str) -> (u1
     .await
 }
 
+/// The second step of connecting: an SMS with the code for `challenge`.
+async fn send_sms(app: &TestApp, challenge: &impl Serialize) -> (u16, Value) {
+    post_json(
+        app,
+        "/api/v1/apps/connect/sms",
+        json!({"challenge": challenge}),
+    )
+    .await
+}
+
+/// The second step of connecting: the code for `challenge`, by `method`.
+async fn verify(
+    app: &TestApp,
+    challenge: &impl Serialize,
+    method: &str,
+    code: &impl Serialize,
+) -> (u16, Value) {
+    post_json(
+        app,
+        "/api/v1/apps/connect/verify",
+        json!({"challenge": challenge, "method": method, "code": code}),
+    )
+    .await
+}
+
 async fn me(app: &TestApp, token: &str) -> (u16, Value) {
     let response = reqwest::Client::new()
         .get(format!("{}/api/v1/me", app.address))
@@ -83,12 +109,7 @@ async fn a_new_application_passes_the_second_step_by_sms() {
     assert_eq!(body["methods"], json!(["sms"]));
     assert_eq!(body["default_method"], "sms");
     let challenge = body["challenge"].as_str().unwrap().to_owned();
-    let (status, sent) = post_json(
-        &app,
-        "/api/v1/apps/connect/sms",
-        json!({"challenge": challenge}),
-    )
-    .await;
+    let (status, sent) = send_sms(&app, &challenge).await;
     assert_eq!(status, 200, "{sent}");
     assert_eq!(sent["sent_to"], "+1 ••• ••• 0000");
     let sms = app.sms.last_to(PHONE_E164).unwrap();
@@ -97,12 +118,7 @@ async fn a_new_application_passes_the_second_step_by_sms() {
         "{}",
         sms.text
     );
-    let (status, wrong) = post_json(
-        &app,
-        "/api/v1/apps/connect/verify",
-        json!({"challenge": challenge, "method": "sms", "code": "000000"}),
-    )
-    .await;
+    let (status, wrong) = verify(&app, &challenge, "sms", &"000000").await;
     if app.last_sms_code(PHONE_E164) != "000000" {
         assert_eq!(status, 401);
         assert_eq!(wrong["error"], "code_wrong");
@@ -114,20 +130,10 @@ async fn a_new_application_passes_the_second_step_by_sms() {
         );
     }
     let code = app.last_sms_code(PHONE_E164);
-    let (status, body) = post_json(
-        &app,
-        "/api/v1/apps/connect/verify",
-        json!({"challenge": challenge, "method": "sms", "code": code}),
-    )
-    .await;
+    let (status, body) = verify(&app, &challenge, "sms", &code).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "connected");
-    let (status, again) = post_json(
-        &app,
-        "/api/v1/apps/connect/verify",
-        json!({"challenge": challenge, "method": "sms", "code": code}),
-    )
-    .await;
+    let (status, again) = verify(&app, &challenge, "sms", &code).await;
     assert_eq!(status, 401, "a challenge is passed once: {again}");
     let (status, me) = me(&app, body["token"].as_str().unwrap()).await;
     assert_eq!(status, 200);
@@ -311,50 +317,38 @@ async fn malformed_requests_name_what_is_wrong() {
         (status, body["error"].as_str()),
         (400, Some("invalid_request"))
     );
-    let (status, body) = post_raw(
-        &app,
-        "/api/v1/apps/connect",
-        r#"{"email":"a@b.co","password":"x","app_id":"photon-desktop","app_version":"1.0.0"}"#,
-    )
-    .await;
-    assert_eq!(status, 400);
-    assert!(
-        body["message"].as_str().unwrap().contains("device_name"),
-        "{body}"
-    );
-    let (status, body) = post_json(
-        &app,
-        "/api/v1/apps/connect",
-        connect_body("a@b.co", "x", NEW_APP, "version one", "PC"),
-    )
-    .await;
-    assert_eq!(status, 400);
-    assert!(
-        body["message"].as_str().unwrap().contains("app_version"),
-        "{body}"
-    );
-    let (status, body) = post_json(
-        &app,
-        "/api/v1/apps/connect",
-        connect_body("a@b.co", "x", NEW_APP, "1.0.0", "\u{7}"),
-    )
-    .await;
-    assert_eq!(status, 400);
-    assert!(
-        body["message"].as_str().unwrap().contains("device_name"),
-        "{body}"
-    );
-    let (status, body) = post_json(
-        &app,
-        "/api/v1/apps/connect/verify",
-        json!({"challenge": "x", "method": "carrier pigeon", "code": "123456"}),
-    )
-    .await;
-    assert_eq!(status, 400);
-    assert!(
-        body["message"].as_str().unwrap().contains("method"),
-        "{body}"
-    );
+    // Each request below is wrong in one field, which the answer names.
+    let connect = "/api/v1/apps/connect";
+    let named = [
+        (
+            connect,
+            json!({"email": "a@b.co", "password": "x", "app_id": NEW_APP, "app_version": "1.0.0"}),
+            "device_name",
+        ),
+        (
+            connect,
+            connect_body("a@b.co", "x", NEW_APP, "version one", "PC"),
+            "app_version",
+        ),
+        (
+            connect,
+            connect_body("a@b.co", "x", NEW_APP, "1.0.0", "\u{7}"),
+            "device_name",
+        ),
+        (
+            "/api/v1/apps/connect/verify",
+            json!({"challenge": "x", "method": "carrier pigeon", "code": "123456"}),
+            "method",
+        ),
+    ];
+    for (path, request, field) in named {
+        let (status, body) = post_json(&app, path, request).await;
+        assert_eq!(status, 400, "{body}");
+        assert!(
+            body["message"].as_str().unwrap().contains(field),
+            "{field} in {body}"
+        );
+    }
     for path in [
         "/api/v1/apps/connect",
         "/api/v1/apps/connect/sms",
@@ -372,24 +366,14 @@ async fn malformed_requests_name_what_is_wrong() {
 async fn an_unknown_or_expired_challenge_is_refused() {
     let app = spawn_app().await;
     app.with_sms_two_step("ann@example.com").await;
-    let (status, body) = post_json(
-        &app,
-        "/api/v1/apps/connect/sms",
-        json!({"challenge": "forged"}),
-    )
-    .await;
+    let (status, body) = send_sms(&app, &"forged").await;
     assert_eq!(
         (status, body["error"].as_str()),
         (401, Some("challenge_expired"))
     );
     let (_, body) = connect(&app, "ann@example.com", NEW_VERSION, "PC").await;
     app.clock.advance(10 * 60);
-    let (status, body) = post_json(
-        &app,
-        "/api/v1/apps/connect/sms",
-        json!({"challenge": body["challenge"]}),
-    )
-    .await;
+    let (status, body) = send_sms(&app, &body["challenge"]).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (401, Some("challenge_expired"))
@@ -402,12 +386,7 @@ async fn five_wrong_codes_end_an_applications_code() {
     app.with_sms_two_step("ann@example.com").await;
     let (_, body) = connect(&app, "ann@example.com", NEW_VERSION, "PC").await;
     let challenge = body["challenge"].clone();
-    post_json(
-        &app,
-        "/api/v1/apps/connect/sms",
-        json!({"challenge": challenge}),
-    )
-    .await;
+    send_sms(&app, &challenge).await;
     let right = app.last_sms_code(PHONE_E164);
     let wrong = if right == "111111" {
         "222222"
@@ -415,37 +394,17 @@ async fn five_wrong_codes_end_an_applications_code() {
         "111111"
     };
     for _ in 0..4 {
-        let (status, _) = post_json(
-            &app,
-            "/api/v1/apps/connect/verify",
-            json!({"challenge": challenge, "method": "sms", "code": wrong}),
-        )
-        .await;
+        let (status, _) = verify(&app, &challenge, "sms", &wrong).await;
         assert_eq!(status, 401);
     }
-    let (status, body) = post_json(
-        &app,
-        "/api/v1/apps/connect/verify",
-        json!({"challenge": challenge, "method": "sms", "code": wrong}),
-    )
-    .await;
+    let (status, body) = verify(&app, &challenge, "sms", &wrong).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (429, Some("too_many_attempts"))
     );
-    let (status, _) = post_json(
-        &app,
-        "/api/v1/apps/connect/verify",
-        json!({"challenge": challenge, "method": "sms", "code": right}),
-    )
-    .await;
+    let (status, _) = verify(&app, &challenge, "sms", &right).await;
     assert_eq!(status, 429, "even the right code is refused now");
-    let (status, body) = post_json(
-        &app,
-        "/api/v1/apps/connect/sms",
-        json!({"challenge": challenge}),
-    )
-    .await;
+    let (status, body) = send_sms(&app, &challenge).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (429, Some("resend_too_soon"))

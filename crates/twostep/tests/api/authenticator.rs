@@ -309,15 +309,12 @@ async fn an_authenticator_code_is_accepted_only_once() {
         .assert_redirect_to("/account");
 
     let second = app.past_the_password(EMAIL).await;
-    let page = second.enter_sign_in_code(&code).await;
-
-    assert_eq!(page.status, 422);
+    let page = second.assert_sign_in_code_refused(&code).await;
     assert!(
         page.contains("This code has already been used."),
         "{}",
         page.body
     );
-    second.get("/account").await.assert_signed_out();
     // A code of an earlier step is refused as well.
     let older = code_at(&secret, app.clock.now() - STEP_SECONDS);
     let page = second.enter_sign_in_code(older.as_str()).await;
@@ -369,10 +366,7 @@ async fn the_code_that_confirmed_the_set_up_cannot_sign_in() {
         .assert_redirect_to("/account/settings/security?notice=authenticator_on");
 
     let signing_in = app.past_the_password(EMAIL).await;
-    let page = signing_in.enter_sign_in_code(&code).await;
-
-    assert_eq!(page.status, 422);
-    signing_in.get("/account").await.assert_signed_out();
+    signing_in.assert_sign_in_code_refused(&code).await;
 }
 
 #[tokio::test]
@@ -383,15 +377,13 @@ async fn three_wrong_codes_in_one_step_lock_the_authenticator_until_the_next_ste
     let wrong = app.wrong_totp(&secret);
 
     for _ in 0..3 {
-        let page = browser.enter_sign_in_code(&wrong).await;
-        assert_eq!(page.status, 422);
+        let page = browser.assert_sign_in_code_refused(&wrong).await;
         assert!(page.contains("That code isn"), "{}", page.body);
     }
-    let page = browser.enter_sign_in_code(&app.totp(&secret)).await;
-
-    assert_eq!(page.status, 422);
+    let page = browser
+        .assert_sign_in_code_refused(&app.totp(&secret))
+        .await;
     assert!(page.contains("Too many wrong codes. Wait"), "{}", page.body);
-    browser.get("/account").await.assert_signed_out();
     app.start_of_next_step();
     browser
         .enter_sign_in_code(&app.totp(&secret))
@@ -425,11 +417,8 @@ async fn a_code_from_two_steps_ago_is_refused() {
     let too_old = code_at(&secret, app.clock.now() - 2 * STEP_SECONDS);
     let browser = app.past_the_password(EMAIL).await;
 
-    let page = browser.enter_sign_in_code(too_old.as_str()).await;
-
-    assert_eq!(page.status, 422);
+    let page = browser.assert_sign_in_code_refused(too_old.as_str()).await;
     assert!(page.reads("That code isn't right."), "{}", page.body);
-    browser.get("/account").await.assert_signed_out();
 }
 
 // ---- Turn off ----

@@ -437,10 +437,7 @@ async fn a_code_sent_to_the_new_number_does_not_sign_in() {
         return; // One chance in a million: the two codes happen to match.
     }
 
-    let page = signing_in.enter_sign_in_code(&change_code).await;
-
-    assert_eq!(page.status, 422);
-    signing_in.get("/account").await.assert_signed_out();
+    signing_in.assert_sign_in_code_refused(&change_code).await;
 }
 
 // ---- Turn off ----

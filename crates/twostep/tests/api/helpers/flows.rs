@@ -176,6 +176,15 @@ impl Browser {
         .await
     }
 
+    /// Enters a sign-in code that must be refused: the page says why (422) and
+    /// the account stays closed. Returns the page for its message.
+    pub async fn assert_sign_in_code_refused(&self, code: &str) -> Page {
+        let page = self.enter_sign_in_code(code).await;
+        assert_eq!(page.status, 422, "{}", page.body);
+        self.get("/account").await.assert_signed_out();
+        page
+    }
+
     /// Set up (or the pencil) → Password → Continue: the phone number step.
     pub async fn enter_phone_password(&self, flow: PhoneFlow, password: &str) -> Page {
         self.post(&flow.path(""), &[("password", password)]).await

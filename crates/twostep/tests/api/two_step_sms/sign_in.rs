@@ -77,9 +77,9 @@ async fn a_wrong_sign_in_code_says_how_many_attempts_are_left() {
     let browser = app.past_the_password(EMAIL).await;
     let right = app.last_sms_code(PHONE_E164);
 
-    let page = browser.enter_sign_in_code(wrong_code(&right)).await;
-
-    assert_eq!(page.status, 422);
+    let page = browser
+        .assert_sign_in_code_refused(wrong_code(&right))
+        .await;
     assert!(
         page.reads("That code isn't right. 4 attempts left."),
         "{}",
@@ -115,11 +115,8 @@ async fn five_wrong_codes_end_the_code_even_for_the_right_code() {
         fifth.body
     );
 
-    let page = browser.enter_sign_in_code(&right).await;
-
-    assert_eq!(page.status, 422);
+    let page = browser.assert_sign_in_code_refused(&right).await;
     assert!(page.contains("Too many wrong codes. Request a new code."));
-    browser.get("/account").await.assert_signed_out();
     // A new code, once allowed, works again.
     app.clock.advance(61);
     browser
@@ -227,9 +224,7 @@ async fn a_sign_in_code_works_only_once() {
     // Nor does it serve a later sign-in.
     app.clock.advance(61);
     let later = app.past_the_password(EMAIL).await;
-    let page = later.enter_sign_in_code(&code).await;
-    assert_eq!(page.status, 422);
-    later.get("/account").await.assert_signed_out();
+    later.assert_sign_in_code_refused(&code).await;
 }
 
 #[tokio::test]
@@ -249,11 +244,8 @@ async fn a_code_sent_for_another_browsers_sign_in_is_refused() {
         page.location
     );
 
-    let page = intruder.enter_sign_in_code(&owners_code).await;
-
-    assert_eq!(page.status, 422);
+    let page = intruder.assert_sign_in_code_refused(&owners_code).await;
     assert!(!page.contains("attempts left"), "{}", page.body);
-    intruder.get("/account").await.assert_signed_out();
     owner
         .enter_sign_in_code(&owners_code)
         .await
