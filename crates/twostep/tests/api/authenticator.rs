@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use domain::authenticator::{STEP_SECONDS, code_at};
+use domain::authenticator::{AuthenticatorSecret, STEP_SECONDS, code_at};
 
 use crate::helpers::*;
 
@@ -13,6 +13,15 @@ const SET_UP: &str = "/account/security/authenticator/set-up";
 const SCAN: &str = "/account/security/authenticator/scan";
 const QR: &str = "/account/security/authenticator/qr.svg";
 const TURN_OFF: &str = "/account/security/authenticator/turn-off";
+
+/// The portal with an account that has the authenticator app, and a fresh
+/// browser past its password, asked for the app's code.
+async fn asked_for_the_authenticator_code() -> (TestApp, Browser, AuthenticatorSecret) {
+    let app = spawn_app().await;
+    let (_, secret) = app.with_authenticator(EMAIL).await;
+    let browser = app.past_the_password(EMAIL).await;
+    (app, browser, secret)
+}
 
 // ---- Set up ----
 
@@ -214,9 +223,7 @@ async fn sign_in_asks_for_the_authenticator_code_by_default_and_sends_no_sms() {
 
 #[tokio::test]
 async fn use_the_code_from_sms_sends_an_sms_and_signs_in_with_it() {
-    let app = spawn_app().await;
-    app.with_authenticator(EMAIL).await;
-    let browser = app.past_the_password(EMAIL).await;
+    let (app, browser, _) = asked_for_the_authenticator_code().await;
     let sent = app.sms_count();
 
     browser
@@ -246,9 +253,7 @@ async fn use_the_code_from_sms_sends_an_sms_and_signs_in_with_it() {
 
 #[tokio::test]
 async fn use_the_code_from_the_authenticator_app_switches_back() {
-    let app = spawn_app().await;
-    let (_, secret) = app.with_authenticator(EMAIL).await;
-    let browser = app.past_the_password(EMAIL).await;
+    let (app, browser, secret) = asked_for_the_authenticator_code().await;
     browser
         .get_as_link("/sign-in/verify/use/sms")
         .await
@@ -371,9 +376,7 @@ async fn the_code_that_confirmed_the_set_up_cannot_sign_in() {
 
 #[tokio::test]
 async fn three_wrong_codes_in_one_step_lock_the_authenticator_until_the_next_step() {
-    let app = spawn_app().await;
-    let (_, secret) = app.with_authenticator(EMAIL).await;
-    let browser = app.past_the_password(EMAIL).await;
+    let (app, browser, secret) = asked_for_the_authenticator_code().await;
     let wrong = app.wrong_totp(&secret);
 
     for _ in 0..3 {

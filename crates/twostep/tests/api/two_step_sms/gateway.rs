@@ -87,6 +87,13 @@ fn kannel_sender(
         .expect("valid Kannel settings")
 }
 
+/// The portal sending SMS through a Kannel at `url` that may not answer: one
+/// retry after a short timeout.
+async fn app_with_a_kannel_at(url: String) -> TestApp {
+    let sender = kannel_sender(url, "twostep".into(), "secret".into(), 1000, 1);
+    TestApp::builder().sms(sender).spawn().await
+}
+
 #[tokio::test]
 #[ignore = "needs Debian's kannel; run by .ci/run"]
 async fn sms_two_step_is_set_up_with_a_code_that_travelled_through_a_real_kannel() {
@@ -148,16 +155,7 @@ async fn an_unreachable_sms_gateway_shows_a_clear_message_and_nothing_breaks() {
         .unwrap()
         .port();
     let url = format!("http://127.0.0.1:{closed_port}/cgi-bin/sendsms");
-    let app = TestApp::builder()
-        .sms(kannel_sender(
-            url,
-            "twostep".into(),
-            "secret".into(),
-            1000,
-            1,
-        ))
-        .spawn()
-        .await;
+    let app = app_with_a_kannel_at(url).await;
     let browser = app.signed_up(EMAIL).await;
     browser
         .enter_phone_password(PhoneFlow::SetUp, PASSWORD)
@@ -248,16 +246,7 @@ impl AcceptingGateway {
 #[tokio::test]
 async fn when_the_gateway_goes_down_signing_in_says_the_sms_could_not_be_sent() {
     let gateway = AcceptingGateway::start().await;
-    let app = TestApp::builder()
-        .sms(kannel_sender(
-            gateway.url.clone(),
-            "twostep".into(),
-            "secret".into(),
-            1000,
-            1,
-        ))
-        .spawn()
-        .await;
+    let app = app_with_a_kannel_at(gateway.url.clone()).await;
     let browser = app.signed_up(EMAIL).await;
     browser.ask_for_phone_code(PhoneFlow::SetUp, PHONE).await;
     let code = gateway.last_code();

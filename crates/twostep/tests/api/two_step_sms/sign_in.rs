@@ -3,12 +3,19 @@
 
 use super::*;
 
-#[tokio::test]
-async fn a_correct_password_alone_does_not_sign_in_when_two_step_is_on() {
+/// The portal with an account that has SMS two-step verification, and a fresh
+/// browser past its password: the sign-in code has been sent.
+async fn asked_for_the_sign_in_code() -> (TestApp, Browser, String) {
     let app = spawn_app().await;
     app.with_sms_two_step(EMAIL).await;
-
     let browser = app.past_the_password(EMAIL).await;
+    let code = app.last_sms_code(PHONE_E164);
+    (app, browser, code)
+}
+
+#[tokio::test]
+async fn a_correct_password_alone_does_not_sign_in_when_two_step_is_on() {
+    let (_app, browser, _) = asked_for_the_sign_in_code().await;
 
     browser.get("/account").await.assert_signed_out();
     browser.get(SECURITY_TAB).await.assert_signed_out();
@@ -30,10 +37,7 @@ async fn a_correct_password_alone_does_not_sign_in_when_two_step_is_on() {
 
 #[tokio::test]
 async fn the_sign_in_sms_names_the_service_and_the_purpose_and_holds_the_code() {
-    let app = spawn_app().await;
-    app.with_sms_two_step(EMAIL).await;
-
-    app.past_the_password(EMAIL).await;
+    let (app, _, _) = asked_for_the_sign_in_code().await;
 
     let sms = app.sms.last_to(PHONE_E164).unwrap();
     let code = app.last_sms_code(PHONE_E164);
@@ -51,9 +55,7 @@ async fn the_sign_in_sms_names_the_service_and_the_purpose_and_holds_the_code() 
 
 #[tokio::test]
 async fn the_password_and_the_sms_code_together_sign_the_person_in() {
-    let app = spawn_app().await;
-    app.with_sms_two_step(EMAIL).await;
-    let browser = app.past_the_password(EMAIL).await;
+    let (app, browser, _) = asked_for_the_sign_in_code().await;
 
     let page = browser
         .enter_sign_in_code(&app.last_sms_code(PHONE_E164))
@@ -72,10 +74,7 @@ async fn the_password_and_the_sms_code_together_sign_the_person_in() {
 
 #[tokio::test]
 async fn a_wrong_sign_in_code_says_how_many_attempts_are_left() {
-    let app = spawn_app().await;
-    app.with_sms_two_step(EMAIL).await;
-    let browser = app.past_the_password(EMAIL).await;
-    let right = app.last_sms_code(PHONE_E164);
+    let (_app, browser, right) = asked_for_the_sign_in_code().await;
 
     let page = browser
         .assert_sign_in_code_refused(wrong_code(&right))
@@ -97,10 +96,7 @@ async fn a_wrong_sign_in_code_says_how_many_attempts_are_left() {
 
 #[tokio::test]
 async fn five_wrong_codes_end_the_code_even_for_the_right_code() {
-    let app = spawn_app().await;
-    app.with_sms_two_step(EMAIL).await;
-    let browser = app.past_the_password(EMAIL).await;
-    let right = app.last_sms_code(PHONE_E164);
+    let (app, browser, right) = asked_for_the_sign_in_code().await;
 
     for _ in 0..4 {
         assert_eq!(
@@ -131,10 +127,7 @@ async fn five_wrong_codes_end_the_code_even_for_the_right_code() {
 
 #[tokio::test]
 async fn a_half_finished_sign_in_expires_after_ten_minutes_and_its_code_with_it() {
-    let app = spawn_app().await;
-    app.with_sms_two_step(EMAIL).await;
-    let browser = app.past_the_password(EMAIL).await;
-    let code = app.last_sms_code(PHONE_E164);
+    let (app, browser, code) = asked_for_the_sign_in_code().await;
 
     app.clock.advance(10 * 60);
 
@@ -157,9 +150,7 @@ async fn a_half_finished_sign_in_expires_after_ten_minutes_and_its_code_with_it(
 
 #[tokio::test]
 async fn a_half_finished_sign_in_still_works_just_before_ten_minutes() {
-    let app = spawn_app().await;
-    app.with_sms_two_step(EMAIL).await;
-    let browser = app.past_the_password(EMAIL).await;
+    let (app, browser, _) = asked_for_the_sign_in_code().await;
 
     app.clock.advance(9 * 60 + 30);
 
@@ -201,10 +192,7 @@ async fn an_sms_code_expires_after_ten_minutes() {
 
 #[tokio::test]
 async fn a_sign_in_code_works_only_once() {
-    let app = spawn_app().await;
-    app.with_sms_two_step(EMAIL).await;
-    let first = app.past_the_password(EMAIL).await;
-    let code = app.last_sms_code(PHONE_E164);
+    let (app, first, code) = asked_for_the_sign_in_code().await;
     // A second browser holding the same half-finished sign-in, as a replayed request would.
     let replay = app.browser();
     let token = csrf_token(&replay).await;
@@ -229,10 +217,7 @@ async fn a_sign_in_code_works_only_once() {
 
 #[tokio::test]
 async fn a_code_sent_for_another_browsers_sign_in_is_refused() {
-    let app = spawn_app().await;
-    app.with_sms_two_step(EMAIL).await;
-    let owner = app.past_the_password(EMAIL).await;
-    let owners_code = app.last_sms_code(PHONE_E164);
+    let (app, owner, owners_code) = asked_for_the_sign_in_code().await;
     // Someone else who knows the password, within the same minute: no new code is sent.
     let intruder = app.browser();
     let page = intruder.sign_in(EMAIL, PASSWORD).await;
@@ -254,10 +239,7 @@ async fn a_code_sent_for_another_browsers_sign_in_is_refused() {
 
 #[tokio::test]
 async fn send_a_new_code_is_refused_within_a_minute_and_allowed_after() {
-    let app = spawn_app().await;
-    app.with_sms_two_step(EMAIL).await;
-    let browser = app.past_the_password(EMAIL).await;
-    let first_code = app.last_sms_code(PHONE_E164);
+    let (app, browser, first_code) = asked_for_the_sign_in_code().await;
     let sent = app.sms_count();
 
     app.clock.advance(30);
