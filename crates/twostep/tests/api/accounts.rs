@@ -33,10 +33,7 @@ async fn sign_up_creates_an_account_with_a_normalised_email_and_a_hashed_passwor
     let app = spawn_app().await;
     let browser = app.browser();
     browser
-        .post(
-            "/sign-up",
-            &[("email", "  Ann@Example.COM "), ("password", PASSWORD)],
-        )
+        .sign_up("  Ann@Example.COM ", PASSWORD)
         .await
         .assert_redirect_to("/account");
     let account = app.account("ann@example.com").await;
@@ -56,20 +53,9 @@ async fn sign_up_creates_an_account_with_a_normalised_email_and_a_hashed_passwor
 #[tokio::test]
 async fn email_missing_at_symbol_is_rejected() {
     let app = spawn_app().await;
-    let page = app
-        .browser()
-        .post(
-            "/sign-up",
-            &[("email", "ann.example.com"), ("password", PASSWORD)],
-        )
-        .await;
-    assert_eq!(page.status, 422);
+    let page = app.browser().sign_up("ann.example.com", PASSWORD).await;
+    assert_sign_up_refused(&page, "ann.example.com", PASSWORD);
     assert!(page.contains("Enter a valid e-mail address"));
-    assert!(
-        page.contains("value=\"ann.example.com\""),
-        "the typed e-mail is kept"
-    );
-    assert!(!page.contains(PASSWORD), "the password is never sent back");
 }
 
 #[tokio::test]
@@ -80,25 +66,14 @@ async fn a_duplicate_email_in_another_letter_case_is_refused_beside_the_field() 
 
     let page = app
         .browser()
-        .post(
-            "/sign-up",
-            &[("email", "Ann@Example.com"), ("password", OTHER_PASSWORD)],
-        )
+        .sign_up("Ann@Example.com", OTHER_PASSWORD)
         .await;
 
-    assert_eq!(page.status, 422);
+    assert_sign_up_refused(&page, "Ann@Example.com", OTHER_PASSWORD);
     let field_error = "<p class=\"error\" id=\"email-error\">An account with this e-mail already exists. Sign in instead.</p>";
     assert!(
         page.contains(field_error),
         "the message is beside the e-mail field"
-    );
-    assert!(
-        page.contains("value=\"Ann@Example.com\""),
-        "the typed e-mail is kept"
-    );
-    assert!(
-        !page.contains(OTHER_PASSWORD),
-        "the password is never sent back"
     );
     let account = app.account("ann@example.com").await;
     assert_eq!(
@@ -107,27 +82,28 @@ async fn a_duplicate_email_in_another_letter_case_is_refused_beside_the_field() 
     );
 }
 
+/// A refused sign-up: 422, the typed e-mail kept in its field, the password
+/// never sent back.
+#[track_caller]
+fn assert_sign_up_refused(page: &Page, typed_email: &str, password: &str) {
+    assert_eq!(page.status, 422);
+    assert!(
+        page.contains(&format!("value=\"{typed_email}\"")),
+        "the typed e-mail is kept"
+    );
+    assert!(!page.contains(password), "the password is never sent back");
+}
+
 async fn assert_weak_password_refused(password: &str, message: &str) {
     let app = spawn_app().await;
-    let page = app
-        .browser()
-        .post(
-            "/sign-up",
-            &[("email", "ann@example.com"), ("password", password)],
-        )
-        .await;
-    assert_eq!(page.status, 422);
+    let page = app.browser().sign_up("ann@example.com", password).await;
+    assert_sign_up_refused(&page, "ann@example.com", password);
     assert!(
         page.contains(&format!(
             "<p class=\"error\" id=\"password-error\">{message}</p>"
         )),
         "expected {message:?} beside the password field"
     );
-    assert!(
-        page.contains("value=\"ann@example.com\""),
-        "the typed e-mail is kept"
-    );
-    assert!(!page.contains(password), "the password is never sent back");
     assert!(
         !account_exists(&app, "ann@example.com").await,
         "no account is created"
@@ -162,10 +138,7 @@ async fn a_password_of_exactly_256_characters_is_accepted() {
     let app = spawn_app().await;
     let password = "x".repeat(255) + "é";
     app.browser()
-        .post(
-            "/sign-up",
-            &[("email", "ann@example.com"), ("password", &password)],
-        )
+        .sign_up("ann@example.com", &password)
         .await
         .assert_redirect_to("/account");
 }
@@ -265,14 +238,7 @@ async fn changing_the_password_with_a_wrong_current_password_is_refused() {
     let app = spawn_app().await;
     let browser = app.signed_up("ann@example.com").await;
     let page = browser
-        .post_form(
-            "/account/settings/security",
-            "/account/password",
-            &[
-                ("current_password", OTHER_PASSWORD),
-                ("new_password", "a brand new passphrase"),
-            ],
-        )
+        .change_password(OTHER_PASSWORD, "a brand new passphrase")
         .await;
     assert_eq!(page.status, 422);
     assert!(page.reads("That password isn't right."));
@@ -286,13 +252,8 @@ async fn changing_the_password_with_a_wrong_current_password_is_refused() {
         .sign_in("ann@example.com", PASSWORD)
         .await
         .assert_redirect_to("/account");
-    assert_eq!(
-        app.browser()
-            .sign_in("ann@example.com", "a brand new passphrase")
-            .await
-            .status,
-        422
-    );
+    app.assert_sign_in_refused("ann@example.com", "a brand new passphrase")
+        .await;
 }
 
 #[tokio::test]
@@ -307,14 +268,7 @@ async fn changing_the_password_signs_out_other_sessions_records_an_event_and_sen
     let new_password = "a brand new passphrase";
 
     browser
-        .post_form(
-            "/account/settings/security",
-            "/account/password",
-            &[
-                ("current_password", PASSWORD),
-                ("new_password", new_password),
-            ],
-        )
+        .change_password(PASSWORD, new_password)
         .await
         .assert_redirect_to("/account/settings/security?notice=password_changed");
 
@@ -331,14 +285,9 @@ async fn changing_the_password_signs_out_other_sessions_records_an_event_and_sen
         .get("/account")
         .await
         .assert_redirect_to("/sign-in");
-    assert_eq!(
-        app.browser()
-            .sign_in("ann@example.com", PASSWORD)
-            .await
-            .status,
-        422,
-        "the old password no longer signs in"
-    );
+    // The old password no longer signs in.
+    app.assert_sign_in_refused("ann@example.com", PASSWORD)
+        .await;
     app.assert_signs_in("ann@example.com", new_password).await;
     let email = app
         .wait_for_email("ann@example.com", "Your password was changed")
@@ -350,13 +299,7 @@ async fn changing_the_password_signs_out_other_sessions_records_an_event_and_sen
 async fn a_weak_new_password_is_refused_on_the_security_tab() {
     let app = spawn_app().await;
     let browser = app.signed_up("ann@example.com").await;
-    let page = browser
-        .post_form(
-            "/account/settings/security",
-            "/account/password",
-            &[("current_password", PASSWORD), ("new_password", "password")],
-        )
-        .await;
+    let page = browser.change_password(PASSWORD, "password").await;
     assert_eq!(page.status, 422);
     assert!(page.contains("This password is one of the most common ones."));
     app.assert_signs_in("ann@example.com", PASSWORD).await;
@@ -367,17 +310,8 @@ async fn the_security_answer_is_stored_hashed_after_trimming_and_case_folding() 
     let app = spawn_app().await;
     let browser = app.signed_up("ann@example.com").await;
     browser
-        .post_form(
-            "/account/settings/security",
-            "/account/security-question",
-            &[
-                ("question", " Name of your first pet? "),
-                ("answer", "  Rex   the Dog "),
-                ("password", PASSWORD),
-            ],
-        )
-        .await
-        .assert_redirect_to("/account/settings/security?notice=question_saved");
+        .set_security_question(" Name of your first pet? ", "  Rex   the Dog ")
+        .await;
 
     let tab = browser
         .get("/account/settings/security?notice=question_saved")
@@ -713,7 +647,7 @@ async fn odd_unicode_in_a_valid_form_is_stored_and_shown_safely() {
     let browser = app.browser();
     let password = "пароль\u{0}🔑\u{202E}secret";
     browser
-        .post("/sign-up", &[("email", email), ("password", password)])
+        .sign_up(email, password)
         .await
         .assert_redirect_to("/account");
     let question = "<b>Ünïcödé</b> \u{202E}question\u{0}?";

@@ -449,16 +449,8 @@ async fn a_token_stops_working_when_the_password_changes() {
     let browser = app.signed_up("ann@example.com").await;
     let (_, body) = connect(&app, "ann@example.com", NEW_VERSION, "Ann's laptop").await;
     let token = body["token"].as_str().unwrap().to_owned();
-    let tab = "/account/settings/security";
     browser
-        .post_form(
-            tab,
-            "/account/password",
-            &[
-                ("current_password", PASSWORD),
-                ("new_password", "a brand new passphrase"),
-            ],
-        )
+        .change_password(PASSWORD, "a brand new passphrase")
         .await;
     assert_eq!(me(&app, &token).await.0, 401);
     assert_eq!(me(&app, "not-a-token").await.0, 401);

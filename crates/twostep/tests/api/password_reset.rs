@@ -17,21 +17,6 @@ fn token_of(path: &str) -> &str {
     path.split_once("token=").unwrap().1
 }
 
-async fn set_security_question(browser: &Browser, question: &str, answer: &str) {
-    browser
-        .post_form(
-            "/account/settings/security",
-            "/account/security-question",
-            &[
-                ("question", question),
-                ("answer", answer),
-                ("password", PASSWORD),
-            ],
-        )
-        .await
-        .assert_redirect_to("/account/settings/security?notice=question_saved");
-}
-
 #[tokio::test]
 async fn the_sign_in_page_links_to_forgot_password_and_create_account() {
     let app = spawn_app().await;
@@ -63,14 +48,9 @@ async fn a_reset_link_without_security_question_leads_straight_to_a_new_password
             .await
             .contains("Your password has been changed.")
     );
-    assert_eq!(
-        app.browser()
-            .sign_in("ann@example.com", PASSWORD)
-            .await
-            .status,
-        422,
-        "the old password no longer signs in"
-    );
+    // The old password no longer signs in.
+    app.assert_sign_in_refused("ann@example.com", PASSWORD)
+        .await;
     app.assert_signs_in("ann@example.com", NEW_PASSWORD).await;
     app.wait_for_email("ann@example.com", "Your password was reset")
         .await;
@@ -90,16 +70,8 @@ async fn a_reset_link_works_only_once() {
     let again = browser.get(&link).await;
     assert_eq!(again.status, 410);
     assert!(again.contains("This link has expired or has already been used."));
-    let token = browser.get("/forgot-password").await.csrf_token();
     let replay = browser
-        .post_with_token(
-            "/reset-password",
-            &token,
-            &[
-                ("token", token_of(&link)),
-                ("new_password", "yet another passphrase"),
-            ],
-        )
+        .set_new_password(token_of(&link), "yet another passphrase")
         .await;
     assert_eq!(replay.status, 410);
     app.assert_signs_in("ann@example.com", NEW_PASSWORD).await;
@@ -118,18 +90,13 @@ async fn a_reset_link_expires_after_one_hour() {
         200,
         "still valid after 59 minutes"
     );
-    let token = browser.get("/forgot-password").await.csrf_token();
 
     app.clock.advance(MINUTE);
     let expired = browser.get(&link).await;
     assert_eq!(expired.status, 410);
     assert!(expired.contains("This link has expired or has already been used."));
     let late = browser
-        .post_with_token(
-            "/reset-password",
-            &token,
-            &[("token", token_of(&link)), ("new_password", NEW_PASSWORD)],
-        )
+        .set_new_password(token_of(&link), NEW_PASSWORD)
         .await;
     assert_eq!(late.status, 410);
     app.assert_signs_in("ann@example.com", PASSWORD).await;
@@ -189,7 +156,9 @@ async fn forgot_password_answers_the_same_for_an_unknown_email() {
 async fn a_reset_with_a_security_question_asks_for_the_answer_before_the_new_password() {
     let app = spawn_app().await;
     let owner = app.signed_up("ann@example.com").await;
-    set_security_question(&owner, "Name of your first pet?", "Rex the Dog").await;
+    owner
+        .set_security_question("Name of your first pet?", "Rex the Dog")
+        .await;
     let link = request_reset_link(&app, "ann@example.com").await;
     let token = token_of(&link);
     let browser = app.browser();
@@ -208,14 +177,9 @@ async fn a_reset_with_a_security_question_asks_for_the_answer_before_the_new_pas
     assert!(wrong.reads("That answer isn't right."));
     let skipped = browser.set_new_password(token, NEW_PASSWORD).await;
     skipped.assert_redirect_to(&link);
-    assert_eq!(
-        app.browser()
-            .sign_in("ann@example.com", NEW_PASSWORD)
-            .await
-            .status,
-        422,
-        "the answer cannot be skipped"
-    );
+    // The answer cannot be skipped.
+    app.assert_sign_in_refused("ann@example.com", NEW_PASSWORD)
+        .await;
 
     browser
         .enter_reset_answer(token, "  rex THE   dog ")
@@ -228,13 +192,8 @@ async fn a_reset_with_a_security_question_asks_for_the_answer_before_the_new_pas
         .await
         .assert_redirect_to("/sign-in?notice=password_reset");
 
-    assert_eq!(
-        app.browser()
-            .sign_in("ann@example.com", PASSWORD)
-            .await
-            .status,
-        422
-    );
+    app.assert_sign_in_refused("ann@example.com", PASSWORD)
+        .await;
     app.assert_signs_in("ann@example.com", NEW_PASSWORD).await;
     owner.get("/account").await.assert_redirect_to("/sign-in");
 }
@@ -258,7 +217,9 @@ async fn a_weak_new_password_is_refused_during_a_reset_and_the_link_stays_usable
 async fn five_wrong_answers_spend_the_reset_link() {
     let app = spawn_app().await;
     let owner = app.signed_up("ann@example.com").await;
-    set_security_question(&owner, "Name of your first pet?", "Rex the Dog").await;
+    owner
+        .set_security_question("Name of your first pet?", "Rex the Dog")
+        .await;
     let link = request_reset_link(&app, "ann@example.com").await;
     let token = token_of(&link);
     let browser = app.browser();

@@ -185,15 +185,9 @@ async fn setting_up_sms_two_step_records_a_security_event_and_sends_an_email() {
 async fn the_security_question_is_deleted_the_moment_two_step_is_turned_on() {
     let app = spawn_app().await;
     let browser = app.signed_up(EMAIL).await;
-    let fields = [
-        ("question", "What was the name of my first school?"),
-        ("answer", "Hillside"),
-        ("password", PASSWORD),
-    ];
     browser
-        .post_form(SECURITY_TAB, "/account/security-question", &fields)
-        .await
-        .assert_redirect_to("/account/settings/security?notice=question_saved");
+        .set_security_question("What was the name of my first school?", "Hillside")
+        .await;
     assert!(
         browser
             .get(SECURITY_TAB)

@@ -38,7 +38,7 @@ impl TestApp {
     pub async fn signed_up(&self, email: &str) -> Browser {
         let browser = self.browser();
         browser
-            .post("/sign-up", &[("email", email), ("password", PASSWORD)])
+            .sign_up(email, PASSWORD)
             .await
             .assert_redirect_to("/account");
         browser
@@ -97,6 +97,12 @@ impl TestApp {
             .assert_redirect_to("/account");
     }
 
+    /// A fresh browser's sign-in with `password` is refused (422).
+    pub async fn assert_sign_in_refused(&self, email: &str, password: &str) {
+        let page = self.browser().sign_in(email, password).await;
+        assert_eq!(page.status, 422, "{email} signed in with {password:?}");
+    }
+
     /// The code the authenticator app shows now.
     pub fn totp(&self, secret: &AuthenticatorSecret) -> String {
         code_at(secret, self.clock.now()).as_str().to_owned()
@@ -125,6 +131,12 @@ impl TestApp {
 }
 
 impl Browser {
+    /// Create account: Email, Password → Create account.
+    pub async fn sign_up(&self, email: &str, password: &str) -> Page {
+        self.post("/sign-up", &[("email", email), ("password", password)])
+            .await
+    }
+
     pub async fn sign_in(&self, email: &str, password: &str) -> Page {
         self.post("/sign-in", &[("email", email), ("password", password)])
             .await
@@ -132,6 +144,29 @@ impl Browser {
 
     pub async fn sign_out(&self) -> Page {
         self.post("/sign-out", &[]).await
+    }
+
+    /// Security tab → Change password: Current password, New password → Save.
+    pub async fn change_password(&self, current: &str, new: &str) -> Page {
+        self.post(
+            "/account/password",
+            &[("current_password", current), ("new_password", new)],
+        )
+        .await
+    }
+
+    /// Security tab → Security question: question, answer, password → Save.
+    pub async fn set_security_question(&self, question: &str, answer: &str) {
+        self.post(
+            "/account/security-question",
+            &[
+                ("question", question),
+                ("answer", answer),
+                ("password", PASSWORD),
+            ],
+        )
+        .await
+        .assert_redirect_to("/account/settings/security?notice=question_saved");
     }
 
     /// The second step of signing in: the code from the SMS or the app.

@@ -25,7 +25,6 @@ async fn a_password_reset_with_sms_two_step_asks_for_the_sms_code() {
     );
     let code = app.last_sms_code(PHONE_E164);
 
-    let csrf = page.csrf_token();
     let without = browser.enter_reset_code(&token, "").await;
     assert_eq!(without.status, 422);
     assert!(without.contains("Enter the 6-digit security code."));
@@ -39,11 +38,7 @@ async fn a_password_reset_with_sms_two_step_asks_for_the_sms_code() {
         .assert_redirect_to(&reset_page);
     let new_password = "a completely different passphrase";
     browser
-        .post_with_token(
-            "/reset-password",
-            &csrf,
-            &[("token", &token), ("new_password", new_password)],
-        )
+        .set_new_password(&token, new_password)
         .await
         .assert_redirect_to("/sign-in?notice=password_reset");
 
@@ -64,17 +59,10 @@ async fn a_password_reset_never_skips_the_second_factor() {
     let browser = app.browser();
     let token = app.reset_token(&browser, EMAIL).await;
     let reset_page = format!("/reset-password?token={token}");
-    let csrf = browser.get(&reset_page).await.csrf_token();
+    browser.get(&reset_page).await;
 
     let page = browser
-        .post_with_token(
-            "/reset-password",
-            &csrf,
-            &[
-                ("token", &token),
-                ("new_password", "a completely different passphrase"),
-            ],
-        )
+        .set_new_password(&token, "a completely different passphrase")
         .await;
 
     page.assert_redirect_to(&reset_page);
@@ -94,17 +82,9 @@ async fn a_password_reset_never_skips_the_second_factor() {
         "the new password form stays closed"
     );
     // The old password still opens the first step; the new one does not.
-    app.browser()
-        .sign_in(EMAIL, PASSWORD)
-        .await
-        .assert_redirect_to("/sign-in/verify");
-    assert_eq!(
-        app.browser()
-            .sign_in(EMAIL, "a completely different passphrase")
-            .await
-            .status,
-        422
-    );
+    app.past_the_password(EMAIL).await;
+    app.assert_sign_in_refused(EMAIL, "a completely different passphrase")
+        .await;
 }
 
 #[tokio::test]
