@@ -13,6 +13,15 @@ async fn request_reset_link(app: &TestApp, email: &str) -> String {
     format!("/reset-password?token={token}")
 }
 
+/// The portal with ann@example.com signed up, and the path of a reset link
+/// she asked for.
+async fn signed_up_with_a_reset_link() -> (TestApp, String) {
+    let app = spawn_app().await;
+    app.signed_up("ann@example.com").await;
+    let link = request_reset_link(&app, "ann@example.com").await;
+    (app, link)
+}
+
 fn token_of(path: &str) -> &str {
     path.split_once("token=").unwrap().1
 }
@@ -27,9 +36,7 @@ async fn the_sign_in_page_links_to_forgot_password_and_create_account() {
 
 #[tokio::test]
 async fn a_reset_link_without_security_question_leads_straight_to_a_new_password() {
-    let app = spawn_app().await;
-    app.signed_up("ann@example.com").await;
-    let link = request_reset_link(&app, "ann@example.com").await;
+    let (app, link) = signed_up_with_a_reset_link().await;
     let browser = app.browser();
 
     let form = browser.get(&link).await;
@@ -58,9 +65,7 @@ async fn a_reset_link_without_security_question_leads_straight_to_a_new_password
 
 #[tokio::test]
 async fn a_reset_link_works_only_once() {
-    let app = spawn_app().await;
-    app.signed_up("ann@example.com").await;
-    let link = request_reset_link(&app, "ann@example.com").await;
+    let (app, link) = signed_up_with_a_reset_link().await;
     let browser = app.browser();
     browser
         .set_new_password(token_of(&link), NEW_PASSWORD)
@@ -79,9 +84,7 @@ async fn a_reset_link_works_only_once() {
 
 #[tokio::test]
 async fn a_reset_link_expires_after_one_hour() {
-    let app = spawn_app().await;
-    app.signed_up("ann@example.com").await;
-    let link = request_reset_link(&app, "ann@example.com").await;
+    let (app, link) = signed_up_with_a_reset_link().await;
     let browser = app.browser();
 
     app.clock.advance(59 * MINUTE);
@@ -104,9 +107,7 @@ async fn a_reset_link_expires_after_one_hour() {
 
 #[tokio::test]
 async fn the_reset_token_is_stored_only_as_a_digest() {
-    let app = spawn_app().await;
-    app.signed_up("ann@example.com").await;
-    let link = request_reset_link(&app, "ann@example.com").await;
+    let (app, link) = signed_up_with_a_reset_link().await;
     let token = token_of(&link);
     assert!(
         app.state
@@ -200,9 +201,7 @@ async fn a_reset_with_a_security_question_asks_for_the_answer_before_the_new_pas
 
 #[tokio::test]
 async fn a_weak_new_password_is_refused_during_a_reset_and_the_link_stays_usable() {
-    let app = spawn_app().await;
-    app.signed_up("ann@example.com").await;
-    let link = request_reset_link(&app, "ann@example.com").await;
+    let (app, link) = signed_up_with_a_reset_link().await;
     let browser = app.browser();
     let page = browser.set_new_password(token_of(&link), "short").await;
     assert_eq!(page.status, 422);

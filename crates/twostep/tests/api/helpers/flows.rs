@@ -33,6 +33,14 @@ impl PhoneFlow {
     }
 }
 
+/// A reset link as its e-mail gave it, and the browser that asked for it.
+pub struct ResetLink {
+    pub browser: Browser,
+    pub token: String,
+    /// `/reset-password?token=…`
+    pub path: String,
+}
+
 impl TestApp {
     /// A browser already signed up (and so signed in) with `email`.
     pub async fn signed_up(&self, email: &str) -> Browser {
@@ -69,6 +77,18 @@ impl TestApp {
             .await
             .assert_redirect_to("/sign-in/verify");
         browser
+    }
+
+    /// Asks for a reset link in a fresh browser, as someone who forgot the password.
+    pub async fn ask_for_reset(&self, email: &str) -> ResetLink {
+        let browser = self.browser();
+        let token = self.reset_token(&browser, email).await;
+        let path = format!("/reset-password?token={token}");
+        ResetLink {
+            browser,
+            token,
+            path,
+        }
     }
 
     /// Asks for a reset link in `browser` and returns the token from the e-mail.
@@ -176,39 +196,35 @@ impl Browser {
 
     /// The reset link's second step: the answer to the security question.
     pub async fn enter_reset_answer(&self, token: &str, answer: &str) -> Page {
-        self.post(
-            "/reset-password/verify",
-            &[("token", token), ("answer", answer)],
-        )
-        .await
+        self.reset_step("/reset-password/verify", token, &[("answer", answer)])
+            .await
     }
 
     /// The reset link's second step: the code by the method the page asks for.
     pub async fn enter_reset_code(&self, token: &str, code: &str) -> Page {
-        self.post(
-            "/reset-password/verify",
-            &[("token", token), ("code", code)],
-        )
-        .await
+        self.reset_step("/reset-password/verify", token, &[("code", code)])
+            .await
     }
 
     /// The reset link's second step: a code, claimed to be by `method`
     /// ("sms" or "authenticator", as the form sends it).
     pub async fn enter_reset_code_by(&self, token: &str, method: &str, code: &str) -> Page {
-        self.post(
-            "/reset-password/verify",
-            &[("token", token), ("method", method), ("code", code)],
-        )
-        .await
+        let fields = [("method", method), ("code", code)];
+        self.reset_step("/reset-password/verify", token, &fields)
+            .await
     }
 
     /// The reset link's last step: New password → Save.
     pub async fn set_new_password(&self, token: &str, new_password: &str) -> Page {
-        self.post(
-            "/reset-password",
-            &[("token", token), ("new_password", new_password)],
-        )
-        .await
+        self.reset_step("/reset-password", token, &[("new_password", new_password)])
+            .await
+    }
+
+    /// A form of the reset link's pages: each carries the link's token.
+    async fn reset_step(&self, action: &str, token: &str, fields: &[(&str, &str)]) -> Page {
+        let mut form = vec![("token", token)];
+        form.extend_from_slice(fields);
+        self.post(action, &form).await
     }
 
     /// Enters a sign-in code that must be refused: the page says why (422) and
