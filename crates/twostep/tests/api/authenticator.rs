@@ -519,11 +519,7 @@ async fn turning_sms_off_turns_the_authenticator_off_too_and_the_email_says_both
 async fn a_password_reset_with_the_authenticator_asks_for_its_code() {
     let app = spawn_app().await;
     let (_, secret) = app.with_authenticator(EMAIL).await;
-    let ResetLink {
-        browser,
-        token,
-        path: reset_page,
-    } = app.ask_for_reset(EMAIL).await;
+    let (browser, token, reset_page) = app.ask_for_reset(EMAIL).await;
     let sent = app.sms_count();
 
     let page = browser.get(&reset_page).await;
@@ -567,11 +563,7 @@ async fn a_password_reset_with_the_authenticator_asks_for_its_code() {
 async fn a_password_reset_with_the_authenticator_can_use_the_code_from_sms() {
     let app = spawn_app().await;
     app.with_authenticator(EMAIL).await;
-    let ResetLink {
-        browser,
-        token,
-        path: reset_page,
-    } = app.ask_for_reset(EMAIL).await;
+    let (browser, token, reset_page) = app.ask_for_reset(EMAIL).await;
     let sent = app.sms_count();
 
     let page = browser.get(&format!("{reset_page}&method=sms")).await;

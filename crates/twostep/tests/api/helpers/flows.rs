@@ -33,14 +33,6 @@ impl PhoneFlow {
     }
 }
 
-/// A reset link as its e-mail gave it, and the browser that asked for it.
-pub struct ResetLink {
-    pub browser: Browser,
-    pub token: String,
-    /// `/reset-password?token=…`
-    pub path: String,
-}
-
 impl TestApp {
     /// A browser already signed up (and so signed in) with `email`.
     pub async fn signed_up(&self, email: &str) -> Browser {
@@ -79,16 +71,13 @@ impl TestApp {
         browser
     }
 
-    /// Asks for a reset link in a fresh browser, as someone who forgot the password.
-    pub async fn ask_for_reset(&self, email: &str) -> ResetLink {
+    /// Asks for a reset link in a fresh browser, as someone who forgot the
+    /// password: that browser, the token from the e-mail, and the link's path.
+    pub async fn ask_for_reset(&self, email: &str) -> (Browser, String, String) {
         let browser = self.browser();
         let token = self.reset_token(&browser, email).await;
         let path = format!("/reset-password?token={token}");
-        ResetLink {
-            browser,
-            token,
-            path,
-        }
+        (browser, token, path)
     }
 
     /// Asks for a reset link in `browser` and returns the token from the e-mail.
