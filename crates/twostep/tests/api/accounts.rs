@@ -147,11 +147,7 @@ async fn a_password_of_exactly_256_characters_is_accepted() {
 async fn sign_in_with_the_right_password_opens_the_account_in_any_letter_case() {
     let app = spawn_app().await;
     app.signed_up("ann@example.com").await;
-    let browser = app.browser();
-    browser
-        .sign_in("ANN@example.com", PASSWORD)
-        .await
-        .assert_redirect_to("/account");
+    let browser = app.assert_signs_in("ANN@example.com", PASSWORD).await;
     let page = browser.get("/account").await;
     assert_eq!(page.status, 200);
     assert!(page.contains("<summary class=\"account-email\">ann@example.com</summary>"));
@@ -247,11 +243,7 @@ async fn changing_the_password_with_a_wrong_current_password_is_refused() {
         "no security event is recorded"
     );
 
-    let other = app.browser();
-    other
-        .sign_in("ann@example.com", PASSWORD)
-        .await
-        .assert_redirect_to("/account");
+    app.assert_signs_in("ann@example.com", PASSWORD).await;
     app.assert_sign_in_refused("ann@example.com", "a brand new passphrase")
         .await;
 }
@@ -260,11 +252,7 @@ async fn changing_the_password_with_a_wrong_current_password_is_refused() {
 async fn changing_the_password_signs_out_other_sessions_records_an_event_and_sends_an_email() {
     let app = spawn_app().await;
     let browser = app.signed_up("ann@example.com").await;
-    let elsewhere = app.browser();
-    elsewhere
-        .sign_in("ann@example.com", PASSWORD)
-        .await
-        .assert_redirect_to("/account");
+    let elsewhere = app.assert_signs_in("ann@example.com", PASSWORD).await;
     let new_password = "a brand new passphrase";
 
     browser

@@ -214,9 +214,8 @@ async fn sign_in_asks_for_the_authenticator_code_by_default_and_sends_no_sms() {
     assert!(!page.contains("Send a new code"));
     browser.get("/account").await.assert_signed_out();
     browser
-        .enter_sign_in_code(&app.totp(&secret))
-        .await
-        .assert_redirect_to("/account");
+        .assert_sign_in_code_accepted(&app.totp(&secret))
+        .await;
     assert_eq!(browser.get("/account").await.status, 200);
     assert_eq!(app.sms_count(), sent);
 }
@@ -246,9 +245,8 @@ async fn use_the_code_from_sms_sends_an_sms_and_signs_in_with_it() {
     );
     assert!(page.contains("Send a new code"));
     browser
-        .enter_sign_in_code(&app.last_sms_code(PHONE_E164))
-        .await
-        .assert_redirect_to("/account");
+        .assert_sign_in_code_accepted(&app.last_sms_code(PHONE_E164))
+        .await;
 }
 
 #[tokio::test]
@@ -278,9 +276,8 @@ async fn use_the_code_from_the_authenticator_app_switches_back() {
         .get_as_link("/sign-in/verify/use/authenticator")
         .await;
     browser
-        .enter_sign_in_code(&app.totp(&secret))
-        .await
-        .assert_redirect_to("/account");
+        .assert_sign_in_code_accepted(&app.totp(&secret))
+        .await;
 }
 
 #[tokio::test]
@@ -308,10 +305,7 @@ async fn an_authenticator_code_is_accepted_only_once() {
     let (_, secret) = app.with_authenticator(EMAIL).await;
     let code = app.totp(&secret);
     let first = app.past_the_password(EMAIL).await;
-    first
-        .enter_sign_in_code(&code)
-        .await
-        .assert_redirect_to("/account");
+    first.assert_sign_in_code_accepted(&code).await;
 
     let second = app.past_the_password(EMAIL).await;
     let page = second.assert_sign_in_code_refused(&code).await;
@@ -389,9 +383,8 @@ async fn three_wrong_codes_in_one_step_lock_the_authenticator_until_the_next_ste
     assert!(page.contains("Too many wrong codes. Wait"), "{}", page.body);
     app.start_of_next_step();
     browser
-        .enter_sign_in_code(&app.totp(&secret))
-        .await
-        .assert_redirect_to("/account");
+        .assert_sign_in_code_accepted(&app.totp(&secret))
+        .await;
 }
 
 #[tokio::test]
@@ -403,13 +396,9 @@ async fn codes_of_the_previous_and_the_next_step_are_accepted_for_clocks_a_littl
     let ahead = code_at(&secret, app.clock.now() + STEP_SECONDS);
 
     let slow = app.past_the_password(EMAIL).await;
-    slow.enter_sign_in_code(behind.as_str())
-        .await
-        .assert_redirect_to("/account");
+    slow.assert_sign_in_code_accepted(behind.as_str()).await;
     let fast = app.past_the_password(EMAIL).await;
-    fast.enter_sign_in_code(ahead.as_str())
-        .await
-        .assert_redirect_to("/account");
+    fast.assert_sign_in_code_accepted(ahead.as_str()).await;
 }
 
 #[tokio::test]
@@ -618,10 +607,7 @@ async fn codes_from_oathtool_are_accepted() {
         .nth(1)
         .expect("oathtool prints the next code too");
     let signing_in = app.past_the_password(EMAIL).await;
-    signing_in
-        .enter_sign_in_code(next)
-        .await
-        .assert_redirect_to("/account");
+    signing_in.assert_sign_in_code_accepted(next).await;
 }
 
 #[tokio::test]

@@ -22,6 +22,18 @@ async fn signed_up_with_a_reset_link() -> (TestApp, String) {
     (app, link)
 }
 
+/// Like `signed_up_with_a_reset_link`, with the security question "Name of
+/// your first pet?" answered "Rex the Dog"; also the owner's signed-in browser.
+async fn with_a_security_question_and_a_reset_link() -> (TestApp, Browser, String) {
+    let app = spawn_app().await;
+    let owner = app.signed_up("ann@example.com").await;
+    owner
+        .set_security_question("Name of your first pet?", "Rex the Dog")
+        .await;
+    let link = request_reset_link(&app, "ann@example.com").await;
+    (app, owner, link)
+}
+
 fn token_of(path: &str) -> &str {
     path.split_once("token=").unwrap().1
 }
@@ -155,12 +167,7 @@ async fn forgot_password_answers_the_same_for_an_unknown_email() {
 
 #[tokio::test]
 async fn a_reset_with_a_security_question_asks_for_the_answer_before_the_new_password() {
-    let app = spawn_app().await;
-    let owner = app.signed_up("ann@example.com").await;
-    owner
-        .set_security_question("Name of your first pet?", "Rex the Dog")
-        .await;
-    let link = request_reset_link(&app, "ann@example.com").await;
+    let (app, owner, link) = with_a_security_question_and_a_reset_link().await;
     let token = token_of(&link);
     let browser = app.browser();
 
@@ -214,12 +221,7 @@ async fn a_weak_new_password_is_refused_during_a_reset_and_the_link_stays_usable
 
 #[tokio::test]
 async fn five_wrong_answers_spend_the_reset_link() {
-    let app = spawn_app().await;
-    let owner = app.signed_up("ann@example.com").await;
-    owner
-        .set_security_question("Name of your first pet?", "Rex the Dog")
-        .await;
-    let link = request_reset_link(&app, "ann@example.com").await;
+    let (app, _, link) = with_a_security_question_and_a_reset_link().await;
     let token = token_of(&link);
     let browser = app.browser();
     for _ in 0..4 {

@@ -217,11 +217,7 @@ async fn a_set_up_code_works_only_in_the_session_that_asked_for_it() {
     asking.ask_for_phone_code(PhoneFlow::SetUp, PHONE).await;
     let code = app.last_sms_code(PHONE_E164);
     // The same account signed in elsewhere, its password entered there too.
-    let elsewhere = app.browser();
-    elsewhere
-        .sign_in(EMAIL, PASSWORD)
-        .await
-        .assert_redirect_to("/account");
+    let elsewhere = app.assert_signs_in(EMAIL, PASSWORD).await;
     elsewhere
         .enter_phone_password(PhoneFlow::SetUp, PASSWORD)
         .await;
@@ -342,9 +338,8 @@ async fn changing_the_number_sends_the_code_to_the_new_number_and_keeps_the_old_
     let elsewhere = app.past_the_password(EMAIL).await;
     assert_eq!(app.sms_count_to(NEW_PHONE_E164), 1);
     elsewhere
-        .enter_sign_in_code(&app.last_sms_code(PHONE_E164))
-        .await
-        .assert_redirect_to("/account");
+        .assert_sign_in_code_accepted(&app.last_sms_code(PHONE_E164))
+        .await;
 
     let code = app.last_sms_code(NEW_PHONE_E164);
     owner
@@ -376,9 +371,8 @@ async fn changing_the_number_sends_the_code_to_the_new_number_and_keeps_the_old_
     let to_old = app.sms_count_to(PHONE_E164);
     let next = app.past_the_password(EMAIL).await;
     assert_eq!(app.sms_count_to(PHONE_E164), to_old);
-    next.enter_sign_in_code(&app.last_sms_code(NEW_PHONE_E164))
-        .await
-        .assert_redirect_to("/account");
+    next.assert_sign_in_code_accepted(&app.last_sms_code(NEW_PHONE_E164))
+        .await;
 }
 
 #[tokio::test]

@@ -99,11 +99,13 @@ impl TestApp {
     }
 
     /// A fresh browser signs in with `password` alone, straight to the account.
-    pub async fn assert_signs_in(&self, email: &str, password: &str) {
-        self.browser()
+    pub async fn assert_signs_in(&self, email: &str, password: &str) -> Browser {
+        let browser = self.browser();
+        browser
             .sign_in(email, password)
             .await
             .assert_redirect_to("/account");
+        browser
     }
 
     /// A fresh browser's sign-in with `password` is refused (422).
@@ -214,6 +216,13 @@ impl Browser {
         let mut form = vec![("token", token)];
         form.extend_from_slice(fields);
         self.post(action, &form).await
+    }
+
+    /// Enters a sign-in code that must be accepted: straight to the account.
+    pub async fn assert_sign_in_code_accepted(&self, code: &str) {
+        self.enter_sign_in_code(code)
+            .await
+            .assert_redirect_to("/account");
     }
 
     /// Enters a sign-in code that must be refused: the page says why (422) and
