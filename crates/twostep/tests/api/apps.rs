@@ -10,17 +10,6 @@ const NEW_APP: &str = "photon-desktop";
 const NEW_VERSION: &str = "3.2.0";
 const OLD_VERSION: &str = "2.9.1";
 
-async fn post_json(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .post(format!("{}{path}", app.address))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 async fn post_raw(app: &TestApp, path: &str, body: &str) -> (u16, Value) {
     let response = reqwest::Client::new()
         .post(format!("{}{path}", app.address))

@@ -10,6 +10,7 @@ pub use flows::*;
 pub use page::*;
 
 use delivery::Email;
+use serde_json::Value;
 use storage::Account;
 
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -18,6 +19,19 @@ pub const PHONE_E164: &str = "+16502530000";
 
 pub async fn spawn_app() -> TestApp {
     TestApp::builder().spawn().await
+}
+
+/// POSTs `body` as JSON to the API, as a client application does; the status
+/// and the JSON answer (null if the answer is not JSON).
+pub async fn post_json(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(app.url(path))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 /// The app with memory senders on another database, e.g. PostgreSQL.

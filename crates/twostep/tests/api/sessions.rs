@@ -326,12 +326,10 @@ async fn every_response_carries_the_security_headers() {
         assert_eq!(response.status(), 200, "{path}");
         assert_security_headers(&response);
     }
+    // A form post without its CSRF token.
     let refused = browser
-        .client
-        .post(format!("{}/account/password", app.address))
-        .send()
-        .await
-        .unwrap();
+        .post_form_response_without_token("/account/password")
+        .await;
     assert_eq!(refused.status(), 403);
     assert_security_headers(&refused);
 }

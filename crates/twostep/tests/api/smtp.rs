@@ -105,13 +105,8 @@ async fn the_owner_of_an_account_receives_the_update_email_through_smtp() {
     let app = TestApp::builder().email(sink.sender()).spawn().await;
     app.with_sms_two_step("ann@example.com").await;
     let body = json!({"email": "ann@example.com", "password": PASSWORD, "app_id": "photon-desktop", "app_version": "2.0.0", "device_name": "Office PC"});
-    let response = reqwest::Client::new()
-        .post(format!("{}/api/v1/apps/connect", app.address))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 403);
+    let (status, _) = post_json(&app, "/api/v1/apps/connect", body).await;
+    assert_eq!(status, 403);
     let message = sink.wait_for("Update Photon Desktop").await;
     assert_eq!(message["rcpt_tos"], json!(["ann@example.com"]));
     let text = message["text"].as_str().unwrap();

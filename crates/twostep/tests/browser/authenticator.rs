@@ -149,13 +149,13 @@ async fn the_authenticator_app_is_set_up_with_oathtool_and_goes_when_sms_goes() 
         !person.has_button(AUTHENTICATOR, "Turn off").await,
         "the authenticator is off"
     );
-    let email = person
-        .read_outbox("E-mail", EMAIL, Some("Two-step verification is off"))
+    person
+        .assert_email_says(
+            EMAIL,
+            "Two-step verification is off",
+            "both SMS verification and the authenticator app are off",
+        )
         .await;
-    assert!(
-        email.contains("both SMS verification and the authenticator app are off"),
-        "{email}"
-    );
     person.finish().await;
 }
 

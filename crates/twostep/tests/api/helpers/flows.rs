@@ -63,12 +63,7 @@ impl TestApp {
     /// A fresh browser that has passed the password step of signing in and
     /// is asked for a code.
     pub async fn past_the_password(&self, email: &str) -> Browser {
-        let browser = self.browser();
-        browser
-            .sign_in(email, PASSWORD)
-            .await
-            .assert_redirect_to("/sign-in/verify");
-        browser
+        self.fresh_sign_in(email, PASSWORD, "/sign-in/verify").await
     }
 
     /// Asks for a reset link in a fresh browser, as someone who forgot the
@@ -100,11 +95,14 @@ impl TestApp {
 
     /// A fresh browser signs in with `password` alone, straight to the account.
     pub async fn assert_signs_in(&self, email: &str, password: &str) -> Browser {
+        self.fresh_sign_in(email, password, "/account").await
+    }
+
+    /// A fresh browser enters `email` and `password` and is sent to `next`.
+    async fn fresh_sign_in(&self, email: &str, password: &str, next: &str) -> Browser {
         let browser = self.browser();
-        browser
-            .sign_in(email, password)
-            .await
-            .assert_redirect_to("/account");
+        let page = browser.sign_in(email, password).await;
+        page.assert_redirect_to(next);
         browser
     }
 

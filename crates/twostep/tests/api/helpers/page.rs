@@ -162,6 +162,15 @@ impl Browser {
         self.post_with_token_response(action, &token, fields).await
     }
 
+    /// POSTs nothing to `action`, not even the CSRF token.
+    pub async fn post_form_response_without_token(&self, action: &str) -> reqwest::Response {
+        self.client
+            .post(self.url(action))
+            .send()
+            .await
+            .expect("POST")
+    }
+
     pub async fn post_with_token(
         &self,
         action: &str,
