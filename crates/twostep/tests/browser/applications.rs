@@ -96,12 +96,8 @@ async fn downloads_are_listed_and_a_connected_application_is_disconnected() {
         .click_button("Disconnect", "disconnect-wrong-password")
         .await;
     person.assert_sees("That password isn't right.").await;
-    let password = person.field("Password").await;
-    assert_eq!(
-        password.attr("aria-invalid").await.unwrap().as_deref(),
-        Some("true"),
-        "the refused password is marked"
-    );
+    // The refused password is marked.
+    person.assert_marked_invalid("Password").await;
     assert_eq!(me(&person.app, &token).await.0, StatusCode::OK);
     person.fill("Password", PASSWORD).await;
     person.click_button("Disconnect", "disconnected").await;

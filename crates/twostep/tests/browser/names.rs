@@ -62,6 +62,19 @@ impl Browser {
             .unwrap_or_default()
     }
 
+    /// The field labelled `label` is marked as refused (`aria-invalid`), so a
+    /// screen reader says so too.
+    pub async fn assert_marked_invalid(&mut self, label: &str) {
+        let field = self.field(label).await;
+        let invalid = field.attr("aria-invalid").await.expect("aria-invalid");
+        if invalid.as_deref() != Some("true") {
+            self.fail(&format!(
+                "the refused field {label:?} is not marked invalid"
+            ))
+            .await;
+        }
+    }
+
     /// A button whose text or accessible name is `name`.
     pub async fn button(&mut self, scope: Scope<'_>, name: &str) -> Element {
         let n = literal(name);

@@ -67,12 +67,8 @@ async fn a_forgotten_password_is_reset_through_the_outbox_after_the_security_que
     person.fill("Answer", "Max").await;
     person.click_button("Continue", "wrong-answer").await;
     person.assert_sees("That answer isn't right.").await;
-    let answer = person.field("Answer").await;
-    assert_eq!(
-        answer.attr("aria-invalid").await.unwrap().as_deref(),
-        Some("true"),
-        "the refused answer is marked"
-    );
+    // The refused answer is marked.
+    person.assert_marked_invalid("Answer").await;
     person.assert_does_not_see("New password").await;
     person.fill("Answer", "  rex ").await;
     person.click_button("Continue", "answer-accepted").await;
