@@ -22,6 +22,18 @@ pub fn closed_port() -> u16 {
     listener.local_addr().expect("local address").port()
 }
 
+/// A send to the `closed_port()` `port` failed within 3 s, and its `reason`
+/// names the address, so an operator knows what could not be reached.
+#[track_caller]
+pub fn assert_unreachable_quickly(reason: &str, port: u16, start: Instant) {
+    assert!(reason.contains(&format!("127.0.0.1:{port}")), "{reason}");
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        start.elapsed()
+    );
+}
+
 /// Kannel settings for `url` with the given retries and a short timeout.
 pub fn kannel_settings(url: String, retries: u32) -> KannelSettings {
     KannelSettings {

@@ -74,6 +74,13 @@ fn parse_env(text: &str) -> HashMap<String, String> {
         .collect()
 }
 
+fn sms_to_the_fake_phone(text: &str) -> Sms {
+    Sms {
+        to: "+16502530000".to_owned(),
+        text: text.to_owned(),
+    }
+}
+
 fn sender(settings: KannelSettings) -> SmsSender {
     SmsSender::from_settings(&SmsSettings::Kannel(settings), Path::new(".")).unwrap()
 }
@@ -83,10 +90,7 @@ fn sender(settings: KannelSettings) -> SmsSender {
 async fn an_sms_sent_through_kannel_reaches_the_fake_phone_network() {
     let dir = tempfile::tempdir().unwrap();
     let kannel = Kannel::start(dir.path());
-    let sms = Sms {
-        to: "+16502530000".to_owned(),
-        text: "Your twostep code is 482913. It expires in 10 minutes.".to_owned(),
-    };
+    let sms = sms_to_the_fake_phone("Your twostep code is 482913. It expires in 10 minutes.");
 
     sender(kannel.settings()).send(&sms).await.unwrap();
 
@@ -113,10 +117,7 @@ async fn kannel_refuses_a_wrong_password_and_nothing_is_sent() {
         password: "wrong".to_owned(),
         ..kannel.settings()
     };
-    let sms = Sms {
-        to: "+16502530000".to_owned(),
-        text: "Your code is 111111".to_owned(),
-    };
+    let sms = sms_to_the_fake_phone("Your code is 111111");
 
     let error = sender(settings).send(&sms).await.unwrap_err();
 

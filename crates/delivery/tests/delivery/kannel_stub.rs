@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use delivery::{DeliveryError, KannelSettings, Sms, SmsSender, SmsSettings};
 
-use crate::helpers::{Answer, CapturedLogs, StubGateway, closed_port, kannel_settings};
+use crate::helpers::{
+    Answer, CapturedLogs, StubGateway, assert_unreachable_quickly, closed_port, kannel_settings,
+};
 
 const NUMBER: &str = "+16502530042";
 const TEXT: &str = "Your twostep code is 918273. It expires in 10 minutes & works once.";
@@ -22,6 +24,13 @@ fn code_sms() -> Sms {
     }
 }
 
+/// The code SMS, sent through `gateway` with `retries`.
+async fn send_through(gateway: &StubGateway, retries: u32) -> Result<(), DeliveryError> {
+    sender(kannel_settings(gateway.url(), retries))
+        .send(&code_sms())
+        .await
+}
+
 /// Neither the code, nor the full number, nor the password may appear in `text`.
 fn assert_no_secrets(text: &str) {
     for secret in ["918273", NUMBER, "6502530042", "s3cret-kannel-password"] {
@@ -33,10 +42,7 @@ fn assert_no_secrets(text: &str) {
 async fn an_accepted_sms_sends_every_field_url_encoded_once() {
     let gateway = StubGateway::start(Answer::With(202, "0: Accepted for delivery")).await;
 
-    sender(kannel_settings(gateway.url(), 2))
-        .send(&code_sms())
-        .await
-        .unwrap();
+    send_through(&gateway, 2).await.unwrap();
 
     assert_eq!(gateway.requests(), 1);
     let query = gateway.first_query();
@@ -56,10 +62,7 @@ async fn an_accepted_sms_sends_every_field_url_encoded_once() {
 #[tokio::test]
 async fn queued_for_later_delivery_counts_as_sent() {
     let gateway = StubGateway::start(Answer::With(202, "3: Queued for later delivery")).await;
-    sender(kannel_settings(gateway.url(), 2))
-        .send(&code_sms())
-        .await
-        .unwrap();
+    send_through(&gateway, 2).await.unwrap();
     assert_eq!(gateway.requests(), 1);
 }
 
@@ -67,10 +70,7 @@ async fn queued_for_later_delivery_counts_as_sent() {
 async fn a_refusal_is_final_and_says_why() {
     let gateway = StubGateway::start(Answer::With(403, "Authorization failed for sendsms")).await;
 
-    let error = sender(kannel_settings(gateway.url(), 2))
-        .send(&code_sms())
-        .await
-        .unwrap_err();
+    let error = send_through(&gateway, 2).await.unwrap_err();
 
     let DeliveryError::GatewayRefused { reason } = &error else {
         panic!("refusal expected: {error:?}")
@@ -85,10 +85,7 @@ async fn a_refusal_is_final_and_says_why() {
 #[tokio::test]
 async fn a_success_status_with_an_answer_kannel_never_gives_is_a_refusal() {
     let gateway = StubGateway::start(Answer::With(200, "<html>Welcome to nginx</html>")).await;
-    let error = sender(kannel_settings(gateway.url(), 0))
-        .send(&code_sms())
-        .await
-        .unwrap_err();
+    let error = send_through(&gateway, 0).await.unwrap_err();
     assert!(
         matches!(error, DeliveryError::GatewayRefused { .. }),
         "{error:?}"
@@ -99,10 +96,7 @@ async fn a_success_status_with_an_answer_kannel_never_gives_is_a_refusal() {
 async fn a_gateway_that_repeats_the_message_in_its_refusal_does_not_leak_it() {
     let echo = "Rejected: Your twostep code is 918273. It expires in 10 minutes & works once. to +16502530042";
     let gateway = StubGateway::start(Answer::With(400, echo)).await;
-    let error = sender(kannel_settings(gateway.url(), 0))
-        .send(&code_sms())
-        .await
-        .unwrap_err();
+    let error = send_through(&gateway, 0).await.unwrap_err();
     assert_no_secrets(&error.to_string());
 }
 
@@ -111,10 +105,7 @@ async fn a_server_error_is_tried_again_with_growing_pauses() {
     let gateway = StubGateway::start(Answer::With(503, "Sending failed.")).await;
     let start = Instant::now();
 
-    let error = sender(kannel_settings(gateway.url(), 2))
-        .send(&code_sms())
-        .await
-        .unwrap_err();
+    let error = send_through(&gateway, 2).await.unwrap_err();
 
     assert!(
         matches!(error, DeliveryError::GatewayRefused { .. }),
@@ -145,12 +136,7 @@ async fn a_closed_port_is_unreachable_quickly_and_the_reason_hides_the_request()
     let DeliveryError::GatewayUnreachable { reason } = &error else {
         panic!("unreachable expected: {error:?}")
     };
-    assert!(reason.contains(&format!("127.0.0.1:{port}")), "{reason}");
-    assert!(
-        start.elapsed() < Duration::from_secs(3),
-        "took {:?}",
-        start.elapsed()
-    );
+    assert_unreachable_quickly(reason, port, start);
     assert_no_secrets(&error.to_string());
     assert_no_secrets(&format!("{error:?}"));
 }

@@ -17,6 +17,11 @@ fn email_sender(data_dir: &Path) -> EmailSender {
     EmailSender::from_settings(&EmailSettings::default(), data_dir).unwrap()
 }
 
+/// An SMS to `to` saying `text`, written to the outbox in `data_dir`.
+async fn send_to_outbox(data_dir: &Path, to: &str, text: &str) {
+    sms_sender(data_dir).send(&sms(to, text)).await.unwrap();
+}
+
 fn sms(to: &str, text: &str) -> Sms {
     Sms {
         to: to.to_owned(),
@@ -145,10 +150,7 @@ fn a_data_dir_without_an_outbox_reads_as_empty() {
 #[tokio::test]
 async fn a_line_that_is_not_a_message_is_skipped_not_fatal() {
     let data = tempfile::tempdir().unwrap();
-    sms_sender(data.path())
-        .send(&sms("+15550000001", "kept"))
-        .await
-        .unwrap();
+    send_to_outbox(data.path(), "+15550000001", "kept").await;
     let path = data.path().join("outbox/sms.jsonl");
     let mut text = std::fs::read_to_string(&path).unwrap();
     text.push_str("{\"to\": \"+1555\", \"te\n\n");
@@ -163,10 +165,7 @@ async fn a_line_that_is_not_a_message_is_skipped_not_fatal() {
 async fn the_outbox_folder_is_created_inside_a_data_dir_that_does_not_exist_yet() {
     let data = tempfile::tempdir().unwrap();
     let nested = data.path().join("a/b");
-    sms_sender(&nested)
-        .send(&sms("+15550000001", "hello"))
-        .await
-        .unwrap();
+    send_to_outbox(&nested, "+15550000001", "hello").await;
     assert!(nested.join("outbox/sms.jsonl").is_file());
 }
 
@@ -214,10 +213,7 @@ async fn concurrent_sends_from_several_senders_never_interleave_lines() {
 async fn outbox_files_are_readable_by_their_owner_only() {
     use std::os::unix::fs::PermissionsExt;
     let data = tempfile::tempdir().unwrap();
-    sms_sender(data.path())
-        .send(&sms("+15550000001", "Your code is 123456"))
-        .await
-        .unwrap();
+    send_to_outbox(data.path(), "+15550000001", "Your code is 123456").await;
     let mode = std::fs::metadata(data.path().join("outbox/sms.jsonl"))
         .unwrap()
         .permissions()

@@ -100,47 +100,51 @@ fn every_tls_mode_is_spelt_as_in_the_docs() {
     }
 }
 
+/// `text` is refused, and the error names `word` so the operator finds it.
+#[track_caller]
+fn assert_refused_naming(text: &str, word: &str) {
+    let error = parse(text).expect_err("the settings are refused");
+    assert!(error.contains(word), "{word:?} in {error}");
+}
+
 #[test]
 fn a_misspelt_kannel_key_is_an_error_naming_it() {
-    let error = parse(
+    assert_refused_naming(
         "[sms]\nprovider = \"kannel\"\nurl = \"http://h/\"\nusername = \"u\"\npasword = \"p\"\nsender = \"s\"\n[email]\nprovider = \"outbox\"\n",
-    )
-    .unwrap_err();
-    assert!(error.contains("pasword"), "{error}");
+        "pasword",
+    );
 }
 
 #[test]
 fn a_key_that_the_outbox_provider_does_not_take_is_an_error_naming_it() {
-    let error = parse(
+    assert_refused_naming(
         "[sms]\nprovider = \"outbox\"\nurl = \"http://h/\"\n[email]\nprovider = \"outbox\"\n",
-    )
-    .unwrap_err();
-    assert!(error.contains("url"), "{error}");
-    let error =
-        parse("[sms]\nprovider = \"memory\"\n[email]\nprovider = \"outbox\"\nhost = \"h\"\n")
-            .unwrap_err();
-    assert!(error.contains("host"), "{error}");
+        "url",
+    );
+    assert_refused_naming(
+        "[sms]\nprovider = \"memory\"\n[email]\nprovider = \"outbox\"\nhost = \"h\"\n",
+        "host",
+    );
 }
 
 #[test]
 fn a_misspelt_smtp_key_is_an_error_naming_it() {
-    let error = parse(
+    assert_refused_naming(
         "[sms]\nprovider = \"outbox\"\n[email]\nprovider = \"smtp\"\nhost = \"h\"\nport = 25\ntsl = \"none\"\n",
-    )
-    .unwrap_err();
-    assert!(error.contains("tsl"), "{error}");
+        "tsl",
+    );
 }
 
 #[test]
 fn an_unknown_provider_or_tls_mode_is_an_error_naming_it() {
-    let error =
-        parse("[sms]\nprovider = \"twilio\"\n[email]\nprovider = \"outbox\"\n").unwrap_err();
-    assert!(error.contains("twilio"), "{error}");
-    let error = parse(
+    assert_refused_naming(
+        "[sms]\nprovider = \"twilio\"\n[email]\nprovider = \"outbox\"\n",
+        "twilio",
+    );
+    assert_refused_naming(
         "[sms]\nprovider = \"outbox\"\n[email]\nprovider = \"smtp\"\nhost = \"h\"\nport = 25\ntls = \"ssl\"\n",
-    )
-    .unwrap_err();
-    assert!(error.contains("ssl"), "{error}");
+        "ssl",
+    );
 }
 
 #[test]
@@ -158,8 +162,7 @@ fn settings_written_out_read_back_the_same() {
                 username: Some("u".into()),
                 password: Some("p".into()),
                 tls: SmtpTls::Tls,
-                timeout_ms: 1000,
-                retries: 0,
+                ..smtp_settings()
             }),
         },
     };
@@ -184,13 +187,9 @@ fn debug_output_hides_passwords() {
         ..kannel_settings("http://h/".into(), 0)
     };
     let smtp = SmtpSettings {
-        host: "h".into(),
-        port: 25,
         username: Some("u".into()),
         password: Some("hunter2-smtp".into()),
-        tls: SmtpTls::None,
-        timeout_ms: 1000,
-        retries: 0,
+        ..smtp_settings()
     };
     let shown = format!("{:?} {:?}", SmsSettings::Kannel(kannel.clone()), smtp);
     assert!(!shown.contains("hunter2"), "{shown}");
@@ -237,62 +236,52 @@ fn smtp_settings() -> SmtpSettings {
     }
 }
 
+/// The e-mail sender built from SMTP settings, as at start-up.
+fn smtp_sender(smtp: SmtpSettings) -> Result<EmailSender, DeliveryError> {
+    let settings = EmailSettings {
+        provider: EmailProvider::Smtp(smtp),
+        ..EmailSettings::default()
+    };
+    EmailSender::from_settings(&settings, std::path::Path::new("."))
+}
+
 #[test]
 fn email_settings_that_cannot_work_stop_the_service_at_start_up() {
-    let dir = std::path::Path::new(".");
     let bad_from = EmailSettings {
         from: "not an address".into(),
         provider: EmailProvider::Outbox,
     };
-    let error = EmailSender::from_settings(&bad_from, dir).unwrap_err();
+    let error = EmailSender::from_settings(&bad_from, std::path::Path::new(".")).unwrap_err();
     assert!(error.to_string().contains("email.from"), "{error}");
 
-    let half_login = SmtpSettings {
+    let half_login = smtp_sender(SmtpSettings {
         username: Some("u".into()),
         ..smtp_settings()
-    };
-    let settings = EmailSettings {
-        provider: EmailProvider::Smtp(half_login),
-        ..EmailSettings::default()
-    };
-    let error = EmailSender::from_settings(&settings, dir).unwrap_err();
+    });
+    let error = half_login.unwrap_err();
     assert!(error.to_string().contains("both"), "{error}");
 
-    let no_time = SmtpSettings {
+    let no_time = smtp_sender(SmtpSettings {
         timeout_ms: 0,
         ..smtp_settings()
-    };
-    let settings = EmailSettings {
-        provider: EmailProvider::Smtp(no_time),
-        ..EmailSettings::default()
-    };
+    });
     assert!(matches!(
-        EmailSender::from_settings(&settings, dir),
+        no_time,
         Err(DeliveryError::InvalidSettings { .. })
     ));
 
-    let many_tries = SmtpSettings {
+    let many_tries = smtp_sender(SmtpSettings {
         retries: 11,
         ..smtp_settings()
-    };
-    let settings = EmailSettings {
-        provider: EmailProvider::Smtp(many_tries),
-        ..EmailSettings::default()
-    };
-    let error = EmailSender::from_settings(&settings, dir).unwrap_err();
+    });
+    let error = many_tries.unwrap_err();
     assert!(error.to_string().contains("retries"), "{error}");
 
     for tls in [SmtpTls::None, SmtpTls::Starttls, SmtpTls::Tls] {
-        let settings = EmailSettings {
-            provider: EmailProvider::Smtp(SmtpSettings {
-                tls,
-                ..smtp_settings()
-            }),
-            ..EmailSettings::default()
-        };
-        assert!(
-            EmailSender::from_settings(&settings, dir).is_ok(),
-            "{tls:?}"
-        );
+        let sender = smtp_sender(SmtpSettings {
+            tls,
+            ..smtp_settings()
+        });
+        assert!(sender.is_ok(), "{tls:?}");
     }
 }

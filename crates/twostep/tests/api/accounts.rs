@@ -6,13 +6,7 @@ use crate::helpers::*;
 const OTHER_PASSWORD: &str = "a different long passphrase";
 
 async fn account_id(app: &TestApp, email: &str) -> i64 {
-    app.state
-        .store
-        .account_by_email(email)
-        .await
-        .unwrap()
-        .expect("the account exists")
-        .id
+    app.account(email).await.id
 }
 
 async fn account_exists(app: &TestApp, email: &str) -> bool {
@@ -39,20 +33,10 @@ async fn sign_up_creates_an_account_with_a_normalised_email_and_a_hashed_passwor
     let app = spawn_app().await;
     let browser = app.browser();
     browser
-        .post_form(
-            "/sign-up",
-            "/sign-up",
-            &[("email", "  Ann@Example.COM "), ("password", PASSWORD)],
-        )
+        .sign_up("  Ann@Example.COM ", PASSWORD)
         .await
         .assert_redirect_to("/account");
-    let account = app
-        .state
-        .store
-        .account_by_email("ann@example.com")
-        .await
-        .unwrap()
-        .expect("the account was created");
+    let account = app.account("ann@example.com").await;
     assert_eq!(account.email, "ann@example.com");
     assert!(
         account.password_hash.starts_with("$argon2id$"),
@@ -69,94 +53,57 @@ async fn sign_up_creates_an_account_with_a_normalised_email_and_a_hashed_passwor
 #[tokio::test]
 async fn email_missing_at_symbol_is_rejected() {
     let app = spawn_app().await;
-    let page = app
-        .browser()
-        .post_form(
-            "/sign-up",
-            "/sign-up",
-            &[("email", "ann.example.com"), ("password", PASSWORD)],
-        )
-        .await;
-    assert_eq!(page.status, 422);
+    let page = app.browser().sign_up("ann.example.com", PASSWORD).await;
+    assert_sign_up_refused(&page, "ann.example.com", PASSWORD);
     assert!(page.contains("Enter a valid e-mail address"));
-    assert!(
-        page.contains("value=\"ann.example.com\""),
-        "the typed e-mail is kept"
-    );
-    assert!(!page.contains(PASSWORD), "the password is never sent back");
 }
 
 #[tokio::test]
 async fn a_duplicate_email_in_another_letter_case_is_refused_beside_the_field() {
     let app = spawn_app().await;
     app.signed_up("ann@example.com").await;
-    let first_hash = app
-        .state
-        .store
-        .account_by_email("ann@example.com")
-        .await
-        .unwrap()
-        .unwrap()
-        .password_hash;
+    let first_hash = app.account("ann@example.com").await.password_hash;
 
     let page = app
         .browser()
-        .post_form(
-            "/sign-up",
-            "/sign-up",
-            &[("email", "Ann@Example.com"), ("password", OTHER_PASSWORD)],
-        )
+        .sign_up("Ann@Example.com", OTHER_PASSWORD)
         .await;
 
-    assert_eq!(page.status, 422);
+    assert_sign_up_refused(&page, "Ann@Example.com", OTHER_PASSWORD);
     let field_error = "<p class=\"error\" id=\"email-error\">An account with this e-mail already exists. Sign in instead.</p>";
     assert!(
         page.contains(field_error),
         "the message is beside the e-mail field"
     );
-    assert!(
-        page.contains("value=\"Ann@Example.com\""),
-        "the typed e-mail is kept"
-    );
-    assert!(
-        !page.contains(OTHER_PASSWORD),
-        "the password is never sent back"
-    );
-    let account = app
-        .state
-        .store
-        .account_by_email("ann@example.com")
-        .await
-        .unwrap()
-        .unwrap();
+    let account = app.account("ann@example.com").await;
     assert_eq!(
         account.password_hash, first_hash,
         "the existing account is untouched"
     );
 }
 
+/// A refused sign-up: 422, the typed e-mail kept in its field, the password
+/// never sent back.
+#[track_caller]
+fn assert_sign_up_refused(page: &Page, typed_email: &str, password: &str) {
+    assert_eq!(page.status, 422);
+    assert!(
+        page.contains(&format!("value=\"{typed_email}\"")),
+        "the typed e-mail is kept"
+    );
+    assert!(!page.contains(password), "the password is never sent back");
+}
+
 async fn assert_weak_password_refused(password: &str, message: &str) {
     let app = spawn_app().await;
-    let page = app
-        .browser()
-        .post_form(
-            "/sign-up",
-            "/sign-up",
-            &[("email", "ann@example.com"), ("password", password)],
-        )
-        .await;
-    assert_eq!(page.status, 422);
+    let page = app.browser().sign_up("ann@example.com", password).await;
+    assert_sign_up_refused(&page, "ann@example.com", password);
     assert!(
         page.contains(&format!(
             "<p class=\"error\" id=\"password-error\">{message}</p>"
         )),
         "expected {message:?} beside the password field"
     );
-    assert!(
-        page.contains("value=\"ann@example.com\""),
-        "the typed e-mail is kept"
-    );
-    assert!(!page.contains(password), "the password is never sent back");
     assert!(
         !account_exists(&app, "ann@example.com").await,
         "no account is created"
@@ -191,11 +138,7 @@ async fn a_password_of_exactly_256_characters_is_accepted() {
     let app = spawn_app().await;
     let password = "x".repeat(255) + "é";
     app.browser()
-        .post_form(
-            "/sign-up",
-            "/sign-up",
-            &[("email", "ann@example.com"), ("password", &password)],
-        )
+        .sign_up("ann@example.com", &password)
         .await
         .assert_redirect_to("/account");
 }
@@ -204,11 +147,7 @@ async fn a_password_of_exactly_256_characters_is_accepted() {
 async fn sign_in_with_the_right_password_opens_the_account_in_any_letter_case() {
     let app = spawn_app().await;
     app.signed_up("ann@example.com").await;
-    let browser = app.browser();
-    browser
-        .sign_in("ANN@example.com", PASSWORD)
-        .await
-        .assert_redirect_to("/account");
+    let browser = app.assert_signs_in("ANN@example.com", PASSWORD).await;
     let page = browser.get("/account").await;
     assert_eq!(page.status, 200);
     assert!(page.contains("<summary class=\"account-email\">ann@example.com</summary>"));
@@ -295,56 +234,29 @@ async fn changing_the_password_with_a_wrong_current_password_is_refused() {
     let app = spawn_app().await;
     let browser = app.signed_up("ann@example.com").await;
     let page = browser
-        .post_form(
-            "/account/settings/security",
-            "/account/password",
-            &[
-                ("current_password", OTHER_PASSWORD),
-                ("new_password", "a brand new passphrase"),
-            ],
-        )
+        .change_password(OTHER_PASSWORD, "a brand new passphrase")
         .await;
     assert_eq!(page.status, 422);
-    assert!(page.shows("That password isn't right."));
+    assert!(page.reads("That password isn't right."));
     assert!(
         !page.contains("Password changed"),
         "no security event is recorded"
     );
 
-    let other = app.browser();
-    other
-        .sign_in("ann@example.com", PASSWORD)
-        .await
-        .assert_redirect_to("/account");
-    assert_eq!(
-        app.browser()
-            .sign_in("ann@example.com", "a brand new passphrase")
-            .await
-            .status,
-        422
-    );
+    app.assert_signs_in("ann@example.com", PASSWORD).await;
+    app.assert_sign_in_refused("ann@example.com", "a brand new passphrase")
+        .await;
 }
 
 #[tokio::test]
 async fn changing_the_password_signs_out_other_sessions_records_an_event_and_sends_an_email() {
     let app = spawn_app().await;
     let browser = app.signed_up("ann@example.com").await;
-    let elsewhere = app.browser();
-    elsewhere
-        .sign_in("ann@example.com", PASSWORD)
-        .await
-        .assert_redirect_to("/account");
+    let elsewhere = app.assert_signs_in("ann@example.com", PASSWORD).await;
     let new_password = "a brand new passphrase";
 
     browser
-        .post_form(
-            "/account/settings/security",
-            "/account/password",
-            &[
-                ("current_password", PASSWORD),
-                ("new_password", new_password),
-            ],
-        )
+        .change_password(PASSWORD, new_password)
         .await
         .assert_redirect_to("/account/settings/security?notice=password_changed");
 
@@ -361,18 +273,10 @@ async fn changing_the_password_signs_out_other_sessions_records_an_event_and_sen
         .get("/account")
         .await
         .assert_redirect_to("/sign-in");
-    assert_eq!(
-        app.browser()
-            .sign_in("ann@example.com", PASSWORD)
-            .await
-            .status,
-        422,
-        "the old password no longer signs in"
-    );
-    app.browser()
-        .sign_in("ann@example.com", new_password)
-        .await
-        .assert_redirect_to("/account");
+    // The old password no longer signs in.
+    app.assert_sign_in_refused("ann@example.com", PASSWORD)
+        .await;
+    app.assert_signs_in("ann@example.com", new_password).await;
     let email = app
         .wait_for_email("ann@example.com", "Your password was changed")
         .await;
@@ -383,19 +287,10 @@ async fn changing_the_password_signs_out_other_sessions_records_an_event_and_sen
 async fn a_weak_new_password_is_refused_on_the_security_tab() {
     let app = spawn_app().await;
     let browser = app.signed_up("ann@example.com").await;
-    let page = browser
-        .post_form(
-            "/account/settings/security",
-            "/account/password",
-            &[("current_password", PASSWORD), ("new_password", "password")],
-        )
-        .await;
+    let page = browser.change_password(PASSWORD, "password").await;
     assert_eq!(page.status, 422);
     assert!(page.contains("This password is one of the most common ones."));
-    app.browser()
-        .sign_in("ann@example.com", PASSWORD)
-        .await
-        .assert_redirect_to("/account");
+    app.assert_signs_in("ann@example.com", PASSWORD).await;
 }
 
 #[tokio::test]
@@ -403,17 +298,8 @@ async fn the_security_answer_is_stored_hashed_after_trimming_and_case_folding() 
     let app = spawn_app().await;
     let browser = app.signed_up("ann@example.com").await;
     browser
-        .post_form(
-            "/account/settings/security",
-            "/account/security-question",
-            &[
-                ("question", " Name of your first pet? "),
-                ("answer", "  Rex   the Dog "),
-                ("password", PASSWORD),
-            ],
-        )
-        .await
-        .assert_redirect_to("/account/settings/security?notice=question_saved");
+        .set_security_question(" Name of your first pet? ", "  Rex   the Dog ")
+        .await;
 
     let tab = browser
         .get("/account/settings/security?notice=question_saved")
@@ -466,51 +352,27 @@ async fn a_security_question_needs_the_password_and_keeps_what_was_typed() {
         )
         .await;
     assert_eq!(page.status, 422);
-    assert!(page.shows("That password isn't right."));
+    assert!(page.reads("That password isn't right."));
     assert!(
         page.contains("name=\"question\" type=\"text\" value=\"Name of your first pet?\""),
         "the typed question is kept"
     );
     assert!(!page.contains(OTHER_PASSWORD));
-    let account = app
-        .state
-        .store
-        .account_by_email("ann@example.com")
-        .await
-        .unwrap()
-        .unwrap();
+    let account = app.account("ann@example.com").await;
     assert_eq!(account.security_question, None);
     assert_eq!(account.security_answer_hash, None);
 }
 
 #[tokio::test]
 async fn the_development_outbox_lists_sms_and_emails_newest_first() {
-    let app = spawn_app_with_outbox().await;
+    let app = TestApp::builder().outbox().spawn().await;
     let browser = app.signed_up("ann@example.com").await;
     browser
-        .post_form(
-            "/forgot-password",
-            "/forgot-password",
-            &[("email", "ann@example.com")],
-        )
+        .post("/forgot-password", &[("email", "ann@example.com")])
         .await;
     // E-mails go out in the background: wait for this one before sending the SMS.
     wait_for_outbox(&browser, "Reset your password").await;
-    browser
-        .post_form(
-            "/account/security/phone/set-up",
-            "/account/security/phone/set-up",
-            &[("password", PASSWORD)],
-        )
-        .await;
-    browser
-        .post_form(
-            "/account/security/phone/set-up/number",
-            "/account/security/phone/set-up/number",
-            &[("phone", PHONE)],
-        )
-        .await
-        .assert_redirect_to("/account/security/phone/set-up/code");
+    browser.ask_for_phone_code(PhoneFlow::SetUp, PHONE).await;
 
     let page = wait_for_outbox(&browser, PHONE_E164).await;
     assert_eq!(page.status, 200);
@@ -681,10 +543,7 @@ async fn no_form_input_causes_a_server_error() {
         }
     }
     assert_eq!(browser.get("/account").await.status, 200, "still signed in");
-    app.browser()
-        .sign_in("ann@example.com", PASSWORD)
-        .await
-        .assert_redirect_to("/account");
+    app.assert_signs_in("ann@example.com", PASSWORD).await;
 }
 
 #[tokio::test]
@@ -776,11 +635,7 @@ async fn odd_unicode_in_a_valid_form_is_stored_and_shown_safely() {
     let browser = app.browser();
     let password = "пароль\u{0}🔑\u{202E}secret";
     browser
-        .post_form(
-            "/sign-up",
-            "/sign-up",
-            &[("email", email), ("password", password)],
-        )
+        .sign_up(email, password)
         .await
         .assert_redirect_to("/account");
     let question = "<b>Ünïcödé</b> \u{202E}question\u{0}?";

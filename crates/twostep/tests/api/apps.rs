@@ -1,6 +1,7 @@
 //! The client application API: connecting, refusing older applications, tokens.
 
-use domain::authenticator::{AuthenticatorSecret, code_at};
+use domain::authenticator::code_at;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -8,17 +9,6 @@ use crate::helpers::*;
 const NEW_APP: &str = "photon-desktop";
 const NEW_VERSION: &str = "3.2.0";
 const OLD_VERSION: &str = "2.9.1";
-
-async fn post_json(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .post(format!("{}{path}", app.address))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
 
 async fn post_raw(app: &TestApp, path: &str, body: &str) -> (u16, Value) {
     let response = reqwest::Client::new()
@@ -45,6 +35,31 @@ async fn connect(app: &TestApp, email: &str, version: &str, device: &str) -> (u1
     .await
 }
 
+/// The second step of connecting: an SMS with the code for `challenge`.
+async fn send_sms(app: &TestApp, challenge: &impl Serialize) -> (u16, Value) {
+    post_json(
+        app,
+        "/api/v1/apps/connect/sms",
+        json!({"challenge": challenge}),
+    )
+    .await
+}
+
+/// The second step of connecting: the code for `challenge`, by `method`.
+async fn verify(
+    app: &TestApp,
+    challenge: &impl Serialize,
+    method: &str,
+    code: &impl Serialize,
+) -> (u16, Value) {
+    post_json(
+        app,
+        "/api/v1/apps/connect/verify",
+        json!({"challenge": challenge, "method": method, "code": code}),
+    )
+    .await
+}
+
 async fn me(app: &TestApp, token: &str) -> (u16, Value) {
     let response = reqwest::Client::new()
         .get(format!("{}/api/v1/me", app.address))
@@ -54,30 +69,6 @@ async fn me(app: &TestApp, token: &str) -> (u16, Value) {
         .unwrap();
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
-}
-
-/// Security tab → Authenticator app → Set up → password → secret key → code.
-async fn set_up_authenticator(app: &TestApp, browser: &Browser) -> AuthenticatorSecret {
-    let start = "/account/security/authenticator/set-up";
-    browser
-        .post_form(start, start, &[("password", PASSWORD)])
-        .await
-        .assert_redirect_to("/account/security/authenticator/scan");
-    let page = browser.get("/account/security/authenticator/scan").await;
-    let key = page
-        .body
-        .split("<code>")
-        .nth(1)
-        .and_then(|rest| rest.split("</code>").next())
-        .expect("the secret key is on the page");
-    let secret = AuthenticatorSecret::from_base32(key).expect("a base32 key");
-    let code = code_at(&secret, app.clock.now());
-    let scan = "/account/security/authenticator/scan";
-    browser
-        .post_form(scan, scan, &[("code", code.as_str())])
-        .await
-        .assert_redirect_to("/account/settings/security?notice=authenticator_on");
-    secret
 }
 
 #[tokio::test]
@@ -107,12 +98,7 @@ async fn a_new_application_passes_the_second_step_by_sms() {
     assert_eq!(body["methods"], json!(["sms"]));
     assert_eq!(body["default_method"], "sms");
     let challenge = body["challenge"].as_str().unwrap().to_owned();
-    let (status, sent) = post_json(
-        &app,
-        "/api/v1/apps/connect/sms",
-        json!({"challenge": challenge}),
-    )
-    .await;
+    let (status, sent) = send_sms(&app, &challenge).await;
     assert_eq!(status, 200, "{sent}");
     assert_eq!(sent["sent_to"], "+1 ••• ••• 0000");
     let sms = app.sms.last_to(PHONE_E164).unwrap();
@@ -121,12 +107,7 @@ async fn a_new_application_passes_the_second_step_by_sms() {
         "{}",
         sms.text
     );
-    let (status, wrong) = post_json(
-        &app,
-        "/api/v1/apps/connect/verify",
-        json!({"challenge": challenge, "method": "sms", "code": "000000"}),
-    )
-    .await;
+    let (status, wrong) = verify(&app, &challenge, "sms", &"000000").await;
     if app.last_sms_code(PHONE_E164) != "000000" {
         assert_eq!(status, 401);
         assert_eq!(wrong["error"], "code_wrong");
@@ -138,20 +119,10 @@ async fn a_new_application_passes_the_second_step_by_sms() {
         );
     }
     let code = app.last_sms_code(PHONE_E164);
-    let (status, body) = post_json(
-        &app,
-        "/api/v1/apps/connect/verify",
-        json!({"challenge": challenge, "method": "sms", "code": code}),
-    )
-    .await;
+    let (status, body) = verify(&app, &challenge, "sms", &code).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "connected");
-    let (status, again) = post_json(
-        &app,
-        "/api/v1/apps/connect/verify",
-        json!({"challenge": challenge, "method": "sms", "code": code}),
-    )
-    .await;
+    let (status, again) = verify(&app, &challenge, "sms", &code).await;
     assert_eq!(status, 401, "a challenge is passed once: {again}");
     let (status, me) = me(&app, body["token"].as_str().unwrap()).await;
     assert_eq!(status, 200);
@@ -162,7 +133,7 @@ async fn a_new_application_passes_the_second_step_by_sms() {
 async fn a_new_application_passes_the_second_step_by_authenticator_and_no_code_is_accepted_twice() {
     let app = spawn_app().await;
     let browser = app.with_sms_two_step("ann@example.com").await;
-    let secret = set_up_authenticator(&app, &browser).await;
+    let secret = browser.set_up_authenticator(&app).await;
     app.clock.advance(30);
     let sms_before = app.sms_count();
     let (_, first) = connect(&app, "ann@example.com", NEW_VERSION, "Ann's phone").await;
@@ -335,50 +306,38 @@ async fn malformed_requests_name_what_is_wrong() {
         (status, body["error"].as_str()),
         (400, Some("invalid_request"))
     );
-    let (status, body) = post_raw(
-        &app,
-        "/api/v1/apps/connect",
-        r#"{"email":"a@b.co","password":"x","app_id":"photon-desktop","app_version":"1.0.0"}"#,
-    )
-    .await;
-    assert_eq!(status, 400);
-    assert!(
-        body["message"].as_str().unwrap().contains("device_name"),
-        "{body}"
-    );
-    let (status, body) = post_json(
-        &app,
-        "/api/v1/apps/connect",
-        connect_body("a@b.co", "x", NEW_APP, "version one", "PC"),
-    )
-    .await;
-    assert_eq!(status, 400);
-    assert!(
-        body["message"].as_str().unwrap().contains("app_version"),
-        "{body}"
-    );
-    let (status, body) = post_json(
-        &app,
-        "/api/v1/apps/connect",
-        connect_body("a@b.co", "x", NEW_APP, "1.0.0", "\u{7}"),
-    )
-    .await;
-    assert_eq!(status, 400);
-    assert!(
-        body["message"].as_str().unwrap().contains("device_name"),
-        "{body}"
-    );
-    let (status, body) = post_json(
-        &app,
-        "/api/v1/apps/connect/verify",
-        json!({"challenge": "x", "method": "carrier pigeon", "code": "123456"}),
-    )
-    .await;
-    assert_eq!(status, 400);
-    assert!(
-        body["message"].as_str().unwrap().contains("method"),
-        "{body}"
-    );
+    // Each request below is wrong in one field, which the answer names.
+    let connect = "/api/v1/apps/connect";
+    let named = [
+        (
+            connect,
+            json!({"email": "a@b.co", "password": "x", "app_id": NEW_APP, "app_version": "1.0.0"}),
+            "device_name",
+        ),
+        (
+            connect,
+            connect_body("a@b.co", "x", NEW_APP, "version one", "PC"),
+            "app_version",
+        ),
+        (
+            connect,
+            connect_body("a@b.co", "x", NEW_APP, "1.0.0", "\u{7}"),
+            "device_name",
+        ),
+        (
+            "/api/v1/apps/connect/verify",
+            json!({"challenge": "x", "method": "carrier pigeon", "code": "123456"}),
+            "method",
+        ),
+    ];
+    for (path, request, field) in named {
+        let (status, body) = post_json(&app, path, request).await;
+        assert_eq!(status, 400, "{body}");
+        assert!(
+            body["message"].as_str().unwrap().contains(field),
+            "{field} in {body}"
+        );
+    }
     for path in [
         "/api/v1/apps/connect",
         "/api/v1/apps/connect/sms",
@@ -396,24 +355,14 @@ async fn malformed_requests_name_what_is_wrong() {
 async fn an_unknown_or_expired_challenge_is_refused() {
     let app = spawn_app().await;
     app.with_sms_two_step("ann@example.com").await;
-    let (status, body) = post_json(
-        &app,
-        "/api/v1/apps/connect/sms",
-        json!({"challenge": "forged"}),
-    )
-    .await;
+    let (status, body) = send_sms(&app, &"forged").await;
     assert_eq!(
         (status, body["error"].as_str()),
         (401, Some("challenge_expired"))
     );
     let (_, body) = connect(&app, "ann@example.com", NEW_VERSION, "PC").await;
     app.clock.advance(10 * 60);
-    let (status, body) = post_json(
-        &app,
-        "/api/v1/apps/connect/sms",
-        json!({"challenge": body["challenge"]}),
-    )
-    .await;
+    let (status, body) = send_sms(&app, &body["challenge"]).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (401, Some("challenge_expired"))
@@ -426,12 +375,7 @@ async fn five_wrong_codes_end_an_applications_code() {
     app.with_sms_two_step("ann@example.com").await;
     let (_, body) = connect(&app, "ann@example.com", NEW_VERSION, "PC").await;
     let challenge = body["challenge"].clone();
-    post_json(
-        &app,
-        "/api/v1/apps/connect/sms",
-        json!({"challenge": challenge}),
-    )
-    .await;
+    send_sms(&app, &challenge).await;
     let right = app.last_sms_code(PHONE_E164);
     let wrong = if right == "111111" {
         "222222"
@@ -439,37 +383,17 @@ async fn five_wrong_codes_end_an_applications_code() {
         "111111"
     };
     for _ in 0..4 {
-        let (status, _) = post_json(
-            &app,
-            "/api/v1/apps/connect/verify",
-            json!({"challenge": challenge, "method": "sms", "code": wrong}),
-        )
-        .await;
+        let (status, _) = verify(&app, &challenge, "sms", &wrong).await;
         assert_eq!(status, 401);
     }
-    let (status, body) = post_json(
-        &app,
-        "/api/v1/apps/connect/verify",
-        json!({"challenge": challenge, "method": "sms", "code": wrong}),
-    )
-    .await;
+    let (status, body) = verify(&app, &challenge, "sms", &wrong).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (429, Some("too_many_attempts"))
     );
-    let (status, _) = post_json(
-        &app,
-        "/api/v1/apps/connect/verify",
-        json!({"challenge": challenge, "method": "sms", "code": right}),
-    )
-    .await;
+    let (status, _) = verify(&app, &challenge, "sms", &right).await;
     assert_eq!(status, 429, "even the right code is refused now");
-    let (status, body) = post_json(
-        &app,
-        "/api/v1/apps/connect/sms",
-        json!({"challenge": challenge}),
-    )
-    .await;
+    let (status, body) = send_sms(&app, &challenge).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (429, Some("resend_too_soon"))
@@ -492,13 +416,11 @@ async fn a_token_stops_working_when_its_application_is_disconnected() {
     );
     let id = body["connection_id"].as_i64().unwrap();
     let path = format!("/account/connections/{id}/disconnect");
-    let refused = browser
-        .post_form(&path, &path, &[("password", "wrong password")])
-        .await;
+    let refused = browser.post(&path, &[("password", "wrong password")]).await;
     assert_eq!(refused.status, 422);
     assert_eq!(me(&app, &token).await.0, 200);
     browser
-        .post_form(&path, &path, &[("password", PASSWORD)])
+        .post(&path, &[("password", PASSWORD)])
         .await
         .assert_redirect_to("/account/settings/security?notice=disconnected");
     let (status, body) = me(&app, &token).await;
@@ -516,16 +438,8 @@ async fn a_token_stops_working_when_the_password_changes() {
     let browser = app.signed_up("ann@example.com").await;
     let (_, body) = connect(&app, "ann@example.com", NEW_VERSION, "Ann's laptop").await;
     let token = body["token"].as_str().unwrap().to_owned();
-    let tab = "/account/settings/security";
     browser
-        .post_form(
-            tab,
-            "/account/password",
-            &[
-                ("current_password", PASSWORD),
-                ("new_password", "a brand new passphrase"),
-            ],
-        )
+        .change_password(PASSWORD, "a brand new passphrase")
         .await;
     assert_eq!(me(&app, &token).await.0, 401);
     assert_eq!(me(&app, "not-a-token").await.0, 401);
@@ -617,7 +531,7 @@ async fn run_example(args: Vec<String>) -> String {
 async fn the_example_client_connects_as_a_new_application_and_is_refused_as_an_old_one() {
     let app = spawn_app().await;
     let browser = app.with_sms_two_step("ann@example.com").await;
-    let secret = set_up_authenticator(&app, &browser).await;
+    let secret = browser.set_up_authenticator(&app).await;
     app.clock.advance(30);
     let code = code_at(&secret, app.clock.now());
     let args = |version: &str, command: &str| {
@@ -661,7 +575,7 @@ async fn an_application_guessing_passwords_is_slowed_down_like_the_sign_in_page(
         app.browser()
             .sign_in("ann@example.com", PASSWORD)
             .await
-            .shows("Too many failed sign-in attempts."),
+            .reads("Too many failed sign-in attempts."),
         "one count for page and API"
     );
 }

@@ -9,98 +9,18 @@ use domain::authenticator::{AuthenticatorSecret, STEP_SECONDS, code_at};
 use crate::helpers::*;
 
 const EMAIL: &str = "ann@example.com";
-const SECURITY_TAB: &str = "/account/settings/security";
 const SET_UP: &str = "/account/security/authenticator/set-up";
 const SCAN: &str = "/account/security/authenticator/scan";
 const QR: &str = "/account/security/authenticator/qr.svg";
 const TURN_OFF: &str = "/account/security/authenticator/turn-off";
 
-/// Set up → Password → Continue: the scan page with the QR code and the secret key.
-async fn open_the_scan_page(browser: &Browser) -> Page {
-    browser
-        .post_form(SET_UP, SET_UP, &[("password", PASSWORD)])
-        .await
-        .assert_redirect_to(SCAN);
-    let page = browser.get(SCAN).await;
-    assert_eq!(page.status, 200);
-    page
-}
-
-/// The text inside the element labelled "Secret key".
-fn secret_key_on(page: &Page) -> String {
-    let labelled = page
-        .body
-        .split("aria-labelledby=\"secret-key-label\"")
-        .nth(1)
-        .expect("an element labelled Secret key");
-    let inside = &labelled[labelled.find('>').unwrap() + 1..];
-    let inside = inside.trim_start().strip_prefix("<code>").unwrap_or(inside);
-    inside[..inside.find('<').unwrap()].trim().to_owned()
-}
-
-fn secret_from(key: &str) -> AuthenticatorSecret {
-    AuthenticatorSecret::from_base32(&key.replace(' ', "")).expect("the secret key is base32")
-}
-
-fn totp(app: &TestApp, secret: &AuthenticatorSecret) -> String {
-    code_at(secret, app.clock.now()).as_str().to_owned()
-}
-
-/// Six digits that the app shows neither at the previous, current nor next step.
-fn wrong_totp(app: &TestApp, secret: &AuthenticatorSecret) -> String {
-    let now = app.clock.now();
-    let valid: Vec<String> = [-STEP_SECONDS, 0, STEP_SECONDS]
-        .iter()
-        .map(|d| code_at(secret, now + d).as_str().to_owned())
-        .collect();
-    (0..10)
-        .map(|d| d.to_string().repeat(6))
-        .find(|c| !valid.contains(c))
-        .unwrap()
-}
-
-/// Moves the app's clock to the start of the next 30-second step: the step of the
-/// code that confirmed the set-up counts as used, and a test about one step gets
-/// the whole of it before real time moves on.
-fn start_of_next_step(app: &TestApp) {
-    app.clock
-        .advance(STEP_SECONDS - app.clock.now().rem_euclid(STEP_SECONDS));
-}
-
-/// SMS two-step verification, then the authenticator app set up with a code
-/// computed from the secret key shown; returns the signed-in browser and the secret.
-async fn with_authenticator(app: &TestApp) -> (Browser, AuthenticatorSecret) {
-    let browser = app.with_sms_two_step(EMAIL).await;
-    let secret = secret_from(&secret_key_on(&open_the_scan_page(&browser).await));
-    let code = totp(app, &secret);
-    browser
-        .post_form(SCAN, SCAN, &[("code", &code)])
-        .await
-        .assert_redirect_to("/account/settings/security?notice=authenticator_on");
-    start_of_next_step(app);
-    (browser, secret)
-}
-
-/// A fresh browser that has passed the password step of signing in.
-async fn past_the_password(app: &TestApp) -> Browser {
-    let browser = app.browser();
-    browser
-        .sign_in(EMAIL, PASSWORD)
-        .await
-        .assert_redirect_to("/sign-in/verify");
-    browser
-}
-
-async fn enter_sign_in_code(browser: &Browser, code: &str) -> Page {
-    let token = browser.get("/forgot-password").await.csrf_token();
-    browser
-        .post_with_token("/sign-in/verify", &token, &[("code", code)])
-        .await
-}
-
-#[track_caller]
-fn assert_not_signed_in(page: &Page) {
-    page.assert_redirect_to("/sign-in");
+/// The portal with an account that has the authenticator app, and a fresh
+/// browser past its password, asked for the app's code.
+async fn asked_for_the_authenticator_code() -> (TestApp, Browser, AuthenticatorSecret) {
+    let app = spawn_app().await;
+    let (_, secret) = app.with_authenticator(EMAIL).await;
+    let browser = app.past_the_password(EMAIL).await;
+    (app, browser, secret)
 }
 
 // ---- Set up ----
@@ -138,15 +58,7 @@ async fn without_sms_two_step_the_authenticator_section_offers_no_set_up() {
     );
     assert_eq!(browser.get(SCAN).await.status, 400);
     assert_eq!(browser.get(QR).await.status, 400);
-    assert!(
-        !app.state
-            .store
-            .account_by_email(EMAIL)
-            .await
-            .unwrap()
-            .unwrap()
-            .has_authenticator()
-    );
+    assert!(!app.account(EMAIL).await.has_authenticator());
 }
 
 #[tokio::test]
@@ -165,11 +77,11 @@ async fn with_sms_two_step_the_authenticator_section_offers_set_up_behind_the_pa
     assert!(page.contains(">Continue</button>"));
 
     let wrong = browser
-        .post_form(SET_UP, SET_UP, &[("password", "not my password at all")])
+        .post(SET_UP, &[("password", "not my password at all")])
         .await;
 
     assert_eq!(wrong.status, 422);
-    assert!(wrong.shows("That password isn't right."));
+    assert!(wrong.reads("That password isn't right."));
     assert!(!wrong.contains("Secret key"));
 }
 
@@ -178,7 +90,7 @@ async fn the_scan_page_shows_a_qr_code_and_the_secret_key_in_groups_of_four() {
     let app = spawn_app().await;
     let browser = app.with_sms_two_step(EMAIL).await;
 
-    let page = open_the_scan_page(&browser).await;
+    let page = browser.open_the_scan_page().await;
 
     assert!(
         page.contains(&format!("<img src=\"{QR}\" alt=\"QR code\"")),
@@ -213,27 +125,19 @@ async fn the_scan_page_shows_a_qr_code_and_the_secret_key_in_groups_of_four() {
 async fn the_authenticator_is_set_up_with_a_code_computed_from_the_secret_key_shown() {
     let app = spawn_app().await;
     let browser = app.with_sms_two_step(EMAIL).await;
-    let secret = secret_from(&secret_key_on(&open_the_scan_page(&browser).await));
+    let secret = secret_from(&secret_key_on(&browser.open_the_scan_page().await));
 
     let wrong = browser
-        .post_form(SCAN, SCAN, &[("code", &wrong_totp(&app, &secret))])
+        .post(SCAN, &[("code", &app.wrong_totp(&secret))])
         .await;
     assert_eq!(wrong.status, 422);
-    assert!(wrong.shows("That code isn't right."), "{}", wrong.body);
+    assert!(wrong.reads("That code isn't right."), "{}", wrong.body);
     assert!(
-        !app.state
-            .store
-            .account_by_email(EMAIL)
-            .await
-            .unwrap()
-            .unwrap()
-            .has_authenticator(),
+        !app.account(EMAIL).await.has_authenticator(),
         "a wrong code activates nothing"
     );
 
-    let page = browser
-        .post_form(SCAN, SCAN, &[("code", &totp(&app, &secret))])
-        .await;
+    let page = browser.post(SCAN, &[("code", &app.totp(&secret))]).await;
 
     page.assert_redirect_to("/account/settings/security?notice=authenticator_on");
     let tab = browser
@@ -246,15 +150,7 @@ async fn the_authenticator_is_set_up_with_a_code_computed_from_the_secret_key_sh
     );
     assert!(!tab.contains(&format!("action=\"{SET_UP}\"")));
     assert!(tab.contains("Authenticator app set up"), "a security event");
-    assert!(
-        app.state
-            .store
-            .account_by_email(EMAIL)
-            .await
-            .unwrap()
-            .unwrap()
-            .has_authenticator()
-    );
+    assert!(app.account(EMAIL).await.has_authenticator());
     app.wait_for_email(EMAIL, "An authenticator app was set up")
         .await;
     // The secret is shown only during set-up.
@@ -270,7 +166,7 @@ async fn the_authenticator_is_set_up_with_a_code_computed_from_the_secret_key_sh
 async fn abandoning_the_scan_page_leaves_nothing_active() {
     let app = spawn_app().await;
     let browser = app.with_sms_two_step(EMAIL).await;
-    open_the_scan_page(&browser).await;
+    browser.open_the_scan_page().await;
 
     let tab = browser.get(SECURITY_TAB).await;
 
@@ -278,17 +174,9 @@ async fn abandoning_the_scan_page_leaves_nothing_active() {
         tab.contains(&format!("action=\"{SET_UP}\"")),
         "Set up is still offered"
     );
-    assert!(
-        !app.state
-            .store
-            .account_by_email(EMAIL)
-            .await
-            .unwrap()
-            .unwrap()
-            .has_authenticator()
-    );
+    assert!(!app.account(EMAIL).await.has_authenticator());
     let sent = app.sms_count();
-    let signing_in = past_the_password(&app).await;
+    let signing_in = app.past_the_password(EMAIL).await;
     assert_eq!(app.sms_count(), sent + 1, "sign-in still uses SMS");
     assert!(
         !signing_in
@@ -307,10 +195,10 @@ async fn abandoning_the_scan_page_leaves_nothing_active() {
 #[tokio::test]
 async fn sign_in_asks_for_the_authenticator_code_by_default_and_sends_no_sms() {
     let app = spawn_app().await;
-    let (_, secret) = with_authenticator(&app).await;
+    let (_, secret) = app.with_authenticator(EMAIL).await;
     let sent = app.sms_count();
 
-    let browser = past_the_password(&app).await;
+    let browser = app.past_the_password(EMAIL).await;
 
     assert_eq!(
         app.sms_count(),
@@ -324,19 +212,17 @@ async fn sign_in_asks_for_the_authenticator_code_by_default_and_sends_no_sms() {
             .is_some_and(|href| href.starts_with("/sign-in/verify/use/sms?csrf_token="))
     );
     assert!(!page.contains("Send a new code"));
-    assert_not_signed_in(&browser.get("/account").await);
-    enter_sign_in_code(&browser, &totp(&app, &secret))
-        .await
-        .assert_redirect_to("/account");
+    browser.get("/account").await.assert_signed_out();
+    browser
+        .assert_sign_in_code_accepted(&app.totp(&secret))
+        .await;
     assert_eq!(browser.get("/account").await.status, 200);
     assert_eq!(app.sms_count(), sent);
 }
 
 #[tokio::test]
 async fn use_the_code_from_sms_sends_an_sms_and_signs_in_with_it() {
-    let app = spawn_app().await;
-    with_authenticator(&app).await;
-    let browser = past_the_password(&app).await;
+    let (app, browser, _) = asked_for_the_authenticator_code().await;
     let sent = app.sms_count();
 
     browser
@@ -358,16 +244,14 @@ async fn use_the_code_from_sms_sends_an_sms_and_signs_in_with_it() {
             .is_some_and(|href| href.starts_with("/sign-in/verify/use/authenticator?csrf_token="))
     );
     assert!(page.contains("Send a new code"));
-    enter_sign_in_code(&browser, &app.last_sms_code(PHONE_E164))
-        .await
-        .assert_redirect_to("/account");
+    browser
+        .assert_sign_in_code_accepted(&app.last_sms_code(PHONE_E164))
+        .await;
 }
 
 #[tokio::test]
 async fn use_the_code_from_the_authenticator_app_switches_back() {
-    let app = spawn_app().await;
-    let (_, secret) = with_authenticator(&app).await;
-    let browser = past_the_password(&app).await;
+    let (app, browser, secret) = asked_for_the_authenticator_code().await;
     browser
         .get_as_link("/sign-in/verify/use/sms")
         .await
@@ -391,16 +275,16 @@ async fn use_the_code_from_the_authenticator_app_switches_back() {
     browser
         .get_as_link("/sign-in/verify/use/authenticator")
         .await;
-    enter_sign_in_code(&browser, &totp(&app, &secret))
-        .await
-        .assert_redirect_to("/account");
+    browser
+        .assert_sign_in_code_accepted(&app.totp(&secret))
+        .await;
 }
 
 #[tokio::test]
 async fn the_authenticator_method_cannot_be_chosen_without_an_authenticator() {
     let app = spawn_app().await;
     app.with_sms_two_step(EMAIL).await;
-    let browser = past_the_password(&app).await;
+    let browser = app.past_the_password(EMAIL).await;
 
     let page = browser
         .get_as_link("/sign-in/verify/use/authenticator")
@@ -418,45 +302,40 @@ async fn the_authenticator_method_cannot_be_chosen_without_an_authenticator() {
 #[tokio::test]
 async fn an_authenticator_code_is_accepted_only_once() {
     let app = spawn_app().await;
-    let (_, secret) = with_authenticator(&app).await;
-    let code = totp(&app, &secret);
-    let first = past_the_password(&app).await;
-    enter_sign_in_code(&first, &code)
-        .await
-        .assert_redirect_to("/account");
+    let (_, secret) = app.with_authenticator(EMAIL).await;
+    let code = app.totp(&secret);
+    let first = app.past_the_password(EMAIL).await;
+    first.assert_sign_in_code_accepted(&code).await;
 
-    let second = past_the_password(&app).await;
-    let page = enter_sign_in_code(&second, &code).await;
-
-    assert_eq!(page.status, 422);
+    let second = app.past_the_password(EMAIL).await;
+    let page = second.assert_sign_in_code_refused(&code).await;
     assert!(
         page.contains("This code has already been used."),
         "{}",
         page.body
     );
-    assert_not_signed_in(&second.get("/account").await);
     // A code of an earlier step is refused as well.
     let older = code_at(&secret, app.clock.now() - STEP_SECONDS);
-    let page = enter_sign_in_code(&second, older.as_str()).await;
+    let page = second.enter_sign_in_code(older.as_str()).await;
     assert!(
         page.contains("This code has already been used."),
         "{}",
         page.body
     );
-    assert_not_signed_in(&second.get("/account").await);
+    second.get("/account").await.assert_signed_out();
 }
 
 #[tokio::test]
 async fn one_code_sent_by_two_sign_ins_at_once_signs_in_only_one() {
     let app = spawn_app().await;
-    let (_, secret) = with_authenticator(&app).await;
-    let code = totp(&app, &secret);
-    let first = past_the_password(&app).await;
-    let second = past_the_password(&app).await;
+    let (_, secret) = app.with_authenticator(EMAIL).await;
+    let code = app.totp(&secret);
+    let first = app.past_the_password(EMAIL).await;
+    let second = app.past_the_password(EMAIL).await;
 
     let (a, b) = tokio::join!(
-        enter_sign_in_code(&first, &code),
-        enter_sign_in_code(&second, &code)
+        first.enter_sign_in_code(&code),
+        second.enter_sign_in_code(&code)
     );
 
     let (winner, loser, refused) = if a.status == 422 {
@@ -471,81 +350,67 @@ async fn one_code_sent_by_two_sign_ins_at_once_signs_in_only_one() {
         refused.body
     );
     assert_eq!(winner.get("/account").await.status, 200);
-    assert_not_signed_in(&loser.get("/account").await);
+    loser.get("/account").await.assert_signed_out();
 }
 
 #[tokio::test]
 async fn the_code_that_confirmed_the_set_up_cannot_sign_in() {
     let app = spawn_app().await;
     let browser = app.with_sms_two_step(EMAIL).await;
-    let secret = secret_from(&secret_key_on(&open_the_scan_page(&browser).await));
-    let code = totp(&app, &secret);
+    let secret = secret_from(&secret_key_on(&browser.open_the_scan_page().await));
+    let code = app.totp(&secret);
     browser
-        .post_form(SCAN, SCAN, &[("code", &code)])
+        .post(SCAN, &[("code", &code)])
         .await
         .assert_redirect_to("/account/settings/security?notice=authenticator_on");
 
-    let signing_in = past_the_password(&app).await;
-    let page = enter_sign_in_code(&signing_in, &code).await;
-
-    assert_eq!(page.status, 422);
-    assert_not_signed_in(&signing_in.get("/account").await);
+    let signing_in = app.past_the_password(EMAIL).await;
+    signing_in.assert_sign_in_code_refused(&code).await;
 }
 
 #[tokio::test]
 async fn three_wrong_codes_in_one_step_lock_the_authenticator_until_the_next_step() {
-    let app = spawn_app().await;
-    let (_, secret) = with_authenticator(&app).await;
-    let browser = past_the_password(&app).await;
-    let wrong = wrong_totp(&app, &secret);
+    let (app, browser, secret) = asked_for_the_authenticator_code().await;
+    let wrong = app.wrong_totp(&secret);
 
     for _ in 0..3 {
-        let page = enter_sign_in_code(&browser, &wrong).await;
-        assert_eq!(page.status, 422);
+        let page = browser.assert_sign_in_code_refused(&wrong).await;
         assert!(page.contains("That code isn"), "{}", page.body);
     }
-    let page = enter_sign_in_code(&browser, &totp(&app, &secret)).await;
-
-    assert_eq!(page.status, 422);
+    let page = browser
+        .assert_sign_in_code_refused(&app.totp(&secret))
+        .await;
     assert!(page.contains("Too many wrong codes. Wait"), "{}", page.body);
-    assert_not_signed_in(&browser.get("/account").await);
-    start_of_next_step(&app);
-    enter_sign_in_code(&browser, &totp(&app, &secret))
-        .await
-        .assert_redirect_to("/account");
+    app.start_of_next_step();
+    browser
+        .assert_sign_in_code_accepted(&app.totp(&secret))
+        .await;
 }
 
 #[tokio::test]
 async fn codes_of_the_previous_and_the_next_step_are_accepted_for_clocks_a_little_off() {
     let app = spawn_app().await;
-    let (_, secret) = with_authenticator(&app).await;
+    let (_, secret) = app.with_authenticator(EMAIL).await;
     app.clock.advance(STEP_SECONDS);
     let behind = code_at(&secret, app.clock.now() - STEP_SECONDS);
     let ahead = code_at(&secret, app.clock.now() + STEP_SECONDS);
 
-    let slow = past_the_password(&app).await;
-    enter_sign_in_code(&slow, behind.as_str())
-        .await
-        .assert_redirect_to("/account");
-    let fast = past_the_password(&app).await;
-    enter_sign_in_code(&fast, ahead.as_str())
-        .await
-        .assert_redirect_to("/account");
+    let slow = app.past_the_password(EMAIL).await;
+    slow.assert_sign_in_code_accepted(behind.as_str()).await;
+    let fast = app.past_the_password(EMAIL).await;
+    fast.assert_sign_in_code_accepted(ahead.as_str()).await;
 }
 
 #[tokio::test]
 async fn a_code_from_two_steps_ago_is_refused() {
     let app = spawn_app().await;
-    let (_, secret) = with_authenticator(&app).await;
+    let (_, secret) = app.with_authenticator(EMAIL).await;
     app.clock.advance(3 * STEP_SECONDS);
     let too_old = code_at(&secret, app.clock.now() - 2 * STEP_SECONDS);
-    let browser = past_the_password(&app).await;
+    let browser = app.past_the_password(EMAIL).await;
 
-    let page = enter_sign_in_code(&browser, too_old.as_str()).await;
-
-    assert_eq!(page.status, 422);
-    assert!(page.shows("That code isn't right."), "{}", page.body);
-    assert_not_signed_in(&browser.get("/account").await);
+    let page = browser.assert_sign_in_code_refused(too_old.as_str()).await;
+    assert!(page.reads("That code isn't right."), "{}", page.body);
 }
 
 // ---- Turn off ----
@@ -553,7 +418,7 @@ async fn a_code_from_two_steps_ago_is_refused() {
 #[tokio::test]
 async fn turning_the_authenticator_off_keeps_sms_two_step() {
     let app = spawn_app().await;
-    let (browser, _) = with_authenticator(&app).await;
+    let (browser, _) = app.with_authenticator(EMAIL).await;
     assert!(
         browser
             .get(TURN_OFF)
@@ -561,35 +426,17 @@ async fn turning_the_authenticator_off_keeps_sms_two_step() {
             .contains("<label for=\"password\">Password</label>")
     );
     let wrong = browser
-        .post_form(
-            TURN_OFF,
-            TURN_OFF,
-            &[("password", "not my password at all")],
-        )
+        .post(TURN_OFF, &[("password", "not my password at all")])
         .await;
     assert_eq!(wrong.status, 422);
-    assert!(
-        app.state
-            .store
-            .account_by_email(EMAIL)
-            .await
-            .unwrap()
-            .unwrap()
-            .has_authenticator()
-    );
+    assert!(app.account(EMAIL).await.has_authenticator());
 
     browser
-        .post_form(TURN_OFF, TURN_OFF, &[("password", PASSWORD)])
+        .post(TURN_OFF, &[("password", PASSWORD)])
         .await
         .assert_redirect_to("/account/settings/security?notice=authenticator_off");
 
-    let account = app
-        .state
-        .store
-        .account_by_email(EMAIL)
-        .await
-        .unwrap()
-        .unwrap();
+    let account = app.account(EMAIL).await;
     assert!(!account.has_authenticator());
     assert!(account.phone_enc.is_some(), "SMS verification stays on");
     let tab = browser.get(SECURITY_TAB).await;
@@ -608,7 +455,7 @@ async fn turning_the_authenticator_off_keeps_sms_two_step() {
     );
     // Sign-in goes back to SMS.
     let sent = app.sms_count();
-    let signing_in = past_the_password(&app).await;
+    let signing_in = app.past_the_password(EMAIL).await;
     assert_eq!(app.sms_count(), sent + 1);
     let page = signing_in.get("/sign-in/verify").await;
     assert!(page.contains("We sent a security code by SMS"));
@@ -618,7 +465,7 @@ async fn turning_the_authenticator_off_keeps_sms_two_step() {
 #[tokio::test]
 async fn turning_sms_off_turns_the_authenticator_off_too_and_the_email_says_both_are_off() {
     let app = spawn_app().await;
-    let (browser, _) = with_authenticator(&app).await;
+    let (browser, _) = app.with_authenticator(EMAIL).await;
     let turn_off = "/account/security/two-step/turn-off";
     assert!(
         browser
@@ -628,17 +475,11 @@ async fn turning_sms_off_turns_the_authenticator_off_too_and_the_email_says_both
     );
 
     browser
-        .post_form(turn_off, turn_off, &[("password", PASSWORD)])
+        .post(turn_off, &[("password", PASSWORD)])
         .await
         .assert_redirect_to("/account/settings/security?notice=two_step_off");
 
-    let account = app
-        .state
-        .store
-        .account_by_email(EMAIL)
-        .await
-        .unwrap()
-        .unwrap();
+    let account = app.account(EMAIL).await;
     assert!(!account.has_authenticator());
     assert_eq!(account.phone_enc, None);
     let tab = browser.get(SECURITY_TAB).await;
@@ -658,35 +499,16 @@ async fn turning_sms_off_turns_the_authenticator_off_too_and_the_email_says_both
         "{}",
         email.text
     );
-    app.browser()
-        .sign_in(EMAIL, PASSWORD)
-        .await
-        .assert_redirect_to("/account");
+    app.assert_signs_in(EMAIL, PASSWORD).await;
 }
 
 // ---- Password reset ----
 
-/// Asks for a reset link in `browser` and returns the token from the e-mail.
-async fn reset_token(app: &TestApp, browser: &Browser) -> String {
-    browser
-        .post_form("/forgot-password", "/forgot-password", &[("email", EMAIL)])
-        .await;
-    let email = app.wait_for_email(EMAIL, "Reset your password").await;
-    let start = email.text.find("token=").expect("a reset link") + "token=".len();
-    email.text[start..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned()
-}
-
 #[tokio::test]
 async fn a_password_reset_with_the_authenticator_asks_for_its_code() {
     let app = spawn_app().await;
-    let (_, secret) = with_authenticator(&app).await;
-    let browser = app.browser();
-    let token = reset_token(&app, &browser).await;
-    let reset_page = format!("/reset-password?token={token}");
+    let (_, secret) = app.with_authenticator(EMAIL).await;
+    let (browser, token, reset_page) = app.ask_for_reset(EMAIL).await;
     let sent = app.sms_count();
 
     let page = browser.get(&reset_page).await;
@@ -700,18 +522,9 @@ async fn a_password_reset_with_the_authenticator_asks_for_its_code() {
         page.body
     );
     assert_eq!(app.sms_count(), sent, "no SMS until it is asked for");
-    let csrf = page.csrf_token();
-    let wrong = wrong_totp(&app, &secret);
+    let wrong = app.wrong_totp(&secret);
     let page = browser
-        .post_with_token(
-            "/reset-password/verify",
-            &csrf,
-            &[
-                ("token", &token),
-                ("method", "authenticator"),
-                ("code", &wrong),
-            ],
-        )
+        .enter_reset_code_by(&token, "authenticator", &wrong)
         .await;
     assert_eq!(page.status, 422);
     assert!(
@@ -721,17 +534,9 @@ async fn a_password_reset_with_the_authenticator_asks_for_its_code() {
             .contains("name=\"new_password\"")
     );
 
-    let code = totp(&app, &secret);
+    let code = app.totp(&secret);
     let page = browser
-        .post_with_token(
-            "/reset-password/verify",
-            &csrf,
-            &[
-                ("token", &token),
-                ("method", "authenticator"),
-                ("code", &code),
-            ],
-        )
+        .enter_reset_code_by(&token, "authenticator", &code)
         .await;
 
     page.assert_redirect_to(&reset_page);
@@ -746,10 +551,8 @@ async fn a_password_reset_with_the_authenticator_asks_for_its_code() {
 #[tokio::test]
 async fn a_password_reset_with_the_authenticator_can_use_the_code_from_sms() {
     let app = spawn_app().await;
-    with_authenticator(&app).await;
-    let browser = app.browser();
-    let token = reset_token(&app, &browser).await;
-    let reset_page = format!("/reset-password?token={token}");
+    app.with_authenticator(EMAIL).await;
+    let (browser, token, reset_page) = app.ask_for_reset(EMAIL).await;
     let sent = app.sms_count();
 
     let page = browser.get(&format!("{reset_page}&method=sms")).await;
@@ -764,13 +567,7 @@ async fn a_password_reset_with_the_authenticator_can_use_the_code_from_sms() {
     );
     assert!(page.reads("We sent a security code by SMS to +1 ••• ••• 0000"));
     let code = app.last_sms_code(PHONE_E164);
-    let page = browser
-        .post_with_token(
-            "/reset-password/verify",
-            &page.csrf_token(),
-            &[("token", &token), ("method", "sms"), ("code", &code)],
-        )
-        .await;
+    let page = browser.enter_reset_code_by(&token, "sms", &code).await;
     page.assert_redirect_to(&reset_page);
 }
 
@@ -795,11 +592,11 @@ async fn codes_from_oathtool_are_accepted() {
     let app = spawn_app().await;
     let browser = app.with_sms_two_step(EMAIL).await;
     // The key as a person would type it from the page, spaces and all.
-    let key = secret_key_on(&open_the_scan_page(&browser).await);
+    let key = secret_key_on(&browser.open_the_scan_page().await);
 
     let code = run("oathtool", &["--totp", "-b", &key]);
     browser
-        .post_form(SCAN, SCAN, &[("code", code.trim())])
+        .post(SCAN, &[("code", code.trim())])
         .await
         .assert_redirect_to("/account/settings/security?notice=authenticator_on");
 
@@ -809,10 +606,8 @@ async fn codes_from_oathtool_are_accepted() {
         .lines()
         .nth(1)
         .expect("oathtool prints the next code too");
-    let signing_in = past_the_password(&app).await;
-    enter_sign_in_code(&signing_in, next)
-        .await
-        .assert_redirect_to("/account");
+    let signing_in = app.past_the_password(EMAIL).await;
+    signing_in.assert_sign_in_code_accepted(next).await;
 }
 
 #[tokio::test]
@@ -820,7 +615,7 @@ async fn codes_from_oathtool_are_accepted() {
 async fn the_qr_code_decodes_to_exactly_the_otpauth_url() {
     let app = spawn_app().await;
     let browser = app.with_sms_two_step(EMAIL).await;
-    let key = secret_key_on(&open_the_scan_page(&browser).await);
+    let key = secret_key_on(&browser.open_the_scan_page().await);
     let svg = browser.get(QR).await.body;
     let dir = tempfile::tempdir().unwrap();
     let svg_path = dir.path().join("qr.svg");

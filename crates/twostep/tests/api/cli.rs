@@ -1,6 +1,7 @@
 //! The `twostep` binary's subcommands, run as an operator would.
 
 use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use crate::helpers::*;
@@ -26,6 +27,15 @@ fn twostep(data_dir: &std::path::Path, args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// `twostep user create --email EMAIL`, typing `password` when asked.
+fn create_user(data_dir: &Path, email: &str, password: &str) -> Output {
+    twostep(
+        data_dir,
+        &["user", "create", "--email", email],
+        &format!("{password}\n"),
+    )
+}
+
 fn text(output: &Output) -> String {
     format!(
         "{}{}",
@@ -37,25 +47,13 @@ fn text(output: &Output) -> String {
 #[test]
 fn user_create_reads_the_password_from_stdin_and_refuses_a_duplicate() {
     let dir = tempfile::tempdir().unwrap();
-    let created = twostep(
-        dir.path(),
-        &["user", "create", "--email", "Ops@Example.com"],
-        &format!("{PASSWORD}\n"),
-    );
+    let created = create_user(dir.path(), "Ops@Example.com", PASSWORD);
     assert!(created.status.success(), "{}", text(&created));
     assert!(text(&created).contains("Created the account ops@example.com."));
-    let again = twostep(
-        dir.path(),
-        &["user", "create", "--email", "ops@example.com"],
-        &format!("{PASSWORD}\n"),
-    );
+    let again = create_user(dir.path(), "ops@example.com", PASSWORD);
     assert!(!again.status.success());
     assert!(text(&again).contains("already exists"));
-    let weak = twostep(
-        dir.path(),
-        &["user", "create", "--email", "weak@example.com"],
-        "password\n",
-    );
+    let weak = create_user(dir.path(), "weak@example.com", "password");
     assert!(!weak.status.success());
     assert!(text(&weak).contains("most common"));
     assert!(
@@ -67,11 +65,7 @@ fn user_create_reads_the_password_from_stdin_and_refuses_a_duplicate() {
 #[tokio::test]
 async fn an_account_created_on_the_command_line_is_stored_with_an_argon2id_hash() {
     let dir = tempfile::tempdir().unwrap();
-    let created = twostep(
-        dir.path(),
-        &["user", "create", "--email", "ops@example.com"],
-        &format!("{PASSWORD}\n"),
-    );
+    let created = create_user(dir.path(), "ops@example.com", PASSWORD);
     assert!(created.status.success(), "{}", text(&created));
     let config = twostep::config::Config::load(
         None,

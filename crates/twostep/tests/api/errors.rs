@@ -7,12 +7,7 @@ async fn an_internal_error_shows_a_page_with_the_request_id_and_no_cause() {
     let app = spawn_app().await;
     let browser = app.signed_up("ann@example.com").await;
     app.state.store.close().await;
-    let response = browser
-        .client
-        .get(format!("{}/account", app.address))
-        .send()
-        .await
-        .unwrap();
+    let response = browser.get_response("/account").await;
     assert_eq!(response.status().as_u16(), 500);
     let request_id = response.headers()["x-request-id"]
         .to_str()

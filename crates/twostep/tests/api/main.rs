@@ -1,5 +1,7 @@
 //! Integration tests: the real portal on port 0, driven over HTTP.
 
+#[path = "../common/app.rs"]
+mod app;
 mod helpers;
 
 mod accounts;

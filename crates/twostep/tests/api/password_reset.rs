@@ -6,42 +6,36 @@ use crate::helpers::*;
 const NEW_PASSWORD: &str = "a brand new passphrase";
 const MINUTE: i64 = 60;
 
-/// Asks for a reset link for `email` and returns the link's path and query.
+/// Asks for a reset link for `email` in a fresh browser and returns the link's
+/// path and query.
 async fn request_reset_link(app: &TestApp, email: &str) -> String {
-    let page = app
-        .browser()
-        .post_form("/forgot-password", "/forgot-password", &[("email", email)])
-        .await;
-    assert_eq!(page.status, 200);
-    let message = app.wait_for_email(email, "Reset your password").await;
-    reset_path(app, &message.text)
+    let token = app.reset_token(&app.browser(), email).await;
+    format!("/reset-password?token={token}")
 }
 
-fn reset_path(app: &TestApp, text: &str) -> String {
-    let start = text
-        .find(&format!("{}/reset-password?token=", app.address))
-        .expect("the e-mail holds a reset link");
-    let link = text[start..].split_whitespace().next().unwrap();
-    link.strip_prefix(&app.address).unwrap().to_owned()
+/// The portal with ann@example.com signed up, and the path of a reset link
+/// she asked for.
+async fn signed_up_with_a_reset_link() -> (TestApp, String) {
+    let app = spawn_app().await;
+    app.signed_up("ann@example.com").await;
+    let link = request_reset_link(&app, "ann@example.com").await;
+    (app, link)
+}
+
+/// Like `signed_up_with_a_reset_link`, with the security question "Name of
+/// your first pet?" answered "Rex the Dog"; also the owner's signed-in browser.
+async fn with_a_security_question_and_a_reset_link() -> (TestApp, Browser, String) {
+    let app = spawn_app().await;
+    let owner = app.signed_up("ann@example.com").await;
+    owner
+        .set_security_question("Name of your first pet?", "Rex the Dog")
+        .await;
+    let link = request_reset_link(&app, "ann@example.com").await;
+    (app, owner, link)
 }
 
 fn token_of(path: &str) -> &str {
     path.split_once("token=").unwrap().1
-}
-
-async fn set_security_question(browser: &Browser, question: &str, answer: &str) {
-    browser
-        .post_form(
-            "/account/settings/security",
-            "/account/security-question",
-            &[
-                ("question", question),
-                ("answer", answer),
-                ("password", PASSWORD),
-            ],
-        )
-        .await
-        .assert_redirect_to("/account/settings/security?notice=question_saved");
 }
 
 #[tokio::test]
@@ -54,9 +48,7 @@ async fn the_sign_in_page_links_to_forgot_password_and_create_account() {
 
 #[tokio::test]
 async fn a_reset_link_without_security_question_leads_straight_to_a_new_password() {
-    let app = spawn_app().await;
-    app.signed_up("ann@example.com").await;
-    let link = request_reset_link(&app, "ann@example.com").await;
+    let (app, link) = signed_up_with_a_reset_link().await;
     let browser = app.browser();
 
     let form = browser.get(&link).await;
@@ -65,11 +57,7 @@ async fn a_reset_link_without_security_question_leads_straight_to_a_new_password
     assert!(!form.contains("Security question"));
 
     browser
-        .post_form(
-            &link,
-            "/reset-password",
-            &[("token", token_of(&link)), ("new_password", NEW_PASSWORD)],
-        )
+        .set_new_password(token_of(&link), NEW_PASSWORD)
         .await
         .assert_redirect_to("/sign-in?notice=password_reset");
 
@@ -79,63 +67,36 @@ async fn a_reset_link_without_security_question_leads_straight_to_a_new_password
             .await
             .contains("Your password has been changed.")
     );
-    assert_eq!(
-        app.browser()
-            .sign_in("ann@example.com", PASSWORD)
-            .await
-            .status,
-        422,
-        "the old password no longer signs in"
-    );
-    app.browser()
-        .sign_in("ann@example.com", NEW_PASSWORD)
-        .await
-        .assert_redirect_to("/account");
+    // The old password no longer signs in.
+    app.assert_sign_in_refused("ann@example.com", PASSWORD)
+        .await;
+    app.assert_signs_in("ann@example.com", NEW_PASSWORD).await;
     app.wait_for_email("ann@example.com", "Your password was reset")
         .await;
 }
 
 #[tokio::test]
 async fn a_reset_link_works_only_once() {
-    let app = spawn_app().await;
-    app.signed_up("ann@example.com").await;
-    let link = request_reset_link(&app, "ann@example.com").await;
+    let (app, link) = signed_up_with_a_reset_link().await;
     let browser = app.browser();
     browser
-        .post_form(
-            &link,
-            "/reset-password",
-            &[("token", token_of(&link)), ("new_password", NEW_PASSWORD)],
-        )
+        .set_new_password(token_of(&link), NEW_PASSWORD)
         .await
         .assert_redirect_to("/sign-in?notice=password_reset");
 
     let again = browser.get(&link).await;
     assert_eq!(again.status, 410);
     assert!(again.contains("This link has expired or has already been used."));
-    let token = browser.get("/forgot-password").await.csrf_token();
     let replay = browser
-        .post_with_token(
-            "/reset-password",
-            &token,
-            &[
-                ("token", token_of(&link)),
-                ("new_password", "yet another passphrase"),
-            ],
-        )
+        .set_new_password(token_of(&link), "yet another passphrase")
         .await;
     assert_eq!(replay.status, 410);
-    app.browser()
-        .sign_in("ann@example.com", NEW_PASSWORD)
-        .await
-        .assert_redirect_to("/account");
+    app.assert_signs_in("ann@example.com", NEW_PASSWORD).await;
 }
 
 #[tokio::test]
 async fn a_reset_link_expires_after_one_hour() {
-    let app = spawn_app().await;
-    app.signed_up("ann@example.com").await;
-    let link = request_reset_link(&app, "ann@example.com").await;
+    let (app, link) = signed_up_with_a_reset_link().await;
     let browser = app.browser();
 
     app.clock.advance(59 * MINUTE);
@@ -144,31 +105,21 @@ async fn a_reset_link_expires_after_one_hour() {
         200,
         "still valid after 59 minutes"
     );
-    let token = browser.get("/forgot-password").await.csrf_token();
 
     app.clock.advance(MINUTE);
     let expired = browser.get(&link).await;
     assert_eq!(expired.status, 410);
     assert!(expired.contains("This link has expired or has already been used."));
     let late = browser
-        .post_with_token(
-            "/reset-password",
-            &token,
-            &[("token", token_of(&link)), ("new_password", NEW_PASSWORD)],
-        )
+        .set_new_password(token_of(&link), NEW_PASSWORD)
         .await;
     assert_eq!(late.status, 410);
-    app.browser()
-        .sign_in("ann@example.com", PASSWORD)
-        .await
-        .assert_redirect_to("/account");
+    app.assert_signs_in("ann@example.com", PASSWORD).await;
 }
 
 #[tokio::test]
 async fn the_reset_token_is_stored_only_as_a_digest() {
-    let app = spawn_app().await;
-    app.signed_up("ann@example.com").await;
-    let link = request_reset_link(&app, "ann@example.com").await;
+    let (app, link) = signed_up_with_a_reset_link().await;
     let token = token_of(&link);
     assert!(
         app.state
@@ -195,18 +146,10 @@ async fn forgot_password_answers_the_same_for_an_unknown_email() {
     let browser = app.browser();
 
     let known = browser
-        .post_form(
-            "/forgot-password",
-            "/forgot-password",
-            &[("email", "ann@example.com")],
-        )
+        .post("/forgot-password", &[("email", "ann@example.com")])
         .await;
     let unknown = browser
-        .post_form(
-            "/forgot-password",
-            "/forgot-password",
-            &[("email", "nobody@example.com")],
-        )
+        .post("/forgot-password", &[("email", "nobody@example.com")])
         .await;
 
     assert_eq!(known.status, 200);
@@ -224,10 +167,7 @@ async fn forgot_password_answers_the_same_for_an_unknown_email() {
 
 #[tokio::test]
 async fn a_reset_with_a_security_question_asks_for_the_answer_before_the_new_password() {
-    let app = spawn_app().await;
-    let owner = app.signed_up("ann@example.com").await;
-    set_security_question(&owner, "Name of your first pet?", "Rex the Dog").await;
-    let link = request_reset_link(&app, "ann@example.com").await;
+    let (app, owner, link) = with_a_security_question_and_a_reset_link().await;
     let token = token_of(&link);
     let browser = app.browser();
 
@@ -240,118 +180,58 @@ async fn a_reset_with_a_security_question_asks_for_the_answer_before_the_new_pas
         "the new password comes after the answer"
     );
 
-    let wrong = browser
-        .post_form(
-            &link,
-            "/reset-password/verify",
-            &[("token", token), ("answer", "Fido")],
-        )
-        .await;
+    let wrong = browser.enter_reset_answer(token, "Fido").await;
     assert_eq!(wrong.status, 422);
-    assert!(wrong.shows("That answer isn't right."));
-    let skipped = browser
-        .post_form(
-            &link,
-            "/reset-password",
-            &[("token", token), ("new_password", NEW_PASSWORD)],
-        )
-        .await;
+    assert!(wrong.reads("That answer isn't right."));
+    let skipped = browser.set_new_password(token, NEW_PASSWORD).await;
     skipped.assert_redirect_to(&link);
-    assert_eq!(
-        app.browser()
-            .sign_in("ann@example.com", NEW_PASSWORD)
-            .await
-            .status,
-        422,
-        "the answer cannot be skipped"
-    );
+    // The answer cannot be skipped.
+    app.assert_sign_in_refused("ann@example.com", NEW_PASSWORD)
+        .await;
 
     browser
-        .post_form(
-            &link,
-            "/reset-password/verify",
-            &[("token", token), ("answer", "  rex THE   dog ")],
-        )
+        .enter_reset_answer(token, "  rex THE   dog ")
         .await
         .assert_redirect_to(&link);
     let new_password = browser.get(&link).await;
     assert!(new_password.contains("<label for=\"new_password\">New password</label>"));
     browser
-        .post_form(
-            &link,
-            "/reset-password",
-            &[("token", token), ("new_password", NEW_PASSWORD)],
-        )
+        .set_new_password(token, NEW_PASSWORD)
         .await
         .assert_redirect_to("/sign-in?notice=password_reset");
 
-    assert_eq!(
-        app.browser()
-            .sign_in("ann@example.com", PASSWORD)
-            .await
-            .status,
-        422
-    );
-    app.browser()
-        .sign_in("ann@example.com", NEW_PASSWORD)
-        .await
-        .assert_redirect_to("/account");
+    app.assert_sign_in_refused("ann@example.com", PASSWORD)
+        .await;
+    app.assert_signs_in("ann@example.com", NEW_PASSWORD).await;
     owner.get("/account").await.assert_redirect_to("/sign-in");
 }
 
 #[tokio::test]
 async fn a_weak_new_password_is_refused_during_a_reset_and_the_link_stays_usable() {
-    let app = spawn_app().await;
-    app.signed_up("ann@example.com").await;
-    let link = request_reset_link(&app, "ann@example.com").await;
+    let (app, link) = signed_up_with_a_reset_link().await;
     let browser = app.browser();
-    let page = browser
-        .post_form(
-            &link,
-            "/reset-password",
-            &[("token", token_of(&link)), ("new_password", "short")],
-        )
-        .await;
+    let page = browser.set_new_password(token_of(&link), "short").await;
     assert_eq!(page.status, 422);
     assert!(page.contains("Use at least 8 characters."));
     browser
-        .post_form(
-            &link,
-            "/reset-password",
-            &[("token", token_of(&link)), ("new_password", NEW_PASSWORD)],
-        )
+        .set_new_password(token_of(&link), NEW_PASSWORD)
         .await
         .assert_redirect_to("/sign-in?notice=password_reset");
 }
 
 #[tokio::test]
 async fn five_wrong_answers_spend_the_reset_link() {
-    let app = spawn_app().await;
-    let owner = app.signed_up("ann@example.com").await;
-    set_security_question(&owner, "Name of your first pet?", "Rex the Dog").await;
-    let link = request_reset_link(&app, "ann@example.com").await;
+    let (app, _, link) = with_a_security_question_and_a_reset_link().await;
     let token = token_of(&link);
     let browser = app.browser();
     for _ in 0..4 {
-        let wrong = browser
-            .post_form(
-                &link,
-                "/reset-password/verify",
-                &[("token", token), ("answer", "Fido")],
-            )
-            .await;
+        let wrong = browser.enter_reset_answer(token, "Fido").await;
         assert_eq!(wrong.status, 422);
-        assert!(wrong.shows("That answer isn't right."));
+        assert!(wrong.reads("That answer isn't right."));
     }
-    let spent = browser
-        .post_form(
-            &link,
-            "/reset-password/verify",
-            &[("token", token), ("answer", "Fido")],
-        )
-        .await;
+    let spent = browser.enter_reset_answer(token, "Fido").await;
     assert_eq!(spent.status, 410);
-    assert!(spent.shows("Too many wrong answers. Ask for a new link to reset your password."));
+    assert!(spent.reads("Too many wrong answers. Ask for a new link to reset your password."));
     assert_eq!(
         browser.get(&link).await.status,
         410,
@@ -361,16 +241,10 @@ async fn five_wrong_answers_spend_the_reset_link() {
         // Only the new link's e-mail, not the spent one's, may be read.
         app.email.clear();
         let fresh = request_reset_link(&app, "ann@example.com").await;
-        browser
-            .post_form(
-                &fresh,
-                "/reset-password/verify",
-                &[("token", token_of(&fresh)), ("answer", "  ")],
-            )
-            .await
+        browser.enter_reset_answer(token_of(&fresh), "  ").await
     };
     assert!(
-        empty.shows("Enter the answer."),
+        empty.reads("Enter the answer."),
         "an empty answer is not counted as a guess"
     );
 }

@@ -8,9 +8,8 @@ const NUMBER_STEP: &str = "/account/security/phone/set-up/number";
 /// A signed-in browser at the set-up's phone number step.
 async fn at_the_number_step(app: &TestApp) -> Browser {
     let browser = app.signed_up("ann@example.com").await;
-    let set_up = "/account/security/phone/set-up";
     browser
-        .post_form(set_up, set_up, &[("password", PASSWORD)])
+        .enter_phone_password(PhoneFlow::SetUp, PASSWORD)
         .await
         .assert_redirect_to(NUMBER_STEP);
     browser
@@ -22,9 +21,7 @@ async fn assert_refused(typed: &str, messages: &[&str]) -> Page {
     let app = spawn_app().await;
     let browser = at_the_number_step(&app).await;
 
-    let page = browser
-        .post_form(NUMBER_STEP, NUMBER_STEP, &[("phone", typed)])
-        .await;
+    let page = browser.post(NUMBER_STEP, &[("phone", typed)]).await;
 
     assert_eq!(page.status, 422, "{typed:?} should be refused");
     let beside_the_field = page
@@ -72,21 +69,26 @@ const TOO_SHORT: &str = "This phone number is too short.";
 const NOT_MOBILE: &str =
     "This number can&#39;t receive text messages. Enter a mobile phone number.";
 
-#[tokio::test]
-async fn a_us_number_in_international_form_is_accepted_and_gets_the_code() {
+/// Submits `typed`, checks that it leads to the code step with the code sent
+/// to `e164`, and returns the app and the browser at the code step.
+async fn assert_accepted(typed: &str, e164: &str) -> (TestApp, Browser) {
     let app = spawn_app().await;
     let browser = at_the_number_step(&app).await;
 
-    let page = browser
-        .post_form(NUMBER_STEP, NUMBER_STEP, &[("phone", "+1 650 253 0000")])
-        .await;
+    let page = browser.post(NUMBER_STEP, &[("phone", typed)]).await;
 
     page.assert_redirect_to("/account/security/phone/set-up/code");
     let sms = app
         .sms
-        .last_to("+16502530000")
+        .last_to(e164)
         .expect("the SMS goes to the number in E.164");
     assert!(sms.text.contains("security code"));
+    (app, browser)
+}
+
+#[tokio::test]
+async fn a_us_number_in_international_form_is_accepted_and_gets_the_code() {
+    assert_accepted("+1 650 253 0000", "+16502530000").await;
 }
 
 #[tokio::test]
@@ -122,15 +124,7 @@ async fn markup_typed_as_a_number_is_kept_escaped() {
 
 #[tokio::test]
 async fn a_uk_mobile_number_is_accepted() {
-    let app = spawn_app().await;
-    let browser = at_the_number_step(&app).await;
-
-    let page = browser
-        .post_form(NUMBER_STEP, NUMBER_STEP, &[("phone", "+44 7400 123456")])
-        .await;
-
-    page.assert_redirect_to("/account/security/phone/set-up/code");
-    assert!(app.sms.last_to("+447400123456").is_some());
+    let (_app, browser) = assert_accepted("+44 7400 123456", "+447400123456").await;
     assert!(
         browser
             .get("/account/security/phone/set-up/code")

@@ -73,22 +73,18 @@ async fn the_help_page_works_on_postgresql() {
         .assert_redirect_to("/sign-in/verify");
     let code = app.last_sms_code(PHONE_E164);
     let wrong = if code == "111111" { "222222" } else { "111111" };
-    let refused = browser
-        .post_form("/sign-in/verify", "/sign-in/verify", &[("code", wrong)])
-        .await;
-    assert!(refused.shows("4 attempts left"));
+    let refused = browser.post("/sign-in/verify", &[("code", wrong)]).await;
+    assert!(refused.reads("4 attempts left"));
     browser
-        .post_form("/sign-in/verify", "/sign-in/verify", &[("code", &code)])
+        .post("/sign-in/verify", &[("code", &code)])
         .await
         .assert_redirect_to("/account");
     let tab = browser.get("/account/settings/security").await;
     assert!(tab.contains("+1 ••• ••• 0000"));
-    assert!(tab.shows("The security question is no longer available for this account"));
+    assert!(tab.reads("The security question is no longer available for this account"));
     let replay = app.browser();
     replay.sign_in("ann@example.com", PASSWORD).await;
-    let reused = replay
-        .post_form("/sign-in/verify", "/sign-in/verify", &[("code", &code)])
-        .await;
+    let reused = replay.post("/sign-in/verify", &[("code", &code)]).await;
     assert_eq!(
         reused.status, 422,
         "a code is accepted once, on PostgreSQL too"

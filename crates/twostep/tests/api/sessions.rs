@@ -14,6 +14,14 @@ fn browser_with_session(app: &TestApp, session_id: &str) -> Browser {
     browser
 }
 
+/// The session id opens nothing any more: a browser holding it is sent to sign in.
+async fn assert_session_ended(app: &TestApp, session_id: &str) {
+    browser_with_session(app, session_id)
+        .get("/account")
+        .await
+        .assert_signed_out();
+}
+
 #[tokio::test]
 async fn sign_out_ends_the_session_so_the_account_page_sends_to_sign_in() {
     let app = spawn_app().await;
@@ -27,10 +35,7 @@ async fn sign_out_ends_the_session_so_the_account_page_sends_to_sign_in() {
 
     assert_eq!(browser.cookie(SESSION), None, "the cookie is cleared");
     browser.get("/account").await.assert_redirect_to("/sign-in");
-    browser_with_session(&app, &session_id)
-        .get("/account")
-        .await
-        .assert_redirect_to("/sign-in");
+    assert_session_ended(&app, &session_id).await;
     assert!(
         browser
             .get("/sign-in?notice=signed_out")
@@ -58,10 +63,7 @@ async fn signing_in_again_gives_a_new_session_id_and_ends_the_old_one() {
     let after = browser.cookie(SESSION).expect("still signed in");
     assert_ne!(before, after);
     assert_eq!(browser.get("/account").await.status, 200);
-    browser_with_session(&app, &before)
-        .get("/account")
-        .await
-        .assert_redirect_to("/sign-in");
+    assert_session_ended(&app, &before).await;
 }
 
 #[tokio::test]
@@ -82,10 +84,7 @@ async fn a_session_id_planted_before_sign_in_is_replaced() {
         issued.len() >= 22,
         "at least 128 bits of randomness: {issued}"
     );
-    browser_with_session(&app, planted)
-        .get("/account")
-        .await
-        .assert_redirect_to("/sign-in");
+    assert_session_ended(&app, planted).await;
 }
 
 #[tokio::test]
@@ -177,18 +176,10 @@ async fn a_form_post_without_a_csrf_token_is_refused_with_a_clear_page() {
         page.body
     );
     assert!(page.contains("This form has expired or did not come from this site. Go back, reload the page and try again."));
-    app.browser()
-        .sign_in("ann@example.com", PASSWORD)
-        .await
-        .assert_redirect_to("/account");
-    assert_eq!(
-        app.browser()
-            .sign_in("ann@example.com", new_password)
-            .await
-            .status,
-        422,
-        "the password did not change"
-    );
+    app.assert_signs_in("ann@example.com", PASSWORD).await;
+    // The password did not change.
+    app.assert_sign_in_refused("ann@example.com", new_password)
+        .await;
 }
 
 #[tokio::test]
@@ -241,13 +232,7 @@ async fn a_csrf_token_from_another_browser_is_refused() {
 
     assert_eq!(page.status, 403);
     assert!(page.contains("Request refused"));
-    let account = app
-        .state
-        .store
-        .account_by_email("ann@example.com")
-        .await
-        .unwrap()
-        .unwrap();
+    let account = app.account("ann@example.com").await;
     assert_eq!(account.security_question, None, "nothing changed");
     assert_eq!(
         victim.get("/account").await.status,
@@ -341,12 +326,10 @@ async fn every_response_carries_the_security_headers() {
         assert_eq!(response.status(), 200, "{path}");
         assert_security_headers(&response);
     }
+    // A form post without its CSRF token.
     let refused = browser
-        .client
-        .post(format!("{}/account/password", app.address))
-        .send()
-        .await
-        .unwrap();
+        .post_form_response_without_token("/account/password")
+        .await;
     assert_eq!(refused.status(), 403);
     assert_security_headers(&refused);
 }
@@ -444,12 +427,12 @@ async fn ten_wrong_passwords_lock_the_address_for_fifteen_minutes() {
     let browser = app.browser();
     for _ in 0..10 {
         let page = browser.sign_in("ann@example.com", "not my password").await;
-        assert!(page.shows("The e-mail or password is incorrect."));
+        assert!(page.reads("The e-mail or password is incorrect."));
     }
     let locked = browser.sign_in("ann@example.com", PASSWORD).await;
     assert_eq!(locked.status, 422);
     assert!(
-        locked.shows("Too many failed sign-in attempts. Try again in 15 minutes."),
+        locked.reads("Too many failed sign-in attempts. Try again in 15 minutes."),
         "even the right password waits"
     );
     app.clock.advance(15 * 60);
@@ -470,7 +453,7 @@ async fn an_address_without_an_account_locks_the_same_way() {
         browser
             .sign_in("nobody@example.com", "guess")
             .await
-            .shows("Too many failed sign-in attempts."),
+            .reads("Too many failed sign-in attempts."),
         "the lock reveals nothing about which addresses exist"
     );
 }

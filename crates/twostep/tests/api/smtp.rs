@@ -102,16 +102,11 @@ impl Drop for SmtpSink {
 #[ignore = "needs python3 aiosmtpd; run by .ci/run"]
 async fn the_owner_of_an_account_receives_the_update_email_through_smtp() {
     let sink = SmtpSink::start();
-    let app = spawn_app_with_email(sink.sender()).await;
+    let app = TestApp::builder().email(sink.sender()).spawn().await;
     app.with_sms_two_step("ann@example.com").await;
     let body = json!({"email": "ann@example.com", "password": PASSWORD, "app_id": "photon-desktop", "app_version": "2.0.0", "device_name": "Office PC"});
-    let response = reqwest::Client::new()
-        .post(format!("{}/api/v1/apps/connect", app.address))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 403);
+    let (status, _) = post_json(&app, "/api/v1/apps/connect", body).await;
+    assert_eq!(status, 403);
     let message = sink.wait_for("Update Photon Desktop").await;
     assert_eq!(message["rcpt_tos"], json!(["ann@example.com"]));
     let text = message["text"].as_str().unwrap();
@@ -126,25 +121,27 @@ async fn the_owner_of_an_account_receives_the_update_email_through_smtp() {
     assert!(!text.contains(PASSWORD));
 }
 
+/// `twostep send-test-email --to ops@example.com` with an SMTP server on
+/// loopback `port`, tried once.
+fn send_test_email(port: u16) -> std::process::Output {
+    let data_dir = tempfile::tempdir().unwrap();
+    Command::new(env!("CARGO_BIN_EXE_twostep"))
+        .args(["--data-dir", data_dir.path().to_str().unwrap()])
+        .args(["send-test-email", "--to", "ops@example.com"])
+        .env("TWOSTEP_EMAIL__PROVIDER", "smtp")
+        .env("TWOSTEP_EMAIL__HOST", "127.0.0.1")
+        .env("TWOSTEP_EMAIL__PORT", port.to_string())
+        .env("TWOSTEP_EMAIL__TLS", "none")
+        .env("TWOSTEP_EMAIL__RETRIES", "0")
+        .output()
+        .unwrap()
+}
+
 #[tokio::test]
 #[ignore = "needs python3 aiosmtpd; run by .ci/run"]
 async fn send_test_email_reaches_the_configured_smtp_server() {
     let sink = SmtpSink::start();
-    let data_dir = tempfile::tempdir().unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_twostep"))
-        .args([
-            "--data-dir",
-            data_dir.path().to_str().unwrap(),
-            "send-test-email",
-            "--to",
-            "ops@example.com",
-        ])
-        .env("TWOSTEP_EMAIL__PROVIDER", "smtp")
-        .env("TWOSTEP_EMAIL__HOST", "127.0.0.1")
-        .env("TWOSTEP_EMAIL__PORT", sink.port.to_string())
-        .env("TWOSTEP_EMAIL__TLS", "none")
-        .output()
-        .unwrap();
+    let output = send_test_email(sink.port);
     assert!(
         output.status.success(),
         "{}",
@@ -161,22 +158,7 @@ async fn send_test_email_reports_a_server_that_does_not_answer() {
         .local_addr()
         .unwrap()
         .port();
-    let data_dir = tempfile::tempdir().unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_twostep"))
-        .args([
-            "--data-dir",
-            data_dir.path().to_str().unwrap(),
-            "send-test-email",
-            "--to",
-            "ops@example.com",
-        ])
-        .env("TWOSTEP_EMAIL__PROVIDER", "smtp")
-        .env("TWOSTEP_EMAIL__HOST", "127.0.0.1")
-        .env("TWOSTEP_EMAIL__PORT", closed_port.to_string())
-        .env("TWOSTEP_EMAIL__TLS", "none")
-        .env("TWOSTEP_EMAIL__RETRIES", "0")
-        .output()
-        .unwrap();
+    let output = send_test_email(closed_port);
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("could not be sent"));
 }

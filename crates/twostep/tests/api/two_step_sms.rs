@@ -15,50 +15,18 @@ const NEW_PHONE: &str = "+44 7400 123456";
 const NEW_PHONE_E164: &str = "+447400123456";
 const MASKED: &str = "+1 ••• ••• 0000";
 const NEW_MASKED: &str = "+44 ••• ••• 3456";
-const SECURITY_TAB: &str = "/account/settings/security";
 
-/// A fresh browser that has passed the password step of signing in.
-async fn past_the_password(app: &TestApp) -> Browser {
-    let browser = app.browser();
+/// Whether the Security tab shows `masked` as the phone number.
+async fn shows_number(browser: &Browser, masked: &str) -> bool {
     browser
-        .sign_in(EMAIL, PASSWORD)
+        .get(SECURITY_TAB)
         .await
-        .assert_redirect_to("/sign-in/verify");
-    browser
-}
-
-async fn enter_sign_in_code(browser: &Browser, code: &str) -> Page {
-    let token = csrf_token(browser).await;
-    browser
-        .post_with_token("/sign-in/verify", &token, &[("code", code)])
-        .await
+        .contains(&format!("value=\"{masked}\""))
 }
 
 /// The browser's CSRF token, from a page every visitor can open.
 async fn csrf_token(browser: &Browser) -> String {
     browser.get("/forgot-password").await.csrf_token()
-}
-
-/// Six digits that are not `right`.
-fn wrong_code(right: &str) -> &'static str {
-    if right == "000000" {
-        "111111"
-    } else {
-        "000000"
-    }
-}
-
-fn sms_count_to(app: &TestApp, e164: &str) -> usize {
-    app.sms
-        .messages()
-        .iter()
-        .filter(|sms| sms.to == e164)
-        .count()
-}
-
-#[track_caller]
-fn assert_signed_out_page(page: &Page) {
-    page.assert_redirect_to("/sign-in");
 }
 
 // ---- Set up ----
@@ -78,22 +46,14 @@ async fn setting_up_sms_two_step_shows_the_masked_number_a_change_pencil_and_tur
     assert!(password_step.contains("<label for=\"password\">Password</label>"));
     assert!(password_step.contains(">Continue</button>"));
     browser
-        .post_form(
-            "/account/security/phone/set-up",
-            "/account/security/phone/set-up",
-            &[("password", PASSWORD)],
-        )
+        .enter_phone_password(PhoneFlow::SetUp, PASSWORD)
         .await
         .assert_redirect_to("/account/security/phone/set-up/number");
     let number_step = browser.get("/account/security/phone/set-up/number").await;
     assert!(number_step.contains("<label for=\"phone\">Phone number</label>"));
     assert!(number_step.contains(">Get code</button>"));
     browser
-        .post_form(
-            "/account/security/phone/set-up/number",
-            "/account/security/phone/set-up/number",
-            &[("phone", PHONE)],
-        )
+        .enter_phone_number(PhoneFlow::SetUp, PHONE)
         .await
         .assert_redirect_to("/account/security/phone/set-up/code");
     let sms = app
@@ -116,11 +76,7 @@ async fn setting_up_sms_two_step_shows_the_masked_number_a_change_pencil_and_tur
 
     let code = app.last_sms_code(PHONE_E164);
     browser
-        .post_form(
-            "/account/security/phone/set-up/code",
-            "/account/security/phone/set-up/code",
-            &[("code", &code)],
-        )
+        .enter_phone_code(PhoneFlow::SetUp, &code)
         .await
         .assert_redirect_to("/account/settings/security?notice=two_step_on");
 
@@ -154,26 +110,16 @@ async fn a_wrong_password_does_not_open_the_sms_set_up() {
     let browser = app.signed_up(EMAIL).await;
 
     let page = browser
-        .post_form(
-            "/account/security/phone/set-up",
-            "/account/security/phone/set-up",
-            &[("password", "not my password at all")],
-        )
+        .enter_phone_password(PhoneFlow::SetUp, "not my password at all")
         .await;
 
     assert_eq!(page.status, 422);
-    assert!(page.shows("That password isn't right."));
+    assert!(page.reads("That password isn't right."));
     browser
         .get("/account/security/phone/set-up/number")
         .await
         .assert_redirect_to("/account/security/phone/set-up");
-    let page = browser
-        .post_form(
-            "/account/security/phone/set-up",
-            "/account/security/phone/set-up/number",
-            &[("phone", PHONE)],
-        )
-        .await;
+    let page = browser.enter_phone_number(PhoneFlow::SetUp, PHONE).await;
     page.assert_redirect_to("/account/security/phone/set-up");
     assert_eq!(app.sms_count(), 0, "no SMS without the password");
 }
@@ -183,13 +129,7 @@ async fn the_stored_phone_number_is_encrypted_at_rest() {
     let app = spawn_app().await;
     app.with_sms_two_step(EMAIL).await;
 
-    let account = app
-        .state
-        .store
-        .account_by_email(EMAIL)
-        .await
-        .unwrap()
-        .unwrap();
+    let account = app.account(EMAIL).await;
     let sealed = account.phone_enc.expect("the phone number is stored");
     for plain in [
         PHONE_E164.as_bytes(),
@@ -253,15 +193,9 @@ async fn setting_up_sms_two_step_records_a_security_event_and_sends_an_email() {
 async fn the_security_question_is_deleted_the_moment_two_step_is_turned_on() {
     let app = spawn_app().await;
     let browser = app.signed_up(EMAIL).await;
-    let fields = [
-        ("question", "What was the name of my first school?"),
-        ("answer", "Hillside"),
-        ("password", PASSWORD),
-    ];
     browser
-        .post_form(SECURITY_TAB, "/account/security-question", &fields)
-        .await
-        .assert_redirect_to("/account/settings/security?notice=question_saved");
+        .set_security_question("What was the name of my first school?", "Hillside")
+        .await;
     assert!(
         browser
             .get(SECURITY_TAB)
@@ -271,13 +205,7 @@ async fn the_security_question_is_deleted_the_moment_two_step_is_turned_on() {
 
     browser.set_up_sms(&app, PHONE).await;
 
-    let account = app
-        .state
-        .store
-        .account_by_email(EMAIL)
-        .await
-        .unwrap()
-        .unwrap();
+    let account = app.account(EMAIL).await;
     assert_eq!(account.security_question, None);
     assert_eq!(account.security_answer_hash, None);
     assert!(account.security_question_disabled);
@@ -294,35 +222,15 @@ async fn the_security_question_is_deleted_the_moment_two_step_is_turned_on() {
 async fn a_set_up_code_works_only_in_the_session_that_asked_for_it() {
     let app = spawn_app().await;
     let asking = app.signed_up(EMAIL).await;
-    let set_up = "/account/security/phone/set-up";
-    asking
-        .post_form(set_up, set_up, &[("password", PASSWORD)])
-        .await;
-    asking
-        .post_form(
-            set_up,
-            "/account/security/phone/set-up/number",
-            &[("phone", PHONE)],
-        )
-        .await;
+    asking.ask_for_phone_code(PhoneFlow::SetUp, PHONE).await;
     let code = app.last_sms_code(PHONE_E164);
     // The same account signed in elsewhere, its password entered there too.
-    let elsewhere = app.browser();
+    let elsewhere = app.assert_signs_in(EMAIL, PASSWORD).await;
     elsewhere
-        .sign_in(EMAIL, PASSWORD)
-        .await
-        .assert_redirect_to("/account");
-    elsewhere
-        .post_form(set_up, set_up, &[("password", PASSWORD)])
+        .enter_phone_password(PhoneFlow::SetUp, PASSWORD)
         .await;
 
-    let page = elsewhere
-        .post_form(
-            set_up,
-            "/account/security/phone/set-up/code",
-            &[("code", &code)],
-        )
-        .await;
+    let page = elsewhere.enter_phone_code(PhoneFlow::SetUp, &code).await;
 
     assert_eq!(page.status, 422);
     assert!(
@@ -330,22 +238,9 @@ async fn a_set_up_code_works_only_in_the_session_that_asked_for_it() {
         "{}",
         page.body
     );
-    assert_eq!(
-        app.state
-            .store
-            .account_by_email(EMAIL)
-            .await
-            .unwrap()
-            .unwrap()
-            .phone_enc,
-        None
-    );
+    assert_eq!(app.account(EMAIL).await.phone_enc, None);
     asking
-        .post_form(
-            set_up,
-            "/account/security/phone/set-up/code",
-            &[("code", &code)],
-        )
+        .enter_phone_code(PhoneFlow::SetUp, &code)
         .await
         .assert_redirect_to("/account/settings/security?notice=two_step_on");
 }
@@ -354,17 +249,7 @@ async fn a_set_up_code_works_only_in_the_session_that_asked_for_it() {
 async fn send_a_new_code_during_set_up_says_how_long_to_wait_and_works_after_a_minute() {
     let app = spawn_app().await;
     let browser = app.signed_up(EMAIL).await;
-    let set_up = "/account/security/phone/set-up";
-    browser
-        .post_form(set_up, set_up, &[("password", PASSWORD)])
-        .await;
-    browser
-        .post_form(
-            set_up,
-            "/account/security/phone/set-up/number",
-            &[("phone", PHONE)],
-        )
-        .await;
+    browser.ask_for_phone_code(PhoneFlow::SetUp, PHONE).await;
     let code_step = browser.get("/account/security/phone/set-up/code").await;
     assert!(code_step.contains(">Send a new code</button>"));
     let sent = app.sms_count();
@@ -398,11 +283,7 @@ async fn send_a_new_code_during_set_up_says_how_long_to_wait_and_works_after_a_m
         .assert_redirect_to("/account/security/phone/set-up/code?notice=code_sent");
     assert_eq!(app.sms_count(), sent + 1);
     browser
-        .post_form(
-            set_up,
-            "/account/security/phone/set-up/code",
-            &[("code", &app.last_sms_code(PHONE_E164))],
-        )
+        .enter_phone_code(PhoneFlow::SetUp, &app.last_sms_code(PHONE_E164))
         .await
         .assert_redirect_to("/account/settings/security?notice=two_step_on");
 }
@@ -425,17 +306,13 @@ async fn changing_the_number_sends_the_code_to_the_new_number_and_keeps_the_old_
             .contains("<label for=\"password\">Password</label>")
     );
     owner
-        .post_form(change, change, &[("password", PASSWORD)])
+        .enter_phone_password(PhoneFlow::Change, PASSWORD)
         .await
         .assert_redirect_to("/account/security/phone/change/number");
-    let to_old_before = sms_count_to(&app, PHONE_E164);
+    let to_old_before = app.sms_count_to(PHONE_E164);
 
     owner
-        .post_form(
-            "/account/security/phone/change/number",
-            "/account/security/phone/change/number",
-            &[("phone", NEW_PHONE)],
-        )
+        .enter_phone_number(PhoneFlow::Change, NEW_PHONE)
         .await
         .assert_redirect_to("/account/security/phone/change/code");
 
@@ -450,7 +327,7 @@ async fn changing_the_number_sends_the_code_to_the_new_number_and_keeps_the_old_
         sms.text
     );
     assert_eq!(
-        sms_count_to(&app, PHONE_E164),
+        app.sms_count_to(PHONE_E164),
         to_old_before,
         "nothing goes to the old number"
     );
@@ -466,19 +343,15 @@ async fn changing_the_number_sends_the_code_to_the_new_number_and_keeps_the_old_
     );
 
     // Until the new number is confirmed, signing in still uses the old one.
-    let elsewhere = past_the_password(&app).await;
-    assert_eq!(sms_count_to(&app, NEW_PHONE_E164), 1);
-    enter_sign_in_code(&elsewhere, &app.last_sms_code(PHONE_E164))
-        .await
-        .assert_redirect_to("/account");
+    let elsewhere = app.past_the_password(EMAIL).await;
+    assert_eq!(app.sms_count_to(NEW_PHONE_E164), 1);
+    elsewhere
+        .assert_sign_in_code_accepted(&app.last_sms_code(PHONE_E164))
+        .await;
 
     let code = app.last_sms_code(NEW_PHONE_E164);
     owner
-        .post_form(
-            "/account/security/phone/change/code",
-            "/account/security/phone/change/code",
-            &[("code", &code)],
-        )
+        .enter_phone_code(PhoneFlow::Change, &code)
         .await
         .assert_redirect_to("/account/settings/security?notice=phone_changed");
 
@@ -503,65 +376,40 @@ async fn changing_the_number_sends_the_code_to_the_new_number_and_keeps_the_old_
 
     // From now on sign-in codes go to the new number.
     app.clock.advance(61);
-    let to_old = sms_count_to(&app, PHONE_E164);
-    let next = past_the_password(&app).await;
-    assert_eq!(sms_count_to(&app, PHONE_E164), to_old);
-    enter_sign_in_code(&next, &app.last_sms_code(NEW_PHONE_E164))
-        .await
-        .assert_redirect_to("/account");
+    let to_old = app.sms_count_to(PHONE_E164);
+    let next = app.past_the_password(EMAIL).await;
+    assert_eq!(app.sms_count_to(PHONE_E164), to_old);
+    next.assert_sign_in_code_accepted(&app.last_sms_code(NEW_PHONE_E164))
+        .await;
 }
 
 #[tokio::test]
 async fn a_code_for_the_new_number_does_not_change_it_without_being_entered_right() {
     let app = spawn_app().await;
     let owner = app.with_sms_two_step(EMAIL).await;
-    let change = "/account/security/phone/change";
-    owner
-        .post_form(change, change, &[("password", PASSWORD)])
-        .await;
-    owner
-        .post_form(
-            change,
-            "/account/security/phone/change/number",
-            &[("phone", NEW_PHONE)],
-        )
-        .await;
+    owner.ask_for_phone_code(PhoneFlow::Change, NEW_PHONE).await;
     let right = app.last_sms_code(NEW_PHONE_E164);
 
     let page = owner
-        .post_form(
-            change,
-            "/account/security/phone/change/code",
-            &[("code", wrong_code(&right))],
-        )
+        .enter_phone_code(PhoneFlow::Change, wrong_code(&right))
         .await;
 
     assert_eq!(page.status, 422);
-    assert!(page.shows("That code isn't right. 4 attempts left."));
-    assert!(
-        owner
-            .get(SECURITY_TAB)
-            .await
-            .contains(&format!("value=\"{MASKED}\""))
-    );
+    assert!(page.reads("That code isn't right. 4 attempts left."));
+    assert!(shows_number(&owner, MASKED).await);
 }
 
 #[tokio::test]
 async fn the_current_number_cannot_be_entered_as_the_new_one() {
     let app = spawn_app().await;
     let owner = app.with_sms_two_step(EMAIL).await;
-    let change = "/account/security/phone/change";
     owner
-        .post_form(change, change, &[("password", PASSWORD)])
+        .enter_phone_password(PhoneFlow::Change, PASSWORD)
         .await;
     let sent = app.sms_count();
 
     let page = owner
-        .post_form(
-            change,
-            "/account/security/phone/change/number",
-            &[("phone", "+16502530000")],
-        )
+        .enter_phone_number(PhoneFlow::Change, "+16502530000")
         .await;
 
     assert_eq!(page.status, 422);
@@ -573,27 +421,14 @@ async fn the_current_number_cannot_be_entered_as_the_new_one() {
 async fn a_code_sent_to_the_new_number_does_not_sign_in() {
     let app = spawn_app().await;
     let owner = app.with_sms_two_step(EMAIL).await;
-    let change = "/account/security/phone/change";
-    owner
-        .post_form(change, change, &[("password", PASSWORD)])
-        .await;
-    owner
-        .post_form(
-            change,
-            "/account/security/phone/change/number",
-            &[("phone", NEW_PHONE)],
-        )
-        .await;
+    owner.ask_for_phone_code(PhoneFlow::Change, NEW_PHONE).await;
     let change_code = app.last_sms_code(NEW_PHONE_E164);
-    let signing_in = past_the_password(&app).await;
+    let signing_in = app.past_the_password(EMAIL).await;
     if app.last_sms_code(PHONE_E164) == change_code {
         return; // One chance in a million: the two codes happen to match.
     }
 
-    let page = enter_sign_in_code(&signing_in, &change_code).await;
-
-    assert_eq!(page.status, 422);
-    assert_signed_out_page(&signing_in.get("/account").await);
+    signing_in.assert_sign_in_code_refused(&change_code).await;
 }
 
 // ---- Turn off ----
@@ -607,21 +442,17 @@ async fn turning_two_step_off_needs_the_password_and_removes_the_phone_number() 
     assert!(form.contains("<label for=\"password\">Password</label>"));
 
     let refused = owner
-        .post_form(
-            turn_off,
-            turn_off,
-            &[("password", "not my password at all")],
-        )
+        .post(turn_off, &[("password", "not my password at all")])
         .await;
     assert_eq!(refused.status, 422);
-    assert!(refused.shows("That password isn't right."));
+    assert!(refused.reads("That password isn't right."));
     assert!(
         owner.get(SECURITY_TAB).await.contains(MASKED),
         "still on after a wrong password"
     );
 
     owner
-        .post_form(turn_off, turn_off, &[("password", PASSWORD)])
+        .post(turn_off, &[("password", PASSWORD)])
         .await
         .assert_redirect_to("/account/settings/security?notice=two_step_off");
 
@@ -637,13 +468,7 @@ async fn turning_two_step_off_needs_the_password_and_removes_the_phone_number() 
         !tab.contains("id=\"phone-number\""),
         "no Phone number field"
     );
-    let account = app
-        .state
-        .store
-        .account_by_email(EMAIL)
-        .await
-        .unwrap()
-        .unwrap();
+    let account = app.account(EMAIL).await;
     assert_eq!(account.phone_enc, None);
     let email = app
         .wait_for_email(EMAIL, "Two-step verification is off")
@@ -657,10 +482,7 @@ async fn turning_two_step_off_needs_the_password_and_removes_the_phone_number() 
     );
     // The password alone signs in again, and no SMS is sent.
     let sent = app.sms_count();
-    app.browser()
-        .sign_in(EMAIL, PASSWORD)
-        .await
-        .assert_redirect_to("/account");
+    app.assert_signs_in(EMAIL, PASSWORD).await;
     assert_eq!(app.sms_count(), sent);
 }
 
@@ -670,7 +492,7 @@ async fn the_security_question_stays_disabled_after_two_step_is_turned_off() {
     let owner = app.with_sms_two_step(EMAIL).await;
     let turn_off = "/account/security/two-step/turn-off";
     owner
-        .post_form(turn_off, turn_off, &[("password", PASSWORD)])
+        .post(turn_off, &[("password", PASSWORD)])
         .await
         .assert_redirect_to("/account/settings/security?notice=two_step_off");
 
@@ -687,13 +509,7 @@ async fn the_security_question_stays_disabled_after_two_step_is_turned_off() {
 
     assert_eq!(page.status, 422);
     assert!(page.contains("no longer available for this account"));
-    let account = app
-        .state
-        .store
-        .account_by_email(EMAIL)
-        .await
-        .unwrap()
-        .unwrap();
+    let account = app.account(EMAIL).await;
     assert_eq!(account.security_question, None);
     assert!(account.security_question_disabled);
 }

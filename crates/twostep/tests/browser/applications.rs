@@ -9,15 +9,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::app::App;
+use crate::app::TestApp;
 use crate::browser::Browser;
 use crate::names::Scope;
 use crate::steps::{PASSWORD, Table};
 
 const EMAIL: &str = "grace@example.com";
 const OWNER_OF_AN_OLD_APP: &str = "dorothy@example.com";
-const PHONE: &str = "+1 650 253 0000";
-const PHONE_E164: &str = "+16502530000";
 
 const CONNECTED_APPLICATIONS: Scope<'static> = Scope::Section("Connected applications");
 
@@ -66,11 +64,13 @@ async fn downloads_are_listed_and_a_connected_application_is_disconnected() {
     assert_is_about_now(cell("Connected"));
     assert_is_about_now(cell("Last used"));
     person.assert_section_fits("Connected applications").await;
-    let events = person.section_text("Recent security events").await;
-    assert!(
-        events.contains("Photon Desktop 3.2.0 connected on Grace's laptop"),
-        "the connection is a security event: {events}"
-    );
+    // The connection is a security event.
+    person
+        .assert_section_says(
+            "Recent security events",
+            "Photon Desktop 3.2.0 connected on Grace's laptop",
+        )
+        .await;
 
     // On a phone the list, its Disconnect button and what follows still fit the screen.
     person.resize(390, 844).await;
@@ -96,12 +96,8 @@ async fn downloads_are_listed_and_a_connected_application_is_disconnected() {
         .click_button("Disconnect", "disconnect-wrong-password")
         .await;
     person.assert_sees("That password isn't right.").await;
-    let password = person.field("Password").await;
-    assert_eq!(
-        password.attr("aria-invalid").await.unwrap().as_deref(),
-        Some("true"),
-        "the refused password is marked"
-    );
+    // The refused password is marked.
+    person.assert_marked_invalid("Password").await;
     assert_eq!(me(&person.app, &token).await.0, StatusCode::OK);
     person.fill("Password", PASSWORD).await;
     person.click_button("Disconnect", "disconnected").await;
@@ -109,16 +105,20 @@ async fn downloads_are_listed_and_a_connected_application_is_disconnected() {
     person
         .assert_sees("The application is disconnected. It must sign in again to connect.")
         .await;
-    let section = person.section_text("Connected applications").await;
-    assert!(
-        section.contains("No applications are connected to your account."),
-        "the list is empty: {section}"
-    );
-    let events = person.section_text("Recent security events").await;
-    assert!(
-        events.contains("Photon Desktop on Grace's laptop disconnected"),
-        "the disconnection is a security event: {events}"
-    );
+    // The list is empty.
+    person
+        .assert_section_says(
+            "Connected applications",
+            "No applications are connected to your account.",
+        )
+        .await;
+    // The disconnection is a security event.
+    person
+        .assert_section_says(
+            "Recent security events",
+            "Photon Desktop on Grace's laptop disconnected",
+        )
+        .await;
 
     // The application's token no longer works.
     let (status, body) = me(&person.app, &token).await;
@@ -132,9 +132,7 @@ async fn downloads_are_listed_and_a_connected_application_is_disconnected() {
 async fn an_old_application_is_refused_and_its_owner_is_sent_to_the_downloads() {
     let mut person = Browser::start("old_application").await;
     person.sign_up(OWNER_OF_AN_OLD_APP).await;
-    person
-        .set_up_sms(OWNER_OF_AN_OLD_APP, PHONE, PHONE_E164)
-        .await;
+    person.set_up_sms(OWNER_OF_AN_OLD_APP).await;
 
     // Photon Desktop supports two-step verification from 3.0.0: 2.9.0 is refused.
     let (status, body) = connect(&person.app, OWNER_OF_AN_OLD_APP, "2.9.0", "Office PC").await;
@@ -177,18 +175,15 @@ async fn an_old_application_is_refused_and_its_owner_is_sent_to_the_downloads() 
 
     // The refusal is among the account's security events; nothing was connected.
     person.go_to_security_tab(OWNER_OF_AN_OLD_APP).await;
-    let events = person.section_text("Recent security events").await;
-    assert!(
-        events.contains(
-            "Photon Desktop 2.9.0 on Office PC could not connect: it does not support two-step verification"
-        ),
-        "the refusal is a security event: {events}"
-    );
-    let section = person.section_text("Connected applications").await;
-    assert!(
-        section.contains("No applications are connected to your account."),
-        "nothing was connected: {section}"
-    );
+    // The refusal is a security event.
+    person.assert_section_says("Recent security events", "Photon Desktop 2.9.0 on Office PC could not connect: it does not support two-step verification").await;
+    // Nothing was connected.
+    person
+        .assert_section_says(
+            "Connected applications",
+            "No applications are connected to your account.",
+        )
+        .await;
     person.finish().await;
 }
 
@@ -253,7 +248,7 @@ fn cell<'t>(table: &'t Table, row: &str, column: &str) -> &'t str {
 }
 
 /// Photon Desktop connects, as the application would: POST /api/v1/apps/connect.
-async fn connect(app: &App, email: &str, version: &str, device: &str) -> (StatusCode, Value) {
+async fn connect(app: &TestApp, email: &str, version: &str, device: &str) -> (StatusCode, Value) {
     let response = reqwest::Client::new()
         .post(app.url("/api/v1/apps/connect"))
         .json(&json!({
@@ -271,7 +266,7 @@ async fn connect(app: &App, email: &str, version: &str, device: &str) -> (Status
 }
 
 /// GET /api/v1/me with the application's token.
-async fn me(app: &App, token: &str) -> (StatusCode, Value) {
+async fn me(app: &TestApp, token: &str) -> (StatusCode, Value) {
     let response = reqwest::Client::new()
         .get(app.url("/api/v1/me"))
         .bearer_auth(token)

@@ -7,20 +7,16 @@ use serde_json::json;
 use crate::authenticator_app::{decode_qr, fresh_code, oathtool_code};
 use crate::browser::Browser;
 use crate::names::Scope;
-use crate::steps::PASSWORD;
+use crate::steps::{PASSWORD, PHONE_E164};
 
 const EMAIL: &str = "katherine@example.com";
-const PHONE: &str = "+1 650 253 0000";
-const PHONE_E164: &str = "+16502530000";
 
 const AUTHENTICATOR: Scope<'static> = Scope::Section("Authenticator app");
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs chromium and chromedriver; run by .ci/run"]
 async fn the_authenticator_app_is_set_up_with_oathtool_and_goes_when_sms_goes() {
-    let mut person = Browser::start("authenticator").await;
-    person.sign_up(EMAIL).await;
-    person.set_up_sms(EMAIL, PHONE, PHONE_E164).await;
+    let mut person = Browser::with_sms_two_step("authenticator", EMAIL).await;
 
     // Authenticator app → Set up → Password → Continue → QR code and secret key.
     person
@@ -137,21 +133,14 @@ async fn the_authenticator_app_is_set_up_with_oathtool_and_goes_when_sms_goes() 
 
     // Turning SMS verification off turns the authenticator off too.
     person.go_to_security_tab(EMAIL).await;
+    person.turn_off_two_step().await;
+    // The authenticator section explains it needs SMS first.
     person
-        .click_button_in(
-            Scope::Section("Two-step verification"),
-            "Turn off",
-            "turn-off-sms",
+        .assert_section_says(
+            "Authenticator app",
+            "can be set up only after two-step verification by SMS",
         )
         .await;
-    person.fill("Password", PASSWORD).await;
-    person.click_button("Turn off", "both-off").await;
-    person.assert_sees("Two-step verification is off.").await;
-    let section = person.section_text("Authenticator app").await;
-    assert!(
-        section.contains("can be set up only after two-step verification by SMS"),
-        "the authenticator section explains it needs SMS first: {section}"
-    );
     assert!(
         !person.has_button(AUTHENTICATOR, "Set up").await,
         "no Set up without SMS"
@@ -160,13 +149,13 @@ async fn the_authenticator_app_is_set_up_with_oathtool_and_goes_when_sms_goes() 
         !person.has_button(AUTHENTICATOR, "Turn off").await,
         "the authenticator is off"
     );
-    let email = person
-        .read_outbox("E-mail", EMAIL, Some("Two-step verification is off"))
+    person
+        .assert_email_says(
+            EMAIL,
+            "Two-step verification is off",
+            "both SMS verification and the authenticator app are off",
+        )
         .await;
-    assert!(
-        email.contains("both SMS verification and the authenticator app are off"),
-        "{email}"
-    );
     person.finish().await;
 }
 

@@ -11,7 +11,7 @@ use fantoccini::wd::Locator;
 use serde_json::json;
 use tokio::sync::{Mutex, MutexGuard};
 
-use crate::app::App;
+use crate::app::TestApp;
 use crate::driver::Chromedriver;
 use crate::names::Scope;
 use crate::screenshots::Screenshots;
@@ -27,7 +27,7 @@ const HEIGHT: u32 = 900;
 
 pub struct Browser {
     pub client: Client,
-    pub app: App,
+    pub app: TestApp,
     pub(crate) shots: Screenshots,
     /// How many outbox messages to each recipient have been read already, so
     /// that "the newest message" is always one that arrived after the last read.
@@ -42,7 +42,7 @@ impl Browser {
     pub async fn start(test: &str) -> Browser {
         let turn = ONE_BROWSER_AT_A_TIME.lock().await;
         let shots = Screenshots::for_test(test);
-        let app = App::spawn().await;
+        let app = TestApp::builder().outbox().spawn().await;
         let driver = Chromedriver::start(&shots.file("chromedriver.log")).await;
         let client = driver.new_session().await;
         Browser {
@@ -124,13 +124,10 @@ impl Browser {
             .execute(script, vec![])
             .await
             .expect("page width");
-        let [page, window]: [u32; 2] = serde_json::from_value(widths).expect("two widths");
-        if page > window {
-            self.fail(&format!(
-                "the page is {page} px wide in a {window} px window: it scrolls sideways"
-            ))
-            .await;
-        }
+        self.assert_no_sideways_scroll(widths, |page, window| {
+            format!("the page is {page} px wide in a {window} px window: it scrolls sideways")
+        })
+        .await;
     }
 
     /// What the person reads: the rendered text of the page.
@@ -164,15 +161,51 @@ impl Browser {
         }
     }
 
-    /// The text of the section (or group or form) whose accessible name is `name`.
+    /// The section (or group or form) whose accessible name is `name`.
+    pub async fn section(&mut self, name: &str) -> Element {
+        self.unique(
+            &Scope::Section(name).xpath(),
+            &format!("the section {name:?}"),
+        )
+        .await
+    }
+
+    /// The text of the section whose accessible name is `name`.
     pub async fn section_text(&mut self, name: &str) -> String {
-        let section = self
-            .unique(
-                &Scope::Section(name).xpath(),
-                &format!("the section {name:?}"),
-            )
-            .await;
+        let section = self.section(name).await;
         section.text().await.expect("section text")
+    }
+
+    pub async fn assert_section_says(&mut self, name: &str, words: &str) {
+        let text = self.section_text(name).await;
+        if !text.contains(words) {
+            self.fail(&format!(
+                "expected the section {name:?} to say {words:?}; it says:\n{text}"
+            ))
+            .await;
+        }
+    }
+
+    /// Runs `script` with `element` as `arguments[0]`.
+    pub async fn execute_on(&self, script: &str, element: &Element) -> serde_json::Value {
+        let element = serde_json::to_value(element).expect("element as JSON");
+        self.client
+            .execute(script, vec![element])
+            .await
+            .expect("the script runs")
+    }
+
+    /// Fails with `message` (given the two widths) when content wider than its room
+    /// would scroll sideways; `widths` is [content, room] as a script answered it.
+    pub(crate) async fn assert_no_sideways_scroll(
+        &mut self,
+        widths: serde_json::Value,
+        message: impl FnOnce(u32, u32) -> String,
+    ) {
+        let [content, room]: [u32; 2] = serde_json::from_value(widths).expect("two widths");
+        if content > room {
+            self.fail(&message(content, room)).await;
+        }
     }
 
     /// The heading the person sees first on the page.
@@ -297,12 +330,7 @@ impl Browser {
             const r = e.getBoundingClientRect();
             const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
             return r.width > 0 && r.height > 0 && top !== null && (top === e || e.contains(top));";
-        let element_json = serde_json::to_value(element).expect("element as JSON");
-        let on_top = self
-            .client
-            .execute(script, vec![element_json])
-            .await
-            .expect("hit test");
+        let on_top = self.execute_on(script, element).await;
         if on_top != json!(true) {
             let text = element.text().await.unwrap_or_default();
             self.fail(&format!(

@@ -7,6 +7,7 @@
 //!     cargo test -p twostep --test browser -- --ignored --test-threads=1
 //! Screenshots of every page visited: target/screenshots/<test>/.
 
+#[path = "../common/app.rs"]
 mod app;
 mod authenticator_app;
 mod browser;

@@ -23,7 +23,7 @@ impl Browser {
             literal(label)
         );
         let label_element = self
-            .unique(&xpath, &format!("the label {label:?}{}", scope.describe()))
+            .unique_in(scope, &xpath, &format!("the label {label:?}"))
             .await;
         let control = match label_element.attr("for").await.expect("label for") {
             Some(id) => self.client.find(Locator::Id(&id)).await.ok(),
@@ -62,18 +62,28 @@ impl Browser {
             .unwrap_or_default()
     }
 
+    /// The field labelled `label` is marked as refused (`aria-invalid`), so a
+    /// screen reader says so too.
+    pub async fn assert_marked_invalid(&mut self, label: &str) {
+        let field = self.field(label).await;
+        let invalid = field.attr("aria-invalid").await.expect("aria-invalid");
+        if invalid.as_deref() != Some("true") {
+            self.fail(&format!(
+                "the refused field {label:?} is not marked invalid"
+            ))
+            .await;
+        }
+    }
+
     /// A button whose text or accessible name is `name`.
     pub async fn button(&mut self, scope: Scope<'_>, name: &str) -> Element {
         let n = literal(name);
+        let s = scope.xpath();
         let xpath = format!(
-            "{s}//button[normalize-space()={n} or @aria-label={n}] | {s}//input[(@type='submit' or @type='button') and @value={n}]",
-            s = scope.xpath()
+            "{s}//button[normalize-space()={n} or @aria-label={n}] | {s}//input[(@type='submit' or @type='button') and @value={n}]"
         );
-        self.unique(
-            &xpath,
-            &format!("a button named {name:?}{}", scope.describe()),
-        )
-        .await
+        self.unique_in(scope, &xpath, &format!("a button named {name:?}"))
+            .await
     }
 
     /// A link whose text or accessible name is `name`.
@@ -83,25 +93,25 @@ impl Browser {
             "{}//a[normalize-space()={n} or @aria-label={n}]",
             scope.xpath()
         );
-        self.unique(
-            &xpath,
-            &format!("a link named {name:?}{}", scope.describe()),
-        )
-        .await
+        self.unique_in(scope, &xpath, &format!("a link named {name:?}"))
+            .await
     }
 
     /// Anything a person can activate (link or button) with the accessible name `name`.
     pub async fn control(&mut self, scope: Scope<'_>, name: &str) -> Element {
         let n = literal(name);
         let xpath = format!(
-            "{s}//*[(self::a or self::button or @role='button') and (@aria-label={n} or (not(@aria-label) and normalize-space()={n}))]",
-            s = scope.xpath()
+            "{}//*[(self::a or self::button or @role='button') and (@aria-label={n} or (not(@aria-label) and normalize-space()={n}))]",
+            scope.xpath()
         );
-        self.unique(
-            &xpath,
-            &format!("a control named {name:?}{}", scope.describe()),
-        )
-        .await
+        self.unique_in(scope, &xpath, &format!("a control named {name:?}"))
+            .await
+    }
+
+    /// `unique`, saying where it looked.
+    async fn unique_in(&mut self, scope: Scope<'_>, xpath: &str, what: &str) -> Element {
+        self.unique(xpath, &format!("{what}{}", scope.describe()))
+            .await
     }
 
     /// An image whose text alternative is `alt`.

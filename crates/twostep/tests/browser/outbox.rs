@@ -44,6 +44,19 @@ impl Browser {
         }
     }
 
+    /// The newest unread e-mail to `to` whose subject holds `subject` says `words`;
+    /// returns its text.
+    pub async fn assert_email_says(&mut self, to: &str, subject: &str, words: &str) -> String {
+        let email = self.read_outbox("E-mail", to, Some(subject)).await;
+        if !email.contains(words) {
+            self.fail(&format!(
+                "expected the e-mail {subject:?} to say {words:?}; it says:\n{email}"
+            ))
+            .await;
+        }
+        email
+    }
+
     /// The number of messages on `channel` to `to`, as the outbox page lists them.
     pub async fn outbox_count(&mut self, channel: &str, to: &str) -> usize {
         self.outbox_messages(channel, to, None).await.len()

@@ -32,11 +32,10 @@ async fn a_forgotten_password_is_reset_through_the_outbox_after_the_security_que
     person
         .assert_sees("Your security question has been saved.")
         .await;
-    let text = person.section_text("Security question").await;
-    assert!(
-        text.contains("What was the name of your first pet?"),
-        "the section shows the question: {text}"
-    );
+    // The section shows the question.
+    person
+        .assert_section_says("Security question", "What was the name of your first pet?")
+        .await;
 
     person.sign_out(EMAIL).await;
 
@@ -68,12 +67,8 @@ async fn a_forgotten_password_is_reset_through_the_outbox_after_the_security_que
     person.fill("Answer", "Max").await;
     person.click_button("Continue", "wrong-answer").await;
     person.assert_sees("That answer isn't right.").await;
-    let answer = person.field("Answer").await;
-    assert_eq!(
-        answer.attr("aria-invalid").await.unwrap().as_deref(),
-        Some("true"),
-        "the refused answer is marked"
-    );
+    // The refused answer is marked.
+    person.assert_marked_invalid("Answer").await;
     person.assert_does_not_see("New password").await;
     person.fill("Answer", "  rex ").await;
     person.click_button("Continue", "answer-accepted").await;

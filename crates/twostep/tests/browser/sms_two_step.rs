@@ -3,32 +3,25 @@
 
 use crate::browser::Browser;
 use crate::names::Scope;
-use crate::steps::{PASSWORD, six_digits};
+use crate::steps::{PASSWORD, PHONE_E164, TWO_STEP, six_digits};
 
 const EMAIL: &str = "grace@example.com";
-const PHONE: &str = "+1 650 253 0000";
-const PHONE_E164: &str = "+16502530000";
 const NEW_PHONE: &str = "+1 415 555 2671";
 const NEW_PHONE_E164: &str = "+14155552671";
-
-const TWO_STEP: Scope<'static> = Scope::Section("Two-step verification");
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs chromium and chromedriver; run by .ci/run"]
 async fn sms_two_step_verification_is_set_up_used_changed_and_turned_off() {
-    let mut person = Browser::start("sms_two_step").await;
-    person.sign_up(EMAIL).await;
-    person.set_up_sms(EMAIL, PHONE, PHONE_E164).await;
+    let mut person = Browser::with_sms_two_step("sms_two_step", EMAIL).await;
 
     // The section shows the masked number, the pencil and Turn off.
     assert_eq!(person.field_value("Phone number").await, "+1 ••• ••• 0000");
     person.control(TWO_STEP, "Change phone number").await;
     person.button(TWO_STEP, "Turn off").await;
-    let question = person.section_text("Security question").await;
-    assert!(
-        question.contains("no longer available"),
-        "the security question is disabled: {question}"
-    );
+    // The security question is disabled.
+    person
+        .assert_section_says("Security question", "no longer available")
+        .await;
     assert!(
         !person
             .has_button(Scope::Section("Security question"), "Save")
@@ -84,29 +77,19 @@ async fn sms_two_step_verification_is_set_up_used_changed_and_turned_off() {
         .assert_sees("Your new phone number is confirmed and set up to receive security codes.")
         .await;
     assert_eq!(person.field_value("Phone number").await, "+1 ••• ••• 2671");
-    let email = person
-        .read_outbox("E-mail", EMAIL, Some("Your phone number was changed"))
+    person
+        .assert_email_says(EMAIL, "Your phone number was changed", "+1 ••• ••• 2671")
         .await;
-    assert!(
-        email.contains("+1 ••• ••• 2671"),
-        "the e-mail names the new number: {email}"
-    );
     person.back("back-to-security-tab").await;
 
     // Turn off → Password → Turn off.
-    person
-        .click_button_in(TWO_STEP, "Turn off", "turn-off")
-        .await;
-    person.fill("Password", PASSWORD).await;
-    person.click_button("Turn off", "two-step-off").await;
-    person.assert_sees("Two-step verification is off.").await;
+    person.turn_off_two_step().await;
     person.button(TWO_STEP, "Set up").await;
     assert!(!person.has_button(TWO_STEP, "Turn off").await);
-    let question = person.section_text("Security question").await;
-    assert!(
-        question.contains("no longer available"),
-        "the security question stays disabled: {question}"
-    );
+    // The security question stays disabled.
+    person
+        .assert_section_says("Security question", "no longer available")
+        .await;
     person
         .read_outbox("E-mail", EMAIL, Some("Two-step verification is off"))
         .await;

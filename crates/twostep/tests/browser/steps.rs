@@ -4,8 +4,21 @@ use crate::browser::Browser;
 use crate::names::Scope;
 
 pub const PASSWORD: &str = "correct horse battery staple";
+pub const PHONE: &str = "+1 650 253 0000";
+pub const PHONE_E164: &str = "+16502530000";
+
+pub const TWO_STEP: Scope<'static> = Scope::Section("Two-step verification");
 
 impl Browser {
+    /// A person who has signed up with `email` and set up SMS two-step
+    /// verification with `PHONE`, on the Security tab.
+    pub async fn with_sms_two_step(test: &str, email: &str) -> Browser {
+        let mut person = Browser::start(test).await;
+        person.sign_up(email).await;
+        person.set_up_sms(email).await;
+        person
+    }
+
     /// The sign-in page's "Create account" link → Email, Password → Create account.
     pub async fn sign_up(&mut self, email: &str) {
         self.open("/sign-in", "sign-in").await;
@@ -86,25 +99,33 @@ impl Browser {
     }
 
     /// Security tab → Two-step verification → Set up → Password → Continue →
-    /// Phone number → Get code → the code from the SMS → Security code → Confirm.
-    pub async fn set_up_sms(&mut self, email: &str, phone: &str, e164: &str) {
+    /// Phone number (`PHONE`) → Get code → the code from the SMS → Security
+    /// code → Confirm.
+    pub async fn set_up_sms(&mut self, email: &str) {
         self.go_to_security_tab(email).await;
-        self.click_button_in(
-            Scope::Section("Two-step verification"),
-            "Set up",
-            "set-up-two-step",
-        )
-        .await;
+        self.click_button_in(TWO_STEP, "Set up", "set-up-two-step")
+            .await;
         self.fill("Password", PASSWORD).await;
         self.click_button("Continue", "phone-number").await;
-        self.fill("Phone number", phone).await;
+        self.fill("Phone number", PHONE).await;
         self.click_button("Get code", "code-sent").await;
         self.assert_sees("We sent a security code by SMS").await;
-        let code = self.sms_code(e164).await;
+        let code = self.sms_code(PHONE_E164).await;
         self.fill("Security code", &code).await;
         self.click_button("Confirm", "two-step-on").await;
         self.assert_sees("Your phone number is confirmed and set up to receive security codes.")
             .await;
+    }
+}
+
+impl Browser {
+    /// On the Security tab: Two-step verification → Turn off → Password → Turn off.
+    pub async fn turn_off_two_step(&mut self) {
+        self.click_button_in(TWO_STEP, "Turn off", "turn-off-two-step")
+            .await;
+        self.fill("Password", PASSWORD).await;
+        self.click_button("Turn off", "two-step-off").await;
+        self.assert_sees("Two-step verification is off.").await;
     }
 }
 
@@ -151,14 +172,7 @@ impl Browser {
             const head = table.tHead ? Array.from(table.tHead.rows, cells) : [];
             const body = Array.from(table.tBodies).flatMap((tbody) => Array.from(tbody.rows, cells));
             return [head.length ? head[head.length - 1] : [], body];";
-        let json = self
-            .client
-            .execute(
-                script,
-                vec![serde_json::to_value(&table).expect("table as JSON")],
-            )
-            .await
-            .expect("read the table");
+        let json = self.execute_on(script, &table).await;
         let (headings, rows): (Vec<String>, Vec<Vec<String>>) =
             serde_json::from_value(json).expect("headings and rows");
         Table { headings, rows }
@@ -167,28 +181,13 @@ impl Browser {
     /// Nothing in the section sticks out of it sideways (the settings window
     /// would clip it, so the page itself never scrolls).
     pub async fn assert_section_fits(&mut self, name: &str) {
-        let section = self
-            .unique(
-                &Scope::Section(name).xpath(),
-                &format!("the section {name:?}"),
-            )
-            .await;
+        let section = self.section(name).await;
         let script = "const s = arguments[0]; return [s.scrollWidth, s.clientWidth];";
-        let widths = self
-            .client
-            .execute(
-                script,
-                vec![serde_json::to_value(&section).expect("section as JSON")],
-            )
-            .await
-            .expect("section width");
-        let [content, room]: [u32; 2] = serde_json::from_value(widths).expect("two widths");
-        if content > room {
-            self.fail(&format!(
-                "the section {name:?} holds {content} px of content in {room} px"
-            ))
-            .await;
-        }
+        let widths = self.execute_on(script, &section).await;
+        self.assert_no_sideways_scroll(widths, |content, room| {
+            format!("the section {name:?} holds {content} px of content in {room} px")
+        })
+        .await;
     }
 }
 

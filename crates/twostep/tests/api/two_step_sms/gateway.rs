@@ -87,6 +87,13 @@ fn kannel_sender(
         .expect("valid Kannel settings")
 }
 
+/// The portal sending SMS through a Kannel at `url` that may not answer: one
+/// retry after a short timeout.
+async fn app_with_a_kannel_at(url: String) -> TestApp {
+    let sender = kannel_sender(url, "twostep".into(), "secret".into(), 1000, 1);
+    TestApp::builder().sms(sender).spawn().await
+}
+
 #[tokio::test]
 #[ignore = "needs Debian's kannel; run by .ci/run"]
 async fn sms_two_step_is_set_up_with_a_code_that_travelled_through_a_real_kannel() {
@@ -99,22 +106,9 @@ async fn sms_two_step_is_set_up_with_a_code_that_travelled_through_a_real_kannel
         5000,
         2,
     );
-    let app = spawn_app_with_sms(sender).await;
+    let app = TestApp::builder().sms(sender).spawn().await;
     let browser = app.signed_up(EMAIL).await;
-    let set_up = "/account/security/phone/set-up";
-    browser
-        .post_form(set_up, set_up, &[("password", PASSWORD)])
-        .await
-        .assert_redirect_to("/account/security/phone/set-up/number");
-
-    browser
-        .post_form(
-            set_up,
-            "/account/security/phone/set-up/number",
-            &[("phone", PHONE)],
-        )
-        .await
-        .assert_redirect_to("/account/security/phone/set-up/code");
+    browser.ask_for_phone_code(PhoneFlow::SetUp, PHONE).await;
 
     // fakesmsc prints `Got message N: <from to text TEXT>` for each SMS bearerbox hands it.
     let mut line = None;
@@ -142,19 +136,10 @@ async fn sms_two_step_is_set_up_with_a_code_that_travelled_through_a_real_kannel
         "{line}"
     );
     browser
-        .post_form(
-            set_up,
-            "/account/security/phone/set-up/code",
-            &[("code", code)],
-        )
+        .enter_phone_code(PhoneFlow::SetUp, code)
         .await
         .assert_redirect_to("/account/settings/security?notice=two_step_on");
-    assert!(
-        browser
-            .get(SECURITY_TAB)
-            .await
-            .contains(&format!("value=\"{MASKED}\""))
-    );
+    assert!(shows_number(&browser, MASKED).await);
 }
 
 #[tokio::test]
@@ -165,33 +150,19 @@ async fn an_unreachable_sms_gateway_shows_a_clear_message_and_nothing_breaks() {
         .unwrap()
         .port();
     let url = format!("http://127.0.0.1:{closed_port}/cgi-bin/sendsms");
-    let app = spawn_app_with_sms(kannel_sender(
-        url,
-        "twostep".into(),
-        "secret".into(),
-        1000,
-        1,
-    ))
-    .await;
+    let app = app_with_a_kannel_at(url).await;
     let browser = app.signed_up(EMAIL).await;
-    let set_up = "/account/security/phone/set-up";
     browser
-        .post_form(set_up, set_up, &[("password", PASSWORD)])
+        .enter_phone_password(PhoneFlow::SetUp, PASSWORD)
         .await
         .assert_redirect_to("/account/security/phone/set-up/number");
 
-    let page = browser
-        .post_form(
-            set_up,
-            "/account/security/phone/set-up/number",
-            &[("phone", PHONE)],
-        )
-        .await;
+    let page = browser.enter_phone_number(PhoneFlow::SetUp, PHONE).await;
 
     assert_ne!(page.status, 500);
     assert_eq!(page.status, 422);
     assert!(
-        page.shows("We couldn't send the SMS. Try again in a minute."),
+        page.reads("We couldn't send the SMS. Try again in a minute."),
         "{}",
         page.body
     );
@@ -270,33 +241,12 @@ impl AcceptingGateway {
 #[tokio::test]
 async fn when_the_gateway_goes_down_signing_in_says_the_sms_could_not_be_sent() {
     let gateway = AcceptingGateway::start().await;
-    let app = spawn_app_with_sms(kannel_sender(
-        gateway.url.clone(),
-        "twostep".into(),
-        "secret".into(),
-        1000,
-        1,
-    ))
-    .await;
+    let app = app_with_a_kannel_at(gateway.url.clone()).await;
     let browser = app.signed_up(EMAIL).await;
-    let set_up = "/account/security/phone/set-up";
-    browser
-        .post_form(set_up, set_up, &[("password", PASSWORD)])
-        .await;
-    browser
-        .post_form(
-            set_up,
-            "/account/security/phone/set-up/number",
-            &[("phone", PHONE)],
-        )
-        .await;
+    browser.ask_for_phone_code(PhoneFlow::SetUp, PHONE).await;
     let code = gateway.last_code();
     browser
-        .post_form(
-            set_up,
-            "/account/security/phone/set-up/code",
-            &[("code", &code)],
-        )
+        .enter_phone_code(PhoneFlow::SetUp, &code)
         .await
         .assert_redirect_to("/account/settings/security?notice=two_step_on");
     gateway.shut_down().await;
@@ -308,9 +258,9 @@ async fn when_the_gateway_goes_down_signing_in_says_the_sms_could_not_be_sent() 
     let page = signing_in.get("/sign-in/verify?error=sms_not_sent").await;
     assert_eq!(page.status, 422);
     assert!(
-        page.shows("We couldn't send the SMS. Try again in a minute."),
+        page.reads("We couldn't send the SMS. Try again in a minute."),
         "{}",
         page.body
     );
-    assert_signed_out_page(&signing_in.get("/account").await);
+    signing_in.get("/account").await.assert_signed_out();
 }

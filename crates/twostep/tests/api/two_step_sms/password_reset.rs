@@ -3,28 +3,11 @@
 
 use super::*;
 
-/// Asks for a reset link and returns the token from the e-mail.
-async fn reset_token(app: &TestApp, browser: &Browser) -> String {
-    let page = browser
-        .post_form("/forgot-password", "/forgot-password", &[("email", EMAIL)])
-        .await;
-    assert_eq!(page.status, 200);
-    let email = app.wait_for_email(EMAIL, "Reset your password").await;
-    let start = email.text.find("token=").expect("a reset link") + "token=".len();
-    email.text[start..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned()
-}
-
 #[tokio::test]
 async fn a_password_reset_with_sms_two_step_asks_for_the_sms_code() {
     let app = spawn_app().await;
     app.with_sms_two_step(EMAIL).await;
-    let browser = app.browser();
-    let token = reset_token(&app, &browser).await;
-    let reset_page = format!("/reset-password?token={token}");
+    let (browser, token, reset_page) = app.ask_for_reset(EMAIL).await;
 
     let page = browser.get(&reset_page).await;
 
@@ -40,41 +23,20 @@ async fn a_password_reset_with_sms_two_step_asks_for_the_sms_code() {
     );
     let code = app.last_sms_code(PHONE_E164);
 
-    let csrf = page.csrf_token();
-    let without = browser
-        .post_with_token(
-            "/reset-password/verify",
-            &csrf,
-            &[("token", &token), ("code", "")],
-        )
-        .await;
+    let without = browser.enter_reset_code(&token, "").await;
     assert_eq!(without.status, 422);
     assert!(without.contains("Enter the 6-digit security code."));
-    let wrong = browser
-        .post_with_token(
-            "/reset-password/verify",
-            &csrf,
-            &[("token", &token), ("code", wrong_code(&code))],
-        )
-        .await;
+    let wrong = browser.enter_reset_code(&token, wrong_code(&code)).await;
     assert_eq!(wrong.status, 422);
-    assert!(wrong.shows("That code isn't right. 4 attempts left."));
+    assert!(wrong.reads("That code isn't right. 4 attempts left."));
 
     browser
-        .post_with_token(
-            "/reset-password/verify",
-            &csrf,
-            &[("token", &token), ("code", &code)],
-        )
+        .enter_reset_code(&token, &code)
         .await
         .assert_redirect_to(&reset_page);
     let new_password = "a completely different passphrase";
     browser
-        .post_with_token(
-            "/reset-password",
-            &csrf,
-            &[("token", &token), ("new_password", new_password)],
-        )
+        .set_new_password(&token, new_password)
         .await
         .assert_redirect_to("/sign-in?notice=password_reset");
 
@@ -85,41 +47,24 @@ async fn a_password_reset_with_sms_two_step_asks_for_the_sms_code() {
         .sign_in(EMAIL, new_password)
         .await
         .assert_redirect_to("/sign-in/verify");
-    assert_signed_out_page(&again.get("/account").await);
+    again.get("/account").await.assert_signed_out();
 }
 
 #[tokio::test]
 async fn a_password_reset_never_skips_the_second_factor() {
     let app = spawn_app().await;
     app.with_sms_two_step(EMAIL).await;
-    let browser = app.browser();
-    let token = reset_token(&app, &browser).await;
-    let reset_page = format!("/reset-password?token={token}");
-    let csrf = browser.get(&reset_page).await.csrf_token();
+    let (browser, token, reset_page) = app.ask_for_reset(EMAIL).await;
+    browser.get(&reset_page).await;
 
     let page = browser
-        .post_with_token(
-            "/reset-password",
-            &csrf,
-            &[
-                ("token", &token),
-                ("new_password", "a completely different passphrase"),
-            ],
-        )
+        .set_new_password(&token, "a completely different passphrase")
         .await;
 
     page.assert_redirect_to(&reset_page);
     let not_the_code = wrong_code(&app.last_sms_code(PHONE_E164));
     let page = browser
-        .post_with_token(
-            "/reset-password/verify",
-            &csrf,
-            &[
-                ("token", &token),
-                ("method", "authenticator"),
-                ("code", not_the_code),
-            ],
-        )
+        .enter_reset_code_by(&token, "authenticator", not_the_code)
         .await;
     assert_eq!(
         page.status, 422,
@@ -133,26 +78,16 @@ async fn a_password_reset_never_skips_the_second_factor() {
         "the new password form stays closed"
     );
     // The old password still opens the first step; the new one does not.
-    app.browser()
-        .sign_in(EMAIL, PASSWORD)
-        .await
-        .assert_redirect_to("/sign-in/verify");
-    assert_eq!(
-        app.browser()
-            .sign_in(EMAIL, "a completely different passphrase")
-            .await
-            .status,
-        422
-    );
+    app.past_the_password(EMAIL).await;
+    app.assert_sign_in_refused(EMAIL, "a completely different passphrase")
+        .await;
 }
 
 #[tokio::test]
 async fn a_password_reset_whose_code_was_ended_by_wrong_entries_gets_a_new_one_on_reload() {
     let app = spawn_app().await;
     app.with_sms_two_step(EMAIL).await;
-    let browser = app.browser();
-    let token = reset_token(&app, &browser).await;
-    let reset_page = format!("/reset-password?token={token}");
+    let (browser, token, reset_page) = app.ask_for_reset(EMAIL).await;
     let csrf = browser.get(&reset_page).await.csrf_token();
     let ended = app.last_sms_code(PHONE_E164);
     let mut page = None;

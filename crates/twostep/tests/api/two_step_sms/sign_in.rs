@@ -3,15 +3,22 @@
 
 use super::*;
 
-#[tokio::test]
-async fn a_correct_password_alone_does_not_sign_in_when_two_step_is_on() {
+/// The portal with an account that has SMS two-step verification, and a fresh
+/// browser past its password: the sign-in code has been sent.
+async fn asked_for_the_sign_in_code() -> (TestApp, Browser, String) {
     let app = spawn_app().await;
     app.with_sms_two_step(EMAIL).await;
+    let browser = app.past_the_password(EMAIL).await;
+    let code = app.last_sms_code(PHONE_E164);
+    (app, browser, code)
+}
 
-    let browser = past_the_password(&app).await;
+#[tokio::test]
+async fn a_correct_password_alone_does_not_sign_in_when_two_step_is_on() {
+    let (_app, browser, _) = asked_for_the_sign_in_code().await;
 
-    assert_signed_out_page(&browser.get("/account").await);
-    assert_signed_out_page(&browser.get(SECURITY_TAB).await);
+    browser.get("/account").await.assert_signed_out();
+    browser.get(SECURITY_TAB).await.assert_signed_out();
     assert_eq!(browser.cookie("twostep_session"), None);
     let page = browser.get("/sign-in/verify").await;
     assert_eq!(page.status, 200);
@@ -30,10 +37,7 @@ async fn a_correct_password_alone_does_not_sign_in_when_two_step_is_on() {
 
 #[tokio::test]
 async fn the_sign_in_sms_names_the_service_and_the_purpose_and_holds_the_code() {
-    let app = spawn_app().await;
-    app.with_sms_two_step(EMAIL).await;
-
-    past_the_password(&app).await;
+    let (app, _, _) = asked_for_the_sign_in_code().await;
 
     let sms = app.sms.last_to(PHONE_E164).unwrap();
     let code = app.last_sms_code(PHONE_E164);
@@ -51,11 +55,11 @@ async fn the_sign_in_sms_names_the_service_and_the_purpose_and_holds_the_code() 
 
 #[tokio::test]
 async fn the_password_and_the_sms_code_together_sign_the_person_in() {
-    let app = spawn_app().await;
-    app.with_sms_two_step(EMAIL).await;
-    let browser = past_the_password(&app).await;
+    let (app, browser, _) = asked_for_the_sign_in_code().await;
 
-    let page = enter_sign_in_code(&browser, &app.last_sms_code(PHONE_E164)).await;
+    let page = browser
+        .enter_sign_in_code(&app.last_sms_code(PHONE_E164))
+        .await;
 
     page.assert_redirect_to("/account");
     let account = browser.get("/account").await;
@@ -70,73 +74,59 @@ async fn the_password_and_the_sms_code_together_sign_the_person_in() {
 
 #[tokio::test]
 async fn a_wrong_sign_in_code_says_how_many_attempts_are_left() {
-    let app = spawn_app().await;
-    app.with_sms_two_step(EMAIL).await;
-    let browser = past_the_password(&app).await;
-    let right = app.last_sms_code(PHONE_E164);
+    let (_app, browser, right) = asked_for_the_sign_in_code().await;
 
-    let page = enter_sign_in_code(&browser, wrong_code(&right)).await;
-
-    assert_eq!(page.status, 422);
+    let page = browser
+        .assert_sign_in_code_refused(wrong_code(&right))
+        .await;
     assert!(
-        page.shows("That code isn't right. 4 attempts left."),
+        page.reads("That code isn't right. 4 attempts left."),
         "{}",
         page.body
     );
-    let page = enter_sign_in_code(&browser, wrong_code(&right)).await;
-    assert!(page.shows("That code isn't right. 3 attempts left."));
-    let page = enter_sign_in_code(&browser, "12345").await;
+    let page = browser.enter_sign_in_code(wrong_code(&right)).await;
+    assert!(page.reads("That code isn't right. 3 attempts left."));
+    let page = browser.enter_sign_in_code("12345").await;
     assert!(
         page.contains("Enter the 6-digit security code."),
         "a malformed code is not counted as a wrong one"
     );
-    assert_signed_out_page(&browser.get("/account").await);
+    browser.get("/account").await.assert_signed_out();
 }
 
 #[tokio::test]
 async fn five_wrong_codes_end_the_code_even_for_the_right_code() {
-    let app = spawn_app().await;
-    app.with_sms_two_step(EMAIL).await;
-    let browser = past_the_password(&app).await;
-    let right = app.last_sms_code(PHONE_E164);
+    let (app, browser, right) = asked_for_the_sign_in_code().await;
 
     for _ in 0..4 {
         assert_eq!(
-            enter_sign_in_code(&browser, wrong_code(&right))
-                .await
-                .status,
+            browser.enter_sign_in_code(wrong_code(&right)).await.status,
             422
         );
     }
-    let fifth = enter_sign_in_code(&browser, wrong_code(&right)).await;
+    let fifth = browser.enter_sign_in_code(wrong_code(&right)).await;
     assert!(
         fifth.contains("Too many wrong codes. Request a new code."),
         "{}",
         fifth.body
     );
 
-    let page = enter_sign_in_code(&browser, &right).await;
-
-    assert_eq!(page.status, 422);
+    let page = browser.assert_sign_in_code_refused(&right).await;
     assert!(page.contains("Too many wrong codes. Request a new code."));
-    assert_signed_out_page(&browser.get("/account").await);
     // A new code, once allowed, works again.
     app.clock.advance(61);
     browser
         .get_as_link("/sign-in/verify/resend")
         .await
         .assert_redirect_to("/sign-in/verify?notice=code_sent");
-    enter_sign_in_code(&browser, &app.last_sms_code(PHONE_E164))
-        .await
-        .assert_redirect_to("/account");
+    browser
+        .assert_sign_in_code_accepted(&app.last_sms_code(PHONE_E164))
+        .await;
 }
 
 #[tokio::test]
 async fn a_half_finished_sign_in_expires_after_ten_minutes_and_its_code_with_it() {
-    let app = spawn_app().await;
-    app.with_sms_two_step(EMAIL).await;
-    let browser = past_the_password(&app).await;
-    let code = app.last_sms_code(PHONE_E164);
+    let (app, browser, code) = asked_for_the_sign_in_code().await;
 
     app.clock.advance(10 * 60);
 
@@ -144,10 +134,11 @@ async fn a_half_finished_sign_in_expires_after_ten_minutes_and_its_code_with_it(
         .get("/sign-in/verify")
         .await
         .assert_redirect_to("/sign-in?notice=expired");
-    enter_sign_in_code(&browser, &code)
+    browser
+        .enter_sign_in_code(&code)
         .await
         .assert_redirect_to("/sign-in?notice=expired");
-    assert_signed_out_page(&browser.get("/account").await);
+    browser.get("/account").await.assert_signed_out();
     assert!(
         browser
             .get("/sign-in?notice=expired")
@@ -158,15 +149,13 @@ async fn a_half_finished_sign_in_expires_after_ten_minutes_and_its_code_with_it(
 
 #[tokio::test]
 async fn a_half_finished_sign_in_still_works_just_before_ten_minutes() {
-    let app = spawn_app().await;
-    app.with_sms_two_step(EMAIL).await;
-    let browser = past_the_password(&app).await;
+    let (app, browser, _) = asked_for_the_sign_in_code().await;
 
     app.clock.advance(9 * 60 + 30);
 
-    enter_sign_in_code(&browser, &app.last_sms_code(PHONE_E164))
-        .await
-        .assert_redirect_to("/account");
+    browser
+        .assert_sign_in_code_accepted(&app.last_sms_code(PHONE_E164))
+        .await;
 }
 
 /// The sign-in code and the half-finished sign-in both live 10 minutes, so a
@@ -176,33 +165,16 @@ async fn a_half_finished_sign_in_still_works_just_before_ten_minutes() {
 async fn an_sms_code_expires_after_ten_minutes() {
     let app = spawn_app().await;
     let browser = app.signed_up(EMAIL).await;
-    let set_up = "/account/security/phone/set-up";
-    browser
-        .post_form(set_up, set_up, &[("password", PASSWORD)])
-        .await
-        .assert_redirect_to("/account/security/phone/set-up/number");
-    browser
-        .post_form(
-            "/account/security/phone/set-up/number",
-            "/account/security/phone/set-up/number",
-            &[("phone", PHONE)],
-        )
-        .await;
+    browser.ask_for_phone_code(PhoneFlow::SetUp, PHONE).await;
     let code = app.last_sms_code(PHONE_E164);
     app.clock.advance(5 * 60);
     browser
-        .post_form(set_up, set_up, &[("password", PASSWORD)])
+        .enter_phone_password(PhoneFlow::SetUp, PASSWORD)
         .await
         .assert_redirect_to("/account/security/phone/set-up/number");
     app.clock.advance(5 * 60);
 
-    let page = browser
-        .post_form(
-            set_up,
-            "/account/security/phone/set-up/code",
-            &[("code", &code)],
-        )
-        .await;
+    let page = browser.enter_phone_code(PhoneFlow::SetUp, &code).await;
 
     assert_eq!(page.status, 422);
     assert!(
@@ -218,39 +190,29 @@ async fn an_sms_code_expires_after_ten_minutes() {
 
 #[tokio::test]
 async fn a_sign_in_code_works_only_once() {
-    let app = spawn_app().await;
-    app.with_sms_two_step(EMAIL).await;
-    let first = past_the_password(&app).await;
-    let code = app.last_sms_code(PHONE_E164);
+    let (app, first, code) = asked_for_the_sign_in_code().await;
     // A second browser holding the same half-finished sign-in, as a replayed request would.
     let replay = app.browser();
     let token = csrf_token(&replay).await;
     replay.set_cookie("twostep_pending", &first.cookie("twostep_pending").unwrap());
 
-    enter_sign_in_code(&first, &code)
-        .await
-        .assert_redirect_to("/account");
+    first.assert_sign_in_code_accepted(&code).await;
     let page = replay
         .post_with_token("/sign-in/verify", &token, &[("code", &code)])
         .await;
 
     page.assert_redirect_to("/sign-in?notice=expired");
-    assert_signed_out_page(&replay.get("/account").await);
+    replay.get("/account").await.assert_signed_out();
 
     // Nor does it serve a later sign-in.
     app.clock.advance(61);
-    let later = past_the_password(&app).await;
-    let page = enter_sign_in_code(&later, &code).await;
-    assert_eq!(page.status, 422);
-    assert_signed_out_page(&later.get("/account").await);
+    let later = app.past_the_password(EMAIL).await;
+    later.assert_sign_in_code_refused(&code).await;
 }
 
 #[tokio::test]
 async fn a_code_sent_for_another_browsers_sign_in_is_refused() {
-    let app = spawn_app().await;
-    app.with_sms_two_step(EMAIL).await;
-    let owner = past_the_password(&app).await;
-    let owners_code = app.last_sms_code(PHONE_E164);
+    let (app, owner, owners_code) = asked_for_the_sign_in_code().await;
     // Someone else who knows the password, within the same minute: no new code is sent.
     let intruder = app.browser();
     let page = intruder.sign_in(EMAIL, PASSWORD).await;
@@ -262,22 +224,14 @@ async fn a_code_sent_for_another_browsers_sign_in_is_refused() {
         page.location
     );
 
-    let page = enter_sign_in_code(&intruder, &owners_code).await;
-
-    assert_eq!(page.status, 422);
+    let page = intruder.assert_sign_in_code_refused(&owners_code).await;
     assert!(!page.contains("attempts left"), "{}", page.body);
-    assert_signed_out_page(&intruder.get("/account").await);
-    enter_sign_in_code(&owner, &owners_code)
-        .await
-        .assert_redirect_to("/account");
+    owner.assert_sign_in_code_accepted(&owners_code).await;
 }
 
 #[tokio::test]
 async fn send_a_new_code_is_refused_within_a_minute_and_allowed_after() {
-    let app = spawn_app().await;
-    app.with_sms_two_step(EMAIL).await;
-    let browser = past_the_password(&app).await;
-    let first_code = app.last_sms_code(PHONE_E164);
+    let (app, browser, first_code) = asked_for_the_sign_in_code().await;
     let sent = app.sms_count();
 
     app.clock.advance(30);
@@ -307,12 +261,10 @@ async fn send_a_new_code_is_refused_within_a_minute_and_allowed_after() {
     assert_eq!(app.sms_count(), sent + 1);
     let second_code = app.last_sms_code(PHONE_E164);
     if second_code != first_code {
-        let page = enter_sign_in_code(&browser, &first_code).await;
+        let page = browser.enter_sign_in_code(&first_code).await;
         assert_eq!(page.status, 422, "the new code replaces the previous one");
     }
-    enter_sign_in_code(&browser, &second_code)
-        .await
-        .assert_redirect_to("/account");
+    browser.assert_sign_in_code_accepted(&second_code).await;
 }
 
 #[tokio::test]

@@ -1,0 +1,257 @@
+//! A browser-like client (its own cookie jar, no automatic redirects: tests
+//! follow them) and the pages it receives, read the way a person reads them.
+
+use std::sync::Arc;
+
+use reqwest::cookie::{CookieStore, Jar};
+use reqwest::redirect::Policy;
+
+use crate::app::TestApp;
+
+pub struct Browser {
+    pub client: reqwest::Client,
+    pub jar: Arc<Jar>,
+    pub base: String,
+}
+
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+impl TestApp {
+    pub fn browser(&self) -> Browser {
+        let jar = Arc::new(Jar::default());
+        let client = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(Policy::none())
+            .build()
+            .unwrap();
+        Browser {
+            client,
+            jar,
+            base: self.address.clone(),
+        }
+    }
+}
+
+impl Page {
+    pub fn csrf_token(&self) -> String {
+        field_value(&self.body, "csrf_token").expect("the page has a form with a CSRF token")
+    }
+
+    /// Whether the markup holds `html` as written: for tags, attributes and
+    /// labels. For what a person reads, use `reads`.
+    pub fn contains(&self, html: &str) -> bool {
+        self.body.contains(html)
+    }
+
+    /// Whether the text a person reads (tags removed, entities decoded, white
+    /// space collapsed) contains `text`.
+    pub fn reads(&self, text: &str) -> bool {
+        visible_text(&self.body).contains(text)
+    }
+
+    /// The `href` of the link whose text is `text`, as a person would find it.
+    pub fn link(&self, text: &str) -> Option<String> {
+        let end = self.body.find(&format!("\">{text}</a>"))?;
+        let start = self.body[..end].rfind("href=\"")? + "href=\"".len();
+        Some(decode_entities(&self.body[start..end]))
+    }
+
+    #[track_caller]
+    pub fn assert_redirect_to(&self, path: &str) {
+        assert!(
+            matches!(self.status, 302 | 303 | 307),
+            "expected a redirect to {path}, got {} with {}",
+            self.status,
+            self.body.chars().take(1500).collect::<String>()
+        );
+        assert_eq!(self.location.as_deref(), Some(path));
+    }
+
+    /// The page a visitor who is not signed in gets instead: the sign-in page.
+    #[track_caller]
+    pub fn assert_signed_out(&self) {
+        self.assert_redirect_to("/sign-in");
+    }
+}
+
+/// The `value` of the input named `name` in an HTML page.
+pub fn field_value(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_owned())
+}
+
+/// The page as a person reads it: tags removed, entities decoded, runs of white
+/// space as one space.
+pub fn visible_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    decode_entities(&text)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The entities askama's escaping writes; `&amp;` last, so that an escaped
+/// entity stays as written.
+fn decode_entities(text: &str) -> String {
+    [
+        ("&#39;", "'"),
+        ("&#x27;", "'"),
+        ("&#34;", "\""),
+        ("&quot;", "\""),
+        ("&#60;", "<"),
+        ("&lt;", "<"),
+        ("&#62;", ">"),
+        ("&gt;", ">"),
+        ("&#38;", "&"),
+        ("&amp;", "&"),
+    ]
+    .iter()
+    .fold(text.to_owned(), |text, (entity, character)| {
+        text.replace(entity, character)
+    })
+}
+
+impl Browser {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        to_page(self.get_response(path).await).await
+    }
+
+    /// GET, keeping the whole response for its headers.
+    pub async fn get_response(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    /// Loads `form_page` for its CSRF token, then posts `fields` to `action`.
+    pub async fn post_form(&self, form_page: &str, action: &str, fields: &[(&str, &str)]) -> Page {
+        to_page(self.post_form_response(form_page, action, fields).await).await
+    }
+
+    /// Posts `fields` to `action` with the CSRF token of a page every visitor
+    /// can open: the token belongs to the browser, not to one form.
+    pub async fn post(&self, action: &str, fields: &[(&str, &str)]) -> Page {
+        self.post_form("/forgot-password", action, fields).await
+    }
+
+    /// Like `post_form`, keeping the whole response for its headers.
+    pub async fn post_form_response(
+        &self,
+        form_page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let token = self.get(form_page).await.csrf_token();
+        self.post_with_token_response(action, &token, fields).await
+    }
+
+    /// POSTs nothing to `action`, not even the CSRF token.
+    pub async fn post_form_response_without_token(&self, action: &str) -> reqwest::Response {
+        self.client
+            .post(self.url(action))
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn post_with_token(
+        &self,
+        action: &str,
+        token: &str,
+        fields: &[(&str, &str)],
+    ) -> Page {
+        to_page(self.post_with_token_response(action, token, fields).await).await
+    }
+
+    async fn post_with_token_response(
+        &self,
+        action: &str,
+        token: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut form: Vec<(&str, &str)> = vec![("csrf_token", token)];
+        form.extend_from_slice(fields);
+        self.client
+            .post(self.url(action))
+            .form(&form)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// POSTs `body` exactly as given, with whatever content type a client might claim.
+    pub async fn post_raw(
+        &self,
+        action: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Page {
+        let response = self
+            .client
+            .post(self.url(action))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
+        to_page(response).await
+    }
+
+    /// Follows a link that changes something: such links carry the CSRF token,
+    /// which any page of this browser's forms shows.
+    pub async fn get_as_link(&self, path: &str) -> Page {
+        let token = self.get("/sign-in").await.csrf_token();
+        let separator = if path.contains('?') { '&' } else { '?' };
+        self.get(&format!("{path}{separator}csrf_token={token}"))
+            .await
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        let url = self.base.parse().unwrap();
+        let header = self.jar.cookies(&url)?;
+        header
+            .to_str()
+            .ok()?
+            .split("; ")
+            .find_map(|pair| pair.strip_prefix(&format!("{name}=")).map(str::to_owned))
+    }
+
+    /// Puts a cookie in this browser's jar, as if the site (or an attacker) had set it.
+    pub fn set_cookie(&self, name: &str, value: &str) {
+        let url = self.base.parse().unwrap();
+        self.jar
+            .add_cookie_str(&format!("{name}={value}; Path=/"), &url);
+    }
+}
+
+async fn to_page(response: reqwest::Response) -> Page {
+    let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = response.text().await.unwrap_or_default();
+    Page {
+        status,
+        location,
+        body,
+    }
+}
