@@ -92,8 +92,8 @@ async fn a_us_number_in_international_form_is_accepted_and_gets_the_code() {
 }
 
 #[tokio::test]
-async fn a_number_with_00_instead_of_plus_is_refused_beside_the_field() {
-    assert_refused("0044 20 7946 0958", &[INVALID, NOT_MOBILE]).await;
+async fn a_landline_typed_with_00_is_read_as_international_and_refused_as_not_mobile() {
+    assert_refused("0044 20 7946 0958", &[NOT_MOBILE]).await;
 }
 
 #[tokio::test]
