@@ -127,7 +127,7 @@ async fn create_user(config: &Config, email: &str) -> Result<(), CliError> {
     let password = read_password()?;
     let password =
         domain::Password::parse_new(&password).map_err(|e| CliError::Input(e.to_string()))?;
-    let hasher = domain::PasswordHasher::new(config.argon2_params())
+    let hasher = domain::PasswordHasher::new(config.password_hash)
         .map_err(|e| CliError::Input(e.to_string()))?;
     let store = app::open_store(config).await?;
     let now = Clock::default().now();

@@ -1,76 +1,171 @@
 //! The service's configuration: built-in defaults, then an optional TOML file,
 //! then `TWOSTEP_*` environment variables (nested keys joined by `__`), then flags.
 //! An unknown key anywhere is an error that names it.
+//!
+//! What the operator writes (`ConfigFile`) is parsed once, at load, into the
+//! typed [`Config`] the service runs on: the catalogue read, the key decoded,
+//! the region and the policies built. Nothing after start-up parses it again.
+//! Secrets live in types whose `Debug` hides them.
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use delivery::{EmailSettings, SmsSettings};
+use domain::apps::AppCatalog;
+use domain::one_time_code::CodePolicy;
+use domain::session::SessionPolicy;
+use domain::{Argon2Params, ServerKey};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+/// The configuration the service runs on, every value already checked.
+#[derive(Debug, Clone)]
 pub struct Config {
     /// Address and port to listen on.
     pub listen: SocketAddr,
     /// Where the SQLite database, the server key and the development outbox live.
     pub data_dir: PathBuf,
-    /// Empty: a SQLite file in `data_dir`. Or `postgres://…` for several instances.
-    pub database_url: String,
-    /// The address people use; cookies are Secure when it is https.
+    /// The configured URL, or a SQLite file in `data_dir`.
+    pub database_url: DatabaseUrl,
+    /// The address people use, without a trailing `/`; cookies are Secure when it is https.
     pub public_url: String,
     /// The name in SMS texts, e-mails and page titles.
     pub service_name: String,
-    /// 64 hex characters. Empty: generated into `data_dir/server.key` on first start.
-    pub server_key: String,
-    /// The application catalogue (TOML). Empty: the built-in example catalogue.
-    pub apps_catalog: String,
-    pub session: SessionConfig,
-    pub codes: CodesConfig,
-    pub phone_number: PhoneNumberConfig,
-    pub authenticator: AuthenticatorConfig,
-    pub password_hash: PasswordHashConfig,
+    /// `None`: read from (or generated into) `data_dir/server.key` at start-up.
+    pub server_key: Option<ServerKey>,
+    /// The application catalogue, read once.
+    pub apps: AppCatalog,
+    pub session: SessionPolicy,
+    pub codes: CodePolicy,
+    /// Region for numbers typed without `+`; `None`: always ask for `+`.
+    pub default_region: Option<phonenumber::country::Id>,
+    /// The name authenticator apps show next to the account.
+    pub authenticator_issuer: String,
+    pub password_hash: Argon2Params,
     pub sms: SmsSettings,
     pub email: EmailSettings,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// A database URL, which may carry a password: `Debug` shows it with the
+/// password masked, and only [`DatabaseUrl::expose`] gives it whole.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The URL with any password in it replaced by `***`.
+    pub fn redacted(&self) -> String {
+        let url = &self.0;
+        let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+            return url.clone();
+        };
+        let authority_end = url[scheme_end..]
+            .find('/')
+            .map_or(url.len(), |i| scheme_end + i);
+        let authority = &url[scheme_end..authority_end];
+        match authority.rfind('@') {
+            Some(at) => match authority[..at].find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end],
+                    &authority[..colon],
+                    &url[scheme_end + at..]
+                ),
+                None => url.clone(),
+            },
+            None => url.clone(),
+        }
+    }
+}
+
+impl From<&str> for DatabaseUrl {
+    fn from(url: &str) -> Self {
+        Self(url.to_owned())
+    }
+}
+
+impl From<String> for DatabaseUrl {
+    fn from(url: String) -> Self {
+        Self(url)
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("DatabaseUrl")
+            .field(&self.redacted())
+            .finish()
+    }
+}
+
+/// The keys an operator writes, with their defaults. No `Debug`: it holds the
+/// secrets as written.
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct SessionConfig {
-    pub idle_timeout_minutes: i64,
-    pub absolute_timeout_hours: i64,
+struct ConfigFile {
+    /// Address and port to listen on.
+    listen: SocketAddr,
+    /// Where the SQLite database, the server key and the development outbox live.
+    data_dir: PathBuf,
+    /// Empty: a SQLite file in `data_dir`. Or `postgres://…` for several instances.
+    database_url: String,
+    /// The address people use; cookies are Secure when it is https.
+    public_url: String,
+    /// The name in SMS texts, e-mails and page titles.
+    service_name: String,
+    /// 64 hex characters. Empty: generated into `data_dir/server.key` on first start.
+    server_key: String,
+    /// The application catalogue (TOML). Empty: the built-in example catalogue.
+    apps_catalog: String,
+    session: SessionConfig,
+    codes: CodesConfig,
+    phone_number: PhoneNumberConfig,
+    authenticator: AuthenticatorConfig,
+    password_hash: PasswordHashConfig,
+    sms: SmsSettings,
+    email: EmailSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct CodesConfig {
+struct SessionConfig {
+    idle_timeout_minutes: i64,
+    absolute_timeout_hours: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct CodesConfig {
     /// How long an SMS code is valid: 1 to 10 minutes.
-    pub lifetime_minutes: i64,
+    lifetime_minutes: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct PhoneNumberConfig {
+struct PhoneNumberConfig {
     /// Region for numbers typed without `+` (e.g. "US", "GB"); empty: always ask for `+`.
-    pub default_region: String,
+    default_region: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct AuthenticatorConfig {
+struct AuthenticatorConfig {
     /// The name authenticator apps show next to the account.
-    pub issuer: String,
+    issuer: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct PasswordHashConfig {
-    pub memory_kib: u32,
-    pub iterations: u32,
-    pub parallelism: u32,
+struct PasswordHashConfig {
+    memory_kib: u32,
+    iterations: u32,
+    parallelism: u32,
 }
 
-impl Default for Config {
+impl Default for ConfigFile {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
@@ -137,7 +232,7 @@ impl Default for PasswordHashConfig {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read the config file {path}: {source}")]
+    #[error("cannot read the config file {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -146,6 +241,8 @@ pub enum ConfigError {
     Syntax { path: PathBuf, message: String },
     #[error("invalid configuration: {0}")]
     Invalid(String),
+    #[error("invalid configuration")]
+    Catalog(#[from] crate::catalog::LoadCatalogError),
 }
 
 /// Command-line values that override everything else.
@@ -164,7 +261,7 @@ impl Config {
         env: impl IntoIterator<Item = (String, String)>,
         overrides: &Overrides,
     ) -> Result<Self, ConfigError> {
-        let mut table = toml::Table::try_from(Config::default())
+        let mut table = toml::Table::try_from(ConfigFile::default())
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         if let Some(path) = file {
             let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
@@ -189,78 +286,95 @@ impl Config {
             let path: Vec<String> = key.split("__").map(str::to_lowercase).collect();
             set_path(&mut table, &path, env_value(&value));
         }
-        let mut config: Config = table
+        let mut file: ConfigFile = table
             .try_into()
             .map_err(|e: toml::de::Error| ConfigError::Invalid(e.message().to_owned()))?;
         if let Some(listen) = overrides.listen {
-            config.listen = listen;
+            file.listen = listen;
         }
         if let Some(dir) = &overrides.data_dir {
-            config.data_dir = dir.clone();
+            file.data_dir = dir.clone();
         }
-        config.validate()?;
-        Ok(config)
+        Self::parse(file)
     }
 
-    fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |m: String| Err(ConfigError::Invalid(m));
-        if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
-            return invalid(format!(
+    /// Every check and every conversion, once.
+    fn parse(file: ConfigFile) -> Result<Self, ConfigError> {
+        let invalid = |m: String| ConfigError::Invalid(m);
+        if !(file.public_url.starts_with("http://") || file.public_url.starts_with("https://")) {
+            return Err(invalid(format!(
                 "public_url must start with http:// or https://, not {:?}",
-                self.public_url
+                file.public_url
+            )));
+        }
+        if !(1..=10).contains(&file.codes.lifetime_minutes) {
+            return Err(invalid(
+                "codes.lifetime_minutes must be between 1 and 10".into(),
             ));
         }
-        if !(1..=10).contains(&self.codes.lifetime_minutes) {
-            return invalid("codes.lifetime_minutes must be between 1 and 10".into());
+        let session = &file.session;
+        if session.idle_timeout_minutes < 1 || session.absolute_timeout_hours < 1 {
+            return Err(invalid("session timeouts must be at least 1".into()));
         }
-        if self.session.idle_timeout_minutes < 1 || self.session.absolute_timeout_hours < 1 {
-            return invalid("session timeouts must be at least 1".into());
-        }
-        if self.session.idle_timeout_minutes > self.session.absolute_timeout_hours * 60 {
-            return invalid(
+        if session.idle_timeout_minutes > session.absolute_timeout_hours * 60 {
+            return Err(invalid(
                 "session.idle_timeout_minutes must not exceed the absolute timeout".into(),
-            );
+            ));
         }
-        if !self.phone_number.default_region.is_empty() {
-            domain::phone_number::parse_region(&self.phone_number.default_region)
-                .map_err(|e| ConfigError::Invalid(format!("phone_number.default_region: {e}")))?;
+        let default_region = match file.phone_number.default_region.as_str() {
+            "" => None,
+            region => Some(
+                domain::phone_number::parse_region(region)
+                    .map_err(|e| invalid(format!("phone_number.default_region: {e}")))?,
+            ),
+        };
+        let issuer = &file.authenticator.issuer;
+        if issuer.trim().is_empty() || issuer.contains(':') {
+            return Err(invalid(
+                "authenticator.issuer must be a non-empty name without ':'".into(),
+            ));
         }
-        if self.authenticator.issuer.trim().is_empty() || self.authenticator.issuer.contains(':') {
-            return invalid("authenticator.issuer must be a non-empty name without ':'".into());
-        }
-        self.argon2_params()
+        let password_hash = Argon2Params {
+            memory_kib: file.password_hash.memory_kib,
+            iterations: file.password_hash.iterations,
+            parallelism: file.password_hash.parallelism,
+        };
+        password_hash
             .check()
-            .map_err(|e| ConfigError::Invalid(format!("password_hash: {e}")))?;
-        self.load_apps_catalog()?;
-        if !self.server_key.is_empty() {
-            domain::ServerKey::from_hex(&self.server_key)
-                .map_err(|e| ConfigError::Invalid(format!("server_key: {e}")))?;
-        }
-        Ok(())
-    }
-
-    pub fn load_apps_catalog(&self) -> Result<domain::apps::AppCatalog, ConfigError> {
-        let path = (!self.apps_catalog.is_empty()).then(|| Path::new(&self.apps_catalog));
-        crate::catalog::load(path).map_err(|e| ConfigError::Invalid(e.to_string()))
-    }
-
-    pub fn argon2_params(&self) -> domain::Argon2Params {
-        domain::Argon2Params {
-            memory_kib: self.password_hash.memory_kib,
-            iterations: self.password_hash.iterations,
-            parallelism: self.password_hash.parallelism,
-        }
-    }
-
-    pub fn database_url(&self) -> String {
-        if self.database_url.is_empty() {
+            .map_err(|e| invalid(format!("password_hash: {e}")))?;
+        let catalog_path = (!file.apps_catalog.is_empty()).then(|| Path::new(&file.apps_catalog));
+        let apps = crate::catalog::load(catalog_path)?;
+        let server_key = match file.server_key.as_str() {
+            "" => None,
+            hex => Some(ServerKey::from_hex(hex).map_err(|e| invalid(format!("server_key: {e}")))?),
+        };
+        let database_url = if file.database_url.is_empty() {
             format!(
                 "sqlite://{}?mode=rwc",
-                self.data_dir.join("twostep.db").display()
+                file.data_dir.join("twostep.db").display()
             )
         } else {
-            self.database_url.clone()
-        }
+            file.database_url
+        };
+        Ok(Self {
+            listen: file.listen,
+            data_dir: file.data_dir,
+            database_url: DatabaseUrl(database_url),
+            public_url: file.public_url.trim_end_matches('/').to_owned(),
+            service_name: file.service_name,
+            server_key,
+            apps,
+            session: SessionPolicy {
+                idle_timeout_seconds: session.idle_timeout_minutes * 60,
+                absolute_timeout_seconds: session.absolute_timeout_hours * 3600,
+            },
+            codes: CodePolicy::with_lifetime(file.codes.lifetime_minutes * 60),
+            default_region,
+            authenticator_issuer: file.authenticator.issuer,
+            password_hash,
+            sms: file.sms,
+            email: file.email,
+        })
     }
 }
 
@@ -330,7 +444,10 @@ mod tests {
     fn the_defaults_need_nothing_else() {
         let config = Config::load(None, env(&[]), &Overrides::default()).unwrap();
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
-        assert_eq!(config.database_url(), "sqlite://./data/twostep.db?mode=rwc");
+        assert_eq!(
+            config.database_url.expose(),
+            "sqlite://./data/twostep.db?mode=rwc"
+        );
         assert_eq!(config.password_hash.memory_kib, 19_456);
         assert_eq!(config.sms, SmsSettings::Outbox);
     }
@@ -360,7 +477,7 @@ mod tests {
             data_dir: Some("/tmp/elsewhere".into()),
         };
         let config = Config::load(Some(&file), vars, &flags).unwrap();
-        assert_eq!(config.session.idle_timeout_minutes, 15);
+        assert_eq!(config.session.idle_timeout_seconds, 15 * 60);
         assert_eq!(config.public_url, "https://id.example.com");
         assert_eq!(config.listen.to_string(), "127.0.0.1:9100");
         assert_eq!(config.data_dir, PathBuf::from("/tmp/elsewhere"));
@@ -411,6 +528,75 @@ mod tests {
                 Config::load(None, env(&[(key, value)]), &Overrides::default()).is_err(),
                 "{key}={value}"
             );
+        }
+    }
+
+    #[test]
+    fn the_catalogue_and_the_key_are_read_once_into_types() {
+        let key = "ab".repeat(32);
+        let config = Config::load(
+            None,
+            env(&[
+                ("TWOSTEP_SERVER_KEY", &key),
+                ("TWOSTEP_PHONE_NUMBER__DEFAULT_REGION", "GB"),
+            ]),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert!(config.server_key.is_some());
+        assert!(config.apps.find("photon-desktop").is_some());
+        assert_eq!(
+            config.default_region,
+            Some(domain::phone_number::parse_region("GB").unwrap())
+        );
+    }
+
+    #[test]
+    fn debug_output_shows_no_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("twostep.toml");
+        let key = "c0ffee".repeat(10) + "c0ff";
+        std::fs::write(
+            &file,
+            format!(
+                "database_url = \"postgres://ann:db-hunter2@db.example.com:5432/twostep\"\n\
+                 server_key = \"{key}\"\n\
+                 [sms]\nprovider = \"kannel\"\nurl = \"http://127.0.0.1:13013/cgi-bin/sendsms\"\n\
+                 username = \"u\"\npassword = \"kannel-hunter2\"\nsender = \"s\"\n\
+                 [email]\nprovider = \"smtp\"\nhost = \"127.0.0.1\"\nport = 2525\n\
+                 username = \"u\"\npassword = \"smtp-hunter2\"\n"
+            ),
+        )
+        .unwrap();
+        let config = Config::load(Some(&file), env(&[]), &Overrides::default()).unwrap();
+        let shown = format!("{config:?}");
+        for secret in [
+            "db-hunter2",
+            "kannel-hunter2",
+            "smtp-hunter2",
+            &key,
+            "c0ffee",
+        ] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(
+            shown.contains("postgres://ann:***@db.example.com:5432/twostep"),
+            "{shown}"
+        );
+        assert_eq!(
+            config.database_url.expose(),
+            "postgres://ann:db-hunter2@db.example.com:5432/twostep"
+        );
+    }
+
+    #[test]
+    fn a_database_url_without_a_password_is_shown_whole() {
+        for url in [
+            "postgres://postgres@127.0.0.1:5432/test",
+            "sqlite://./data/twostep.db?mode=rwc",
+            "postgres://db.example.com/twostep",
+        ] {
+            assert_eq!(DatabaseUrl::from(url).redacted(), url);
         }
     }
 

@@ -86,7 +86,7 @@ pub async fn spawn_app_on_database(database_url: &str) -> TestApp {
         email: email_sender,
     };
     spawn_configured(data_dir, senders, sms, email, |config| {
-        config.database_url = database_url.to_owned()
+        config.database_url = database_url.into()
     })
     .await
 }

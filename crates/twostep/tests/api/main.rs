@@ -3,6 +3,7 @@
 mod helpers;
 
 mod accounts;
+mod api_error_codes;
 mod apps;
 mod authenticator;
 mod cli;
@@ -12,4 +13,5 @@ mod phone_numbers;
 mod postgres;
 mod sessions;
 mod smtp;
+mod startup;
 mod two_step_sms;
