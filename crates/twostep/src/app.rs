@@ -173,7 +173,9 @@ fn spawn_housekeeping(state: AppState) {
             {
                 Ok(removed) if removed > 0 => tracing::debug!(removed, "expired rows removed"),
                 Ok(_) => {}
-                Err(error) => tracing::warn!(%error, "housekeeping failed"),
+                Err(error) => {
+                    tracing::warn!(error = %web::ErrorChain(&error), "housekeeping failed");
+                }
             }
         }
     });
