@@ -40,3 +40,73 @@ async fn the_health_check_fails_when_the_database_does_not_answer() {
         .unwrap();
     assert_eq!(response.status().as_u16(), 503);
 }
+
+/// Everything this test binary logs, from the first call of [`captured_log`] on.
+/// A process-wide subscriber rather than one for this test's thread: callsites
+/// that other tests' threads reached first could keep the interest they had
+/// without one.
+#[derive(Clone, Default)]
+struct CapturedLog(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for CapturedLog {
+    type Writer = Self;
+    fn make_writer(&'a self) -> Self {
+        self.clone()
+    }
+}
+
+fn captured_log() -> CapturedLog {
+    static LOG: std::sync::OnceLock<CapturedLog> = std::sync::OnceLock::new();
+    LOG.get_or_init(|| {
+        let log = CapturedLog::default();
+        tracing::subscriber::set_global_default(
+            tracing_subscriber::fmt()
+                .with_writer(log.clone())
+                .with_ansi(false)
+                .finish(),
+        )
+        .expect("no other test sets a subscriber");
+        log
+    })
+    .clone()
+}
+
+#[tokio::test]
+async fn the_log_has_the_whole_cause_beside_the_request_id() {
+    let log = captured_log();
+    let app = spawn_app().await;
+    let browser = app.signed_up("ann@example.com").await;
+    app.state.store.close().await;
+    let response = browser
+        .client
+        .get(format!("{}/account", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 500);
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let logged = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    let line = logged
+        .lines()
+        .find(|line| line.contains("internal error") && line.contains(&request_id))
+        .unwrap_or_else(|| panic!("no internal error in the log: {logged}"));
+    assert!(
+        line.contains(&format!("request_id={request_id}"))
+            && line.contains("error=the database has been closed"),
+        "{line}"
+    );
+}
