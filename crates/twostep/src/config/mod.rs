@@ -7,7 +7,9 @@
 //! the region and the policies built. Nothing after start-up parses it again.
 //! Secrets live in types whose `Debug` hides them.
 
-use std::fmt;
+mod database_url;
+mod file;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -16,7 +18,9 @@ use domain::apps::AppCatalog;
 use domain::one_time_code::CodePolicy;
 use domain::session::SessionPolicy;
 use domain::{Argon2Params, ServerKey};
-use serde::{Deserialize, Serialize};
+
+pub use database_url::DatabaseUrl;
+use file::{ConfigFile, env_value, merge, set_path};
 
 /// The configuration the service runs on, every value already checked.
 #[derive(Debug, Clone)]
@@ -44,190 +48,6 @@ pub struct Config {
     pub password_hash: Argon2Params,
     pub sms: SmsSettings,
     pub email: EmailSettings,
-}
-
-/// A database URL, which may carry a password: `Debug` shows it with the
-/// password masked, and only [`DatabaseUrl::expose`] gives it whole.
-#[derive(Clone, PartialEq, Eq)]
-pub struct DatabaseUrl(String);
-
-impl DatabaseUrl {
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// The URL with any password in it replaced by `***`.
-    pub fn redacted(&self) -> String {
-        let url = &self.0;
-        let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
-            return url.clone();
-        };
-        let authority_end = url[scheme_end..]
-            .find('/')
-            .map_or(url.len(), |i| scheme_end + i);
-        let authority = &url[scheme_end..authority_end];
-        match authority.rfind('@') {
-            Some(at) => match authority[..at].find(':') {
-                Some(colon) => format!(
-                    "{}{}:***{}",
-                    &url[..scheme_end],
-                    &authority[..colon],
-                    &url[scheme_end + at..]
-                ),
-                None => url.clone(),
-            },
-            None => url.clone(),
-        }
-    }
-}
-
-impl From<&str> for DatabaseUrl {
-    fn from(url: &str) -> Self {
-        Self(url.to_owned())
-    }
-}
-
-impl From<String> for DatabaseUrl {
-    fn from(url: String) -> Self {
-        Self(url)
-    }
-}
-
-impl fmt::Debug for DatabaseUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("DatabaseUrl")
-            .field(&self.redacted())
-            .finish()
-    }
-}
-
-/// The keys an operator writes, with their defaults. No `Debug`: it holds the
-/// secrets as written.
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct ConfigFile {
-    /// Address and port to listen on.
-    listen: SocketAddr,
-    /// Where the SQLite database, the server key and the development outbox live.
-    data_dir: PathBuf,
-    /// Empty: a SQLite file in `data_dir`. Or `postgres://…` for several instances.
-    database_url: String,
-    /// The address people use; cookies are Secure when it is https.
-    public_url: String,
-    /// The name in SMS texts, e-mails and page titles.
-    service_name: String,
-    /// 64 hex characters. Empty: generated into `data_dir/server.key` on first start.
-    server_key: String,
-    /// The application catalogue (TOML). Empty: the built-in example catalogue.
-    apps_catalog: String,
-    session: SessionConfig,
-    codes: CodesConfig,
-    phone_number: PhoneNumberConfig,
-    authenticator: AuthenticatorConfig,
-    password_hash: PasswordHashConfig,
-    sms: SmsSettings,
-    email: EmailSettings,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct SessionConfig {
-    idle_timeout_minutes: i64,
-    absolute_timeout_hours: i64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct CodesConfig {
-    /// How long an SMS code is valid: 1 to 10 minutes.
-    lifetime_minutes: i64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct PhoneNumberConfig {
-    /// Region for numbers typed without `+` (e.g. "US", "GB"); empty: always ask for `+`.
-    default_region: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct AuthenticatorConfig {
-    /// The name authenticator apps show next to the account.
-    issuer: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct PasswordHashConfig {
-    memory_kib: u32,
-    iterations: u32,
-    parallelism: u32,
-}
-
-impl Default for ConfigFile {
-    fn default() -> Self {
-        Self {
-            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            data_dir: PathBuf::from("./data"),
-            database_url: String::new(),
-            public_url: "http://127.0.0.1:8080".into(),
-            service_name: "twostep".into(),
-            server_key: String::new(),
-            apps_catalog: String::new(),
-            session: SessionConfig::default(),
-            codes: CodesConfig::default(),
-            phone_number: PhoneNumberConfig::default(),
-            authenticator: AuthenticatorConfig::default(),
-            password_hash: PasswordHashConfig::default(),
-            sms: SmsSettings::default(),
-            email: EmailSettings::default(),
-        }
-    }
-}
-
-impl Default for SessionConfig {
-    fn default() -> Self {
-        Self {
-            idle_timeout_minutes: 30,
-            absolute_timeout_hours: 12,
-        }
-    }
-}
-
-impl Default for CodesConfig {
-    fn default() -> Self {
-        Self {
-            lifetime_minutes: 10,
-        }
-    }
-}
-
-impl Default for PhoneNumberConfig {
-    fn default() -> Self {
-        Self {
-            default_region: "US".into(),
-        }
-    }
-}
-
-impl Default for AuthenticatorConfig {
-    fn default() -> Self {
-        Self {
-            issuer: "twostep".into(),
-        }
-    }
-}
-
-impl Default for PasswordHashConfig {
-    fn default() -> Self {
-        let owasp = domain::Argon2Params::default();
-        Self {
-            memory_kib: owasp.memory_kib,
-            iterations: owasp.iterations,
-            parallelism: owasp.parallelism,
-        }
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -359,7 +179,7 @@ impl Config {
         Ok(Self {
             listen: file.listen,
             data_dir: file.data_dir,
-            database_url: DatabaseUrl(database_url),
+            database_url: DatabaseUrl::from(database_url),
             public_url: file.public_url.trim_end_matches('/').to_owned(),
             service_name: file.service_name,
             server_key,
@@ -375,57 +195,6 @@ impl Config {
             sms: file.sms,
             email: file.email,
         })
-    }
-}
-
-/// An environment value is read as a TOML value when it is one (numbers,
-/// booleans, arrays), and as a string otherwise.
-fn env_value(raw: &str) -> toml::Value {
-    format!("v = {raw}")
-        .parse::<toml::Table>()
-        .ok()
-        .and_then(|mut t| t.remove("v"))
-        .unwrap_or_else(|| toml::Value::String(raw.to_owned()))
-}
-
-fn merge(base: &mut toml::Table, overlay: toml::Table) {
-    for (key, value) in overlay {
-        match (base.get_mut(&key), value) {
-            (Some(toml::Value::Table(existing)), toml::Value::Table(incoming))
-                if !is_provider_table(&incoming) =>
-            {
-                merge(existing, incoming)
-            }
-            (_, value) => {
-                base.insert(key, value);
-            }
-        }
-    }
-}
-
-/// Choosing another provider replaces the whole table, so that the defaults of
-/// the old provider cannot leak in as unknown keys of the new one.
-fn is_provider_table(table: &toml::Table) -> bool {
-    table.contains_key("provider")
-}
-
-fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) {
-    match path {
-        [] => {}
-        [last] => {
-            table.insert(last.clone(), value);
-        }
-        [first, rest @ ..] => {
-            let entry = table
-                .entry(first.clone())
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-            if !entry.is_table() {
-                *entry = toml::Value::Table(toml::Table::new());
-            }
-            if let toml::Value::Table(inner) = entry {
-                set_path(inner, rest, value);
-            }
-        }
     }
 }
 
@@ -587,17 +356,6 @@ mod tests {
             config.database_url.expose(),
             "postgres://ann:db-hunter2@db.example.com:5432/twostep"
         );
-    }
-
-    #[test]
-    fn a_database_url_without_a_password_is_shown_whole() {
-        for url in [
-            "postgres://postgres@127.0.0.1:5432/test",
-            "sqlite://./data/twostep.db?mode=rwc",
-            "postgres://db.example.com/twostep",
-        ] {
-            assert_eq!(DatabaseUrl::from(url).redacted(), url);
-        }
     }
 
     #[test]
