@@ -302,4 +302,40 @@ mod tests {
         assert_eq!(SqliteUrl::parse("sqlite://"), None);
         assert_eq!(SqliteUrl::parse("postgres://host/db"), None);
     }
+
+    fn table() -> Connection {
+        let connection = Connection::open_in_memory().unwrap();
+        connection
+            .execute_batch("CREATE TABLE t (n BIGINT); INSERT INTO t VALUES (1), (2);")
+            .unwrap();
+        connection
+    }
+
+    #[test]
+    fn a_read_answers_its_rows() {
+        let rows = fetch(
+            &table(),
+            Access::Read,
+            "SELECT n FROM t ORDER BY n",
+            &[],
+            9,
+            |row| row.get::<i64>("n"),
+        )
+        .unwrap();
+        assert_eq!(rows, [1, 2]);
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "a statement that writes was sent as a read")]
+    fn a_write_sent_as_a_read_is_caught_before_it_runs() {
+        let _ = fetch(
+            &table(),
+            Access::Read,
+            "DELETE FROM t RETURNING n",
+            &[],
+            1,
+            |row| row.get::<i64>("n"),
+        );
+    }
 }
