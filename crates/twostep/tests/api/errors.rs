@@ -14,11 +14,7 @@ async fn an_internal_error_shows_the_request_id_alone_and_logs_the_cause_beside_
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status().as_u16(), 500);
-    let request_id = response.headers()["x-request-id"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let request_id = request_id_of_a_500(&response);
     assert_eq!(request_id.len(), 16);
     let body = response.text().await.unwrap();
     assert!(body.contains("Something went wrong on our side"));
@@ -30,16 +26,24 @@ async fn an_internal_error_shows_the_request_id_alone_and_logs_the_cause_beside_
         !body.to_lowercase().contains("pool") && !body.contains("closed"),
         "the cause is logged, never shown: {body}"
     );
-    let logged = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
-    let line = logged
-        .lines()
-        .find(|line| line.contains("internal error") && line.contains(&request_id))
-        .unwrap_or_else(|| panic!("no internal error in the log: {logged}"));
-    assert!(
-        line.contains(&format!("request_id={request_id}"))
-            && line.contains("error=the database has been closed"),
-        "{line}"
-    );
+    log.assert_internal_error(&request_id, "the database has been closed");
+}
+
+#[tokio::test]
+async fn an_internal_error_in_the_api_answers_its_json_and_logs_the_cause() {
+    let log = captured_log();
+    let app = spawn_app().await;
+    app.state.store.close().await;
+    let response = reqwest::Client::new()
+        .get(format!("{}/api/v1/me", app.address))
+        .bearer_auth("a-token-the-closed-database-cannot-look-up")
+        .send()
+        .await
+        .unwrap();
+    let request_id = request_id_of_a_500(&response);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "internal", "{body}");
+    log.assert_internal_error(&request_id, "the database has been closed");
 }
 
 #[tokio::test]
@@ -58,6 +62,28 @@ async fn the_health_check_fails_when_the_database_does_not_answer() {
 /// without one.
 #[derive(Clone, Default)]
 struct CapturedLog(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl CapturedLog {
+    /// One line logs an internal error with this request id and this cause.
+    fn assert_internal_error(&self, request_id: &str, cause: &str) {
+        let logged = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
+        assert!(
+            logged.lines().any(|line| line.contains("internal error")
+                && line.contains(&format!("request_id={request_id}"))
+                && line.contains(&format!("error={cause}"))),
+            "no internal error {request_id} with {cause:?} in the log: {logged}"
+        );
+    }
+}
+
+/// The id a 500 answer carries, which the log must have too.
+fn request_id_of_a_500(response: &reqwest::Response) -> String {
+    assert_eq!(response.status().as_u16(), 500);
+    response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
 
 impl std::io::Write for CapturedLog {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
