@@ -62,7 +62,7 @@ impl KannelGateway {
             client,
             url,
             username: settings.username.clone(),
-            password: settings.password.clone(),
+            password: settings.password.expose().to_owned(),
             sender: settings.sender.clone(),
             timeout_ms: settings.timeout_ms,
             retries: settings.retries,

@@ -22,7 +22,8 @@ pub use kannel::KannelGateway;
 pub use memory::{Addressed, MemoryOutbox};
 pub use outbox::{Channel, Outbox, OutboxMessage, read_outbox};
 pub use settings::{
-    DEFAULT_FROM, EmailProvider, EmailSettings, KannelSettings, SmsSettings, SmtpSettings, SmtpTls,
+    DEFAULT_FROM, EmailProvider, EmailSettings, KannelSettings, Secret, SmsSettings, SmtpSettings,
+    SmtpTls,
 };
 pub use smtp::SmtpMailer;
 

@@ -22,14 +22,44 @@ pub enum SmsSettings {
     Kannel(KannelSettings),
 }
 
-/// A Kannel `sendsms-user` and where its smsbox listens.
+/// A password as the config file gives it. `Debug` hides it, so that a whole
+/// configuration can be printed; only [`Secret::expose`] hands it out.
 #[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(secret: &str) -> Self {
+        Self(secret.to_owned())
+    }
+}
+
+impl From<String> for Secret {
+    fn from(secret: String) -> Self {
+        Self(secret)
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// A Kannel `sendsms-user` and where its smsbox listens.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct KannelSettings {
     /// The sendsms URL, e.g. `http://127.0.0.1:13013/cgi-bin/sendsms`.
     pub url: String,
     pub username: String,
-    pub password: String,
+    pub password: Secret,
     /// The sender shown on the phone (Kannel's `from`).
     pub sender: String,
     /// How long one try may take.
@@ -67,7 +97,7 @@ pub enum EmailProvider {
     Smtp(SmtpSettings),
 }
 
-#[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpSettings {
     pub host: String,
@@ -76,7 +106,7 @@ pub struct SmtpSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password: Option<String>,
+    pub password: Option<Secret>,
     #[serde(default)]
     pub tls: SmtpTls,
     /// How long one try may take.
@@ -113,34 +143,6 @@ fn default_smtp_timeout_ms() -> u64 {
 }
 fn default_retries() -> u32 {
     2
-}
-
-// Passwords stay out of logs even when a whole config is printed with `{:?}`.
-impl fmt::Debug for KannelSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KannelSettings")
-            .field("url", &self.url)
-            .field("username", &self.username)
-            .field("password", &"<redacted>")
-            .field("sender", &self.sender)
-            .field("timeout_ms", &self.timeout_ms)
-            .field("retries", &self.retries)
-            .finish()
-    }
-}
-
-impl fmt::Debug for SmtpSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SmtpSettings")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("username", &self.username)
-            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
-            .field("tls", &self.tls)
-            .field("timeout_ms", &self.timeout_ms)
-            .field("retries", &self.retries)
-            .finish()
-    }
 }
 
 // Empty struct variants, unlike unit variants, make serde reject `provider = "outbox"` with stray keys.
@@ -197,7 +199,7 @@ struct SmtpTable {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     username: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    password: Option<String>,
+    password: Option<Secret>,
     #[serde(default)]
     tls: SmtpTls,
     #[serde(default = "default_smtp_timeout_ms")]

@@ -61,7 +61,10 @@ impl SmtpMailer {
             .timeout(Some(Duration::from_millis(settings.timeout_ms)));
         match (&settings.username, &settings.password) {
             (Some(username), Some(password)) => {
-                builder = builder.credentials(Credentials::new(username.clone(), password.clone()));
+                builder = builder.credentials(Credentials::new(
+                    username.clone(),
+                    password.expose().to_owned(),
+                ));
             }
             (None, None) => {}
             _ => {

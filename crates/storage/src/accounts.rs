@@ -130,7 +130,7 @@ impl Store {
 
     pub async fn account_by_email(&self, email: &str) -> Result<Option<Account>, StoreError> {
         self.db
-            .fetch_optional(
+            .read_optional(
                 concat!(select_account!(), "WHERE a.email = $1"),
                 params![email],
                 account_from_row,
@@ -145,7 +145,7 @@ impl Store {
         id_digest: &[u8],
     ) -> Result<Option<(PendingSignInRow, Account)>, StoreError> {
         self.db
-            .fetch_optional(
+            .read_optional(
                 concat!(
                     "SELECT ",
                     account_columns!(),
@@ -171,7 +171,7 @@ impl Store {
 
     pub async fn account_by_id(&self, id: i64) -> Result<Option<Account>, StoreError> {
         self.db
-            .fetch_optional(
+            .read_optional(
                 concat!(select_account!(), "WHERE a.id = $1"),
                 params![id],
                 account_from_row,

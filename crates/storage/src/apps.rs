@@ -79,7 +79,7 @@ impl Store {
         token_digest: &[u8],
     ) -> Result<Option<ConnectionRow>, StoreError> {
         self.db
-            .fetch_optional(
+            .read_optional(
                 concat!(
                     "SELECT ",
                     connection_columns!(),
@@ -107,7 +107,7 @@ impl Store {
         account_id: i64,
     ) -> Result<Vec<ConnectionRow>, StoreError> {
         self.db
-            .fetch_all(
+            .read_all(
                 concat!(
                     "SELECT ",
                     connection_columns!(),
@@ -159,7 +159,7 @@ impl Store {
         challenge_digest: &[u8],
     ) -> Result<Option<ChallengeRow>, StoreError> {
         self.db
-            .fetch_optional(
+            .read_optional(
                 "SELECT account_id, app_id, app_version, device_name, created_at
                  FROM app_challenges WHERE challenge_digest = $1",
                 params![challenge_digest],

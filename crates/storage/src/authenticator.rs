@@ -27,7 +27,7 @@ impl Store {
         account_id: i64,
     ) -> Result<Option<AuthenticatorRow>, StoreError> {
         self.db
-            .fetch_optional(
+            .read_optional(
                 "SELECT secret_enc, last_used_step, failed_step, failed_count, created_at
                  FROM authenticators WHERE account_id = $1",
                 params![account_id],
@@ -150,7 +150,7 @@ impl Store {
         session_digest: &[u8],
     ) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
         self.db
-            .fetch_optional(
+            .read_optional(
                 "SELECT secret_enc, created_at FROM authenticator_enrolments
                  WHERE account_id = $1 AND session_digest = $2",
                 params![account_id, session_digest],

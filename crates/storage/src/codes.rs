@@ -54,7 +54,7 @@ impl Store {
         purpose: CodePurpose,
     ) -> Result<Option<StoredCode>, StoreError> {
         self.db
-            .fetch_optional(
+            .read_optional(
                 "SELECT digest, bound_to, destination_enc, issued_at, expires_at, wrong_entries, used
                  FROM one_time_codes WHERE account_id = $1 AND purpose = $2",
                 params![account_id, purpose.as_str()],

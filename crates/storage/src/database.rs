@@ -1,10 +1,11 @@
 //! Opening the connection pool for the backend named by the URL, and bringing the
 //! schema up to date with the migrations embedded in the binary.
 
+use std::str::FromStr;
 use std::sync::Arc;
 
-use sqlx::postgres::PgPoolOptions;
-use sqlx::{Connection, PgConnection};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::db::{Db, Sqlite, SqliteUrl};
 use crate::{Backend, DatabaseError, Store, StoreError};
@@ -90,6 +91,25 @@ impl Backend {
     }
 }
 
+/// The pool retries a refused connection until its timeout and then reports
+/// only the timeout, so one connection is made first to learn why it fails.
+async fn connect_postgres(
+    database_url: &str,
+    max_connections: u32,
+) -> Result<PgPool, DatabaseError> {
+    let options = PgConnectOptions::from_str(database_url).map_err(DatabaseError::PostgresUrl)?;
+    let server = format!("{}:{}", options.get_host(), options.get_port());
+    let first = PgConnection::connect_with(&options)
+        .await
+        .map_err(|error| DatabaseError::postgres_connect(server.clone(), error))?;
+    first.close().await.ok();
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .connect_with(options)
+        .await
+        .map_err(|error| DatabaseError::postgres_connect(server, error))
+}
+
 impl Store {
     /// Opens `sqlite://path?mode=rwc` (or `sqlite:path`) or `postgres://…`;
     /// `max_connections` 0 means the backend's default (8 for SQLite, 16 for
@@ -110,12 +130,9 @@ impl Store {
                 ))?;
                 Db::Sqlite(Sqlite::open(url, max_connections as usize)?)
             }
-            Backend::Postgres => Db::Postgres(
-                PgPoolOptions::new()
-                    .max_connections(max_connections)
-                    .connect(database_url)
-                    .await?,
-            ),
+            Backend::Postgres => {
+                Db::Postgres(connect_postgres(database_url, max_connections).await?)
+            }
         };
         Ok(Store {
             db: Arc::new(db),
@@ -129,7 +146,7 @@ impl Store {
 
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.db
-            .fetch_optional("SELECT CAST(1 AS BIGINT) AS one", &[], |row| {
+            .read_optional("SELECT CAST(1 AS BIGINT) AS one", &[], |row| {
                 row.get::<i64>("one")
             })
             .await?;

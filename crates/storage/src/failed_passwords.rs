@@ -11,7 +11,7 @@ impl Store {
         email: &str,
     ) -> Result<Option<FailedPasswords>, StoreError> {
         self.db
-            .fetch_optional(
+            .read_optional(
                 "SELECT count, window_started_at FROM failed_passwords WHERE email = $1",
                 params![email],
                 |row| {

@@ -47,7 +47,7 @@ pub enum Backend {
 pub enum StoreError {
     #[error("an account with this e-mail address already exists")]
     EmailTaken,
-    #[error("database error")]
+    #[error(transparent)]
     Database(#[from] DatabaseError),
     #[error("the database returned no row where one was expected")]
     NoRowReturned,

@@ -38,7 +38,7 @@ impl Store {
         token_digest: &[u8],
     ) -> Result<Option<PasswordResetRow>, StoreError> {
         self.db
-            .fetch_optional(
+            .read_optional(
                 "SELECT account_id, created_at, expires_at, verified_at, used, wrong_answers
                  FROM password_resets WHERE token_digest = $1",
                 params![token_digest],

@@ -37,7 +37,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<EventRow>, StoreError> {
         self.db
-            .fetch_all(
+            .read_all(
                 "SELECT kind, summary, created_at FROM security_events
                  WHERE account_id = $1
                  ORDER BY created_at DESC, id DESC

@@ -126,7 +126,7 @@ impl Store {
 
     pub async fn session(&self, id_digest: &[u8]) -> Result<Option<SessionRow>, StoreError> {
         self.db
-            .fetch_optional(
+            .read_optional(
                 "SELECT account_id, created_at, last_seen_at, password_confirmed_at
                  FROM sessions WHERE id_digest = $1",
                 params![id_digest],
@@ -206,7 +206,7 @@ impl Store {
 
     pub async fn count_sessions(&self) -> Result<i64, StoreError> {
         self.db
-            .fetch_one("SELECT COUNT(*) AS n FROM sessions", &[], |row| {
+            .read_one("SELECT COUNT(*) AS n FROM sessions", &[], |row| {
                 row.get("n")
             })
             .await
@@ -234,7 +234,7 @@ impl Store {
         id_digest: &[u8],
     ) -> Result<Option<PendingSignInRow>, StoreError> {
         self.db
-            .fetch_optional(
+            .read_optional(
                 "SELECT account_id, method, created_at FROM pending_sign_ins WHERE id_digest = $1",
                 params![id_digest],
                 |row| {

@@ -4,30 +4,35 @@
 use std::path::Path;
 
 use delivery::{EmailSender, SmsSender};
-use domain::one_time_code::CodePolicy;
-use domain::session::SessionPolicy;
 use domain::{PasswordHasher, ServerKey};
 use storage::Store;
 use web::{AppState, Clock, PasswordPool, Services, Settings};
 
 use crate::config::Config;
 
+/// Why the service did not start; each keeps its cause, and `main` prints the
+/// whole chain on one line.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("cannot use the data directory {path}: {source}")]
+    #[error("cannot use the data directory {path}")]
     DataDir {
         path: String,
         source: std::io::Error,
     },
-    #[error("the server key file {path} is unusable: {reason}")]
-    ServerKey { path: String, reason: String },
-    #[error("database: {0}")]
+    #[error("the server key file {path} is unusable")]
+    ServerKey {
+        path: String,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("cannot open the database")]
+    OpenDatabase(#[source] storage::StoreError),
+    #[error("database")]
     Database(#[from] storage::StoreError),
-    #[error("delivery: {0}")]
+    #[error("delivery")]
     Delivery(#[from] delivery::DeliveryError),
-    #[error("{0}")]
-    Invalid(String),
-    #[error("cannot listen on {address}: {source}")]
+    #[error("password_hash")]
+    PasswordHash(#[from] domain::password::InvalidArgon2Params),
+    #[error("cannot listen on {address}")]
     Listen {
         address: String,
         source: std::io::Error,
@@ -55,7 +60,9 @@ pub async fn open_store(config: &Config) -> Result<Store, StartError> {
     // connections only add lock waits and a page cache each: 8 rather than 16 took
     // the benchmark's RSS with 10,000 sessions from 87 to 70 MB and halved the p99
     // of code checks, at the same throughput.
-    let store = Store::connect(&config.database_url(), 0).await?;
+    let store = Store::connect(config.database_url.expose(), 0)
+        .await
+        .map_err(StartError::OpenDatabase)?;
     store.migrate().await?;
     Ok(store)
 }
@@ -67,29 +74,16 @@ pub async fn build(
 ) -> Result<AppState, StartError> {
     let store = open_store(config).await?;
     let key = server_key(config)?;
-    let hasher = PasswordHasher::new(config.argon2_params())
-        .map_err(|e| StartError::Invalid(e.to_string()))?;
-    let default_region = match config.phone_number.default_region.as_str() {
-        "" => None,
-        region => Some(
-            domain::phone_number::parse_region(region)
-                .map_err(|e| StartError::Invalid(e.to_string()))?,
-        ),
-    };
+    let hasher = PasswordHasher::new(config.password_hash)?;
     let settings = Settings {
         public_url: config.public_url.trim_end_matches('/').to_owned(),
         service_name: config.service_name.clone(),
         data_dir: config.data_dir.clone(),
-        session: SessionPolicy {
-            idle_timeout_seconds: config.session.idle_timeout_minutes * 60,
-            absolute_timeout_seconds: config.session.absolute_timeout_hours * 3600,
-        },
-        codes: CodePolicy::with_lifetime(config.codes.lifetime_minutes * 60),
-        default_region,
-        authenticator_issuer: config.authenticator.issuer.clone(),
-        apps: config
-            .load_apps_catalog()
-            .map_err(|e| StartError::Invalid(e.to_string()))?,
+        session: config.session,
+        codes: config.codes,
+        default_region: config.default_region,
+        authenticator_issuer: config.authenticator_issuer.clone(),
+        apps: config.apps.clone(),
     };
     Ok(AppState::new(Services {
         store,
@@ -113,24 +107,23 @@ fn ensure_data_dir(dir: &Path) -> Result<(), StartError> {
 /// the owner only) on first start. Losing it makes phone numbers and
 /// authenticator secrets unreadable, so it is never overwritten.
 fn server_key(config: &Config) -> Result<ServerKey, StartError> {
-    if !config.server_key.is_empty() {
-        return ServerKey::from_hex(&config.server_key)
-            .map_err(|e| StartError::Invalid(e.to_string()));
+    if let Some(key) = &config.server_key {
+        return Ok(key.clone());
     }
     let path = config.data_dir.join("server.key");
-    let failure = |reason: String| StartError::ServerKey {
+    let failure = |source: Box<dyn std::error::Error + Send + Sync>| StartError::ServerKey {
         path: path.display().to_string(),
-        reason,
+        source,
     };
     match std::fs::read_to_string(&path) {
-        Ok(text) => ServerKey::from_hex(&text).map_err(|e| failure(e.to_string())),
+        Ok(text) => ServerKey::from_hex(&text).map_err(|e| failure(e.into())),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             let hex = ServerKey::generate_hex();
-            write_private(&path, &hex).map_err(|e| failure(e.to_string()))?;
+            write_private(&path, &hex).map_err(|e| failure(e.into()))?;
             tracing::info!(path = %path.display(), "generated a new server key");
-            ServerKey::from_hex(&hex).map_err(|e| failure(e.to_string()))
+            ServerKey::from_hex(&hex).map_err(|e| failure(e.into()))
         }
-        Err(error) => Err(failure(error.to_string())),
+        Err(error) => Err(failure(error.into())),
     }
 }
 
@@ -180,7 +173,9 @@ fn spawn_housekeeping(state: AppState) {
             {
                 Ok(removed) if removed > 0 => tracing::debug!(removed, "expired rows removed"),
                 Ok(_) => {}
-                Err(error) => tracing::warn!(%error, "housekeeping failed"),
+                Err(error) => {
+                    tracing::warn!(error = %web::ErrorChain(&error), "housekeeping failed");
+                }
             }
         }
     });

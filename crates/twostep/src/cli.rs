@@ -78,6 +78,12 @@ pub enum CliError {
     Start(#[from] StartError),
     #[error("{0}")]
     Input(String),
+    #[error("cannot read the password")]
+    ReadPassword(#[source] std::io::Error),
+    #[error("the test e-mail could not be sent")]
+    TestEmail(#[source] delivery::DeliveryError),
+    #[error("cannot read the outbox")]
+    Outbox(#[source] std::io::Error),
 }
 
 impl Cli {
@@ -127,8 +133,7 @@ async fn create_user(config: &Config, email: &str) -> Result<(), CliError> {
     let password = read_password()?;
     let password =
         domain::Password::parse_new(&password).map_err(|e| CliError::Input(e.to_string()))?;
-    let hasher = domain::PasswordHasher::new(config.argon2_params())
-        .map_err(|e| CliError::Input(e.to_string()))?;
+    let hasher = domain::PasswordHasher::new(config.password_hash).map_err(StartError::from)?;
     let store = app::open_store(config).await?;
     let now = Clock::default().now();
     match store
@@ -157,10 +162,9 @@ async fn create_user(config: &Config, email: &str) -> Result<(), CliError> {
 
 fn read_password() -> Result<String, CliError> {
     if std::io::stdin().is_terminal() {
-        let first =
-            rpassword::prompt_password("Password: ").map_err(|e| CliError::Input(e.to_string()))?;
-        let second = rpassword::prompt_password("Password again: ")
-            .map_err(|e| CliError::Input(e.to_string()))?;
+        let first = rpassword::prompt_password("Password: ").map_err(CliError::ReadPassword)?;
+        let second =
+            rpassword::prompt_password("Password again: ").map_err(CliError::ReadPassword)?;
         if first != second {
             return Err(CliError::Input("The two passwords differ.".into()));
         }
@@ -170,7 +174,7 @@ fn read_password() -> Result<String, CliError> {
         std::io::stdin()
             .lock()
             .read_line(&mut line)
-            .map_err(|e| CliError::Input(e.to_string()))?;
+            .map_err(CliError::ReadPassword)?;
         Ok(line.trim_end_matches(['\r', '\n']).to_owned())
     }
 }
@@ -190,14 +194,13 @@ async fn send_test_email(config: &Config, to: &str) -> Result<(), CliError> {
         .email
         .send(&email)
         .await
-        .map_err(|e| CliError::Input(format!("The test e-mail could not be sent: {e}")))?;
+        .map_err(CliError::TestEmail)?;
     println!("Sent a test e-mail to {to}.");
     Ok(())
 }
 
 fn print_outbox(config: &Config) -> Result<(), CliError> {
-    let messages = delivery::read_outbox(&config.data_dir)
-        .map_err(|e| CliError::Input(format!("cannot read the outbox: {e}")))?;
+    let messages = delivery::read_outbox(&config.data_dir).map_err(CliError::Outbox)?;
     if messages.is_empty() {
         println!("The outbox is empty.");
     }

@@ -20,7 +20,8 @@ fn main() -> std::process::ExitCode {
     match runtime.block_on(cli::run(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("twostep: {error}");
+            // One line with every cause: "cannot open the database: connection refused (…)".
+            eprintln!("twostep: {}", web::ErrorChain(&error));
             std::process::ExitCode::FAILURE
         }
     }

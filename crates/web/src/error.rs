@@ -1,5 +1,10 @@
 //! Errors that end a request, each with one status and one message a person
-//! understands. Internal causes are logged with the request id, never shown.
+//! understands. Internal causes keep their whole chain of sources, which the
+//! hygiene layer logs with the request id; people see only the id.
+
+use std::error::Error;
+use std::fmt;
+use std::sync::Arc;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -21,24 +26,25 @@ pub enum WebError {
     #[error("{0}")]
     BadRequest(String),
     #[error("Something went wrong on our side.")]
-    Internal(String),
+    Internal(#[source] Arc<dyn Error + Send + Sync>),
 }
 
 impl WebError {
-    pub fn internal(cause: impl std::fmt::Display) -> Self {
-        Self::Internal(cause.to_string())
+    /// Any error, or a message where there is none, as the cause of a 500.
+    pub fn internal(cause: impl Into<Box<dyn Error + Send + Sync>>) -> Self {
+        Self::Internal(Arc::from(cause.into()))
     }
 }
 
 impl From<storage::StoreError> for WebError {
     fn from(error: storage::StoreError) -> Self {
-        Self::internal(format!("store: {error}"))
+        Self::internal(error)
     }
 }
 
 impl From<askama::Error> for WebError {
     fn from(error: askama::Error) -> Self {
-        Self::internal(format!("template: {error}"))
+        Self::internal(error)
     }
 }
 
@@ -81,4 +87,61 @@ impl IntoResponse for WebError {
 
 /// Carried from a failed handler to the hygiene layer, which logs it beside the request id.
 #[derive(Clone)]
-pub struct InternalCause(pub String);
+pub struct InternalCause(pub Arc<dyn Error + Send + Sync>);
+
+/// An error and its sources on one line, `a: b: c`, as an operator reads them.
+/// A source whose words its parent already ends with (a driver error that
+/// repeats the server's message) is not said twice.
+pub struct ErrorChain<'a>(pub &'a (dyn Error + 'static));
+
+impl fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut said = self.0.to_string();
+        f.write_str(&said)?;
+        let mut next = self.0.source();
+        while let Some(error) = next {
+            let text = error.to_string();
+            if !said.ends_with(&text) {
+                write!(f, ": {text}")?;
+            }
+            said = text;
+            next = error.source();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot open the database")]
+    struct Outer(#[source] Middle);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("error returned from database: {0}")]
+    struct Middle(#[source] Leaf);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("database \"x\" does not exist")]
+    struct Leaf;
+
+    #[test]
+    fn a_chain_reads_as_one_line_without_saying_a_cause_twice() {
+        assert_eq!(
+            ErrorChain(&Outer(Middle(Leaf))).to_string(),
+            "cannot open the database: error returned from database: database \"x\" does not exist"
+        );
+    }
+
+    #[test]
+    fn an_internal_error_keeps_its_cause_as_its_source() {
+        let error = WebError::internal(Outer(Middle(Leaf)));
+        let cause = error.source().expect("the cause");
+        assert_eq!(
+            ErrorChain(cause).to_string(),
+            "cannot open the database: error returned from database: database \"x\" does not exist"
+        );
+    }
+}

@@ -1,5 +1,6 @@
 //! What wraps every request: a request id, CSRF protection for every form post,
-//! the CSRF cookie, security headers, and logging of internal errors by request id.
+//! the CSRF cookie, security headers, and logging of internal errors by request id:
+//! the log gets the whole chain of causes, the person the id alone.
 //!
 //! CSRF uses signed double-submit tokens: the browser holds a random cookie, each
 //! form carries HMAC(server key, cookie). Checking it here, before any handler,
@@ -14,7 +15,7 @@ use axum::response::Response;
 use tracing::Instrument;
 
 use crate::chrome::error_page;
-use crate::error::InternalCause;
+use crate::error::{ErrorChain, InternalCause};
 use crate::{AppState, WebError, cookies};
 
 const MAX_FORM_BYTES: usize = 64 * 1024;
@@ -31,19 +32,23 @@ async fn protect(State(state): State<AppState>, request: Request, next: Next) ->
     let request_id = domain::secrets::hex(&domain::secrets::random_bytes::<8>());
     // Only the path is logged: query strings can carry reset tokens.
     let span = tracing::info_span!("request", id = %request_id, method = %request.method(), path = %request.uri().path());
+    let is_api = request.uri().path().starts_with("/api/");
     async move {
         let mut response = match check_and_run(&state, request, next).await {
             Ok(response) => response,
             Err(error) => axum::response::IntoResponse::into_response(error),
         };
         if let Some(InternalCause(cause)) = response.extensions_mut().remove::<InternalCause>() {
-            tracing::error!(%cause, "internal error");
-            response = error_page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong",
-                "Something went wrong on our side. Please try again in a moment. If it keeps happening, tell the administrator this request id:",
-                Some(&request_id),
-            );
+            tracing::error!(request_id = %request_id, error = %ErrorChain(&*cause), "internal error");
+            // The API's own error body already says what it may; a page gets the id.
+            if !is_api {
+                response = error_page(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "Something went wrong on our side. Please try again in a moment. If it keeps happening, tell the administrator this request id:",
+                    Some(&request_id),
+                );
+            }
         }
         add_security_headers(&mut response, &request_id);
         tracing::debug!(status = response.status().as_u16(), "answered");

@@ -20,8 +20,9 @@ mod session;
 mod state;
 mod verification;
 
+pub use api::ApiErrorCode;
 pub use clock::Clock;
-pub use error::WebError;
+pub use error::{ErrorChain, WebError};
 pub use password_pool::PasswordPool;
 pub use state::{AppState, Services, Settings};
 

@@ -23,31 +23,6 @@ pub enum VerifyError {
     Internal(#[from] WebError),
 }
 
-impl VerifyError {
-    /// A stable code for the JSON API.
-    pub fn api_code(&self) -> &'static str {
-        match self {
-            Self::Code(CodeError::Malformed) => "code_malformed",
-            Self::Code(CodeError::NotRequested) => "code_not_requested",
-            Self::Code(CodeError::Expired) => "code_expired",
-            Self::Code(CodeError::TooManyAttempts)
-            | Self::Authenticator(AuthenticatorError::TooManyAttempts { .. }) => {
-                "too_many_attempts"
-            }
-            Self::Code(CodeError::AlreadyUsed)
-            | Self::Authenticator(AuthenticatorError::AlreadyUsed) => "code_already_used",
-            Self::Code(CodeError::Wrong { .. })
-            | Self::Authenticator(AuthenticatorError::WrongCode) => "code_wrong",
-            Self::Code(CodeError::ResendTooSoon { .. }) => "resend_too_soon",
-            Self::Authenticator(AuthenticatorError::RequiresSms) | Self::MethodNotAvailable => {
-                "method_not_available"
-            }
-            Self::SmsNotSent => "sms_not_sent",
-            Self::Internal(_) => "internal",
-        }
-    }
-}
-
 pub fn phone_context(account_id: i64) -> String {
     format!("phone:{account_id}")
 }

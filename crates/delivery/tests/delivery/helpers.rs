@@ -39,7 +39,7 @@ pub fn kannel_settings(url: String, retries: u32) -> KannelSettings {
     KannelSettings {
         url,
         username: "twostep".to_owned(),
-        password: "s3cret-kannel-password".to_owned(),
+        password: "s3cret-kannel-password".into(),
         sender: "twostep".to_owned(),
         timeout_ms: 2000,
         retries,

@@ -46,7 +46,7 @@ impl Kannel {
         KannelSettings {
             url: self.get("KANNEL_SENDSMS_URL").to_owned(),
             username: self.get("KANNEL_USERNAME").to_owned(),
-            password: self.get("KANNEL_PASSWORD").to_owned(),
+            password: self.get("KANNEL_PASSWORD").into(),
             sender: "twostep".to_owned(),
             timeout_ms: 5000,
             retries: 2,
@@ -114,7 +114,7 @@ async fn kannel_refuses_a_wrong_password_and_nothing_is_sent() {
     let dir = tempfile::tempdir().unwrap();
     let kannel = Kannel::start(dir.path());
     let settings = KannelSettings {
-        password: "wrong".to_owned(),
+        password: "wrong".into(),
         ..kannel.settings()
     };
     let sms = sms_to_the_fake_phone("Your code is 111111");

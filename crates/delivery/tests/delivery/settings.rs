@@ -1,7 +1,7 @@
 //! The `[sms]` and `[email]` tables as operators write them, and settings that cannot work.
 
 use delivery::{
-    DEFAULT_FROM, DeliveryError, EmailProvider, EmailSender, EmailSettings, KannelSettings,
+    DEFAULT_FROM, DeliveryError, EmailProvider, EmailSender, EmailSettings, KannelSettings, Secret,
     SmsSender, SmsSettings, SmtpSettings, SmtpTls,
 };
 use serde::{Deserialize, Serialize};
@@ -55,7 +55,7 @@ fn kannel_settings_take_defaults_for_timeout_and_retries() {
     };
     assert_eq!(kannel.url, "http://127.0.0.1:13013/cgi-bin/sendsms");
     assert_eq!(
-        (kannel.username.as_str(), kannel.password.as_str()),
+        (kannel.username.as_str(), kannel.password.expose()),
         ("twostep", "secret")
     );
     assert_eq!(kannel.sender, "Twostep");
@@ -76,7 +76,10 @@ fn smtp_settings_default_to_starttls_and_no_login() {
     assert_eq!((smtp.host.as_str(), smtp.port), ("mail.example.com", 587));
     assert_eq!(smtp.tls, SmtpTls::Starttls);
     assert_eq!(
-        (smtp.username.as_deref(), smtp.password.as_deref()),
+        (
+            smtp.username.as_deref(),
+            smtp.password.as_ref().map(Secret::expose)
+        ),
         (None, None)
     );
     assert_eq!(config.email.from, DEFAULT_FROM);

@@ -14,6 +14,15 @@ pub(crate) use sqlite::{Sqlite, SqliteUrl};
 
 use crate::StoreError;
 
+/// Whether a statement only reads, which the caller knows and says by the method
+/// it calls (`read_*` or `fetch_*`): on SQLite a read may run on a read-only
+/// connection, anything else runs on the one writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    Read,
+    Write,
+}
+
 /// A value bound to a placeholder; the `Option`s are NULLs of a known type, which
 /// PostgreSQL needs to accept them.
 #[derive(Debug, Clone, Copy)]
@@ -110,13 +119,32 @@ impl Row<'_> {
 }
 
 /// What went wrong in the database itself (as opposed to a refused change, which
-/// the store's methods answer with `false` or a `StoreError` of its own).
+/// the store's methods answer with `false` or a `StoreError` of its own). Each
+/// says what happened in words an operator can act on; none repeats a URL, which
+/// may hold a password.
 #[derive(Debug, thiserror::Error)]
 pub enum DatabaseError {
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
     #[error(transparent)]
     Postgres(#[from] sqlx::Error),
+    #[error("cannot open the SQLite file {path}")]
+    SqliteOpen {
+        path: std::path::PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The server's or the network's own words (connection refused, password
+    /// authentication failed, database "x" does not exist) and the server they
+    /// came from: the whole cause on one line. The driver's error stays for `Debug`.
+    #[error("{reason} ({server})")]
+    PostgresConnect {
+        server: String,
+        reason: String,
+        driver: sqlx::Error,
+    },
+    #[error("the PostgreSQL URL is not valid")]
+    PostgresUrl(#[source] sqlx::Error),
     #[error("{0}")]
     Configuration(&'static str),
     #[error("the database has been closed")]
@@ -126,6 +154,31 @@ pub enum DatabaseError {
 }
 
 impl DatabaseError {
+    /// A failed first connection to `server` (host:port, never the URL), with
+    /// the reason in the words of whoever refused it.
+    pub(crate) fn postgres_connect(server: String, driver: sqlx::Error) -> Self {
+        use std::io::ErrorKind;
+        let reason = match &driver {
+            // "connection refused" rather than "Connection refused (os error 111)".
+            sqlx::Error::Io(error) => match error.kind() {
+                kind @ (ErrorKind::ConnectionRefused
+                | ErrorKind::ConnectionReset
+                | ErrorKind::TimedOut
+                | ErrorKind::HostUnreachable
+                | ErrorKind::NetworkUnreachable) => kind.to_string(),
+                _ => error.to_string(),
+            },
+            sqlx::Error::Database(error) => error.message().to_owned(),
+            sqlx::Error::Tls(error) => format!("TLS failed: {error}"),
+            other => other.to_string(),
+        };
+        Self::PostgresConnect {
+            server,
+            reason,
+            driver,
+        }
+    }
+
     pub(crate) fn is_unique_violation(&self) -> bool {
         match self {
             Self::Sqlite(rusqlite::Error::SqliteFailure(error, _)) => matches!(
@@ -180,15 +233,15 @@ impl Db {
         }
     }
 
-    /// The first row, mapped; `None` when there is none. A statement that writes
-    /// (`… RETURNING`) runs on the writing connection.
+    /// The first row of a statement that may write (`UPDATE … RETURNING`),
+    /// mapped; `None` when there is none. It runs on the writing connection.
     pub(crate) async fn fetch_optional<T>(
         &self,
         sql: &'static str,
         params: &[Param<'_>],
         map: impl FnMut(&Row<'_>) -> Result<T, StoreError>,
     ) -> Result<Option<T>, StoreError> {
-        Ok(self.fetch(sql, params, 1, map).await?.pop())
+        Ok(self.fetch(Access::Write, sql, params, 1, map).await?.pop())
     }
 
     /// The first row of a statement that always returns one (`INSERT … RETURNING`).
@@ -203,31 +256,56 @@ impl Db {
             .ok_or(StoreError::NoRowReturned)
     }
 
-    pub(crate) async fn fetch_all<T>(
+    /// The first row of a query that only reads (a `SELECT`), mapped; `None`
+    /// when there is none. On SQLite it may run on a read-only connection.
+    pub(crate) async fn read_optional<T>(
+        &self,
+        sql: &'static str,
+        params: &[Param<'_>],
+        map: impl FnMut(&Row<'_>) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        Ok(self.fetch(Access::Read, sql, params, 1, map).await?.pop())
+    }
+
+    /// The one row of a query that only reads and always answers one (`COUNT`).
+    pub(crate) async fn read_one<T>(
+        &self,
+        sql: &'static str,
+        params: &[Param<'_>],
+        map: impl FnMut(&Row<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.read_optional(sql, params, map)
+            .await?
+            .ok_or(StoreError::NoRowReturned)
+    }
+
+    /// Every row of a query that only reads.
+    pub(crate) async fn read_all<T>(
         &self,
         sql: &'static str,
         params: &[Param<'_>],
         map: impl FnMut(&Row<'_>) -> Result<T, StoreError>,
     ) -> Result<Vec<T>, StoreError> {
-        self.fetch(sql, params, usize::MAX, map).await
+        self.fetch(Access::Read, sql, params, usize::MAX, map).await
     }
 
     async fn fetch<T>(
         &self,
+        access: Access,
         sql: &'static str,
         params: &[Param<'_>],
         limit: usize,
         map: impl FnMut(&Row<'_>) -> Result<T, StoreError>,
     ) -> Result<Vec<T>, StoreError> {
-        match self {
-            Self::Sqlite(db) if sqlite::only_reads(sql) => {
-                db.with_reader(|connection| sqlite::fetch(connection, sql, params, limit, map))
-            }
-            Self::Sqlite(db) => {
+        match (self, access) {
+            (Self::Sqlite(db), Access::Read) => db.with_reader(|connection| {
+                sqlite::fetch(connection, access, sql, params, limit, map)
+            }),
+            (Self::Sqlite(db), Access::Write) => {
                 let writer = db.writer().await?;
-                sqlite::fetch(&writer, sql, params, limit, map)
+                sqlite::fetch(&writer, access, sql, params, limit, map)
             }
-            Self::Postgres(pool) => postgres::fetch(pool, sql, params, limit, map).await,
+            (Self::Postgres(pool), _) => postgres::fetch(pool, sql, params, limit, map).await,
         }
     }
 
@@ -268,7 +346,7 @@ impl Transaction<'_> {
     ) -> Result<Option<T>, StoreError> {
         let mut rows = match self {
             Self::Sqlite(transaction) => {
-                sqlite::fetch(transaction.connection(), sql, params, 1, map)?
+                sqlite::fetch(transaction.connection(), Access::Write, sql, params, 1, map)?
             }
             Self::Postgres(transaction) => {
                 postgres::fetch(&mut **transaction, sql, params, 1, map).await?

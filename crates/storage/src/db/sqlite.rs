@@ -16,7 +16,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 use super::checkpoint::{Checkpointer, WRITER_AUTOCHECKPOINT_PAGES};
-use super::{DatabaseError, Param, Row};
+use super::{Access, DatabaseError, Param, Row};
 use crate::StoreError;
 
 /// How long a statement waits for another process's write lock (the command line,
@@ -78,13 +78,13 @@ impl Sqlite {
         if url.create {
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
         }
-        let writer = open_connection(&url, flags)?;
-        // WAL lets readers go on while the writer writes; the mode is stored in the
-        // database file, so setting it once is enough.
-        writer.pragma_update(None, "journal_mode", "WAL")?;
-        writer.pragma_update(None, "wal_autocheckpoint", WRITER_AUTOCHECKPOINT_PAGES)?;
-        let checkpointer =
-            Checkpointer::start(open_connection(&url, flags)?).map_err(DatabaseError::Thread)?;
+        let cannot_open = |source| DatabaseError::SqliteOpen {
+            path: url.path.clone(),
+            source,
+        };
+        let writer = open_writer(&url, flags).map_err(cannot_open)?;
+        let checkpointer = Checkpointer::start(open_connection(&url, flags).map_err(cannot_open)?)
+            .map_err(DatabaseError::Thread)?;
         Ok(Self {
             url,
             writer: tokio::sync::Mutex::new(writer),
@@ -159,6 +159,15 @@ impl Sqlite {
     }
 }
 
+fn open_writer(url: &SqliteUrl, flags: OpenFlags) -> Result<Connection, rusqlite::Error> {
+    let writer = open_connection(url, flags)?;
+    // WAL lets readers go on while the writer writes; the mode is stored in the
+    // database file, so setting it once is enough.
+    writer.pragma_update(None, "journal_mode", "WAL")?;
+    writer.pragma_update(None, "wal_autocheckpoint", WRITER_AUTOCHECKPOINT_PAGES)?;
+    Ok(writer)
+}
+
 fn open_connection(url: &SqliteUrl, flags: OpenFlags) -> Result<Connection, rusqlite::Error> {
     let connection = Connection::open_with_flags(&url.path, flags)?;
     connection.busy_timeout(BUSY_TIMEOUT)?;
@@ -166,14 +175,6 @@ fn open_connection(url: &SqliteUrl, flags: OpenFlags) -> Result<Connection, rusq
     connection.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
     connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(connection)
-}
-
-/// Whether a statement can run on a read-only connection: everything the store
-/// reads starts with SELECT; writes, with or without RETURNING, do not.
-pub(crate) fn only_reads(sql: &str) -> bool {
-    sql.trim_start()
-        .get(..6)
-        .is_some_and(|verb| verb.eq_ignore_ascii_case("select"))
 }
 
 fn prepare<'c>(
@@ -209,19 +210,26 @@ pub(crate) fn execute(
 
 pub(crate) fn fetch<T>(
     connection: &Connection,
+    access: Access,
     sql: &str,
     params: &[Param<'_>],
     limit: usize,
     mut map: impl FnMut(&Row<'_>) -> Result<T, StoreError>,
 ) -> Result<Vec<T>, StoreError> {
     let mut statement = prepare(connection, sql, params)?;
+    // SQLite itself knows whether a statement writes: a write sent down the
+    // read path would fail on a read-only connection, but only under load.
+    debug_assert!(
+        access == Access::Write || statement.readonly(),
+        "a statement that writes was sent as a read: {sql}"
+    );
     let mut rows = statement.raw_query();
     let mut mapped = Vec::new();
     while mapped.len() < limit {
         let Some(row) = rows.next()? else { break };
         mapped.push(map(&Row::Sqlite(row))?);
     }
-    if !only_reads(sql) {
+    if access == Access::Write {
         // A write with RETURNING must run to its end even when one row is enough.
         while rows.next()?.is_some() {}
     }
@@ -295,12 +303,39 @@ mod tests {
         assert_eq!(SqliteUrl::parse("postgres://host/db"), None);
     }
 
+    fn table() -> Connection {
+        let connection = Connection::open_in_memory().unwrap();
+        connection
+            .execute_batch("CREATE TABLE t (n BIGINT); INSERT INTO t VALUES (1), (2);")
+            .unwrap();
+        connection
+    }
+
     #[test]
-    fn only_selects_go_to_the_readers() {
-        assert!(only_reads("SELECT 1"));
-        assert!(only_reads("\n  select id FROM accounts"));
-        assert!(!only_reads("DELETE FROM sessions RETURNING id"));
-        assert!(!only_reads("UPDATE x SET y = 1"));
-        assert!(!only_reads("SEL"));
+    fn a_read_answers_its_rows() {
+        let rows = fetch(
+            &table(),
+            Access::Read,
+            "SELECT n FROM t ORDER BY n",
+            &[],
+            9,
+            |row| row.get::<i64>("n"),
+        )
+        .unwrap();
+        assert_eq!(rows, [1, 2]);
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "a statement that writes was sent as a read")]
+    fn a_write_sent_as_a_read_is_caught_before_it_runs() {
+        let _ = fetch(
+            &table(),
+            Access::Read,
+            "DELETE FROM t RETURNING n",
+            &[],
+            1,
+            |row| row.get::<i64>("n"),
+        );
     }
 }

@@ -3,16 +3,18 @@
 use crate::helpers::*;
 
 #[tokio::test]
-async fn an_internal_error_shows_a_page_with_the_request_id_and_no_cause() {
+async fn an_internal_error_shows_the_request_id_alone_and_logs_the_cause_beside_it() {
+    let log = captured_log();
     let app = spawn_app().await;
     let browser = app.signed_up("ann@example.com").await;
     app.state.store.close().await;
-    let response = browser.get_response("/account").await;
-    assert_eq!(response.status().as_u16(), 500);
-    let request_id = response.headers()["x-request-id"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let response = browser
+        .client
+        .get(format!("{}/account", app.address))
+        .send()
+        .await
+        .unwrap();
+    let request_id = request_id_of_a_500(&response);
     assert_eq!(request_id.len(), 16);
     let body = response.text().await.unwrap();
     assert!(body.contains("Something went wrong on our side"));
@@ -21,9 +23,27 @@ async fn an_internal_error_shows_a_page_with_the_request_id_and_no_cause() {
         "the page shows the id that the log has"
     );
     assert!(
-        !body.to_lowercase().contains("pool"),
+        !body.to_lowercase().contains("pool") && !body.contains("closed"),
         "the cause is logged, never shown: {body}"
     );
+    log.assert_internal_error(&request_id, "the database has been closed");
+}
+
+#[tokio::test]
+async fn an_internal_error_in_the_api_answers_its_json_and_logs_the_cause() {
+    let log = captured_log();
+    let app = spawn_app().await;
+    app.state.store.close().await;
+    let response = reqwest::Client::new()
+        .get(format!("{}/api/v1/me", app.address))
+        .bearer_auth("a-token-the-closed-database-cannot-look-up")
+        .send()
+        .await
+        .unwrap();
+    let request_id = request_id_of_a_500(&response);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "internal", "{body}");
+    log.assert_internal_error(&request_id, "the database has been closed");
 }
 
 #[tokio::test]
@@ -34,4 +54,67 @@ async fn the_health_check_fails_when_the_database_does_not_answer() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 503);
+}
+
+/// Everything this test binary logs, from the first call of [`captured_log`] on.
+/// A process-wide subscriber rather than one for this test's thread: callsites
+/// that other tests' threads reached first could keep the interest they had
+/// without one.
+#[derive(Clone, Default)]
+struct CapturedLog(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl CapturedLog {
+    /// One line logs an internal error with this request id and this cause.
+    fn assert_internal_error(&self, request_id: &str, cause: &str) {
+        let logged = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
+        assert!(
+            logged.lines().any(|line| line.contains("internal error")
+                && line.contains(&format!("request_id={request_id}"))
+                && line.contains(&format!("error={cause}"))),
+            "no internal error {request_id} with {cause:?} in the log: {logged}"
+        );
+    }
+}
+
+/// The id a 500 answer carries, which the log must have too.
+fn request_id_of_a_500(response: &reqwest::Response) -> String {
+    assert_eq!(response.status().as_u16(), 500);
+    response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for CapturedLog {
+    type Writer = Self;
+    fn make_writer(&'a self) -> Self {
+        self.clone()
+    }
+}
+
+fn captured_log() -> CapturedLog {
+    static LOG: std::sync::OnceLock<CapturedLog> = std::sync::OnceLock::new();
+    LOG.get_or_init(|| {
+        let log = CapturedLog::default();
+        tracing::subscriber::set_global_default(
+            tracing_subscriber::fmt()
+                .with_writer(log.clone())
+                .with_ansi(false)
+                .finish(),
+        )
+        .expect("no other test sets a subscriber");
+        log
+    })
+    .clone()
 }

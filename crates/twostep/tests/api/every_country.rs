@@ -18,7 +18,10 @@ const ONCE_REFUSED: [(&str, &str); 5] = [
 async fn two_step_verification_is_set_up_with_mobile_numbers_of_other_countries() {
     for (typed, e164) in ONCE_REFUSED {
         let app = spawn_app().await;
-        assert_eq!(app.config.phone_number.default_region, "US");
+        assert_eq!(
+            app.config.default_region,
+            Some(domain::phone_number::parse_region("US").unwrap())
+        );
         let browser = app.signed_up("ann@example.com").await;
 
         browser.set_up_sms(&app, typed).await;

@@ -5,6 +5,7 @@ mod app;
 mod helpers;
 
 mod accounts;
+mod api_error_codes;
 mod apps;
 mod authenticator;
 mod cli;
@@ -15,4 +16,5 @@ mod phone_numbers;
 mod postgres;
 mod sessions;
 mod smtp;
+mod startup;
 mod two_step_sms;

@@ -73,7 +73,7 @@ impl TestAppBuilder {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let mut config = test_config(data_dir.path());
         if let Some(url) = &self.database_url {
-            config.database_url = url.clone();
+            config.database_url = url.clone().into();
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use storage::{Account, AppIdentity};
 use utoipa::ToSchema;
 
-use super::{ApiError, ApiErrorBody, parse_json};
+use super::{ApiError, ApiErrorBody, ApiErrorCode, parse_json};
 use crate::credentials::{self, CredentialsError};
 use crate::verification::{self, two_step_of};
 use crate::{AppState, security_events};
@@ -70,7 +70,7 @@ pub async fn connect(
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
-                "unknown_app",
+                ApiErrorCode::UnknownApp,
                 format!("There is no application with the id {:?}.", request.app_id),
             )
         })?
@@ -135,12 +135,12 @@ async fn authenticate(
     outcome.map_err(|error| match error {
         CredentialsError::Invalid => ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
+            ApiErrorCode::InvalidCredentials,
             error.to_string(),
         ),
         CredentialsError::Locked(locked) => ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
+            ApiErrorCode::TooManyAttempts,
             locked.to_string(),
         ),
         CredentialsError::Internal(cause) => cause.into(),
@@ -215,7 +215,7 @@ async fn refuse_old_app(
     let downloads_url = state.settings.url("/downloads");
     let mut error = ApiError::new(
         StatusCode::FORBIDDEN,
-        "two_step_unsupported",
+        ApiErrorCode::TwoStepUnsupported,
         format!(
             "{app_name} {} does not support two-step verification, which is on for this account. Update to the latest version from the Downloads section.",
             identity.app_version
@@ -247,7 +247,7 @@ async fn live_challenge(
     let expired = || {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "challenge_expired",
+            ApiErrorCode::ChallengeExpired,
             "This challenge is unknown or has expired. Connect again.",
         )
     };
@@ -334,7 +334,7 @@ pub async fn verify(
     if !state.store.delete_app_challenge(&digest).await? {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "challenge_expired",
+            ApiErrorCode::ChallengeExpired,
             "This challenge was already used. Connect again.",
         ));
     }

@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{ApiError, ApiErrorBody};
+use super::{ApiError, ApiErrorBody, ApiErrorCode};
 use crate::AppState;
 use crate::verification::two_step_of;
 
@@ -34,7 +34,7 @@ pub async fn me(
     let unauthorized = || {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "unauthorized",
+            ApiErrorCode::Unauthorized,
             "Send a valid token as `Authorization: Bearer <token>`.",
         )
     };

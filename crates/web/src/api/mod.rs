@@ -1,25 +1,22 @@
 //! The JSON API for the company's client applications (`/api/v1`).
 //!
-//! Every error body is `{"error": <stable code>, "message": <for people>}`; no
-//! input produces a 500. The OpenAPI document is generated from the handlers'
+//! Every error body is `{"error": <stable code>, "message": <for people>}`, the
+//! codes one enum (`error.rs`) that the document lists; no input produces a 500. The OpenAPI document is generated from the handlers'
 //! annotations by the same router that serves them, so it cannot miss a route.
 
 mod connect;
-
-pub use connect::app_name;
+mod error;
 mod me;
 
-use axum::Json;
-use axum::http::StatusCode;
+pub use connect::app_name;
+pub use error::{ApiError, ApiErrorBody, ApiErrorCode};
+
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 use utoipa::OpenApi;
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::verification::VerifyError;
 
 #[derive(OpenApi)]
 #[openapi(info(
@@ -52,87 +49,6 @@ async fn openapi_document(axum::Extension(document): axum::Extension<OpenApiJson
         document.0.as_str().to_owned(),
     )
         .into_response()
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ApiErrorBody {
-    /// A stable code: `invalid_request`, `unknown_app`, `invalid_credentials`, `two_step_unsupported`, `challenge_expired`, `code_wrong`, …
-    pub error: &'static str,
-    /// What went wrong, for people.
-    pub message: String,
-    /// Where to update an application that cannot connect.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub downloads_url: Option<String>,
-}
-
-#[derive(Debug)]
-pub struct ApiError {
-    status: StatusCode,
-    body: ApiErrorBody,
-}
-
-impl ApiError {
-    pub fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            body: ApiErrorBody {
-                error,
-                message: message.into(),
-                downloads_url: None,
-            },
-        }
-    }
-
-    pub fn invalid_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
-    }
-
-    fn internal(cause: impl std::fmt::Display) -> Self {
-        tracing::error!(%cause, "internal error in the API");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Something went wrong on our side. Try again later.",
-        )
-    }
-}
-
-impl From<storage::StoreError> for ApiError {
-    fn from(error: storage::StoreError) -> Self {
-        Self::internal(error)
-    }
-}
-
-impl From<crate::WebError> for ApiError {
-    fn from(error: crate::WebError) -> Self {
-        Self::internal(error)
-    }
-}
-
-impl From<VerifyError> for ApiError {
-    fn from(error: VerifyError) -> Self {
-        let status = match &error {
-            VerifyError::Internal(cause) => return Self::internal(cause),
-            VerifyError::Code(domain::CodeError::Malformed) | VerifyError::MethodNotAvailable => {
-                StatusCode::BAD_REQUEST
-            }
-            VerifyError::Code(
-                domain::CodeError::ResendTooSoon { .. } | domain::CodeError::TooManyAttempts,
-            )
-            | VerifyError::Authenticator(
-                domain::authenticator::AuthenticatorError::TooManyAttempts { .. },
-            ) => StatusCode::TOO_MANY_REQUESTS,
-            VerifyError::SmsNotSent => StatusCode::SERVICE_UNAVAILABLE,
-            _ => StatusCode::UNAUTHORIZED,
-        };
-        Self::new(status, error.api_code(), error.to_string())
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
-    }
 }
 
 /// Parses a JSON body, naming the missing or malformed field in the error.

@@ -78,7 +78,7 @@ fn kannel_sender(
     let settings = KannelSettings {
         url,
         username,
-        password,
+        password: password.into(),
         sender: "twostep".to_owned(),
         timeout_ms,
         retries,

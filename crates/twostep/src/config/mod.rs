@@ -1,0 +1,372 @@
+//! The service's configuration: built-in defaults, then an optional TOML file,
+//! then `TWOSTEP_*` environment variables (nested keys joined by `__`), then flags.
+//! An unknown key anywhere is an error that names it.
+//!
+//! What the operator writes (`ConfigFile`) is parsed once, at load, into the
+//! typed [`Config`] the service runs on: the catalogue read, the key decoded,
+//! the region and the policies built. Nothing after start-up parses it again.
+//! Secrets live in types whose `Debug` hides them.
+
+mod database_url;
+mod file;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use delivery::{EmailSettings, SmsSettings};
+use domain::apps::AppCatalog;
+use domain::one_time_code::CodePolicy;
+use domain::session::SessionPolicy;
+use domain::{Argon2Params, ServerKey};
+
+pub use database_url::DatabaseUrl;
+use file::{ConfigFile, env_value, merge, set_path};
+
+/// The configuration the service runs on, every value already checked.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+    /// Where the SQLite database, the server key and the development outbox live.
+    pub data_dir: PathBuf,
+    /// The configured URL, or a SQLite file in `data_dir`.
+    pub database_url: DatabaseUrl,
+    /// The address people use, without a trailing `/`; cookies are Secure when it is https.
+    pub public_url: String,
+    /// The name in SMS texts, e-mails and page titles.
+    pub service_name: String,
+    /// `None`: read from (or generated into) `data_dir/server.key` at start-up.
+    pub server_key: Option<ServerKey>,
+    /// The application catalogue, read once.
+    pub apps: AppCatalog,
+    pub session: SessionPolicy,
+    pub codes: CodePolicy,
+    /// Region for numbers typed without `+`; `None`: always ask for `+`.
+    pub default_region: Option<phonenumber::country::Id>,
+    /// The name authenticator apps show next to the account.
+    pub authenticator_issuer: String,
+    pub password_hash: Argon2Params,
+    pub sms: SmsSettings,
+    pub email: EmailSettings,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the config file {path}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the config file {path} is not valid TOML: {message}")]
+    Syntax { path: PathBuf, message: String },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+    #[error("invalid configuration")]
+    Catalog(#[from] crate::catalog::LoadCatalogError),
+}
+
+/// Command-line values that override everything else.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+}
+
+/// Variables that belong to the test suite, not to the service.
+const TEST_VARIABLES: &str = "TWOSTEP_TEST_";
+
+impl Config {
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        overrides: &Overrides,
+    ) -> Result<Self, ConfigError> {
+        let mut table = toml::Table::try_from(ConfigFile::default())
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            })?;
+            let from_file: toml::Table =
+                text.parse()
+                    .map_err(|e: toml::de::Error| ConfigError::Syntax {
+                        path: path.to_owned(),
+                        message: e.to_string(),
+                    })?;
+            merge(&mut table, from_file);
+        }
+        for (name, value) in env {
+            let Some(key) = name.strip_prefix("TWOSTEP_") else {
+                continue;
+            };
+            if name.starts_with(TEST_VARIABLES) || key.is_empty() {
+                continue;
+            }
+            let path: Vec<String> = key.split("__").map(str::to_lowercase).collect();
+            set_path(&mut table, &path, env_value(&value));
+        }
+        let mut file: ConfigFile = table
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.message().to_owned()))?;
+        if let Some(listen) = overrides.listen {
+            file.listen = listen;
+        }
+        if let Some(dir) = &overrides.data_dir {
+            file.data_dir = dir.clone();
+        }
+        Self::parse(file)
+    }
+
+    /// Every check and every conversion, once.
+    fn parse(file: ConfigFile) -> Result<Self, ConfigError> {
+        let invalid = |m: String| ConfigError::Invalid(m);
+        if !(file.public_url.starts_with("http://") || file.public_url.starts_with("https://")) {
+            return Err(invalid(format!(
+                "public_url must start with http:// or https://, not {:?}",
+                file.public_url
+            )));
+        }
+        if !(1..=10).contains(&file.codes.lifetime_minutes) {
+            return Err(invalid(
+                "codes.lifetime_minutes must be between 1 and 10".into(),
+            ));
+        }
+        let session = &file.session;
+        if session.idle_timeout_minutes < 1 || session.absolute_timeout_hours < 1 {
+            return Err(invalid("session timeouts must be at least 1".into()));
+        }
+        if session.idle_timeout_minutes > session.absolute_timeout_hours * 60 {
+            return Err(invalid(
+                "session.idle_timeout_minutes must not exceed the absolute timeout".into(),
+            ));
+        }
+        let default_region = match file.phone_number.default_region.as_str() {
+            "" => None,
+            region => Some(
+                domain::phone_number::parse_region(region)
+                    .map_err(|e| invalid(format!("phone_number.default_region: {e}")))?,
+            ),
+        };
+        let issuer = &file.authenticator.issuer;
+        if issuer.trim().is_empty() || issuer.contains(':') {
+            return Err(invalid(
+                "authenticator.issuer must be a non-empty name without ':'".into(),
+            ));
+        }
+        let password_hash = Argon2Params {
+            memory_kib: file.password_hash.memory_kib,
+            iterations: file.password_hash.iterations,
+            parallelism: file.password_hash.parallelism,
+        };
+        password_hash
+            .check()
+            .map_err(|e| invalid(format!("password_hash: {e}")))?;
+        let catalog_path = (!file.apps_catalog.is_empty()).then(|| Path::new(&file.apps_catalog));
+        let apps = crate::catalog::load(catalog_path)?;
+        let server_key = match file.server_key.as_str() {
+            "" => None,
+            hex => Some(ServerKey::from_hex(hex).map_err(|e| invalid(format!("server_key: {e}")))?),
+        };
+        let database_url = if file.database_url.is_empty() {
+            format!(
+                "sqlite://{}?mode=rwc",
+                file.data_dir.join("twostep.db").display()
+            )
+        } else {
+            file.database_url
+        };
+        Ok(Self {
+            listen: file.listen,
+            data_dir: file.data_dir,
+            database_url: DatabaseUrl::from(database_url),
+            public_url: file.public_url.trim_end_matches('/').to_owned(),
+            service_name: file.service_name,
+            server_key,
+            apps,
+            session: SessionPolicy {
+                idle_timeout_seconds: session.idle_timeout_minutes * 60,
+                absolute_timeout_seconds: session.absolute_timeout_hours * 3600,
+            },
+            codes: CodePolicy::with_lifetime(file.codes.lifetime_minutes * 60),
+            default_region,
+            authenticator_issuer: file.authenticator.issuer,
+            password_hash,
+            sms: file.sms,
+            email: file.email,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_defaults_need_nothing_else() {
+        let config = Config::load(None, env(&[]), &Overrides::default()).unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(
+            config.database_url.expose(),
+            "sqlite://./data/twostep.db?mode=rwc"
+        );
+        assert_eq!(config.password_hash.memory_kib, 19_456);
+        assert_eq!(config.sms, SmsSettings::Outbox);
+    }
+
+    #[test]
+    fn the_example_file_documents_valid_settings() {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config.example.toml");
+        Config::load(Some(&example), env(&[]), &Overrides::default()).unwrap();
+    }
+
+    #[test]
+    fn environment_variables_override_the_file_and_flags_override_both() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("twostep.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9000\"\n[session]\nidle_timeout_minutes = 20\n",
+        )
+        .unwrap();
+        let vars = env(&[
+            ("TWOSTEP_SESSION__IDLE_TIMEOUT_MINUTES", "15"),
+            ("TWOSTEP_PUBLIC_URL", "https://id.example.com"),
+            ("PATH", "/bin"),
+        ]);
+        let flags = Overrides {
+            listen: Some("127.0.0.1:9100".parse().unwrap()),
+            data_dir: Some("/tmp/elsewhere".into()),
+        };
+        let config = Config::load(Some(&file), vars, &flags).unwrap();
+        assert_eq!(config.session.idle_timeout_seconds, 15 * 60);
+        assert_eq!(config.public_url, "https://id.example.com");
+        assert_eq!(config.listen.to_string(), "127.0.0.1:9100");
+        assert_eq!(config.data_dir, PathBuf::from("/tmp/elsewhere"));
+    }
+
+    #[test]
+    fn an_unknown_key_is_an_error_that_names_it() {
+        let error = Config::load(
+            None,
+            env(&[("TWOSTEP_SESSION__IDLE_MINUTES", "5")]),
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("idle_minutes"), "{error}");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("twostep.toml");
+        std::fs::write(&file, "[sms]\nprovider = \"kannel\"\nurl = \"http://127.0.0.1:13013/cgi-bin/sendsms\"\nusername = \"u\"\npassword = \"p\"\nsender = \"s\"\npasword = \"typo\"\n").unwrap();
+        let error = Config::load(Some(&file), env(&[]), &Overrides::default()).unwrap_err();
+        assert!(error.to_string().contains("pasword"), "{error}");
+    }
+
+    #[test]
+    fn a_provider_is_chosen_in_the_file_with_its_own_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("twostep.toml");
+        std::fs::write(
+            &file,
+            "[email]\nprovider = \"smtp\"\nhost = \"127.0.0.1\"\nport = 2525\ntls = \"none\"\n",
+        )
+        .unwrap();
+        let config = Config::load(Some(&file), env(&[]), &Overrides::default()).unwrap();
+        assert!(
+            matches!(config.email.provider, delivery::EmailProvider::Smtp(ref smtp) if smtp.port == 2525)
+        );
+    }
+
+    #[test]
+    fn out_of_range_values_are_refused() {
+        for (key, value) in [
+            ("TWOSTEP_CODES__LIFETIME_MINUTES", "11"),
+            ("TWOSTEP_PUBLIC_URL", "id.example.com"),
+            ("TWOSTEP_PHONE_NUMBER__DEFAULT_REGION", "XX9"),
+            ("TWOSTEP_PASSWORD_HASH__ITERATIONS", "0"),
+            ("TWOSTEP_SERVER_KEY", "abc"),
+            ("TWOSTEP_LISTEN", "not an address"),
+        ] {
+            assert!(
+                Config::load(None, env(&[(key, value)]), &Overrides::default()).is_err(),
+                "{key}={value}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_catalogue_and_the_key_are_read_once_into_types() {
+        let key = "ab".repeat(32);
+        let config = Config::load(
+            None,
+            env(&[
+                ("TWOSTEP_SERVER_KEY", &key),
+                ("TWOSTEP_PHONE_NUMBER__DEFAULT_REGION", "GB"),
+            ]),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert!(config.server_key.is_some());
+        assert!(config.apps.find("photon-desktop").is_some());
+        assert_eq!(
+            config.default_region,
+            Some(domain::phone_number::parse_region("GB").unwrap())
+        );
+    }
+
+    #[test]
+    fn debug_output_shows_no_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("twostep.toml");
+        let key = "c0ffee".repeat(10) + "c0ff";
+        std::fs::write(
+            &file,
+            format!(
+                "database_url = \"postgres://ann:db-hunter2@db.example.com:5432/twostep\"\n\
+                 server_key = \"{key}\"\n\
+                 [sms]\nprovider = \"kannel\"\nurl = \"http://127.0.0.1:13013/cgi-bin/sendsms\"\n\
+                 username = \"u\"\npassword = \"kannel-hunter2\"\nsender = \"s\"\n\
+                 [email]\nprovider = \"smtp\"\nhost = \"127.0.0.1\"\nport = 2525\n\
+                 username = \"u\"\npassword = \"smtp-hunter2\"\n"
+            ),
+        )
+        .unwrap();
+        let config = Config::load(Some(&file), env(&[]), &Overrides::default()).unwrap();
+        let shown = format!("{config:?}");
+        for secret in [
+            "db-hunter2",
+            "kannel-hunter2",
+            "smtp-hunter2",
+            &key,
+            "c0ffee",
+        ] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(
+            shown.contains("postgres://ann:***@db.example.com:5432/twostep"),
+            "{shown}"
+        );
+        assert_eq!(
+            config.database_url.expose(),
+            "postgres://ann:db-hunter2@db.example.com:5432/twostep"
+        );
+    }
+
+    #[test]
+    fn variables_of_the_test_suite_are_not_configuration() {
+        assert!(
+            Config::load(
+                None,
+                env(&[("TWOSTEP_TEST_POSTGRES_URL", "postgres://x")]),
+                &Overrides::default()
+            )
+            .is_ok()
+        );
+    }
+}

@@ -1,0 +1,195 @@
+//! The API's errors: a stable code from one enum, a message for people, and for
+//! a 500 the cause, which the hygiene layer logs with the request id.
+
+use std::error::Error;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use domain::CodeError;
+use domain::authenticator::AuthenticatorError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::InternalCause;
+use crate::verification::VerifyError;
+
+/// Every code an error body can carry; clients match on these, so a code once
+/// released keeps its spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiErrorCode {
+    /// The body is not valid JSON or a field is missing or wrong; the message names it.
+    InvalidRequest,
+    /// No application in the catalogue has this id.
+    UnknownApp,
+    /// The e-mail address or the password is wrong.
+    InvalidCredentials,
+    /// Too many wrong passwords or codes; the message says when to try again.
+    TooManyAttempts,
+    /// This version of the application cannot do two-step verification.
+    TwoStepUnsupported,
+    /// The challenge is unknown, expired or already used.
+    ChallengeExpired,
+    /// The account has not set up this verification method.
+    MethodNotAvailable,
+    /// One SMS a minute.
+    ResendTooSoon,
+    /// The SMS gateway failed.
+    SmsNotSent,
+    /// A code is six digits.
+    CodeMalformed,
+    /// No code was sent for this challenge.
+    CodeNotRequested,
+    CodeExpired,
+    CodeAlreadyUsed,
+    CodeWrong,
+    /// No token, or one that no longer holds.
+    Unauthorized,
+    /// Something went wrong on our side.
+    Internal,
+}
+
+impl ApiErrorCode {
+    /// Every code, for the test that the OpenAPI document lists them all.
+    pub const ALL: [Self; 16] = [
+        Self::InvalidRequest,
+        Self::UnknownApp,
+        Self::InvalidCredentials,
+        Self::TooManyAttempts,
+        Self::TwoStepUnsupported,
+        Self::ChallengeExpired,
+        Self::MethodNotAvailable,
+        Self::ResendTooSoon,
+        Self::SmsNotSent,
+        Self::CodeMalformed,
+        Self::CodeNotRequested,
+        Self::CodeExpired,
+        Self::CodeAlreadyUsed,
+        Self::CodeWrong,
+        Self::Unauthorized,
+        Self::Internal,
+    ];
+}
+
+impl From<&VerifyError> for ApiErrorCode {
+    fn from(error: &VerifyError) -> Self {
+        match error {
+            VerifyError::Code(CodeError::Malformed) => Self::CodeMalformed,
+            VerifyError::Code(CodeError::NotRequested) => Self::CodeNotRequested,
+            VerifyError::Code(CodeError::Expired) => Self::CodeExpired,
+            VerifyError::Code(CodeError::TooManyAttempts)
+            | VerifyError::Authenticator(AuthenticatorError::TooManyAttempts { .. }) => {
+                Self::TooManyAttempts
+            }
+            VerifyError::Code(CodeError::AlreadyUsed)
+            | VerifyError::Authenticator(AuthenticatorError::AlreadyUsed) => Self::CodeAlreadyUsed,
+            VerifyError::Code(CodeError::Wrong { .. })
+            | VerifyError::Authenticator(AuthenticatorError::WrongCode) => Self::CodeWrong,
+            VerifyError::Code(CodeError::ResendTooSoon { .. }) => Self::ResendTooSoon,
+            VerifyError::Authenticator(AuthenticatorError::RequiresSms)
+            | VerifyError::MethodNotAvailable => Self::MethodNotAvailable,
+            VerifyError::SmsNotSent => Self::SmsNotSent,
+            VerifyError::Internal(_) => Self::Internal,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiErrorBody {
+    /// A stable code.
+    pub error: ApiErrorCode,
+    /// What went wrong, for people.
+    pub message: String,
+    /// Where to update an application that cannot connect.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub downloads_url: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    pub(super) body: ApiErrorBody,
+    /// Only for a 500: what went wrong, for the log.
+    cause: Option<Arc<dyn Error + Send + Sync>>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, error: ApiErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: ApiErrorBody {
+                error,
+                message: message.into(),
+                downloads_url: None,
+            },
+            cause: None,
+        }
+    }
+
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            ApiErrorCode::InvalidRequest,
+            message,
+        )
+    }
+
+    fn internal(cause: Arc<dyn Error + Send + Sync>) -> Self {
+        Self {
+            cause: Some(cause),
+            ..Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ApiErrorCode::Internal,
+                "Something went wrong on our side. Try again later.",
+            )
+        }
+    }
+}
+
+impl From<storage::StoreError> for ApiError {
+    fn from(error: storage::StoreError) -> Self {
+        Self::internal(Arc::new(error))
+    }
+}
+
+impl From<crate::WebError> for ApiError {
+    fn from(error: crate::WebError) -> Self {
+        match error {
+            crate::WebError::Internal(cause) => Self::internal(cause),
+            other => Self::internal(Arc::new(other)),
+        }
+    }
+}
+
+impl From<VerifyError> for ApiError {
+    fn from(error: VerifyError) -> Self {
+        let status = match &error {
+            VerifyError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            VerifyError::Code(CodeError::Malformed) | VerifyError::MethodNotAvailable => {
+                StatusCode::BAD_REQUEST
+            }
+            VerifyError::Code(CodeError::ResendTooSoon { .. } | CodeError::TooManyAttempts)
+            | VerifyError::Authenticator(AuthenticatorError::TooManyAttempts { .. }) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            VerifyError::SmsNotSent => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::UNAUTHORIZED,
+        };
+        match error {
+            VerifyError::Internal(cause) => cause.into(),
+            error => Self::new(status, ApiErrorCode::from(&error), error.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(self.body)).into_response();
+        if let Some(cause) = self.cause {
+            response.extensions_mut().insert(InternalCause(cause));
+        }
+        response
+    }
+}
