@@ -53,7 +53,8 @@ pub(super) struct CodesConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(super) struct PhoneNumberConfig {
-    /// Region for numbers typed without `+` (e.g. "US", "GB"); empty: always ask for `+`.
+    /// Region that completes national numbers (e.g. "US", "GB"); a number typed with `+` or `00`
+    /// is international whatever it is. Empty: every number must carry its country code.
     pub(super) default_region: String,
 }
 

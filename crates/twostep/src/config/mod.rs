@@ -41,7 +41,7 @@ pub struct Config {
     pub apps: AppCatalog,
     pub session: SessionPolicy,
     pub codes: CodePolicy,
-    /// Region for numbers typed without `+`; `None`: always ask for `+`.
+    /// Region that completes national numbers; `None`: every number carries its country code.
     pub default_region: Option<phonenumber::country::Id>,
     /// The name authenticator apps show next to the account.
     pub authenticator_issuer: String,
