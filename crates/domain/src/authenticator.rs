@@ -141,19 +141,59 @@ pub enum AuthenticatorError {
     RequiresSms,
 }
 
-/// Checks a code and records its effect on `state` (the caller stores it).
+/// Checks a code and records its effect on `state` (the caller stores it): the
+/// two steps below, in memory. The store runs the same two steps against the
+/// database, the first as one conditional statement.
 pub fn verify(
     secret: &AuthenticatorSecret,
     state: &mut AuthenticatorState,
     code: &OtpCode,
     now: UnixTime,
 ) -> Result<i64, AuthenticatorError> {
+    reserve_attempt(state, now)?;
+    check_reserved(secret, state, code, now)
+}
+
+/// Whether one more code may be checked in the current step: the rule that the
+/// store's reservation (`failed_count + 1 … WHERE failed_step <> current OR
+/// failed_count < MAX_WRONG_CODES_PER_STEP`) enforces.
+pub fn may_attempt(state: &AuthenticatorState, now: UnixTime) -> Result<(), AuthenticatorError> {
     let current = step_at(now);
     if state.failed_step == current && state.failed_count >= MAX_WRONG_CODES_PER_STEP {
         return Err(AuthenticatorError::TooManyAttempts {
             retry_after_seconds: (current + 1) * STEP_SECONDS - now,
         });
     }
+    Ok(())
+}
+
+/// Reserve, then check: an attempt first takes its place by counting itself as
+/// wrong in the current step (a new step starts again at one), so that codes
+/// sent in parallel can never be checked more than three times in one step.
+pub fn reserve_attempt(
+    state: &mut AuthenticatorState,
+    now: UnixTime,
+) -> Result<(), AuthenticatorError> {
+    may_attempt(state, now)?;
+    let current = step_at(now);
+    if state.failed_step != current {
+        state.failed_step = current;
+        state.failed_count = 0;
+    }
+    state.failed_count += 1;
+    Ok(())
+}
+
+/// Checks a code that holds a place (`state` already counts it). A wrong code
+/// keeps its place; a code already used gives it back (it is no guess); the
+/// right code claims its step and clears the count.
+pub fn check_reserved(
+    secret: &AuthenticatorSecret,
+    state: &mut AuthenticatorState,
+    code: &OtpCode,
+    now: UnixTime,
+) -> Result<i64, AuthenticatorError> {
+    let current = step_at(now);
     let matching_step = (current - ACCEPTED_STEPS_AROUND_NOW..=current + ACCEPTED_STEPS_AROUND_NOW)
         .find(|&step| {
             let expected = OtpCode::from_number(hotp(secret.as_bytes(), step as u64, 6));
@@ -161,20 +201,16 @@ pub fn verify(
         });
     match matching_step {
         Some(step) if state.last_used_step.is_some_and(|last| step <= last) => {
+            state.failed_count = state.failed_count.saturating_sub(1);
             Err(AuthenticatorError::AlreadyUsed)
         }
         Some(step) => {
             state.last_used_step = Some(step);
+            state.failed_step = 0;
+            state.failed_count = 0;
             Ok(step)
         }
-        None => {
-            if state.failed_step != current {
-                state.failed_step = current;
-                state.failed_count = 0;
-            }
-            state.failed_count += 1;
-            Err(AuthenticatorError::WrongCode)
-        }
+        None => Err(AuthenticatorError::WrongCode),
     }
 }
 

@@ -190,11 +190,25 @@ impl IssuedCode {
     }
 
     /// Checks an entry and records its effect on `self` (one more wrong entry, or
-    /// used up); the caller stores the new state before answering.
+    /// used up): the two steps below, in memory. The store runs the same two
+    /// steps against the database, the first as one conditional statement.
     pub fn verify(
         &mut self,
         purpose: CodePurpose,
         entered_digest: &[u8],
+        bound_to: &[u8],
+        now: UnixTime,
+    ) -> Result<(), CodeError> {
+        self.reserve_entry(purpose, bound_to, now)?;
+        self.check_reserved(entered_digest)
+    }
+
+    /// Whether the code may take one more entry: the rule that the store's
+    /// reservation (`wrong_entries = wrong_entries + 1 WHERE used = 0 AND
+    /// expires_at > now AND wrong_entries < MAX_WRONG_ENTRIES`) enforces.
+    pub fn may_take_entry(
+        &self,
+        purpose: CodePurpose,
         bound_to: &[u8],
         now: UnixTime,
     ) -> Result<(), CodeError> {
@@ -210,12 +224,32 @@ impl IssuedCode {
         if self.wrong_entries >= MAX_WRONG_ENTRIES {
             return Err(CodeError::TooManyAttempts);
         }
+        Ok(())
+    }
+
+    /// Reserve, then check: an entry first takes its place by counting itself as
+    /// wrong, so that entries racing each other can never be checked more than
+    /// `MAX_WRONG_ENTRIES` times in all.
+    pub fn reserve_entry(
+        &mut self,
+        purpose: CodePurpose,
+        bound_to: &[u8],
+        now: UnixTime,
+    ) -> Result<(), CodeError> {
+        self.may_take_entry(purpose, bound_to, now)?;
+        self.wrong_entries += 1;
+        Ok(())
+    }
+
+    /// Checks an entry that holds a place (`self` already counts it). The right
+    /// code gives its place back and is used up; a wrong one keeps it.
+    pub fn check_reserved(&mut self, entered_digest: &[u8]) -> Result<(), CodeError> {
         if crate::secrets::constant_time_eq(entered_digest, &self.digest) {
+            self.wrong_entries = self.wrong_entries.saturating_sub(1);
             self.used = true;
             return Ok(());
         }
-        self.wrong_entries += 1;
-        match MAX_WRONG_ENTRIES - self.wrong_entries {
+        match MAX_WRONG_ENTRIES.saturating_sub(self.wrong_entries) {
             0 => Err(CodeError::TooManyAttempts),
             attempts_left => Err(CodeError::Wrong { attempts_left }),
         }

@@ -33,6 +33,17 @@ pub fn wrong_answer(wrong_answers_so_far: i64) -> SecurityQuestionError {
     }
 }
 
+/// Whether a reset link may take one more answer. Reserve, then check: an answer
+/// first counts itself as wrong (the store's `wrong_answers + 1 … WHERE
+/// wrong_answers < MAX_WRONG_ANSWERS`), and the right one gives its place back.
+pub fn may_answer(wrong_answers_so_far: i64) -> Result<(), SecurityQuestionError> {
+    if wrong_answers_so_far >= MAX_WRONG_ANSWERS {
+        Err(SecurityQuestionError::TooManyWrongAnswers)
+    } else {
+        Ok(())
+    }
+}
+
 /// The security question's place in an account's life. Once `PermanentlyDisabled`,
 /// nothing leads back: not even turning two-step verification off.
 #[derive(Debug, Clone, PartialEq, Eq)]
