@@ -132,10 +132,27 @@ async fn changing_the_phone_number_keeps_two_step_on(store: Store) {
         .turn_on_sms(id, b"old phone".to_vec(), T0)
         .await
         .unwrap();
-    store
-        .change_phone(id, b"new phone".to_vec(), T0 + 50)
-        .await
-        .unwrap();
+    let code = domain::IssuedCode::new(
+        domain::CodePurpose::ChangeNumber,
+        vec![1; 32],
+        vec![2; 32],
+        T0 + 40,
+        domain::one_time_code::CodePolicy::default(),
+    );
+    store.save_code(id, &code, None).await.unwrap();
+    assert!(
+        store
+            .confirm_phone(id, &code, b"new phone".to_vec(), T0 + 50)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .confirm_phone(id, &code, b"other phone".to_vec(), T0 + 51)
+            .await
+            .unwrap(),
+        "the code confirms one number once"
+    );
     let account = store.account_by_id(id).await.unwrap().unwrap();
     assert_eq!(account.phone_enc.as_deref(), Some(&b"new phone"[..]));
     assert_eq!(account.phone_confirmed_at, Some(T0 + 50));

@@ -150,9 +150,10 @@ async fn wrong_passwords_are_counted_per_address_within_a_window(store: Store) {
     );
     for minute in 0..3 {
         store
-            .record_failed_password("ann@example.com", T0 + minute * 60)
+            .reserve_password_attempt("ann@example.com", T0 + minute * 60)
             .await
-            .unwrap();
+            .unwrap()
+            .expect("a place");
     }
     assert_eq!(
         store.failed_passwords("ann@example.com").await.unwrap(),
@@ -162,9 +163,10 @@ async fn wrong_passwords_are_counted_per_address_within_a_window(store: Store) {
         })
     );
     store
-        .record_failed_password("ann@example.com", T0 + 15 * 60)
+        .reserve_password_attempt("ann@example.com", T0 + 15 * 60)
         .await
-        .unwrap();
+        .unwrap()
+        .expect("a place");
     assert_eq!(
         store.failed_passwords("ann@example.com").await.unwrap(),
         Some(FailedPasswords {

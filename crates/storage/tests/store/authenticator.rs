@@ -61,7 +61,11 @@ async fn the_authenticator_refuses_the_same_or_an_older_step(store: Store) {
 async fn an_accepted_code_resets_the_wrong_code_count(store: Store) {
     let id = account_with_authenticator(&store).await;
     for _ in 0..2 {
-        store.record_authenticator_failure(id, 100).await.unwrap();
+        store
+            .reserve_authenticator_attempt(id, 100)
+            .await
+            .unwrap()
+            .expect("a place");
     }
     let row = store.authenticator(id).await.unwrap().unwrap();
     assert_eq!((row.failed_step, row.failed_count), (100, 2));
@@ -156,20 +160,31 @@ async fn an_enrolment_belongs_to_its_session_and_ends_when_confirmed(store: Stor
 
 async fn wrong_codes_sent_in_parallel_are_all_counted(store: Store) {
     let id = account_with_authenticator(&store).await;
-    store.record_authenticator_failure(id, 199).await.unwrap();
+    store
+        .reserve_authenticator_attempt(id, 199)
+        .await
+        .unwrap()
+        .expect("a place");
     let attempts: Vec<_> = (0..6)
         .map(|_| {
             let store = store.clone();
-            tokio::spawn(async move { store.record_authenticator_failure(id, 200).await.unwrap() })
+            tokio::spawn(async move {
+                store
+                    .reserve_authenticator_attempt(id, 200)
+                    .await
+                    .unwrap()
+                    .is_some()
+            })
         })
         .collect();
+    let mut placed = 0;
     for attempt in attempts {
-        attempt.await.unwrap();
+        placed += usize::from(attempt.await.unwrap());
     }
     let row = store.authenticator(id).await.unwrap().unwrap();
     assert_eq!(
-        (row.failed_step, row.failed_count),
-        (200, 6),
-        "a new step starts at one, then every attempt counts"
+        (placed, row.failed_step, row.failed_count),
+        (3, 200, 3),
+        "a new step starts at one, and only three attempts get a place"
     );
 }
