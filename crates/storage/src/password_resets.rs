@@ -130,8 +130,9 @@ impl Store {
         Ok(true)
     }
 
-    /// A password reset as one transaction: uses up the link (only if it was
-    /// verified and has not expired; true for exactly one caller) and every other
+    /// A password reset as one transaction: uses up the link (only if it has not
+    /// expired and, when `must_be_verified` — the account had something to ask
+    /// for —, was verified; true for exactly one caller) and every other
     /// unused link of the account, sets the new password, ends every session of
     /// the account and revokes its applications' tokens. Answers the account, or
     /// `None`, changing nothing, when the link was not usable.
@@ -139,15 +140,17 @@ impl Store {
         &self,
         token_digest: &[u8],
         password_hash: &str,
+        must_be_verified: bool,
         now: i64,
     ) -> Result<Option<i64>, StoreError> {
         let mut transaction = self.db.begin().await?;
         let consumed = transaction
             .fetch_optional(
                 "UPDATE password_resets SET used = 1
-                 WHERE token_digest = $1 AND used = 0 AND verified_at IS NOT NULL AND expires_at > $2
+                 WHERE token_digest = $1 AND used = 0 AND expires_at > $2
+                   AND (verified_at IS NOT NULL OR $3 = 0)
                  RETURNING account_id",
-                params![token_digest, now],
+                params![token_digest, now, flag(must_be_verified)],
                 |row| row.get::<i64>("account_id"),
             )
             .await?;

@@ -169,6 +169,14 @@ async fn a_hundred_parallel_resets_through_one_link_reset_once(store: Store) {
         .create_password_reset(b"link", ann, T0, T0 + 3600)
         .await
         .unwrap();
+    assert_eq!(
+        store
+            .complete_password_reset(b"link", "early hash", true, T0 + 1)
+            .await
+            .unwrap(),
+        None,
+        "a link that must be verified first resets nothing before"
+    );
     store
         .mark_password_reset_verified(b"link", T0 + 5)
         .await
@@ -177,7 +185,7 @@ async fn a_hundred_parallel_resets_through_one_link_reset_once(store: Store) {
         let store = store.clone();
         async move {
             store
-                .complete_password_reset(b"link", "new hash", T0 + 10)
+                .complete_password_reset(b"link", "new hash", true, T0 + 10)
                 .await
                 .unwrap()
                 .is_some()
@@ -187,7 +195,7 @@ async fn a_hundred_parallel_resets_through_one_link_reset_once(store: Store) {
     assert_eq!(reset, 1);
     assert_eq!(
         store
-            .complete_password_reset(b"link", "another hash", T0 + 11)
+            .complete_password_reset(b"link", "another hash", true, T0 + 11)
             .await
             .unwrap(),
         None

@@ -78,7 +78,7 @@ async fn a_password_reset_happens_whole_or_not_at_all(store: Store) {
         .unwrap();
     let reset = || async {
         store
-            .complete_password_reset(b"ann's link", "new hash", T0 + 10)
+            .complete_password_reset(b"ann's link", "new hash", true, T0 + 10)
             .await
             .is_ok_and(|reset| reset.is_some())
     };

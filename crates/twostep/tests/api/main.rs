@@ -7,6 +7,7 @@ mod apps;
 mod authenticator;
 mod cli;
 mod errors;
+mod limits;
 mod password_reset;
 mod phone_numbers;
 mod postgres;

@@ -154,6 +154,9 @@ struct LiveReset {
     digest: Vec<u8>,
     account: Account,
     checks: ResetChecks,
+    /// Whether the account has a security answer or a second factor to ask for;
+    /// without either, the link alone resets.
+    asks_anything: bool,
     verified: bool,
 }
 
@@ -182,12 +185,13 @@ async fn live_reset(state: &AppState, token: &str) -> Result<Option<LiveReset>, 
         (None, false) => SecurityQuestionState::NotSet,
     };
     let checks = password_reset_checks(two_step_of(&account), &question);
-    let verified =
-        row.verified_at.is_some() || (!checks.security_answer && checks.second_factor.is_none());
+    let asks_anything = checks.security_answer || checks.second_factor.is_some();
+    let verified = row.verified_at.is_some() || !asks_anything;
     Ok(Some(LiveReset {
         digest,
         account,
         checks,
+        asks_anything,
         verified,
     }))
 }
@@ -413,7 +417,7 @@ pub async fn reset_submit(
     // and every application's token revoked; nothing of it if the link was used.
     let reset_done = state
         .store
-        .complete_password_reset(&reset.digest, &hash, state.now())
+        .complete_password_reset(&reset.digest, &hash, reset.asks_anything, state.now())
         .await?;
     if reset_done.is_none() {
         return render_with_status(
