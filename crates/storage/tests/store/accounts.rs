@@ -2,7 +2,7 @@
 
 use storage::{Store, StoreError};
 
-use crate::helpers::T0;
+use crate::helpers::{T0, two_accounts};
 
 on_both_backends!(
     a_new_account_is_found_by_email_and_by_id,
@@ -77,10 +77,7 @@ async fn a_new_password_records_when_it_was_changed(store: Store) {
 }
 
 async fn turning_on_sms_deletes_the_security_question_and_disables_it_for_good(store: Store) {
-    let id = store
-        .create_account("ann@example.com", "hash", T0)
-        .await
-        .unwrap();
+    let id = two_accounts(&store).await.ann;
     assert!(
         store
             .set_security_question(id, "First pet?", "answer-hash")
@@ -124,10 +121,7 @@ async fn turning_on_sms_deletes_the_security_question_and_disables_it_for_good(s
 }
 
 async fn changing_the_phone_number_keeps_two_step_on(store: Store) {
-    let id = store
-        .create_account("ann@example.com", "hash", T0)
-        .await
-        .unwrap();
+    let id = two_accounts(&store).await.ann;
     store
         .turn_on_sms(id, b"old phone".to_vec(), T0)
         .await
@@ -160,10 +154,7 @@ async fn changing_the_phone_number_keeps_two_step_on(store: Store) {
 }
 
 async fn turning_off_two_step_removes_the_authenticator_and_its_enrolment(store: Store) {
-    let id = store
-        .create_account("ann@example.com", "hash", T0)
-        .await
-        .unwrap();
+    let id = two_accounts(&store).await.ann;
     store.turn_on_sms(id, b"phone".to_vec(), T0).await.unwrap();
     store
         .add_authenticator(id, b"secret".to_vec(), T0 + 1)

@@ -3,7 +3,7 @@
 use domain::throttle::FailedPasswords;
 use storage::{AppIdentity, Store};
 
-use crate::helpers::T0;
+use crate::helpers::{Accounts, T0, two_accounts};
 
 on_both_backends!(
     connections_belong_to_their_account_and_die_with_a_password_change,
@@ -21,14 +21,7 @@ fn photon(device: &str) -> AppIdentity {
 }
 
 async fn connections_belong_to_their_account_and_die_with_a_password_change(store: Store) {
-    let ann = store
-        .create_account("ann@example.com", "hash", T0)
-        .await
-        .unwrap();
-    let bob = store
-        .create_account("bob@example.com", "hash", T0)
-        .await
-        .unwrap();
+    let Accounts { ann, bob } = two_accounts(&store).await;
     let laptop = store
         .create_connection(ann, b"token-1", &photon("laptop"), T0)
         .await
@@ -87,10 +80,7 @@ async fn connections_belong_to_their_account_and_die_with_a_password_change(stor
 }
 
 async fn a_challenge_is_passed_once(store: Store) {
-    let ann = store
-        .create_account("ann@example.com", "hash", T0)
-        .await
-        .unwrap();
+    let ann = two_accounts(&store).await.ann;
     store
         .create_app_challenge(b"challenge", ann, &photon("laptop"), T0)
         .await
@@ -106,10 +96,7 @@ async fn a_challenge_is_passed_once(store: Store) {
 }
 
 async fn a_refusal_notice_is_claimed_once_a_day_per_app_and_device(store: Store) {
-    let ann = store
-        .create_account("ann@example.com", "hash", T0)
-        .await
-        .unwrap();
+    let ann = two_accounts(&store).await.ann;
     let day = 24 * 3600;
     assert!(
         store

@@ -5,7 +5,7 @@ use domain::one_time_code::CodePolicy;
 use domain::{CodeError, CodePurpose, IssuedCode};
 use storage::{Store, StoredCode};
 
-use crate::helpers::T0;
+use crate::helpers::{T0, two_accounts};
 
 on_both_backends!(
     a_code_is_kept_per_purpose_with_its_destination,
@@ -29,15 +29,8 @@ fn issued(purpose: CodePurpose, digest: u8, now: i64) -> IssuedCode {
     )
 }
 
-async fn account(store: &Store) -> i64 {
-    store
-        .create_account("ann@example.com", "hash", T0)
-        .await
-        .unwrap()
-}
-
 async fn a_code_is_kept_per_purpose_with_its_destination(store: Store) {
-    let id = account(&store).await;
+    let id = two_accounts(&store).await.ann;
     let sign_in = issued(CodePurpose::SignIn, 1, T0);
     let change = issued(CodePurpose::ChangeNumber, 2, T0 + 1);
     store.save_code(id, &sign_in, None).await.unwrap();
@@ -64,7 +57,7 @@ async fn a_code_is_kept_per_purpose_with_its_destination(store: Store) {
 }
 
 async fn a_new_code_replaces_the_previous_one(store: Store) {
-    let id = account(&store).await;
+    let id = two_accounts(&store).await.ann;
     let first = issued(CodePurpose::SignIn, 1, T0);
     store.save_code(id, &first, None).await.unwrap();
     let reserved = store
@@ -83,7 +76,7 @@ async fn a_new_code_replaces_the_previous_one(store: Store) {
 }
 
 async fn the_second_of_two_identical_attempts_fails(store: Store) {
-    let id = account(&store).await;
+    let id = two_accounts(&store).await.ann;
     let code = issued(CodePurpose::SignIn, 1, T0);
     store.save_code(id, &code, None).await.unwrap();
     for _ in 0..2 {
@@ -113,7 +106,7 @@ async fn the_second_of_two_identical_attempts_fails(store: Store) {
 }
 
 async fn an_entry_gets_no_place_in_an_expired_or_foreign_code(store: Store) {
-    let id = account(&store).await;
+    let id = two_accounts(&store).await.ann;
     let code = issued(CodePurpose::SignIn, 1, T0);
     store.save_code(id, &code, None).await.unwrap();
     let reserve = |purpose, bound_to: [u8; 32], now| {
@@ -136,7 +129,7 @@ async fn an_entry_gets_no_place_in_an_expired_or_foreign_code(store: Store) {
 }
 
 async fn each_wrong_entry_is_counted_once(store: Store) {
-    let id = account(&store).await;
+    let id = two_accounts(&store).await.ann;
     let code = issued(CodePurpose::SignIn, 1, T0);
     store.save_code(id, &code, None).await.unwrap();
     for expected in 1..=domain::one_time_code::MAX_WRONG_ENTRIES {
@@ -163,7 +156,7 @@ async fn each_wrong_entry_is_counted_once(store: Store) {
 }
 
 async fn an_attempt_read_from_a_replaced_code_fails(store: Store) {
-    let id = account(&store).await;
+    let id = two_accounts(&store).await.ann;
     let old = issued(CodePurpose::SignIn, 1, T0);
     store.save_code(id, &old, None).await.unwrap();
     // The same digits again, as a new code could by chance have.
@@ -175,7 +168,7 @@ async fn an_attempt_read_from_a_replaced_code_fails(store: Store) {
 }
 
 async fn racing_entries_of_one_code_never_both_win(store: Store) {
-    let id = account(&store).await;
+    let id = two_accounts(&store).await.ann;
     let code = issued(CodePurpose::SignIn, 1, T0);
     store.save_code(id, &code, None).await.unwrap();
     let attempts: Vec<_> = (0..6)

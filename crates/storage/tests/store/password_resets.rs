@@ -2,7 +2,7 @@
 
 use storage::{PasswordResetRow, Store};
 
-use crate::helpers::T0;
+use crate::helpers::{Accounts, T0, two_accounts};
 
 on_both_backends!(
     a_reset_link_is_used_once_and_takes_the_older_links_with_it,
@@ -10,14 +10,7 @@ on_both_backends!(
 );
 
 async fn a_reset_link_is_used_once_and_takes_the_older_links_with_it(store: Store) {
-    let ann = store
-        .create_account("ann@example.com", "hash", T0)
-        .await
-        .unwrap();
-    let bob = store
-        .create_account("bob@example.com", "hash", T0)
-        .await
-        .unwrap();
+    let Accounts { ann, bob } = two_accounts(&store).await;
     store
         .create_password_reset(b"older", ann, T0, T0 + 3600)
         .await
@@ -93,10 +86,7 @@ async fn a_reset_link_is_used_once_and_takes_the_older_links_with_it(store: Stor
 }
 
 async fn racing_uses_of_one_reset_link_never_both_win(store: Store) {
-    let id = store
-        .create_account("ann@example.com", "hash", T0)
-        .await
-        .unwrap();
+    let id = two_accounts(&store).await.ann;
     store
         .create_password_reset(b"link", id, T0, T0 + 3600)
         .await

@@ -16,24 +16,31 @@ on_both_backends!(
 );
 
 /// Arms a fault at each point of `change` in turn, asserting after each failed
-/// attempt that `unchanged` still holds; answers how many points there were.
-async fn fail_at_every_point<C, CFut, U, UFut>(store: &Store, change: C, unchanged: U) -> u32
+/// attempt that `state` reads as it did before; then lets it run whole. Answers
+/// how many points there were and the state before and after.
+async fn fail_at_every_point<C, CFut, S, SFut, T>(store: &Store, change: C, state: S) -> (u32, T, T)
 where
     C: Fn() -> CFut,
     CFut: Future<Output = bool>,
-    U: Fn() -> UFut,
-    UFut: Future<Output = ()>,
+    S: Fn() -> SFut,
+    SFut: Future<Output = T>,
+    T: PartialEq + std::fmt::Debug,
 {
+    let before = state().await;
     let mut point = 1;
     loop {
         store.inject_fault_at(point);
-        let failed = !change().await;
+        let done = change().await;
         store.inject_fault_at(0);
-        if !failed {
+        if done {
             // The change got past every point: it has as many as were failed.
-            return point - 1;
+            return (point - 1, before, state().await);
         }
-        unchanged().await;
+        assert_eq!(
+            state().await,
+            before,
+            "a fault at point {point} left a trace"
+        );
         point += 1;
         assert!(point < 20, "a change with this many points never ends");
     }
@@ -47,28 +54,54 @@ fn photon() -> AppIdentity {
     }
 }
 
+/// What a password reset changes for one account: its links used, its password
+/// hash, and whether its session and application token still work.
+async fn reset_state(store: &Store, who: &str, account: i64) -> (Vec<bool>, String, bool, bool) {
+    let mut links_used = Vec::new();
+    for link in [format!("{who}'s link"), format!("{who}'s older link")] {
+        let row = store.password_reset(link.as_bytes()).await.unwrap();
+        links_used.extend(row.map(|row| row.used));
+    }
+    let hash = store
+        .account_by_id(account)
+        .await
+        .unwrap()
+        .unwrap()
+        .password_hash;
+    let session = format!("{who}'s session");
+    let token = format!("{who}'s token");
+    (
+        links_used,
+        hash,
+        store.session(session.as_bytes()).await.unwrap().is_some(),
+        store
+            .connection_by_token(token.as_bytes())
+            .await
+            .unwrap()
+            .is_some(),
+    )
+}
+
 async fn a_password_reset_happens_whole_or_not_at_all(store: Store) {
     let Accounts { ann, bob } = two_accounts(&store).await;
-    for (account, link, session, token) in [
-        (
-            ann,
-            &b"ann's link"[..],
-            &b"ann's session"[..],
-            &b"ann's token"[..],
-        ),
-        (bob, b"bob's link", b"bob's session", b"bob's token"),
-    ] {
+    for (account, who) in [(ann, "ann"), (bob, "bob")] {
+        let link = format!("{who}'s link");
         store
-            .create_password_reset(link, account, T0, T0 + 3600)
+            .create_password_reset(link.as_bytes(), account, T0, T0 + 3600)
             .await
             .unwrap();
         store
-            .mark_password_reset_verified(link, T0 + 1)
+            .mark_password_reset_verified(link.as_bytes(), T0 + 1)
             .await
             .unwrap();
-        store.create_session(session, account, T0).await.unwrap();
+        let session = format!("{who}'s session");
         store
-            .create_connection(account, token, &photon(), T0)
+            .create_session(session.as_bytes(), account, T0)
+            .await
+            .unwrap();
+        let token = format!("{who}'s token");
+        store
+            .create_connection(account, token.as_bytes(), &photon(), T0)
             .await
             .unwrap();
     }
@@ -76,62 +109,40 @@ async fn a_password_reset_happens_whole_or_not_at_all(store: Store) {
         .create_password_reset(b"ann's older link", ann, T0, T0 + 3600)
         .await
         .unwrap();
+    let bobs_before = reset_state(&store, "bob", bob).await;
     let reset = || async {
         store
             .complete_password_reset(b"ann's link", "new hash", true, T0 + 10)
             .await
             .is_ok_and(|reset| reset.is_some())
     };
-    let unchanged = || async {
-        for link in [&b"ann's link"[..], b"ann's older link"] {
-            assert!(!store.password_reset(link).await.unwrap().unwrap().used);
-        }
-        let account = store.account_by_id(ann).await.unwrap().unwrap();
-        assert_eq!(account.password_hash, "hash");
-        assert!(store.session(b"ann's session").await.unwrap().is_some());
-        assert!(
-            store
-                .connection_by_token(b"ann's token")
-                .await
-                .unwrap()
-                .is_some()
-        );
-    };
-    let points = fail_at_every_point(&store, reset, unchanged).await;
+    let (points, before, after) =
+        fail_at_every_point(&store, reset, || reset_state(&store, "ann", ann)).await;
     assert_eq!(
         points, 5,
         "four statements after the link's, then the commit"
     );
+    assert_eq!(before, (vec![false, false], "hash".to_owned(), true, true));
+    assert_eq!(
+        after,
+        (vec![true, true], "new hash".to_owned(), false, false)
+    );
+    assert_eq!(reset_state(&store, "bob", bob).await, bobs_before);
+}
 
-    for link in [&b"ann's link"[..], b"ann's older link"] {
-        assert!(store.password_reset(link).await.unwrap().unwrap().used);
-    }
-    let account = store.account_by_id(ann).await.unwrap().unwrap();
-    assert_eq!(account.password_hash, "new hash");
-    assert!(store.session(b"ann's session").await.unwrap().is_none());
-    assert!(
-        store
-            .connection_by_token(b"ann's token")
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(store.session(b"bob's session").await.unwrap().is_some());
-    assert!(
-        store
-            .connection_by_token(b"bob's token")
-            .await
-            .unwrap()
-            .is_some()
-    );
-    assert!(
-        !store
-            .password_reset(b"bob's link")
-            .await
-            .unwrap()
-            .unwrap()
-            .used
-    );
+/// Whether the set-up code is used, and the phone and question of the account.
+async fn phone_state(
+    store: &Store,
+    account: i64,
+) -> (Option<bool>, Option<Vec<u8>>, Option<String>, bool) {
+    let code = store.code(account, CodePurpose::SetUp).await.unwrap();
+    let account = store.account_by_id(account).await.unwrap().unwrap();
+    (
+        code.map(|stored| stored.code.used),
+        account.phone_enc,
+        account.security_question,
+        account.security_question_disabled,
+    )
 }
 
 async fn confirming_a_phone_happens_whole_or_not_at_all(store: Store) {
@@ -158,26 +169,35 @@ async fn confirming_a_phone_happens_whole_or_not_at_all(store: Store) {
             .await
             .is_ok_and(|confirmed| confirmed)
     };
-    let unchanged = || async {
-        let stored = store.code(ann, CodePurpose::SetUp).await.unwrap().unwrap();
-        assert!(!stored.code.used);
-        let account = store.account_by_id(ann).await.unwrap().unwrap();
-        assert_eq!(account.phone_enc, None);
-        assert_eq!(account.security_question.as_deref(), Some("First pet?"));
-        assert!(!account.security_question_disabled);
-    };
-    let points = fail_at_every_point(&store, confirm, unchanged).await;
+    let (points, before, after) =
+        fail_at_every_point(&store, confirm, || phone_state(&store, ann)).await;
     assert_eq!(points, 2, "the account's statement, then the commit");
+    let question = Some("First pet?".to_owned());
+    assert_eq!(before, (Some(false), None, question.clone(), false));
+    assert_eq!(
+        after,
+        (Some(true), Some(b"sealed phone".to_vec()), None, true)
+    );
+    assert_eq!(
+        phone_state(&store, bob).await,
+        (None, None, question, false)
+    );
+}
 
-    let stored = store.code(ann, CodePurpose::SetUp).await.unwrap().unwrap();
-    assert!(stored.code.used);
-    let account = store.account_by_id(ann).await.unwrap().unwrap();
-    assert_eq!(account.phone_enc.as_deref(), Some(&b"sealed phone"[..]));
-    assert_eq!(account.phone_confirmed_at, Some(T0 + 10));
-    assert_eq!(account.security_question, None);
-    assert!(account.security_question_disabled);
-    let bobs = store.account_by_id(bob).await.unwrap().unwrap();
-    assert_eq!(bobs.security_question.as_deref(), Some("First pet?"));
+/// The enrolment of `b"session"` and the authenticator's secret and used step.
+async fn authenticator_state(
+    store: &Store,
+    account: i64,
+) -> (bool, Option<(Vec<u8>, Option<i64>)>) {
+    let enrolment = store
+        .authenticator_enrolment(account, b"session")
+        .await
+        .unwrap();
+    let row = store.authenticator(account).await.unwrap();
+    (
+        enrolment.is_some(),
+        row.map(|row| (row.secret_enc, row.last_used_step)),
+    )
 }
 
 async fn enabling_the_authenticator_happens_whole_or_not_at_all(store: Store) {
@@ -194,31 +214,13 @@ async fn enabling_the_authenticator_happens_whole_or_not_at_all(store: Store) {
             .await
             .is_ok_and(|enabled| enabled)
     };
-    let unchanged = || async {
-        assert!(
-            store
-                .authenticator_enrolment(ann, b"session")
-                .await
-                .unwrap()
-                .is_some()
-        );
-        assert_eq!(store.authenticator(ann).await.unwrap(), None);
-    };
-    let points = fail_at_every_point(&store, enable, unchanged).await;
+    let (points, before, after) =
+        fail_at_every_point(&store, enable, || authenticator_state(&store, ann)).await;
     assert_eq!(points, 2, "the authenticator's statement, then the commit");
-
+    assert_eq!(before, (true, None));
     assert_eq!(
-        store
-            .authenticator_enrolment(ann, b"session")
-            .await
-            .unwrap(),
-        None
-    );
-    let row = store.authenticator(ann).await.unwrap().unwrap();
-    assert_eq!(row.secret_enc, b"sealed secret");
-    assert_eq!(
-        row.last_used_step,
-        Some(500),
+        after,
+        (false, Some((b"sealed secret".to_vec(), Some(500)))),
         "the proving code's step is claimed"
     );
     assert!(
@@ -229,13 +231,18 @@ async fn enabling_the_authenticator_happens_whole_or_not_at_all(store: Store) {
         !enable().await,
         "a second confirmation of the same enrolment changes nothing"
     );
-    assert!(
-        store
-            .authenticator_enrolment(bob, b"session")
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert_eq!(authenticator_state(&store, bob).await, (true, None));
+}
+
+/// Whether the account has a phone, and the authenticator and its enrolment.
+async fn two_step_state(store: &Store, account: i64) -> (bool, (bool, bool), bool) {
+    let row = store.account_by_id(account).await.unwrap().unwrap();
+    let (enrolment, authenticator) = authenticator_state(store, account).await;
+    (
+        row.phone_enc.is_some(),
+        (enrolment, authenticator.is_some()),
+        row.security_question_disabled,
+    )
 }
 
 async fn turning_two_step_off_happens_whole_or_not_at_all(store: Store) {
@@ -255,32 +262,14 @@ async fn turning_two_step_off_happens_whole_or_not_at_all(store: Store) {
             .unwrap();
     }
     let turn_off = || async { store.turn_off_two_step(ann).await.is_ok() };
-    let unchanged = || async {
-        let account = store.account_by_id(ann).await.unwrap().unwrap();
-        assert!(account.phone_enc.is_some());
-        assert!(account.has_authenticator());
-        assert!(
-            store
-                .authenticator_enrolment(ann, b"session")
-                .await
-                .unwrap()
-                .is_some()
-        );
-    };
-    let points = fail_at_every_point(&store, turn_off, unchanged).await;
+    let (points, before, after) =
+        fail_at_every_point(&store, turn_off, || two_step_state(&store, ann)).await;
     assert_eq!(points, 3, "two statements after the first, then the commit");
-
-    let account = store.account_by_id(ann).await.unwrap().unwrap();
-    assert_eq!(account.phone_enc, None);
-    assert!(!account.has_authenticator());
-    assert!(account.security_question_disabled, "the question stays off");
+    assert_eq!(before, (true, (true, true), true));
     assert_eq!(
-        store
-            .authenticator_enrolment(ann, b"session")
-            .await
-            .unwrap(),
-        None
+        after,
+        (false, (false, false), true),
+        "the question stays off"
     );
-    let bobs = store.account_by_id(bob).await.unwrap().unwrap();
-    assert!(bobs.phone_enc.is_some() && bobs.has_authenticator());
+    assert_eq!(two_step_state(&store, bob).await, before);
 }
