@@ -10,7 +10,6 @@ on_both_backends!(
     a_new_password_records_when_it_was_changed,
     turning_on_sms_deletes_the_security_question_and_disables_it_for_good,
     changing_the_phone_number_keeps_two_step_on,
-    turning_off_two_step_removes_the_authenticator_and_its_enrolment,
 );
 
 async fn a_new_account_is_found_by_email_and_by_id(store: Store) {
@@ -151,36 +150,4 @@ async fn changing_the_phone_number_keeps_two_step_on(store: Store) {
     assert_eq!(account.phone_enc.as_deref(), Some(&b"new phone"[..]));
     assert_eq!(account.phone_confirmed_at, Some(T0 + 50));
     assert!(account.security_question_disabled);
-}
-
-async fn turning_off_two_step_removes_the_authenticator_and_its_enrolment(store: Store) {
-    let id = two_accounts(&store).await.ann;
-    store.turn_on_sms(id, b"phone".to_vec(), T0).await.unwrap();
-    store
-        .add_authenticator(id, b"secret".to_vec(), T0 + 1)
-        .await
-        .unwrap();
-    store
-        .save_authenticator_enrolment(id, b"session", b"next secret".to_vec(), T0 + 2)
-        .await
-        .unwrap();
-    assert!(
-        store
-            .account_by_id(id)
-            .await
-            .unwrap()
-            .unwrap()
-            .has_authenticator()
-    );
-
-    assert!(store.turn_off_two_step(id).await.unwrap(), "it was on");
-    assert_eq!(store.authenticator(id).await.unwrap(), None);
-    assert_eq!(
-        store.authenticator_enrolment(id, b"session").await.unwrap(),
-        None
-    );
-    let account = store.account_by_id(id).await.unwrap().unwrap();
-    assert!(!account.has_authenticator());
-    assert_eq!(account.phone_enc, None);
-    assert!(!store.turn_off_two_step(id).await.unwrap(), "already off");
 }

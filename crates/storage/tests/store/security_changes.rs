@@ -234,7 +234,8 @@ async fn enabling_the_authenticator_happens_whole_or_not_at_all(store: Store) {
     assert_eq!(authenticator_state(&store, bob).await, (true, None));
 }
 
-/// Whether the account has a phone, and the authenticator and its enrolment.
+/// Whether the account has a phone, its enrolment and authenticator, and whether
+/// its security question is off for good.
 async fn two_step_state(store: &Store, account: i64) -> (bool, (bool, bool), bool) {
     let row = store.account_by_id(account).await.unwrap().unwrap();
     let (enrolment, authenticator) = authenticator_state(store, account).await;
@@ -261,7 +262,11 @@ async fn turning_two_step_off_happens_whole_or_not_at_all(store: Store) {
             .await
             .unwrap();
     }
-    let turn_off = || async { store.turn_off_two_step(ann).await.is_ok() };
+    let turn_off = || async {
+        let was_on = store.turn_off_two_step(ann).await;
+        assert!(was_on.as_ref().is_err() || was_on.as_ref().is_ok_and(|on| *on));
+        was_on.is_ok()
+    };
     let (points, before, after) =
         fail_at_every_point(&store, turn_off, || two_step_state(&store, ann)).await;
     assert_eq!(points, 3, "two statements after the first, then the commit");
@@ -272,4 +277,8 @@ async fn turning_two_step_off_happens_whole_or_not_at_all(store: Store) {
         "the question stays off"
     );
     assert_eq!(two_step_state(&store, bob).await, before);
+    assert!(
+        !store.turn_off_two_step(ann).await.unwrap(),
+        "turning it off again finds no authenticator"
+    );
 }

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use domain::authenticator::{AuthenticatorSecret, STEP_SECONDS, code_at};
-use domain::{Method, PhoneNumber};
+use domain::{Method, OtpCode, PhoneNumber};
 use serde_json::{Value, json};
 
 use crate::helpers::{PASSWORD, PHONE_E164, TestApp};
@@ -124,6 +124,16 @@ async fn challenge(app: &TestApp) -> String {
     body["challenge"].as_str().unwrap().to_owned()
 }
 
+/// Ann with the authenticator, a challenge, and the code her app shows now; the
+/// clock is moved to the start of a step so that the test stays within it.
+async fn authenticator_challenge(app: &TestApp) -> (String, OtpCode) {
+    let secret = ann(app, TwoStep::SmsAndAuthenticator).await.unwrap();
+    let into_step = app.clock.now().rem_euclid(STEP_SECONDS);
+    app.clock.advance(STEP_SECONDS - into_step);
+    let challenge = challenge(app).await;
+    (challenge, code_at(&secret, app.clock.now()))
+}
+
 fn verify_body(challenge: &str, method: Method, code: &str) -> Value {
     json!({"challenge": challenge, "method": method.as_str(), "code": code})
 }
@@ -205,12 +215,7 @@ async fn a_hundred_parallel_wrong_sms_codes_through_the_api_are_checked_five_tim
 async fn a_hundred_parallel_wrong_authenticator_codes_through_the_api_are_checked_three_times(
     app: TestApp,
 ) {
-    let secret = ann(&app, TwoStep::SmsAndAuthenticator).await.unwrap();
-    // All of it within one 30-second step: start at the beginning of the next.
-    let into_step = app.clock.now().rem_euclid(STEP_SECONDS);
-    app.clock.advance(STEP_SECONDS - into_step);
-    let challenge = challenge(&app).await;
-    let right = code_at(&secret, app.clock.now());
+    let (challenge, right) = authenticator_challenge(&app).await;
     let answers = fire(
         &app,
         "/api/v1/apps/connect/verify",
@@ -241,11 +246,7 @@ async fn a_hundred_parallel_wrong_authenticator_codes_through_the_api_are_checke
 }
 
 async fn a_hundred_parallel_right_codes_through_the_api_connect_once(app: TestApp) {
-    let secret = ann(&app, TwoStep::SmsAndAuthenticator).await.unwrap();
-    let into_step = app.clock.now().rem_euclid(STEP_SECONDS);
-    app.clock.advance(STEP_SECONDS - into_step);
-    let challenge = challenge(&app).await;
-    let right = code_at(&secret, app.clock.now());
+    let (challenge, right) = authenticator_challenge(&app).await;
     let answers = fire(
         &app,
         "/api/v1/apps/connect/verify",
