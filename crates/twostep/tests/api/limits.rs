@@ -212,6 +212,80 @@ async fn a_hundred_parallel_wrong_sms_codes_through_the_api_are_checked_five_tim
     );
 }
 
+/// A browser of its own: a cookie jar, no redirects followed.
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The CSRF token of the form on `path`, read as a browser would.
+async fn csrf_token(client: &reqwest::Client, url: &str) -> String {
+    let page = client.get(url).send().await.unwrap().text().await.unwrap();
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = page.find(marker).expect("a form with a CSRF token") + marker.len();
+    page[start..].split('"').next().unwrap().to_owned()
+}
+
+async fn a_hundred_parallel_wrong_sms_codes_on_the_sign_in_page_are_checked_five_times(
+    app: TestApp,
+) {
+    ann(&app, TwoStep::Sms).await;
+    let client = browser();
+    let sign_in = format!("{}/sign-in", app.address);
+    let token = csrf_token(&client, &sign_in).await;
+    let fields = [
+        ("csrf_token", token.as_str()),
+        ("email", EMAIL),
+        ("password", PASSWORD),
+    ];
+    let answer = client.post(&sign_in).form(&fields).send().await.unwrap();
+    assert_eq!(answer.status().as_u16(), 303, "on to the code step");
+    let sms = app.sms.last_to(PHONE_E164).expect("the code was sent");
+    let right = sms.text.split_whitespace().next().unwrap().to_owned();
+    let verify = format!("{}/sign-in/verify", app.address);
+    let token = csrf_token(&client, &verify).await;
+    let tasks: Vec<_> = (0..ATTEMPTS)
+        .map(|_| {
+            let (client, verify, token) = (client.clone(), verify.clone(), token.clone());
+            let code = wrong_code(&right);
+            tokio::spawn(async move {
+                let fields = [("csrf_token", token.as_str()), ("code", code)];
+                let page = client.post(verify).form(&fields).send().await.unwrap();
+                page.text().await.unwrap()
+            })
+        })
+        .collect();
+    let mut attempts_left = Vec::new();
+    let mut too_many = 0;
+    for task in tasks {
+        let page = task.await.unwrap();
+        // "That code isn't right. N attempts left." (the apostrophe escaped).
+        if let Some(at) = page.find(" right. ") {
+            attempts_left.push(page[at..].chars().find(char::is_ascii_digit));
+        } else {
+            assert!(page.contains("Too many wrong codes."), "{page}");
+            too_many += 1;
+        }
+    }
+    attempts_left.sort();
+    assert_eq!(
+        attempts_left,
+        [Some('1'), Some('2'), Some('3'), Some('4')],
+        "four wrong entries were told what is left, once each; the fifth checked one was told too many"
+    );
+    assert_eq!(too_many, ATTEMPTS - 4);
+    let fields = [("csrf_token", token.as_str()), ("code", right.as_str())];
+    let page = client.post(&verify).form(&fields).send().await.unwrap();
+    let page = page.text().await.unwrap();
+    assert!(
+        page.contains("Too many wrong codes."),
+        "the right code after them is refused unchecked: {page}"
+    );
+}
+
 async fn a_hundred_parallel_wrong_authenticator_codes_through_the_api_are_checked_three_times(
     app: TestApp,
 ) {
@@ -289,6 +363,7 @@ macro_rules! on_sqlite_and_postgres {
 on_sqlite_and_postgres!(
     a_hundred_parallel_wrong_passwords_are_checked_ten_times,
     a_hundred_parallel_wrong_sms_codes_through_the_api_are_checked_five_times,
+    a_hundred_parallel_wrong_sms_codes_on_the_sign_in_page_are_checked_five_times,
     a_hundred_parallel_wrong_authenticator_codes_through_the_api_are_checked_three_times,
     a_hundred_parallel_right_codes_through_the_api_connect_once,
 );
