@@ -286,6 +286,76 @@ async fn a_hundred_parallel_wrong_sms_codes_on_the_sign_in_page_are_checked_five
     );
 }
 
+async fn a_hundred_parallel_wrong_security_answers_are_checked_five_times(app: TestApp) {
+    ann(&app, TwoStep::Off).await;
+    let state = &app.state;
+    let now = state.now();
+    let id = state
+        .store
+        .account_by_email(EMAIL)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let answer_hash = state.passwords.hash("rex".to_owned()).await;
+    assert!(
+        state
+            .store
+            .set_security_question(id, "First pet?", &answer_hash)
+            .await
+            .unwrap()
+    );
+    let link = domain::secrets::random_token();
+    let digest = domain::secrets::token_digest(&link);
+    state
+        .store
+        .create_password_reset(&digest, id, now, now + 3600)
+        .await
+        .unwrap();
+    let client = browser();
+    let page = format!("{}/reset-password?token={link}", app.address);
+    let token = csrf_token(&client, &page).await;
+    let verify = format!("{}/reset-password/verify", app.address);
+    let send = |answer: &'static str| {
+        let (client, verify, token, link) =
+            (client.clone(), verify.clone(), token.clone(), link.clone());
+        async move {
+            let fields = [
+                ("csrf_token", token.as_str()),
+                ("token", link.as_str()),
+                ("answer", answer),
+            ];
+            let page = client.post(verify).form(&fields).send().await.unwrap();
+            (page.status().as_u16(), page.text().await.unwrap())
+        }
+    };
+    let tasks: Vec<_> = (0..ATTEMPTS).map(|_| tokio::spawn(send("felix"))).collect();
+    let mut told_wrong = 0;
+    for task in tasks {
+        let (status, page) = task.await.unwrap();
+        // "That answer isn't right." (the apostrophe escaped) for a checked wrong
+        // answer but the fifth; the fifth and every unchecked one find the link spent.
+        if page.contains("That answer isn") {
+            assert_eq!(status, 422);
+            told_wrong += 1;
+        } else {
+            assert_eq!(status, 410, "{page}");
+        }
+    }
+    assert_eq!(told_wrong, 4);
+    let (status, _) = send("rex").await;
+    assert_eq!(
+        status, 410,
+        "the right answer after them finds the link spent"
+    );
+    let row = state.store.password_reset(&digest).await.unwrap().unwrap();
+    assert!(row.used);
+    assert_eq!(
+        row.wrong_answers,
+        domain::security_question::MAX_WRONG_ANSWERS
+    );
+}
+
 async fn a_hundred_parallel_wrong_authenticator_codes_through_the_api_are_checked_three_times(
     app: TestApp,
 ) {
@@ -364,6 +434,7 @@ on_sqlite_and_postgres!(
     a_hundred_parallel_wrong_passwords_are_checked_ten_times,
     a_hundred_parallel_wrong_sms_codes_through_the_api_are_checked_five_times,
     a_hundred_parallel_wrong_sms_codes_on_the_sign_in_page_are_checked_five_times,
+    a_hundred_parallel_wrong_security_answers_are_checked_five_times,
     a_hundred_parallel_wrong_authenticator_codes_through_the_api_are_checked_three_times,
     a_hundred_parallel_right_codes_through_the_api_connect_once,
 );
