@@ -3,6 +3,8 @@
 //! A code is accepted for the previous, current and next step; a code whose step is
 //! not later than the last accepted one is refused as already used (RFC 6238 §5.2);
 //! three wrong codes within one step lock the authenticator until the next step.
+//! An attempt is reserved before it is checked (`reserve_attempt`, then
+//! `check_reserved`), so that the store can hold the limit with one statement.
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;

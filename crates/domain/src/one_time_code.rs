@@ -1,6 +1,8 @@
 //! One-time security codes sent by SMS: how they are made, how long they live,
 //! how many wrong entries they allow, when a new one may be sent, and to which
-//! purpose and session each is bound.
+//! purpose and session each is bound. An entry is reserved before it is checked
+//! (`IssuedCode::reserve_entry`, then `check_reserved`), so that the store can
+//! hold the limit with one conditional statement whatever runs in parallel.
 
 use crate::UnixTime;
 

@@ -1,7 +1,8 @@
 //! Limited password attempts: after ten wrong passwords for one e-mail address
 //! within fifteen minutes, the password step refuses that address until the
 //! window ends. Counted per address typed, whether or not it has an account, so
-//! that the lock itself reveals nothing about which addresses exist.
+//! that the lock itself reveals nothing about which addresses exist. An attempt
+//! is reserved before its password is checked (`FailedPasswords::reserve`).
 
 use crate::UnixTime;
 
