@@ -325,6 +325,27 @@ mod tests {
     }
 
     #[test]
+    fn a_replayed_code_gives_its_place_back_and_a_wrong_one_keeps_it() {
+        let mut state = AuthenticatorState::default();
+        let code = code_for_step_offset(0);
+        assert!(verify(&secret(), &mut state, &code, NOW).is_ok());
+        assert_eq!(state.failed_count, 0, "the right code clears the count");
+        assert_eq!(
+            verify(&secret(), &mut state, &code, NOW + 1),
+            Err(AuthenticatorError::AlreadyUsed)
+        );
+        assert_eq!(state.failed_count, 0, "a replay is no guess");
+        let wrong = OtpCode::from_number((hotp(RFC_SEED, step_at(NOW) as u64, 6) + 1) % 1_000_000);
+        reserve_attempt(&mut state, NOW).unwrap();
+        assert_eq!(state.failed_count, 1, "counted before it is checked");
+        assert_eq!(
+            check_reserved(&secret(), &mut state, &wrong, NOW),
+            Err(AuthenticatorError::WrongCode)
+        );
+        assert_eq!(state.failed_count, 1);
+    }
+
+    #[test]
     fn a_code_of_an_older_step_is_refused_after_a_newer_one() {
         let mut state = AuthenticatorState::default();
         assert!(verify(&secret(), &mut state, &code_for_step_offset(1), NOW).is_ok());

@@ -349,6 +349,34 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_takes_its_place_first_and_the_right_one_gives_it_back() {
+        let mut code = issued();
+        code.reserve_entry(CodePurpose::SignIn, &[1; 32], T0)
+            .unwrap();
+        assert_eq!(code.wrong_entries, 1, "counted before it is checked");
+        assert_eq!(code.check_reserved(&[7; 32]), Ok(()));
+        assert_eq!(code.wrong_entries, 0);
+        assert!(code.used);
+    }
+
+    #[test]
+    fn a_code_with_five_places_taken_gives_no_sixth() {
+        let mut code = issued();
+        for _ in 0..MAX_WRONG_ENTRIES {
+            code.reserve_entry(CodePurpose::SignIn, &[1; 32], T0)
+                .unwrap();
+        }
+        assert_eq!(
+            code.reserve_entry(CodePurpose::SignIn, &[1; 32], T0),
+            Err(CodeError::TooManyAttempts)
+        );
+        assert_eq!(
+            code.wrong_entries, MAX_WRONG_ENTRIES,
+            "a refused entry counts nothing"
+        );
+    }
+
+    #[test]
     fn a_code_serves_only_its_purpose() {
         let mut code = issued();
         assert_eq!(

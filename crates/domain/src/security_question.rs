@@ -97,6 +97,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_reset_link_takes_five_answers_at_most() {
+        assert_eq!(may_answer(MAX_WRONG_ANSWERS - 1), Ok(()));
+        assert_eq!(
+            may_answer(MAX_WRONG_ANSWERS),
+            Err(SecurityQuestionError::TooManyWrongAnswers)
+        );
+    }
+
+    #[test]
     fn answers_are_trimmed_and_case_folded() {
         assert_eq!(normalise_answer("  New   York ").unwrap(), "new york");
         assert_eq!(normalise_answer("ÉCOLE").unwrap(), "école");
