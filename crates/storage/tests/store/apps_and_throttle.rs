@@ -135,33 +135,32 @@ async fn wrong_passwords_are_counted_per_address_within_a_window(store: Store) {
         store.failed_passwords("ann@example.com").await.unwrap(),
         None
     );
+    let reserve = |now| {
+        let store = store.clone();
+        async move {
+            store
+                .reserve_password_attempt("ann@example.com", now)
+                .await
+                .unwrap()
+                .expect("a place")
+        }
+    };
     for minute in 0..3 {
-        store
-            .reserve_password_attempt("ann@example.com", T0 + minute * 60)
-            .await
-            .unwrap()
-            .expect("a place");
+        reserve(T0 + minute * 60).await;
     }
+    let in_the_window = FailedPasswords {
+        count: 3,
+        window_started_at: T0,
+    };
     assert_eq!(
         store.failed_passwords("ann@example.com").await.unwrap(),
-        Some(FailedPasswords {
-            count: 3,
-            window_started_at: T0
-        })
+        Some(in_the_window)
     );
-    store
-        .reserve_password_attempt("ann@example.com", T0 + 15 * 60)
-        .await
-        .unwrap()
-        .expect("a place");
-    assert_eq!(
-        store.failed_passwords("ann@example.com").await.unwrap(),
-        Some(FailedPasswords {
-            count: 1,
-            window_started_at: T0 + 15 * 60
-        }),
-        "a new window"
-    );
+    let new_window = FailedPasswords {
+        count: 1,
+        window_started_at: T0 + 15 * 60,
+    };
+    assert_eq!(reserve(T0 + 15 * 60).await, new_window, "a new window");
     store
         .clear_failed_passwords("ann@example.com")
         .await

@@ -104,37 +104,22 @@ async fn an_enrolment_belongs_to_its_session_and_ends_when_confirmed(store: Stor
         .await
         .unwrap();
     assert_eq!(
-        store
-            .authenticator_enrolment(id, b"session a")
-            .await
-            .unwrap(),
+        enrolment(&store, id, b"session a").await,
         Some((b"secret 1".to_vec(), T0))
     );
-    assert_eq!(
-        store
-            .authenticator_enrolment(id, b"session b")
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(enrolment(&store, id, b"session b").await, None);
 
     store
         .save_authenticator_enrolment(id, b"session b", b"secret 2".to_vec(), T0 + 5)
         .await
         .unwrap();
     assert_eq!(
-        store
-            .authenticator_enrolment(id, b"session a")
-            .await
-            .unwrap(),
+        enrolment(&store, id, b"session a").await,
         None,
         "starting again replaces the enrolment"
     );
     assert_eq!(
-        store
-            .authenticator_enrolment(id, b"session b")
-            .await
-            .unwrap(),
+        enrolment(&store, id, b"session b").await,
         Some((b"secret 2".to_vec(), T0 + 5))
     );
 
@@ -142,13 +127,7 @@ async fn an_enrolment_belongs_to_its_session_and_ends_when_confirmed(store: Stor
         .add_authenticator(id, b"secret 2".to_vec(), T0 + 10)
         .await
         .unwrap();
-    assert_eq!(
-        store
-            .authenticator_enrolment(id, b"session b")
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(enrolment(&store, id, b"session b").await, None);
     let row = store.authenticator(id).await.unwrap().unwrap();
     assert_eq!(row.secret_enc, b"secret 2");
 }
@@ -182,4 +161,8 @@ async fn wrong_codes_sent_in_parallel_are_all_counted(store: Store) {
         (3, 200, 3),
         "a new step starts at one, and only three attempts get a place"
     );
+}
+
+async fn enrolment(store: &Store, id: i64, session: &[u8]) -> Option<(Vec<u8>, i64)> {
+    store.authenticator_enrolment(id, session).await.unwrap()
 }

@@ -40,38 +40,14 @@ async fn a_reset_link_is_used_once_and_takes_the_older_links_with_it(store: Stor
             Some(expected)
         );
     }
-    assert_eq!(
-        store
-            .password_reset(b"older")
-            .await
-            .unwrap()
-            .unwrap()
-            .wrong_answers,
-        2
-    );
-    assert_eq!(
-        store
-            .password_reset(b"newer")
-            .await
-            .unwrap()
-            .unwrap()
-            .wrong_answers,
-        0
-    );
+    assert_eq!(link(&store, b"older").await.wrong_answers, 2);
+    assert_eq!(link(&store, b"newer").await.wrong_answers, 0);
 
     store
         .mark_password_reset_verified(b"newer", T0 + 20)
         .await
         .unwrap();
-    assert_eq!(
-        store
-            .password_reset(b"newer")
-            .await
-            .unwrap()
-            .unwrap()
-            .verified_at,
-        Some(T0 + 20)
-    );
+    assert_eq!(link(&store, b"newer").await.verified_at, Some(T0 + 20));
 
     assert!(store.consume_password_reset(b"newer").await.unwrap());
     assert!(!store.consume_password_reset(b"newer").await.unwrap());
@@ -102,4 +78,8 @@ async fn racing_uses_of_one_reset_link_never_both_win(store: Store) {
         won += usize::from(used.await.unwrap());
     }
     assert_eq!(won, 1);
+}
+
+async fn link(store: &Store, token_digest: &[u8]) -> PasswordResetRow {
+    store.password_reset(token_digest).await.unwrap().unwrap()
 }

@@ -73,15 +73,7 @@ async fn a_finish_that_loses_either_claim_changes_nothing(store: Store) {
         ann: id,
         bob: other,
     } = two_accounts(&store).await;
-    store
-        .add_authenticator(id, b"sealed".to_vec(), T0)
-        .await
-        .unwrap();
-    store.record_authenticator_use(id, 100).await.unwrap();
-    store
-        .create_pending_sign_in(b"pending", id, "authenticator", T0)
-        .await
-        .unwrap();
+    pending_authenticator_sign_in(&store, id, 100).await;
 
     // Step 100 is used: the sign-in stays pending and no session starts.
     let replayed = store
@@ -251,15 +243,7 @@ async fn a_half_finished_sign_in_comes_with_its_account_in_one_query(store: Stor
             .authenticator,
         None
     );
-    store
-        .add_authenticator(id, b"sealed secret".to_vec(), T0)
-        .await
-        .unwrap();
-    store.record_authenticator_use(id, 7).await.unwrap();
-    store
-        .create_pending_sign_in(b"pending", id, "authenticator", T0)
-        .await
-        .unwrap();
+    pending_authenticator_sign_in(&store, id, 7).await;
     let (pending, account) = store
         .pending_sign_in_with_account(b"pending")
         .await
@@ -427,4 +411,18 @@ async fn housekeeping_deletes_only_what_has_expired(store: Store) {
     );
 
     assert_eq!(store.delete_expired(now, IDLE, ABSOLUTE).await.unwrap(), 0);
+}
+
+/// Ann's half-finished sign-in `b"pending"` by authenticator, whose app last
+/// had `used_step` accepted.
+async fn pending_authenticator_sign_in(store: &Store, id: i64, used_step: i64) {
+    store
+        .add_authenticator(id, b"sealed secret".to_vec(), T0)
+        .await
+        .unwrap();
+    assert!(store.record_authenticator_use(id, used_step).await.unwrap());
+    store
+        .create_pending_sign_in(b"pending", id, "authenticator", T0)
+        .await
+        .unwrap();
 }
