@@ -3,6 +3,8 @@
 //! A code is accepted for the previous, current and next step; a code whose step is
 //! not later than the last accepted one is refused as already used (RFC 6238 §5.2);
 //! three wrong codes within one step lock the authenticator until the next step.
+//! An attempt is reserved before it is checked (`reserve_attempt`, then
+//! `check_reserved`), so that the store can hold the limit with one statement.
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
@@ -141,19 +143,59 @@ pub enum AuthenticatorError {
     RequiresSms,
 }
 
-/// Checks a code and records its effect on `state` (the caller stores it).
+/// Checks a code and records its effect on `state` (the caller stores it): the
+/// two steps below, in memory. The store runs the same two steps against the
+/// database, the first as one conditional statement.
 pub fn verify(
     secret: &AuthenticatorSecret,
     state: &mut AuthenticatorState,
     code: &OtpCode,
     now: UnixTime,
 ) -> Result<i64, AuthenticatorError> {
+    reserve_attempt(state, now)?;
+    check_reserved(secret, state, code, now)
+}
+
+/// Whether one more code may be checked in the current step: the rule that the
+/// store's reservation (`failed_count + 1 … WHERE failed_step <> current OR
+/// failed_count < MAX_WRONG_CODES_PER_STEP`) enforces.
+pub fn may_attempt(state: &AuthenticatorState, now: UnixTime) -> Result<(), AuthenticatorError> {
     let current = step_at(now);
     if state.failed_step == current && state.failed_count >= MAX_WRONG_CODES_PER_STEP {
         return Err(AuthenticatorError::TooManyAttempts {
             retry_after_seconds: (current + 1) * STEP_SECONDS - now,
         });
     }
+    Ok(())
+}
+
+/// Reserve, then check: an attempt first takes its place by counting itself as
+/// wrong in the current step (a new step starts again at one), so that codes
+/// sent in parallel can never be checked more than three times in one step.
+pub fn reserve_attempt(
+    state: &mut AuthenticatorState,
+    now: UnixTime,
+) -> Result<(), AuthenticatorError> {
+    may_attempt(state, now)?;
+    let current = step_at(now);
+    if state.failed_step != current {
+        state.failed_step = current;
+        state.failed_count = 0;
+    }
+    state.failed_count += 1;
+    Ok(())
+}
+
+/// Checks a code that holds a place (`state` already counts it). A wrong code
+/// keeps its place; a code already used gives it back (it is no guess); the
+/// right code claims its step and clears the count.
+pub fn check_reserved(
+    secret: &AuthenticatorSecret,
+    state: &mut AuthenticatorState,
+    code: &OtpCode,
+    now: UnixTime,
+) -> Result<i64, AuthenticatorError> {
+    let current = step_at(now);
     let matching_step = (current - ACCEPTED_STEPS_AROUND_NOW..=current + ACCEPTED_STEPS_AROUND_NOW)
         .find(|&step| {
             let expected = OtpCode::from_number(hotp(secret.as_bytes(), step as u64, 6));
@@ -161,20 +203,16 @@ pub fn verify(
         });
     match matching_step {
         Some(step) if state.last_used_step.is_some_and(|last| step <= last) => {
+            state.failed_count = state.failed_count.saturating_sub(1);
             Err(AuthenticatorError::AlreadyUsed)
         }
         Some(step) => {
             state.last_used_step = Some(step);
+            state.failed_step = 0;
+            state.failed_count = 0;
             Ok(step)
         }
-        None => {
-            if state.failed_step != current {
-                state.failed_step = current;
-                state.failed_count = 0;
-            }
-            state.failed_count += 1;
-            Err(AuthenticatorError::WrongCode)
-        }
+        None => Err(AuthenticatorError::WrongCode),
     }
 }
 
@@ -284,6 +322,27 @@ mod tests {
             verify(&secret(), &mut state, &code, NOW + 1),
             Err(AuthenticatorError::AlreadyUsed)
         );
+    }
+
+    #[test]
+    fn a_replayed_code_gives_its_place_back_and_a_wrong_one_keeps_it() {
+        let mut state = AuthenticatorState::default();
+        let code = code_for_step_offset(0);
+        assert!(verify(&secret(), &mut state, &code, NOW).is_ok());
+        assert_eq!(state.failed_count, 0, "the right code clears the count");
+        assert_eq!(
+            verify(&secret(), &mut state, &code, NOW + 1),
+            Err(AuthenticatorError::AlreadyUsed)
+        );
+        assert_eq!(state.failed_count, 0, "a replay is no guess");
+        let wrong = OtpCode::from_number((hotp(RFC_SEED, step_at(NOW) as u64, 6) + 1) % 1_000_000);
+        reserve_attempt(&mut state, NOW).unwrap();
+        assert_eq!(state.failed_count, 1, "counted before it is checked");
+        assert_eq!(
+            check_reserved(&secret(), &mut state, &wrong, NOW),
+            Err(AuthenticatorError::WrongCode)
+        );
+        assert_eq!(state.failed_count, 1);
     }
 
     #[test]

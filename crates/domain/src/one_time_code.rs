@@ -1,6 +1,8 @@
 //! One-time security codes sent by SMS: how they are made, how long they live,
 //! how many wrong entries they allow, when a new one may be sent, and to which
-//! purpose and session each is bound.
+//! purpose and session each is bound. An entry is reserved before it is checked
+//! (`IssuedCode::reserve_entry`, then `check_reserved`), so that the store can
+//! hold the limit with one conditional statement whatever runs in parallel.
 
 use crate::UnixTime;
 
@@ -190,11 +192,25 @@ impl IssuedCode {
     }
 
     /// Checks an entry and records its effect on `self` (one more wrong entry, or
-    /// used up); the caller stores the new state before answering.
+    /// used up): the two steps below, in memory. The store runs the same two
+    /// steps against the database, the first as one conditional statement.
     pub fn verify(
         &mut self,
         purpose: CodePurpose,
         entered_digest: &[u8],
+        bound_to: &[u8],
+        now: UnixTime,
+    ) -> Result<(), CodeError> {
+        self.reserve_entry(purpose, bound_to, now)?;
+        self.check_reserved(entered_digest)
+    }
+
+    /// Whether the code may take one more entry: the rule that the store's
+    /// reservation (`wrong_entries = wrong_entries + 1 WHERE used = 0 AND
+    /// expires_at > now AND wrong_entries < MAX_WRONG_ENTRIES`) enforces.
+    pub fn may_take_entry(
+        &self,
+        purpose: CodePurpose,
         bound_to: &[u8],
         now: UnixTime,
     ) -> Result<(), CodeError> {
@@ -210,12 +226,32 @@ impl IssuedCode {
         if self.wrong_entries >= MAX_WRONG_ENTRIES {
             return Err(CodeError::TooManyAttempts);
         }
+        Ok(())
+    }
+
+    /// Reserve, then check: an entry first takes its place by counting itself as
+    /// wrong, so that entries racing each other can never be checked more than
+    /// `MAX_WRONG_ENTRIES` times in all.
+    pub fn reserve_entry(
+        &mut self,
+        purpose: CodePurpose,
+        bound_to: &[u8],
+        now: UnixTime,
+    ) -> Result<(), CodeError> {
+        self.may_take_entry(purpose, bound_to, now)?;
+        self.wrong_entries += 1;
+        Ok(())
+    }
+
+    /// Checks an entry that holds a place (`self` already counts it). The right
+    /// code gives its place back and is used up; a wrong one keeps it.
+    pub fn check_reserved(&mut self, entered_digest: &[u8]) -> Result<(), CodeError> {
         if crate::secrets::constant_time_eq(entered_digest, &self.digest) {
+            self.wrong_entries = self.wrong_entries.saturating_sub(1);
             self.used = true;
             return Ok(());
         }
-        self.wrong_entries += 1;
-        match MAX_WRONG_ENTRIES - self.wrong_entries {
+        match MAX_WRONG_ENTRIES.saturating_sub(self.wrong_entries) {
             0 => Err(CodeError::TooManyAttempts),
             attempts_left => Err(CodeError::Wrong { attempts_left }),
         }
@@ -309,6 +345,34 @@ mod tests {
             code.verify(CodePurpose::SignIn, &[7; 32], &[1; 32], T0),
             Err(CodeError::TooManyAttempts),
             "even the right code"
+        );
+    }
+
+    #[test]
+    fn an_entry_takes_its_place_first_and_the_right_one_gives_it_back() {
+        let mut code = issued();
+        code.reserve_entry(CodePurpose::SignIn, &[1; 32], T0)
+            .unwrap();
+        assert_eq!(code.wrong_entries, 1, "counted before it is checked");
+        assert_eq!(code.check_reserved(&[7; 32]), Ok(()));
+        assert_eq!(code.wrong_entries, 0);
+        assert!(code.used);
+    }
+
+    #[test]
+    fn a_code_with_five_places_taken_gives_no_sixth() {
+        let mut code = issued();
+        for _ in 0..MAX_WRONG_ENTRIES {
+            code.reserve_entry(CodePurpose::SignIn, &[1; 32], T0)
+                .unwrap();
+        }
+        assert_eq!(
+            code.reserve_entry(CodePurpose::SignIn, &[1; 32], T0),
+            Err(CodeError::TooManyAttempts)
+        );
+        assert_eq!(
+            code.wrong_entries, MAX_WRONG_ENTRIES,
+            "a refused entry counts nothing"
         );
     }
 

@@ -35,6 +35,17 @@ pub fn wrong_answer(wrong_answers_so_far: i64) -> SecurityQuestionError {
     }
 }
 
+/// Whether a reset link may take one more answer. Reserve, then check: an answer
+/// first counts itself as wrong (the store's `wrong_answers + 1 … WHERE
+/// wrong_answers < MAX_WRONG_ANSWERS`), and the right one gives its place back.
+pub fn may_answer(wrong_answers_so_far: i64) -> Result<(), SecurityQuestionError> {
+    if wrong_answers_so_far >= MAX_WRONG_ANSWERS {
+        Err(SecurityQuestionError::TooManyWrongAnswers)
+    } else {
+        Ok(())
+    }
+}
+
 /// The security question's place in an account's life. Once `PermanentlyDisabled`,
 /// nothing leads back: not even turning two-step verification off.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +114,15 @@ pub fn normalise_answer(input: &str) -> Result<String, SecurityQuestionError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reset_link_takes_five_answers_at_most() {
+        assert_eq!(may_answer(MAX_WRONG_ANSWERS - 1), Ok(()));
+        assert_eq!(
+            may_answer(MAX_WRONG_ANSWERS),
+            Err(SecurityQuestionError::TooManyWrongAnswers)
+        );
+    }
 
     #[test]
     fn answers_are_trimmed_and_case_folded() {

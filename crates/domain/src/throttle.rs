@@ -1,7 +1,8 @@
 //! Limited password attempts: after ten wrong passwords for one e-mail address
 //! within fifteen minutes, the password step refuses that address until the
 //! window ends. Counted per address typed, whether or not it has an account, so
-//! that the lock itself reveals nothing about which addresses exist.
+//! that the lock itself reveals nothing about which addresses exist. An attempt
+//! is reserved before its password is checked (`FailedPasswords::reserve`).
 
 use crate::UnixTime;
 
@@ -19,7 +20,36 @@ impl FailedPasswords {
     /// Seconds until the address may try again, while it is locked.
     pub fn locked_for(&self, now: UnixTime) -> Option<i64> {
         let window_ends = self.window_started_at + FAILED_PASSWORD_WINDOW_SECONDS;
-        (self.count >= MAX_FAILED_PASSWORDS && now < window_ends).then_some(window_ends - now)
+        (self.count >= MAX_FAILED_PASSWORDS && !self.window_has_ended(now))
+            .then_some(window_ends - now)
+    }
+
+    pub fn window_has_ended(&self, now: UnixTime) -> bool {
+        now >= self.window_started_at + FAILED_PASSWORD_WINDOW_SECONDS
+    }
+
+    /// Reserve, then check: a password attempt first counts itself as wrong (a
+    /// window that has ended starts again at one), and only an attempt that got
+    /// a place has its password hashed; the right password then clears the
+    /// count. The store runs this as one insert-or-increment.
+    pub fn reserve(previous: Option<Self>, now: UnixTime) -> Result<Self, TooManyFailedPasswords> {
+        match previous {
+            Some(previous) if !previous.window_has_ended(now) => {
+                if let Some(retry_after_seconds) = previous.locked_for(now) {
+                    return Err(TooManyFailedPasswords {
+                        retry_after_seconds,
+                    });
+                }
+                Ok(Self {
+                    count: previous.count + 1,
+                    ..previous
+                })
+            }
+            _ => Ok(Self {
+                count: 1,
+                window_started_at: now,
+            }),
+        }
     }
 }
 
@@ -52,6 +82,25 @@ mod tests {
         };
         assert_eq!(ten.locked_for(T0 + 60), Some(14 * 60));
         assert_eq!(ten.locked_for(T0 + 15 * 60), None, "the window is over");
+    }
+
+    #[test]
+    fn the_eleventh_attempt_in_a_window_gets_no_place() {
+        let mut failed = None;
+        for count in 1..=MAX_FAILED_PASSWORDS {
+            let reserved = FailedPasswords::reserve(failed, T0).unwrap();
+            assert_eq!(reserved.count, count);
+            failed = Some(reserved);
+        }
+        assert_eq!(
+            FailedPasswords::reserve(failed, T0 + 60),
+            Err(TooManyFailedPasswords {
+                retry_after_seconds: 14 * 60
+            })
+        );
+        let next_window = FailedPasswords::reserve(failed, T0 + 15 * 60).unwrap();
+        assert_eq!(next_window.count, 1, "a new window starts again at one");
+        assert_eq!(next_window.window_started_at, T0 + 15 * 60);
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! Accounts: sign-in details, the confirmed phone number, the security question,
-//! and the changes to them that must happen together (turning SMS on and off).
+//! and the changes to them that must happen together, each one transaction
+//! (confirming a phone with its code, turning two-step off).
 
+use crate::codes::{CONSUME_CODE, consume_code_params};
 use crate::db::{Row, params};
+use domain::IssuedCode;
 
 use crate::{AuthenticatorRow, PendingSignInRow, Store, StoreError, flag};
 
@@ -98,6 +101,14 @@ fn account_from_row(row: &Row<'_>) -> Result<Account, StoreError> {
         authenticator,
     })
 }
+
+/// The phone number confirmed, and the security question gone for good: the
+/// help page's "set up two-step and the question is permanently disabled".
+const TURN_ON_SMS: &str = "UPDATE accounts
+     SET phone_enc = $2, phone_confirmed_at = $3,
+         security_question = NULL, security_answer_hash = NULL,
+         security_question_disabled = $4
+     WHERE id = $1";
 
 impl Store {
     /// Returns the new account's id, or `EmailTaken` when the address is in use.
@@ -221,7 +232,8 @@ impl Store {
     }
 
     /// Confirms the phone number and, in the same statement, deletes the security
-    /// question and disables it for good.
+    /// question and disables it for good. Used where no code is involved (seeding,
+    /// tests); the Security tab goes through [`Store::confirm_phone`].
     pub async fn turn_on_sms(
         &self,
         account_id: i64,
@@ -230,30 +242,42 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.db
             .execute(
-                "UPDATE accounts
-                 SET phone_enc = $2, phone_confirmed_at = $3,
-                     security_question = NULL, security_answer_hash = NULL,
-                     security_question_disabled = $4
-                 WHERE id = $1",
+                TURN_ON_SMS,
                 params![account_id, &phone_enc, now, flag(true)],
             )
             .await?;
         Ok(())
     }
 
-    pub async fn change_phone(
+    /// Confirming a phone number with the code sent to it, for setting up SMS or
+    /// changing the number, as one transaction: uses up `code` (which passed its
+    /// check) and saves the number, deleting the security question and disabling
+    /// it for good. False, changing nothing, when the code was used up first by
+    /// a parallel request.
+    pub async fn confirm_phone(
         &self,
         account_id: i64,
+        code: &IssuedCode,
         phone_enc: Vec<u8>,
         now: i64,
-    ) -> Result<(), StoreError> {
-        self.db
+    ) -> Result<bool, StoreError> {
+        let mut transaction = self.db.begin().await?;
+        let consumed = transaction
+            .execute(CONSUME_CODE, consume_code_params!(account_id, code))
+            .await?;
+        if consumed != 1 {
+            return Ok(false);
+        }
+        self.between_statements()?;
+        transaction
             .execute(
-                "UPDATE accounts SET phone_enc = $2, phone_confirmed_at = $3 WHERE id = $1",
-                params![account_id, &phone_enc, now],
+                TURN_ON_SMS,
+                params![account_id, &phone_enc, now, flag(true)],
             )
             .await?;
-        Ok(())
+        self.between_statements()?;
+        transaction.commit().await?;
+        Ok(true)
     }
 
     /// Forgets the phone number and the authenticator (and any half-done
@@ -267,6 +291,7 @@ impl Store {
                 params![account_id],
             )
             .await?;
+        self.between_statements()?;
         let authenticator_was_on = transaction
             .execute(
                 "DELETE FROM authenticators WHERE account_id = $1",
@@ -274,12 +299,14 @@ impl Store {
             )
             .await?
             > 0;
+        self.between_statements()?;
         transaction
             .execute(
                 "DELETE FROM authenticator_enrolments WHERE account_id = $1",
                 params![account_id],
             )
             .await?;
+        self.between_statements()?;
         transaction.commit().await?;
         Ok(authenticator_was_on)
     }

@@ -1,8 +1,11 @@
 //! The authenticator app of an account: its sealed secret, the last step whose
 //! code was accepted (so no code is accepted twice), the wrong-code count of the
 //! current step, and the enrolment that waits for the first code from the app.
+//! A code reserves its place in the step before it is checked
+//! (`reserve_authenticator_attempt`); enabling the app is one transaction.
 
-use crate::db::params;
+use crate::db::{Row, params};
+use domain::authenticator::MAX_WRONG_CODES_PER_STEP;
 
 use crate::{Store, StoreError};
 
@@ -21,6 +24,24 @@ pub(crate) const RECORD_AUTHENTICATOR_USE: &str =
     "UPDATE authenticators SET last_used_step = $2, failed_step = 0, failed_count = 0
      WHERE account_id = $1 AND (last_used_step IS NULL OR last_used_step < $2)";
 
+/// A confirmed secret replaces any earlier one, with no wrong codes counted.
+const SAVE_AUTHENTICATOR: &str =
+    "INSERT INTO authenticators (account_id, secret_enc, last_used_step, failed_step, failed_count, created_at)
+     VALUES ($1, $2, $3, 0, 0, $4)
+     ON CONFLICT (account_id) DO UPDATE SET
+         secret_enc = excluded.secret_enc, last_used_step = excluded.last_used_step,
+         failed_step = 0, failed_count = 0, created_at = excluded.created_at";
+
+fn authenticator_row(row: &Row<'_>) -> Result<AuthenticatorRow, StoreError> {
+    Ok(AuthenticatorRow {
+        secret_enc: row.get("secret_enc")?,
+        last_used_step: row.get("last_used_step")?,
+        failed_step: row.get("failed_step")?,
+        failed_count: row.get("failed_count")?,
+        created_at: row.get("created_at")?,
+    })
+}
+
 impl Store {
     pub async fn authenticator(
         &self,
@@ -31,21 +52,15 @@ impl Store {
                 "SELECT secret_enc, last_used_step, failed_step, failed_count, created_at
                  FROM authenticators WHERE account_id = $1",
                 params![account_id],
-                |row| {
-                    Ok(AuthenticatorRow {
-                        secret_enc: row.get("secret_enc")?,
-                        last_used_step: row.get("last_used_step")?,
-                        failed_step: row.get("failed_step")?,
-                        failed_count: row.get("failed_count")?,
-                        created_at: row.get("created_at")?,
-                    })
-                },
+                authenticator_row,
             )
             .await
     }
 
-    /// Turns the authenticator on with the secret the person confirmed, and drops
-    /// the enrolment it came from, in one transaction.
+    /// Turns the authenticator on with `secret_enc`, with no step used yet, and
+    /// drops any enrolment. For tests and seeding: the Security tab goes through
+    /// [`Store::enable_authenticator`], which also claims the step of the code
+    /// that proved the set-up.
     pub async fn add_authenticator(
         &self,
         account_id: i64,
@@ -53,15 +68,10 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         let mut transaction = self.db.begin().await?;
-        // A repeated confirmation of the same enrolment replaces rather than fails.
         transaction
             .execute(
-                "INSERT INTO authenticators (account_id, secret_enc, last_used_step, failed_step, failed_count, created_at)
-                 VALUES ($1, $2, NULL, 0, 0, $3)
-                 ON CONFLICT (account_id) DO UPDATE SET
-                     secret_enc = excluded.secret_enc, last_used_step = NULL,
-                     failed_step = 0, failed_count = 0, created_at = excluded.created_at",
-                params![account_id, &secret_enc, now],
+                SAVE_AUTHENTICATOR,
+                params![account_id, &secret_enc, Option::<i64>::None, now],
             )
             .await?;
         transaction
@@ -72,6 +82,40 @@ impl Store {
             .await?;
         transaction.commit().await?;
         Ok(())
+    }
+
+    /// Enabling the authenticator as one transaction: uses up the enrolment of
+    /// `session_digest` (the compare-and-set: of two confirmations racing, one
+    /// gets true), stores the confirmed secret and claims `step`, the step of the
+    /// code that proved the set-up, so that code cannot sign in afterwards.
+    pub async fn enable_authenticator(
+        &self,
+        account_id: i64,
+        session_digest: &[u8],
+        secret_enc: Vec<u8>,
+        step: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut transaction = self.db.begin().await?;
+        let enrolment = transaction
+            .execute(
+                "DELETE FROM authenticator_enrolments WHERE account_id = $1 AND session_digest = $2",
+                params![account_id, session_digest],
+            )
+            .await?;
+        if enrolment != 1 {
+            return Ok(false);
+        }
+        self.between_statements()?;
+        transaction
+            .execute(
+                SAVE_AUTHENTICATOR,
+                params![account_id, &secret_enc, Some(step), now],
+            )
+            .await?;
+        self.between_statements()?;
+        transaction.commit().await?;
+        Ok(true)
     }
 
     /// Records that the code of `step` was accepted. False when that step or a
@@ -89,19 +133,44 @@ impl Store {
         Ok(result == 1)
     }
 
-    /// Counts one wrong code in `step`; a later step starts counting again at one.
-    /// An increment in SQL, so that wrong codes sent in parallel are all counted.
-    pub async fn record_authenticator_failure(
+    /// `authenticator::reserve_attempt` as one statement: the attempt counts
+    /// itself as a wrong code of `current_step` (a later step starts again at
+    /// one), unless that step already has `MAX_WRONG_CODES_PER_STEP`. Answers the
+    /// row as it now stands, or `None` when the attempt got no place (or there is
+    /// no authenticator): then its code must not be checked at all.
+    pub async fn reserve_authenticator_attempt(
+        &self,
+        account_id: i64,
+        current_step: i64,
+    ) -> Result<Option<AuthenticatorRow>, StoreError> {
+        self.db
+            .fetch_optional(
+                "UPDATE authenticators SET
+                   failed_count = CASE WHEN failed_step = $2 THEN failed_count + 1 ELSE 1 END,
+                   failed_step = $2
+                 WHERE account_id = $1 AND (failed_step <> $2 OR failed_count < $3)
+                 RETURNING secret_enc, last_used_step, failed_step, failed_count, created_at",
+                params![
+                    account_id,
+                    current_step,
+                    i64::from(MAX_WRONG_CODES_PER_STEP)
+                ],
+                authenticator_row,
+            )
+            .await
+    }
+
+    /// Gives back the place of an attempt that was no guess (a code already
+    /// used); the right code's claim clears the count instead.
+    pub async fn release_authenticator_attempt(
         &self,
         account_id: i64,
         step: i64,
     ) -> Result<(), StoreError> {
         self.db
             .execute(
-                "UPDATE authenticators SET
-                   failed_count = CASE WHEN failed_step = $2 THEN failed_count + 1 ELSE 1 END,
-                   failed_step = $2
-                 WHERE account_id = $1",
+                "UPDATE authenticators SET failed_count = failed_count - 1
+                 WHERE account_id = $1 AND failed_step = $2 AND failed_count > 0",
                 params![account_id, step],
             )
             .await?;

@@ -1,8 +1,10 @@
 //! One-time SMS codes as the domain issues them: one per account and purpose
 //! (a new code replaces the last), with the count of wrong entries and whether
-//! the code was used, changed only by compare-and-set.
+//! the code was used. An entry reserves its place before it is checked
+//! (`reserve_code_entry`), and a right one uses the code up by compare-and-set.
 
-use crate::db::params;
+use crate::db::{Row, params};
+use domain::one_time_code::MAX_WRONG_ENTRIES;
 use domain::{CodePurpose, IssuedCode};
 
 use crate::{Store, StoreError, flag};
@@ -13,6 +15,42 @@ pub struct StoredCode {
     /// The sealed phone number the code was sent to, when that is not the
     /// account's own (a new number being confirmed).
     pub destination_enc: Option<Vec<u8>>,
+}
+
+/// Uses up a code that passed its check, giving back the place its entry took;
+/// also the first statement of `confirm_phone`. `issued_at` and the digest name
+/// the code: a replacement sent meanwhile is another code.
+pub(crate) const CONSUME_CODE: &str =
+    "UPDATE one_time_codes SET used = 1, wrong_entries = wrong_entries - 1
+     WHERE account_id = $1 AND purpose = $2 AND issued_at = $3 AND digest = $4 AND used = 0";
+
+macro_rules! consume_code_params {
+    ($account_id:expr, $code:expr) => {
+        $crate::db::params![
+            $account_id,
+            $code.purpose.as_str(),
+            $code.issued_at,
+            $code.digest.as_slice()
+        ]
+    };
+}
+pub(crate) use consume_code_params;
+
+fn stored_code(row: &Row<'_>, purpose: CodePurpose) -> Result<StoredCode, StoreError> {
+    let wrong_entries: i64 = row.get("wrong_entries")?;
+    Ok(StoredCode {
+        code: IssuedCode {
+            purpose,
+            digest: row.get("digest")?,
+            bound_to: row.get("bound_to")?,
+            issued_at: row.get("issued_at")?,
+            expires_at: row.get("expires_at")?,
+            // A count that does not fit reads as "too many", the safe side.
+            wrong_entries: u32::try_from(wrong_entries).unwrap_or(u32::MAX),
+            used: row.get::<i64>("used")? != 0,
+        },
+        destination_enc: row.get("destination_enc")?,
+    })
 }
 
 impl Store {
@@ -58,55 +96,53 @@ impl Store {
                 "SELECT digest, bound_to, destination_enc, issued_at, expires_at, wrong_entries, used
                  FROM one_time_codes WHERE account_id = $1 AND purpose = $2",
                 params![account_id, purpose.as_str()],
-                |row| {
-                    let wrong_entries: i64 = row.get("wrong_entries")?;
-                    Ok(StoredCode {
-                        code: IssuedCode {
-                            purpose,
-                            digest: row.get("digest")?,
-                            bound_to: row.get("bound_to")?,
-                            issued_at: row.get("issued_at")?,
-                            expires_at: row.get("expires_at")?,
-                            // A count that does not fit reads as "too many", the safe side.
-                            wrong_entries: u32::try_from(wrong_entries).unwrap_or(u32::MAX),
-                            used: row.get::<i64>("used")? != 0,
-                        },
-                        destination_enc: row.get("destination_enc")?,
-                    })
-                },
+                |row| stored_code(row, purpose),
             )
             .await
     }
 
-    /// Stores the outcome of one entry (`after`), but only if the stored code is
-    /// still exactly `before`. Of two requests that read the same code and entered
-    /// it at once, one gets true and the other false, so a code is never accepted
-    /// twice and no wrong entry goes uncounted.
-    pub async fn record_code_attempt(
+    /// `IssuedCode::reserve_entry` as one statement: the entry counts itself as
+    /// wrong, but only while the code is unused, unexpired, bound to `bound_to`
+    /// and short of `MAX_WRONG_ENTRIES`. Answers the code as it now stands (this
+    /// entry counted), or `None` when the entry got no place: then it must not
+    /// be checked at all, so entries racing each other are checked at most five
+    /// times in all.
+    pub async fn reserve_code_entry(
         &self,
         account_id: i64,
-        before: &IssuedCode,
-        after: &IssuedCode,
-    ) -> Result<bool, StoreError> {
-        // issued_at and bound_to are compared too: a replacement code could by
-        // chance have the same digits, and so the same digest.
-        let result = self
-            .db
-            .execute(
-                "UPDATE one_time_codes SET wrong_entries = $6, used = $7
-                 WHERE account_id = $1 AND purpose = $2 AND digest = $3 AND issued_at = $4
-                   AND bound_to = $5 AND wrong_entries = $8 AND used = 0",
+        purpose: CodePurpose,
+        bound_to: &[u8],
+        now: i64,
+    ) -> Result<Option<StoredCode>, StoreError> {
+        self.db
+            .fetch_optional(
+                "UPDATE one_time_codes SET wrong_entries = wrong_entries + 1
+                 WHERE account_id = $1 AND purpose = $2 AND bound_to = $3 AND used = 0
+                   AND expires_at > $4 AND wrong_entries < $5
+                 RETURNING digest, bound_to, destination_enc, issued_at, expires_at, wrong_entries, used",
                 params![
                     account_id,
-                    before.purpose.as_str(),
-                    before.digest.as_slice(),
-                    before.issued_at,
-                    before.bound_to.as_slice(),
-                    i64::from(after.wrong_entries),
-                    flag(after.used),
-                    i64::from(before.wrong_entries)
+                    purpose.as_str(),
+                    bound_to,
+                    now,
+                    i64::from(MAX_WRONG_ENTRIES)
                 ],
+                |row| stored_code(row, purpose),
             )
+            .await
+    }
+
+    /// Uses up the code whose entry was right, giving back the place the entry
+    /// took. A compare-and-set on the code's identity: true for one caller only,
+    /// so a code is never accepted twice.
+    pub async fn consume_code(
+        &self,
+        account_id: i64,
+        code: &IssuedCode,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .db
+            .execute(CONSUME_CODE, consume_code_params!(account_id, code))
             .await?;
         Ok(result == 1)
     }

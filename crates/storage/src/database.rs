@@ -137,6 +137,8 @@ impl Store {
         Ok(Store {
             db: Arc::new(db),
             backend,
+            #[cfg(any(test, feature = "fault-injection"))]
+            faults: Default::default(),
         })
     }
 

@@ -1,7 +1,12 @@
 //! Counting wrong passwords per typed e-mail address (see `domain::throttle`).
+//! Reserve, then check: every attempt takes its place before its password is
+//! hashed, so that attempts sent in parallel are never checked more than
+//! `MAX_FAILED_PASSWORDS` times in one window.
 
 use crate::db::params;
-use domain::throttle::{FAILED_PASSWORD_WINDOW_SECONDS, FailedPasswords};
+use domain::throttle::{
+    FAILED_PASSWORD_WINDOW_SECONDS, FailedPasswords, MAX_FAILED_PASSWORDS, TooManyFailedPasswords,
+};
 
 use crate::{Store, StoreError};
 
@@ -24,19 +29,52 @@ impl Store {
             .await
     }
 
-    /// One more wrong password; a window that has ended starts again at one.
-    /// A single statement, so that parallel attempts are all counted.
-    pub async fn record_failed_password(&self, email: &str, now: i64) -> Result<(), StoreError> {
-        self.db
-            .execute(
+    /// `FailedPasswords::reserve` as one insert-or-increment: the attempt counts
+    /// itself as wrong (a window that has ended starts again at one) unless the
+    /// address is locked, and answers the new count. Only an attempt that got a
+    /// place may have its password checked; the right one then clears the count
+    /// with [`Store::clear_failed_passwords`].
+    pub async fn reserve_password_attempt(
+        &self,
+        email: &str,
+        now: i64,
+    ) -> Result<Result<FailedPasswords, TooManyFailedPasswords>, StoreError> {
+        let reserved = self
+            .db
+            .fetch_optional(
                 "INSERT INTO failed_passwords (email, count, window_started_at) VALUES ($1, 1, $2)
                  ON CONFLICT (email) DO UPDATE SET
                    count = CASE WHEN failed_passwords.window_started_at <= $3 THEN 1 ELSE failed_passwords.count + 1 END,
-                   window_started_at = CASE WHEN failed_passwords.window_started_at <= $3 THEN $2 ELSE failed_passwords.window_started_at END",
-                params![email, now, now - FAILED_PASSWORD_WINDOW_SECONDS],
+                   window_started_at = CASE WHEN failed_passwords.window_started_at <= $3 THEN $2 ELSE failed_passwords.window_started_at END
+                 WHERE failed_passwords.window_started_at <= $3 OR failed_passwords.count < $4
+                 RETURNING count, window_started_at",
+                params![
+                    email,
+                    now,
+                    now - FAILED_PASSWORD_WINDOW_SECONDS,
+                    MAX_FAILED_PASSWORDS
+                ],
+                |row| {
+                    Ok(FailedPasswords {
+                        count: row.get("count")?,
+                        window_started_at: row.get("window_started_at")?,
+                    })
+                },
             )
             .await?;
-        Ok(())
+        if let Some(reserved) = reserved {
+            return Ok(Ok(reserved));
+        }
+        // Refused: the row is read only to say how long to wait. Should it have
+        // been cleared meanwhile, a second's wait is still the honest answer.
+        let retry_after_seconds = self
+            .failed_passwords(email)
+            .await?
+            .and_then(|failed| failed.locked_for(now))
+            .unwrap_or(1);
+        Ok(Err(TooManyFailedPasswords {
+            retry_after_seconds,
+        }))
     }
 
     pub async fn clear_failed_passwords(&self, email: &str) -> Result<(), StoreError> {

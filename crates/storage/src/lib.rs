@@ -6,6 +6,12 @@
 //! can never both win (a one-time code is accepted once, a reset link used once).
 //! It never reads the clock: every time is an argument, in seconds since the epoch.
 //!
+//! Every limit is reserved before it is checked: an attempt first takes its place
+//! in one conditional statement (`… SET n = n + 1 WHERE … AND n < limit
+//! RETURNING …`), and only an attempt that got a place is checked by the caller.
+//! Every security change (password reset, confirming a phone, enabling the
+//! authenticator, turning two-step off) is one transaction.
+//!
 //! One set of queries serves both backends through the small interface in `db`,
 //! with `$1, $2…` placeholders and only the types both share: i64, String, bytes
 //! and their options. Booleans are 0/1.
@@ -17,6 +23,7 @@ mod codes;
 mod database;
 mod db;
 mod failed_passwords;
+mod faults;
 mod password_resets;
 mod security_events;
 mod sessions;
@@ -35,6 +42,8 @@ pub use sessions::{FinishSignIn, PendingSignInRow, SessionRow, SignInFinish};
 pub struct Store {
     db: std::sync::Arc<db::Db>,
     backend: Backend,
+    #[cfg(any(test, feature = "fault-injection"))]
+    faults: faults::Faults,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,10 @@
 //! Password reset links, kept as the digest of their token: when each was made,
 //! when it expires, whether its SMS code step was passed, and whether it was used.
+//! A security answer reserves its place before it is checked; the reset itself
+//! (link, password, sessions, tokens) is one transaction.
 
 use crate::db::params;
+use domain::security_question::MAX_WRONG_ANSWERS;
 
 use crate::{Store, StoreError, flag};
 
@@ -56,18 +59,36 @@ impl Store {
             .await
     }
 
-    /// Counts one more wrong security answer and returns the new count.
-    pub async fn record_wrong_reset_answer(&self, token_digest: &[u8]) -> Result<i64, StoreError> {
-        let count = self
-            .db
+    /// Reserve, then check: a security answer sent through the link counts itself
+    /// as wrong, but only while the link is unused, unexpired and short of
+    /// `MAX_WRONG_ANSWERS`. Answers the new count, or `None` when the answer got
+    /// no place and must not be checked.
+    pub async fn reserve_reset_answer(
+        &self,
+        token_digest: &[u8],
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        self.db
             .fetch_optional(
                 "UPDATE password_resets SET wrong_answers = wrong_answers + 1
-                 WHERE token_digest = $1 RETURNING wrong_answers",
-                params![token_digest],
+                 WHERE token_digest = $1 AND used = 0 AND expires_at > $2 AND wrong_answers < $3
+                 RETURNING wrong_answers",
+                params![token_digest, now, MAX_WRONG_ANSWERS],
                 |row| row.get("wrong_answers"),
             )
+            .await
+    }
+
+    /// The right answer gives its place back.
+    pub async fn release_reset_answer(&self, token_digest: &[u8]) -> Result<(), StoreError> {
+        self.db
+            .execute(
+                "UPDATE password_resets SET wrong_answers = wrong_answers - 1
+                 WHERE token_digest = $1 AND wrong_answers > 0",
+                params![token_digest],
+            )
             .await?;
-        Ok(count.unwrap_or(i64::MAX))
+        Ok(())
     }
 
     pub async fn mark_password_reset_verified(
@@ -107,5 +128,59 @@ impl Store {
             .await?;
         transaction.commit().await?;
         Ok(true)
+    }
+
+    /// A password reset as one transaction: uses up the link (only if it has not
+    /// expired and, when `must_be_verified` — the account had something to ask
+    /// for —, was verified; true for exactly one caller) and every other
+    /// unused link of the account, sets the new password, ends every session of
+    /// the account and revokes its applications' tokens. Answers the account, or
+    /// `None`, changing nothing, when the link was not usable.
+    pub async fn complete_password_reset(
+        &self,
+        token_digest: &[u8],
+        password_hash: &str,
+        must_be_verified: bool,
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let mut transaction = self.db.begin().await?;
+        let consumed = transaction
+            .fetch_optional(
+                "UPDATE password_resets SET used = 1
+                 WHERE token_digest = $1 AND used = 0 AND expires_at > $2
+                   AND (verified_at IS NOT NULL OR $3 = 0)
+                 RETURNING account_id",
+                params![token_digest, now, flag(must_be_verified)],
+                |row| row.get::<i64>("account_id"),
+            )
+            .await?;
+        let Some(account_id) = consumed else {
+            return Ok(None);
+        };
+        let steps: [(&'static str, &[crate::db::Param<'_>]); 4] = [
+            (
+                "UPDATE password_resets SET used = 1 WHERE account_id = $1 AND used = 0",
+                params![account_id],
+            ),
+            (
+                "UPDATE accounts SET password_hash = $2, password_changed_at = $3 WHERE id = $1",
+                params![account_id, password_hash, now],
+            ),
+            (
+                "DELETE FROM sessions WHERE account_id = $1",
+                params![account_id],
+            ),
+            (
+                "DELETE FROM app_connections WHERE account_id = $1",
+                params![account_id],
+            ),
+        ];
+        for (sql, params) in steps {
+            self.between_statements()?;
+            transaction.execute(sql, params).await?;
+        }
+        self.between_statements()?;
+        transaction.commit().await?;
+        Ok(Some(account_id))
     }
 }

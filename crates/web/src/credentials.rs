@@ -1,6 +1,6 @@
 //! The password step, shared by the sign-in page and the application API: one
 //! message and one cost for a wrong e-mail and a wrong password, and limited
-//! attempts per typed address (`domain::throttle`).
+//! attempts per typed address (`domain::throttle`), reserved before the check.
 
 use domain::Email;
 use domain::throttle::TooManyFailedPasswords;
@@ -24,19 +24,20 @@ impl From<storage::StoreError> for CredentialsError {
     }
 }
 
+/// Reserve, then check: the attempt takes its place in the address's count
+/// before the password is hashed, so that at most `MAX_FAILED_PASSWORDS`
+/// passwords are ever checked per address and window, however many arrive at
+/// once; the right password then clears the count.
 pub async fn check(
     state: &AppState,
     email: &Email,
     password: String,
 ) -> Result<Account, CredentialsError> {
     let now = state.now();
-    let failed = state.store.failed_passwords(email.as_str()).await?;
-    if let Some(retry_after_seconds) = failed.as_ref().and_then(|f| f.locked_for(now)) {
-        return Err(TooManyFailedPasswords {
-            retry_after_seconds,
-        }
-        .into());
-    }
+    state
+        .store
+        .reserve_password_attempt(email.as_str(), now)
+        .await??;
     let account = state.store.account_by_email(email.as_str()).await?;
     let password_ok = state
         .passwords
@@ -44,19 +45,10 @@ pub async fn check(
         .await;
     match account {
         Some(account) if password_ok => {
-            // Most sign-ins follow no wrong password: then there is nothing to
-            // clear, and a DELETE would still be a write, waiting for SQLite's lock.
-            if failed.is_some() {
-                state.store.clear_failed_passwords(email.as_str()).await?;
-            }
+            state.store.clear_failed_passwords(email.as_str()).await?;
             Ok(account)
         }
-        _ => {
-            state
-                .store
-                .record_failed_password(email.as_str(), now)
-                .await?;
-            Err(CredentialsError::Invalid)
-        }
+        // The place taken above stays: it was a wrong password.
+        _ => Err(CredentialsError::Invalid),
     }
 }

@@ -1,6 +1,8 @@
 //! Sending and checking second-factor codes, shared by the sign-in page, the
 //! password reset, the security settings and the application API, so that every
-//! entrance obeys the same expiry, attempt and replay rules.
+//! entrance obeys the same expiry, attempt and replay rules. Every attempt is
+//! reserved before it is checked: it takes its place in one conditional
+//! statement, and an attempt that got none is refused unchecked.
 
 use domain::authenticator::{self, AuthenticatorError, AuthenticatorSecret, AuthenticatorState};
 use domain::one_time_code::{CodeError, CodePurpose, IssuedCode, OtpCode, digest_context};
@@ -143,7 +145,18 @@ pub async fn resend_wait_message(
         .map(|wait| format!("A code was sent less than a minute ago. {wait}")))
 }
 
-/// Checks an SMS code; on success returns the number it was sent to.
+/// An SMS code that passed its check but is not used up yet: whoever goes on
+/// uses it up with the store's compare-and-set, alone ([`check_sms_code`]) or in
+/// the transaction of the change it allows (`Store::confirm_phone`).
+#[derive(Debug)]
+#[must_use = "an SMS code left unused up could be entered again"]
+pub struct CheckedSmsCode {
+    pub code: IssuedCode,
+    /// The number the code was sent to.
+    pub phone: PhoneNumber,
+}
+
+/// Checks an SMS code and uses it up; on success returns the number it was sent to.
 pub async fn check_sms_code(
     state: &AppState,
     account_id: i64,
@@ -151,32 +164,58 @@ pub async fn check_sms_code(
     bound_to: &[u8],
     input: &str,
 ) -> Result<PhoneNumber, VerifyError> {
-    let entered = OtpCode::parse(input)?;
-    let stored = state
+    let checked = check_sms_code_unused(state, account_id, purpose, bound_to, input).await?;
+    if state
         .store
-        .code(account_id, purpose)
+        .consume_code(account_id, &checked.code)
         .await
         .map_err(WebError::from)?
-        .ok_or(CodeError::NotRequested)?;
-    let before = stored.code.clone();
-    let mut after = stored.code;
+    {
+        Ok(checked.phone)
+    } else {
+        // A parallel request with the same code used it up first: never accept twice.
+        Err(CodeError::AlreadyUsed.into())
+    }
+}
+
+/// Reserve, then check: the entry first takes its place among the code's five
+/// (`Store::reserve_code_entry`, one statement), and only an entry that got one
+/// is compared with the code. A wrong entry keeps its place; the right one gives
+/// it back when the caller uses the code up.
+pub async fn check_sms_code_unused(
+    state: &AppState,
+    account_id: i64,
+    purpose: CodePurpose,
+    bound_to: &[u8],
+    input: &str,
+) -> Result<CheckedSmsCode, VerifyError> {
+    let entered = OtpCode::parse(input)?;
+    let now = state.now();
+    let reserved = state
+        .store
+        .reserve_code_entry(account_id, purpose, bound_to, now)
+        .await
+        .map_err(WebError::from)?;
+    let Some(stored) = reserved else {
+        // No place, so the entry is not checked; the stored code only says why.
+        let stored = state
+            .store
+            .code(account_id, purpose)
+            .await
+            .map_err(WebError::from)?
+            .ok_or(CodeError::NotRequested)?;
+        stored.code.may_take_entry(purpose, bound_to, now)?;
+        // It changed between the two statements: a parallel request used it up.
+        return Err(CodeError::AlreadyUsed.into());
+    };
     let digest = state
         .key
         .code_digest(&digest_context(account_id, purpose), entered.as_str());
-    let outcome = after.verify(purpose, &digest, bound_to, state.now());
-    if after != before
-        && !state
-            .store
-            .record_code_attempt(account_id, &before, &after)
-            .await
-            .map_err(WebError::from)?
-    {
-        // Another request changed this code first (a parallel attempt): never accept twice.
-        return Err(CodeError::AlreadyUsed.into());
-    }
-    outcome?;
+    let mut code = stored.code;
+    code.check_reserved(&digest)?;
     let destination = stored.destination_enc.ok_or(CodeError::NotRequested)?;
-    Ok(open_phone(state, account_id, &destination)?)
+    let phone = open_phone(state, account_id, &destination)?;
+    Ok(CheckedSmsCode { code, phone })
 }
 
 /// A second factor that passed its check.
@@ -217,9 +256,10 @@ async fn claim_authenticator_step(
 }
 
 /// Checks a code from the account's authenticator app (RFC 6238) and answers the
-/// step it belongs to; a wrong code is counted here. The app's state comes with
-/// the account, so the step must still be claimed: the compare-and-set that
-/// records a used step keeps a code single-use however old that reading is.
+/// step it belongs to, not yet claimed. Reserve, then check: the attempt first
+/// takes its place among the current step's three
+/// (`Store::reserve_authenticator_attempt`, one statement, which also reads the
+/// app's state as it is now), and only an attempt that got one is checked.
 async fn verify_authenticator_code(
     state: &AppState,
     account: &Account,
@@ -227,32 +267,56 @@ async fn verify_authenticator_code(
 ) -> Result<i64, VerifyError> {
     let entered = OtpCode::parse(input)?;
     let account_id = account.id;
-    let row = account
-        .authenticator
-        .as_ref()
-        .ok_or(VerifyError::MethodNotAvailable)?;
+    if !account.has_authenticator() {
+        return Err(VerifyError::MethodNotAvailable);
+    }
+    let now = state.now();
+    let current_step = authenticator::step_at(now);
+    let reserved = state
+        .store
+        .reserve_authenticator_attempt(account_id, current_step)
+        .await
+        .map_err(WebError::from)?;
+    let Some(row) = reserved else {
+        // No place, so the code is not checked; the stored state only says why.
+        let row = state
+            .store
+            .authenticator(account_id)
+            .await
+            .map_err(WebError::from)?
+            .ok_or(VerifyError::MethodNotAvailable)?;
+        authenticator::may_attempt(&memory_of(&row), now)?;
+        return Err(AuthenticatorError::TooManyAttempts {
+            retry_after_seconds: (current_step + 1) * authenticator::STEP_SECONDS - now,
+        }
+        .into());
+    };
     let secret_bytes = state
         .key
         .open(&row.secret_enc, &authenticator_context(account_id))
         .map_err(WebError::internal)?;
     let secret = AuthenticatorSecret::from_bytes(secret_bytes);
-    let mut memory = AuthenticatorState {
+    let mut memory = memory_of(&row);
+    match authenticator::check_reserved(&secret, &mut memory, &entered, now) {
+        Ok(step) => Ok(step),
+        Err(AuthenticatorError::AlreadyUsed) => {
+            state
+                .store
+                .release_authenticator_attempt(account_id, current_step)
+                .await
+                .map_err(WebError::from)?;
+            Err(AuthenticatorError::AlreadyUsed.into())
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn memory_of(row: &storage::AuthenticatorRow) -> AuthenticatorState {
+    AuthenticatorState {
         last_used_step: row.last_used_step,
         failed_step: row.failed_step,
-        failed_count: row.failed_count as u32,
-    };
-    match authenticator::verify(&secret, &mut memory, &entered, state.now()) {
-        Ok(step) => Ok(step),
-        Err(error) => {
-            if error == AuthenticatorError::WrongCode {
-                state
-                    .store
-                    .record_authenticator_failure(account_id, memory.failed_step)
-                    .await
-                    .map_err(WebError::from)?;
-            }
-            Err(error.into())
-        }
+        // A count that does not fit reads as "too many", the safe side.
+        failed_count: u32::try_from(row.failed_count).unwrap_or(u32::MAX),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use storage::{Store, StoreError};
 
-use crate::helpers::T0;
+use crate::helpers::{T0, two_accounts};
 
 on_both_backends!(
     a_new_account_is_found_by_email_and_by_id,
@@ -10,7 +10,6 @@ on_both_backends!(
     a_new_password_records_when_it_was_changed,
     turning_on_sms_deletes_the_security_question_and_disables_it_for_good,
     changing_the_phone_number_keeps_two_step_on,
-    turning_off_two_step_removes_the_authenticator_and_its_enrolment,
 );
 
 async fn a_new_account_is_found_by_email_and_by_id(store: Store) {
@@ -77,10 +76,7 @@ async fn a_new_password_records_when_it_was_changed(store: Store) {
 }
 
 async fn turning_on_sms_deletes_the_security_question_and_disables_it_for_good(store: Store) {
-    let id = store
-        .create_account("ann@example.com", "hash", T0)
-        .await
-        .unwrap();
+    let id = two_accounts(&store).await.ann;
     assert!(
         store
             .set_security_question(id, "First pet?", "answer-hash")
@@ -124,55 +120,34 @@ async fn turning_on_sms_deletes_the_security_question_and_disables_it_for_good(s
 }
 
 async fn changing_the_phone_number_keeps_two_step_on(store: Store) {
-    let id = store
-        .create_account("ann@example.com", "hash", T0)
-        .await
-        .unwrap();
+    let id = two_accounts(&store).await.ann;
     store
         .turn_on_sms(id, b"old phone".to_vec(), T0)
         .await
         .unwrap();
-    store
-        .change_phone(id, b"new phone".to_vec(), T0 + 50)
-        .await
-        .unwrap();
+    let code = domain::IssuedCode::new(
+        domain::CodePurpose::ChangeNumber,
+        vec![1; 32],
+        vec![2; 32],
+        T0 + 40,
+        domain::one_time_code::CodePolicy::default(),
+    );
+    store.save_code(id, &code, None).await.unwrap();
+    assert!(
+        store
+            .confirm_phone(id, &code, b"new phone".to_vec(), T0 + 50)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .confirm_phone(id, &code, b"other phone".to_vec(), T0 + 51)
+            .await
+            .unwrap(),
+        "the code confirms one number once"
+    );
     let account = store.account_by_id(id).await.unwrap().unwrap();
     assert_eq!(account.phone_enc.as_deref(), Some(&b"new phone"[..]));
     assert_eq!(account.phone_confirmed_at, Some(T0 + 50));
     assert!(account.security_question_disabled);
-}
-
-async fn turning_off_two_step_removes_the_authenticator_and_its_enrolment(store: Store) {
-    let id = store
-        .create_account("ann@example.com", "hash", T0)
-        .await
-        .unwrap();
-    store.turn_on_sms(id, b"phone".to_vec(), T0).await.unwrap();
-    store
-        .add_authenticator(id, b"secret".to_vec(), T0 + 1)
-        .await
-        .unwrap();
-    store
-        .save_authenticator_enrolment(id, b"session", b"next secret".to_vec(), T0 + 2)
-        .await
-        .unwrap();
-    assert!(
-        store
-            .account_by_id(id)
-            .await
-            .unwrap()
-            .unwrap()
-            .has_authenticator()
-    );
-
-    assert!(store.turn_off_two_step(id).await.unwrap(), "it was on");
-    assert_eq!(store.authenticator(id).await.unwrap(), None);
-    assert_eq!(
-        store.authenticator_enrolment(id, b"session").await.unwrap(),
-        None
-    );
-    let account = store.account_by_id(id).await.unwrap().unwrap();
-    assert!(!account.has_authenticator());
-    assert_eq!(account.phone_enc, None);
-    assert!(!store.turn_off_two_step(id).await.unwrap(), "already off");
 }

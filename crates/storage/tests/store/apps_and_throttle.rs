@@ -3,7 +3,7 @@
 use domain::throttle::FailedPasswords;
 use storage::{AppIdentity, Store};
 
-use crate::helpers::T0;
+use crate::helpers::{Accounts, T0, two_accounts};
 
 on_both_backends!(
     connections_belong_to_their_account_and_die_with_a_password_change,
@@ -21,14 +21,7 @@ fn photon(device: &str) -> AppIdentity {
 }
 
 async fn connections_belong_to_their_account_and_die_with_a_password_change(store: Store) {
-    let ann = store
-        .create_account("ann@example.com", "hash", T0)
-        .await
-        .unwrap();
-    let bob = store
-        .create_account("bob@example.com", "hash", T0)
-        .await
-        .unwrap();
+    let Accounts { ann, bob } = two_accounts(&store).await;
     let laptop = store
         .create_connection(ann, b"token-1", &photon("laptop"), T0)
         .await
@@ -87,10 +80,7 @@ async fn connections_belong_to_their_account_and_die_with_a_password_change(stor
 }
 
 async fn a_challenge_is_passed_once(store: Store) {
-    let ann = store
-        .create_account("ann@example.com", "hash", T0)
-        .await
-        .unwrap();
+    let ann = two_accounts(&store).await.ann;
     store
         .create_app_challenge(b"challenge", ann, &photon("laptop"), T0)
         .await
@@ -106,10 +96,7 @@ async fn a_challenge_is_passed_once(store: Store) {
 }
 
 async fn a_refusal_notice_is_claimed_once_a_day_per_app_and_device(store: Store) {
-    let ann = store
-        .create_account("ann@example.com", "hash", T0)
-        .await
-        .unwrap();
+    let ann = two_accounts(&store).await.ann;
     let day = 24 * 3600;
     assert!(
         store
@@ -148,31 +135,32 @@ async fn wrong_passwords_are_counted_per_address_within_a_window(store: Store) {
         store.failed_passwords("ann@example.com").await.unwrap(),
         None
     );
+    let reserve = |now| {
+        let store = store.clone();
+        async move {
+            store
+                .reserve_password_attempt("ann@example.com", now)
+                .await
+                .unwrap()
+                .expect("a place")
+        }
+    };
     for minute in 0..3 {
-        store
-            .record_failed_password("ann@example.com", T0 + minute * 60)
-            .await
-            .unwrap();
+        reserve(T0 + minute * 60).await;
     }
+    let in_the_window = FailedPasswords {
+        count: 3,
+        window_started_at: T0,
+    };
     assert_eq!(
         store.failed_passwords("ann@example.com").await.unwrap(),
-        Some(FailedPasswords {
-            count: 3,
-            window_started_at: T0
-        })
+        Some(in_the_window)
     );
-    store
-        .record_failed_password("ann@example.com", T0 + 15 * 60)
-        .await
-        .unwrap();
-    assert_eq!(
-        store.failed_passwords("ann@example.com").await.unwrap(),
-        Some(FailedPasswords {
-            count: 1,
-            window_started_at: T0 + 15 * 60
-        }),
-        "a new window"
-    );
+    let new_window = FailedPasswords {
+        count: 1,
+        window_started_at: T0 + 15 * 60,
+    };
+    assert_eq!(reserve(T0 + 15 * 60).await, new_window, "a new window");
     store
         .clear_failed_passwords("ann@example.com")
         .await

@@ -2,7 +2,7 @@
 
 use storage::{AuthenticatorRow, Store};
 
-use crate::helpers::T0;
+use crate::helpers::{Accounts, T0, two_accounts};
 
 on_both_backends!(
     the_authenticator_refuses_the_same_or_an_older_step,
@@ -13,21 +13,23 @@ on_both_backends!(
     an_enrolment_belongs_to_its_session_and_ends_when_confirmed,
 );
 
-async fn account_with_authenticator(store: &Store) -> i64 {
-    let id = store
-        .create_account("ann@example.com", "hash", T0)
-        .await
-        .unwrap();
-    store.turn_on_sms(id, b"phone".to_vec(), T0).await.unwrap();
+/// The two accounts, Ann's with SMS and the authenticator on.
+async fn account_with_authenticator(store: &Store) -> Accounts {
+    let accounts = two_accounts(store).await;
+    let ann = accounts.ann;
+    store.turn_on_sms(ann, b"phone".to_vec(), T0).await.unwrap();
     store
-        .add_authenticator(id, b"sealed secret".to_vec(), T0 + 1)
+        .add_authenticator(ann, b"sealed secret".to_vec(), T0 + 1)
         .await
         .unwrap();
-    id
+    accounts
 }
 
 async fn the_authenticator_refuses_the_same_or_an_older_step(store: Store) {
-    let id = account_with_authenticator(&store).await;
+    let Accounts {
+        ann: id,
+        bob: without,
+    } = account_with_authenticator(&store).await;
     assert_eq!(
         store.authenticator(id).await.unwrap(),
         Some(AuthenticatorRow {
@@ -51,17 +53,17 @@ async fn the_authenticator_refuses_the_same_or_an_older_step(store: Store) {
     let row = store.authenticator(id).await.unwrap().unwrap();
     assert_eq!(row.last_used_step, Some(101));
 
-    let without = store
-        .create_account("bob@example.com", "hash", T0)
-        .await
-        .unwrap();
     assert!(!store.record_authenticator_use(without, 100).await.unwrap());
 }
 
 async fn an_accepted_code_resets_the_wrong_code_count(store: Store) {
-    let id = account_with_authenticator(&store).await;
+    let id = account_with_authenticator(&store).await.ann;
     for _ in 0..2 {
-        store.record_authenticator_failure(id, 100).await.unwrap();
+        store
+            .reserve_authenticator_attempt(id, 100)
+            .await
+            .unwrap()
+            .expect("a place");
     }
     let row = store.authenticator(id).await.unwrap().unwrap();
     assert_eq!((row.failed_step, row.failed_count), (100, 2));
@@ -72,7 +74,7 @@ async fn an_accepted_code_resets_the_wrong_code_count(store: Store) {
 }
 
 async fn racing_uses_of_one_step_never_both_win(store: Store) {
-    let id = account_with_authenticator(&store).await;
+    let id = account_with_authenticator(&store).await.ann;
     let attempts: Vec<_> = (0..6)
         .map(|_| {
             let store = store.clone();
@@ -87,7 +89,7 @@ async fn racing_uses_of_one_step_never_both_win(store: Store) {
 }
 
 async fn an_authenticator_is_removed_once(store: Store) {
-    let id = account_with_authenticator(&store).await;
+    let id = account_with_authenticator(&store).await.ann;
     assert!(store.remove_authenticator(id).await.unwrap());
     assert!(!store.remove_authenticator(id).await.unwrap());
     let account = store.account_by_id(id).await.unwrap().unwrap();
@@ -96,46 +98,28 @@ async fn an_authenticator_is_removed_once(store: Store) {
 }
 
 async fn an_enrolment_belongs_to_its_session_and_ends_when_confirmed(store: Store) {
-    let id = store
-        .create_account("ann@example.com", "hash", T0)
-        .await
-        .unwrap();
+    let id = two_accounts(&store).await.ann;
     store
         .save_authenticator_enrolment(id, b"session a", b"secret 1".to_vec(), T0)
         .await
         .unwrap();
     assert_eq!(
-        store
-            .authenticator_enrolment(id, b"session a")
-            .await
-            .unwrap(),
+        enrolment(&store, id, b"session a").await,
         Some((b"secret 1".to_vec(), T0))
     );
-    assert_eq!(
-        store
-            .authenticator_enrolment(id, b"session b")
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(enrolment(&store, id, b"session b").await, None);
 
     store
         .save_authenticator_enrolment(id, b"session b", b"secret 2".to_vec(), T0 + 5)
         .await
         .unwrap();
     assert_eq!(
-        store
-            .authenticator_enrolment(id, b"session a")
-            .await
-            .unwrap(),
+        enrolment(&store, id, b"session a").await,
         None,
         "starting again replaces the enrolment"
     );
     assert_eq!(
-        store
-            .authenticator_enrolment(id, b"session b")
-            .await
-            .unwrap(),
+        enrolment(&store, id, b"session b").await,
         Some((b"secret 2".to_vec(), T0 + 5))
     );
 
@@ -143,33 +127,42 @@ async fn an_enrolment_belongs_to_its_session_and_ends_when_confirmed(store: Stor
         .add_authenticator(id, b"secret 2".to_vec(), T0 + 10)
         .await
         .unwrap();
-    assert_eq!(
-        store
-            .authenticator_enrolment(id, b"session b")
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(enrolment(&store, id, b"session b").await, None);
     let row = store.authenticator(id).await.unwrap().unwrap();
     assert_eq!(row.secret_enc, b"secret 2");
 }
 
 async fn wrong_codes_sent_in_parallel_are_all_counted(store: Store) {
-    let id = account_with_authenticator(&store).await;
-    store.record_authenticator_failure(id, 199).await.unwrap();
+    let id = account_with_authenticator(&store).await.ann;
+    store
+        .reserve_authenticator_attempt(id, 199)
+        .await
+        .unwrap()
+        .expect("a place");
     let attempts: Vec<_> = (0..6)
         .map(|_| {
             let store = store.clone();
-            tokio::spawn(async move { store.record_authenticator_failure(id, 200).await.unwrap() })
+            tokio::spawn(async move {
+                store
+                    .reserve_authenticator_attempt(id, 200)
+                    .await
+                    .unwrap()
+                    .is_some()
+            })
         })
         .collect();
+    let mut placed = 0;
     for attempt in attempts {
-        attempt.await.unwrap();
+        placed += usize::from(attempt.await.unwrap());
     }
     let row = store.authenticator(id).await.unwrap().unwrap();
     assert_eq!(
-        (row.failed_step, row.failed_count),
-        (200, 6),
-        "a new step starts at one, then every attempt counts"
+        (placed, row.failed_step, row.failed_count),
+        (3, 200, 3),
+        "a new step starts at one, and only three attempts get a place"
     );
+}
+
+async fn enrolment(store: &Store, id: i64, session: &[u8]) -> Option<(Vec<u8>, i64)> {
+    store.authenticator_enrolment(id, session).await.unwrap()
 }

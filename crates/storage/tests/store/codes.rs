@@ -1,11 +1,11 @@
-//! One-time SMS codes: one per purpose, replaced by a new one, and changed only
-//! by compare-and-set.
+//! One-time SMS codes: one per purpose, replaced by a new one, an entry reserved
+//! before it is checked, and used up by compare-and-set.
 
 use domain::one_time_code::CodePolicy;
 use domain::{CodeError, CodePurpose, IssuedCode};
 use storage::{Store, StoredCode};
 
-use crate::helpers::T0;
+use crate::helpers::{T0, two_accounts};
 
 on_both_backends!(
     a_code_is_kept_per_purpose_with_its_destination,
@@ -13,6 +13,7 @@ on_both_backends!(
     the_second_of_two_identical_attempts_fails,
     each_wrong_entry_is_counted_once,
     an_attempt_read_from_a_replaced_code_fails,
+    an_entry_gets_no_place_in_an_expired_or_foreign_code,
     racing_entries_of_one_code_never_both_win,
 );
 
@@ -28,15 +29,8 @@ fn issued(purpose: CodePurpose, digest: u8, now: i64) -> IssuedCode {
     )
 }
 
-async fn account(store: &Store) -> i64 {
-    store
-        .create_account("ann@example.com", "hash", T0)
-        .await
-        .unwrap()
-}
-
 async fn a_code_is_kept_per_purpose_with_its_destination(store: Store) {
-    let id = account(&store).await;
+    let id = two_accounts(&store).await.ann;
     let sign_in = issued(CodePurpose::SignIn, 1, T0);
     let change = issued(CodePurpose::ChangeNumber, 2, T0 + 1);
     store.save_code(id, &sign_in, None).await.unwrap();
@@ -63,12 +57,14 @@ async fn a_code_is_kept_per_purpose_with_its_destination(store: Store) {
 }
 
 async fn a_new_code_replaces_the_previous_one(store: Store) {
-    let id = account(&store).await;
+    let id = two_accounts(&store).await.ann;
     let first = issued(CodePurpose::SignIn, 1, T0);
     store.save_code(id, &first, None).await.unwrap();
-    let mut after = first.clone();
-    after.wrong_entries = 2;
-    assert!(store.record_code_attempt(id, &first, &after).await.unwrap());
+    let reserved = store
+        .reserve_code_entry(id, CodePurpose::SignIn, &BOUND_TO, T0 + 1)
+        .await
+        .unwrap();
+    assert_eq!(reserved.unwrap().code.wrong_entries, 1);
 
     let second = issued(CodePurpose::SignIn, 2, T0 + 60);
     store.save_code(id, &second, None).await.unwrap();
@@ -80,88 +76,105 @@ async fn a_new_code_replaces_the_previous_one(store: Store) {
 }
 
 async fn the_second_of_two_identical_attempts_fails(store: Store) {
-    let id = account(&store).await;
-    let before = issued(CodePurpose::SignIn, 1, T0);
-    store.save_code(id, &before, None).await.unwrap();
-    let mut after = before.clone();
-    after
-        .verify(CodePurpose::SignIn, &[1; 32], &BOUND_TO, T0 + 5)
-        .expect("the right code");
-
-    assert!(
+    let id = two_accounts(&store).await.ann;
+    let code = issued(CodePurpose::SignIn, 1, T0);
+    store.save_code(id, &code, None).await.unwrap();
+    for _ in 0..2 {
         store
-            .record_code_attempt(id, &before, &after)
+            .reserve_code_entry(id, CodePurpose::SignIn, &BOUND_TO, T0 + 5)
             .await
             .unwrap()
-    );
-    assert!(
-        !store
-            .record_code_attempt(id, &before, &after)
-            .await
-            .unwrap()
-    );
+            .expect("a place");
+    }
+
+    assert!(store.consume_code(id, &code).await.unwrap());
+    assert!(!store.consume_code(id, &code).await.unwrap());
     let stored = store.code(id, CodePurpose::SignIn).await.unwrap().unwrap();
     assert!(stored.code.used);
+    assert_eq!(
+        stored.code.wrong_entries, 1,
+        "the right entry gave its place back, the other kept it"
+    );
+    assert_eq!(
+        store
+            .reserve_code_entry(id, CodePurpose::SignIn, &BOUND_TO, T0 + 6)
+            .await
+            .unwrap(),
+        None,
+        "a used code takes no more entries"
+    );
+}
+
+async fn an_entry_gets_no_place_in_an_expired_or_foreign_code(store: Store) {
+    let id = two_accounts(&store).await.ann;
+    let code = issued(CodePurpose::SignIn, 1, T0);
+    store.save_code(id, &code, None).await.unwrap();
+    let reserve = |purpose, bound_to: [u8; 32], now| {
+        let store = store.clone();
+        async move {
+            store
+                .reserve_code_entry(id, purpose, &bound_to, now)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(reserve(CodePurpose::SignIn, [8; 32], T0).await, None);
+    assert_eq!(reserve(CodePurpose::SetUp, BOUND_TO, T0).await, None);
+    assert_eq!(
+        reserve(CodePurpose::SignIn, BOUND_TO, code.expires_at).await,
+        None
+    );
+    let stored = store.code(id, CodePurpose::SignIn).await.unwrap().unwrap();
+    assert_eq!(stored.code, code, "refused entries counted nothing");
 }
 
 async fn each_wrong_entry_is_counted_once(store: Store) {
-    let id = account(&store).await;
-    let mut before = issued(CodePurpose::SignIn, 1, T0);
-    store.save_code(id, &before, None).await.unwrap();
-    for expected in 1..=2 {
-        let mut after = before.clone();
+    let id = two_accounts(&store).await.ann;
+    let code = issued(CodePurpose::SignIn, 1, T0);
+    store.save_code(id, &code, None).await.unwrap();
+    for expected in 1..=domain::one_time_code::MAX_WRONG_ENTRIES {
+        let reserved = store
+            .reserve_code_entry(id, CodePurpose::SignIn, &BOUND_TO, T0 + 5)
+            .await
+            .unwrap()
+            .expect("a place");
+        assert_eq!(reserved.code.wrong_entries, expected);
+        let mut checked = reserved.code;
         assert!(matches!(
-            after.verify(CodePurpose::SignIn, &[0; 32], &BOUND_TO, T0 + 5),
-            Err(CodeError::Wrong { .. })
+            checked.check_reserved(&[0; 32]),
+            Err(CodeError::Wrong { .. } | CodeError::TooManyAttempts)
         ));
-        assert!(
-            store
-                .record_code_attempt(id, &before, &after)
-                .await
-                .unwrap()
-        );
-        assert!(
-            !store
-                .record_code_attempt(id, &before, &after)
-                .await
-                .unwrap(),
-            "a stale read does not count again"
-        );
-        let stored = store.code(id, CodePurpose::SignIn).await.unwrap().unwrap();
-        assert_eq!(stored.code.wrong_entries, expected);
-        before = stored.code;
     }
+    assert_eq!(
+        store
+            .reserve_code_entry(id, CodePurpose::SignIn, &BOUND_TO, T0 + 5)
+            .await
+            .unwrap(),
+        None,
+        "a sixth entry gets no place"
+    );
 }
 
 async fn an_attempt_read_from_a_replaced_code_fails(store: Store) {
-    let id = account(&store).await;
+    let id = two_accounts(&store).await.ann;
     let old = issued(CodePurpose::SignIn, 1, T0);
     store.save_code(id, &old, None).await.unwrap();
     // The same digits again, as a new code could by chance have.
     let replacement = issued(CodePurpose::SignIn, 1, T0 + 60);
     store.save_code(id, &replacement, None).await.unwrap();
-    let mut after = old.clone();
-    after.used = true;
-    assert!(!store.record_code_attempt(id, &old, &after).await.unwrap());
+    assert!(!store.consume_code(id, &old).await.unwrap());
     let stored = store.code(id, CodePurpose::SignIn).await.unwrap().unwrap();
     assert_eq!(stored.code, replacement);
 }
 
 async fn racing_entries_of_one_code_never_both_win(store: Store) {
-    let id = account(&store).await;
-    let before = issued(CodePurpose::SignIn, 1, T0);
-    store.save_code(id, &before, None).await.unwrap();
-    let mut after = before.clone();
-    after.used = true;
+    let id = two_accounts(&store).await.ann;
+    let code = issued(CodePurpose::SignIn, 1, T0);
+    store.save_code(id, &code, None).await.unwrap();
     let attempts: Vec<_> = (0..6)
         .map(|_| {
-            let (store, before, after) = (store.clone(), before.clone(), after.clone());
-            tokio::spawn(async move {
-                store
-                    .record_code_attempt(id, &before, &after)
-                    .await
-                    .unwrap()
-            })
+            let (store, code) = (store.clone(), code.clone());
+            tokio::spawn(async move { store.consume_code(id, &code).await.unwrap() })
         })
         .collect();
     let mut accepted = 0;

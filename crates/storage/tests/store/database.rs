@@ -51,25 +51,28 @@ async fn numbered_placeholders_bind_by_number_even_reused_and_out_of_order(store
     assert_eq!(account.email, "ann@example.com");
     assert_eq!(account.password_hash, "hash");
 
-    // record_code_attempt names $6 and $7 before $3, $4 and $5.
-    let before = IssuedCode::new(
+    // reserve_password_attempt binds $2 twice and names $4 after $3 in its WHERE.
+    let reserved = store
+        .reserve_password_attempt("ann@example.com", T0 + 9)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((reserved.count, reserved.window_started_at), (1, T0 + 9));
+    // reserve_code_entry reads $3 (bytes) between two integers.
+    let code = IssuedCode::new(
         CodePurpose::SignIn,
         vec![1; 32],
         vec![2; 32],
         T0,
         CodePolicy::default(),
     );
-    store.save_code(id, &before, None).await.unwrap();
-    let mut after = before.clone();
-    after.wrong_entries = 3;
-    assert!(
-        store
-            .record_code_attempt(id, &before, &after)
-            .await
-            .unwrap()
-    );
-    let stored = store.code(id, CodePurpose::SignIn).await.unwrap().unwrap();
-    assert_eq!(stored.code, after);
+    store.save_code(id, &code, None).await.unwrap();
+    let stored = store
+        .reserve_code_entry(id, CodePurpose::SignIn, &[2; 32], T0 + 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.code.wrong_entries, 1);
 }
 
 #[tokio::test]

@@ -8,6 +8,39 @@ use storage::{Backend, Store};
 
 pub const T0: i64 = 1_800_000_000;
 
+/// The one storage fixture: two accounts, Ann's and Bob's, made at `T0` with the
+/// password hash "hash". Bob's is the bystander a change to Ann's must not touch.
+pub struct Accounts {
+    pub ann: i64,
+    pub bob: i64,
+}
+
+pub async fn two_accounts(store: &Store) -> Accounts {
+    let ann = store
+        .create_account("ann@example.com", "hash", T0)
+        .await
+        .expect("Ann's account");
+    let bob = store
+        .create_account("bob@example.com", "hash", T0)
+        .await
+        .expect("Bob's account");
+    Accounts { ann, bob }
+}
+
+/// Runs `attempts` copies of `attempt` at once and answers how many got a place.
+pub async fn race<F, Fut>(attempts: usize, attempt: F) -> usize
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = bool> + Send + 'static,
+{
+    let tasks: Vec<_> = (0..attempts).map(|_| tokio::spawn(attempt())).collect();
+    let mut placed = 0;
+    for task in tasks {
+        placed += usize::from(task.await.expect("an attempt"));
+    }
+    placed
+}
+
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 pub async fn on_sqlite<F, Fut>(test: F)

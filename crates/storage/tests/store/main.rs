@@ -43,6 +43,8 @@ mod authenticator;
 mod codes;
 mod database;
 mod helpers;
+mod limits;
 mod password_resets;
+mod security_changes;
 mod security_events;
 mod sessions;

@@ -2,7 +2,7 @@
 
 use storage::{PasswordResetRow, Store};
 
-use crate::helpers::T0;
+use crate::helpers::{Accounts, T0, two_accounts};
 
 on_both_backends!(
     a_reset_link_is_used_once_and_takes_the_older_links_with_it,
@@ -10,14 +10,7 @@ on_both_backends!(
 );
 
 async fn a_reset_link_is_used_once_and_takes_the_older_links_with_it(store: Store) {
-    let ann = store
-        .create_account("ann@example.com", "hash", T0)
-        .await
-        .unwrap();
-    let bob = store
-        .create_account("bob@example.com", "hash", T0)
-        .await
-        .unwrap();
+    let Accounts { ann, bob } = two_accounts(&store).await;
     store
         .create_password_reset(b"older", ann, T0, T0 + 3600)
         .await
@@ -41,40 +34,20 @@ async fn a_reset_link_is_used_once_and_takes_the_older_links_with_it(store: Stor
             wrong_answers: 0,
         })
     );
-    assert_eq!(store.record_wrong_reset_answer(b"older").await.unwrap(), 1);
-    assert_eq!(store.record_wrong_reset_answer(b"older").await.unwrap(), 2);
-    assert_eq!(
-        store
-            .password_reset(b"older")
-            .await
-            .unwrap()
-            .unwrap()
-            .wrong_answers,
-        2
-    );
-    assert_eq!(
-        store
-            .password_reset(b"newer")
-            .await
-            .unwrap()
-            .unwrap()
-            .wrong_answers,
-        0
-    );
+    for expected in 1..=2 {
+        assert_eq!(
+            store.reserve_reset_answer(b"older", T0 + 1).await.unwrap(),
+            Some(expected)
+        );
+    }
+    assert_eq!(link(&store, b"older").await.wrong_answers, 2);
+    assert_eq!(link(&store, b"newer").await.wrong_answers, 0);
 
     store
         .mark_password_reset_verified(b"newer", T0 + 20)
         .await
         .unwrap();
-    assert_eq!(
-        store
-            .password_reset(b"newer")
-            .await
-            .unwrap()
-            .unwrap()
-            .verified_at,
-        Some(T0 + 20)
-    );
+    assert_eq!(link(&store, b"newer").await.verified_at, Some(T0 + 20));
 
     assert!(store.consume_password_reset(b"newer").await.unwrap());
     assert!(!store.consume_password_reset(b"newer").await.unwrap());
@@ -89,10 +62,7 @@ async fn a_reset_link_is_used_once_and_takes_the_older_links_with_it(store: Stor
 }
 
 async fn racing_uses_of_one_reset_link_never_both_win(store: Store) {
-    let id = store
-        .create_account("ann@example.com", "hash", T0)
-        .await
-        .unwrap();
+    let id = two_accounts(&store).await.ann;
     store
         .create_password_reset(b"link", id, T0, T0 + 3600)
         .await
@@ -108,4 +78,8 @@ async fn racing_uses_of_one_reset_link_never_both_win(store: Store) {
         won += usize::from(used.await.unwrap());
     }
     assert_eq!(won, 1);
+}
+
+async fn link(store: &Store, token_digest: &[u8]) -> PasswordResetRow {
+    store.password_reset(token_digest).await.unwrap().unwrap()
 }

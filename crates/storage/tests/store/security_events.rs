@@ -2,19 +2,12 @@
 
 use storage::{EventRow, Store};
 
-use crate::helpers::T0;
+use crate::helpers::{Accounts, T0, two_accounts};
 
 on_both_backends!(recent_events_come_newest_first_and_only_the_accounts_own);
 
 async fn recent_events_come_newest_first_and_only_the_accounts_own(store: Store) {
-    let ann = store
-        .create_account("ann@example.com", "hash", T0)
-        .await
-        .unwrap();
-    let bob = store
-        .create_account("bob@example.com", "hash", T0)
-        .await
-        .unwrap();
+    let Accounts { ann, bob } = two_accounts(&store).await;
     for (kind, at) in [
         ("first", T0),
         ("third", T0 + 10),

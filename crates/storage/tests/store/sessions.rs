@@ -4,7 +4,7 @@ use domain::one_time_code::CodePolicy;
 use domain::{CodePurpose, IssuedCode, Method};
 use storage::{FinishSignIn, PendingSignInRow, SessionRow, SignInFinish, Store};
 
-use crate::helpers::T0;
+use crate::helpers::{Accounts, T0, two_accounts};
 
 on_both_backends!(
     a_session_is_created_touched_confirmed_and_deleted,
@@ -35,7 +35,7 @@ fn finish<'a>(
 }
 
 async fn finishing_a_sign_in_claims_the_step_consumes_it_and_starts_the_session(store: Store) {
-    let id = account(&store, "ann@example.com").await;
+    let id = two_accounts(&store).await.ann;
     store
         .add_authenticator(id, b"sealed".to_vec(), T0)
         .await
@@ -69,16 +69,11 @@ async fn finishing_a_sign_in_claims_the_step_consumes_it_and_starts_the_session(
 }
 
 async fn a_finish_that_loses_either_claim_changes_nothing(store: Store) {
-    let id = account(&store, "ann@example.com").await;
-    store
-        .add_authenticator(id, b"sealed".to_vec(), T0)
-        .await
-        .unwrap();
-    store.record_authenticator_use(id, 100).await.unwrap();
-    store
-        .create_pending_sign_in(b"pending", id, Method::Authenticator, T0)
-        .await
-        .unwrap();
+    let Accounts {
+        ann: id,
+        bob: other,
+    } = two_accounts(&store).await;
+    pending_authenticator_sign_in(&store, id, 100).await;
 
     // Step 100 is used: the sign-in stays pending and no session starts.
     let replayed = store
@@ -90,7 +85,6 @@ async fn a_finish_that_loses_either_claim_changes_nothing(store: Store) {
     assert_eq!(store.count_sessions().await.unwrap(), 0);
 
     // A sign-in that is gone (or another account's) leaves the step unclaimed.
-    let other = account(&store, "bob@example.com").await;
     let gone = store
         .finish_sign_in(&finish(b"pending", other, None, b"s2"))
         .await
@@ -112,7 +106,7 @@ async fn a_finish_that_loses_either_claim_changes_nothing(store: Store) {
 }
 
 async fn racing_finishes_of_one_sign_in_start_one_session(store: Store) {
-    let id = account(&store, "ann@example.com").await;
+    let id = two_accounts(&store).await.ann;
     store
         .create_pending_sign_in(b"pending", id, Method::Sms, T0)
         .await
@@ -152,12 +146,8 @@ async fn finish_in_parallel_tasks(
     outcomes
 }
 
-async fn account(store: &Store, email: &str) -> i64 {
-    store.create_account(email, "hash", T0).await.unwrap()
-}
-
 async fn a_session_is_created_touched_confirmed_and_deleted(store: Store) {
-    let id = account(&store, "ann@example.com").await;
+    let id = two_accounts(&store).await.ann;
     store.create_session(b"session", id, T0).await.unwrap();
     assert_eq!(
         store.session(b"session").await.unwrap(),
@@ -187,8 +177,7 @@ async fn a_session_is_created_touched_confirmed_and_deleted(store: Store) {
 }
 
 async fn signing_out_everywhere_can_keep_the_current_session(store: Store) {
-    let ann = account(&store, "ann@example.com").await;
-    let bob = account(&store, "bob@example.com").await;
+    let Accounts { ann, bob } = two_accounts(&store).await;
     for digest in [&b"ann 1"[..], b"ann 2", b"ann 3"] {
         store.create_session(digest, ann, T0).await.unwrap();
     }
@@ -214,7 +203,7 @@ async fn signing_out_everywhere_can_keep_the_current_session(store: Store) {
 }
 
 async fn a_half_finished_sign_in_is_deleted_only_once(store: Store) {
-    let id = account(&store, "ann@example.com").await;
+    let id = two_accounts(&store).await.ann;
     store
         .create_pending_sign_in(b"pending", id, Method::Authenticator, T0)
         .await
@@ -247,7 +236,7 @@ async fn a_half_finished_sign_in_is_deleted_only_once(store: Store) {
 }
 
 async fn a_half_finished_sign_in_comes_with_its_account_in_one_query(store: Store) {
-    let id = account(&store, "ann@example.com").await;
+    let id = two_accounts(&store).await.ann;
     assert_eq!(
         store
             .account_by_id(id)
@@ -257,15 +246,7 @@ async fn a_half_finished_sign_in_comes_with_its_account_in_one_query(store: Stor
             .authenticator,
         None
     );
-    store
-        .add_authenticator(id, b"sealed secret".to_vec(), T0)
-        .await
-        .unwrap();
-    store.record_authenticator_use(id, 7).await.unwrap();
-    store
-        .create_pending_sign_in(b"pending", id, Method::Authenticator, T0)
-        .await
-        .unwrap();
+    pending_authenticator_sign_in(&store, id, 7).await;
     let (pending, account) = store
         .pending_sign_in_with_account(b"pending")
         .await
@@ -301,7 +282,7 @@ async fn a_half_finished_sign_in_comes_with_its_account_in_one_query(store: Stor
 }
 
 async fn racing_completions_of_one_sign_in_never_both_win(store: Store) {
-    let id = account(&store, "ann@example.com").await;
+    let id = two_accounts(&store).await.ann;
     store
         .create_pending_sign_in(b"pending", id, Method::Sms, T0)
         .await
@@ -323,8 +304,7 @@ async fn housekeeping_deletes_only_what_has_expired(store: Store) {
     const IDLE: i64 = 30 * 60;
     const ABSOLUTE: i64 = 12 * 3600;
     let now = T0 + 100_000;
-    let ann = account(&store, "ann@example.com").await;
-    let bob = account(&store, "bob@example.com").await;
+    let Accounts { ann, bob } = two_accounts(&store).await;
 
     // Sessions: idle for exactly the timeout; live; old though recently used.
     store
@@ -434,4 +414,18 @@ async fn housekeeping_deletes_only_what_has_expired(store: Store) {
     );
 
     assert_eq!(store.delete_expired(now, IDLE, ABSOLUTE).await.unwrap(), 0);
+}
+
+/// Ann's half-finished sign-in `b"pending"` by authenticator, whose app last
+/// had `used_step` accepted.
+async fn pending_authenticator_sign_in(store: &Store, id: i64, used_step: i64) {
+    store
+        .add_authenticator(id, b"sealed secret".to_vec(), T0)
+        .await
+        .unwrap();
+    assert!(store.record_authenticator_use(id, used_step).await.unwrap());
+    store
+        .create_pending_sign_in(b"pending", id, Method::Authenticator, T0)
+        .await
+        .unwrap();
 }

@@ -11,6 +11,7 @@ mod authenticator;
 mod cli;
 mod errors;
 mod every_country;
+mod limits;
 mod password_reset;
 mod phone_numbers;
 mod postgres;

@@ -6,13 +6,13 @@ use std::process::Command;
 use crate::helpers::*;
 
 /// A database of its own on the local PostgreSQL, dropped afterwards.
-struct Database {
+pub(crate) struct Database {
     name: String,
     server: String,
 }
 
 impl Database {
-    fn create() -> Self {
+    pub(crate) fn create() -> Self {
         let server = std::env::var("TWOSTEP_TEST_POSTGRES_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
         let name = format!(
@@ -38,7 +38,7 @@ impl Database {
         );
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         let base = self
             .server
             .rsplit_once('/')

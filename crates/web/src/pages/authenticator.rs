@@ -177,15 +177,22 @@ pub async fn confirm_code(
     let sealed = state
         .key
         .seal(secret.as_bytes(), &authenticator_context(account_id));
-    state
+    // One transaction: the enrolment used up, the secret stored and the step of
+    // the code that proved the set-up claimed, so that code cannot sign in.
+    if !state
         .store
-        .add_authenticator(account_id, sealed, state.now())
-        .await?;
-    // The code that proved the set-up cannot be used again to sign in.
-    state
-        .store
-        .record_authenticator_use(account_id, step)
-        .await?;
+        .enable_authenticator(
+            account_id,
+            &signed_in.session_digest,
+            sealed,
+            step,
+            state.now(),
+        )
+        .await?
+    {
+        // A parallel confirmation of the same enrolment got there first.
+        return Ok(super::to_security_tab(super::Notice::AuthenticatorOn));
+    }
     security_events::record(
         &state,
         &signed_in.account,

@@ -1,6 +1,7 @@
 //! Resetting a forgotten password through an e-mailed link, which also asks for
 //! the security answer or, with two-step verification on, the second factor: a
-//! reset never bypasses what signing in would ask.
+//! reset never bypasses what signing in would ask. Each answer and code reserves
+//! its place before it is checked, and the reset itself is one transaction.
 
 use askama::Template;
 use axum::Form;
@@ -10,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use domain::account::{ResetChecks, SecurityEvent, password_reset_checks};
 use domain::one_time_code::CodePurpose;
 use domain::security_question::{
-    MAX_WRONG_ANSWERS, SecurityQuestionError, SecurityQuestionState, normalise_answer, wrong_answer,
+    SecurityQuestionError, SecurityQuestionState, may_answer, normalise_answer, wrong_answer,
 };
 use domain::session::PASSWORD_RESET_LINK_LIFETIME_SECONDS;
 use domain::{Email, Method, Password};
@@ -105,13 +106,22 @@ async fn send_reset_link(state: &AppState, account: &Account) -> Result<(), WebE
     Ok(())
 }
 
+/// Where a reset link stands, from the route to the template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ResetStep {
+    /// Unknown, used, expired or spent by wrong answers.
+    Invalid,
+    /// Asks for the security answer or the second factor.
+    Verify,
+    NewPassword,
+}
+
 #[derive(Template)]
 #[template(path = "reset_password.html")]
 struct ResetPage {
     chrome: Chrome,
     token: String,
-    /// "invalid", "verify" or "new_password".
-    step: &'static str,
+    step: ResetStep,
     question: Option<String>,
     second_factor: Option<&'static str>,
     masked_phone: String,
@@ -123,7 +133,7 @@ struct ResetPage {
 }
 
 impl ResetPage {
-    fn new(chrome: Chrome, token: String, step: &'static str) -> Self {
+    fn new(chrome: Chrome, token: String, step: ResetStep) -> Self {
         Self {
             chrome,
             token,
@@ -144,6 +154,9 @@ struct LiveReset {
     digest: Vec<u8>,
     account: Account,
     checks: ResetChecks,
+    /// Whether the account has a security answer or a second factor to ask for;
+    /// without either, the link alone resets.
+    asks_anything: bool,
     verified: bool,
 }
 
@@ -155,7 +168,7 @@ async fn live_reset(state: &AppState, token: &str) -> Result<Option<LiveReset>, 
     let Some(row) = state.store.password_reset(&digest).await? else {
         return Ok(None);
     };
-    if row.used || state.now() >= row.expires_at || row.wrong_answers >= MAX_WRONG_ANSWERS {
+    if row.used || state.now() >= row.expires_at || may_answer(row.wrong_answers).is_err() {
         return Ok(None);
     }
     let Some(account) = state.store.account_by_id(row.account_id).await? else {
@@ -172,12 +185,13 @@ async fn live_reset(state: &AppState, token: &str) -> Result<Option<LiveReset>, 
         (None, false) => SecurityQuestionState::NotSet,
     };
     let checks = password_reset_checks(two_step_of(&account), &question);
-    let verified =
-        row.verified_at.is_some() || (!checks.security_answer && checks.second_factor.is_none());
+    let asks_anything = checks.security_answer || checks.second_factor.is_some();
+    let verified = row.verified_at.is_some() || !asks_anything;
     Ok(Some(LiveReset {
         digest,
         account,
         checks,
+        asks_anything,
         verified,
     }))
 }
@@ -197,11 +211,15 @@ pub async fn reset_form(
     let Some(reset) = live_reset(&state, &query.token).await? else {
         return render_with_status(
             StatusCode::GONE,
-            &ResetPage::new(visitor.chrome, String::new(), "invalid"),
+            &ResetPage::new(visitor.chrome, String::new(), ResetStep::Invalid),
         );
     };
     if reset.verified {
-        return render(&ResetPage::new(visitor.chrome, query.token, "new_password"));
+        return render(&ResetPage::new(
+            visitor.chrome,
+            query.token,
+            ResetStep::NewPassword,
+        ));
     }
     let method = chosen_method(&reset, query.method.as_deref());
     let mut page = verify_page(&state, visitor.chrome, query.token, &reset, method)?;
@@ -210,12 +228,12 @@ pub async fn reset_form(
             .store
             .code(reset.account.id, CodePurpose::PasswordReset)
             .await?;
-        // A code ended by wrong entries tells the person to request a new one: reloading does.
+        // A code ended by wrong entries tells the person to request a new one:
+        // reloading does. The domain's rule says whether the last one still serves.
         let already_sent = pending.is_some_and(|p| {
-            p.code.bound_to == reset.digest
-                && !p.code.used
-                && p.code.expires_at > state.now()
-                && p.code.wrong_entries < domain::one_time_code::MAX_WRONG_ENTRIES
+            p.code
+                .may_take_entry(CodePurpose::PasswordReset, &reset.digest, state.now())
+                .is_ok()
         });
         if !already_sent {
             page.notice = match send_reset_sms(&state, &reset).await {
@@ -243,7 +261,7 @@ fn verify_page(
     reset: &LiveReset,
     method: Option<Method>,
 ) -> Result<ResetPage, WebError> {
-    let mut page = ResetPage::new(chrome, token, "verify");
+    let mut page = ResetPage::new(chrome, token, ResetStep::Verify);
     if reset.checks.security_answer {
         page.question = reset.account.security_question.clone();
     }
@@ -287,7 +305,7 @@ pub async fn reset_verify(
     let Some(reset) = live_reset(&state, &form.token).await? else {
         return render_with_status(
             StatusCode::GONE,
-            &ResetPage::new(visitor.chrome, String::new(), "invalid"),
+            &ResetPage::new(visitor.chrome, String::new(), ResetStep::Invalid),
         );
     };
     if reset.verified {
@@ -304,16 +322,22 @@ pub async fn reset_verify(
         match normalise_answer(&form.answer) {
             Err(error) => answer_error = Some(error.to_string()),
             Ok(answer) => {
-                if !state.passwords.verify(answer, expected).await {
-                    let wrong_answers =
-                        state.store.record_wrong_reset_answer(&reset.digest).await?;
-                    if wrong_answers >= MAX_WRONG_ANSWERS {
-                        // The link is spent; a new one must come from the mailbox again.
-                        state.store.consume_password_reset(&reset.digest).await?;
-                        let mut page = ResetPage::new(visitor.chrome, String::new(), "invalid");
-                        page.notice = Some(SecurityQuestionError::TooManyWrongAnswers.to_string());
-                        return render_with_status(StatusCode::GONE, &page);
-                    }
+                // Reserve, then check: the answer takes its place among the
+                // link's five before it is hashed; with no place left the link
+                // is spent and the answer is not checked.
+                let reserved = state
+                    .store
+                    .reserve_reset_answer(&reset.digest, state.now())
+                    .await?;
+                let Some(wrong_answers) = reserved else {
+                    return spent_link(&state, visitor.chrome, &reset.digest).await;
+                };
+                if state.passwords.verify(answer, expected).await {
+                    state.store.release_reset_answer(&reset.digest).await?;
+                } else if wrong_answer(wrong_answers) == SecurityQuestionError::TooManyWrongAnswers
+                {
+                    return spent_link(&state, visitor.chrome, &reset.digest).await;
+                } else {
                     answer_error = Some(wrong_answer(wrong_answers).to_string());
                 }
             }
@@ -349,6 +373,15 @@ pub async fn reset_verify(
     render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
 }
 
+/// Too many wrong answers: the link is spent, and a new one must come from the
+/// mailbox again.
+async fn spent_link(state: &AppState, chrome: Chrome, digest: &[u8]) -> Result<Response, WebError> {
+    state.store.consume_password_reset(digest).await?;
+    let mut page = ResetPage::new(chrome, String::new(), ResetStep::Invalid);
+    page.notice = Some(SecurityQuestionError::TooManyWrongAnswers.to_string());
+    render_with_status(StatusCode::GONE, &page)
+}
+
 #[derive(serde::Deserialize)]
 pub struct ResetForm {
     #[serde(default)]
@@ -365,7 +398,7 @@ pub async fn reset_submit(
     let Some(reset) = live_reset(&state, &form.token).await? else {
         return render_with_status(
             StatusCode::GONE,
-            &ResetPage::new(visitor.chrome, String::new(), "invalid"),
+            &ResetPage::new(visitor.chrome, String::new(), ResetStep::Invalid),
         );
     };
     if !reset.verified {
@@ -374,26 +407,24 @@ pub async fn reset_submit(
     let password = match Password::parse_new(&form.new_password) {
         Ok(password) => password,
         Err(error) => {
-            let mut page = ResetPage::new(visitor.chrome, form.token, "new_password");
+            let mut page = ResetPage::new(visitor.chrome, form.token, ResetStep::NewPassword);
             page.password_error = Some(error.to_string());
             return render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
     let hash = state.passwords.hash(password.as_str().to_owned()).await;
-    if !state.store.consume_password_reset(&reset.digest).await? {
+    // One transaction: the link used up, the password set, every session ended
+    // and every application's token revoked; nothing of it if the link was used.
+    let reset_done = state
+        .store
+        .complete_password_reset(&reset.digest, &hash, reset.asks_anything, state.now())
+        .await?;
+    if reset_done.is_none() {
         return render_with_status(
             StatusCode::GONE,
-            &ResetPage::new(visitor.chrome, String::new(), "invalid"),
+            &ResetPage::new(visitor.chrome, String::new(), ResetStep::Invalid),
         );
     }
-    state
-        .store
-        .set_password(reset.account.id, &hash, state.now())
-        .await?;
-    state
-        .store
-        .delete_sessions_of_account(reset.account.id, None)
-        .await?;
     security_events::record(&state, &reset.account, SecurityEvent::PasswordReset).await?;
     Ok(Redirect::to("/sign-in?notice=password_reset").into_response())
 }

@@ -286,7 +286,7 @@ pub async fn confirm_code(
 ) -> Result<Response, WebError> {
     flow.unlocked(&signed_in, state.now())?;
     let account = &signed_in.account;
-    let phone = match verification::check_sms_code(
+    let checked = match verification::check_sms_code_unused(
         &state,
         account.id,
         flow.purpose(),
@@ -295,22 +295,26 @@ pub async fn confirm_code(
     )
     .await
     {
-        Ok(phone) => phone,
+        Ok(checked) => checked,
         Err(VerifyError::Internal(error)) => return Err(error),
         Err(error) => {
             return code_step_page(&state, &signed_in, flow, Some(error.to_string()), None).await;
         }
     };
-    let sealed = verification::seal_phone(&state, account.id, &phone);
-    state.store.delete_code(account.id, flow.purpose()).await?;
-    let masked_phone = phone.masked();
+    let sealed = verification::seal_phone(&state, account.id, &checked.phone);
+    // Uses the code up and saves the number (disabling the security question for
+    // good) in one transaction, for a new set-up and a change of number alike.
+    if !state
+        .store
+        .confirm_phone(account.id, &checked.code, sealed, state.now())
+        .await?
+    {
+        let used = VerifyError::from(domain::one_time_code::CodeError::AlreadyUsed);
+        return code_step_page(&state, &signed_in, flow, Some(used.to_string()), None).await;
+    }
+    let masked_phone = checked.phone.masked();
     match flow {
         PhoneFlow::SetUp => {
-            // Also deletes the security question and disables it for good.
-            state
-                .store
-                .turn_on_sms(account.id, sealed, state.now())
-                .await?;
             security_events::record(
                 &state,
                 account,
@@ -320,10 +324,6 @@ pub async fn confirm_code(
             Ok(super::to_security_tab(Notice::TwoStepOn))
         }
         PhoneFlow::Change => {
-            state
-                .store
-                .change_phone(account.id, sealed, state.now())
-                .await?;
             security_events::record(
                 &state,
                 account,

@@ -1,0 +1,205 @@
+//! Every limit holds under concurrency: a hundred wrong attempts at one account
+//! sent at once get no more places than the limit allows, and the right answer
+//! sent after them gets none (so it is never checked).
+
+use domain::authenticator::{MAX_WRONG_CODES_PER_STEP, step_at};
+use domain::one_time_code::{CodePolicy, MAX_WRONG_ENTRIES};
+use domain::security_question::MAX_WRONG_ANSWERS;
+use domain::throttle::MAX_FAILED_PASSWORDS;
+use domain::{CodeError, CodePurpose, IssuedCode};
+use storage::Store;
+
+use crate::helpers::{T0, race, two_accounts};
+
+on_both_backends!(
+    a_hundred_parallel_wrong_passwords_get_ten_places_and_lock_the_address,
+    a_hundred_parallel_wrong_sms_codes_get_five_places_and_end_the_code,
+    a_hundred_parallel_wrong_authenticator_codes_get_three_places_in_the_step,
+    a_hundred_parallel_wrong_security_answers_get_five_places_on_the_link,
+    a_hundred_parallel_resets_through_one_link_reset_once,
+);
+
+const ATTEMPTS: usize = 100;
+const BOUND_TO: [u8; 32] = [9; 32];
+
+async fn a_hundred_parallel_wrong_passwords_get_ten_places_and_lock_the_address(store: Store) {
+    let placed = race(ATTEMPTS, || {
+        let store = store.clone();
+        async move {
+            store
+                .reserve_password_attempt("ann@example.com", T0)
+                .await
+                .unwrap()
+                .is_ok()
+        }
+    })
+    .await;
+    assert_eq!(placed as i64, MAX_FAILED_PASSWORDS);
+    let right_password_later = store
+        .reserve_password_attempt("ann@example.com", T0 + 1)
+        .await
+        .unwrap();
+    assert!(right_password_later.is_err(), "no place, so never checked");
+    assert!(
+        store
+            .reserve_password_attempt("bob@example.com", T0 + 1)
+            .await
+            .unwrap()
+            .is_ok(),
+        "another address is not locked"
+    );
+}
+
+async fn a_hundred_parallel_wrong_sms_codes_get_five_places_and_end_the_code(store: Store) {
+    let accounts = two_accounts(&store).await;
+    let ann = accounts.ann;
+    let code = IssuedCode::new(
+        CodePurpose::SignIn,
+        vec![7; 32],
+        BOUND_TO.to_vec(),
+        T0,
+        CodePolicy::default(),
+    );
+    store.save_code(ann, &code, None).await.unwrap();
+    store.save_code(accounts.bob, &code, None).await.unwrap();
+    // Each attempt is what verification does: reserve, and check only with a place.
+    let checked = race(ATTEMPTS, || {
+        let store = store.clone();
+        async move {
+            let Some(reserved) = store
+                .reserve_code_entry(ann, CodePurpose::SignIn, &BOUND_TO, T0 + 5)
+                .await
+                .unwrap()
+            else {
+                return false;
+            };
+            let mut code = reserved.code;
+            assert!(matches!(
+                code.check_reserved(&[0; 32]),
+                Err(CodeError::Wrong { .. } | CodeError::TooManyAttempts)
+            ));
+            true
+        }
+    })
+    .await;
+    assert_eq!(checked as u32, MAX_WRONG_ENTRIES);
+    let right_code_later = store
+        .reserve_code_entry(ann, CodePurpose::SignIn, &BOUND_TO, T0 + 6)
+        .await
+        .unwrap();
+    assert_eq!(right_code_later, None, "no place, so never checked");
+    let stored = store.code(ann, CodePurpose::SignIn).await.unwrap().unwrap();
+    assert_eq!(stored.code.wrong_entries, MAX_WRONG_ENTRIES);
+    assert!(!stored.code.used);
+    let bobs = store
+        .code(accounts.bob, CodePurpose::SignIn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(bobs.code.wrong_entries, 0, "Bob's code is untouched");
+}
+
+async fn a_hundred_parallel_wrong_authenticator_codes_get_three_places_in_the_step(store: Store) {
+    let ann = two_accounts(&store).await.ann;
+    store
+        .add_authenticator(ann, b"sealed secret".to_vec(), T0)
+        .await
+        .unwrap();
+    let step = step_at(T0 + 100);
+    let placed = race(ATTEMPTS, || {
+        let store = store.clone();
+        async move {
+            store
+                .reserve_authenticator_attempt(ann, step)
+                .await
+                .unwrap()
+                .is_some()
+        }
+    })
+    .await;
+    assert_eq!(placed as u32, MAX_WRONG_CODES_PER_STEP);
+    assert_eq!(
+        store
+            .reserve_authenticator_attempt(ann, step)
+            .await
+            .unwrap(),
+        None,
+        "the right code later in the step gets no place, so it is never checked"
+    );
+    assert!(
+        store
+            .reserve_authenticator_attempt(ann, step + 1)
+            .await
+            .unwrap()
+            .is_some(),
+        "the next step starts again"
+    );
+}
+
+async fn a_hundred_parallel_wrong_security_answers_get_five_places_on_the_link(store: Store) {
+    let ann = two_accounts(&store).await.ann;
+    store
+        .create_password_reset(b"link", ann, T0, T0 + 3600)
+        .await
+        .unwrap();
+    let placed = race(ATTEMPTS, || {
+        let store = store.clone();
+        async move {
+            store
+                .reserve_reset_answer(b"link", T0 + 5)
+                .await
+                .unwrap()
+                .is_some()
+        }
+    })
+    .await;
+    assert_eq!(placed as i64, MAX_WRONG_ANSWERS);
+    assert_eq!(
+        store.reserve_reset_answer(b"link", T0 + 6).await.unwrap(),
+        None,
+        "the right answer later gets no place, so it is never checked"
+    );
+    let row = store.password_reset(b"link").await.unwrap().unwrap();
+    assert_eq!(row.wrong_answers, MAX_WRONG_ANSWERS);
+}
+
+async fn a_hundred_parallel_resets_through_one_link_reset_once(store: Store) {
+    let ann = two_accounts(&store).await.ann;
+    store
+        .create_password_reset(b"link", ann, T0, T0 + 3600)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .complete_password_reset(b"link", "early hash", true, T0 + 1)
+            .await
+            .unwrap(),
+        None,
+        "a link that must be verified first resets nothing before"
+    );
+    store
+        .mark_password_reset_verified(b"link", T0 + 5)
+        .await
+        .unwrap();
+    let reset = race(ATTEMPTS, || {
+        let store = store.clone();
+        async move {
+            store
+                .complete_password_reset(b"link", "new hash", true, T0 + 10)
+                .await
+                .unwrap()
+                .is_some()
+        }
+    })
+    .await;
+    assert_eq!(reset, 1);
+    assert_eq!(
+        store
+            .complete_password_reset(b"link", "another hash", true, T0 + 11)
+            .await
+            .unwrap(),
+        None
+    );
+    let account = store.account_by_id(ann).await.unwrap().unwrap();
+    assert_eq!(account.password_hash, "new hash");
+}

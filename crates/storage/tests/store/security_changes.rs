@@ -1,0 +1,284 @@
+//! Each security change is one transaction: with a fault injected at any point
+//! between its statements (or just before its commit) nothing of it happens,
+//! and without one all of it does. Bob's account, the bystander, never changes.
+
+use domain::one_time_code::CodePolicy;
+use domain::{CodePurpose, IssuedCode};
+use storage::{AppIdentity, Store};
+
+use crate::helpers::{Accounts, T0, two_accounts};
+
+on_both_backends!(
+    a_password_reset_happens_whole_or_not_at_all,
+    confirming_a_phone_happens_whole_or_not_at_all,
+    enabling_the_authenticator_happens_whole_or_not_at_all,
+    turning_two_step_off_happens_whole_or_not_at_all,
+);
+
+/// Arms a fault at each point of `change` in turn, asserting after each failed
+/// attempt that `state` reads as it did before; then lets it run whole. Answers
+/// how many points there were and the state before and after.
+async fn fail_at_every_point<C, CFut, S, SFut, T>(store: &Store, change: C, state: S) -> (u32, T, T)
+where
+    C: Fn() -> CFut,
+    CFut: Future<Output = bool>,
+    S: Fn() -> SFut,
+    SFut: Future<Output = T>,
+    T: PartialEq + std::fmt::Debug,
+{
+    let before = state().await;
+    let mut point = 1;
+    loop {
+        store.inject_fault_at(point);
+        let done = change().await;
+        store.inject_fault_at(0);
+        if done {
+            // The change got past every point: it has as many as were failed.
+            return (point - 1, before, state().await);
+        }
+        assert_eq!(
+            state().await,
+            before,
+            "a fault at point {point} left a trace"
+        );
+        point += 1;
+        assert!(point < 20, "a change with this many points never ends");
+    }
+}
+
+fn photon() -> AppIdentity {
+    AppIdentity {
+        app_id: "photon".into(),
+        app_version: "2.0.0".into(),
+        device_name: "laptop".into(),
+    }
+}
+
+/// What a password reset changes for one account: its links used, its password
+/// hash, and whether its session and application token still work.
+async fn reset_state(store: &Store, who: &str, account: i64) -> (Vec<bool>, String, bool, bool) {
+    let mut links_used = Vec::new();
+    for link in [format!("{who}'s link"), format!("{who}'s older link")] {
+        let row = store.password_reset(link.as_bytes()).await.unwrap();
+        links_used.extend(row.map(|row| row.used));
+    }
+    let hash = store
+        .account_by_id(account)
+        .await
+        .unwrap()
+        .unwrap()
+        .password_hash;
+    let session = format!("{who}'s session");
+    let token = format!("{who}'s token");
+    (
+        links_used,
+        hash,
+        store.session(session.as_bytes()).await.unwrap().is_some(),
+        store
+            .connection_by_token(token.as_bytes())
+            .await
+            .unwrap()
+            .is_some(),
+    )
+}
+
+async fn a_password_reset_happens_whole_or_not_at_all(store: Store) {
+    let Accounts { ann, bob } = two_accounts(&store).await;
+    for (account, who) in [(ann, "ann"), (bob, "bob")] {
+        let link = format!("{who}'s link");
+        store
+            .create_password_reset(link.as_bytes(), account, T0, T0 + 3600)
+            .await
+            .unwrap();
+        store
+            .mark_password_reset_verified(link.as_bytes(), T0 + 1)
+            .await
+            .unwrap();
+        let session = format!("{who}'s session");
+        store
+            .create_session(session.as_bytes(), account, T0)
+            .await
+            .unwrap();
+        let token = format!("{who}'s token");
+        store
+            .create_connection(account, token.as_bytes(), &photon(), T0)
+            .await
+            .unwrap();
+    }
+    store
+        .create_password_reset(b"ann's older link", ann, T0, T0 + 3600)
+        .await
+        .unwrap();
+    let bobs_before = reset_state(&store, "bob", bob).await;
+    let reset = || async {
+        store
+            .complete_password_reset(b"ann's link", "new hash", true, T0 + 10)
+            .await
+            .is_ok_and(|reset| reset.is_some())
+    };
+    let (points, before, after) =
+        fail_at_every_point(&store, reset, || reset_state(&store, "ann", ann)).await;
+    assert_eq!(
+        points, 5,
+        "four statements after the link's, then the commit"
+    );
+    assert_eq!(before, (vec![false, false], "hash".to_owned(), true, true));
+    assert_eq!(
+        after,
+        (vec![true, true], "new hash".to_owned(), false, false)
+    );
+    assert_eq!(reset_state(&store, "bob", bob).await, bobs_before);
+}
+
+/// Whether the set-up code is used, and the phone and question of the account.
+async fn phone_state(
+    store: &Store,
+    account: i64,
+) -> (Option<bool>, Option<Vec<u8>>, Option<String>, bool) {
+    let code = store.code(account, CodePurpose::SetUp).await.unwrap();
+    let account = store.account_by_id(account).await.unwrap().unwrap();
+    (
+        code.map(|stored| stored.code.used),
+        account.phone_enc,
+        account.security_question,
+        account.security_question_disabled,
+    )
+}
+
+async fn confirming_a_phone_happens_whole_or_not_at_all(store: Store) {
+    let Accounts { ann, bob } = two_accounts(&store).await;
+    for account in [ann, bob] {
+        assert!(
+            store
+                .set_security_question(account, "First pet?", "answer hash")
+                .await
+                .unwrap()
+        );
+    }
+    let code = IssuedCode::new(
+        CodePurpose::SetUp,
+        vec![1; 32],
+        vec![2; 32],
+        T0,
+        CodePolicy::default(),
+    );
+    store.save_code(ann, &code, None).await.unwrap();
+    let confirm = || async {
+        store
+            .confirm_phone(ann, &code, b"sealed phone".to_vec(), T0 + 10)
+            .await
+            .is_ok_and(|confirmed| confirmed)
+    };
+    let (points, before, after) =
+        fail_at_every_point(&store, confirm, || phone_state(&store, ann)).await;
+    assert_eq!(points, 2, "the account's statement, then the commit");
+    let question = Some("First pet?".to_owned());
+    assert_eq!(before, (Some(false), None, question.clone(), false));
+    assert_eq!(
+        after,
+        (Some(true), Some(b"sealed phone".to_vec()), None, true)
+    );
+    assert_eq!(
+        phone_state(&store, bob).await,
+        (None, None, question, false)
+    );
+}
+
+/// The enrolment of `b"session"` and the authenticator's secret and used step.
+async fn authenticator_state(
+    store: &Store,
+    account: i64,
+) -> (bool, Option<(Vec<u8>, Option<i64>)>) {
+    let enrolment = store
+        .authenticator_enrolment(account, b"session")
+        .await
+        .unwrap();
+    let row = store.authenticator(account).await.unwrap();
+    (
+        enrolment.is_some(),
+        row.map(|row| (row.secret_enc, row.last_used_step)),
+    )
+}
+
+async fn enabling_the_authenticator_happens_whole_or_not_at_all(store: Store) {
+    let Accounts { ann, bob } = two_accounts(&store).await;
+    for account in [ann, bob] {
+        store
+            .save_authenticator_enrolment(account, b"session", b"enrolment".to_vec(), T0)
+            .await
+            .unwrap();
+    }
+    let enable = || async {
+        store
+            .enable_authenticator(ann, b"session", b"sealed secret".to_vec(), 500, T0 + 10)
+            .await
+            .is_ok_and(|enabled| enabled)
+    };
+    let (points, before, after) =
+        fail_at_every_point(&store, enable, || authenticator_state(&store, ann)).await;
+    assert_eq!(points, 2, "the authenticator's statement, then the commit");
+    assert_eq!(before, (true, None));
+    assert_eq!(
+        after,
+        (false, Some((b"sealed secret".to_vec(), Some(500)))),
+        "the proving code's step is claimed"
+    );
+    assert!(
+        !store.record_authenticator_use(ann, 500).await.unwrap(),
+        "so that code cannot sign in"
+    );
+    assert!(
+        !enable().await,
+        "a second confirmation of the same enrolment changes nothing"
+    );
+    assert_eq!(authenticator_state(&store, bob).await, (true, None));
+}
+
+/// Whether the account has a phone, its enrolment and authenticator, and whether
+/// its security question is off for good.
+async fn two_step_state(store: &Store, account: i64) -> (bool, (bool, bool), bool) {
+    let row = store.account_by_id(account).await.unwrap().unwrap();
+    let (enrolment, authenticator) = authenticator_state(store, account).await;
+    (
+        row.phone_enc.is_some(),
+        (enrolment, authenticator.is_some()),
+        row.security_question_disabled,
+    )
+}
+
+async fn turning_two_step_off_happens_whole_or_not_at_all(store: Store) {
+    let Accounts { ann, bob } = two_accounts(&store).await;
+    for account in [ann, bob] {
+        store
+            .turn_on_sms(account, b"phone".to_vec(), T0)
+            .await
+            .unwrap();
+        store
+            .add_authenticator(account, b"secret".to_vec(), T0 + 1)
+            .await
+            .unwrap();
+        store
+            .save_authenticator_enrolment(account, b"session", b"enrolment".to_vec(), T0 + 2)
+            .await
+            .unwrap();
+    }
+    let turn_off = || async {
+        let was_on = store.turn_off_two_step(ann).await;
+        assert!(was_on.as_ref().is_err() || was_on.as_ref().is_ok_and(|on| *on));
+        was_on.is_ok()
+    };
+    let (points, before, after) =
+        fail_at_every_point(&store, turn_off, || two_step_state(&store, ann)).await;
+    assert_eq!(points, 3, "two statements after the first, then the commit");
+    assert_eq!(before, (true, (true, true), true));
+    assert_eq!(
+        after,
+        (false, (false, false), true),
+        "the question stays off"
+    );
+    assert_eq!(two_step_state(&store, bob).await, before);
+    assert!(
+        !store.turn_off_two_step(ann).await.unwrap(),
+        "turning it off again finds no authenticator"
+    );
+}
