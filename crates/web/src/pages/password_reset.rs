@@ -123,7 +123,7 @@ struct ResetPage {
     token: String,
     step: ResetStep,
     question: Option<String>,
-    second_factor: Option<&'static str>,
+    second_factor: Option<Method>,
     masked_phone: String,
     offers_sms_instead: bool,
     answer_error: Option<String>,
@@ -265,7 +265,7 @@ fn verify_page(
     if reset.checks.security_answer {
         page.question = reset.account.security_question.clone();
     }
-    page.second_factor = method.map(Method::as_str);
+    page.second_factor = method;
     page.offers_sms_instead = method == Some(Method::Authenticator);
     page.masked_phone = verification::account_phone(state, &reset.account)?
         .map(|p| p.masked())
