@@ -186,9 +186,6 @@ impl Results {
                 m,
             );
         }
-        if let Some(pair) = &self.pair {
-            pair.print(self.concurrency);
-        }
         println!();
         println!("9 sign-ins by concurrency");
         println!(
@@ -205,6 +202,9 @@ impl Results {
                 m.ops,
                 m.server_cpu_ms()
             );
+        }
+        if let Some(pair) = &self.pair {
+            pair.print(self.concurrency);
         }
         println!();
         println!(

@@ -71,7 +71,7 @@ async fn run_in(plan: &Plan, databases: &Databases) -> Result<Results> {
         plan,
         databases,
         "main",
-        Seed {
+        Credentials {
             key_hex: &key_hex,
             key: &key,
             password_hash: &password_hash,
@@ -91,12 +91,12 @@ async fn run_in(plan: &Plan, databases: &Databases) -> Result<Results> {
     main.http.sign_in(&main.pool).await?;
 
     // Scale first, while both databases differ only in their number of accounts.
-    let seed = Seed {
+    let credentials = Credentials {
         key_hex: &key_hex,
         key: &key,
         password_hash: &password_hash,
     };
-    let scale = scale(plan, databases, seed, &main).await?;
+    let scale = scale(plan, databases, credentials, &main).await?;
 
     progress(format!(
         "hash limit on {} threads and sign-ins from {} clients, in {slices} alternating slices",
@@ -243,7 +243,7 @@ async fn run_in(plan: &Plan, databases: &Databases) -> Result<Results> {
 /// What every server of a run shares: its key, and the one password hash every
 /// account stores.
 #[derive(Clone, Copy)]
-struct Seed<'a> {
+struct Credentials<'a> {
     key_hex: &'a str,
     key: &'a ServerKey,
     password_hash: &'a str,
@@ -255,7 +255,7 @@ async fn start(
     plan: &Plan,
     databases: &Databases,
     label: &str,
-    seed: Seed<'_>,
+    credentials: Credentials<'_>,
     count: i64,
     max_clients: usize,
 ) -> Result<Target> {
@@ -272,8 +272,8 @@ async fn start(
     seed::accounts(
         &database,
         count,
-        seed.password_hash,
-        seed.key,
+        credentials.password_hash,
+        credentials.key,
         accounts::now(),
     )
     .await?;
@@ -285,7 +285,7 @@ async fn start(
         &plan.server,
         data_dir.path(),
         &database,
-        seed.key_hex,
+        credentials.key_hex,
         plan.params,
     )
     .await?;
@@ -488,14 +488,14 @@ async fn use_sessions(
 async fn scale(
     plan: &Plan,
     databases: &Databases,
-    seed: Seed<'_>,
+    credentials: Credentials<'_>,
     large: &Target,
 ) -> Result<Scale> {
     let small = start(
         plan,
         databases,
         "small",
-        seed,
+        credentials,
         plan.small_accounts,
         plan.concurrency,
     )
