@@ -77,6 +77,12 @@ impl Meter {
 }
 
 impl Reading {
+    /// How many of the database's processes could be read: none when PostgreSQL
+    /// runs on another machine.
+    pub fn database_processes(&self) -> usize {
+        self.database.len()
+    }
+
     /// What was spent between `before` and this reading. A database process that
     /// connected meanwhile counts from its start; one that ended meanwhile is lost
     /// (the servers' pools keep their connections, so both are rare).

@@ -16,6 +16,7 @@ mod report;
 mod run;
 mod seed;
 mod server;
+mod target;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -11,8 +11,9 @@ use crate::error::{BenchError, Result};
 use crate::flows::Http;
 use crate::load::Measured;
 use crate::nginx::Nginx;
-use crate::run::{Target, progress, report_line, sign_ins, with_cpu};
+use crate::run::{accounts_for, progress, report_line, sign_ins, wait_for_free_accounts, with_cpu};
 use crate::server::Server;
+use crate::target::Target;
 
 pub struct Pair {
     pub direct: Measured,
@@ -34,8 +35,15 @@ impl Pair {
 }
 
 /// Starts a second instance on `main`'s database and two nginx, measures, and
-/// stops what it started; `main` keeps running.
-pub async fn measure(plan: &Plan, main: &Target, key_hex: &str, slices: u32) -> Result<Pair> {
+/// stops what it started; `main` keeps running. `sign_ins_per_second` (the main
+/// measurement's) tells how many accounts a slice may use.
+pub async fn measure(
+    plan: &Plan,
+    main: &Target,
+    key_hex: &str,
+    slices: u32,
+    sign_ins_per_second: f64,
+) -> Result<Pair> {
     let nginx = plan
         .nginx
         .as_deref()
@@ -74,15 +82,23 @@ pub async fn measure(plan: &Plan, main: &Target, key_hex: &str, slices: u32) -> 
         main.server.pid(),
         second.pid()
     ));
+    let time = plan.sign_in_time / slices;
+    // Each round of three slices may use this many accounts, and none is handed
+    // out twice in one authenticator step: the code checks before may have left
+    // few in this one.
+    let per_round = accounts_for(sign_ins_per_second, time * 3);
+    wait_for_free_accounts(&main.pool, per_round).await;
     // One sign-in first, so that a flow broken across instances fails at once.
     through_both.sign_in(&main.pool).await?;
-    let time = plan.sign_in_time / slices;
     let mut pair = Pair {
         direct: Measured::default(),
         one_behind_nginx: Measured::default(),
         pair: Measured::default(),
     };
-    for _ in 0..slices {
+    for round in 0..slices {
+        if round > 0 {
+            wait_for_free_accounts(&main.pool, per_round).await;
+        }
         let slice = with_cpu(
             &main.meter,
             sign_ins(&main.http, &main.pool, plan.concurrency, time),

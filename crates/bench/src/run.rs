@@ -11,36 +11,22 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use domain::{PasswordHasher, ServerKey};
-use storage::Store;
 
 use crate::Plan;
 use crate::accounts::{self, AccountPool};
 use crate::cpu::Meter;
-use crate::database::{Database, Databases};
+use crate::database::Databases;
 use crate::error::{BenchError, Result};
 use crate::flows::{Csrf, Http, Pending, sign_in_worker};
 use crate::load::{Limits, Measured, Sample, measure};
 use crate::report::{Results, Scale, thousands};
-use crate::server::Server;
+use crate::target::{self, Credentials, Target};
 use crate::{hashing, pair, seed};
 
 /// Code checks per scale round: every account of the small database once.
 const SCALE_CHECKS: usize = 1_000;
 /// A measurement that is bounded by count keeps a time bound as well.
 const COUNTED_TIME_LIMIT: Duration = Duration::from_secs(120);
-
-/// A running server with its database, its accounts, its store and its HTTP client.
-pub struct Target {
-    pub server: Server,
-    pub database: Database,
-    pub store: Store,
-    pub pool: Arc<AccountPool>,
-    pub http: Http,
-    /// The server's process and, on PostgreSQL, its database's.
-    pub meter: Meter,
-    pub accounts: i64,
-    _data_dir: tempfile::TempDir,
-}
 
 /// The whole run; the databases it created on PostgreSQL are dropped at the end,
 /// however it ended.
@@ -67,7 +53,7 @@ async fn run_in(plan: &Plan, databases: &Databases) -> Result<Results> {
         .unwrap_or(1);
     let slices = if plan.quick { 2 } else { 3 };
 
-    let main = start(
+    let main = target::start(
         plan,
         databases,
         "main",
@@ -80,6 +66,12 @@ async fn run_in(plan: &Plan, databases: &Databases) -> Result<Results> {
         max_clients,
     )
     .await?;
+    if main.meter.database.is_some() && main.meter.read().await?.database_processes() == 0 {
+        progress(
+            "PostgreSQL's processes cannot be read from here (another machine?): their CPU time is not counted"
+                .into(),
+        );
+    }
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_idle_mb = main.server.rss_mb()?;
     progress(format!(
@@ -118,6 +110,12 @@ async fn run_in(plan: &Plan, databases: &Databases) -> Result<Results> {
         .await?;
         report_line("hash limit", &slice);
         hash = hash.add(&slice);
+        // A sign-in costs at least a hash: the hash rate bounds what the slice uses.
+        wait_for_free_accounts(
+            &main.pool,
+            accounts_for(slice.per_second(), plan.sign_in_time / slices),
+        )
+        .await;
         let slice = with_cpu(
             &main.meter,
             sign_ins(
@@ -136,6 +134,11 @@ async fn run_in(plan: &Plan, databases: &Databases) -> Result<Results> {
 
     let mut sweep = Vec::new();
     for &clients in &plan.sweep {
+        wait_for_free_accounts(
+            &main.pool,
+            accounts_for(signed_in.per_second(), plan.sweep_time),
+        )
+        .await;
         let measured = with_cpu(
             &main.meter,
             sign_ins(&main.http, &main.pool, clients, plan.sweep_time),
@@ -205,7 +208,7 @@ async fn run_in(plan: &Plan, databases: &Databases) -> Result<Results> {
     ));
 
     let pair = if plan.instances == 2 {
-        Some(pair::measure(plan, &main, &key_hex, slices).await?)
+        Some(pair::measure(plan, &main, &key_hex, slices, signed_in.per_second()).await?)
     } else {
         None
     };
@@ -238,85 +241,6 @@ async fn run_in(plan: &Plan, databases: &Databases) -> Result<Results> {
         rss_sessions_mb,
         scale,
     })
-}
-
-/// What every server of a run shares: its key, and the one password hash every
-/// account stores.
-#[derive(Clone, Copy)]
-struct Credentials<'a> {
-    key_hex: &'a str,
-    key: &'a ServerKey,
-    password_hash: &'a str,
-}
-
-/// Seeds a fresh database (`label` names it among the run's) with `count`
-/// accounts and starts a server on it.
-async fn start(
-    plan: &Plan,
-    databases: &Databases,
-    label: &str,
-    credentials: Credentials<'_>,
-    count: i64,
-    max_clients: usize,
-) -> Result<Target> {
-    let data_dir = tempfile::Builder::new()
-        .prefix("twostep-bench-")
-        .tempdir()?;
-    let database = databases.create(data_dir.path(), label).await?;
-    let started = Instant::now();
-    progress(format!(
-        "seeding {} accounts in {}",
-        thousands(count),
-        database.label()
-    ));
-    seed::accounts(
-        &database,
-        count,
-        credentials.password_hash,
-        credentials.key,
-        accounts::now(),
-    )
-    .await?;
-    progress(format!(
-        "seeded in {:.1} s",
-        started.elapsed().as_secs_f64()
-    ));
-    let server = Server::start(
-        &plan.server,
-        data_dir.path(),
-        &database,
-        credentials.key_hex,
-        plan.params,
-    )
-    .await?;
-    let store = Store::connect(&database.url(), 4).await?;
-    let http = Http::new(&server.base, max_clients)?;
-    let meter = Meter {
-        servers: vec![server.pid()],
-        proxy: None,
-        database: database_meter(databases, &database),
-    };
-    Ok(Target {
-        server,
-        database,
-        store,
-        pool: Arc::new(AccountPool::new(1, count as usize)),
-        http,
-        meter,
-        accounts: count,
-        _data_dir: data_dir,
-    })
-}
-
-/// On PostgreSQL, what `Meter` needs to find the processes serving `database`.
-fn database_meter(
-    databases: &Databases,
-    database: &Database,
-) -> Option<(sqlx::postgres::PgPool, String)> {
-    match (databases.admin(), database) {
-        (Some(admin), Database::Postgres { name, .. }) => Some((admin.clone(), name.clone())),
-        _ => None,
-    }
 }
 
 /// Adds the CPU time the processes of `meter` spent during `measurement`.
@@ -391,15 +315,8 @@ impl CheckQueue {
 /// and opens the sign-in page in `clients` browsers for their CSRF cookies.
 async fn seed_checks(target: &Target, count: usize, clients: usize) -> Result<Arc<CheckQueue>> {
     // The scale rounds, the sweep and earlier probes may have used most accounts in
-    // this step; at the next step every one of them is free again.
-    if target.pool.free_now() < count && count <= target.pool.len() {
-        let wait = accounts::seconds_to_next_step() + 1;
-        progress(format!(
-            "{} accounts free in this authenticator step, {count} wanted: waiting {wait} s for the next",
-            thousands(target.pool.free_now() as i64)
-        ));
-        tokio::time::sleep(Duration::from_secs(wait as u64)).await;
-    }
+    // this step.
+    wait_for_free_accounts(&target.pool, count).await;
     let ids: Vec<i64> = (0..count).map_while(|_| target.pool.claim()).collect();
     if ids.len() < count {
         return Err(BenchError::new(
@@ -417,6 +334,24 @@ async fn seed_checks(target: &Target, count: usize, clients: usize) -> Result<Ar
         csrf,
         next_csrf: AtomicUsize::new(0),
     }))
+}
+
+/// When fewer than `count` accounts have not used this authenticator step, waits
+/// for the next, where every account is free again (if `count` fits at all).
+pub async fn wait_for_free_accounts(pool: &AccountPool, count: usize) {
+    if pool.free_now() < count && count <= pool.len() {
+        let wait = accounts::seconds_to_next_step() + 1;
+        progress(format!(
+            "{} accounts free in this authenticator step, {count} wanted: waiting {wait} s for the next",
+            thousands(pool.free_now() as i64)
+        ));
+        tokio::time::sleep(Duration::from_secs(wait as u64)).await;
+    }
+}
+
+/// The accounts sign-ins at `per_second` use in `time`, with half again as margin.
+pub fn accounts_for(per_second: f64, time: Duration) -> usize {
+    (per_second * time.as_secs_f64() * 1.5).ceil() as usize
 }
 
 /// Sends the codes of queued half-finished sign-ins from `clients` browsers.
@@ -491,7 +426,7 @@ async fn scale(
     credentials: Credentials<'_>,
     large: &Target,
 ) -> Result<Scale> {
-    let small = start(
+    let small = target::start(
         plan,
         databases,
         "small",
