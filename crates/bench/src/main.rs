@@ -242,6 +242,39 @@ mod tests {
         Args::command().debug_assert();
     }
 
+    fn plan(args: &[&str]) -> Result<Plan, String> {
+        // Any existing file stands in for the twostep binary.
+        let exe = std::env::current_exe().unwrap();
+        let exe = exe.to_str().unwrap();
+        let first = ["bench", "--server", exe];
+        let args = first.iter().chain(args);
+        Plan::from_args(Args::try_parse_from(args).map_err(|e| e.to_string())?)
+    }
+
+    #[test]
+    fn two_instances_need_postgresql() {
+        let refused = plan(&["--instances", "2"]).err().unwrap();
+        assert!(refused.contains("--database-url postgres"), "{refused}");
+        let pair = plan(&[
+            "--instances",
+            "2",
+            "--nginx",
+            "/bin/sh",
+            "--database-url",
+            "postgres://postgres@127.0.0.1:5432/test",
+        ])
+        .unwrap();
+        assert_eq!(pair.instances, 2);
+        assert_eq!(pair.backend.name(), "postgres");
+        assert!(plan(&["--instances", "3"]).is_err());
+    }
+
+    #[test]
+    fn a_database_url_that_is_not_postgresql_is_refused() {
+        assert!(plan(&["--database-url", "sqlite://x.db"]).is_err());
+        assert_eq!(plan(&[]).unwrap().backend.name(), "sqlite");
+    }
+
     #[test]
     fn hash_parameters_are_read_in_any_order() {
         let params = parse_hash("t=5,p=1,m=7168").unwrap();
