@@ -47,6 +47,10 @@ pub struct Measured {
     pub all_ops: u64,
     pub server_cpu: Duration,
     pub bench_cpu: Duration,
+    /// nginx, when the requests went through it.
+    pub proxy_cpu: Duration,
+    /// PostgreSQL's processes serving the run's database (nothing on SQLite).
+    pub database_cpu: Duration,
 }
 
 impl Measured {
@@ -66,9 +70,27 @@ impl Measured {
         self.bench_cpu.as_secs_f64() * 1e3 / self.all_ops.max(1) as f64
     }
 
-    /// Server and benchmark CPU per operation: what the operation costs the machine.
+    pub fn proxy_cpu_ms(&self) -> f64 {
+        self.proxy_cpu.as_secs_f64() * 1e3 / self.all_ops.max(1) as f64
+    }
+
+    pub fn database_cpu_ms(&self) -> f64 {
+        self.database_cpu.as_secs_f64() * 1e3 / self.all_ops.max(1) as f64
+    }
+
+    /// Everyone's CPU per operation (servers, benchmark, nginx, database): what
+    /// the operation costs the machine.
     pub fn total_cpu_ms(&self) -> f64 {
-        self.server_cpu_ms() + self.bench_cpu_ms()
+        self.server_cpu_ms() + self.bench_cpu_ms() + self.proxy_cpu_ms() + self.database_cpu_ms()
+    }
+
+    /// With the CPU time spent on it.
+    pub fn with_spent(mut self, spent: crate::cpu::Spent) -> Self {
+        self.server_cpu = spent.server;
+        self.bench_cpu = spent.bench;
+        self.proxy_cpu = spent.proxy;
+        self.database_cpu = spent.database;
+        self
     }
 
     /// Two measurements of the same thing, taken at different times, as one.
@@ -80,6 +102,8 @@ impl Measured {
             all_ops: self.all_ops + other.all_ops,
             server_cpu: self.server_cpu + other.server_cpu,
             bench_cpu: self.bench_cpu + other.bench_cpu,
+            proxy_cpu: self.proxy_cpu + other.proxy_cpu,
+            database_cpu: self.database_cpu + other.database_cpu,
         }
     }
 

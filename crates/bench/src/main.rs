@@ -4,14 +4,19 @@
 //! says what each figure means; `scripts/bench` builds and runs this.
 
 mod accounts;
+mod cpu;
+mod database;
 mod error;
 mod flows;
 mod hashing;
 mod load;
+mod nginx;
+mod pair;
 mod report;
 mod run;
 mod seed;
 mod server;
+mod target;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,6 +24,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use domain::Argon2Params;
+
+use crate::database::Backend;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -48,6 +55,18 @@ struct Args {
     /// The twostep binary (default: the one next to this program).
     #[arg(long, value_name = "FILE")]
     server: Option<PathBuf>,
+    /// Run the server on PostgreSQL: a server and a database to start from, e.g.
+    /// postgres://postgres@127.0.0.1:5432/test. Each run creates its own databases
+    /// there (twostep_bench_PID_…) and drops them at the end. Default: SQLite.
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
+    /// 2: also measure sign-ins through nginx to two instances on one PostgreSQL
+    /// database, against one instance on the same cores.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    instances: usize,
+    /// The nginx binary for --instances 2 (default: nginx on the PATH, or /usr/sbin/nginx).
+    #[arg(long, value_name = "FILE")]
+    nginx: Option<PathBuf>,
 }
 
 fn parse_hash(text: &str) -> Result<Argon2Params, String> {
@@ -92,6 +111,10 @@ pub struct Plan {
     pub sessions: usize,
     pub scale_rounds: usize,
     pub server: PathBuf,
+    pub backend: Backend,
+    /// 1, or 2 for the pair behind nginx (then `nginx` is set).
+    pub instances: usize,
+    pub nginx: Option<PathBuf>,
 }
 
 impl Plan {
@@ -138,6 +161,23 @@ impl Plan {
                 server.display()
             ));
         }
+        let backend = match args.database_url {
+            None => Backend::Sqlite,
+            Some(url) => Backend::postgres(url)?,
+        };
+        let nginx = match args.instances {
+            1 => None,
+            2 if matches!(backend, Backend::Postgres { .. }) => {
+                Some(nginx::find(args.nginx).map_err(|e| e.to_string())?)
+            }
+            2 => {
+                return Err(
+                    "--instances 2 needs --database-url postgres://…: instances share one PostgreSQL database"
+                        .into(),
+                );
+            }
+            _ => return Err("--instances is 1 or 2".into()),
+        };
         Ok(Self {
             quick: args.quick,
             params,
@@ -154,6 +194,9 @@ impl Plan {
             sessions: 10_000,
             scale_rounds: 5,
             server,
+            backend,
+            instances: args.instances,
+            nginx,
         })
     }
 }
@@ -197,6 +240,39 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_valid() {
         Args::command().debug_assert();
+    }
+
+    fn plan(args: &[&str]) -> Result<Plan, String> {
+        // Any existing file stands in for the twostep binary.
+        let exe = std::env::current_exe().unwrap();
+        let exe = exe.to_str().unwrap();
+        let first = ["bench", "--server", exe];
+        let args = first.iter().chain(args);
+        Plan::from_args(Args::try_parse_from(args).map_err(|e| e.to_string())?)
+    }
+
+    #[test]
+    fn two_instances_need_postgresql() {
+        let refused = plan(&["--instances", "2"]).err().unwrap();
+        assert!(refused.contains("--database-url postgres"), "{refused}");
+        let pair = plan(&[
+            "--instances",
+            "2",
+            "--nginx",
+            "/bin/sh",
+            "--database-url",
+            "postgres://postgres@127.0.0.1:5432/test",
+        ])
+        .unwrap();
+        assert_eq!(pair.instances, 2);
+        assert_eq!(pair.backend.name(), "postgres");
+        assert!(plan(&["--instances", "3"]).is_err());
+    }
+
+    #[test]
+    fn a_database_url_that_is_not_postgresql_is_refused() {
+        assert!(plan(&["--database-url", "sqlite://x.db"]).is_err());
+        assert_eq!(plan(&[]).unwrap().backend.name(), "sqlite");
     }
 
     #[test]

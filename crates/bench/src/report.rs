@@ -7,6 +7,7 @@ use domain::Argon2Params;
 use serde_json::json;
 
 use crate::load::Measured;
+use crate::pair::Pair;
 
 /// Operation latencies, sorted, in microseconds.
 #[derive(Debug, Clone, Default)]
@@ -52,6 +53,11 @@ impl Scale {
 }
 
 pub struct Results {
+    /// "sqlite" or "postgres".
+    pub backend: &'static str,
+    /// 2 when the pair behind nginx was measured too.
+    pub instances: usize,
+    pub pair: Option<Pair>,
     pub cores: usize,
     pub params: Argon2Params,
     pub accounts: i64,
@@ -109,8 +115,13 @@ impl Results {
         let scale = &self.scale;
         println!();
         println!(
-            "twostep benchmark{}: {} cores, Argon2id m={} t={} p={}, {} accounts, {} clients",
+            "twostep benchmark{} on {}: {} cores, Argon2id m={} t={} p={}, {} accounts, {} clients",
             if self.quick { " (quick)" } else { "" },
+            if self.backend == "postgres" {
+                "PostgreSQL"
+            } else {
+                "SQLite"
+            },
             self.cores,
             p.memory_kib,
             p.iterations,
@@ -123,17 +134,27 @@ impl Results {
             self.load_before, self.load_after
         );
         println!();
+        // SQLite works inside the server process; PostgreSQL's processes get a column.
+        let postgres = self.backend == "postgres";
         println!(
             "{:<40} {:>10} {:>8} {:>8} {:>8} {:>7} {:>17}",
             "", "", "", "", "", "", "CPU ms per op"
         );
         println!(
-            "{:<40} {:>10} {:>8} {:>8} {:>8} {:>7} {:>8} {:>8}",
-            "measurement", "per second", "p50 ms", "p95 ms", "p99 ms", "count", "server", "bench"
+            "{:<40} {:>10} {:>8} {:>8} {:>8} {:>7} {:>8} {:>8}{}",
+            "measurement",
+            "per second",
+            "p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "count",
+            "server",
+            "bench",
+            if postgres { "  database" } else { "" }
         );
         let row = |name: String, m: &Measured| {
             println!(
-                "{:<40} {:>10.1} {:>8.2} {:>8.2} {:>8.2} {:>7} {:>8.3} {:>8.3}",
+                "{:<40} {:>10.1} {:>8.2} {:>8.2} {:>8.2} {:>7} {:>8.3} {:>8.3}{}",
                 name,
                 m.per_second(),
                 m.latencies.ms(50.0),
@@ -141,7 +162,12 @@ impl Results {
                 m.latencies.ms(99.0),
                 m.ops,
                 m.server_cpu_ms(),
-                m.bench_cpu_ms()
+                m.bench_cpu_ms(),
+                if postgres {
+                    format!(" {:>9.3}", m.database_cpu_ms())
+                } else {
+                    String::new()
+                }
             );
         };
         row(format!("1 hash limit ({} threads)", self.cores), &self.hash);
@@ -176,6 +202,9 @@ impl Results {
                 m.ops,
                 m.server_cpu_ms()
             );
+        }
+        if let Some(pair) = &self.pair {
+            pair.print(self.concurrency);
         }
         println!();
         println!(
@@ -258,6 +287,8 @@ impl Results {
                 "p99_ms": round(m.latencies.ms(99.0), 3),
                 "server_cpu_ms": round(m.server_cpu_ms(), 4),
                 "bench_cpu_ms": round(m.bench_cpu_ms(), 4),
+                // 0 on SQLite, which works inside the server process.
+                "database_cpu_ms": round(m.database_cpu_ms(), 4),
             })
         };
         let sweep: Vec<_> = self
@@ -274,7 +305,9 @@ impl Results {
             })
             .collect();
         let scale = &self.scale;
-        json!({
+        let mut out = json!({
+            "backend": self.backend,
+            "instances": self.instances,
             "hash_per_s": round(self.hash.per_second(), 2),
             "healthz_per_s": round(self.healthz.per_second(), 1),
             "signins_per_s": round(self.sign_ins.per_second(), 2),
@@ -322,6 +355,78 @@ impl Results {
                 "rss_idle": self.rss_idle_mb <= RSS_IDLE_TARGET_MB,
                 "rss_10k_sessions": self.rss_sessions_mb <= RSS_SESSIONS_TARGET_MB,
                 "scale": scale.ratio() <= SCALE_TARGET,
+            },
+        });
+        if let Some(pair) = &self.pair {
+            out["pair"] = pair.json(self.instances);
+        }
+        out
+    }
+}
+
+impl Pair {
+    fn print(&self, clients: usize) {
+        println!();
+        println!(
+            "10 full sign-ins from {clients} clients, two instances on one database behind nginx"
+        );
+        println!(
+            "{:<40} {:>10} {:>8} {:>8} {:>7} {:>26}",
+            "", "", "", "", "", "CPU ms per sign-in"
+        );
+        println!(
+            "{:<40} {:>10} {:>8} {:>8} {:>7} {:>8} {:>8} {:>9} {:>8}",
+            "", "per second", "p50 ms", "p99 ms", "count", "servers", "nginx", "database", "bench"
+        );
+        for (name, m) in [
+            ("one instance", &self.direct),
+            ("one instance behind nginx", &self.one_behind_nginx),
+            ("two instances behind nginx", &self.pair),
+        ] {
+            println!(
+                "{:<40} {:>10.1} {:>8.2} {:>8.2} {:>7} {:>8.3} {:>8.3} {:>9.3} {:>8.3}",
+                name,
+                m.per_second(),
+                m.latencies.ms(50.0),
+                m.latencies.ms(99.0),
+                m.ops,
+                m.server_cpu_ms(),
+                m.proxy_cpu_ms(),
+                m.database_cpu_ms(),
+                m.bench_cpu_ms()
+            );
+        }
+        println!(
+            "pair ÷ one instance: {:.3} (by CPU time {:.3})",
+            self.ratio(),
+            self.cpu_ratio()
+        );
+    }
+
+    fn json(&self, instances: usize) -> serde_json::Value {
+        let figures = |m: &Measured| {
+            json!({
+                "per_s": round(m.per_second(), 2),
+                "count": m.ops,
+                "p50_ms": round(m.latencies.ms(50.0), 3),
+                "p99_ms": round(m.latencies.ms(99.0), 3),
+                "server_cpu_ms": round(m.server_cpu_ms(), 4),
+                "nginx_cpu_ms": round(m.proxy_cpu_ms(), 4),
+                "database_cpu_ms": round(m.database_cpu_ms(), 4),
+                "bench_cpu_ms": round(m.bench_cpu_ms(), 4),
+            })
+        };
+        json!({
+            "instances": instances,
+            "signins_per_s": round(self.pair.per_second(), 2),
+            "one_instance_signins_per_s": round(self.direct.per_second(), 2),
+            "one_behind_nginx_signins_per_s": round(self.one_behind_nginx.per_second(), 2),
+            "ratio": round(self.ratio(), 3),
+            "ratio_cpu": round(self.cpu_ratio(), 3),
+            "measurements": {
+                "one_instance": figures(&self.direct),
+                "one_behind_nginx": figures(&self.one_behind_nginx),
+                "pair": figures(&self.pair),
             },
         })
     }

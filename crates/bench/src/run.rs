@@ -1,8 +1,9 @@
 //! One run, in order: seed, start, idle memory, scale, the hash limit and sign-ins
 //! (in alternating slices), the concurrency sweep, healthz and second-step checks
 //! (in alternating slices), and memory with 10,000 sessions. Alternating
-//! slices put both sides of a ratio under the same background load. Progress goes
-//! to stderr; the figures come back as `Results`.
+//! slices put both sides of a ratio under the same background load. With
+//! `--instances 2`, the pair behind nginx last (`pair`). Progress goes to stderr;
+//! the figures come back as `Results`.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -10,34 +11,33 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use domain::{PasswordHasher, ServerKey};
-use rusqlite::Connection;
-use storage::Store;
 
 use crate::Plan;
 use crate::accounts::{self, AccountPool};
+use crate::cpu::Meter;
+use crate::database::Databases;
 use crate::error::{BenchError, Result};
 use crate::flows::{Csrf, Http, Pending, sign_in_worker};
-use crate::load::{Limits, Measured, Sample, measure, process_cpu};
+use crate::load::{Limits, Measured, Sample, measure};
 use crate::report::{Results, Scale, thousands};
-use crate::server::Server;
-use crate::{hashing, seed};
+use crate::target::{self, Credentials, Target};
+use crate::{hashing, pair, seed};
 
 /// Code checks per scale round: every account of the small database once.
 const SCALE_CHECKS: usize = 1_000;
 /// A measurement that is bounded by count keeps a time bound as well.
 const COUNTED_TIME_LIMIT: Duration = Duration::from_secs(120);
 
-/// A running server with its accounts, its store and its HTTP client.
-struct Target {
-    server: Server,
-    store: Store,
-    pool: Arc<AccountPool>,
-    http: Http,
-    accounts: i64,
-    data_dir: tempfile::TempDir,
+/// The whole run; the databases it created on PostgreSQL are dropped at the end,
+/// however it ended.
+pub async fn run(plan: &Plan) -> Result<Results> {
+    let databases = Databases::open(&plan.backend).await?;
+    let results = run_in(plan, &databases).await;
+    databases.drop_all().await;
+    results
 }
 
-pub async fn run(plan: &Plan) -> Result<Results> {
+async fn run_in(plan: &Plan, databases: &Databases) -> Result<Results> {
     let load_before = load_average();
     let key_hex = ServerKey::generate_hex();
     let key = ServerKey::from_hex(&key_hex)?;
@@ -53,15 +53,25 @@ pub async fn run(plan: &Plan) -> Result<Results> {
         .unwrap_or(1);
     let slices = if plan.quick { 2 } else { 3 };
 
-    let main = start(
+    let main = target::start(
         plan,
-        &key_hex,
-        &key,
-        &password_hash,
+        databases,
+        "main",
+        Credentials {
+            key_hex: &key_hex,
+            key: &key,
+            password_hash: &password_hash,
+        },
         plan.accounts,
         max_clients,
     )
     .await?;
+    if main.meter.database.is_some() && main.meter.read().await?.database_processes() == 0 {
+        progress(
+            "PostgreSQL's processes cannot be read from here (another machine?): their CPU time is not counted"
+                .into(),
+        );
+    }
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_idle_mb = main.server.rss_mb()?;
     progress(format!(
@@ -73,7 +83,12 @@ pub async fn run(plan: &Plan) -> Result<Results> {
     main.http.sign_in(&main.pool).await?;
 
     // Scale first, while both databases differ only in their number of accounts.
-    let scale = scale(plan, &key_hex, &key, &password_hash, &main).await?;
+    let credentials = Credentials {
+        key_hex: &key_hex,
+        key: &key,
+        password_hash: &password_hash,
+    };
+    let scale = scale(plan, databases, credentials, &main).await?;
 
     progress(format!(
         "hash limit on {} threads and sign-ins from {} clients, in {slices} alternating slices",
@@ -87,7 +102,7 @@ pub async fn run(plan: &Plan) -> Result<Results> {
             max_ops: 1_000_000,
         };
         let (threads, hasher, phc) = (plan.cores, hasher.clone(), password_hash.clone());
-        let slice = with_cpu(&main.server, async move {
+        let slice = with_cpu(&main.meter, async move {
             tokio::task::spawn_blocking(move || hashing::limit(&hasher, &phc, threads, limits))
                 .await
                 .map_err(|e| BenchError::new(e.to_string()))?
@@ -95,9 +110,20 @@ pub async fn run(plan: &Plan) -> Result<Results> {
         .await?;
         report_line("hash limit", &slice);
         hash = hash.add(&slice);
+        // A sign-in costs at least a hash: the hash rate bounds what the slice uses.
+        wait_for_free_accounts(
+            &main.pool,
+            accounts_for(slice.per_second(), plan.sign_in_time / slices),
+        )
+        .await;
         let slice = with_cpu(
-            &main.server,
-            sign_ins(&main, plan.concurrency, plan.sign_in_time / slices),
+            &main.meter,
+            sign_ins(
+                &main.http,
+                &main.pool,
+                plan.concurrency,
+                plan.sign_in_time / slices,
+            ),
         )
         .await?;
         report_line("sign-ins", &slice);
@@ -108,7 +134,16 @@ pub async fn run(plan: &Plan) -> Result<Results> {
 
     let mut sweep = Vec::new();
     for &clients in &plan.sweep {
-        let measured = with_cpu(&main.server, sign_ins(&main, clients, plan.sweep_time)).await?;
+        wait_for_free_accounts(
+            &main.pool,
+            accounts_for(signed_in.per_second(), plan.sweep_time),
+        )
+        .await;
+        let measured = with_cpu(
+            &main.meter,
+            sign_ins(&main.http, &main.pool, clients, plan.sweep_time),
+        )
+        .await?;
         report_line(&format!("sign-ins, {clients} clients"), &measured);
         sweep.push((clients, measured));
     }
@@ -133,7 +168,7 @@ pub async fn run(plan: &Plan) -> Result<Results> {
     let mut code_checks = Measured::default();
     for slice_index in 0..slices {
         let slice = with_cpu(
-            &main.server,
+            &main.meter,
             healthz(&main, plan.concurrency, plan.healthz_time / slices),
         )
         .await?;
@@ -147,7 +182,7 @@ pub async fn run(plan: &Plan) -> Result<Results> {
             max_ops: queue.remaining().div_ceil(slices_left) as u64,
         };
         let slice = with_cpu(
-            &main.server,
+            &main.meter,
             run_checks(&main, &queue, plan.concurrency, limits),
         )
         .await?;
@@ -163,11 +198,7 @@ pub async fn run(plan: &Plan) -> Result<Results> {
         .map(|i| 1 + i % main.accounts)
         .collect();
     let sessions = seed::sessions(&main.store, session_ids, accounts::now()).await?;
-    let used = with_cpu(
-        &main.server,
-        use_sessions(&main, plan.concurrency, sessions),
-    )
-    .await?;
+    let used = with_cpu(&main.meter, use_sessions(&main, plan.concurrency, sessions)).await?;
     report_line("GET /account", &used);
     let rss_sessions_mb = main.server.rss_mb()?;
     let live_sessions = main.store.count_sessions().await?;
@@ -176,11 +207,21 @@ pub async fn run(plan: &Plan) -> Result<Results> {
         thousands(live_sessions)
     ));
 
+    let pair = if plan.instances == 2 {
+        Some(pair::measure(plan, &main, &key_hex, slices, signed_in.per_second()).await?)
+    } else {
+        None
+    };
+
     let mut main = main;
     main.server.check_running()?;
     main.server.stop().await?;
+    main.store.close().await;
 
     Ok(Results {
+        backend: plan.backend.name(),
+        instances: plan.instances,
+        pair,
         cores: plan.cores,
         params: plan.params,
         accounts: plan.accounts,
@@ -202,52 +243,15 @@ pub async fn run(plan: &Plan) -> Result<Results> {
     })
 }
 
-async fn start(
-    plan: &Plan,
-    key_hex: &str,
-    key: &ServerKey,
-    password_hash: &str,
-    count: i64,
-    max_clients: usize,
-) -> Result<Target> {
-    let data_dir = tempfile::Builder::new()
-        .prefix("twostep-bench-")
-        .tempdir()?;
-    let started = Instant::now();
-    progress(format!(
-        "seeding {} accounts in {}",
-        thousands(count),
-        data_dir.path().display()
-    ));
-    seed::accounts(data_dir.path(), count, password_hash, key, accounts::now()).await?;
-    progress(format!(
-        "seeded in {:.1} s",
-        started.elapsed().as_secs_f64()
-    ));
-    let server = Server::start(&plan.server, data_dir.path(), key_hex, plan.params).await?;
-    let store = Store::connect(&seed::database_url(data_dir.path()), 4).await?;
-    let http = Http::new(&server.base, max_clients)?;
-    Ok(Target {
-        server,
-        store,
-        pool: Arc::new(AccountPool::new(1, count as usize)),
-        http,
-        accounts: count,
-        data_dir,
-    })
-}
-
-/// Adds the CPU time the server and this process spent during `measurement`.
-async fn with_cpu(
-    server: &Server,
+/// Adds the CPU time the processes of `meter` spent during `measurement`.
+pub async fn with_cpu(
+    meter: &Meter,
     measurement: impl Future<Output = Result<Measured>>,
 ) -> Result<Measured> {
-    let server_before = server.cpu()?;
-    let bench_before = process_cpu("self")?;
-    let mut measured = measurement.await?;
-    measured.server_cpu = server.cpu()? - server_before;
-    measured.bench_cpu = process_cpu("self")? - bench_before;
-    Ok(measured)
+    let before = meter.read().await?;
+    let measured = measurement.await?;
+    let spent = meter.read().await?.since(&before);
+    Ok(measured.with_spent(spent))
 }
 
 async fn healthz(target: &Target, clients: usize, time: Duration) -> Result<Measured> {
@@ -270,13 +274,19 @@ async fn healthz(target: &Target, clients: usize, time: Duration) -> Result<Meas
     .await
 }
 
-async fn sign_ins(target: &Target, clients: usize, time: Duration) -> Result<Measured> {
+/// Full sign-ins through `http` (a server, or nginx) for `time`.
+pub async fn sign_ins(
+    http: &Http,
+    pool: &Arc<AccountPool>,
+    clients: usize,
+    time: Duration,
+) -> Result<Measured> {
     let limits = Limits {
         duration: time,
-        max_ops: target.pool.len() as u64,
+        max_ops: pool.len() as u64,
     };
     measure(clients, limits, |gate| {
-        sign_in_worker(target.http.clone(), target.pool.clone(), gate)
+        sign_in_worker(http.clone(), pool.clone(), gate)
     })
     .await
 }
@@ -305,15 +315,8 @@ impl CheckQueue {
 /// and opens the sign-in page in `clients` browsers for their CSRF cookies.
 async fn seed_checks(target: &Target, count: usize, clients: usize) -> Result<Arc<CheckQueue>> {
     // The scale rounds, the sweep and earlier probes may have used most accounts in
-    // this step; at the next step every one of them is free again.
-    if target.pool.free_now() < count && count <= target.pool.len() {
-        let wait = accounts::seconds_to_next_step() + 1;
-        progress(format!(
-            "{} accounts free in this authenticator step, {count} wanted: waiting {wait} s for the next",
-            thousands(target.pool.free_now() as i64)
-        ));
-        tokio::time::sleep(Duration::from_secs(wait as u64)).await;
-    }
+    // this step.
+    wait_for_free_accounts(&target.pool, count).await;
     let ids: Vec<i64> = (0..count).map_while(|_| target.pool.claim()).collect();
     if ids.len() < count {
         return Err(BenchError::new(
@@ -331,6 +334,24 @@ async fn seed_checks(target: &Target, count: usize, clients: usize) -> Result<Ar
         csrf,
         next_csrf: AtomicUsize::new(0),
     }))
+}
+
+/// When fewer than `count` accounts have not used this authenticator step, waits
+/// for the next, where every account is free again (if `count` fits at all).
+pub async fn wait_for_free_accounts(pool: &AccountPool, count: usize) {
+    if pool.free_now() < count && count <= pool.len() {
+        let wait = accounts::seconds_to_next_step() + 1;
+        progress(format!(
+            "{} accounts free in this authenticator step, {count} wanted: waiting {wait} s for the next",
+            thousands(pool.free_now() as i64)
+        ));
+        tokio::time::sleep(Duration::from_secs(wait as u64)).await;
+    }
+}
+
+/// The accounts sign-ins at `per_second` use in `time`, with half again as margin.
+pub fn accounts_for(per_second: f64, time: Duration) -> usize {
+    (per_second * time.as_secs_f64() * 1.5).ceil() as usize
 }
 
 /// Sends the codes of queued half-finished sign-ins from `clients` browsers.
@@ -401,29 +422,24 @@ async fn use_sessions(
 /// 1,000 accounts can each be asked for a code again.
 async fn scale(
     plan: &Plan,
-    key_hex: &str,
-    key: &ServerKey,
-    password_hash: &str,
+    databases: &Databases,
+    credentials: Credentials<'_>,
     large: &Target,
 ) -> Result<Scale> {
-    let small = start(
+    let small = target::start(
         plan,
-        key_hex,
-        key,
-        password_hash,
+        databases,
+        "small",
+        credentials,
         plan.small_accounts,
         plan.concurrency,
     )
     .await?;
-    let reset = Connection::open(seed::database_path(small.data_dir.path()))?;
-    reset.busy_timeout(std::time::Duration::from_secs(5))?;
     let mut totals = [Measured::default(), Measured::default()];
     for round in 0..=plan.scale_rounds {
         for (which, target) in [&small, large].into_iter().enumerate() {
             if which == 0 {
-                reset.execute_batch(
-                    "UPDATE authenticators SET last_used_step = NULL, failed_step = 0, failed_count = 0",
-                )?;
+                small.database.reset_authenticators().await?;
                 small.pool.forget_steps();
             }
             let queue = seed_checks(target, SCALE_CHECKS, plan.concurrency).await?;
@@ -432,7 +448,7 @@ async fn scale(
                 max_ops: SCALE_CHECKS as u64,
             };
             let measured = with_cpu(
-                &target.server,
+                &target.meter,
                 run_checks(target, &queue, plan.concurrency, limits),
             )
             .await?;
@@ -453,8 +469,8 @@ async fn scale(
             }
         }
     }
-    reset.close().map_err(|(_, error)| error)?;
     small.server.stop().await?;
+    small.store.close().await;
     let [small_measured, large_measured] = totals;
     Ok(Scale {
         small_accounts: plan.small_accounts,
@@ -476,13 +492,20 @@ fn load_average() -> String {
         .unwrap_or_default()
 }
 
-fn progress(message: String) {
+pub fn progress(message: String) {
     eprintln!("bench: {message}");
 }
 
-fn report_line(what: &str, m: &Measured) {
+pub fn report_line(what: &str, m: &Measured) {
+    let mut others = String::new();
+    if !m.database_cpu.is_zero() {
+        others.push_str(&format!(", database {:.3} ms", m.database_cpu_ms()));
+    }
+    if !m.proxy_cpu.is_zero() {
+        others.push_str(&format!(", nginx {:.3} ms", m.proxy_cpu_ms()));
+    }
     progress(format!(
-        "  {what}: {:.1}/s, p50 {:.2} ms, p99 {:.2} ms ({} in {:.1} s; CPU per op: server {:.3} ms, bench {:.3} ms)",
+        "  {what}: {:.1}/s, p50 {:.2} ms, p99 {:.2} ms ({} in {:.1} s; CPU per op: server {:.3} ms, bench {:.3} ms{others})",
         m.per_second(),
         m.latencies.ms(50.0),
         m.latencies.ms(99.0),

@@ -1,5 +1,6 @@
 //! The release `twostep` as a child process: a config file written for it, a fresh
-//! data directory, only 127.0.0.1, and its resident memory read from /proc.
+//! data directory, its database, only 127.0.0.1, and its resident memory read
+//! from /proc.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -7,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use domain::Argon2Params;
 
+use crate::database::Database;
 use crate::error::{BenchError, Result};
 use crate::flows::Http;
 
@@ -18,22 +20,29 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `binary` on a free local port with `data_dir` (already seeded) and
-    /// waits until /healthz answers.
+    /// Starts `binary` on a free local port with `data_dir` and `database`
+    /// (already seeded) and waits until /healthz answers.
     pub async fn start(
         binary: &Path,
         data_dir: &Path,
+        database: &Database,
         server_key_hex: &str,
         params: Argon2Params,
     ) -> Result<Server> {
         let port = free_port()?;
         let base = format!("http://127.0.0.1:{port}");
         let config = data_dir.join("twostep.toml");
+        // On SQLite the server finds its file in the data directory by itself.
+        let database_url = match database {
+            Database::Sqlite { .. } => String::new(),
+            Database::Postgres { url, .. } => url.clone(),
+        };
         std::fs::write(
             &config,
             format!(
                 "listen = \"127.0.0.1:{port}\"\n\
                  data_dir = {data_dir:?}\n\
+                 database_url = {database_url:?}\n\
                  public_url = \"{base}\"\n\
                  server_key = \"{server_key_hex}\"\n\
                  \n\
@@ -111,11 +120,6 @@ impl Server {
         self.pid
     }
 
-    /// CPU time the server has used so far.
-    pub fn cpu(&self) -> Result<std::time::Duration> {
-        crate::load::process_cpu(&self.pid.to_string())
-    }
-
     /// Fails when the server has died (e.g. between measurements).
     pub fn check_running(&mut self) -> Result<()> {
         match self.child.try_wait()? {
@@ -134,7 +138,7 @@ impl Server {
     }
 }
 
-fn free_port() -> Result<u16> {
+pub fn free_port() -> Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(listener.local_addr()?.port())
 }
