@@ -17,6 +17,7 @@ mod password_reset;
 mod phone_numbers;
 mod postgres;
 mod postgres_restart;
+mod postgres_tls;
 mod sessions;
 mod smtp;
 mod startup;

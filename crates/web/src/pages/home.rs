@@ -23,7 +23,7 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
     match state.store.ping().await {
         Ok(()) => (StatusCode::OK, "ok").into_response(),
         Err(error) => {
-            tracing::error!(%error, "health check: database does not answer");
+            tracing::error!(error = %crate::ErrorChain(&error), "health check: database does not answer");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
         }
     }
