@@ -2,11 +2,11 @@
 //! the owner should know, notified by e-mail. The e-mail goes out in the
 //! background: a slow or failing mail server never fails the person's request.
 
-use crate::metrics::Delivery;
 use domain::account::SecurityEvent;
 use storage::Account;
 
 use crate::clock::format_time;
+use crate::metrics::Delivery;
 use crate::{AppState, WebError};
 
 pub async fn record(

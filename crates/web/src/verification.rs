@@ -77,8 +77,10 @@ pub async fn send_sms_code(
         .await
         .map_err(WebError::from)?
     {
-        let may_send = previous.code.may_send_another(now);
-        may_send.inspect_err(|_| state.metrics.limit_hit(Limit::SmsResend))?;
+        previous
+            .code
+            .may_send_another(now)
+            .inspect_err(|_| state.metrics.limit_hit(Limit::SmsResend))?;
     }
     let code = OtpCode::generate();
     let digest = state
