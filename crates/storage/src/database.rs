@@ -3,6 +3,7 @@
 
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
@@ -91,20 +92,60 @@ impl Backend {
     }
 }
 
+/// How many connections to keep and how long to wait for them; read from the
+/// `[database]` section of the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSettings {
+    /// 0: the backend's default (8 for SQLite, 16 for PostgreSQL).
+    pub max_connections: u32,
+    /// How long a request waits for a connection (PostgreSQL): past it, the
+    /// store answers `PoolTimedOut`, which the web layer shows as a 503.
+    pub connect_timeout: Duration,
+    /// PostgreSQL cancels a statement that runs longer; `None`: no limit.
+    pub statement_timeout: Option<Duration>,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 0,
+            // sqlx's default is 30 s: a person waiting that long for a 503 has
+            // given up, and a load balancer has marked the instance down anyway.
+            connect_timeout: Duration::from_secs(5),
+            statement_timeout: None,
+        }
+    }
+}
+
 /// The pool retries a refused connection until its timeout and then reports
 /// only the timeout, so one connection is made first to learn why it fails.
+/// TLS is asked for by `sslmode` in the URL (rustls, webpki roots).
 async fn connect_postgres(
     database_url: &str,
+    settings: &PoolSettings,
     max_connections: u32,
 ) -> Result<PgPool, DatabaseError> {
-    let options = PgConnectOptions::from_str(database_url).map_err(DatabaseError::PostgresUrl)?;
+    let mut options =
+        PgConnectOptions::from_str(database_url).map_err(DatabaseError::PostgresUrl)?;
+    if let Some(timeout) = settings.statement_timeout {
+        let millis = timeout.as_millis().to_string();
+        options = options.options([("statement_timeout", millis.as_str())]);
+    }
     let server = format!("{}:{}", options.get_host(), options.get_port());
-    let first = PgConnection::connect_with(&options)
-        .await
-        .map_err(|error| DatabaseError::postgres_connect(server.clone(), error))?;
+    let first = tokio::time::timeout(
+        settings.connect_timeout,
+        PgConnection::connect_with(&options),
+    )
+    .await
+    .map_err(|_| DatabaseError::postgres_connect(server.clone(), sqlx::Error::PoolTimedOut))?
+    .map_err(|error| DatabaseError::postgres_connect(server.clone(), error))?;
     first.close().await.ok();
     PgPoolOptions::new()
         .max_connections(max_connections)
+        .acquire_timeout(settings.connect_timeout)
+        // A connection the server ended (a restart, pg_terminate_backend) is
+        // found by this ping and replaced, so the pool recovers on its own.
+        .test_before_acquire(true)
         .connect_with(options)
         .await
         .map_err(|error| DatabaseError::postgres_connect(server, error))
@@ -115,11 +156,26 @@ impl Store {
     /// `max_connections` 0 means the backend's default (8 for SQLite, 16 for
     /// PostgreSQL). On SQLite one of them writes and the others read.
     pub async fn connect(database_url: &str, max_connections: u32) -> Result<Store, StoreError> {
+        Self::connect_with(
+            database_url,
+            &PoolSettings {
+                max_connections,
+                ..PoolSettings::default()
+            },
+        )
+        .await
+    }
+
+    /// [`Store::connect`] with every setting of the pool.
+    pub async fn connect_with(
+        database_url: &str,
+        settings: &PoolSettings,
+    ) -> Result<Store, StoreError> {
         // The URL may hold a password, so no error repeats it.
         let backend = Backend::from_url(database_url).ok_or(DatabaseError::Configuration(
             "the database URL must be sqlite://path?mode=rwc or postgres://…",
         ))?;
-        let max_connections = match max_connections {
+        let max_connections = match settings.max_connections {
             0 => backend.default_max_connections(),
             n => n,
         };
@@ -131,7 +187,7 @@ impl Store {
                 Db::Sqlite(Sqlite::open(url, max_connections as usize)?)
             }
             Backend::Postgres => {
-                Db::Postgres(connect_postgres(database_url, max_connections).await?)
+                Db::Postgres(connect_postgres(database_url, settings, max_connections).await?)
             }
         };
         Ok(Store {

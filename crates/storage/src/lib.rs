@@ -32,6 +32,7 @@ pub use accounts::Account;
 pub use apps::{AppIdentity, ChallengeRow, ConnectionRow};
 pub use authenticator::AuthenticatorRow;
 pub use codes::StoredCode;
+pub use database::PoolSettings;
 pub use db::DatabaseError;
 pub use password_resets::PasswordResetRow;
 pub use security_events::EventRow;
@@ -66,6 +67,16 @@ pub enum StoreError {
         #[source]
         source: DatabaseError,
     },
+}
+
+impl StoreError {
+    /// The database could not be reached: worth a 503 and a retry, not a 500.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Database(error) | Self::Migration { source: error, .. } => error.is_unreachable(),
+            Self::EmailTaken | Self::NoRowReturned => false,
+        }
+    }
 }
 
 /// Booleans travel as 0/1, the one boolean both backends' schemas share.

@@ -1,11 +1,14 @@
 //! Turning a configuration into a running portal: the data directory, the server
 //! key, the database, the senders, the router.
 
+use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 
 use delivery::{EmailSender, SmsSender};
 use domain::{PasswordHasher, ServerKey};
 use storage::Store;
+use web::metrics::{Metrics, MetricsAccess};
 use web::{AppState, Clock, PasswordPool, Services, Settings};
 
 use crate::config::Config;
@@ -56,11 +59,11 @@ impl Senders {
 
 pub async fn open_store(config: &Config) -> Result<Store, StartError> {
     ensure_data_dir(&config.data_dir)?;
-    // 0: the backend's default pool size. On SQLite (one writer at a time) more
-    // connections only add lock waits and a page cache each: 8 rather than 16 took
-    // the benchmark's RSS with 10,000 sessions from 87 to 70 MB and halved the p99
-    // of code checks, at the same throughput.
-    let store = Store::connect(config.database_url.expose(), 0)
+    // max_connections 0: the backend's default pool size. On SQLite (one writer
+    // at a time) more connections only add lock waits and a page cache each: 8
+    // rather than 16 took the benchmark's RSS with 10,000 sessions from 87 to
+    // 70 MB and halved the p99 of code checks, at the same throughput.
+    let store = Store::connect_with(config.database_url.expose(), &config.database)
         .await
         .map_err(StartError::OpenDatabase)?;
     store.migrate().await?;
@@ -84,15 +87,21 @@ pub async fn build(
         default_region: config.default_region,
         authenticator_issuer: config.authenticator_issuer.clone(),
         apps: config.apps.clone(),
+        metrics_access: MetricsAccess {
+            allow: config.metrics_allow.clone(),
+            separate_listener: config.metrics_listen.is_some(),
+        },
     };
+    let metrics = Arc::new(Metrics::default());
     Ok(AppState::new(Services {
         store,
         sms: senders.sms,
         email: senders.email,
         key,
-        passwords: PasswordPool::new(hasher),
+        passwords: PasswordPool::new(hasher, metrics.clone()),
         settings,
         clock,
+        metrics,
     }))
 }
 
@@ -136,19 +145,48 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     options.open(path)?.write_all(contents.as_bytes())
 }
 
-/// Serves until Ctrl-C or SIGTERM; removes expired rows every few minutes.
-pub async fn serve(config: &Config, state: AppState) -> Result<(), StartError> {
-    let listener = tokio::net::TcpListener::bind(config.listen)
+async fn bind(address: SocketAddr) -> Result<tokio::net::TcpListener, StartError> {
+    tokio::net::TcpListener::bind(address)
         .await
         .map_err(|source| StartError::Listen {
-            address: config.listen.to_string(),
+            address: address.to_string(),
             source,
-        })?;
+        })
+}
+
+/// The portal on `listener`, with each client's address for `/metrics`' check.
+pub async fn serve_portal(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        web::router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
+}
+
+/// Serves until Ctrl-C or SIGTERM; removes expired rows every few minutes.
+pub async fn serve(config: &Config, state: AppState) -> Result<(), StartError> {
+    let listener = bind(config.listen).await?;
+    if let Some(address) = config.metrics_listen {
+        let metrics = bind(address).await?;
+        tracing::info!(%address, "metrics are served on their own address");
+        let router = web::metrics_router(state.clone());
+        tokio::spawn(async move {
+            if let Err(error) = axum::serve(metrics, router).await {
+                tracing::error!(%error, "the metrics listener stopped");
+            }
+        });
+    }
     tracing::info!(address = %config.listen, public_url = %config.public_url, "twostep is listening");
     spawn_housekeeping(state.clone());
-    let served = axum::serve(listener, web::router(state.clone()))
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    let served = axum::serve(
+        listener,
+        web::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await;
     state.store.close().await;
     served.map_err(|source| StartError::Listen {
         address: config.listen.to_string(),

@@ -6,6 +6,7 @@ use domain::Email;
 use domain::throttle::TooManyFailedPasswords;
 use storage::Account;
 
+use crate::metrics::SignInResult;
 use crate::{AppState, WebError};
 
 #[derive(Debug, thiserror::Error)]
@@ -37,7 +38,8 @@ pub async fn check(
     state
         .store
         .reserve_password_attempt(email.as_str(), now)
-        .await??;
+        .await?
+        .inspect_err(|_| state.metrics.sign_in(SignInResult::Locked))?;
     let account = state.store.account_by_email(email.as_str()).await?;
     let password_ok = state
         .passwords
@@ -46,9 +48,13 @@ pub async fn check(
     match account {
         Some(account) if password_ok => {
             state.store.clear_failed_passwords(email.as_str()).await?;
+            state.metrics.sign_in(SignInResult::Accepted);
             Ok(account)
         }
         // The place taken above stays: it was a wrong password.
-        _ => Err(CredentialsError::Invalid),
+        _ => {
+            state.metrics.sign_in(SignInResult::WrongPassword);
+            Err(CredentialsError::Invalid)
+        }
     }
 }

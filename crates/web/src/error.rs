@@ -1,12 +1,14 @@
 //! Errors that end a request, each with one status and one message a person
 //! understands. Internal causes keep their whole chain of sources, which the
-//! hygiene layer logs with the request id; people see only the id.
+//! hygiene layer logs with the request id; people see only the id. A cause that
+//! means the database cannot be reached is a 503 with `Retry-After`, not a 500:
+//! the same request will work once the database is back.
 
 use std::error::Error;
 use std::fmt;
 use std::sync::Arc;
 
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::chrome::error_page;
@@ -27,12 +29,50 @@ pub enum WebError {
     BadRequest(String),
     #[error("Something went wrong on our side.")]
     Internal(#[source] Arc<dyn Error + Send + Sync>),
+    #[error("{UNAVAILABLE}")]
+    Unavailable(#[source] Arc<dyn Error + Send + Sync>),
+}
+
+/// What a page and the API say while the database cannot be reached.
+pub const UNAVAILABLE: &str = "The service is unavailable. Try again in a moment.";
+
+/// Seconds a client is asked to wait before it tries again: a pool's connect
+/// timeout, about the time the instance needs to notice the database is back.
+pub const RETRY_AFTER_SECONDS: u32 = 5;
+
+/// Whether `cause`, or any error it came from, says the database could not be
+/// reached (`StoreError::is_unavailable`).
+pub fn means_unavailable(cause: &(dyn Error + 'static)) -> bool {
+    let mut next = Some(cause);
+    while let Some(error) = next {
+        if let Some(store) = error.downcast_ref::<storage::StoreError>() {
+            return store.is_unavailable();
+        }
+        if let Some(database) = error.downcast_ref::<storage::DatabaseError>() {
+            return database.is_unreachable();
+        }
+        next = error.source();
+    }
+    false
+}
+
+/// `Retry-After` on a 503.
+pub fn set_retry_after(response: &mut Response) {
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
 }
 
 impl WebError {
-    /// Any error, or a message where there is none, as the cause of a 500.
+    /// Any error, or a message where there is none, as the cause of a 500, or
+    /// of a 503 when it means the database cannot be reached.
     pub fn internal(cause: impl Into<Box<dyn Error + Send + Sync>>) -> Self {
-        Self::Internal(Arc::from(cause.into()))
+        let cause: Arc<dyn Error + Send + Sync> = Arc::from(cause.into());
+        if means_unavailable(&*cause) {
+            Self::Unavailable(cause)
+        } else {
+            Self::Internal(cause)
+        }
     }
 }
 
@@ -81,6 +121,17 @@ impl IntoResponse for WebError {
                 response.extensions_mut().insert(InternalCause(cause));
                 response
             }
+            Self::Unavailable(cause) => {
+                let mut response = error_page(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Service unavailable",
+                    UNAVAILABLE,
+                    None,
+                );
+                set_retry_after(&mut response);
+                response.extensions_mut().insert(UnavailableCause(cause));
+                response
+            }
         }
     }
 }
@@ -88,6 +139,11 @@ impl IntoResponse for WebError {
 /// Carried from a failed handler to the hygiene layer, which logs it beside the request id.
 #[derive(Clone)]
 pub struct InternalCause(pub Arc<dyn Error + Send + Sync>);
+
+/// Why the database could not be reached, for the hygiene layer's log; the
+/// response already says all a person needs.
+#[derive(Clone)]
+pub struct UnavailableCause(pub Arc<dyn Error + Send + Sync>);
 
 /// An error and its sources on one line, `a: b: c`, as an operator reads them.
 /// A source whose words its parent already ends with (a driver error that

@@ -1,6 +1,7 @@
 //! What wraps every request: a request id, CSRF protection for every form post,
-//! the CSRF cookie, security headers, and logging of internal errors by request id:
-//! the log gets the whole chain of causes, the person the id alone.
+//! the CSRF cookie, security headers, logging of internal errors by request id
+//! (the log gets the whole chain of causes, the person the id alone), and the
+//! request's count and time by route template for `/metrics`.
 //!
 //! CSRF uses signed double-submit tokens: the browser holds a random cookie, each
 //! form carries HMAC(server key, cookie). Checking it here, before any handler,
@@ -8,14 +9,14 @@
 
 use axum::Router;
 use axum::body::{Body, to_bytes};
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use tracing::Instrument;
 
 use crate::chrome::error_page;
-use crate::error::{ErrorChain, InternalCause};
+use crate::error::{ErrorChain, InternalCause, UnavailableCause};
 use crate::{AppState, WebError, cookies};
 
 const MAX_FORM_BYTES: usize = 64 * 1024;
@@ -33,6 +34,8 @@ async fn protect(State(state): State<AppState>, request: Request, next: Next) ->
     // Only the path is logged: query strings can carry reset tokens.
     let span = tracing::info_span!("request", id = %request_id, method = %request.method(), path = %request.uri().path());
     let is_api = request.uri().path().starts_with("/api/");
+    let route = route_label(request.extensions().get::<MatchedPath>());
+    let started = std::time::Instant::now();
     async move {
         let mut response = match check_and_run(&state, request, next).await {
             Ok(response) => response,
@@ -50,8 +53,20 @@ async fn protect(State(state): State<AppState>, request: Request, next: Next) ->
                 );
             }
         }
+        if let Some(UnavailableCause(cause)) = response.extensions_mut().remove::<UnavailableCause>() {
+            tracing::warn!(request_id = %request_id, error = %ErrorChain(&*cause), "database unavailable");
+        }
         add_security_headers(&mut response, &request_id);
-        tracing::debug!(status = response.status().as_u16(), "answered");
+        let status = response.status();
+        tracing::debug!(status = status.as_u16(), "answered");
+        state
+            .metrics
+            .http_requests
+            .inc(&[&route, status.as_str()]);
+        state
+            .metrics
+            .http_request_duration
+            .observe(&[&route], started.elapsed());
         response
     }
     .instrument(span)
@@ -102,6 +117,18 @@ async fn check_and_run(
         );
     }
     Ok(response)
+}
+
+/// The route's template as a metric label, never the path itself: a path can
+/// hold anything a client sends (an address, a token). Segments are written
+/// `:id` rather than axum's `{id}`: braces inside a label value are valid in
+/// the text format, but simple parsers and regex-based tools end the label set
+/// at the first `}` and drop the line. "unmatched" for the 404 fallback.
+fn route_label(matched: Option<&MatchedPath>) -> String {
+    match matched {
+        Some(path) => path.as_str().replace('{', ":").replace('}', ""),
+        None => "unmatched".to_owned(),
+    }
 }
 
 /// For the few links that change something: the token travels in the query.

@@ -35,6 +35,7 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/", get(home::index))
         .route("/healthz", get(home::healthz))
+        .route("/metrics", get(home::metrics))
         .route("/static/style.css", get(home::stylesheet))
         .route("/sign-up", get(sign_up::form).post(sign_up::submit))
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
@@ -114,4 +115,12 @@ pub fn router(state: AppState) -> Router {
         state.clone(),
     )
     .with_state(state)
+}
+
+/// `/metrics` alone, for the separate `metrics_listen` address; its own
+/// requests are not counted, so scraping does not move what it reads.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(pages::home::metrics_on_own_listener))
+        .with_state(state)
 }

@@ -4,7 +4,14 @@
 //! personal data reaches a label.
 //!
 //! Counters live in this process: with several instances, Prometheus scrapes each
-//! and sums them, as it does for any counter.
+//! and sums them, as it does for any counter. `labels` holds the closed sets of
+//! label values, `access` who may read the page.
+
+mod access;
+mod labels;
+
+pub use access::{InvalidNetwork, MetricsAccess, Network};
+pub use labels::{Delivery, Limit, SignInResult};
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

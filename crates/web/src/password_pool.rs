@@ -10,20 +10,25 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, mpsc};
+use std::time::Instant;
 
 use domain::PasswordHasher;
 use domain::password::HashMemory;
+
+use crate::metrics::{GaugeGuard, Metrics};
 
 type Job = Box<dyn FnOnce(&PasswordHasher, &mut HashMemory) + Send>;
 
 #[derive(Clone)]
 pub struct PasswordPool {
     jobs: mpsc::Sender<Job>,
+    /// The queue's length and each hash's time, queue included, for `/metrics`.
+    metrics: Arc<Metrics>,
 }
 
 impl PasswordPool {
     /// Starts the hashing threads; they end when the last clone of the pool goes.
-    pub fn new(hasher: PasswordHasher) -> Self {
+    pub fn new(hasher: PasswordHasher, metrics: Arc<Metrics>) -> Self {
         let threads = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1);
@@ -49,13 +54,16 @@ impl PasswordPool {
                 })
                 .expect("the operating system starts a hashing thread");
         }
-        Self { jobs }
+        Self { jobs, metrics }
     }
 
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&PasswordHasher, &mut HashMemory) -> T + Send + 'static,
     ) -> T {
+        // Counted from the moment it asks, so a long queue shows in both metrics.
+        let _waiting = GaugeGuard::enter(&self.metrics.password_hash_queue);
+        let asked = Instant::now();
         let (reply, answer) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |hasher, memory| {
             let _ = reply.send(work(hasher, memory));
@@ -63,7 +71,11 @@ impl PasswordPool {
         self.jobs
             .send(job)
             .expect("the hashing threads live as long as the pool");
-        answer.await.expect("password hashing does not panic")
+        let answer = answer.await.expect("password hashing does not panic");
+        self.metrics
+            .password_hash_seconds
+            .observe(&[], asked.elapsed());
+        answer
     }
 
     pub async fn hash(&self, password: String) -> String {

@@ -6,6 +6,7 @@ use domain::account::SecurityEvent;
 use storage::Account;
 
 use crate::clock::format_time;
+use crate::metrics::Delivery;
 use crate::{AppState, WebError};
 
 pub async fn record(
@@ -49,14 +50,16 @@ pub fn notify(state: &AppState, account: &Account, event: &SecurityEvent, at: i6
 
 /// Sends in the background; the sender retries with backoff and failures are logged.
 pub fn send_email(state: &AppState, to: &str, subject: String, text: String) {
-    let sender = state.email.clone();
+    let (sender, metrics) = (state.email.clone(), state.metrics.clone());
     let email = delivery::Email {
         to: to.to_owned(),
         subject,
         text,
     };
     tokio::spawn(async move {
-        if let Err(error) = sender.send(&email).await {
+        let sent = sender.send(&email).await;
+        metrics.email_sent(Delivery::of(&sent));
+        if let Err(error) = sent {
             tracing::error!(%error, subject = %email.subject, "e-mail could not be sent");
         }
     });

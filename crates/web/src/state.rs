@@ -10,6 +10,7 @@ use domain::one_time_code::CodePolicy;
 use domain::session::SessionPolicy;
 use storage::Store;
 
+use crate::metrics::{Metrics, MetricsAccess};
 use crate::{Clock, PasswordPool};
 
 /// Settings the web layer needs, already validated by the binary's config loader.
@@ -23,6 +24,8 @@ pub struct Settings {
     pub default_region: Option<phonenumber::country::Id>,
     pub authenticator_issuer: String,
     pub apps: domain::apps::AppCatalog,
+    /// Who may read `/metrics` on the main listener.
+    pub metrics_access: MetricsAccess,
 }
 
 impl Settings {
@@ -43,6 +46,8 @@ pub struct Services {
     pub passwords: PasswordPool,
     pub settings: Settings,
     pub clock: Clock,
+    /// Shared with the password pool, which times its hashes.
+    pub metrics: Arc<Metrics>,
 }
 
 #[derive(Clone)]

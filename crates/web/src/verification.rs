@@ -9,6 +9,7 @@ use domain::one_time_code::{CodeError, CodePurpose, IssuedCode, OtpCode, digest_
 use domain::{Method, PhoneNumber};
 use storage::Account;
 
+use crate::metrics::{Delivery, Limit};
 use crate::{AppState, WebError};
 
 #[derive(Debug, thiserror::Error)]
@@ -76,7 +77,10 @@ pub async fn send_sms_code(
         .await
         .map_err(WebError::from)?
     {
-        previous.code.may_send_another(now)?;
+        previous
+            .code
+            .may_send_another(now)
+            .inspect_err(|_| state.metrics.limit_hit(Limit::SmsResend))?;
     }
     let code = OtpCode::generate();
     let digest = state
@@ -107,7 +111,9 @@ pub async fn send_sms_code(
         to: phone.e164().to_owned(),
         text,
     };
-    if let Err(error) = state.sms.send(&sms).await {
+    let sent = state.sms.send(&sms).await;
+    state.metrics.sms_sent(Delivery::of(&sent));
+    if let Err(error) = sent {
         tracing::error!(%error, purpose = purpose.as_str(), "SMS could not be sent");
         return Err(VerifyError::SmsNotSent);
     }
@@ -350,14 +356,16 @@ pub async fn verify_second_factor(
     if !two_step.offers(method) {
         return Err(VerifyError::MethodNotAvailable);
     }
-    match method {
+    let passed = match method {
         Method::Sms => check_sms_code(state, account.id, purpose, bound_to, input)
             .await
             .map(|_| Passed::Sms),
         Method::Authenticator => verify_authenticator_code(state, account, input)
             .await
             .map(Passed::AuthenticatorStep),
-    }
+    };
+    state.metrics.second_step(method, &passed);
+    passed
 }
 
 pub fn two_step_of(account: &Account) -> domain::TwoStep {

@@ -179,6 +179,29 @@ impl DatabaseError {
         }
     }
 
+    /// Whether the database could not be reached (refused or closed
+    /// connections, a pool that timed out, an I/O error, a server shutting
+    /// down or refusing connections), as opposed to a statement it refused:
+    /// the request may succeed once the database is back.
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            Self::Postgres(error) | Self::PostgresConnect { driver: error, .. } => {
+                postgres_unreachable(error)
+            }
+            Self::Sqlite(rusqlite::Error::SqliteFailure(error, _))
+            | Self::SqliteOpen {
+                source: rusqlite::Error::SqliteFailure(error, _),
+                ..
+            } => matches!(
+                error.code,
+                rusqlite::ErrorCode::SystemIoFailure | rusqlite::ErrorCode::CannotOpen
+            ),
+            // `Closed` is this instance's own shutdown, not the database going
+            // away: it stays an internal error.
+            _ => false,
+        }
+    }
+
     pub(crate) fn is_unique_violation(&self) -> bool {
         match self {
             Self::Sqlite(rusqlite::Error::SqliteFailure(error, _)) => matches!(
@@ -191,6 +214,27 @@ impl DatabaseError {
                 .is_some_and(|error| error.is_unique_violation()),
             _ => false,
         }
+    }
+}
+
+fn postgres_unreachable(error: &sqlx::Error) -> bool {
+    match error {
+        // `PoolClosed` is left out for the same reason as `Closed`.
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(error) => {
+            let code = error.code().unwrap_or_default();
+            // Class 08: connection exceptions; 57P01-03: the server is shutting
+            // down, crashed or starting; 53300: no connection slot free.
+            code.starts_with("08")
+                || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")
+                // 55000 is a general "not in the required state"; only the
+                // database refusing connections (ALLOW_CONNECTIONS false) counts.
+                || (code == "55000" && error.message().contains("accepting connections"))
+        }
+        _ => false,
     }
 }
 
@@ -360,5 +404,34 @@ impl Transaction<'_> {
             Self::Sqlite(transaction) => Ok(transaction.commit()?),
             Self::Postgres(transaction) => Ok(transaction.commit().await?),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Error, ErrorKind};
+
+    use super::*;
+
+    #[test]
+    fn a_database_out_of_reach_is_told_apart_from_a_refused_statement() {
+        for reachable_not in [
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::Io(Error::from(ErrorKind::ConnectionRefused)),
+            sqlx::Error::Io(Error::from(ErrorKind::UnexpectedEof)),
+        ] {
+            let error = DatabaseError::Postgres(reachable_not);
+            assert!(error.is_unreachable(), "{error}");
+            assert!(StoreError::Database(error).is_unavailable());
+        }
+        for reached in [
+            DatabaseError::Postgres(sqlx::Error::RowNotFound),
+            DatabaseError::Postgres(sqlx::Error::PoolClosed),
+            DatabaseError::Closed,
+            DatabaseError::Configuration("a SQLite URL is sqlite://path"),
+        ] {
+            assert!(!reached.is_unreachable(), "{reached}");
+        }
+        assert!(!StoreError::EmailTaken.is_unavailable());
     }
 }

@@ -27,6 +27,11 @@ pub(super) struct ConfigFile {
     pub(super) server_key: String,
     /// The application catalogue (TOML). Empty: the built-in example catalogue.
     pub(super) apps_catalog: String,
+    /// Networks besides loopback that may read `/metrics` on `listen`.
+    pub(super) metrics_allow: Vec<String>,
+    /// Empty: `/metrics` is on `listen`. Otherwise an address of its own, and only there.
+    pub(super) metrics_listen: String,
+    pub(super) database: DatabaseConfig,
     pub(super) session: SessionConfig,
     pub(super) codes: CodesConfig,
     pub(super) phone_number: PhoneNumberConfig,
@@ -34,6 +39,17 @@ pub(super) struct ConfigFile {
     pub(super) password_hash: PasswordHashConfig,
     pub(super) sms: SmsSettings,
     pub(super) email: EmailSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct DatabaseConfig {
+    /// 0: the backend's default (8 for SQLite, 16 for PostgreSQL).
+    pub(super) max_connections: u32,
+    /// How long a request waits for a connection before it answers 503.
+    pub(super) connect_timeout_seconds: u64,
+    /// PostgreSQL cancels a statement running longer; 0: no limit.
+    pub(super) statement_timeout_seconds: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -83,6 +99,9 @@ impl Default for ConfigFile {
             service_name: "twostep".into(),
             server_key: String::new(),
             apps_catalog: String::new(),
+            metrics_allow: Vec::new(),
+            metrics_listen: String::new(),
+            database: DatabaseConfig::default(),
             session: SessionConfig::default(),
             codes: CodesConfig::default(),
             phone_number: PhoneNumberConfig::default(),
@@ -90,6 +109,17 @@ impl Default for ConfigFile {
             password_hash: PasswordHashConfig::default(),
             sms: SmsSettings::default(),
             email: EmailSettings::default(),
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        let pool = storage::PoolSettings::default();
+        Self {
+            max_connections: pool.max_connections,
+            connect_timeout_seconds: pool.connect_timeout.as_secs(),
+            statement_timeout_seconds: 0,
         }
     }
 }

@@ -12,6 +12,7 @@ mod file;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use delivery::{EmailSettings, SmsSettings};
 use domain::apps::AppCatalog;
@@ -31,6 +32,12 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// The configured URL, or a SQLite file in `data_dir`.
     pub database_url: DatabaseUrl,
+    /// Pool size and timeouts.
+    pub database: storage::PoolSettings,
+    /// Networks besides loopback that may read `/metrics` on `listen`.
+    pub metrics_allow: Vec<web::metrics::Network>,
+    /// `/metrics` on an address of its own, and then only there.
+    pub metrics_listen: Option<SocketAddr>,
     /// The address people use, without a trailing `/`; cookies are Secure when it is https.
     pub public_url: String,
     /// The name in SMS texts, e-mails and page titles.
@@ -168,6 +175,31 @@ impl Config {
             "" => None,
             hex => Some(ServerKey::from_hex(hex).map_err(|e| invalid(format!("server_key: {e}")))?),
         };
+        let metrics_allow = file
+            .metrics_allow
+            .iter()
+            .map(|network| network.parse())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| invalid(format!("metrics_allow: {e}")))?;
+        let metrics_listen = match file.metrics_listen.as_str() {
+            "" => None,
+            address => Some(address.parse().map_err(|_| {
+                invalid(format!(
+                    "metrics_listen must be an address and port such as 127.0.0.1:9100, not {address:?}"
+                ))
+            })?),
+        };
+        if !(1..=600).contains(&file.database.connect_timeout_seconds) {
+            return Err(invalid(
+                "database.connect_timeout_seconds must be between 1 and 600".into(),
+            ));
+        }
+        let database = storage::PoolSettings {
+            max_connections: file.database.max_connections,
+            connect_timeout: Duration::from_secs(file.database.connect_timeout_seconds),
+            statement_timeout: (file.database.statement_timeout_seconds > 0)
+                .then(|| Duration::from_secs(file.database.statement_timeout_seconds)),
+        };
         let database_url = if file.database_url.is_empty() {
             format!(
                 "sqlite://{}?mode=rwc",
@@ -180,6 +212,9 @@ impl Config {
             listen: file.listen,
             data_dir: file.data_dir,
             database_url: DatabaseUrl::from(database_url),
+            database,
+            metrics_allow,
+            metrics_listen,
             public_url: file.public_url.trim_end_matches('/').to_owned(),
             service_name: file.service_name,
             server_key,
@@ -356,6 +391,58 @@ mod tests {
             config.database_url.expose(),
             "postgres://ann:db-hunter2@db.example.com:5432/twostep"
         );
+    }
+
+    #[test]
+    fn metrics_and_pool_settings_are_read_into_types() {
+        let config = Config::load(
+            None,
+            env(&[
+                (
+                    "TWOSTEP_METRICS_ALLOW",
+                    "[\"10.0.0.0/8\", \"2001:db8::/32\"]",
+                ),
+                ("TWOSTEP_METRICS_LISTEN", "127.0.0.1:9100"),
+                ("TWOSTEP_DATABASE__MAX_CONNECTIONS", "4"),
+                ("TWOSTEP_DATABASE__STATEMENT_TIMEOUT_SECONDS", "30"),
+            ]),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(config.metrics_allow.len(), 2);
+        assert!(config.metrics_allow[0].contains("10.9.8.7".parse().unwrap()));
+        assert_eq!(
+            config.metrics_listen,
+            Some("127.0.0.1:9100".parse().unwrap())
+        );
+        assert_eq!(config.database.max_connections, 4);
+        assert_eq!(config.database.connect_timeout, Duration::from_secs(5));
+        assert_eq!(
+            config.database.statement_timeout,
+            Some(Duration::from_secs(30))
+        );
+        let defaults = Config::load(None, env(&[]), &Overrides::default()).unwrap();
+        assert!(defaults.metrics_allow.is_empty());
+        assert_eq!(defaults.metrics_listen, None);
+        assert_eq!(defaults.database.statement_timeout, None);
+    }
+
+    #[test]
+    fn a_metrics_network_or_address_that_does_not_read_is_refused() {
+        for (key, value) in [
+            ("TWOSTEP_METRICS_ALLOW", "[\"10.0.0.0/40\"]"),
+            ("TWOSTEP_METRICS_LISTEN", "somewhere"),
+            ("TWOSTEP_DATABASE__CONNECT_TIMEOUT_SECONDS", "0"),
+        ] {
+            let error =
+                Config::load(None, env(&[(key, value)]), &Overrides::default()).expect_err(key);
+            assert!(
+                error
+                    .to_string()
+                    .contains(&key[8..].to_lowercase().replace("__", ".")),
+                "{error}"
+            );
+        }
     }
 
     #[test]

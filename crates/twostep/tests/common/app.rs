@@ -86,9 +86,9 @@ impl TestAppBuilder {
         let state = app::build(&config, senders, clock.clone())
             .await
             .expect("the portal starts");
-        let router = web::router(state.clone());
+        let served = state.clone();
         tokio::spawn(async move {
-            axum::serve(listener, router)
+            app::serve_portal(listener, served)
                 .await
                 .expect("the portal serves")
         });

@@ -12,7 +12,7 @@ use domain::authenticator::AuthenticatorError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::InternalCause;
+use crate::error::{InternalCause, UNAVAILABLE, UnavailableCause, means_unavailable};
 use crate::verification::VerifyError;
 
 /// Every code an error body can carry; clients match on these, so a code once
@@ -49,11 +49,13 @@ pub enum ApiErrorCode {
     Unauthorized,
     /// Something went wrong on our side.
     Internal,
+    /// The database cannot be reached for now; try again after `Retry-After` seconds.
+    Unavailable,
 }
 
 impl ApiErrorCode {
     /// Every code, for the test that the OpenAPI document lists them all.
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 17] = [
         Self::InvalidRequest,
         Self::UnknownApp,
         Self::InvalidCredentials,
@@ -70,6 +72,7 @@ impl ApiErrorCode {
         Self::CodeWrong,
         Self::Unauthorized,
         Self::Internal,
+        Self::Unavailable,
     ];
 }
 
@@ -111,7 +114,7 @@ pub struct ApiErrorBody {
 pub struct ApiError {
     status: StatusCode,
     pub(super) body: ApiErrorBody,
-    /// Only for a 500: what went wrong, for the log.
+    /// Only for a 500 or a 503: what went wrong, for the log.
     cause: Option<Arc<dyn Error + Send + Sync>>,
 }
 
@@ -136,7 +139,18 @@ impl ApiError {
         )
     }
 
+    /// A 500, or a 503 `unavailable` when the cause means the database cannot be reached.
     fn internal(cause: Arc<dyn Error + Send + Sync>) -> Self {
+        if means_unavailable(&*cause) {
+            return Self {
+                cause: Some(cause),
+                ..Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ApiErrorCode::Unavailable,
+                    UNAVAILABLE,
+                )
+            };
+        }
         Self {
             cause: Some(cause),
             ..Self::new(
@@ -157,7 +171,9 @@ impl From<storage::StoreError> for ApiError {
 impl From<crate::WebError> for ApiError {
     fn from(error: crate::WebError) -> Self {
         match error {
-            crate::WebError::Internal(cause) => Self::internal(cause),
+            crate::WebError::Internal(cause) | crate::WebError::Unavailable(cause) => {
+                Self::internal(cause)
+            }
             other => Self::internal(Arc::new(other)),
         }
     }
@@ -186,9 +202,17 @@ impl From<VerifyError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let unavailable = self.body.error == ApiErrorCode::Unavailable;
         let mut response = (self.status, Json(self.body)).into_response();
-        if let Some(cause) = self.cause {
-            response.extensions_mut().insert(InternalCause(cause));
+        match self.cause {
+            Some(cause) if unavailable => {
+                crate::error::set_retry_after(&mut response);
+                response.extensions_mut().insert(UnavailableCause(cause));
+            }
+            Some(cause) => {
+                response.extensions_mut().insert(InternalCause(cause));
+            }
+            None => {}
         }
         response
     }

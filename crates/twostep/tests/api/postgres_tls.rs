@@ -1,0 +1,49 @@
+//! TLS to PostgreSQL, asked for by `sslmode` in the URL: every connection the
+//! portal opens is encrypted (rustls; the build has no OpenSSL). Needs
+//! PostgreSQL with `ssl = on`, as Debian's package sets it up.
+
+use std::process::Command;
+
+use crate::helpers::*;
+use crate::postgres::Database;
+
+fn psql_answer(sql: &str) -> String {
+    let server = std::env::var("TWOSTEP_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let output = Command::new("psql")
+        .arg(&server)
+        .args(["-v", "ON_ERROR_STOP=1", "-tA", "-c", sql])
+        .output()
+        .expect("psql runs");
+    assert!(
+        output.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL; run by .ci/run"]
+async fn with_sslmode_require_every_connection_to_postgresql_is_encrypted() {
+    if psql_answer("SHOW ssl") != "on" {
+        eprintln!("skipped: this PostgreSQL has ssl = off");
+        return;
+    }
+    let database = Database::create();
+    let url = database.url();
+    let name = url.rsplit('/').next().unwrap().to_owned();
+    let app = spawn_app_on_database(&format!("{url}?sslmode=require")).await;
+    app.signed_up("ann@example.com").await;
+    let connections = format!(
+        "SELECT count(*), count(*) FILTER (WHERE s.ssl) FROM pg_stat_activity a \
+         JOIN pg_stat_ssl s USING (pid) WHERE a.datname = '{name}'"
+    );
+    let answer = psql_answer(&connections);
+    let (all, encrypted) = answer.split_once('|').unwrap();
+    assert!(
+        all.parse::<u32>().unwrap() >= 1,
+        "the portal is connected: {answer}"
+    );
+    assert_eq!(all, encrypted, "every connection is encrypted: {answer}");
+}
