@@ -151,7 +151,7 @@ pub async fn pending_sign_ins(
         store
             .create_pending_sign_in(
                 &token_digest(&token),
-                account_id,
+                domain::AccountId::new(account_id),
                 domain::Method::Authenticator,
                 now,
             )
@@ -171,7 +171,11 @@ pub async fn sessions(
     for account_id in account_ids {
         let token = random_token();
         store
-            .create_session(&token_digest(&token), account_id, now)
+            .create_session(
+                &token_digest(&token),
+                domain::AccountId::new(account_id),
+                now,
+            )
             .await?;
         sessions.push((token, account_id));
     }

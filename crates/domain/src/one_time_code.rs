@@ -155,7 +155,7 @@ impl CodePolicy {
 }
 
 /// The context a code's digest is keyed with: the account and the purpose.
-pub fn digest_context(account_id: i64, purpose: CodePurpose) -> String {
+pub fn digest_context(account_id: crate::AccountId, purpose: CodePurpose) -> String {
     format!("{account_id}:{}", purpose.as_str())
 }
 

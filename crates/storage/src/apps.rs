@@ -8,7 +8,7 @@ use crate::{Store, StoreError};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectionRow {
     pub id: i64,
-    pub account_id: i64,
+    pub account_id: domain::AccountId,
     pub app_id: String,
     pub app_version: String,
     pub device_name: String,
@@ -26,7 +26,7 @@ pub struct AppIdentity {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChallengeRow {
-    pub account_id: i64,
+    pub account_id: domain::AccountId,
     pub app: AppIdentity,
     pub created_at: i64,
 }
@@ -40,7 +40,7 @@ macro_rules! connection_columns {
 fn connection(row: &Row<'_>) -> Result<ConnectionRow, StoreError> {
     Ok(ConnectionRow {
         id: row.get("id")?,
-        account_id: row.get("account_id")?,
+        account_id: row.account_id("account_id")?,
         app_id: row.get("app_id")?,
         app_version: row.get("app_version")?,
         device_name: row.get("device_name")?,
@@ -52,7 +52,7 @@ fn connection(row: &Row<'_>) -> Result<ConnectionRow, StoreError> {
 impl Store {
     pub async fn create_connection(
         &self,
-        account_id: i64,
+        account_id: domain::AccountId,
         token_digest: &[u8],
         app: &AppIdentity,
         now: i64,
@@ -104,7 +104,7 @@ impl Store {
     /// Newest first.
     pub async fn connections_of_account(
         &self,
-        account_id: i64,
+        account_id: domain::AccountId,
     ) -> Result<Vec<ConnectionRow>, StoreError> {
         self.db
             .read_all(
@@ -122,7 +122,7 @@ impl Store {
     /// Only the account's own connection can be removed; returns what was removed.
     pub async fn delete_connection(
         &self,
-        account_id: i64,
+        account_id: domain::AccountId,
         id: i64,
     ) -> Result<Option<ConnectionRow>, StoreError> {
         self.db
@@ -140,7 +140,7 @@ impl Store {
     pub async fn create_app_challenge(
         &self,
         challenge_digest: &[u8],
-        account_id: i64,
+        account_id: domain::AccountId,
         app: &AppIdentity,
         now: i64,
     ) -> Result<(), StoreError> {
@@ -165,7 +165,7 @@ impl Store {
                 params![challenge_digest],
                 |row| {
                     Ok(ChallengeRow {
-                        account_id: row.get("account_id")?,
+                        account_id: row.account_id("account_id")?,
                         app: AppIdentity {
                             app_id: row.get("app_id")?,
                             app_version: row.get("app_version")?,
@@ -195,7 +195,7 @@ impl Store {
     /// so two instances refusing the same app at once send one e-mail.
     pub async fn claim_refusal_notice(
         &self,
-        account_id: i64,
+        account_id: domain::AccountId,
         app_id: &str,
         device_name: &str,
         now: i64,

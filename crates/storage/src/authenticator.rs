@@ -45,7 +45,7 @@ fn authenticator_row(row: &Row<'_>) -> Result<AuthenticatorRow, StoreError> {
 impl Store {
     pub async fn authenticator(
         &self,
-        account_id: i64,
+        account_id: domain::AccountId,
     ) -> Result<Option<AuthenticatorRow>, StoreError> {
         self.db
             .read_optional(
@@ -63,7 +63,7 @@ impl Store {
     /// that proved the set-up.
     pub async fn add_authenticator(
         &self,
-        account_id: i64,
+        account_id: domain::AccountId,
         secret_enc: Vec<u8>,
         now: i64,
     ) -> Result<(), StoreError> {
@@ -90,7 +90,7 @@ impl Store {
     /// code that proved the set-up, so that code cannot sign in afterwards.
     pub async fn enable_authenticator(
         &self,
-        account_id: i64,
+        account_id: domain::AccountId,
         session_digest: &[u8],
         secret_enc: Vec<u8>,
         step: i64,
@@ -123,7 +123,7 @@ impl Store {
     /// exactly one gets true.
     pub async fn record_authenticator_use(
         &self,
-        account_id: i64,
+        account_id: domain::AccountId,
         step: i64,
     ) -> Result<bool, StoreError> {
         let result = self
@@ -140,7 +140,7 @@ impl Store {
     /// no authenticator): then its code must not be checked at all.
     pub async fn reserve_authenticator_attempt(
         &self,
-        account_id: i64,
+        account_id: domain::AccountId,
         current_step: i64,
     ) -> Result<Option<AuthenticatorRow>, StoreError> {
         self.db
@@ -164,7 +164,7 @@ impl Store {
     /// used); the right code's claim clears the count instead.
     pub async fn release_authenticator_attempt(
         &self,
-        account_id: i64,
+        account_id: domain::AccountId,
         step: i64,
     ) -> Result<(), StoreError> {
         self.db
@@ -178,7 +178,10 @@ impl Store {
     }
 
     /// Returns whether there was an authenticator to remove.
-    pub async fn remove_authenticator(&self, account_id: i64) -> Result<bool, StoreError> {
+    pub async fn remove_authenticator(
+        &self,
+        account_id: domain::AccountId,
+    ) -> Result<bool, StoreError> {
         let result = self
             .db
             .execute(
@@ -193,7 +196,7 @@ impl Store {
     /// again replaces it, so an account has at most one.
     pub async fn save_authenticator_enrolment(
         &self,
-        account_id: i64,
+        account_id: domain::AccountId,
         session_digest: &[u8],
         secret_enc: Vec<u8>,
         now: i64,
@@ -215,7 +218,7 @@ impl Store {
     /// started it.
     pub async fn authenticator_enrolment(
         &self,
-        account_id: i64,
+        account_id: domain::AccountId,
         session_digest: &[u8],
     ) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
         self.db

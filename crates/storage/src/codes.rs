@@ -56,7 +56,7 @@ fn stored_code(row: &Row<'_>, purpose: CodePurpose) -> Result<StoredCode, StoreE
 impl Store {
     pub async fn save_code(
         &self,
-        account_id: i64,
+        account_id: domain::AccountId,
         code: &IssuedCode,
         destination_enc: Option<Vec<u8>>,
     ) -> Result<(), StoreError> {
@@ -88,7 +88,7 @@ impl Store {
 
     pub async fn code(
         &self,
-        account_id: i64,
+        account_id: domain::AccountId,
         purpose: CodePurpose,
     ) -> Result<Option<StoredCode>, StoreError> {
         self.db
@@ -109,7 +109,7 @@ impl Store {
     /// times in all.
     pub async fn reserve_code_entry(
         &self,
-        account_id: i64,
+        account_id: domain::AccountId,
         purpose: CodePurpose,
         bound_to: &[u8],
         now: i64,
@@ -137,7 +137,7 @@ impl Store {
     /// so a code is never accepted twice.
     pub async fn consume_code(
         &self,
-        account_id: i64,
+        account_id: domain::AccountId,
         code: &IssuedCode,
     ) -> Result<bool, StoreError> {
         let result = self
@@ -149,7 +149,7 @@ impl Store {
 
     pub async fn delete_code(
         &self,
-        account_id: i64,
+        account_id: domain::AccountId,
         purpose: CodePurpose,
     ) -> Result<(), StoreError> {
         self.db

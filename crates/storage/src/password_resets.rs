@@ -10,7 +10,7 @@ use crate::{Store, StoreError, flag};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PasswordResetRow {
-    pub account_id: i64,
+    pub account_id: domain::AccountId,
     pub created_at: i64,
     pub expires_at: i64,
     pub verified_at: Option<i64>,
@@ -22,7 +22,7 @@ impl Store {
     pub async fn create_password_reset(
         &self,
         token_digest: &[u8],
-        account_id: i64,
+        account_id: domain::AccountId,
         now: i64,
         expires_at: i64,
     ) -> Result<(), StoreError> {
@@ -47,7 +47,7 @@ impl Store {
                 params![token_digest],
                 |row| {
                     Ok(PasswordResetRow {
-                        account_id: row.get("account_id")?,
+                        account_id: row.account_id("account_id")?,
                         created_at: row.get("created_at")?,
                         expires_at: row.get("expires_at")?,
                         verified_at: row.get("verified_at")?,
@@ -114,7 +114,7 @@ impl Store {
                 "UPDATE password_resets SET used = $2 WHERE token_digest = $1 AND used = $3
                  RETURNING account_id",
                 params![token_digest, flag(true), flag(false)],
-                |row| row.get::<i64>("account_id"),
+                |row| row.account_id("account_id"),
             )
             .await?;
         let Some(account_id) = consumed else {
@@ -142,7 +142,7 @@ impl Store {
         password_hash: &str,
         must_be_verified: bool,
         now: i64,
-    ) -> Result<Option<i64>, StoreError> {
+    ) -> Result<Option<domain::AccountId>, StoreError> {
         let mut transaction = self.db.begin().await?;
         let consumed = transaction
             .fetch_optional(
@@ -151,7 +151,7 @@ impl Store {
                    AND (verified_at IS NOT NULL OR $3 = 0)
                  RETURNING account_id",
                 params![token_digest, now, flag(must_be_verified)],
-                |row| row.get::<i64>("account_id"),
+                |row| row.account_id("account_id"),
             )
             .await?;
         let Some(account_id) = consumed else {

@@ -15,7 +15,7 @@ pub struct EventRow {
 impl Store {
     pub async fn record_event(
         &self,
-        account_id: i64,
+        account_id: domain::AccountId,
         kind: &str,
         summary: &str,
         now: i64,
@@ -33,7 +33,7 @@ impl Store {
     /// Newest first; events of the same second keep the order they were recorded in.
     pub async fn recent_events(
         &self,
-        account_id: i64,
+        account_id: domain::AccountId,
         limit: i64,
     ) -> Result<Vec<EventRow>, StoreError> {
         self.db

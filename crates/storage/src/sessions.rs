@@ -10,7 +10,7 @@ use crate::{Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRow {
-    pub account_id: i64,
+    pub account_id: domain::AccountId,
     pub created_at: i64,
     pub last_seen_at: i64,
     pub password_confirmed_at: Option<i64>,
@@ -18,7 +18,7 @@ pub struct SessionRow {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingSignInRow {
-    pub account_id: i64,
+    pub account_id: domain::AccountId,
     /// The method the code step asks for; the person may switch it.
     pub method: Method,
     pub created_at: i64,
@@ -45,7 +45,7 @@ pub enum SignInFinish {
 #[derive(Debug, Clone, Copy)]
 pub struct FinishSignIn<'a> {
     pub pending_digest: &'a [u8],
-    pub account_id: i64,
+    pub account_id: domain::AccountId,
     /// The authenticator step whose code was accepted, claimed in the same
     /// transaction; `None` for an SMS code, which its own check has used up.
     pub authenticator_step: Option<i64>,
@@ -111,7 +111,7 @@ impl Store {
     pub async fn create_session(
         &self,
         id_digest: &[u8],
-        account_id: i64,
+        account_id: domain::AccountId,
         now: i64,
     ) -> Result<(), StoreError> {
         self.db
@@ -132,7 +132,7 @@ impl Store {
                 params![id_digest],
                 |row| {
                     Ok(SessionRow {
-                        account_id: row.get("account_id")?,
+                        account_id: row.account_id("account_id")?,
                         created_at: row.get("created_at")?,
                         last_seen_at: row.get("last_seen_at")?,
                         password_confirmed_at: row.get("password_confirmed_at")?,
@@ -180,7 +180,7 @@ impl Store {
     /// the change; returns how many sessions ended.
     pub async fn delete_sessions_of_account(
         &self,
-        account_id: i64,
+        account_id: domain::AccountId,
         except_digest: Option<&[u8]>,
     ) -> Result<u64, StoreError> {
         let result = match except_digest {
@@ -215,7 +215,7 @@ impl Store {
     pub async fn create_pending_sign_in(
         &self,
         id_digest: &[u8],
-        account_id: i64,
+        account_id: domain::AccountId,
         method: Method,
         now: i64,
     ) -> Result<(), StoreError> {
@@ -239,7 +239,7 @@ impl Store {
                 params![id_digest],
                 |row| {
                     Ok(PendingSignInRow {
-                        account_id: row.get("account_id")?,
+                        account_id: row.account_id("account_id")?,
                         method: method_column(row, "method")?,
                         created_at: row.get("created_at")?,
                     })

@@ -25,11 +25,11 @@ pub enum VerifyError {
     Internal(#[from] WebError),
 }
 
-pub fn phone_context(account_id: i64) -> String {
+pub fn phone_context(account_id: domain::AccountId) -> String {
     format!("phone:{account_id}")
 }
 
-pub fn authenticator_context(account_id: i64) -> String {
+pub fn authenticator_context(account_id: domain::AccountId) -> String {
     format!("authenticator:{account_id}")
 }
 
@@ -43,7 +43,7 @@ pub fn account_phone(state: &AppState, account: &Account) -> Result<Option<Phone
 
 pub fn open_phone(
     state: &AppState,
-    account_id: i64,
+    account_id: domain::AccountId,
     sealed: &[u8],
 ) -> Result<PhoneNumber, WebError> {
     let bytes = state
@@ -54,7 +54,7 @@ pub fn open_phone(
     Ok(PhoneNumber::from_e164(&e164))
 }
 
-pub fn seal_phone(state: &AppState, account_id: i64, phone: &PhoneNumber) -> Vec<u8> {
+pub fn seal_phone(state: &AppState, account_id: domain::AccountId, phone: &PhoneNumber) -> Vec<u8> {
     state
         .key
         .seal(phone.e164().as_bytes(), &phone_context(account_id))
@@ -64,7 +64,7 @@ pub fn seal_phone(state: &AppState, account_id: i64, phone: &PhoneNumber) -> Vec
 /// the last one went out less than a minute ago.
 pub async fn send_sms_code(
     state: &AppState,
-    account_id: i64,
+    account_id: domain::AccountId,
     purpose: CodePurpose,
     bound_to: &[u8],
     phone: &PhoneNumber,
@@ -117,7 +117,7 @@ pub async fn send_sms_code(
 /// Sends a new code to wherever the previous code for `purpose` went.
 pub async fn resend_sms_code(
     state: &AppState,
-    account_id: i64,
+    account_id: domain::AccountId,
     purpose: CodePurpose,
     bound_to: &[u8],
 ) -> Result<(), VerifyError> {
@@ -136,7 +136,7 @@ pub async fn resend_sms_code(
 /// `None` once it may.
 pub async fn resend_wait_message(
     state: &AppState,
-    account_id: i64,
+    account_id: domain::AccountId,
     purpose: CodePurpose,
 ) -> Result<Option<String>, WebError> {
     let stored = state.store.code(account_id, purpose).await?;
@@ -159,7 +159,7 @@ pub struct CheckedSmsCode {
 /// Checks an SMS code and uses it up; on success returns the number it was sent to.
 pub async fn check_sms_code(
     state: &AppState,
-    account_id: i64,
+    account_id: domain::AccountId,
     purpose: CodePurpose,
     bound_to: &[u8],
     input: &str,
@@ -184,7 +184,7 @@ pub async fn check_sms_code(
 /// it back when the caller uses the code up.
 pub async fn check_sms_code_unused(
     state: &AppState,
-    account_id: i64,
+    account_id: domain::AccountId,
     purpose: CodePurpose,
     bound_to: &[u8],
     input: &str,
@@ -240,7 +240,7 @@ impl Passed {
 
 async fn claim_authenticator_step(
     state: &AppState,
-    account_id: i64,
+    account_id: domain::AccountId,
     step: i64,
 ) -> Result<(), VerifyError> {
     if state

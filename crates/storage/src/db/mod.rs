@@ -44,6 +44,12 @@ impl From<Option<i64>> for Param<'_> {
     }
 }
 
+impl From<domain::AccountId> for Param<'_> {
+    fn from(value: domain::AccountId) -> Self {
+        Self::Int(Some(value.get()))
+    }
+}
+
 impl<'a> From<&'a str> for Param<'a> {
     fn from(value: &'a str) -> Self {
         Self::Text(Some(value))
@@ -115,6 +121,11 @@ impl Row<'_> {
                 Ok(sqlx::Row::try_get(*row, column).map_err(DatabaseError::from)?)
             }
         }
+    }
+
+    /// An account id column, read as the number both backends store.
+    pub(crate) fn account_id(&self, column: &str) -> Result<domain::AccountId, StoreError> {
+        self.get::<i64>(column).map(domain::AccountId::new)
     }
 }
 

@@ -1,5 +1,6 @@
 //! Accounts, the security question, and turning SMS on and off.
 
+use domain::AccountId;
 use storage::{Store, StoreError};
 
 use crate::helpers::{T0, two_accounts};
@@ -42,7 +43,13 @@ async fn a_new_account_is_found_by_email_and_by_id(store: Store) {
             .unwrap()
             .is_none()
     );
-    assert!(store.account_by_id(id + 1).await.unwrap().is_none());
+    assert!(
+        store
+            .account_by_id(AccountId::new(id.get() + 1))
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 async fn a_second_account_with_the_same_email_is_refused_as_taken(store: Store) {

@@ -1,5 +1,6 @@
 //! The authenticator app: replay protection, wrong-code counts, enrolment.
 
+use domain::AccountId;
 use storage::{AuthenticatorRow, Store};
 
 use crate::helpers::{Accounts, T0, two_accounts};
@@ -163,6 +164,6 @@ async fn wrong_codes_sent_in_parallel_are_all_counted(store: Store) {
     );
 }
 
-async fn enrolment(store: &Store, id: i64, session: &[u8]) -> Option<(Vec<u8>, i64)> {
+async fn enrolment(store: &Store, id: AccountId, session: &[u8]) -> Option<(Vec<u8>, i64)> {
     store.authenticator_enrolment(id, session).await.unwrap()
 }

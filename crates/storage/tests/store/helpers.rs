@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use domain::AccountId;
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 use storage::{Backend, Store};
 
@@ -11,8 +12,8 @@ pub const T0: i64 = 1_800_000_000;
 /// The one storage fixture: two accounts, Ann's and Bob's, made at `T0` with the
 /// password hash "hash". Bob's is the bystander a change to Ann's must not touch.
 pub struct Accounts {
-    pub ann: i64,
-    pub bob: i64,
+    pub ann: AccountId,
+    pub bob: AccountId,
 }
 
 pub async fn two_accounts(store: &Store) -> Accounts {

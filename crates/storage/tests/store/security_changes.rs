@@ -3,7 +3,7 @@
 //! and without one all of it does. Bob's account, the bystander, never changes.
 
 use domain::one_time_code::CodePolicy;
-use domain::{CodePurpose, IssuedCode};
+use domain::{AccountId, CodePurpose, IssuedCode};
 use storage::{AppIdentity, Store};
 
 use crate::helpers::{Accounts, T0, two_accounts};
@@ -56,7 +56,11 @@ fn photon() -> AppIdentity {
 
 /// What a password reset changes for one account: its links used, its password
 /// hash, and whether its session and application token still work.
-async fn reset_state(store: &Store, who: &str, account: i64) -> (Vec<bool>, String, bool, bool) {
+async fn reset_state(
+    store: &Store,
+    who: &str,
+    account: AccountId,
+) -> (Vec<bool>, String, bool, bool) {
     let mut links_used = Vec::new();
     for link in [format!("{who}'s link"), format!("{who}'s older link")] {
         let row = store.password_reset(link.as_bytes()).await.unwrap();
@@ -133,7 +137,7 @@ async fn a_password_reset_happens_whole_or_not_at_all(store: Store) {
 /// Whether the set-up code is used, and the phone and question of the account.
 async fn phone_state(
     store: &Store,
-    account: i64,
+    account: AccountId,
 ) -> (Option<bool>, Option<Vec<u8>>, Option<String>, bool) {
     let code = store.code(account, CodePurpose::SetUp).await.unwrap();
     let account = store.account_by_id(account).await.unwrap().unwrap();
@@ -187,7 +191,7 @@ async fn confirming_a_phone_happens_whole_or_not_at_all(store: Store) {
 /// The enrolment of `b"session"` and the authenticator's secret and used step.
 async fn authenticator_state(
     store: &Store,
-    account: i64,
+    account: AccountId,
 ) -> (bool, Option<(Vec<u8>, Option<i64>)>) {
     let enrolment = store
         .authenticator_enrolment(account, b"session")
@@ -236,7 +240,7 @@ async fn enabling_the_authenticator_happens_whole_or_not_at_all(store: Store) {
 
 /// Whether the account has a phone, its enrolment and authenticator, and whether
 /// its security question is off for good.
-async fn two_step_state(store: &Store, account: i64) -> (bool, (bool, bool), bool) {
+async fn two_step_state(store: &Store, account: AccountId) -> (bool, (bool, bool), bool) {
     let row = store.account_by_id(account).await.unwrap().unwrap();
     let (enrolment, authenticator) = authenticator_state(store, account).await;
     (

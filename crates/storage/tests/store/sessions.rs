@@ -1,7 +1,7 @@
 //! Sessions, half-finished sign-ins, and the housekeeping that ends them.
 
 use domain::one_time_code::CodePolicy;
-use domain::{CodePurpose, IssuedCode, Method};
+use domain::{AccountId, CodePurpose, IssuedCode, Method};
 use storage::{FinishSignIn, PendingSignInRow, SessionRow, SignInFinish, Store};
 
 use crate::helpers::{Accounts, T0, two_accounts};
@@ -20,7 +20,7 @@ on_both_backends!(
 
 fn finish<'a>(
     pending: &'a [u8],
-    account_id: i64,
+    account_id: AccountId,
     step: Option<i64>,
     session: &'a [u8],
 ) -> FinishSignIn<'a> {
@@ -126,7 +126,7 @@ async fn racing_finishes_of_one_sign_in_start_one_session(store: Store) {
 async fn finish_in_parallel_tasks(
     store: &Store,
     sessions: &[Vec<u8>],
-    id: i64,
+    id: AccountId,
 ) -> Vec<SignInFinish> {
     let mut tasks = Vec::new();
     for session in sessions {
@@ -418,7 +418,7 @@ async fn housekeeping_deletes_only_what_has_expired(store: Store) {
 
 /// Ann's half-finished sign-in `b"pending"` by authenticator, whose app last
 /// had `used_step` accepted.
-async fn pending_authenticator_sign_in(store: &Store, id: i64, used_step: i64) {
+async fn pending_authenticator_sign_in(store: &Store, id: AccountId, used_step: i64) {
     store
         .add_authenticator(id, b"sealed secret".to_vec(), T0)
         .await

@@ -48,7 +48,7 @@ where
 /// arrived with: no session fixation) and goes to the account page.
 pub async fn start_session(
     state: &AppState,
-    account_id: i64,
+    account_id: domain::AccountId,
     old_session: Option<String>,
 ) -> Result<Response, crate::WebError> {
     if let Some(old) = old_session {

@@ -281,7 +281,7 @@ async fn finish_sign_in(
     {
         SignInFinish::SignedIn => {
             tracing::info!(
-                account_id = account.id,
+                account_id = account.id.get(),
                 method = method.as_str(),
                 "signed in with two-step verification"
             );
