@@ -10,7 +10,8 @@
 use std::path::Path;
 
 use domain::ServerKey;
-use domain::secrets::{random_token, token_digest};
+use domain::digests::{PendingSignInDigest, SessionDigest};
+use domain::secrets::random_token;
 use rusqlite::Connection;
 use storage::Store;
 
@@ -150,7 +151,7 @@ pub async fn pending_sign_ins(
         let token = random_token();
         store
             .create_pending_sign_in(
-                &token_digest(&token),
+                &PendingSignInDigest::of(&token),
                 domain::AccountId::new(account_id),
                 domain::Method::Authenticator,
                 now,
@@ -172,7 +173,7 @@ pub async fn sessions(
         let token = random_token();
         store
             .create_session(
-                &token_digest(&token),
+                &SessionDigest::of(&token),
                 domain::AccountId::new(account_id),
                 now,
             )

@@ -8,6 +8,7 @@
 pub mod account;
 pub mod apps;
 pub mod authenticator;
+pub mod digests;
 pub mod email;
 pub mod ids;
 pub mod one_time_code;

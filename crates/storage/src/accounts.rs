@@ -153,7 +153,7 @@ impl Store {
     /// code step needs both.
     pub async fn pending_sign_in_with_account(
         &self,
-        id_digest: &[u8],
+        id_digest: &domain::digests::PendingSignInDigest,
     ) -> Result<Option<(PendingSignInRow, Account)>, StoreError> {
         self.db
             .read_optional(

@@ -53,7 +53,7 @@ impl Store {
     pub async fn create_connection(
         &self,
         account_id: domain::AccountId,
-        token_digest: &[u8],
+        token_digest: &domain::digests::TokenDigest,
         app: &AppIdentity,
         now: i64,
     ) -> Result<i64, StoreError> {
@@ -76,7 +76,7 @@ impl Store {
 
     pub async fn connection_by_token(
         &self,
-        token_digest: &[u8],
+        token_digest: &domain::digests::TokenDigest,
     ) -> Result<Option<ConnectionRow>, StoreError> {
         self.db
             .read_optional(
@@ -139,7 +139,7 @@ impl Store {
 
     pub async fn create_app_challenge(
         &self,
-        challenge_digest: &[u8],
+        challenge_digest: &domain::digests::ChallengeDigest,
         account_id: domain::AccountId,
         app: &AppIdentity,
         now: i64,
@@ -156,7 +156,7 @@ impl Store {
 
     pub async fn app_challenge(
         &self,
-        challenge_digest: &[u8],
+        challenge_digest: &domain::digests::ChallengeDigest,
     ) -> Result<Option<ChallengeRow>, StoreError> {
         self.db
             .read_optional(
@@ -179,7 +179,10 @@ impl Store {
     }
 
     /// True only for the one caller that deleted it: a challenge is passed once.
-    pub async fn delete_app_challenge(&self, challenge_digest: &[u8]) -> Result<bool, StoreError> {
+    pub async fn delete_app_challenge(
+        &self,
+        challenge_digest: &domain::digests::ChallengeDigest,
+    ) -> Result<bool, StoreError> {
         let done = self
             .db
             .execute(

@@ -91,7 +91,7 @@ impl Store {
     pub async fn enable_authenticator(
         &self,
         account_id: domain::AccountId,
-        session_digest: &[u8],
+        session_digest: &domain::digests::SessionDigest,
         secret_enc: Vec<u8>,
         step: i64,
         now: i64,
@@ -197,7 +197,7 @@ impl Store {
     pub async fn save_authenticator_enrolment(
         &self,
         account_id: domain::AccountId,
-        session_digest: &[u8],
+        session_digest: &domain::digests::SessionDigest,
         secret_enc: Vec<u8>,
         now: i64,
     ) -> Result<(), StoreError> {
@@ -219,7 +219,7 @@ impl Store {
     pub async fn authenticator_enrolment(
         &self,
         account_id: domain::AccountId,
-        session_digest: &[u8],
+        session_digest: &domain::digests::SessionDigest,
     ) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
         self.db
             .read_optional(

@@ -4,6 +4,7 @@
 //! (`reserve_code_entry`), and a right one uses the code up by compare-and-set.
 
 use crate::db::{Row, params};
+use domain::digests::{CodeBinding, CodeDigest};
 use domain::one_time_code::MAX_WRONG_ENTRIES;
 use domain::{CodePurpose, IssuedCode};
 
@@ -30,7 +31,7 @@ macro_rules! consume_code_params {
             $account_id,
             $code.purpose.as_str(),
             $code.issued_at,
-            $code.digest.as_slice()
+            &$code.digest
         ]
     };
 }
@@ -41,8 +42,8 @@ fn stored_code(row: &Row<'_>, purpose: CodePurpose) -> Result<StoredCode, StoreE
     Ok(StoredCode {
         code: IssuedCode {
             purpose,
-            digest: row.get("digest")?,
-            bound_to: row.get("bound_to")?,
+            digest: CodeDigest::from_bytes(row.get("digest")?),
+            bound_to: CodeBinding::from_bytes(row.get("bound_to")?),
             issued_at: row.get("issued_at")?,
             expires_at: row.get("expires_at")?,
             // A count that does not fit reads as "too many", the safe side.
@@ -73,8 +74,8 @@ impl Store {
                 params![
                     account_id,
                     code.purpose.as_str(),
-                    code.digest.as_slice(),
-                    code.bound_to.as_slice(),
+                    &code.digest,
+                    &code.bound_to,
                     destination_enc.as_deref(),
                     code.issued_at,
                     code.expires_at,
@@ -111,7 +112,7 @@ impl Store {
         &self,
         account_id: domain::AccountId,
         purpose: CodePurpose,
-        bound_to: &[u8],
+        bound_to: &CodeBinding,
         now: i64,
     ) -> Result<Option<StoredCode>, StoreError> {
         self.db

@@ -21,7 +21,7 @@ pub struct PasswordResetRow {
 impl Store {
     pub async fn create_password_reset(
         &self,
-        token_digest: &[u8],
+        token_digest: &domain::digests::ResetLinkDigest,
         account_id: domain::AccountId,
         now: i64,
         expires_at: i64,
@@ -38,7 +38,7 @@ impl Store {
 
     pub async fn password_reset(
         &self,
-        token_digest: &[u8],
+        token_digest: &domain::digests::ResetLinkDigest,
     ) -> Result<Option<PasswordResetRow>, StoreError> {
         self.db
             .read_optional(
@@ -65,7 +65,7 @@ impl Store {
     /// no place and must not be checked.
     pub async fn reserve_reset_answer(
         &self,
-        token_digest: &[u8],
+        token_digest: &domain::digests::ResetLinkDigest,
         now: i64,
     ) -> Result<Option<i64>, StoreError> {
         self.db
@@ -80,7 +80,10 @@ impl Store {
     }
 
     /// The right answer gives its place back.
-    pub async fn release_reset_answer(&self, token_digest: &[u8]) -> Result<(), StoreError> {
+    pub async fn release_reset_answer(
+        &self,
+        token_digest: &domain::digests::ResetLinkDigest,
+    ) -> Result<(), StoreError> {
         self.db
             .execute(
                 "UPDATE password_resets SET wrong_answers = wrong_answers - 1
@@ -93,7 +96,7 @@ impl Store {
 
     pub async fn mark_password_reset_verified(
         &self,
-        token_digest: &[u8],
+        token_digest: &domain::digests::ResetLinkDigest,
         now: i64,
     ) -> Result<(), StoreError> {
         self.db
@@ -107,7 +110,10 @@ impl Store {
 
     /// Uses the link up: true for exactly one caller. Every other unused link of
     /// the account is used up with it, so an older e-mail cannot reset again.
-    pub async fn consume_password_reset(&self, token_digest: &[u8]) -> Result<bool, StoreError> {
+    pub async fn consume_password_reset(
+        &self,
+        token_digest: &domain::digests::ResetLinkDigest,
+    ) -> Result<bool, StoreError> {
         let mut transaction = self.db.begin().await?;
         let consumed = transaction
             .fetch_optional(
@@ -138,7 +144,7 @@ impl Store {
     /// `None`, changing nothing, when the link was not usable.
     pub async fn complete_password_reset(
         &self,
-        token_digest: &[u8],
+        token_digest: &domain::digests::ResetLinkDigest,
         password_hash: &str,
         must_be_verified: bool,
         now: i64,

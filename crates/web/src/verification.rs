@@ -5,6 +5,7 @@
 //! statement, and an attempt that got none is refused unchecked.
 
 use domain::authenticator::{self, AuthenticatorError, AuthenticatorSecret, AuthenticatorState};
+use domain::digests::CodeBinding;
 use domain::one_time_code::{CodeError, CodePurpose, IssuedCode, OtpCode, digest_context};
 use domain::{Method, PhoneNumber};
 use storage::Account;
@@ -66,7 +67,7 @@ pub async fn send_sms_code(
     state: &AppState,
     account_id: domain::AccountId,
     purpose: CodePurpose,
-    bound_to: &[u8],
+    bound_to: &CodeBinding,
     phone: &PhoneNumber,
 ) -> Result<(), VerifyError> {
     let now = state.now();
@@ -82,13 +83,7 @@ pub async fn send_sms_code(
     let digest = state
         .key
         .code_digest(&digest_context(account_id, purpose), code.as_str());
-    let issued = IssuedCode::new(
-        purpose,
-        digest,
-        bound_to.to_vec(),
-        now,
-        state.settings.codes,
-    );
+    let issued = IssuedCode::new(purpose, digest, bound_to.clone(), now, state.settings.codes);
     state
         .store
         .save_code(
@@ -119,7 +114,7 @@ pub async fn resend_sms_code(
     state: &AppState,
     account_id: domain::AccountId,
     purpose: CodePurpose,
-    bound_to: &[u8],
+    bound_to: &CodeBinding,
 ) -> Result<(), VerifyError> {
     let stored = state
         .store
@@ -161,7 +156,7 @@ pub async fn check_sms_code(
     state: &AppState,
     account_id: domain::AccountId,
     purpose: CodePurpose,
-    bound_to: &[u8],
+    bound_to: &CodeBinding,
     input: &str,
 ) -> Result<PhoneNumber, VerifyError> {
     let checked = check_sms_code_unused(state, account_id, purpose, bound_to, input).await?;
@@ -186,7 +181,7 @@ pub async fn check_sms_code_unused(
     state: &AppState,
     account_id: domain::AccountId,
     purpose: CodePurpose,
-    bound_to: &[u8],
+    bound_to: &CodeBinding,
     input: &str,
 ) -> Result<CheckedSmsCode, VerifyError> {
     let entered = OtpCode::parse(input)?;
@@ -327,7 +322,7 @@ pub async fn check_second_factor(
     account: &Account,
     method: Method,
     purpose: CodePurpose,
-    bound_to: &[u8],
+    bound_to: &CodeBinding,
     input: &str,
 ) -> Result<(), VerifyError> {
     match verify_second_factor(state, account, method, purpose, bound_to, input).await? {
@@ -343,7 +338,7 @@ pub async fn verify_second_factor(
     account: &Account,
     method: Method,
     purpose: CodePurpose,
-    bound_to: &[u8],
+    bound_to: &CodeBinding,
     input: &str,
 ) -> Result<Passed, VerifyError> {
     let two_step = two_step_of(account);

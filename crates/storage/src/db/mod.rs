@@ -86,6 +86,26 @@ impl<'a> From<Option<&'a [u8]>> for Param<'a> {
     }
 }
 
+/// Every digest binds as the bytes the database stores.
+macro_rules! digest_params {
+    ($($digest:ty),*) => {$(
+        impl<'a> From<&'a $digest> for Param<'a> {
+            fn from(value: &'a $digest) -> Self {
+                Self::Bytes(Some(value.as_bytes()))
+            }
+        }
+    )*};
+}
+digest_params!(
+    domain::digests::SessionDigest,
+    domain::digests::PendingSignInDigest,
+    domain::digests::TokenDigest,
+    domain::digests::ResetLinkDigest,
+    domain::digests::ChallengeDigest,
+    domain::digests::CodeDigest,
+    domain::digests::CodeBinding
+);
+
 /// `params![a, b]` is `&[Param::from(a), Param::from(b)]`: `$1` is `a`, `$2` is `b`.
 macro_rules! params {
     ($($value:expr),* $(,)?) => {

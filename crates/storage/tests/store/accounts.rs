@@ -3,7 +3,7 @@
 use domain::AccountId;
 use storage::{Store, StoreError};
 
-use crate::helpers::{T0, two_accounts};
+use crate::helpers::{T0, binding, code_digest, two_accounts};
 
 on_both_backends!(
     a_new_account_is_found_by_email_and_by_id,
@@ -134,8 +134,8 @@ async fn changing_the_phone_number_keeps_two_step_on(store: Store) {
         .unwrap();
     let code = domain::IssuedCode::new(
         domain::CodePurpose::ChangeNumber,
-        vec![1; 32],
-        vec![2; 32],
+        code_digest(1),
+        binding(2),
         T0 + 40,
         domain::one_time_code::CodePolicy::default(),
     );

@@ -4,6 +4,7 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use domain::AccountId;
+use domain::digests::{CodeBinding, CodeDigest};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 use storage::{Backend, Store};
 
@@ -26,6 +27,16 @@ pub async fn two_accounts(store: &Store) -> Accounts {
         .await
         .expect("Bob's account");
     Accounts { ann, bob }
+}
+
+/// A code's digest and what it is bound to, made of one repeated byte: the
+/// store's tests need only tell them apart.
+pub fn code_digest(byte: u8) -> CodeDigest {
+    CodeDigest::from_bytes(vec![byte; 32])
+}
+
+pub fn binding(byte: u8) -> CodeBinding {
+    CodeBinding::from_bytes(vec![byte; 32])
 }
 
 /// Runs `attempts` copies of `attempt` at once and answers how many got a place.

@@ -2,11 +2,12 @@
 //! between its statements (or just before its commit) nothing of it happens,
 //! and without one all of it does. Bob's account, the bystander, never changes.
 
+use domain::digests::{ResetLinkDigest, SessionDigest, TokenDigest};
 use domain::one_time_code::CodePolicy;
 use domain::{AccountId, CodePurpose, IssuedCode};
 use storage::{AppIdentity, Store};
 
-use crate::helpers::{Accounts, T0, two_accounts};
+use crate::helpers::{Accounts, T0, binding, code_digest, two_accounts};
 
 on_both_backends!(
     a_password_reset_happens_whole_or_not_at_all,
@@ -63,7 +64,10 @@ async fn reset_state(
 ) -> (Vec<bool>, String, bool, bool) {
     let mut links_used = Vec::new();
     for link in [format!("{who}'s link"), format!("{who}'s older link")] {
-        let row = store.password_reset(link.as_bytes()).await.unwrap();
+        let row = store
+            .password_reset(&ResetLinkDigest::of(&link))
+            .await
+            .unwrap();
         links_used.extend(row.map(|row| row.used));
     }
     let hash = store
@@ -77,9 +81,13 @@ async fn reset_state(
     (
         links_used,
         hash,
-        store.session(session.as_bytes()).await.unwrap().is_some(),
         store
-            .connection_by_token(token.as_bytes())
+            .session(&SessionDigest::of(&session))
+            .await
+            .unwrap()
+            .is_some(),
+        store
+            .connection_by_token(&TokenDigest::of(&token))
             .await
             .unwrap()
             .is_some(),
@@ -91,32 +99,37 @@ async fn a_password_reset_happens_whole_or_not_at_all(store: Store) {
     for (account, who) in [(ann, "ann"), (bob, "bob")] {
         let link = format!("{who}'s link");
         store
-            .create_password_reset(link.as_bytes(), account, T0, T0 + 3600)
+            .create_password_reset(&ResetLinkDigest::of(&link), account, T0, T0 + 3600)
             .await
             .unwrap();
         store
-            .mark_password_reset_verified(link.as_bytes(), T0 + 1)
+            .mark_password_reset_verified(&ResetLinkDigest::of(&link), T0 + 1)
             .await
             .unwrap();
         let session = format!("{who}'s session");
         store
-            .create_session(session.as_bytes(), account, T0)
+            .create_session(&SessionDigest::of(&session), account, T0)
             .await
             .unwrap();
         let token = format!("{who}'s token");
         store
-            .create_connection(account, token.as_bytes(), &photon(), T0)
+            .create_connection(account, &TokenDigest::of(&token), &photon(), T0)
             .await
             .unwrap();
     }
     store
-        .create_password_reset(b"ann's older link", ann, T0, T0 + 3600)
+        .create_password_reset(&ResetLinkDigest::of("ann's older link"), ann, T0, T0 + 3600)
         .await
         .unwrap();
     let bobs_before = reset_state(&store, "bob", bob).await;
     let reset = || async {
         store
-            .complete_password_reset(b"ann's link", "new hash", true, T0 + 10)
+            .complete_password_reset(
+                &ResetLinkDigest::of("ann's link"),
+                "new hash",
+                true,
+                T0 + 10,
+            )
             .await
             .is_ok_and(|reset| reset.is_some())
     };
@@ -161,8 +174,8 @@ async fn confirming_a_phone_happens_whole_or_not_at_all(store: Store) {
     }
     let code = IssuedCode::new(
         CodePurpose::SetUp,
-        vec![1; 32],
-        vec![2; 32],
+        code_digest(1),
+        binding(2),
         T0,
         CodePolicy::default(),
     );
@@ -188,13 +201,13 @@ async fn confirming_a_phone_happens_whole_or_not_at_all(store: Store) {
     );
 }
 
-/// The enrolment of `b"session"` and the authenticator's secret and used step.
+/// The enrolment of session "session" and the authenticator's secret and used step.
 async fn authenticator_state(
     store: &Store,
     account: AccountId,
 ) -> (bool, Option<(Vec<u8>, Option<i64>)>) {
     let enrolment = store
-        .authenticator_enrolment(account, b"session")
+        .authenticator_enrolment(account, &SessionDigest::of("session"))
         .await
         .unwrap();
     let row = store.authenticator(account).await.unwrap();
@@ -208,13 +221,24 @@ async fn enabling_the_authenticator_happens_whole_or_not_at_all(store: Store) {
     let Accounts { ann, bob } = two_accounts(&store).await;
     for account in [ann, bob] {
         store
-            .save_authenticator_enrolment(account, b"session", b"enrolment".to_vec(), T0)
+            .save_authenticator_enrolment(
+                account,
+                &SessionDigest::of("session"),
+                b"enrolment".to_vec(),
+                T0,
+            )
             .await
             .unwrap();
     }
     let enable = || async {
         store
-            .enable_authenticator(ann, b"session", b"sealed secret".to_vec(), 500, T0 + 10)
+            .enable_authenticator(
+                ann,
+                &SessionDigest::of("session"),
+                b"sealed secret".to_vec(),
+                500,
+                T0 + 10,
+            )
             .await
             .is_ok_and(|enabled| enabled)
     };
@@ -262,7 +286,12 @@ async fn turning_two_step_off_happens_whole_or_not_at_all(store: Store) {
             .await
             .unwrap();
         store
-            .save_authenticator_enrolment(account, b"session", b"enrolment".to_vec(), T0 + 2)
+            .save_authenticator_enrolment(
+                account,
+                &SessionDigest::of("session"),
+                b"enrolment".to_vec(),
+                T0 + 2,
+            )
             .await
             .unwrap();
     }

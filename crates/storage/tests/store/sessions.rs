@@ -1,10 +1,11 @@
 //! Sessions, half-finished sign-ins, and the housekeeping that ends them.
 
+use domain::digests::{PendingSignInDigest, ResetLinkDigest, SessionDigest};
 use domain::one_time_code::CodePolicy;
 use domain::{AccountId, CodePurpose, IssuedCode, Method};
 use storage::{FinishSignIn, PendingSignInRow, SessionRow, SignInFinish, Store};
 
-use crate::helpers::{Accounts, T0, two_accounts};
+use crate::helpers::{Accounts, T0, binding, code_digest, two_accounts};
 
 on_both_backends!(
     a_session_is_created_touched_confirmed_and_deleted,
@@ -19,10 +20,10 @@ on_both_backends!(
 );
 
 fn finish<'a>(
-    pending: &'a [u8],
+    pending: &'a PendingSignInDigest,
     account_id: AccountId,
     step: Option<i64>,
-    session: &'a [u8],
+    session: &'a SessionDigest,
 ) -> FinishSignIn<'a> {
     FinishSignIn {
         pending_digest: pending,
@@ -40,28 +41,51 @@ async fn finishing_a_sign_in_claims_the_step_consumes_it_and_starts_the_session(
         .add_authenticator(id, b"sealed".to_vec(), T0)
         .await
         .unwrap();
-    store.create_session(b"old", id, T0).await.unwrap();
     store
-        .create_pending_sign_in(b"pending", id, Method::Authenticator, T0)
+        .create_session(&SessionDigest::of("old"), id, T0)
+        .await
+        .unwrap();
+    store
+        .create_pending_sign_in(
+            &PendingSignInDigest::of("pending"),
+            id,
+            Method::Authenticator,
+            T0,
+        )
         .await
         .unwrap();
 
     let outcome = store
         .finish_sign_in(&FinishSignIn {
-            replaced_session_digest: Some(b"old"),
-            ..finish(b"pending", id, Some(100), b"new")
+            replaced_session_digest: Some(&SessionDigest::of("old")),
+            ..finish(
+                &PendingSignInDigest::of("pending"),
+                id,
+                Some(100),
+                &SessionDigest::of("new"),
+            )
         })
         .await
         .unwrap();
 
     assert_eq!(outcome, SignInFinish::SignedIn);
-    assert_eq!(store.pending_sign_in(b"pending").await.unwrap(), None);
     assert_eq!(
-        store.session(b"old").await.unwrap(),
+        store
+            .pending_sign_in(&PendingSignInDigest::of("pending"))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store.session(&SessionDigest::of("old")).await.unwrap(),
         None,
         "the old session is replaced"
     );
-    let session = store.session(b"new").await.unwrap().unwrap();
+    let session = store
+        .session(&SessionDigest::of("new"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((session.account_id, session.created_at), (id, T0 + 5));
     let authenticator = store.authenticator(id).await.unwrap().unwrap();
     assert_eq!(authenticator.last_used_step, Some(100));
@@ -77,21 +101,42 @@ async fn a_finish_that_loses_either_claim_changes_nothing(store: Store) {
 
     // Step 100 is used: the sign-in stays pending and no session starts.
     let replayed = store
-        .finish_sign_in(&finish(b"pending", id, Some(100), b"s1"))
+        .finish_sign_in(&finish(
+            &PendingSignInDigest::of("pending"),
+            id,
+            Some(100),
+            &SessionDigest::of("s1"),
+        ))
         .await
         .unwrap();
     assert_eq!(replayed, SignInFinish::CodeAlreadyUsed);
-    assert!(store.pending_sign_in(b"pending").await.unwrap().is_some());
+    assert!(
+        store
+            .pending_sign_in(&PendingSignInDigest::of("pending"))
+            .await
+            .unwrap()
+            .is_some()
+    );
     assert_eq!(store.count_sessions().await.unwrap(), 0);
 
     // A sign-in that is gone (or another account's) leaves the step unclaimed.
     let gone = store
-        .finish_sign_in(&finish(b"pending", other, None, b"s2"))
+        .finish_sign_in(&finish(
+            &PendingSignInDigest::of("pending"),
+            other,
+            None,
+            &SessionDigest::of("s2"),
+        ))
         .await
         .unwrap();
     assert_eq!(gone, SignInFinish::SignInGone);
     let missing = store
-        .finish_sign_in(&finish(b"no such", id, Some(101), b"s3"))
+        .finish_sign_in(&finish(
+            &PendingSignInDigest::of("no such"),
+            id,
+            Some(101),
+            &SessionDigest::of("s3"),
+        ))
         .await
         .unwrap();
     assert_eq!(missing, SignInFinish::SignInGone);
@@ -102,17 +147,23 @@ async fn a_finish_that_loses_either_claim_changes_nothing(store: Store) {
         "rolled back with the rest"
     );
     assert_eq!(store.count_sessions().await.unwrap(), 0);
-    assert!(store.pending_sign_in(b"pending").await.unwrap().is_some());
+    assert!(
+        store
+            .pending_sign_in(&PendingSignInDigest::of("pending"))
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
 async fn racing_finishes_of_one_sign_in_start_one_session(store: Store) {
     let id = two_accounts(&store).await.ann;
     store
-        .create_pending_sign_in(b"pending", id, Method::Sms, T0)
+        .create_pending_sign_in(&PendingSignInDigest::of("pending"), id, Method::Sms, T0)
         .await
         .unwrap();
-    let sessions: Vec<Vec<u8>> = (0..8)
-        .map(|i| format!("session {i}").into_bytes())
+    let sessions: Vec<SessionDigest> = (0..8)
+        .map(|i| SessionDigest::of(&format!("session {i}")))
         .collect();
     let outcomes = finish_in_parallel_tasks(&store, &sessions, id).await;
     let signed_in = outcomes
@@ -125,7 +176,7 @@ async fn racing_finishes_of_one_sign_in_start_one_session(store: Store) {
 
 async fn finish_in_parallel_tasks(
     store: &Store,
-    sessions: &[Vec<u8>],
+    sessions: &[SessionDigest],
     id: AccountId,
 ) -> Vec<SignInFinish> {
     let mut tasks = Vec::new();
@@ -134,7 +185,12 @@ async fn finish_in_parallel_tasks(
         let session = session.clone();
         tasks.push(tokio::spawn(async move {
             store
-                .finish_sign_in(&finish(b"pending", id, None, &session))
+                .finish_sign_in(&finish(
+                    &PendingSignInDigest::of("pending"),
+                    id,
+                    None,
+                    &session,
+                ))
                 .await
                 .unwrap()
         }));
@@ -148,9 +204,12 @@ async fn finish_in_parallel_tasks(
 
 async fn a_session_is_created_touched_confirmed_and_deleted(store: Store) {
     let id = two_accounts(&store).await.ann;
-    store.create_session(b"session", id, T0).await.unwrap();
+    store
+        .create_session(&SessionDigest::of("session"), id, T0)
+        .await
+        .unwrap();
     assert_eq!(
-        store.session(b"session").await.unwrap(),
+        store.session(&SessionDigest::of("session")).await.unwrap(),
         Some(SessionRow {
             account_id: id,
             created_at: T0,
@@ -158,42 +217,88 @@ async fn a_session_is_created_touched_confirmed_and_deleted(store: Store) {
             password_confirmed_at: None,
         })
     );
-    assert_eq!(store.session(b"other").await.unwrap(), None);
+    assert_eq!(
+        store.session(&SessionDigest::of("other")).await.unwrap(),
+        None
+    );
 
-    store.touch_session(b"session", T0 + 60).await.unwrap();
     store
-        .confirm_password_in_session(b"session", T0 + 70)
+        .touch_session(&SessionDigest::of("session"), T0 + 60)
         .await
         .unwrap();
-    let row = store.session(b"session").await.unwrap().unwrap();
+    store
+        .confirm_password_in_session(&SessionDigest::of("session"), T0 + 70)
+        .await
+        .unwrap();
+    let row = store
+        .session(&SessionDigest::of("session"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(row.created_at, T0);
     assert_eq!(row.last_seen_at, T0 + 60);
     assert_eq!(row.password_confirmed_at, Some(T0 + 70));
     assert_eq!(store.count_sessions().await.unwrap(), 1);
 
-    store.delete_session(b"session").await.unwrap();
-    assert_eq!(store.session(b"session").await.unwrap(), None);
+    store
+        .delete_session(&SessionDigest::of("session"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.session(&SessionDigest::of("session")).await.unwrap(),
+        None
+    );
     assert_eq!(store.count_sessions().await.unwrap(), 0);
 }
 
 async fn signing_out_everywhere_can_keep_the_current_session(store: Store) {
     let Accounts { ann, bob } = two_accounts(&store).await;
-    for digest in [&b"ann 1"[..], b"ann 2", b"ann 3"] {
-        store.create_session(digest, ann, T0).await.unwrap();
+    for digest in ["ann 1", "ann 2", "ann 3"] {
+        store
+            .create_session(&SessionDigest::of(digest), ann, T0)
+            .await
+            .unwrap();
     }
-    store.create_session(b"bob 1", bob, T0).await.unwrap();
+    store
+        .create_session(&SessionDigest::of("bob 1"), bob, T0)
+        .await
+        .unwrap();
 
     assert_eq!(
         store
-            .delete_sessions_of_account(ann, Some(b"ann 1"))
+            .delete_sessions_of_account(ann, Some(&SessionDigest::of("ann 1")))
             .await
             .unwrap(),
         2
     );
-    assert!(store.session(b"ann 1").await.unwrap().is_some());
-    assert!(store.session(b"ann 2").await.unwrap().is_none());
-    assert!(store.session(b"ann 3").await.unwrap().is_none());
-    assert!(store.session(b"bob 1").await.unwrap().is_some());
+    assert!(
+        store
+            .session(&SessionDigest::of("ann 1"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .session(&SessionDigest::of("ann 2"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .session(&SessionDigest::of("ann 3"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .session(&SessionDigest::of("bob 1"))
+            .await
+            .unwrap()
+            .is_some()
+    );
 
     assert_eq!(
         store.delete_sessions_of_account(ann, None).await.unwrap(),
@@ -205,11 +310,19 @@ async fn signing_out_everywhere_can_keep_the_current_session(store: Store) {
 async fn a_half_finished_sign_in_is_deleted_only_once(store: Store) {
     let id = two_accounts(&store).await.ann;
     store
-        .create_pending_sign_in(b"pending", id, Method::Authenticator, T0)
+        .create_pending_sign_in(
+            &PendingSignInDigest::of("pending"),
+            id,
+            Method::Authenticator,
+            T0,
+        )
         .await
         .unwrap();
     assert_eq!(
-        store.pending_sign_in(b"pending").await.unwrap(),
+        store
+            .pending_sign_in(&PendingSignInDigest::of("pending"))
+            .await
+            .unwrap(),
         Some(PendingSignInRow {
             account_id: id,
             method: Method::Authenticator,
@@ -217,12 +330,12 @@ async fn a_half_finished_sign_in_is_deleted_only_once(store: Store) {
         })
     );
     store
-        .set_pending_method(b"pending", Method::Sms)
+        .set_pending_method(&PendingSignInDigest::of("pending"), Method::Sms)
         .await
         .unwrap();
     assert_eq!(
         store
-            .pending_sign_in(b"pending")
+            .pending_sign_in(&PendingSignInDigest::of("pending"))
             .await
             .unwrap()
             .unwrap()
@@ -230,9 +343,25 @@ async fn a_half_finished_sign_in_is_deleted_only_once(store: Store) {
         Method::Sms
     );
 
-    assert!(store.delete_pending_sign_in(b"pending").await.unwrap());
-    assert!(!store.delete_pending_sign_in(b"pending").await.unwrap());
-    assert_eq!(store.pending_sign_in(b"pending").await.unwrap(), None);
+    assert!(
+        store
+            .delete_pending_sign_in(&PendingSignInDigest::of("pending"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .delete_pending_sign_in(&PendingSignInDigest::of("pending"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .pending_sign_in(&PendingSignInDigest::of("pending"))
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 async fn a_half_finished_sign_in_comes_with_its_account_in_one_query(store: Store) {
@@ -248,13 +377,16 @@ async fn a_half_finished_sign_in_comes_with_its_account_in_one_query(store: Stor
     );
     pending_authenticator_sign_in(&store, id, 7).await;
     let (pending, account) = store
-        .pending_sign_in_with_account(b"pending")
+        .pending_sign_in_with_account(&PendingSignInDigest::of("pending"))
         .await
         .unwrap()
         .expect("the sign-in and its account");
     assert_eq!(
         Some(pending),
-        store.pending_sign_in(b"pending").await.unwrap()
+        store
+            .pending_sign_in(&PendingSignInDigest::of("pending"))
+            .await
+            .unwrap()
     );
     assert_eq!(
         account.authenticator,
@@ -271,10 +403,13 @@ async fn a_half_finished_sign_in_comes_with_its_account_in_one_query(store: Stor
         store.authenticator(id).await.unwrap()
     );
 
-    store.delete_pending_sign_in(b"pending").await.unwrap();
+    store
+        .delete_pending_sign_in(&PendingSignInDigest::of("pending"))
+        .await
+        .unwrap();
     assert!(
         store
-            .pending_sign_in_with_account(b"pending")
+            .pending_sign_in_with_account(&PendingSignInDigest::of("pending"))
             .await
             .unwrap()
             .is_none()
@@ -284,13 +419,18 @@ async fn a_half_finished_sign_in_comes_with_its_account_in_one_query(store: Stor
 async fn racing_completions_of_one_sign_in_never_both_win(store: Store) {
     let id = two_accounts(&store).await.ann;
     store
-        .create_pending_sign_in(b"pending", id, Method::Sms, T0)
+        .create_pending_sign_in(&PendingSignInDigest::of("pending"), id, Method::Sms, T0)
         .await
         .unwrap();
     let completions: Vec<_> = (0..6)
         .map(|_| {
             let store = store.clone();
-            tokio::spawn(async move { store.delete_pending_sign_in(b"pending").await.unwrap() })
+            tokio::spawn(async move {
+                store
+                    .delete_pending_sign_in(&PendingSignInDigest::of("pending"))
+                    .await
+                    .unwrap()
+            })
         })
         .collect();
     let mut won = 0;
@@ -308,75 +448,136 @@ async fn housekeeping_deletes_only_what_has_expired(store: Store) {
 
     // Sessions: idle for exactly the timeout; live; old though recently used.
     store
-        .create_session(b"idle", ann, now - IDLE)
+        .create_session(&SessionDigest::of("idle"), ann, now - IDLE)
         .await
         .unwrap();
     store
-        .create_session(b"live", ann, now - IDLE)
+        .create_session(&SessionDigest::of("live"), ann, now - IDLE)
         .await
         .unwrap();
-    store.touch_session(b"live", now - IDLE + 1).await.unwrap();
     store
-        .create_session(b"old", ann, now - ABSOLUTE)
+        .touch_session(&SessionDigest::of("live"), now - IDLE + 1)
         .await
         .unwrap();
-    store.touch_session(b"old", now).await.unwrap();
+    store
+        .create_session(&SessionDigest::of("old"), ann, now - ABSOLUTE)
+        .await
+        .unwrap();
+    store
+        .touch_session(&SessionDigest::of("old"), now)
+        .await
+        .unwrap();
 
     store
-        .create_pending_sign_in(b"pending old", ann, Method::Sms, now - 600)
+        .create_pending_sign_in(
+            &PendingSignInDigest::of("pending old"),
+            ann,
+            Method::Sms,
+            now - 600,
+        )
         .await
         .unwrap();
     store
-        .create_pending_sign_in(b"pending live", ann, Method::Sms, now - 599)
+        .create_pending_sign_in(
+            &PendingSignInDigest::of("pending live"),
+            ann,
+            Method::Sms,
+            now - 599,
+        )
         .await
         .unwrap();
 
     let policy = CodePolicy::default();
-    let expired_code = IssuedCode::new(CodePurpose::SignIn, vec![1], vec![2], now - 600, policy);
-    let live_code = IssuedCode::new(CodePurpose::SetUp, vec![1], vec![2], now - 599, policy);
+    let expired_code = IssuedCode::new(
+        CodePurpose::SignIn,
+        code_digest(1),
+        binding(2),
+        now - 600,
+        policy,
+    );
+    let live_code = IssuedCode::new(
+        CodePurpose::SetUp,
+        code_digest(1),
+        binding(2),
+        now - 599,
+        policy,
+    );
     store.save_code(ann, &expired_code, None).await.unwrap();
     store.save_code(ann, &live_code, None).await.unwrap();
 
     store
-        .create_password_reset(b"reset expired", ann, now - 3600, now)
+        .create_password_reset(&ResetLinkDigest::of("reset expired"), ann, now - 3600, now)
         .await
         .unwrap();
     store
-        .create_password_reset(b"reset live", ann, now - 10, now + 3590)
+        .create_password_reset(
+            &ResetLinkDigest::of("reset live"),
+            ann,
+            now - 10,
+            now + 3590,
+        )
         .await
         .unwrap();
     store
-        .create_password_reset(b"reset used", bob, now - 10, now + 3590)
+        .create_password_reset(
+            &ResetLinkDigest::of("reset used"),
+            bob,
+            now - 10,
+            now + 3590,
+        )
         .await
         .unwrap();
-    assert!(store.consume_password_reset(b"reset used").await.unwrap());
+    assert!(
+        store
+            .consume_password_reset(&ResetLinkDigest::of("reset used"))
+            .await
+            .unwrap()
+    );
 
     store
-        .save_authenticator_enrolment(ann, b"s", b"secret".to_vec(), now - 600)
+        .save_authenticator_enrolment(ann, &SessionDigest::of("s"), b"secret".to_vec(), now - 600)
         .await
         .unwrap();
     store
-        .save_authenticator_enrolment(bob, b"s", b"secret".to_vec(), now - 599)
+        .save_authenticator_enrolment(bob, &SessionDigest::of("s"), b"secret".to_vec(), now - 599)
         .await
         .unwrap();
 
     let deleted = store.delete_expired(now, IDLE, ABSOLUTE).await.unwrap();
     assert_eq!(deleted, 2 + 1 + 1 + 2 + 1);
 
-    assert!(store.session(b"idle").await.unwrap().is_none());
-    assert!(store.session(b"old").await.unwrap().is_none());
-    assert!(store.session(b"live").await.unwrap().is_some());
-    assert_eq!(store.count_sessions().await.unwrap(), 1);
     assert!(
         store
-            .pending_sign_in(b"pending old")
+            .session(&SessionDigest::of("idle"))
             .await
             .unwrap()
             .is_none()
     );
     assert!(
         store
-            .pending_sign_in(b"pending live")
+            .session(&SessionDigest::of("old"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .session(&SessionDigest::of("live"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(store.count_sessions().await.unwrap(), 1);
+    assert!(
+        store
+            .pending_sign_in(&PendingSignInDigest::of("pending old"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .pending_sign_in(&PendingSignInDigest::of("pending live"))
             .await
             .unwrap()
             .is_some()
@@ -391,23 +592,35 @@ async fn housekeeping_deletes_only_what_has_expired(store: Store) {
     assert!(store.code(ann, CodePurpose::SetUp).await.unwrap().is_some());
     assert!(
         store
-            .password_reset(b"reset expired")
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(store.password_reset(b"reset used").await.unwrap().is_none());
-    assert!(store.password_reset(b"reset live").await.unwrap().is_some());
-    assert!(
-        store
-            .authenticator_enrolment(ann, b"s")
+            .password_reset(&ResetLinkDigest::of("reset expired"))
             .await
             .unwrap()
             .is_none()
     );
     assert!(
         store
-            .authenticator_enrolment(bob, b"s")
+            .password_reset(&ResetLinkDigest::of("reset used"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .password_reset(&ResetLinkDigest::of("reset live"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .authenticator_enrolment(ann, &SessionDigest::of("s"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .authenticator_enrolment(bob, &SessionDigest::of("s"))
             .await
             .unwrap()
             .is_some()
@@ -416,7 +629,7 @@ async fn housekeeping_deletes_only_what_has_expired(store: Store) {
     assert_eq!(store.delete_expired(now, IDLE, ABSOLUTE).await.unwrap(), 0);
 }
 
-/// Ann's half-finished sign-in `b"pending"` by authenticator, whose app last
+/// Ann's half-finished sign-in "pending" by authenticator, whose app last
 /// had `used_step` accepted.
 async fn pending_authenticator_sign_in(store: &Store, id: AccountId, used_step: i64) {
     store
@@ -425,7 +638,12 @@ async fn pending_authenticator_sign_in(store: &Store, id: AccountId, used_step: 
         .unwrap();
     assert!(store.record_authenticator_use(id, used_step).await.unwrap());
     store
-        .create_pending_sign_in(b"pending", id, Method::Authenticator, T0)
+        .create_pending_sign_in(
+            &PendingSignInDigest::of("pending"),
+            id,
+            Method::Authenticator,
+            T0,
+        )
         .await
         .unwrap();
 }

@@ -16,6 +16,7 @@ use axum::extract::FromRequestParts;
 use axum::extract::rejection::PathRejection;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
+use domain::digests::SessionDigest;
 use serde::de::DeserializeOwned;
 
 pub use notice::{Notice, NoticeQuery};
@@ -52,19 +53,12 @@ pub async fn start_session(
     old_session: Option<String>,
 ) -> Result<Response, crate::WebError> {
     if let Some(old) = old_session {
-        state
-            .store
-            .delete_session(&domain::secrets::token_digest(&old))
-            .await?;
+        state.store.delete_session(&SessionDigest::of(&old)).await?;
     }
     let session_id = domain::secrets::random_token();
     state
         .store
-        .create_session(
-            &domain::secrets::token_digest(&session_id),
-            account_id,
-            state.now(),
-        )
+        .create_session(&SessionDigest::of(&session_id), account_id, state.now())
         .await?;
     Ok(signed_in(state, &session_id))
 }
