@@ -215,6 +215,7 @@ impl IssuedCode {
         bound_to: &CodeBinding,
         now: UnixTime,
     ) -> Result<(), CodeError> {
+        // A binding's equality runs in constant time, like a code digest's.
         if purpose != self.purpose || *bound_to != self.bound_to {
             return Err(CodeError::NotRequested);
         }

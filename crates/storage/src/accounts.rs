@@ -4,13 +4,14 @@
 
 use crate::codes::{CONSUME_CODE, consume_code_params};
 use crate::db::{Row, params};
-use domain::IssuedCode;
+use domain::digests::PendingSignInDigest;
+use domain::{AccountId, IssuedCode};
 
 use crate::{AuthenticatorRow, PendingSignInRow, Store, StoreError, flag};
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct Account {
-    pub id: domain::AccountId,
+    pub id: AccountId,
     pub email: String,
     pub password_hash: String,
     pub created_at: i64,
@@ -117,7 +118,7 @@ impl Store {
         email: &str,
         password_hash: &str,
         now: i64,
-    ) -> Result<domain::AccountId, StoreError> {
+    ) -> Result<AccountId, StoreError> {
         // The unique constraint decides, not a prior SELECT, so that two sign-ups
         // with one address cannot both pass.
         let inserted = self
@@ -153,7 +154,7 @@ impl Store {
     /// code step needs both.
     pub async fn pending_sign_in_with_account(
         &self,
-        id_digest: &domain::digests::PendingSignInDigest,
+        id_digest: &PendingSignInDigest,
     ) -> Result<Option<(PendingSignInRow, Account)>, StoreError> {
         self.db
             .read_optional(
@@ -180,10 +181,7 @@ impl Store {
             .await
     }
 
-    pub async fn account_by_id(
-        &self,
-        id: domain::AccountId,
-    ) -> Result<Option<Account>, StoreError> {
+    pub async fn account_by_id(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
         self.db
             .read_optional(
                 concat!(select_account!(), "WHERE a.id = $1"),
@@ -195,7 +193,7 @@ impl Store {
 
     pub async fn set_password(
         &self,
-        account_id: domain::AccountId,
+        account_id: AccountId,
         password_hash: &str,
         now: i64,
     ) -> Result<(), StoreError> {
@@ -219,7 +217,7 @@ impl Store {
     /// check is in the WHERE so that it holds against a concurrent `turn_on_sms`.
     pub async fn set_security_question(
         &self,
-        account_id: domain::AccountId,
+        account_id: AccountId,
         question: &str,
         answer_hash: &str,
     ) -> Result<bool, StoreError> {
@@ -239,7 +237,7 @@ impl Store {
     /// tests); the Security tab goes through [`Store::confirm_phone`].
     pub async fn turn_on_sms(
         &self,
-        account_id: domain::AccountId,
+        account_id: AccountId,
         phone_enc: Vec<u8>,
         now: i64,
     ) -> Result<(), StoreError> {
@@ -259,7 +257,7 @@ impl Store {
     /// a parallel request.
     pub async fn confirm_phone(
         &self,
-        account_id: domain::AccountId,
+        account_id: AccountId,
         code: &IssuedCode,
         phone_enc: Vec<u8>,
         now: i64,
@@ -286,10 +284,7 @@ impl Store {
     /// Forgets the phone number and the authenticator (and any half-done
     /// enrolment) together; returns whether an authenticator was on. The security
     /// question stays disabled.
-    pub async fn turn_off_two_step(
-        &self,
-        account_id: domain::AccountId,
-    ) -> Result<bool, StoreError> {
+    pub async fn turn_off_two_step(&self, account_id: AccountId) -> Result<bool, StoreError> {
         let mut transaction = self.db.begin().await?;
         transaction
             .execute(

@@ -2,13 +2,15 @@
 //! middle of, and when an owner was last told that an application is too old.
 
 use crate::db::{Row, params};
+use domain::AccountId;
+use domain::digests::{ChallengeDigest, TokenDigest};
 
 use crate::{Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectionRow {
     pub id: i64,
-    pub account_id: domain::AccountId,
+    pub account_id: AccountId,
     pub app_id: String,
     pub app_version: String,
     pub device_name: String,
@@ -26,7 +28,7 @@ pub struct AppIdentity {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChallengeRow {
-    pub account_id: domain::AccountId,
+    pub account_id: AccountId,
     pub app: AppIdentity,
     pub created_at: i64,
 }
@@ -52,8 +54,8 @@ fn connection(row: &Row<'_>) -> Result<ConnectionRow, StoreError> {
 impl Store {
     pub async fn create_connection(
         &self,
-        account_id: domain::AccountId,
-        token_digest: &domain::digests::TokenDigest,
+        account_id: AccountId,
+        token_digest: &TokenDigest,
         app: &AppIdentity,
         now: i64,
     ) -> Result<i64, StoreError> {
@@ -76,7 +78,7 @@ impl Store {
 
     pub async fn connection_by_token(
         &self,
-        token_digest: &domain::digests::TokenDigest,
+        token_digest: &TokenDigest,
     ) -> Result<Option<ConnectionRow>, StoreError> {
         self.db
             .read_optional(
@@ -104,7 +106,7 @@ impl Store {
     /// Newest first.
     pub async fn connections_of_account(
         &self,
-        account_id: domain::AccountId,
+        account_id: AccountId,
     ) -> Result<Vec<ConnectionRow>, StoreError> {
         self.db
             .read_all(
@@ -122,7 +124,7 @@ impl Store {
     /// Only the account's own connection can be removed; returns what was removed.
     pub async fn delete_connection(
         &self,
-        account_id: domain::AccountId,
+        account_id: AccountId,
         id: i64,
     ) -> Result<Option<ConnectionRow>, StoreError> {
         self.db
@@ -139,8 +141,8 @@ impl Store {
 
     pub async fn create_app_challenge(
         &self,
-        challenge_digest: &domain::digests::ChallengeDigest,
-        account_id: domain::AccountId,
+        challenge_digest: &ChallengeDigest,
+        account_id: AccountId,
         app: &AppIdentity,
         now: i64,
     ) -> Result<(), StoreError> {
@@ -156,7 +158,7 @@ impl Store {
 
     pub async fn app_challenge(
         &self,
-        challenge_digest: &domain::digests::ChallengeDigest,
+        challenge_digest: &ChallengeDigest,
     ) -> Result<Option<ChallengeRow>, StoreError> {
         self.db
             .read_optional(
@@ -181,7 +183,7 @@ impl Store {
     /// True only for the one caller that deleted it: a challenge is passed once.
     pub async fn delete_app_challenge(
         &self,
-        challenge_digest: &domain::digests::ChallengeDigest,
+        challenge_digest: &ChallengeDigest,
     ) -> Result<bool, StoreError> {
         let done = self
             .db
@@ -198,7 +200,7 @@ impl Store {
     /// so two instances refusing the same app at once send one e-mail.
     pub async fn claim_refusal_notice(
         &self,
-        account_id: domain::AccountId,
+        account_id: AccountId,
         app_id: &str,
         device_name: &str,
         now: i64,

@@ -6,7 +6,7 @@
 use crate::db::{Row, params};
 use domain::digests::{CodeBinding, CodeDigest};
 use domain::one_time_code::MAX_WRONG_ENTRIES;
-use domain::{CodePurpose, IssuedCode};
+use domain::{AccountId, CodePurpose, IssuedCode};
 
 use crate::{Store, StoreError, flag};
 
@@ -57,7 +57,7 @@ fn stored_code(row: &Row<'_>, purpose: CodePurpose) -> Result<StoredCode, StoreE
 impl Store {
     pub async fn save_code(
         &self,
-        account_id: domain::AccountId,
+        account_id: AccountId,
         code: &IssuedCode,
         destination_enc: Option<Vec<u8>>,
     ) -> Result<(), StoreError> {
@@ -89,7 +89,7 @@ impl Store {
 
     pub async fn code(
         &self,
-        account_id: domain::AccountId,
+        account_id: AccountId,
         purpose: CodePurpose,
     ) -> Result<Option<StoredCode>, StoreError> {
         self.db
@@ -110,7 +110,7 @@ impl Store {
     /// times in all.
     pub async fn reserve_code_entry(
         &self,
-        account_id: domain::AccountId,
+        account_id: AccountId,
         purpose: CodePurpose,
         bound_to: &CodeBinding,
         now: i64,
@@ -138,7 +138,7 @@ impl Store {
     /// so a code is never accepted twice.
     pub async fn consume_code(
         &self,
-        account_id: domain::AccountId,
+        account_id: AccountId,
         code: &IssuedCode,
     ) -> Result<bool, StoreError> {
         let result = self
@@ -150,7 +150,7 @@ impl Store {
 
     pub async fn delete_code(
         &self,
-        account_id: domain::AccountId,
+        account_id: AccountId,
         purpose: CodePurpose,
     ) -> Result<(), StoreError> {
         self.db

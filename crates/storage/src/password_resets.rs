@@ -4,13 +4,15 @@
 //! (link, password, sessions, tokens) is one transaction.
 
 use crate::db::params;
+use domain::AccountId;
+use domain::digests::ResetLinkDigest;
 use domain::security_question::MAX_WRONG_ANSWERS;
 
 use crate::{Store, StoreError, flag};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PasswordResetRow {
-    pub account_id: domain::AccountId,
+    pub account_id: AccountId,
     pub created_at: i64,
     pub expires_at: i64,
     pub verified_at: Option<i64>,
@@ -21,8 +23,8 @@ pub struct PasswordResetRow {
 impl Store {
     pub async fn create_password_reset(
         &self,
-        token_digest: &domain::digests::ResetLinkDigest,
-        account_id: domain::AccountId,
+        token_digest: &ResetLinkDigest,
+        account_id: AccountId,
         now: i64,
         expires_at: i64,
     ) -> Result<(), StoreError> {
@@ -38,7 +40,7 @@ impl Store {
 
     pub async fn password_reset(
         &self,
-        token_digest: &domain::digests::ResetLinkDigest,
+        token_digest: &ResetLinkDigest,
     ) -> Result<Option<PasswordResetRow>, StoreError> {
         self.db
             .read_optional(
@@ -65,7 +67,7 @@ impl Store {
     /// no place and must not be checked.
     pub async fn reserve_reset_answer(
         &self,
-        token_digest: &domain::digests::ResetLinkDigest,
+        token_digest: &ResetLinkDigest,
         now: i64,
     ) -> Result<Option<i64>, StoreError> {
         self.db
@@ -82,7 +84,7 @@ impl Store {
     /// The right answer gives its place back.
     pub async fn release_reset_answer(
         &self,
-        token_digest: &domain::digests::ResetLinkDigest,
+        token_digest: &ResetLinkDigest,
     ) -> Result<(), StoreError> {
         self.db
             .execute(
@@ -96,7 +98,7 @@ impl Store {
 
     pub async fn mark_password_reset_verified(
         &self,
-        token_digest: &domain::digests::ResetLinkDigest,
+        token_digest: &ResetLinkDigest,
         now: i64,
     ) -> Result<(), StoreError> {
         self.db
@@ -112,7 +114,7 @@ impl Store {
     /// the account is used up with it, so an older e-mail cannot reset again.
     pub async fn consume_password_reset(
         &self,
-        token_digest: &domain::digests::ResetLinkDigest,
+        token_digest: &ResetLinkDigest,
     ) -> Result<bool, StoreError> {
         let mut transaction = self.db.begin().await?;
         let consumed = transaction
@@ -144,11 +146,11 @@ impl Store {
     /// `None`, changing nothing, when the link was not usable.
     pub async fn complete_password_reset(
         &self,
-        token_digest: &domain::digests::ResetLinkDigest,
+        token_digest: &ResetLinkDigest,
         password_hash: &str,
         must_be_verified: bool,
         now: i64,
-    ) -> Result<Option<domain::AccountId>, StoreError> {
+    ) -> Result<Option<AccountId>, StoreError> {
         let mut transaction = self.db.begin().await?;
         let consumed = transaction
             .fetch_optional(

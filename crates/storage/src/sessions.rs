@@ -2,8 +2,8 @@
 //! keyed by the digest of their id: the id itself lives only in the cookie. Also
 //! the housekeeping that deletes whatever has expired.
 
-use domain::Method;
 use domain::digests::{PendingSignInDigest, SessionDigest};
+use domain::{AccountId, Method};
 
 use crate::db::{Row, params};
 
@@ -11,7 +11,7 @@ use crate::{Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRow {
-    pub account_id: domain::AccountId,
+    pub account_id: AccountId,
     pub created_at: i64,
     pub last_seen_at: i64,
     pub password_confirmed_at: Option<i64>,
@@ -19,7 +19,7 @@ pub struct SessionRow {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingSignInRow {
-    pub account_id: domain::AccountId,
+    pub account_id: AccountId,
     /// The method the code step asks for; the person may switch it.
     pub method: Method,
     pub created_at: i64,
@@ -46,7 +46,7 @@ pub enum SignInFinish {
 #[derive(Debug, Clone, Copy)]
 pub struct FinishSignIn<'a> {
     pub pending_digest: &'a PendingSignInDigest,
-    pub account_id: domain::AccountId,
+    pub account_id: AccountId,
     /// The authenticator step whose code was accepted, claimed in the same
     /// transaction; `None` for an SMS code, which its own check has used up.
     pub authenticator_step: Option<i64>,
@@ -112,7 +112,7 @@ impl Store {
     pub async fn create_session(
         &self,
         id_digest: &SessionDigest,
-        account_id: domain::AccountId,
+        account_id: AccountId,
         now: i64,
     ) -> Result<(), StoreError> {
         self.db
@@ -188,7 +188,7 @@ impl Store {
     /// the change; returns how many sessions ended.
     pub async fn delete_sessions_of_account(
         &self,
-        account_id: domain::AccountId,
+        account_id: AccountId,
         except_digest: Option<&SessionDigest>,
     ) -> Result<u64, StoreError> {
         let result = match except_digest {
@@ -223,7 +223,7 @@ impl Store {
     pub async fn create_pending_sign_in(
         &self,
         id_digest: &PendingSignInDigest,
-        account_id: domain::AccountId,
+        account_id: AccountId,
         method: Method,
         now: i64,
     ) -> Result<(), StoreError> {

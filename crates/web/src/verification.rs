@@ -7,7 +7,7 @@
 use domain::authenticator::{self, AuthenticatorError, AuthenticatorSecret, AuthenticatorState};
 use domain::digests::CodeBinding;
 use domain::one_time_code::{CodeError, CodePurpose, IssuedCode, OtpCode, digest_context};
-use domain::{Method, PhoneNumber};
+use domain::{AccountId, Method, PhoneNumber};
 use storage::Account;
 
 use crate::{AppState, WebError};
@@ -26,11 +26,11 @@ pub enum VerifyError {
     Internal(#[from] WebError),
 }
 
-pub fn phone_context(account_id: domain::AccountId) -> String {
+pub fn phone_context(account_id: AccountId) -> String {
     format!("phone:{account_id}")
 }
 
-pub fn authenticator_context(account_id: domain::AccountId) -> String {
+pub fn authenticator_context(account_id: AccountId) -> String {
     format!("authenticator:{account_id}")
 }
 
@@ -44,7 +44,7 @@ pub fn account_phone(state: &AppState, account: &Account) -> Result<Option<Phone
 
 pub fn open_phone(
     state: &AppState,
-    account_id: domain::AccountId,
+    account_id: AccountId,
     sealed: &[u8],
 ) -> Result<PhoneNumber, WebError> {
     let bytes = state
@@ -55,7 +55,7 @@ pub fn open_phone(
     Ok(PhoneNumber::from_e164(&e164))
 }
 
-pub fn seal_phone(state: &AppState, account_id: domain::AccountId, phone: &PhoneNumber) -> Vec<u8> {
+pub fn seal_phone(state: &AppState, account_id: AccountId, phone: &PhoneNumber) -> Vec<u8> {
     state
         .key
         .seal(phone.e164().as_bytes(), &phone_context(account_id))
@@ -65,7 +65,7 @@ pub fn seal_phone(state: &AppState, account_id: domain::AccountId, phone: &Phone
 /// the last one went out less than a minute ago.
 pub async fn send_sms_code(
     state: &AppState,
-    account_id: domain::AccountId,
+    account_id: AccountId,
     purpose: CodePurpose,
     bound_to: &CodeBinding,
     phone: &PhoneNumber,
@@ -112,7 +112,7 @@ pub async fn send_sms_code(
 /// Sends a new code to wherever the previous code for `purpose` went.
 pub async fn resend_sms_code(
     state: &AppState,
-    account_id: domain::AccountId,
+    account_id: AccountId,
     purpose: CodePurpose,
     bound_to: &CodeBinding,
 ) -> Result<(), VerifyError> {
@@ -131,7 +131,7 @@ pub async fn resend_sms_code(
 /// `None` once it may.
 pub async fn resend_wait_message(
     state: &AppState,
-    account_id: domain::AccountId,
+    account_id: AccountId,
     purpose: CodePurpose,
 ) -> Result<Option<String>, WebError> {
     let stored = state.store.code(account_id, purpose).await?;
@@ -154,7 +154,7 @@ pub struct CheckedSmsCode {
 /// Checks an SMS code and uses it up; on success returns the number it was sent to.
 pub async fn check_sms_code(
     state: &AppState,
-    account_id: domain::AccountId,
+    account_id: AccountId,
     purpose: CodePurpose,
     bound_to: &CodeBinding,
     input: &str,
@@ -179,7 +179,7 @@ pub async fn check_sms_code(
 /// it back when the caller uses the code up.
 pub async fn check_sms_code_unused(
     state: &AppState,
-    account_id: domain::AccountId,
+    account_id: AccountId,
     purpose: CodePurpose,
     bound_to: &CodeBinding,
     input: &str,
@@ -235,7 +235,7 @@ impl Passed {
 
 async fn claim_authenticator_step(
     state: &AppState,
-    account_id: domain::AccountId,
+    account_id: AccountId,
     step: i64,
 ) -> Result<(), VerifyError> {
     if state

@@ -197,7 +197,7 @@ async fn an_older_application_is_refused_and_the_owner_is_told_to_update_from_do
     let events = app
         .state
         .store
-        .recent_events(domain::AccountId::new(1), 5)
+        .recent_events(app.account("ann@example.com").await.id, 5)
         .await
         .unwrap();
     assert_eq!(events[0].kind, "old_app_refused");
