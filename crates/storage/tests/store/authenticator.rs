@@ -4,7 +4,7 @@ use domain::AccountId;
 use domain::digests::SessionDigest;
 use storage::{AuthenticatorRow, Store};
 
-use crate::helpers::{Accounts, T0, two_accounts};
+use crate::helpers::{Accounts, T0, digest, two_accounts};
 
 on_both_backends!(
     the_authenticator_refuses_the_same_or_an_older_step,
@@ -100,41 +100,30 @@ async fn an_authenticator_is_removed_once(store: Store) {
 }
 
 async fn an_enrolment_belongs_to_its_session_and_ends_when_confirmed(store: Store) {
+    let session_a = digest::session("session a");
+    let session_b = digest::session("session b");
     let id = two_accounts(&store).await.ann;
     store
-        .save_authenticator_enrolment(
-            id,
-            &SessionDigest::of("session a"),
-            b"secret 1".to_vec(),
-            T0,
-        )
+        .save_authenticator_enrolment(id, &session_a, b"secret 1".to_vec(), T0)
         .await
         .unwrap();
     assert_eq!(
-        enrolment(&store, id, &SessionDigest::of("session a")).await,
+        enrolment(&store, id, &session_a).await,
         Some((b"secret 1".to_vec(), T0))
     );
-    assert_eq!(
-        enrolment(&store, id, &SessionDigest::of("session b")).await,
-        None
-    );
+    assert_eq!(enrolment(&store, id, &session_b).await, None);
 
     store
-        .save_authenticator_enrolment(
-            id,
-            &SessionDigest::of("session b"),
-            b"secret 2".to_vec(),
-            T0 + 5,
-        )
+        .save_authenticator_enrolment(id, &session_b, b"secret 2".to_vec(), T0 + 5)
         .await
         .unwrap();
     assert_eq!(
-        enrolment(&store, id, &SessionDigest::of("session a")).await,
+        enrolment(&store, id, &session_a).await,
         None,
         "starting again replaces the enrolment"
     );
     assert_eq!(
-        enrolment(&store, id, &SessionDigest::of("session b")).await,
+        enrolment(&store, id, &session_b).await,
         Some((b"secret 2".to_vec(), T0 + 5))
     );
 
@@ -142,10 +131,7 @@ async fn an_enrolment_belongs_to_its_session_and_ends_when_confirmed(store: Stor
         .add_authenticator(id, b"secret 2".to_vec(), T0 + 10)
         .await
         .unwrap();
-    assert_eq!(
-        enrolment(&store, id, &SessionDigest::of("session b")).await,
-        None
-    );
+    assert_eq!(enrolment(&store, id, &session_b).await, None);
     let row = store.authenticator(id).await.unwrap().unwrap();
     assert_eq!(row.secret_enc, b"secret 2");
 }

@@ -39,6 +39,33 @@ pub fn binding(byte: u8) -> CodeBinding {
     CodeBinding::from_bytes(vec![byte; 32])
 }
 
+/// The digests of made-up tokens, one per kind: `digest::session("old")`.
+pub mod digest {
+    use domain::digests::{
+        ChallengeDigest, PendingSignInDigest, ResetLinkDigest, SessionDigest, TokenDigest,
+    };
+
+    pub fn session(id: &str) -> SessionDigest {
+        SessionDigest::of(id)
+    }
+
+    pub fn pending(id: &str) -> PendingSignInDigest {
+        PendingSignInDigest::of(id)
+    }
+
+    pub fn reset_link(token: &str) -> ResetLinkDigest {
+        ResetLinkDigest::of(token)
+    }
+
+    pub fn token(token: &str) -> TokenDigest {
+        TokenDigest::of(token)
+    }
+
+    pub fn challenge(challenge: &str) -> ChallengeDigest {
+        ChallengeDigest::of(challenge)
+    }
+}
+
 /// Runs `attempts` copies of `attempt` at once and answers how many got a place.
 pub async fn race<F, Fut>(attempts: usize, attempt: F) -> usize
 where

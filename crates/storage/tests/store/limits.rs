@@ -3,14 +3,13 @@
 //! sent after them gets none (so it is never checked).
 
 use domain::authenticator::{MAX_WRONG_CODES_PER_STEP, step_at};
-use domain::digests::ResetLinkDigest;
 use domain::one_time_code::{CodePolicy, MAX_WRONG_ENTRIES};
 use domain::security_question::MAX_WRONG_ANSWERS;
 use domain::throttle::MAX_FAILED_PASSWORDS;
 use domain::{CodeError, CodePurpose, IssuedCode};
 use storage::Store;
 
-use crate::helpers::{T0, binding, code_digest, race, two_accounts};
+use crate::helpers::{T0, binding, code_digest, digest, race, two_accounts};
 
 on_both_backends!(
     a_hundred_parallel_wrong_passwords_get_ten_places_and_lock_the_address,
@@ -140,14 +139,14 @@ async fn a_hundred_parallel_wrong_authenticator_codes_get_three_places_in_the_st
 async fn a_hundred_parallel_wrong_security_answers_get_five_places_on_the_link(store: Store) {
     let ann = two_accounts(&store).await.ann;
     store
-        .create_password_reset(&ResetLinkDigest::of("link"), ann, T0, T0 + 3600)
+        .create_password_reset(&digest::reset_link("link"), ann, T0, T0 + 3600)
         .await
         .unwrap();
     let placed = race(ATTEMPTS, || {
         let store = store.clone();
         async move {
             store
-                .reserve_reset_answer(&ResetLinkDigest::of("link"), T0 + 5)
+                .reserve_reset_answer(&digest::reset_link("link"), T0 + 5)
                 .await
                 .unwrap()
                 .is_some()
@@ -157,14 +156,14 @@ async fn a_hundred_parallel_wrong_security_answers_get_five_places_on_the_link(s
     assert_eq!(placed as i64, MAX_WRONG_ANSWERS);
     assert_eq!(
         store
-            .reserve_reset_answer(&ResetLinkDigest::of("link"), T0 + 6)
+            .reserve_reset_answer(&digest::reset_link("link"), T0 + 6)
             .await
             .unwrap(),
         None,
         "the right answer later gets no place, so it is never checked"
     );
     let row = store
-        .password_reset(&ResetLinkDigest::of("link"))
+        .password_reset(&digest::reset_link("link"))
         .await
         .unwrap()
         .unwrap();
@@ -174,26 +173,26 @@ async fn a_hundred_parallel_wrong_security_answers_get_five_places_on_the_link(s
 async fn a_hundred_parallel_resets_through_one_link_reset_once(store: Store) {
     let ann = two_accounts(&store).await.ann;
     store
-        .create_password_reset(&ResetLinkDigest::of("link"), ann, T0, T0 + 3600)
+        .create_password_reset(&digest::reset_link("link"), ann, T0, T0 + 3600)
         .await
         .unwrap();
     assert_eq!(
         store
-            .complete_password_reset(&ResetLinkDigest::of("link"), "early hash", true, T0 + 1)
+            .complete_password_reset(&digest::reset_link("link"), "early hash", true, T0 + 1)
             .await
             .unwrap(),
         None,
         "a link that must be verified first resets nothing before"
     );
     store
-        .mark_password_reset_verified(&ResetLinkDigest::of("link"), T0 + 5)
+        .mark_password_reset_verified(&digest::reset_link("link"), T0 + 5)
         .await
         .unwrap();
     let reset = race(ATTEMPTS, || {
         let store = store.clone();
         async move {
             store
-                .complete_password_reset(&ResetLinkDigest::of("link"), "new hash", true, T0 + 10)
+                .complete_password_reset(&digest::reset_link("link"), "new hash", true, T0 + 10)
                 .await
                 .unwrap()
                 .is_some()
@@ -203,7 +202,7 @@ async fn a_hundred_parallel_resets_through_one_link_reset_once(store: Store) {
     assert_eq!(reset, 1);
     assert_eq!(
         store
-            .complete_password_reset(&ResetLinkDigest::of("link"), "another hash", true, T0 + 11)
+            .complete_password_reset(&digest::reset_link("link"), "another hash", true, T0 + 11)
             .await
             .unwrap(),
         None

@@ -2,12 +2,11 @@
 //! between its statements (or just before its commit) nothing of it happens,
 //! and without one all of it does. Bob's account, the bystander, never changes.
 
-use domain::digests::{ResetLinkDigest, SessionDigest, TokenDigest};
 use domain::one_time_code::CodePolicy;
 use domain::{AccountId, CodePurpose, IssuedCode};
 use storage::{AppIdentity, Store};
 
-use crate::helpers::{Accounts, T0, binding, code_digest, two_accounts};
+use crate::helpers::{Accounts, T0, binding, code_digest, digest, two_accounts};
 
 on_both_backends!(
     a_password_reset_happens_whole_or_not_at_all,
@@ -65,7 +64,7 @@ async fn reset_state(
     let mut links_used = Vec::new();
     for link in [format!("{who}'s link"), format!("{who}'s older link")] {
         let row = store
-            .password_reset(&ResetLinkDigest::of(&link))
+            .password_reset(&digest::reset_link(&link))
             .await
             .unwrap();
         links_used.extend(row.map(|row| row.used));
@@ -82,12 +81,12 @@ async fn reset_state(
         links_used,
         hash,
         store
-            .session(&SessionDigest::of(&session))
+            .session(&digest::session(&session))
             .await
             .unwrap()
             .is_some(),
         store
-            .connection_by_token(&TokenDigest::of(&token))
+            .connection_by_token(&digest::token(&token))
             .await
             .unwrap()
             .is_some(),
@@ -99,37 +98,32 @@ async fn a_password_reset_happens_whole_or_not_at_all(store: Store) {
     for (account, who) in [(ann, "ann"), (bob, "bob")] {
         let link = format!("{who}'s link");
         store
-            .create_password_reset(&ResetLinkDigest::of(&link), account, T0, T0 + 3600)
+            .create_password_reset(&digest::reset_link(&link), account, T0, T0 + 3600)
             .await
             .unwrap();
         store
-            .mark_password_reset_verified(&ResetLinkDigest::of(&link), T0 + 1)
+            .mark_password_reset_verified(&digest::reset_link(&link), T0 + 1)
             .await
             .unwrap();
         let session = format!("{who}'s session");
         store
-            .create_session(&SessionDigest::of(&session), account, T0)
+            .create_session(&digest::session(&session), account, T0)
             .await
             .unwrap();
         let token = format!("{who}'s token");
         store
-            .create_connection(account, &TokenDigest::of(&token), &photon(), T0)
+            .create_connection(account, &digest::token(&token), &photon(), T0)
             .await
             .unwrap();
     }
     store
-        .create_password_reset(&ResetLinkDigest::of("ann's older link"), ann, T0, T0 + 3600)
+        .create_password_reset(&digest::reset_link("ann's older link"), ann, T0, T0 + 3600)
         .await
         .unwrap();
     let bobs_before = reset_state(&store, "bob", bob).await;
     let reset = || async {
         store
-            .complete_password_reset(
-                &ResetLinkDigest::of("ann's link"),
-                "new hash",
-                true,
-                T0 + 10,
-            )
+            .complete_password_reset(&digest::reset_link("ann's link"), "new hash", true, T0 + 10)
             .await
             .is_ok_and(|reset| reset.is_some())
     };
@@ -207,7 +201,7 @@ async fn authenticator_state(
     account: AccountId,
 ) -> (bool, Option<(Vec<u8>, Option<i64>)>) {
     let enrolment = store
-        .authenticator_enrolment(account, &SessionDigest::of("session"))
+        .authenticator_enrolment(account, &digest::session("session"))
         .await
         .unwrap();
     let row = store.authenticator(account).await.unwrap();
@@ -223,7 +217,7 @@ async fn enabling_the_authenticator_happens_whole_or_not_at_all(store: Store) {
         store
             .save_authenticator_enrolment(
                 account,
-                &SessionDigest::of("session"),
+                &digest::session("session"),
                 b"enrolment".to_vec(),
                 T0,
             )
@@ -234,7 +228,7 @@ async fn enabling_the_authenticator_happens_whole_or_not_at_all(store: Store) {
         store
             .enable_authenticator(
                 ann,
-                &SessionDigest::of("session"),
+                &digest::session("session"),
                 b"sealed secret".to_vec(),
                 500,
                 T0 + 10,
@@ -288,7 +282,7 @@ async fn turning_two_step_off_happens_whole_or_not_at_all(store: Store) {
         store
             .save_authenticator_enrolment(
                 account,
-                &SessionDigest::of("session"),
+                &digest::session("session"),
                 b"enrolment".to_vec(),
                 T0 + 2,
             )
