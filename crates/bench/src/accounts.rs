@@ -8,7 +8,7 @@
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 
 use domain::authenticator::{AuthenticatorSecret, SECRET_BYTES, STEP_SECONDS, code_at, step_at};
-use domain::secrets::token_digest;
+use domain::digests::TokenDigest;
 
 /// Every account's password; its one hash is stored for all of them.
 pub const PASSWORD: &str = "bench tulip orbit 42 staple";
@@ -23,8 +23,8 @@ pub fn phone_e164(id: i64) -> String {
 }
 
 pub fn secret(id: i64) -> AuthenticatorSecret {
-    let digest = token_digest(&format!("twostep bench authenticator {id}"));
-    AuthenticatorSecret::from_bytes(digest[..SECRET_BYTES].to_vec())
+    let digest = TokenDigest::of(&format!("twostep bench authenticator {id}"));
+    AuthenticatorSecret::from_bytes(digest.as_bytes()[..SECRET_BYTES].to_vec())
 }
 
 /// Seconds until the next authenticator step, when every account is free again.

@@ -8,7 +8,9 @@
 pub mod account;
 pub mod apps;
 pub mod authenticator;
+pub mod digests;
 pub mod email;
+pub mod ids;
 pub mod one_time_code;
 pub mod password;
 pub mod phone_number;
@@ -22,6 +24,7 @@ pub mod two_step;
 pub type UnixTime = i64;
 
 pub use email::{Email, EmailError};
+pub use ids::AccountId;
 pub use one_time_code::{CodeError, CodePurpose, IssuedCode, OtpCode};
 pub use password::{Argon2Params, Password, PasswordError, PasswordHasher};
 pub use phone_number::{PhoneNumber, PhoneNumberError};

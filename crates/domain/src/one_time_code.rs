@@ -5,6 +5,7 @@
 //! hold the limit with one conditional statement whatever runs in parallel.
 
 use crate::UnixTime;
+use crate::digests::{CodeBinding, CodeDigest};
 
 /// The help page's promise that a code is short-lived: never longer than this.
 pub const MAX_CODE_LIFETIME_SECONDS: i64 = 10 * 60;
@@ -155,7 +156,7 @@ impl CodePolicy {
 }
 
 /// The context a code's digest is keyed with: the account and the purpose.
-pub fn digest_context(account_id: i64, purpose: CodePurpose) -> String {
+pub fn digest_context(account_id: crate::AccountId, purpose: CodePurpose) -> String {
     format!("{account_id}:{}", purpose.as_str())
 }
 
@@ -163,9 +164,9 @@ pub fn digest_context(account_id: i64, purpose: CodePurpose) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IssuedCode {
     pub purpose: CodePurpose,
-    pub digest: Vec<u8>,
-    /// The digest of the session, half-finished sign-in or challenge that asked for it.
-    pub bound_to: Vec<u8>,
+    pub digest: CodeDigest,
+    /// The session, half-finished sign-in, reset link or challenge that asked for it.
+    pub bound_to: CodeBinding,
     pub issued_at: UnixTime,
     pub expires_at: UnixTime,
     pub wrong_entries: u32,
@@ -175,8 +176,8 @@ pub struct IssuedCode {
 impl IssuedCode {
     pub fn new(
         purpose: CodePurpose,
-        digest: Vec<u8>,
-        bound_to: Vec<u8>,
+        digest: CodeDigest,
+        bound_to: CodeBinding,
         now: UnixTime,
         policy: CodePolicy,
     ) -> Self {
@@ -197,8 +198,8 @@ impl IssuedCode {
     pub fn verify(
         &mut self,
         purpose: CodePurpose,
-        entered_digest: &[u8],
-        bound_to: &[u8],
+        entered_digest: &CodeDigest,
+        bound_to: &CodeBinding,
         now: UnixTime,
     ) -> Result<(), CodeError> {
         self.reserve_entry(purpose, bound_to, now)?;
@@ -211,10 +212,11 @@ impl IssuedCode {
     pub fn may_take_entry(
         &self,
         purpose: CodePurpose,
-        bound_to: &[u8],
+        bound_to: &CodeBinding,
         now: UnixTime,
     ) -> Result<(), CodeError> {
-        if purpose != self.purpose || !crate::secrets::constant_time_eq(bound_to, &self.bound_to) {
+        // A binding's equality runs in constant time, like a code digest's.
+        if purpose != self.purpose || *bound_to != self.bound_to {
             return Err(CodeError::NotRequested);
         }
         if self.used {
@@ -235,7 +237,7 @@ impl IssuedCode {
     pub fn reserve_entry(
         &mut self,
         purpose: CodePurpose,
-        bound_to: &[u8],
+        bound_to: &CodeBinding,
         now: UnixTime,
     ) -> Result<(), CodeError> {
         self.may_take_entry(purpose, bound_to, now)?;
@@ -245,8 +247,9 @@ impl IssuedCode {
 
     /// Checks an entry that holds a place (`self` already counts it). The right
     /// code gives its place back and is used up; a wrong one keeps it.
-    pub fn check_reserved(&mut self, entered_digest: &[u8]) -> Result<(), CodeError> {
-        if crate::secrets::constant_time_eq(entered_digest, &self.digest) {
+    pub fn check_reserved(&mut self, entered_digest: &CodeDigest) -> Result<(), CodeError> {
+        // `CodeDigest`'s equality runs in constant time.
+        if *entered_digest == self.digest {
             self.wrong_entries = self.wrong_entries.saturating_sub(1);
             self.used = true;
             return Ok(());
@@ -273,13 +276,21 @@ impl IssuedCode {
 mod tests {
     use super::*;
 
+    fn digest(byte: u8) -> CodeDigest {
+        CodeDigest::from_bytes(vec![byte; 32])
+    }
+
+    fn binding(byte: u8) -> CodeBinding {
+        CodeBinding::from_bytes(vec![byte; 32])
+    }
+
     const T0: UnixTime = 1_800_000_000;
 
     fn issued() -> IssuedCode {
         IssuedCode::new(
             CodePurpose::SignIn,
-            vec![7; 32],
-            vec![1; 32],
+            digest(7),
+            binding(1),
             T0,
             CodePolicy::default(),
         )
@@ -289,11 +300,11 @@ mod tests {
     fn the_right_code_is_accepted_once() {
         let mut code = issued();
         assert_eq!(
-            code.verify(CodePurpose::SignIn, &[7; 32], &[1; 32], T0 + 5),
+            code.verify(CodePurpose::SignIn, &digest(7), &binding(1), T0 + 5),
             Ok(())
         );
         assert_eq!(
-            code.verify(CodePurpose::SignIn, &[7; 32], &[1; 32], T0 + 6),
+            code.verify(CodePurpose::SignIn, &digest(7), &binding(1), T0 + 6),
             Err(CodeError::AlreadyUsed)
         );
     }
@@ -303,11 +314,11 @@ mod tests {
         let mut code = issued();
         assert_eq!(
             code.clone()
-                .verify(CodePurpose::SignIn, &[7; 32], &[1; 32], T0 + 599),
+                .verify(CodePurpose::SignIn, &digest(7), &binding(1), T0 + 599),
             Ok(())
         );
         assert_eq!(
-            code.verify(CodePurpose::SignIn, &[7; 32], &[1; 32], T0 + 600),
+            code.verify(CodePurpose::SignIn, &digest(7), &binding(1), T0 + 600),
             Err(CodeError::Expired)
         );
     }
@@ -318,8 +329,8 @@ mod tests {
         assert_eq!(CodePolicy::with_lifetime(300).lifetime_seconds(), 300);
         let code = IssuedCode::new(
             CodePurpose::SignIn,
-            vec![],
-            vec![],
+            CodeDigest::from_bytes(vec![]),
+            CodeBinding::from_bytes(vec![]),
             T0,
             CodePolicy::with_lifetime(300),
         );
@@ -331,18 +342,18 @@ mod tests {
         let mut code = issued();
         for left in (1..=4).rev() {
             assert_eq!(
-                code.verify(CodePurpose::SignIn, &[0; 32], &[1; 32], T0),
+                code.verify(CodePurpose::SignIn, &digest(0), &binding(1), T0),
                 Err(CodeError::Wrong {
                     attempts_left: left
                 })
             );
         }
         assert_eq!(
-            code.verify(CodePurpose::SignIn, &[0; 32], &[1; 32], T0),
+            code.verify(CodePurpose::SignIn, &digest(0), &binding(1), T0),
             Err(CodeError::TooManyAttempts)
         );
         assert_eq!(
-            code.verify(CodePurpose::SignIn, &[7; 32], &[1; 32], T0),
+            code.verify(CodePurpose::SignIn, &digest(7), &binding(1), T0),
             Err(CodeError::TooManyAttempts),
             "even the right code"
         );
@@ -351,10 +362,10 @@ mod tests {
     #[test]
     fn an_entry_takes_its_place_first_and_the_right_one_gives_it_back() {
         let mut code = issued();
-        code.reserve_entry(CodePurpose::SignIn, &[1; 32], T0)
+        code.reserve_entry(CodePurpose::SignIn, &binding(1), T0)
             .unwrap();
         assert_eq!(code.wrong_entries, 1, "counted before it is checked");
-        assert_eq!(code.check_reserved(&[7; 32]), Ok(()));
+        assert_eq!(code.check_reserved(&digest(7)), Ok(()));
         assert_eq!(code.wrong_entries, 0);
         assert!(code.used);
     }
@@ -363,11 +374,11 @@ mod tests {
     fn a_code_with_five_places_taken_gives_no_sixth() {
         let mut code = issued();
         for _ in 0..MAX_WRONG_ENTRIES {
-            code.reserve_entry(CodePurpose::SignIn, &[1; 32], T0)
+            code.reserve_entry(CodePurpose::SignIn, &binding(1), T0)
                 .unwrap();
         }
         assert_eq!(
-            code.reserve_entry(CodePurpose::SignIn, &[1; 32], T0),
+            code.reserve_entry(CodePurpose::SignIn, &binding(1), T0),
             Err(CodeError::TooManyAttempts)
         );
         assert_eq!(
@@ -380,7 +391,7 @@ mod tests {
     fn a_code_serves_only_its_purpose() {
         let mut code = issued();
         assert_eq!(
-            code.verify(CodePurpose::SetUp, &[7; 32], &[1; 32], T0),
+            code.verify(CodePurpose::SetUp, &digest(7), &binding(1), T0),
             Err(CodeError::NotRequested)
         );
         assert_eq!(code.wrong_entries, 0);
@@ -390,7 +401,7 @@ mod tests {
     fn a_code_serves_only_the_session_that_asked_for_it() {
         let mut code = issued();
         assert_eq!(
-            code.verify(CodePurpose::SignIn, &[7; 32], &[2; 32], T0),
+            code.verify(CodePurpose::SignIn, &digest(7), &binding(2), T0),
             Err(CodeError::NotRequested)
         );
         assert!(!code.used);

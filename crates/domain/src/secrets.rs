@@ -7,8 +7,10 @@
 use aes_gcm::aead::{Aead, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use hmac::{Hmac, KeyInit, Mac};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use subtle::ConstantTimeEq;
+
+use crate::digests::CodeDigest;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -20,13 +22,9 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
 }
 
 /// 256 random bits as 64 hex characters: session ids, reset tokens, API tokens.
+/// Only their digests (`SessionDigest::of`, `TokenDigest::of`, …) are stored.
 pub fn random_token() -> String {
     hex(&random_bytes::<32>())
-}
-
-/// Tokens are high-entropy, so a plain SHA-256 is enough to store them safely.
-pub fn token_digest(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
 }
 
 pub fn hex(bytes: &[u8]) -> String {
@@ -135,13 +133,13 @@ impl ServerKey {
 
     /// Keyed digest of a one-time code. A 6-digit code has only a million values,
     /// so an unkeyed hash in a stolen database would be reversed at once.
-    pub fn code_digest(&self, context: &str, code: &str) -> Vec<u8> {
+    pub fn code_digest(&self, context: &str, code: &str) -> CodeDigest {
         let mut mac =
             HmacSha256::new_from_slice(&self.code_key).expect("HMAC takes any key length");
         mac.update(context.as_bytes());
         mac.update(b"\0");
         mac.update(code.as_bytes());
-        mac.finalize().into_bytes().to_vec()
+        CodeDigest::from_bytes(mac.finalize().into_bytes().to_vec())
     }
 
     /// The signed double-submit CSRF token for a browser's CSRF cookie value.
@@ -164,6 +162,7 @@ impl ServerKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::digests::TokenDigest;
 
     fn key() -> ServerKey {
         ServerKey::from_hex(&ServerKey::generate_hex()).unwrap()
@@ -240,6 +239,6 @@ mod tests {
         let (a, b) = (random_token(), random_token());
         assert_eq!(a.len(), 64);
         assert_ne!(a, b);
-        assert_eq!(token_digest(&a).len(), 32);
+        assert_eq!(TokenDigest::of(&a).as_bytes().len(), 32);
     }
 }

@@ -4,13 +4,14 @@
 
 use crate::codes::{CONSUME_CODE, consume_code_params};
 use crate::db::{Row, params};
-use domain::IssuedCode;
+use domain::digests::PendingSignInDigest;
+use domain::{AccountId, IssuedCode};
 
 use crate::{AuthenticatorRow, PendingSignInRow, Store, StoreError, flag};
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct Account {
-    pub id: i64,
+    pub id: AccountId,
     pub email: String,
     pub password_hash: String,
     pub created_at: i64,
@@ -88,7 +89,7 @@ fn account_from_row(row: &Row<'_>) -> Result<Account, StoreError> {
         None => None,
     };
     Ok(Account {
-        id: row.get("id")?,
+        id: row.account_id("id")?,
         email: row.get("email")?,
         password_hash: row.get("password_hash")?,
         created_at: row.get("created_at")?,
@@ -117,7 +118,7 @@ impl Store {
         email: &str,
         password_hash: &str,
         now: i64,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<AccountId, StoreError> {
         // The unique constraint decides, not a prior SELECT, so that two sign-ups
         // with one address cannot both pass.
         let inserted = self
@@ -127,7 +128,7 @@ impl Store {
                  VALUES ($1, $2, $3, $3)
                  RETURNING id",
                 params![email, password_hash, now],
-                |row| row.get::<i64>("id"),
+                |row| row.account_id("id"),
             )
             .await;
         match inserted {
@@ -153,7 +154,7 @@ impl Store {
     /// code step needs both.
     pub async fn pending_sign_in_with_account(
         &self,
-        id_digest: &[u8],
+        id_digest: &PendingSignInDigest,
     ) -> Result<Option<(PendingSignInRow, Account)>, StoreError> {
         self.db
             .read_optional(
@@ -180,7 +181,7 @@ impl Store {
             .await
     }
 
-    pub async fn account_by_id(&self, id: i64) -> Result<Option<Account>, StoreError> {
+    pub async fn account_by_id(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
         self.db
             .read_optional(
                 concat!(select_account!(), "WHERE a.id = $1"),
@@ -192,7 +193,7 @@ impl Store {
 
     pub async fn set_password(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         password_hash: &str,
         now: i64,
     ) -> Result<(), StoreError> {
@@ -216,7 +217,7 @@ impl Store {
     /// check is in the WHERE so that it holds against a concurrent `turn_on_sms`.
     pub async fn set_security_question(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         question: &str,
         answer_hash: &str,
     ) -> Result<bool, StoreError> {
@@ -236,7 +237,7 @@ impl Store {
     /// tests); the Security tab goes through [`Store::confirm_phone`].
     pub async fn turn_on_sms(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         phone_enc: Vec<u8>,
         now: i64,
     ) -> Result<(), StoreError> {
@@ -256,7 +257,7 @@ impl Store {
     /// a parallel request.
     pub async fn confirm_phone(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         code: &IssuedCode,
         phone_enc: Vec<u8>,
         now: i64,
@@ -283,7 +284,7 @@ impl Store {
     /// Forgets the phone number and the authenticator (and any half-done
     /// enrolment) together; returns whether an authenticator was on. The security
     /// question stays disabled.
-    pub async fn turn_off_two_step(&self, account_id: i64) -> Result<bool, StoreError> {
+    pub async fn turn_off_two_step(&self, account_id: AccountId) -> Result<bool, StoreError> {
         let mut transaction = self.db.begin().await?;
         transaction
             .execute(

@@ -2,13 +2,15 @@
 //! middle of, and when an owner was last told that an application is too old.
 
 use crate::db::{Row, params};
+use domain::AccountId;
+use domain::digests::{ChallengeDigest, TokenDigest};
 
 use crate::{Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectionRow {
     pub id: i64,
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub app_id: String,
     pub app_version: String,
     pub device_name: String,
@@ -26,7 +28,7 @@ pub struct AppIdentity {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChallengeRow {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub app: AppIdentity,
     pub created_at: i64,
 }
@@ -40,7 +42,7 @@ macro_rules! connection_columns {
 fn connection(row: &Row<'_>) -> Result<ConnectionRow, StoreError> {
     Ok(ConnectionRow {
         id: row.get("id")?,
-        account_id: row.get("account_id")?,
+        account_id: row.account_id("account_id")?,
         app_id: row.get("app_id")?,
         app_version: row.get("app_version")?,
         device_name: row.get("device_name")?,
@@ -52,8 +54,8 @@ fn connection(row: &Row<'_>) -> Result<ConnectionRow, StoreError> {
 impl Store {
     pub async fn create_connection(
         &self,
-        account_id: i64,
-        token_digest: &[u8],
+        account_id: AccountId,
+        token_digest: &TokenDigest,
         app: &AppIdentity,
         now: i64,
     ) -> Result<i64, StoreError> {
@@ -76,7 +78,7 @@ impl Store {
 
     pub async fn connection_by_token(
         &self,
-        token_digest: &[u8],
+        token_digest: &TokenDigest,
     ) -> Result<Option<ConnectionRow>, StoreError> {
         self.db
             .read_optional(
@@ -104,7 +106,7 @@ impl Store {
     /// Newest first.
     pub async fn connections_of_account(
         &self,
-        account_id: i64,
+        account_id: AccountId,
     ) -> Result<Vec<ConnectionRow>, StoreError> {
         self.db
             .read_all(
@@ -122,7 +124,7 @@ impl Store {
     /// Only the account's own connection can be removed; returns what was removed.
     pub async fn delete_connection(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         id: i64,
     ) -> Result<Option<ConnectionRow>, StoreError> {
         self.db
@@ -139,8 +141,8 @@ impl Store {
 
     pub async fn create_app_challenge(
         &self,
-        challenge_digest: &[u8],
-        account_id: i64,
+        challenge_digest: &ChallengeDigest,
+        account_id: AccountId,
         app: &AppIdentity,
         now: i64,
     ) -> Result<(), StoreError> {
@@ -156,7 +158,7 @@ impl Store {
 
     pub async fn app_challenge(
         &self,
-        challenge_digest: &[u8],
+        challenge_digest: &ChallengeDigest,
     ) -> Result<Option<ChallengeRow>, StoreError> {
         self.db
             .read_optional(
@@ -165,7 +167,7 @@ impl Store {
                 params![challenge_digest],
                 |row| {
                     Ok(ChallengeRow {
-                        account_id: row.get("account_id")?,
+                        account_id: row.account_id("account_id")?,
                         app: AppIdentity {
                             app_id: row.get("app_id")?,
                             app_version: row.get("app_version")?,
@@ -179,7 +181,10 @@ impl Store {
     }
 
     /// True only for the one caller that deleted it: a challenge is passed once.
-    pub async fn delete_app_challenge(&self, challenge_digest: &[u8]) -> Result<bool, StoreError> {
+    pub async fn delete_app_challenge(
+        &self,
+        challenge_digest: &ChallengeDigest,
+    ) -> Result<bool, StoreError> {
         let done = self
             .db
             .execute(
@@ -195,7 +200,7 @@ impl Store {
     /// so two instances refusing the same app at once send one e-mail.
     pub async fn claim_refusal_notice(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         app_id: &str,
         device_name: &str,
         now: i64,

@@ -5,7 +5,9 @@
 //! (`reserve_authenticator_attempt`); enabling the app is one transaction.
 
 use crate::db::{Row, params};
+use domain::AccountId;
 use domain::authenticator::MAX_WRONG_CODES_PER_STEP;
+use domain::digests::SessionDigest;
 
 use crate::{Store, StoreError};
 
@@ -45,7 +47,7 @@ fn authenticator_row(row: &Row<'_>) -> Result<AuthenticatorRow, StoreError> {
 impl Store {
     pub async fn authenticator(
         &self,
-        account_id: i64,
+        account_id: AccountId,
     ) -> Result<Option<AuthenticatorRow>, StoreError> {
         self.db
             .read_optional(
@@ -63,7 +65,7 @@ impl Store {
     /// that proved the set-up.
     pub async fn add_authenticator(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         secret_enc: Vec<u8>,
         now: i64,
     ) -> Result<(), StoreError> {
@@ -90,8 +92,8 @@ impl Store {
     /// code that proved the set-up, so that code cannot sign in afterwards.
     pub async fn enable_authenticator(
         &self,
-        account_id: i64,
-        session_digest: &[u8],
+        account_id: AccountId,
+        session_digest: &SessionDigest,
         secret_enc: Vec<u8>,
         step: i64,
         now: i64,
@@ -123,7 +125,7 @@ impl Store {
     /// exactly one gets true.
     pub async fn record_authenticator_use(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         step: i64,
     ) -> Result<bool, StoreError> {
         let result = self
@@ -140,7 +142,7 @@ impl Store {
     /// no authenticator): then its code must not be checked at all.
     pub async fn reserve_authenticator_attempt(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         current_step: i64,
     ) -> Result<Option<AuthenticatorRow>, StoreError> {
         self.db
@@ -164,7 +166,7 @@ impl Store {
     /// used); the right code's claim clears the count instead.
     pub async fn release_authenticator_attempt(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         step: i64,
     ) -> Result<(), StoreError> {
         self.db
@@ -178,7 +180,7 @@ impl Store {
     }
 
     /// Returns whether there was an authenticator to remove.
-    pub async fn remove_authenticator(&self, account_id: i64) -> Result<bool, StoreError> {
+    pub async fn remove_authenticator(&self, account_id: AccountId) -> Result<bool, StoreError> {
         let result = self
             .db
             .execute(
@@ -193,8 +195,8 @@ impl Store {
     /// again replaces it, so an account has at most one.
     pub async fn save_authenticator_enrolment(
         &self,
-        account_id: i64,
-        session_digest: &[u8],
+        account_id: AccountId,
+        session_digest: &SessionDigest,
         secret_enc: Vec<u8>,
         now: i64,
     ) -> Result<(), StoreError> {
@@ -215,8 +217,8 @@ impl Store {
     /// started it.
     pub async fn authenticator_enrolment(
         &self,
-        account_id: i64,
-        session_digest: &[u8],
+        account_id: AccountId,
+        session_digest: &SessionDigest,
     ) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
         self.db
             .read_optional(

@@ -4,8 +4,9 @@
 //! (`reserve_code_entry`), and a right one uses the code up by compare-and-set.
 
 use crate::db::{Row, params};
+use domain::digests::{CodeBinding, CodeDigest};
 use domain::one_time_code::MAX_WRONG_ENTRIES;
-use domain::{CodePurpose, IssuedCode};
+use domain::{AccountId, CodePurpose, IssuedCode};
 
 use crate::{Store, StoreError, flag};
 
@@ -30,7 +31,7 @@ macro_rules! consume_code_params {
             $account_id,
             $code.purpose.as_str(),
             $code.issued_at,
-            $code.digest.as_slice()
+            &$code.digest
         ]
     };
 }
@@ -41,8 +42,8 @@ fn stored_code(row: &Row<'_>, purpose: CodePurpose) -> Result<StoredCode, StoreE
     Ok(StoredCode {
         code: IssuedCode {
             purpose,
-            digest: row.get("digest")?,
-            bound_to: row.get("bound_to")?,
+            digest: CodeDigest::from_bytes(row.get("digest")?),
+            bound_to: CodeBinding::from_bytes(row.get("bound_to")?),
             issued_at: row.get("issued_at")?,
             expires_at: row.get("expires_at")?,
             // A count that does not fit reads as "too many", the safe side.
@@ -56,7 +57,7 @@ fn stored_code(row: &Row<'_>, purpose: CodePurpose) -> Result<StoredCode, StoreE
 impl Store {
     pub async fn save_code(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         code: &IssuedCode,
         destination_enc: Option<Vec<u8>>,
     ) -> Result<(), StoreError> {
@@ -73,8 +74,8 @@ impl Store {
                 params![
                     account_id,
                     code.purpose.as_str(),
-                    code.digest.as_slice(),
-                    code.bound_to.as_slice(),
+                    &code.digest,
+                    &code.bound_to,
                     destination_enc.as_deref(),
                     code.issued_at,
                     code.expires_at,
@@ -88,7 +89,7 @@ impl Store {
 
     pub async fn code(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         purpose: CodePurpose,
     ) -> Result<Option<StoredCode>, StoreError> {
         self.db
@@ -109,9 +110,9 @@ impl Store {
     /// times in all.
     pub async fn reserve_code_entry(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         purpose: CodePurpose,
-        bound_to: &[u8],
+        bound_to: &CodeBinding,
         now: i64,
     ) -> Result<Option<StoredCode>, StoreError> {
         self.db
@@ -137,7 +138,7 @@ impl Store {
     /// so a code is never accepted twice.
     pub async fn consume_code(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         code: &IssuedCode,
     ) -> Result<bool, StoreError> {
         let result = self
@@ -149,7 +150,7 @@ impl Store {
 
     pub async fn delete_code(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         purpose: CodePurpose,
     ) -> Result<(), StoreError> {
         self.db

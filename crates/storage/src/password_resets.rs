@@ -4,13 +4,15 @@
 //! (link, password, sessions, tokens) is one transaction.
 
 use crate::db::params;
+use domain::AccountId;
+use domain::digests::ResetLinkDigest;
 use domain::security_question::MAX_WRONG_ANSWERS;
 
 use crate::{Store, StoreError, flag};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PasswordResetRow {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub created_at: i64,
     pub expires_at: i64,
     pub verified_at: Option<i64>,
@@ -21,8 +23,8 @@ pub struct PasswordResetRow {
 impl Store {
     pub async fn create_password_reset(
         &self,
-        token_digest: &[u8],
-        account_id: i64,
+        token_digest: &ResetLinkDigest,
+        account_id: AccountId,
         now: i64,
         expires_at: i64,
     ) -> Result<(), StoreError> {
@@ -38,7 +40,7 @@ impl Store {
 
     pub async fn password_reset(
         &self,
-        token_digest: &[u8],
+        token_digest: &ResetLinkDigest,
     ) -> Result<Option<PasswordResetRow>, StoreError> {
         self.db
             .read_optional(
@@ -47,7 +49,7 @@ impl Store {
                 params![token_digest],
                 |row| {
                     Ok(PasswordResetRow {
-                        account_id: row.get("account_id")?,
+                        account_id: row.account_id("account_id")?,
                         created_at: row.get("created_at")?,
                         expires_at: row.get("expires_at")?,
                         verified_at: row.get("verified_at")?,
@@ -65,7 +67,7 @@ impl Store {
     /// no place and must not be checked.
     pub async fn reserve_reset_answer(
         &self,
-        token_digest: &[u8],
+        token_digest: &ResetLinkDigest,
         now: i64,
     ) -> Result<Option<i64>, StoreError> {
         self.db
@@ -80,7 +82,10 @@ impl Store {
     }
 
     /// The right answer gives its place back.
-    pub async fn release_reset_answer(&self, token_digest: &[u8]) -> Result<(), StoreError> {
+    pub async fn release_reset_answer(
+        &self,
+        token_digest: &ResetLinkDigest,
+    ) -> Result<(), StoreError> {
         self.db
             .execute(
                 "UPDATE password_resets SET wrong_answers = wrong_answers - 1
@@ -93,7 +98,7 @@ impl Store {
 
     pub async fn mark_password_reset_verified(
         &self,
-        token_digest: &[u8],
+        token_digest: &ResetLinkDigest,
         now: i64,
     ) -> Result<(), StoreError> {
         self.db
@@ -107,14 +112,17 @@ impl Store {
 
     /// Uses the link up: true for exactly one caller. Every other unused link of
     /// the account is used up with it, so an older e-mail cannot reset again.
-    pub async fn consume_password_reset(&self, token_digest: &[u8]) -> Result<bool, StoreError> {
+    pub async fn consume_password_reset(
+        &self,
+        token_digest: &ResetLinkDigest,
+    ) -> Result<bool, StoreError> {
         let mut transaction = self.db.begin().await?;
         let consumed = transaction
             .fetch_optional(
                 "UPDATE password_resets SET used = $2 WHERE token_digest = $1 AND used = $3
                  RETURNING account_id",
                 params![token_digest, flag(true), flag(false)],
-                |row| row.get::<i64>("account_id"),
+                |row| row.account_id("account_id"),
             )
             .await?;
         let Some(account_id) = consumed else {
@@ -138,11 +146,11 @@ impl Store {
     /// `None`, changing nothing, when the link was not usable.
     pub async fn complete_password_reset(
         &self,
-        token_digest: &[u8],
+        token_digest: &ResetLinkDigest,
         password_hash: &str,
         must_be_verified: bool,
         now: i64,
-    ) -> Result<Option<i64>, StoreError> {
+    ) -> Result<Option<AccountId>, StoreError> {
         let mut transaction = self.db.begin().await?;
         let consumed = transaction
             .fetch_optional(
@@ -151,7 +159,7 @@ impl Store {
                    AND (verified_at IS NOT NULL OR $3 = 0)
                  RETURNING account_id",
                 params![token_digest, now, flag(must_be_verified)],
-                |row| row.get::<i64>("account_id"),
+                |row| row.account_id("account_id"),
             )
             .await?;
         let Some(account_id) = consumed else {

@@ -2,6 +2,7 @@
 //! verification, password changes), as kinds and summaries the domain wrote.
 
 use crate::db::params;
+use domain::AccountId;
 
 use crate::{Store, StoreError};
 
@@ -15,7 +16,7 @@ pub struct EventRow {
 impl Store {
     pub async fn record_event(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         kind: &str,
         summary: &str,
         now: i64,
@@ -33,7 +34,7 @@ impl Store {
     /// Newest first; events of the same second keep the order they were recorded in.
     pub async fn recent_events(
         &self,
-        account_id: i64,
+        account_id: AccountId,
         limit: i64,
     ) -> Result<Vec<EventRow>, StoreError> {
         self.db

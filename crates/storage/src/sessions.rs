@@ -2,7 +2,8 @@
 //! keyed by the digest of their id: the id itself lives only in the cookie. Also
 //! the housekeeping that deletes whatever has expired.
 
-use domain::Method;
+use domain::digests::{PendingSignInDigest, SessionDigest};
+use domain::{AccountId, Method};
 
 use crate::db::{Row, params};
 
@@ -10,7 +11,7 @@ use crate::{Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRow {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub created_at: i64,
     pub last_seen_at: i64,
     pub password_confirmed_at: Option<i64>,
@@ -18,7 +19,7 @@ pub struct SessionRow {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingSignInRow {
-    pub account_id: i64,
+    pub account_id: AccountId,
     /// The method the code step asks for; the person may switch it.
     pub method: Method,
     pub created_at: i64,
@@ -44,14 +45,14 @@ pub enum SignInFinish {
 /// The last step of a sign-in: everything it changes, written as one.
 #[derive(Debug, Clone, Copy)]
 pub struct FinishSignIn<'a> {
-    pub pending_digest: &'a [u8],
-    pub account_id: i64,
+    pub pending_digest: &'a PendingSignInDigest,
+    pub account_id: AccountId,
     /// The authenticator step whose code was accepted, claimed in the same
     /// transaction; `None` for an SMS code, which its own check has used up.
     pub authenticator_step: Option<i64>,
-    pub session_digest: &'a [u8],
+    pub session_digest: &'a SessionDigest,
     /// The session the browser arrived with, which the new one replaces.
-    pub replaced_session_digest: Option<&'a [u8]>,
+    pub replaced_session_digest: Option<&'a SessionDigest>,
     pub now: i64,
 }
 
@@ -110,8 +111,8 @@ impl Store {
 
     pub async fn create_session(
         &self,
-        id_digest: &[u8],
-        account_id: i64,
+        id_digest: &SessionDigest,
+        account_id: AccountId,
         now: i64,
     ) -> Result<(), StoreError> {
         self.db
@@ -124,7 +125,10 @@ impl Store {
         Ok(())
     }
 
-    pub async fn session(&self, id_digest: &[u8]) -> Result<Option<SessionRow>, StoreError> {
+    pub async fn session(
+        &self,
+        id_digest: &SessionDigest,
+    ) -> Result<Option<SessionRow>, StoreError> {
         self.db
             .read_optional(
                 "SELECT account_id, created_at, last_seen_at, password_confirmed_at
@@ -132,7 +136,7 @@ impl Store {
                 params![id_digest],
                 |row| {
                     Ok(SessionRow {
-                        account_id: row.get("account_id")?,
+                        account_id: row.account_id("account_id")?,
                         created_at: row.get("created_at")?,
                         last_seen_at: row.get("last_seen_at")?,
                         password_confirmed_at: row.get("password_confirmed_at")?,
@@ -142,7 +146,11 @@ impl Store {
             .await
     }
 
-    pub async fn touch_session(&self, id_digest: &[u8], now: i64) -> Result<(), StoreError> {
+    pub async fn touch_session(
+        &self,
+        id_digest: &SessionDigest,
+        now: i64,
+    ) -> Result<(), StoreError> {
         self.db
             .execute(
                 "UPDATE sessions SET last_seen_at = $2 WHERE id_digest = $1",
@@ -154,7 +162,7 @@ impl Store {
 
     pub async fn confirm_password_in_session(
         &self,
-        id_digest: &[u8],
+        id_digest: &SessionDigest,
         now: i64,
     ) -> Result<(), StoreError> {
         self.db
@@ -166,7 +174,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn delete_session(&self, id_digest: &[u8]) -> Result<(), StoreError> {
+    pub async fn delete_session(&self, id_digest: &SessionDigest) -> Result<(), StoreError> {
         self.db
             .execute(
                 "DELETE FROM sessions WHERE id_digest = $1",
@@ -180,8 +188,8 @@ impl Store {
     /// the change; returns how many sessions ended.
     pub async fn delete_sessions_of_account(
         &self,
-        account_id: i64,
-        except_digest: Option<&[u8]>,
+        account_id: AccountId,
+        except_digest: Option<&SessionDigest>,
     ) -> Result<u64, StoreError> {
         let result = match except_digest {
             Some(except) => {
@@ -214,8 +222,8 @@ impl Store {
 
     pub async fn create_pending_sign_in(
         &self,
-        id_digest: &[u8],
-        account_id: i64,
+        id_digest: &PendingSignInDigest,
+        account_id: AccountId,
         method: Method,
         now: i64,
     ) -> Result<(), StoreError> {
@@ -231,7 +239,7 @@ impl Store {
 
     pub async fn pending_sign_in(
         &self,
-        id_digest: &[u8],
+        id_digest: &PendingSignInDigest,
     ) -> Result<Option<PendingSignInRow>, StoreError> {
         self.db
             .read_optional(
@@ -239,7 +247,7 @@ impl Store {
                 params![id_digest],
                 |row| {
                     Ok(PendingSignInRow {
-                        account_id: row.get("account_id")?,
+                        account_id: row.account_id("account_id")?,
                         method: method_column(row, "method")?,
                         created_at: row.get("created_at")?,
                     })
@@ -250,7 +258,7 @@ impl Store {
 
     pub async fn set_pending_method(
         &self,
-        id_digest: &[u8],
+        id_digest: &PendingSignInDigest,
         method: Method,
     ) -> Result<(), StoreError> {
         self.db
@@ -264,7 +272,10 @@ impl Store {
 
     /// True only for the one caller whose DELETE removed the row, so that a
     /// half-finished sign-in turns into at most one session.
-    pub async fn delete_pending_sign_in(&self, id_digest: &[u8]) -> Result<bool, StoreError> {
+    pub async fn delete_pending_sign_in(
+        &self,
+        id_digest: &PendingSignInDigest,
+    ) -> Result<bool, StoreError> {
         let result = self
             .db
             .execute(

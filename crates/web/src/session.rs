@@ -3,6 +3,7 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use domain::digests::SessionDigest;
 use domain::session::{SessionState, password_confirmation_is_fresh};
 use storage::{Account, SessionRow};
 
@@ -14,7 +15,7 @@ use crate::{AppState, WebError, cookies};
 /// without a live session; the visitor is sent to the sign-in page instead.
 pub struct SignedIn {
     pub account: Account,
-    pub session_digest: Vec<u8>,
+    pub session_digest: SessionDigest,
     pub session: SessionRow,
     pub csrf_token: String,
     dev_outbox: bool,
@@ -50,7 +51,7 @@ impl FromRequestParts<AppState> for SignedIn {
         let Some(session_id) = cookies::read(&parts.headers, cookies::SESSION) else {
             return Err(WebError::SignInRequired);
         };
-        let session_digest = domain::secrets::token_digest(&session_id);
+        let session_digest = SessionDigest::of(&session_id);
         let Some(session) = state.store.session(&session_digest).await? else {
             return Err(WebError::SignInRequired);
         };

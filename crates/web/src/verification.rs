@@ -5,8 +5,9 @@
 //! statement, and an attempt that got none is refused unchecked.
 
 use domain::authenticator::{self, AuthenticatorError, AuthenticatorSecret, AuthenticatorState};
+use domain::digests::CodeBinding;
 use domain::one_time_code::{CodeError, CodePurpose, IssuedCode, OtpCode, digest_context};
-use domain::{Method, PhoneNumber};
+use domain::{AccountId, Method, PhoneNumber};
 use storage::Account;
 
 use crate::metrics::{Delivery, Limit};
@@ -26,11 +27,11 @@ pub enum VerifyError {
     Internal(#[from] WebError),
 }
 
-pub fn phone_context(account_id: i64) -> String {
+pub fn phone_context(account_id: AccountId) -> String {
     format!("phone:{account_id}")
 }
 
-pub fn authenticator_context(account_id: i64) -> String {
+pub fn authenticator_context(account_id: AccountId) -> String {
     format!("authenticator:{account_id}")
 }
 
@@ -44,7 +45,7 @@ pub fn account_phone(state: &AppState, account: &Account) -> Result<Option<Phone
 
 pub fn open_phone(
     state: &AppState,
-    account_id: i64,
+    account_id: AccountId,
     sealed: &[u8],
 ) -> Result<PhoneNumber, WebError> {
     let bytes = state
@@ -55,7 +56,7 @@ pub fn open_phone(
     Ok(PhoneNumber::from_e164(&e164))
 }
 
-pub fn seal_phone(state: &AppState, account_id: i64, phone: &PhoneNumber) -> Vec<u8> {
+pub fn seal_phone(state: &AppState, account_id: AccountId, phone: &PhoneNumber) -> Vec<u8> {
     state
         .key
         .seal(phone.e164().as_bytes(), &phone_context(account_id))
@@ -65,9 +66,9 @@ pub fn seal_phone(state: &AppState, account_id: i64, phone: &PhoneNumber) -> Vec
 /// the last one went out less than a minute ago.
 pub async fn send_sms_code(
     state: &AppState,
-    account_id: i64,
+    account_id: AccountId,
     purpose: CodePurpose,
-    bound_to: &[u8],
+    bound_to: &CodeBinding,
     phone: &PhoneNumber,
 ) -> Result<(), VerifyError> {
     let now = state.now();
@@ -86,13 +87,7 @@ pub async fn send_sms_code(
     let digest = state
         .key
         .code_digest(&digest_context(account_id, purpose), code.as_str());
-    let issued = IssuedCode::new(
-        purpose,
-        digest,
-        bound_to.to_vec(),
-        now,
-        state.settings.codes,
-    );
+    let issued = IssuedCode::new(purpose, digest, bound_to.clone(), now, state.settings.codes);
     state
         .store
         .save_code(
@@ -123,9 +118,9 @@ pub async fn send_sms_code(
 /// Sends a new code to wherever the previous code for `purpose` went.
 pub async fn resend_sms_code(
     state: &AppState,
-    account_id: i64,
+    account_id: AccountId,
     purpose: CodePurpose,
-    bound_to: &[u8],
+    bound_to: &CodeBinding,
 ) -> Result<(), VerifyError> {
     let stored = state
         .store
@@ -142,7 +137,7 @@ pub async fn resend_sms_code(
 /// `None` once it may.
 pub async fn resend_wait_message(
     state: &AppState,
-    account_id: i64,
+    account_id: AccountId,
     purpose: CodePurpose,
 ) -> Result<Option<String>, WebError> {
     let stored = state.store.code(account_id, purpose).await?;
@@ -165,9 +160,9 @@ pub struct CheckedSmsCode {
 /// Checks an SMS code and uses it up; on success returns the number it was sent to.
 pub async fn check_sms_code(
     state: &AppState,
-    account_id: i64,
+    account_id: AccountId,
     purpose: CodePurpose,
-    bound_to: &[u8],
+    bound_to: &CodeBinding,
     input: &str,
 ) -> Result<PhoneNumber, VerifyError> {
     let checked = check_sms_code_unused(state, account_id, purpose, bound_to, input).await?;
@@ -190,9 +185,9 @@ pub async fn check_sms_code(
 /// it back when the caller uses the code up.
 pub async fn check_sms_code_unused(
     state: &AppState,
-    account_id: i64,
+    account_id: AccountId,
     purpose: CodePurpose,
-    bound_to: &[u8],
+    bound_to: &CodeBinding,
     input: &str,
 ) -> Result<CheckedSmsCode, VerifyError> {
     let entered = OtpCode::parse(input)?;
@@ -246,7 +241,7 @@ impl Passed {
 
 async fn claim_authenticator_step(
     state: &AppState,
-    account_id: i64,
+    account_id: AccountId,
     step: i64,
 ) -> Result<(), VerifyError> {
     if state
@@ -333,7 +328,7 @@ pub async fn check_second_factor(
     account: &Account,
     method: Method,
     purpose: CodePurpose,
-    bound_to: &[u8],
+    bound_to: &CodeBinding,
     input: &str,
 ) -> Result<(), VerifyError> {
     match verify_second_factor(state, account, method, purpose, bound_to, input).await? {
@@ -349,7 +344,7 @@ pub async fn verify_second_factor(
     account: &Account,
     method: Method,
     purpose: CodePurpose,
-    bound_to: &[u8],
+    bound_to: &CodeBinding,
     input: &str,
 ) -> Result<Passed, VerifyError> {
     let two_step = two_step_of(account);

@@ -12,7 +12,8 @@ mod postgres;
 mod sqlite;
 
 use domain::ServerKey;
-use domain::secrets::{random_token, token_digest};
+use domain::digests::{PendingSignInDigest, SessionDigest};
+use domain::secrets::random_token;
 use storage::Store;
 
 use crate::accounts;
@@ -80,8 +81,8 @@ pub async fn pending_sign_ins(
         let token = random_token();
         store
             .create_pending_sign_in(
-                &token_digest(&token),
-                account_id,
+                &PendingSignInDigest::of(&token),
+                domain::AccountId::new(account_id),
                 domain::Method::Authenticator,
                 now,
             )
@@ -101,7 +102,11 @@ pub async fn sessions(
     for account_id in account_ids {
         let token = random_token();
         store
-            .create_session(&token_digest(&token), account_id, now)
+            .create_session(
+                &SessionDigest::of(&token),
+                domain::AccountId::new(account_id),
+                now,
+            )
             .await?;
         sessions.push((token, account_id));
     }

@@ -44,6 +44,12 @@ impl From<Option<i64>> for Param<'_> {
     }
 }
 
+impl From<domain::AccountId> for Param<'_> {
+    fn from(value: domain::AccountId) -> Self {
+        Self::Int(Some(value.get()))
+    }
+}
+
 impl<'a> From<&'a str> for Param<'a> {
     fn from(value: &'a str) -> Self {
         Self::Text(Some(value))
@@ -80,6 +86,26 @@ impl<'a> From<Option<&'a [u8]>> for Param<'a> {
     }
 }
 
+/// Every digest binds as the bytes the database stores.
+macro_rules! digest_params {
+    ($($digest:ty),*) => {$(
+        impl<'a> From<&'a $digest> for Param<'a> {
+            fn from(value: &'a $digest) -> Self {
+                Self::Bytes(Some(value.as_bytes()))
+            }
+        }
+    )*};
+}
+digest_params!(
+    domain::digests::SessionDigest,
+    domain::digests::PendingSignInDigest,
+    domain::digests::TokenDigest,
+    domain::digests::ResetLinkDigest,
+    domain::digests::ChallengeDigest,
+    domain::digests::CodeDigest,
+    domain::digests::CodeBinding
+);
+
 /// `params![a, b]` is `&[Param::from(a), Param::from(b)]`: `$1` is `a`, `$2` is `b`.
 macro_rules! params {
     ($($value:expr),* $(,)?) => {
@@ -115,6 +141,11 @@ impl Row<'_> {
                 Ok(sqlx::Row::try_get(*row, column).map_err(DatabaseError::from)?)
             }
         }
+    }
+
+    /// An account id column, read as the number both backends store.
+    pub(crate) fn account_id(&self, column: &str) -> Result<domain::AccountId, StoreError> {
+        self.get::<i64>(column).map(domain::AccountId::new)
     }
 }
 

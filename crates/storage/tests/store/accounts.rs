@@ -1,8 +1,9 @@
 //! Accounts, the security question, and turning SMS on and off.
 
+use domain::AccountId;
 use storage::{Store, StoreError};
 
-use crate::helpers::{T0, two_accounts};
+use crate::helpers::{T0, binding, code_digest, two_accounts};
 
 on_both_backends!(
     a_new_account_is_found_by_email_and_by_id,
@@ -42,7 +43,13 @@ async fn a_new_account_is_found_by_email_and_by_id(store: Store) {
             .unwrap()
             .is_none()
     );
-    assert!(store.account_by_id(id + 1).await.unwrap().is_none());
+    assert!(
+        store
+            .account_by_id(AccountId::new(id.get() + 1))
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 async fn a_second_account_with_the_same_email_is_refused_as_taken(store: Store) {
@@ -127,8 +134,8 @@ async fn changing_the_phone_number_keeps_two_step_on(store: Store) {
         .unwrap();
     let code = domain::IssuedCode::new(
         domain::CodePurpose::ChangeNumber,
-        vec![1; 32],
-        vec![2; 32],
+        code_digest(1),
+        binding(2),
         T0 + 40,
         domain::one_time_code::CodePolicy::default(),
     );

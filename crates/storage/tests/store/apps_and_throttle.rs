@@ -3,7 +3,7 @@
 use domain::throttle::FailedPasswords;
 use storage::{AppIdentity, Store};
 
-use crate::helpers::{Accounts, T0, two_accounts};
+use crate::helpers::{Accounts, T0, digest, two_accounts};
 
 on_both_backends!(
     connections_belong_to_their_account_and_die_with_a_password_change,
@@ -21,20 +21,18 @@ fn photon(device: &str) -> AppIdentity {
 }
 
 async fn connections_belong_to_their_account_and_die_with_a_password_change(store: Store) {
+    let token_1 = digest::token("token-1");
+    let token_2 = digest::token("token-2");
     let Accounts { ann, bob } = two_accounts(&store).await;
     let laptop = store
-        .create_connection(ann, b"token-1", &photon("laptop"), T0)
+        .create_connection(ann, &token_1, &photon("laptop"), T0)
         .await
         .unwrap();
     store
-        .create_connection(ann, b"token-2", &photon("phone"), T0 + 5)
+        .create_connection(ann, &token_2, &photon("phone"), T0 + 5)
         .await
         .unwrap();
-    let found = store
-        .connection_by_token(b"token-1")
-        .await
-        .unwrap()
-        .unwrap();
+    let found = store.connection_by_token(&token_1).await.unwrap().unwrap();
     assert_eq!(
         (found.id, found.account_id, found.device_name.as_str()),
         (laptop, ann, "laptop")
@@ -42,7 +40,7 @@ async fn connections_belong_to_their_account_and_die_with_a_password_change(stor
     store.touch_connection(laptop, T0 + 60).await.unwrap();
     assert_eq!(
         store
-            .connection_by_token(b"token-1")
+            .connection_by_token(&token_1)
             .await
             .unwrap()
             .unwrap()
@@ -71,7 +69,7 @@ async fn connections_belong_to_their_account_and_die_with_a_password_change(stor
             .device_name,
         "laptop"
     );
-    assert_eq!(store.connection_by_token(b"token-1").await.unwrap(), None);
+    assert_eq!(store.connection_by_token(&token_1).await.unwrap(), None);
     store.set_password(ann, "new hash", T0 + 100).await.unwrap();
     assert!(
         store.connections_of_account(ann).await.unwrap().is_empty(),
@@ -80,19 +78,20 @@ async fn connections_belong_to_their_account_and_die_with_a_password_change(stor
 }
 
 async fn a_challenge_is_passed_once(store: Store) {
+    let challenge = digest::challenge("challenge");
     let ann = two_accounts(&store).await.ann;
     store
-        .create_app_challenge(b"challenge", ann, &photon("laptop"), T0)
+        .create_app_challenge(&challenge, ann, &photon("laptop"), T0)
         .await
         .unwrap();
-    let row = store.app_challenge(b"challenge").await.unwrap().unwrap();
+    let row = store.app_challenge(&challenge).await.unwrap().unwrap();
     assert_eq!(
         (row.account_id, row.app, row.created_at),
         (ann, photon("laptop"), T0)
     );
-    assert!(store.delete_app_challenge(b"challenge").await.unwrap());
-    assert!(!store.delete_app_challenge(b"challenge").await.unwrap());
-    assert_eq!(store.app_challenge(b"challenge").await.unwrap(), None);
+    assert!(store.delete_app_challenge(&challenge).await.unwrap());
+    assert!(!store.delete_app_challenge(&challenge).await.unwrap());
+    assert_eq!(store.app_challenge(&challenge).await.unwrap(), None);
 }
 
 async fn a_refusal_notice_is_claimed_once_a_day_per_app_and_device(store: Store) {

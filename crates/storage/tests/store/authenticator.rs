@@ -1,8 +1,10 @@
 //! The authenticator app: replay protection, wrong-code counts, enrolment.
 
+use domain::AccountId;
+use domain::digests::SessionDigest;
 use storage::{AuthenticatorRow, Store};
 
-use crate::helpers::{Accounts, T0, two_accounts};
+use crate::helpers::{Accounts, T0, digest, two_accounts};
 
 on_both_backends!(
     the_authenticator_refuses_the_same_or_an_older_step,
@@ -98,28 +100,30 @@ async fn an_authenticator_is_removed_once(store: Store) {
 }
 
 async fn an_enrolment_belongs_to_its_session_and_ends_when_confirmed(store: Store) {
+    let session_a = digest::session("session a");
+    let session_b = digest::session("session b");
     let id = two_accounts(&store).await.ann;
     store
-        .save_authenticator_enrolment(id, b"session a", b"secret 1".to_vec(), T0)
+        .save_authenticator_enrolment(id, &session_a, b"secret 1".to_vec(), T0)
         .await
         .unwrap();
     assert_eq!(
-        enrolment(&store, id, b"session a").await,
+        enrolment(&store, id, &session_a).await,
         Some((b"secret 1".to_vec(), T0))
     );
-    assert_eq!(enrolment(&store, id, b"session b").await, None);
+    assert_eq!(enrolment(&store, id, &session_b).await, None);
 
     store
-        .save_authenticator_enrolment(id, b"session b", b"secret 2".to_vec(), T0 + 5)
+        .save_authenticator_enrolment(id, &session_b, b"secret 2".to_vec(), T0 + 5)
         .await
         .unwrap();
     assert_eq!(
-        enrolment(&store, id, b"session a").await,
+        enrolment(&store, id, &session_a).await,
         None,
         "starting again replaces the enrolment"
     );
     assert_eq!(
-        enrolment(&store, id, b"session b").await,
+        enrolment(&store, id, &session_b).await,
         Some((b"secret 2".to_vec(), T0 + 5))
     );
 
@@ -127,7 +131,7 @@ async fn an_enrolment_belongs_to_its_session_and_ends_when_confirmed(store: Stor
         .add_authenticator(id, b"secret 2".to_vec(), T0 + 10)
         .await
         .unwrap();
-    assert_eq!(enrolment(&store, id, b"session b").await, None);
+    assert_eq!(enrolment(&store, id, &session_b).await, None);
     let row = store.authenticator(id).await.unwrap().unwrap();
     assert_eq!(row.secret_enc, b"secret 2");
 }
@@ -163,6 +167,10 @@ async fn wrong_codes_sent_in_parallel_are_all_counted(store: Store) {
     );
 }
 
-async fn enrolment(store: &Store, id: i64, session: &[u8]) -> Option<(Vec<u8>, i64)> {
+async fn enrolment(
+    store: &Store,
+    id: AccountId,
+    session: &SessionDigest,
+) -> Option<(Vec<u8>, i64)> {
     store.authenticator_enrolment(id, session).await.unwrap()
 }

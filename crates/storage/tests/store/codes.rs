@@ -2,10 +2,11 @@
 //! before it is checked, and used up by compare-and-set.
 
 use domain::one_time_code::CodePolicy;
+
 use domain::{CodeError, CodePurpose, IssuedCode};
 use storage::{Store, StoredCode};
 
-use crate::helpers::{T0, two_accounts};
+use crate::helpers::{T0, binding, code_digest, two_accounts};
 
 on_both_backends!(
     a_code_is_kept_per_purpose_with_its_destination,
@@ -17,13 +18,13 @@ on_both_backends!(
     racing_entries_of_one_code_never_both_win,
 );
 
-const BOUND_TO: [u8; 32] = [9; 32];
+const BOUND_TO: u8 = 9;
 
 fn issued(purpose: CodePurpose, digest: u8, now: i64) -> IssuedCode {
     IssuedCode::new(
         purpose,
-        vec![digest; 32],
-        BOUND_TO.to_vec(),
+        code_digest(digest),
+        binding(BOUND_TO),
         now,
         CodePolicy::default(),
     )
@@ -61,7 +62,7 @@ async fn a_new_code_replaces_the_previous_one(store: Store) {
     let first = issued(CodePurpose::SignIn, 1, T0);
     store.save_code(id, &first, None).await.unwrap();
     let reserved = store
-        .reserve_code_entry(id, CodePurpose::SignIn, &BOUND_TO, T0 + 1)
+        .reserve_code_entry(id, CodePurpose::SignIn, &binding(BOUND_TO), T0 + 1)
         .await
         .unwrap();
     assert_eq!(reserved.unwrap().code.wrong_entries, 1);
@@ -81,7 +82,7 @@ async fn the_second_of_two_identical_attempts_fails(store: Store) {
     store.save_code(id, &code, None).await.unwrap();
     for _ in 0..2 {
         store
-            .reserve_code_entry(id, CodePurpose::SignIn, &BOUND_TO, T0 + 5)
+            .reserve_code_entry(id, CodePurpose::SignIn, &binding(BOUND_TO), T0 + 5)
             .await
             .unwrap()
             .expect("a place");
@@ -97,7 +98,7 @@ async fn the_second_of_two_identical_attempts_fails(store: Store) {
     );
     assert_eq!(
         store
-            .reserve_code_entry(id, CodePurpose::SignIn, &BOUND_TO, T0 + 6)
+            .reserve_code_entry(id, CodePurpose::SignIn, &binding(BOUND_TO), T0 + 6)
             .await
             .unwrap(),
         None,
@@ -109,16 +110,16 @@ async fn an_entry_gets_no_place_in_an_expired_or_foreign_code(store: Store) {
     let id = two_accounts(&store).await.ann;
     let code = issued(CodePurpose::SignIn, 1, T0);
     store.save_code(id, &code, None).await.unwrap();
-    let reserve = |purpose, bound_to: [u8; 32], now| {
+    let reserve = |purpose, bound_to: u8, now| {
         let store = store.clone();
         async move {
             store
-                .reserve_code_entry(id, purpose, &bound_to, now)
+                .reserve_code_entry(id, purpose, &binding(bound_to), now)
                 .await
                 .unwrap()
         }
     };
-    assert_eq!(reserve(CodePurpose::SignIn, [8; 32], T0).await, None);
+    assert_eq!(reserve(CodePurpose::SignIn, 8, T0).await, None);
     assert_eq!(reserve(CodePurpose::SetUp, BOUND_TO, T0).await, None);
     assert_eq!(
         reserve(CodePurpose::SignIn, BOUND_TO, code.expires_at).await,
@@ -134,20 +135,20 @@ async fn each_wrong_entry_is_counted_once(store: Store) {
     store.save_code(id, &code, None).await.unwrap();
     for expected in 1..=domain::one_time_code::MAX_WRONG_ENTRIES {
         let reserved = store
-            .reserve_code_entry(id, CodePurpose::SignIn, &BOUND_TO, T0 + 5)
+            .reserve_code_entry(id, CodePurpose::SignIn, &binding(BOUND_TO), T0 + 5)
             .await
             .unwrap()
             .expect("a place");
         assert_eq!(reserved.code.wrong_entries, expected);
         let mut checked = reserved.code;
         assert!(matches!(
-            checked.check_reserved(&[0; 32]),
+            checked.check_reserved(&code_digest(0)),
             Err(CodeError::Wrong { .. } | CodeError::TooManyAttempts)
         ));
     }
     assert_eq!(
         store
-            .reserve_code_entry(id, CodePurpose::SignIn, &BOUND_TO, T0 + 5)
+            .reserve_code_entry(id, CodePurpose::SignIn, &binding(BOUND_TO), T0 + 5)
             .await
             .unwrap(),
         None,

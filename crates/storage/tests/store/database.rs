@@ -4,7 +4,7 @@ use domain::one_time_code::CodePolicy;
 use domain::{CodePurpose, IssuedCode};
 use storage::{DatabaseError, Store, StoreError};
 
-use crate::helpers::T0;
+use crate::helpers::{T0, binding, code_digest};
 
 on_both_backends!(
     unmigrated:
@@ -61,14 +61,14 @@ async fn numbered_placeholders_bind_by_number_even_reused_and_out_of_order(store
     // reserve_code_entry reads $3 (bytes) between two integers.
     let code = IssuedCode::new(
         CodePurpose::SignIn,
-        vec![1; 32],
-        vec![2; 32],
+        code_digest(1),
+        binding(2),
         T0,
         CodePolicy::default(),
     );
     store.save_code(id, &code, None).await.unwrap();
     let stored = store
-        .reserve_code_entry(id, CodePurpose::SignIn, &[2; 32], T0 + 1)
+        .reserve_code_entry(id, CodePurpose::SignIn, &binding(2), T0 + 1)
         .await
         .unwrap()
         .unwrap();

@@ -3,6 +3,8 @@
 use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use domain::AccountId;
+use domain::digests::{CodeBinding, CodeDigest};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 use storage::{Backend, Store};
 
@@ -11,8 +13,8 @@ pub const T0: i64 = 1_800_000_000;
 /// The one storage fixture: two accounts, Ann's and Bob's, made at `T0` with the
 /// password hash "hash". Bob's is the bystander a change to Ann's must not touch.
 pub struct Accounts {
-    pub ann: i64,
-    pub bob: i64,
+    pub ann: AccountId,
+    pub bob: AccountId,
 }
 
 pub async fn two_accounts(store: &Store) -> Accounts {
@@ -25,6 +27,43 @@ pub async fn two_accounts(store: &Store) -> Accounts {
         .await
         .expect("Bob's account");
     Accounts { ann, bob }
+}
+
+/// A code's digest and what it is bound to, made of one repeated byte: the
+/// store's tests need only tell them apart.
+pub fn code_digest(byte: u8) -> CodeDigest {
+    CodeDigest::from_bytes(vec![byte; 32])
+}
+
+pub fn binding(byte: u8) -> CodeBinding {
+    CodeBinding::from_bytes(vec![byte; 32])
+}
+
+/// The digests of made-up tokens, one per kind: `digest::session("old")`.
+pub mod digest {
+    use domain::digests::{
+        ChallengeDigest, PendingSignInDigest, ResetLinkDigest, SessionDigest, TokenDigest,
+    };
+
+    pub fn session(id: &str) -> SessionDigest {
+        SessionDigest::of(id)
+    }
+
+    pub fn pending(id: &str) -> PendingSignInDigest {
+        PendingSignInDigest::of(id)
+    }
+
+    pub fn reset_link(token: &str) -> ResetLinkDigest {
+        ResetLinkDigest::of(token)
+    }
+
+    pub fn token(token: &str) -> TokenDigest {
+        TokenDigest::of(token)
+    }
+
+    pub fn challenge(challenge: &str) -> ChallengeDigest {
+        ChallengeDigest::of(challenge)
+    }
 }
 
 /// Runs `attempts` copies of `attempt` at once and answers how many got a place.

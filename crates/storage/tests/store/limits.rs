@@ -9,7 +9,7 @@ use domain::throttle::MAX_FAILED_PASSWORDS;
 use domain::{CodeError, CodePurpose, IssuedCode};
 use storage::Store;
 
-use crate::helpers::{T0, race, two_accounts};
+use crate::helpers::{T0, binding, code_digest, digest, race, two_accounts};
 
 on_both_backends!(
     a_hundred_parallel_wrong_passwords_get_ten_places_and_lock_the_address,
@@ -20,7 +20,7 @@ on_both_backends!(
 );
 
 const ATTEMPTS: usize = 100;
-const BOUND_TO: [u8; 32] = [9; 32];
+const BOUND_TO: u8 = 9;
 
 async fn a_hundred_parallel_wrong_passwords_get_ten_places_and_lock_the_address(store: Store) {
     let placed = race(ATTEMPTS, || {
@@ -55,8 +55,8 @@ async fn a_hundred_parallel_wrong_sms_codes_get_five_places_and_end_the_code(sto
     let ann = accounts.ann;
     let code = IssuedCode::new(
         CodePurpose::SignIn,
-        vec![7; 32],
-        BOUND_TO.to_vec(),
+        code_digest(7),
+        binding(BOUND_TO),
         T0,
         CodePolicy::default(),
     );
@@ -67,7 +67,7 @@ async fn a_hundred_parallel_wrong_sms_codes_get_five_places_and_end_the_code(sto
         let store = store.clone();
         async move {
             let Some(reserved) = store
-                .reserve_code_entry(ann, CodePurpose::SignIn, &BOUND_TO, T0 + 5)
+                .reserve_code_entry(ann, CodePurpose::SignIn, &binding(BOUND_TO), T0 + 5)
                 .await
                 .unwrap()
             else {
@@ -75,7 +75,7 @@ async fn a_hundred_parallel_wrong_sms_codes_get_five_places_and_end_the_code(sto
             };
             let mut code = reserved.code;
             assert!(matches!(
-                code.check_reserved(&[0; 32]),
+                code.check_reserved(&code_digest(0)),
                 Err(CodeError::Wrong { .. } | CodeError::TooManyAttempts)
             ));
             true
@@ -84,7 +84,7 @@ async fn a_hundred_parallel_wrong_sms_codes_get_five_places_and_end_the_code(sto
     .await;
     assert_eq!(checked as u32, MAX_WRONG_ENTRIES);
     let right_code_later = store
-        .reserve_code_entry(ann, CodePurpose::SignIn, &BOUND_TO, T0 + 6)
+        .reserve_code_entry(ann, CodePurpose::SignIn, &binding(BOUND_TO), T0 + 6)
         .await
         .unwrap();
     assert_eq!(right_code_later, None, "no place, so never checked");
@@ -139,14 +139,14 @@ async fn a_hundred_parallel_wrong_authenticator_codes_get_three_places_in_the_st
 async fn a_hundred_parallel_wrong_security_answers_get_five_places_on_the_link(store: Store) {
     let ann = two_accounts(&store).await.ann;
     store
-        .create_password_reset(b"link", ann, T0, T0 + 3600)
+        .create_password_reset(&digest::reset_link("link"), ann, T0, T0 + 3600)
         .await
         .unwrap();
     let placed = race(ATTEMPTS, || {
         let store = store.clone();
         async move {
             store
-                .reserve_reset_answer(b"link", T0 + 5)
+                .reserve_reset_answer(&digest::reset_link("link"), T0 + 5)
                 .await
                 .unwrap()
                 .is_some()
@@ -155,37 +155,44 @@ async fn a_hundred_parallel_wrong_security_answers_get_five_places_on_the_link(s
     .await;
     assert_eq!(placed as i64, MAX_WRONG_ANSWERS);
     assert_eq!(
-        store.reserve_reset_answer(b"link", T0 + 6).await.unwrap(),
+        store
+            .reserve_reset_answer(&digest::reset_link("link"), T0 + 6)
+            .await
+            .unwrap(),
         None,
         "the right answer later gets no place, so it is never checked"
     );
-    let row = store.password_reset(b"link").await.unwrap().unwrap();
+    let row = store
+        .password_reset(&digest::reset_link("link"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(row.wrong_answers, MAX_WRONG_ANSWERS);
 }
 
 async fn a_hundred_parallel_resets_through_one_link_reset_once(store: Store) {
     let ann = two_accounts(&store).await.ann;
     store
-        .create_password_reset(b"link", ann, T0, T0 + 3600)
+        .create_password_reset(&digest::reset_link("link"), ann, T0, T0 + 3600)
         .await
         .unwrap();
     assert_eq!(
         store
-            .complete_password_reset(b"link", "early hash", true, T0 + 1)
+            .complete_password_reset(&digest::reset_link("link"), "early hash", true, T0 + 1)
             .await
             .unwrap(),
         None,
         "a link that must be verified first resets nothing before"
     );
     store
-        .mark_password_reset_verified(b"link", T0 + 5)
+        .mark_password_reset_verified(&digest::reset_link("link"), T0 + 5)
         .await
         .unwrap();
     let reset = race(ATTEMPTS, || {
         let store = store.clone();
         async move {
             store
-                .complete_password_reset(b"link", "new hash", true, T0 + 10)
+                .complete_password_reset(&digest::reset_link("link"), "new hash", true, T0 + 10)
                 .await
                 .unwrap()
                 .is_some()
@@ -195,7 +202,7 @@ async fn a_hundred_parallel_resets_through_one_link_reset_once(store: Store) {
     assert_eq!(reset, 1);
     assert_eq!(
         store
-            .complete_password_reset(b"link", "another hash", true, T0 + 11)
+            .complete_password_reset(&digest::reset_link("link"), "another hash", true, T0 + 11)
             .await
             .unwrap(),
         None

@@ -3,10 +3,10 @@
 //! and without one all of it does. Bob's account, the bystander, never changes.
 
 use domain::one_time_code::CodePolicy;
-use domain::{CodePurpose, IssuedCode};
+use domain::{AccountId, CodePurpose, IssuedCode};
 use storage::{AppIdentity, Store};
 
-use crate::helpers::{Accounts, T0, two_accounts};
+use crate::helpers::{Accounts, T0, binding, code_digest, digest, two_accounts};
 
 on_both_backends!(
     a_password_reset_happens_whole_or_not_at_all,
@@ -56,10 +56,17 @@ fn photon() -> AppIdentity {
 
 /// What a password reset changes for one account: its links used, its password
 /// hash, and whether its session and application token still work.
-async fn reset_state(store: &Store, who: &str, account: i64) -> (Vec<bool>, String, bool, bool) {
+async fn reset_state(
+    store: &Store,
+    who: &str,
+    account: AccountId,
+) -> (Vec<bool>, String, bool, bool) {
     let mut links_used = Vec::new();
     for link in [format!("{who}'s link"), format!("{who}'s older link")] {
-        let row = store.password_reset(link.as_bytes()).await.unwrap();
+        let row = store
+            .password_reset(&digest::reset_link(&link))
+            .await
+            .unwrap();
         links_used.extend(row.map(|row| row.used));
     }
     let hash = store
@@ -73,9 +80,13 @@ async fn reset_state(store: &Store, who: &str, account: i64) -> (Vec<bool>, Stri
     (
         links_used,
         hash,
-        store.session(session.as_bytes()).await.unwrap().is_some(),
         store
-            .connection_by_token(token.as_bytes())
+            .session(&digest::session(&session))
+            .await
+            .unwrap()
+            .is_some(),
+        store
+            .connection_by_token(&digest::token(&token))
             .await
             .unwrap()
             .is_some(),
@@ -87,32 +98,32 @@ async fn a_password_reset_happens_whole_or_not_at_all(store: Store) {
     for (account, who) in [(ann, "ann"), (bob, "bob")] {
         let link = format!("{who}'s link");
         store
-            .create_password_reset(link.as_bytes(), account, T0, T0 + 3600)
+            .create_password_reset(&digest::reset_link(&link), account, T0, T0 + 3600)
             .await
             .unwrap();
         store
-            .mark_password_reset_verified(link.as_bytes(), T0 + 1)
+            .mark_password_reset_verified(&digest::reset_link(&link), T0 + 1)
             .await
             .unwrap();
         let session = format!("{who}'s session");
         store
-            .create_session(session.as_bytes(), account, T0)
+            .create_session(&digest::session(&session), account, T0)
             .await
             .unwrap();
         let token = format!("{who}'s token");
         store
-            .create_connection(account, token.as_bytes(), &photon(), T0)
+            .create_connection(account, &digest::token(&token), &photon(), T0)
             .await
             .unwrap();
     }
     store
-        .create_password_reset(b"ann's older link", ann, T0, T0 + 3600)
+        .create_password_reset(&digest::reset_link("ann's older link"), ann, T0, T0 + 3600)
         .await
         .unwrap();
     let bobs_before = reset_state(&store, "bob", bob).await;
     let reset = || async {
         store
-            .complete_password_reset(b"ann's link", "new hash", true, T0 + 10)
+            .complete_password_reset(&digest::reset_link("ann's link"), "new hash", true, T0 + 10)
             .await
             .is_ok_and(|reset| reset.is_some())
     };
@@ -133,7 +144,7 @@ async fn a_password_reset_happens_whole_or_not_at_all(store: Store) {
 /// Whether the set-up code is used, and the phone and question of the account.
 async fn phone_state(
     store: &Store,
-    account: i64,
+    account: AccountId,
 ) -> (Option<bool>, Option<Vec<u8>>, Option<String>, bool) {
     let code = store.code(account, CodePurpose::SetUp).await.unwrap();
     let account = store.account_by_id(account).await.unwrap().unwrap();
@@ -157,8 +168,8 @@ async fn confirming_a_phone_happens_whole_or_not_at_all(store: Store) {
     }
     let code = IssuedCode::new(
         CodePurpose::SetUp,
-        vec![1; 32],
-        vec![2; 32],
+        code_digest(1),
+        binding(2),
         T0,
         CodePolicy::default(),
     );
@@ -184,13 +195,13 @@ async fn confirming_a_phone_happens_whole_or_not_at_all(store: Store) {
     );
 }
 
-/// The enrolment of `b"session"` and the authenticator's secret and used step.
+/// The enrolment of session "session" and the authenticator's secret and used step.
 async fn authenticator_state(
     store: &Store,
-    account: i64,
+    account: AccountId,
 ) -> (bool, Option<(Vec<u8>, Option<i64>)>) {
     let enrolment = store
-        .authenticator_enrolment(account, b"session")
+        .authenticator_enrolment(account, &digest::session("session"))
         .await
         .unwrap();
     let row = store.authenticator(account).await.unwrap();
@@ -204,13 +215,24 @@ async fn enabling_the_authenticator_happens_whole_or_not_at_all(store: Store) {
     let Accounts { ann, bob } = two_accounts(&store).await;
     for account in [ann, bob] {
         store
-            .save_authenticator_enrolment(account, b"session", b"enrolment".to_vec(), T0)
+            .save_authenticator_enrolment(
+                account,
+                &digest::session("session"),
+                b"enrolment".to_vec(),
+                T0,
+            )
             .await
             .unwrap();
     }
     let enable = || async {
         store
-            .enable_authenticator(ann, b"session", b"sealed secret".to_vec(), 500, T0 + 10)
+            .enable_authenticator(
+                ann,
+                &digest::session("session"),
+                b"sealed secret".to_vec(),
+                500,
+                T0 + 10,
+            )
             .await
             .is_ok_and(|enabled| enabled)
     };
@@ -236,7 +258,7 @@ async fn enabling_the_authenticator_happens_whole_or_not_at_all(store: Store) {
 
 /// Whether the account has a phone, its enrolment and authenticator, and whether
 /// its security question is off for good.
-async fn two_step_state(store: &Store, account: i64) -> (bool, (bool, bool), bool) {
+async fn two_step_state(store: &Store, account: AccountId) -> (bool, (bool, bool), bool) {
     let row = store.account_by_id(account).await.unwrap().unwrap();
     let (enrolment, authenticator) = authenticator_state(store, account).await;
     (
@@ -258,7 +280,12 @@ async fn turning_two_step_off_happens_whole_or_not_at_all(store: Store) {
             .await
             .unwrap();
         store
-            .save_authenticator_enrolment(account, b"session", b"enrolment".to_vec(), T0 + 2)
+            .save_authenticator_enrolment(
+                account,
+                &digest::session("session"),
+                b"enrolment".to_vec(),
+                T0 + 2,
+            )
             .await
             .unwrap();
     }

@@ -1,10 +1,11 @@
 //! Sessions, half-finished sign-ins, and the housekeeping that ends them.
 
+use domain::digests::{PendingSignInDigest, SessionDigest};
 use domain::one_time_code::CodePolicy;
-use domain::{CodePurpose, IssuedCode, Method};
+use domain::{AccountId, CodePurpose, IssuedCode, Method};
 use storage::{FinishSignIn, PendingSignInRow, SessionRow, SignInFinish, Store};
 
-use crate::helpers::{Accounts, T0, two_accounts};
+use crate::helpers::{Accounts, T0, binding, code_digest, digest, two_accounts};
 
 on_both_backends!(
     a_session_is_created_touched_confirmed_and_deleted,
@@ -19,10 +20,10 @@ on_both_backends!(
 );
 
 fn finish<'a>(
-    pending: &'a [u8],
-    account_id: i64,
+    pending: &'a PendingSignInDigest,
+    account_id: AccountId,
     step: Option<i64>,
-    session: &'a [u8],
+    session: &'a SessionDigest,
 ) -> FinishSignIn<'a> {
     FinishSignIn {
         pending_digest: pending,
@@ -35,33 +36,36 @@ fn finish<'a>(
 }
 
 async fn finishing_a_sign_in_claims_the_step_consumes_it_and_starts_the_session(store: Store) {
+    let old = digest::session("old");
+    let pending = digest::pending("pending");
+    let new = digest::session("new");
     let id = two_accounts(&store).await.ann;
     store
         .add_authenticator(id, b"sealed".to_vec(), T0)
         .await
         .unwrap();
-    store.create_session(b"old", id, T0).await.unwrap();
+    store.create_session(&old, id, T0).await.unwrap();
     store
-        .create_pending_sign_in(b"pending", id, Method::Authenticator, T0)
+        .create_pending_sign_in(&pending, id, Method::Authenticator, T0)
         .await
         .unwrap();
 
     let outcome = store
         .finish_sign_in(&FinishSignIn {
-            replaced_session_digest: Some(b"old"),
-            ..finish(b"pending", id, Some(100), b"new")
+            replaced_session_digest: Some(&old),
+            ..finish(&pending, id, Some(100), &new)
         })
         .await
         .unwrap();
 
     assert_eq!(outcome, SignInFinish::SignedIn);
-    assert_eq!(store.pending_sign_in(b"pending").await.unwrap(), None);
+    assert_eq!(store.pending_sign_in(&pending).await.unwrap(), None);
     assert_eq!(
-        store.session(b"old").await.unwrap(),
+        store.session(&old).await.unwrap(),
         None,
         "the old session is replaced"
     );
-    let session = store.session(b"new").await.unwrap().unwrap();
+    let session = store.session(&new).await.unwrap().unwrap();
     assert_eq!((session.account_id, session.created_at), (id, T0 + 5));
     let authenticator = store.authenticator(id).await.unwrap().unwrap();
     assert_eq!(authenticator.last_used_step, Some(100));
@@ -69,6 +73,11 @@ async fn finishing_a_sign_in_claims_the_step_consumes_it_and_starts_the_session(
 }
 
 async fn a_finish_that_loses_either_claim_changes_nothing(store: Store) {
+    let pending = digest::pending("pending");
+    let s1 = digest::session("s1");
+    let s2 = digest::session("s2");
+    let no_such = digest::pending("no such");
+    let s3 = digest::session("s3");
     let Accounts {
         ann: id,
         bob: other,
@@ -77,21 +86,21 @@ async fn a_finish_that_loses_either_claim_changes_nothing(store: Store) {
 
     // Step 100 is used: the sign-in stays pending and no session starts.
     let replayed = store
-        .finish_sign_in(&finish(b"pending", id, Some(100), b"s1"))
+        .finish_sign_in(&finish(&pending, id, Some(100), &s1))
         .await
         .unwrap();
     assert_eq!(replayed, SignInFinish::CodeAlreadyUsed);
-    assert!(store.pending_sign_in(b"pending").await.unwrap().is_some());
+    assert!(store.pending_sign_in(&pending).await.unwrap().is_some());
     assert_eq!(store.count_sessions().await.unwrap(), 0);
 
     // A sign-in that is gone (or another account's) leaves the step unclaimed.
     let gone = store
-        .finish_sign_in(&finish(b"pending", other, None, b"s2"))
+        .finish_sign_in(&finish(&pending, other, None, &s2))
         .await
         .unwrap();
     assert_eq!(gone, SignInFinish::SignInGone);
     let missing = store
-        .finish_sign_in(&finish(b"no such", id, Some(101), b"s3"))
+        .finish_sign_in(&finish(&no_such, id, Some(101), &s3))
         .await
         .unwrap();
     assert_eq!(missing, SignInFinish::SignInGone);
@@ -102,17 +111,18 @@ async fn a_finish_that_loses_either_claim_changes_nothing(store: Store) {
         "rolled back with the rest"
     );
     assert_eq!(store.count_sessions().await.unwrap(), 0);
-    assert!(store.pending_sign_in(b"pending").await.unwrap().is_some());
+    assert!(store.pending_sign_in(&pending).await.unwrap().is_some());
 }
 
 async fn racing_finishes_of_one_sign_in_start_one_session(store: Store) {
+    let pending = digest::pending("pending");
     let id = two_accounts(&store).await.ann;
     store
-        .create_pending_sign_in(b"pending", id, Method::Sms, T0)
+        .create_pending_sign_in(&pending, id, Method::Sms, T0)
         .await
         .unwrap();
-    let sessions: Vec<Vec<u8>> = (0..8)
-        .map(|i| format!("session {i}").into_bytes())
+    let sessions: Vec<SessionDigest> = (0..8)
+        .map(|i| digest::session(&format!("session {i}")))
         .collect();
     let outcomes = finish_in_parallel_tasks(&store, &sessions, id).await;
     let signed_in = outcomes
@@ -125,16 +135,17 @@ async fn racing_finishes_of_one_sign_in_start_one_session(store: Store) {
 
 async fn finish_in_parallel_tasks(
     store: &Store,
-    sessions: &[Vec<u8>],
-    id: i64,
+    sessions: &[SessionDigest],
+    id: AccountId,
 ) -> Vec<SignInFinish> {
+    let pending = digest::pending("pending");
     let mut tasks = Vec::new();
     for session in sessions {
         let store = store.clone();
-        let session = session.clone();
+        let (session, pending) = (session.clone(), pending.clone());
         tasks.push(tokio::spawn(async move {
             store
-                .finish_sign_in(&finish(b"pending", id, None, &session))
+                .finish_sign_in(&finish(&pending, id, None, &session))
                 .await
                 .unwrap()
         }));
@@ -147,10 +158,12 @@ async fn finish_in_parallel_tasks(
 }
 
 async fn a_session_is_created_touched_confirmed_and_deleted(store: Store) {
+    let session = digest::session("session");
+    let other = digest::session("other");
     let id = two_accounts(&store).await.ann;
-    store.create_session(b"session", id, T0).await.unwrap();
+    store.create_session(&session, id, T0).await.unwrap();
     assert_eq!(
-        store.session(b"session").await.unwrap(),
+        store.session(&session).await.unwrap(),
         Some(SessionRow {
             account_id: id,
             created_at: T0,
@@ -158,42 +171,49 @@ async fn a_session_is_created_touched_confirmed_and_deleted(store: Store) {
             password_confirmed_at: None,
         })
     );
-    assert_eq!(store.session(b"other").await.unwrap(), None);
+    assert_eq!(store.session(&other).await.unwrap(), None);
 
-    store.touch_session(b"session", T0 + 60).await.unwrap();
+    store.touch_session(&session, T0 + 60).await.unwrap();
     store
-        .confirm_password_in_session(b"session", T0 + 70)
+        .confirm_password_in_session(&session, T0 + 70)
         .await
         .unwrap();
-    let row = store.session(b"session").await.unwrap().unwrap();
+    let row = store.session(&session).await.unwrap().unwrap();
     assert_eq!(row.created_at, T0);
     assert_eq!(row.last_seen_at, T0 + 60);
     assert_eq!(row.password_confirmed_at, Some(T0 + 70));
     assert_eq!(store.count_sessions().await.unwrap(), 1);
 
-    store.delete_session(b"session").await.unwrap();
-    assert_eq!(store.session(b"session").await.unwrap(), None);
+    store.delete_session(&session).await.unwrap();
+    assert_eq!(store.session(&session).await.unwrap(), None);
     assert_eq!(store.count_sessions().await.unwrap(), 0);
 }
 
 async fn signing_out_everywhere_can_keep_the_current_session(store: Store) {
+    let bob_1 = digest::session("bob 1");
+    let ann_1 = digest::session("ann 1");
+    let ann_2 = digest::session("ann 2");
+    let ann_3 = digest::session("ann 3");
     let Accounts { ann, bob } = two_accounts(&store).await;
-    for digest in [&b"ann 1"[..], b"ann 2", b"ann 3"] {
-        store.create_session(digest, ann, T0).await.unwrap();
+    for digest in ["ann 1", "ann 2", "ann 3"] {
+        store
+            .create_session(&digest::session(digest), ann, T0)
+            .await
+            .unwrap();
     }
-    store.create_session(b"bob 1", bob, T0).await.unwrap();
+    store.create_session(&bob_1, bob, T0).await.unwrap();
 
     assert_eq!(
         store
-            .delete_sessions_of_account(ann, Some(b"ann 1"))
+            .delete_sessions_of_account(ann, Some(&ann_1))
             .await
             .unwrap(),
         2
     );
-    assert!(store.session(b"ann 1").await.unwrap().is_some());
-    assert!(store.session(b"ann 2").await.unwrap().is_none());
-    assert!(store.session(b"ann 3").await.unwrap().is_none());
-    assert!(store.session(b"bob 1").await.unwrap().is_some());
+    assert!(store.session(&ann_1).await.unwrap().is_some());
+    assert!(store.session(&ann_2).await.unwrap().is_none());
+    assert!(store.session(&ann_3).await.unwrap().is_none());
+    assert!(store.session(&bob_1).await.unwrap().is_some());
 
     assert_eq!(
         store.delete_sessions_of_account(ann, None).await.unwrap(),
@@ -203,13 +223,14 @@ async fn signing_out_everywhere_can_keep_the_current_session(store: Store) {
 }
 
 async fn a_half_finished_sign_in_is_deleted_only_once(store: Store) {
+    let pending = digest::pending("pending");
     let id = two_accounts(&store).await.ann;
     store
-        .create_pending_sign_in(b"pending", id, Method::Authenticator, T0)
+        .create_pending_sign_in(&pending, id, Method::Authenticator, T0)
         .await
         .unwrap();
     assert_eq!(
-        store.pending_sign_in(b"pending").await.unwrap(),
+        store.pending_sign_in(&pending).await.unwrap(),
         Some(PendingSignInRow {
             account_id: id,
             method: Method::Authenticator,
@@ -217,12 +238,12 @@ async fn a_half_finished_sign_in_is_deleted_only_once(store: Store) {
         })
     );
     store
-        .set_pending_method(b"pending", Method::Sms)
+        .set_pending_method(&pending, Method::Sms)
         .await
         .unwrap();
     assert_eq!(
         store
-            .pending_sign_in(b"pending")
+            .pending_sign_in(&pending)
             .await
             .unwrap()
             .unwrap()
@@ -230,12 +251,13 @@ async fn a_half_finished_sign_in_is_deleted_only_once(store: Store) {
         Method::Sms
     );
 
-    assert!(store.delete_pending_sign_in(b"pending").await.unwrap());
-    assert!(!store.delete_pending_sign_in(b"pending").await.unwrap());
-    assert_eq!(store.pending_sign_in(b"pending").await.unwrap(), None);
+    assert!(store.delete_pending_sign_in(&pending).await.unwrap());
+    assert!(!store.delete_pending_sign_in(&pending).await.unwrap());
+    assert_eq!(store.pending_sign_in(&pending).await.unwrap(), None);
 }
 
 async fn a_half_finished_sign_in_comes_with_its_account_in_one_query(store: Store) {
+    let pending = digest::pending("pending");
     let id = two_accounts(&store).await.ann;
     assert_eq!(
         store
@@ -247,15 +269,12 @@ async fn a_half_finished_sign_in_comes_with_its_account_in_one_query(store: Stor
         None
     );
     pending_authenticator_sign_in(&store, id, 7).await;
-    let (pending, account) = store
-        .pending_sign_in_with_account(b"pending")
+    let (row, account) = store
+        .pending_sign_in_with_account(&pending)
         .await
         .unwrap()
         .expect("the sign-in and its account");
-    assert_eq!(
-        Some(pending),
-        store.pending_sign_in(b"pending").await.unwrap()
-    );
+    assert_eq!(Some(row), store.pending_sign_in(&pending).await.unwrap());
     assert_eq!(
         account.authenticator,
         store.authenticator(id).await.unwrap()
@@ -271,10 +290,10 @@ async fn a_half_finished_sign_in_comes_with_its_account_in_one_query(store: Stor
         store.authenticator(id).await.unwrap()
     );
 
-    store.delete_pending_sign_in(b"pending").await.unwrap();
+    store.delete_pending_sign_in(&pending).await.unwrap();
     assert!(
         store
-            .pending_sign_in_with_account(b"pending")
+            .pending_sign_in_with_account(&pending)
             .await
             .unwrap()
             .is_none()
@@ -282,15 +301,16 @@ async fn a_half_finished_sign_in_comes_with_its_account_in_one_query(store: Stor
 }
 
 async fn racing_completions_of_one_sign_in_never_both_win(store: Store) {
+    let pending = digest::pending("pending");
     let id = two_accounts(&store).await.ann;
     store
-        .create_pending_sign_in(b"pending", id, Method::Sms, T0)
+        .create_pending_sign_in(&pending, id, Method::Sms, T0)
         .await
         .unwrap();
     let completions: Vec<_> = (0..6)
         .map(|_| {
-            let store = store.clone();
-            tokio::spawn(async move { store.delete_pending_sign_in(b"pending").await.unwrap() })
+            let (store, pending) = (store.clone(), pending.clone());
+            tokio::spawn(async move { store.delete_pending_sign_in(&pending).await.unwrap() })
         })
         .collect();
     let mut won = 0;
@@ -301,82 +321,91 @@ async fn racing_completions_of_one_sign_in_never_both_win(store: Store) {
 }
 
 async fn housekeeping_deletes_only_what_has_expired(store: Store) {
+    let idle = digest::session("idle");
+    let live = digest::session("live");
+    let old = digest::session("old");
+    let pending_old = digest::pending("pending old");
+    let pending_live = digest::pending("pending live");
+    let reset_expired = digest::reset_link("reset expired");
+    let reset_live = digest::reset_link("reset live");
+    let reset_used = digest::reset_link("reset used");
+    let enrolling = digest::session("enrolling");
     const IDLE: i64 = 30 * 60;
     const ABSOLUTE: i64 = 12 * 3600;
     let now = T0 + 100_000;
     let Accounts { ann, bob } = two_accounts(&store).await;
 
     // Sessions: idle for exactly the timeout; live; old though recently used.
+    store.create_session(&idle, ann, now - IDLE).await.unwrap();
+    store.create_session(&live, ann, now - IDLE).await.unwrap();
+    store.touch_session(&live, now - IDLE + 1).await.unwrap();
     store
-        .create_session(b"idle", ann, now - IDLE)
+        .create_session(&old, ann, now - ABSOLUTE)
         .await
         .unwrap();
-    store
-        .create_session(b"live", ann, now - IDLE)
-        .await
-        .unwrap();
-    store.touch_session(b"live", now - IDLE + 1).await.unwrap();
-    store
-        .create_session(b"old", ann, now - ABSOLUTE)
-        .await
-        .unwrap();
-    store.touch_session(b"old", now).await.unwrap();
+    store.touch_session(&old, now).await.unwrap();
 
     store
-        .create_pending_sign_in(b"pending old", ann, Method::Sms, now - 600)
+        .create_pending_sign_in(&pending_old, ann, Method::Sms, now - 600)
         .await
         .unwrap();
     store
-        .create_pending_sign_in(b"pending live", ann, Method::Sms, now - 599)
+        .create_pending_sign_in(&pending_live, ann, Method::Sms, now - 599)
         .await
         .unwrap();
 
     let policy = CodePolicy::default();
-    let expired_code = IssuedCode::new(CodePurpose::SignIn, vec![1], vec![2], now - 600, policy);
-    let live_code = IssuedCode::new(CodePurpose::SetUp, vec![1], vec![2], now - 599, policy);
+    let expired_code = IssuedCode::new(
+        CodePurpose::SignIn,
+        code_digest(1),
+        binding(2),
+        now - 600,
+        policy,
+    );
+    let live_code = IssuedCode::new(
+        CodePurpose::SetUp,
+        code_digest(1),
+        binding(2),
+        now - 599,
+        policy,
+    );
     store.save_code(ann, &expired_code, None).await.unwrap();
     store.save_code(ann, &live_code, None).await.unwrap();
 
     store
-        .create_password_reset(b"reset expired", ann, now - 3600, now)
+        .create_password_reset(&reset_expired, ann, now - 3600, now)
         .await
         .unwrap();
     store
-        .create_password_reset(b"reset live", ann, now - 10, now + 3590)
+        .create_password_reset(&reset_live, ann, now - 10, now + 3590)
         .await
         .unwrap();
     store
-        .create_password_reset(b"reset used", bob, now - 10, now + 3590)
+        .create_password_reset(&reset_used, bob, now - 10, now + 3590)
         .await
         .unwrap();
-    assert!(store.consume_password_reset(b"reset used").await.unwrap());
+    assert!(store.consume_password_reset(&reset_used).await.unwrap());
 
     store
-        .save_authenticator_enrolment(ann, b"s", b"secret".to_vec(), now - 600)
+        .save_authenticator_enrolment(ann, &enrolling, b"secret".to_vec(), now - 600)
         .await
         .unwrap();
     store
-        .save_authenticator_enrolment(bob, b"s", b"secret".to_vec(), now - 599)
+        .save_authenticator_enrolment(bob, &enrolling, b"secret".to_vec(), now - 599)
         .await
         .unwrap();
 
     let deleted = store.delete_expired(now, IDLE, ABSOLUTE).await.unwrap();
     assert_eq!(deleted, 2 + 1 + 1 + 2 + 1);
 
-    assert!(store.session(b"idle").await.unwrap().is_none());
-    assert!(store.session(b"old").await.unwrap().is_none());
-    assert!(store.session(b"live").await.unwrap().is_some());
+    assert!(store.session(&idle).await.unwrap().is_none());
+    assert!(store.session(&old).await.unwrap().is_none());
+    assert!(store.session(&live).await.unwrap().is_some());
     assert_eq!(store.count_sessions().await.unwrap(), 1);
+    assert!(store.pending_sign_in(&pending_old).await.unwrap().is_none());
     assert!(
         store
-            .pending_sign_in(b"pending old")
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        store
-            .pending_sign_in(b"pending live")
+            .pending_sign_in(&pending_live)
             .await
             .unwrap()
             .is_some()
@@ -391,23 +420,23 @@ async fn housekeeping_deletes_only_what_has_expired(store: Store) {
     assert!(store.code(ann, CodePurpose::SetUp).await.unwrap().is_some());
     assert!(
         store
-            .password_reset(b"reset expired")
+            .password_reset(&reset_expired)
             .await
             .unwrap()
             .is_none()
     );
-    assert!(store.password_reset(b"reset used").await.unwrap().is_none());
-    assert!(store.password_reset(b"reset live").await.unwrap().is_some());
+    assert!(store.password_reset(&reset_used).await.unwrap().is_none());
+    assert!(store.password_reset(&reset_live).await.unwrap().is_some());
     assert!(
         store
-            .authenticator_enrolment(ann, b"s")
+            .authenticator_enrolment(ann, &enrolling)
             .await
             .unwrap()
             .is_none()
     );
     assert!(
         store
-            .authenticator_enrolment(bob, b"s")
+            .authenticator_enrolment(bob, &enrolling)
             .await
             .unwrap()
             .is_some()
@@ -416,16 +445,17 @@ async fn housekeeping_deletes_only_what_has_expired(store: Store) {
     assert_eq!(store.delete_expired(now, IDLE, ABSOLUTE).await.unwrap(), 0);
 }
 
-/// Ann's half-finished sign-in `b"pending"` by authenticator, whose app last
+/// Ann's half-finished sign-in "pending" by authenticator, whose app last
 /// had `used_step` accepted.
-async fn pending_authenticator_sign_in(store: &Store, id: i64, used_step: i64) {
+async fn pending_authenticator_sign_in(store: &Store, id: AccountId, used_step: i64) {
+    let pending = digest::pending("pending");
     store
         .add_authenticator(id, b"sealed secret".to_vec(), T0)
         .await
         .unwrap();
     assert!(store.record_authenticator_use(id, used_step).await.unwrap());
     store
-        .create_pending_sign_in(b"pending", id, Method::Authenticator, T0)
+        .create_pending_sign_in(&pending, id, Method::Authenticator, T0)
         .await
         .unwrap();
 }

@@ -5,7 +5,7 @@ use crate::helpers::*;
 
 const OTHER_PASSWORD: &str = "a different long passphrase";
 
-async fn account_id(app: &TestApp, email: &str) -> i64 {
+async fn account_id(app: &TestApp, email: &str) -> domain::AccountId {
     app.account(email).await.id
 }
 

@@ -194,7 +194,12 @@ async fn an_older_application_is_refused_and_the_owner_is_told_to_update_from_do
             email.text
         );
     }
-    let events = app.state.store.recent_events(1, 5).await.unwrap();
+    let events = app
+        .state
+        .store
+        .recent_events(app.account("ann@example.com").await.id, 5)
+        .await
+        .unwrap();
     assert_eq!(events[0].kind, "old_app_refused");
 }
 

@@ -306,7 +306,7 @@ async fn a_hundred_parallel_wrong_security_answers_are_checked_five_times(app: T
             .unwrap()
     );
     let link = domain::secrets::random_token();
-    let digest = domain::secrets::token_digest(&link);
+    let digest = domain::digests::ResetLinkDigest::of(&link);
     state
         .store
         .create_password_reset(&digest, id, now, now + 3600)

@@ -124,7 +124,9 @@ async fn the_reset_token_is_stored_only_as_a_digest() {
     assert!(
         app.state
             .store
-            .password_reset(token.as_bytes())
+            .password_reset(&domain::digests::ResetLinkDigest::from_bytes(
+                token.as_bytes().to_vec()
+            ))
             .await
             .unwrap()
             .is_none()
@@ -132,7 +134,7 @@ async fn the_reset_token_is_stored_only_as_a_digest() {
     assert!(
         app.state
             .store
-            .password_reset(&domain::secrets::token_digest(token))
+            .password_reset(&domain::digests::ResetLinkDigest::of(token))
             .await
             .unwrap()
             .is_some()

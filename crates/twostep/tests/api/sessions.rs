@@ -95,7 +95,9 @@ async fn the_session_id_is_stored_only_as_a_digest() {
     assert!(
         app.state
             .store
-            .session(session_id.as_bytes())
+            .session(&domain::digests::SessionDigest::from_bytes(
+                session_id.clone().into_bytes()
+            ))
             .await
             .unwrap()
             .is_none(),
@@ -104,7 +106,7 @@ async fn the_session_id_is_stored_only_as_a_digest() {
     assert!(
         app.state
             .store
-            .session(&domain::secrets::token_digest(&session_id))
+            .session(&domain::digests::SessionDigest::of(&session_id))
             .await
             .unwrap()
             .is_some()

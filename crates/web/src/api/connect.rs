@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use domain::account::SecurityEvent;
 use domain::apps::{Connection, REFUSAL_NOTICE_INTERVAL_SECONDS, Version};
+use domain::digests::{ChallengeDigest, TokenDigest};
 use domain::one_time_code::CodePurpose;
 use domain::session::pending_sign_in_is_live;
 use domain::{Email, Method};
@@ -92,7 +93,7 @@ pub async fn connect(
             state
                 .store
                 .create_app_challenge(
-                    &domain::secrets::token_digest(&challenge),
+                    &ChallengeDigest::of(&challenge),
                     account.id,
                     &identity,
                     state.now(),
@@ -155,12 +156,7 @@ async fn connected(
     let token = domain::secrets::random_token();
     let connection_id = state
         .store
-        .create_connection(
-            account.id,
-            &domain::secrets::token_digest(&token),
-            identity,
-            state.now(),
-        )
+        .create_connection(account.id, &TokenDigest::of(&token), identity, state.now())
         .await?;
     let app = app_name(state, &identity.app_id);
     let event = SecurityEvent::AppConnected {
@@ -243,7 +239,7 @@ pub struct CodeSentResponse {
 async fn live_challenge(
     state: &AppState,
     challenge: &str,
-) -> Result<(Vec<u8>, storage::ChallengeRow, Account), ApiError> {
+) -> Result<(ChallengeDigest, storage::ChallengeRow, Account), ApiError> {
     let expired = || {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -251,7 +247,7 @@ async fn live_challenge(
             "This challenge is unknown or has expired. Connect again.",
         )
     };
-    let digest = domain::secrets::token_digest(challenge);
+    let digest = ChallengeDigest::of(challenge);
     let row = state
         .store
         .app_challenge(&digest)
@@ -287,8 +283,14 @@ pub async fn send_sms(
     let (digest, _, account) = live_challenge(&state, &request.challenge).await?;
     let phone = verification::account_phone(&state, &account)?
         .ok_or(verification::VerifyError::MethodNotAvailable)?;
-    verification::send_sms_code(&state, account.id, CodePurpose::ConnectApp, &digest, &phone)
-        .await?;
+    verification::send_sms_code(
+        &state,
+        account.id,
+        CodePurpose::ConnectApp,
+        &digest.binding(),
+        &phone,
+    )
+    .await?;
     Ok(Json(CodeSentResponse {
         status: "code_sent",
         sent_to: phone.masked(),
@@ -327,7 +329,7 @@ pub async fn verify(
         &account,
         method,
         CodePurpose::ConnectApp,
-        &digest,
+        &digest.binding(),
         &request.code,
     )
     .await?;

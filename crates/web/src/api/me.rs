@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
+use domain::digests::TokenDigest;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -47,7 +48,7 @@ pub async fn me(
         .ok_or_else(unauthorized)?;
     let connection = state
         .store
-        .connection_by_token(&domain::secrets::token_digest(token))
+        .connection_by_token(&TokenDigest::of(token))
         .await?
         .ok_or_else(unauthorized)?;
     let account = state

@@ -16,6 +16,7 @@ use axum::extract::FromRequestParts;
 use axum::extract::rejection::PathRejection;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
+use domain::digests::SessionDigest;
 use serde::de::DeserializeOwned;
 
 pub use notice::{Notice, NoticeQuery};
@@ -48,23 +49,16 @@ where
 /// arrived with: no session fixation) and goes to the account page.
 pub async fn start_session(
     state: &AppState,
-    account_id: i64,
+    account_id: domain::AccountId,
     old_session: Option<String>,
 ) -> Result<Response, crate::WebError> {
     if let Some(old) = old_session {
-        state
-            .store
-            .delete_session(&domain::secrets::token_digest(&old))
-            .await?;
+        state.store.delete_session(&SessionDigest::of(&old)).await?;
     }
     let session_id = domain::secrets::random_token();
     state
         .store
-        .create_session(
-            &domain::secrets::token_digest(&session_id),
-            account_id,
-            state.now(),
-        )
+        .create_session(&SessionDigest::of(&session_id), account_id, state.now())
         .await?;
     Ok(signed_in(state, &session_id))
 }

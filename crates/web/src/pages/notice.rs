@@ -93,7 +93,7 @@ impl SendFailure {
     pub async fn message(
         self,
         state: &AppState,
-        account_id: i64,
+        account_id: domain::AccountId,
         purpose: CodePurpose,
     ) -> Result<Option<String>, WebError> {
         Ok(match self {

@@ -9,6 +9,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::account::{ResetChecks, SecurityEvent, password_reset_checks};
+use domain::digests::ResetLinkDigest;
 use domain::one_time_code::CodePurpose;
 use domain::security_question::{
     SecurityQuestionError, SecurityQuestionState, may_answer, normalise_answer, wrong_answer,
@@ -88,12 +89,7 @@ async fn send_reset_link(state: &AppState, account: &Account) -> Result<(), WebE
     let expires_at = now + PASSWORD_RESET_LINK_LIFETIME_SECONDS;
     state
         .store
-        .create_password_reset(
-            &domain::secrets::token_digest(&token),
-            account.id,
-            now,
-            expires_at,
-        )
+        .create_password_reset(&ResetLinkDigest::of(&token), account.id, now, expires_at)
         .await?;
     let link = state
         .settings
@@ -151,7 +147,7 @@ impl ResetPage {
 }
 
 struct LiveReset {
-    digest: Vec<u8>,
+    digest: ResetLinkDigest,
     account: Account,
     checks: ResetChecks,
     /// Whether the account has a security answer or a second factor to ask for;
@@ -164,7 +160,7 @@ async fn live_reset(state: &AppState, token: &str) -> Result<Option<LiveReset>, 
     if token.is_empty() {
         return Ok(None);
     }
-    let digest = domain::secrets::token_digest(token);
+    let digest = ResetLinkDigest::of(token);
     let Some(row) = state.store.password_reset(&digest).await? else {
         return Ok(None);
     };
@@ -232,7 +228,11 @@ pub async fn reset_form(
         // reloading does. The domain's rule says whether the last one still serves.
         let already_sent = pending.is_some_and(|p| {
             p.code
-                .may_take_entry(CodePurpose::PasswordReset, &reset.digest, state.now())
+                .may_take_entry(
+                    CodePurpose::PasswordReset,
+                    &reset.digest.binding(),
+                    state.now(),
+                )
                 .is_ok()
         });
         if !already_sent {
@@ -280,7 +280,7 @@ async fn send_reset_sms(state: &AppState, reset: &LiveReset) -> Result<(), Verif
         state,
         reset.account.id,
         CodePurpose::PasswordReset,
-        &reset.digest,
+        &reset.digest.binding(),
         &phone,
     )
     .await
@@ -350,7 +350,7 @@ pub async fn reset_verify(
             &reset.account,
             method,
             CodePurpose::PasswordReset,
-            &reset.digest,
+            &reset.digest.binding(),
             &form.code,
         )
         .await
@@ -375,7 +375,11 @@ pub async fn reset_verify(
 
 /// Too many wrong answers: the link is spent, and a new one must come from the
 /// mailbox again.
-async fn spent_link(state: &AppState, chrome: Chrome, digest: &[u8]) -> Result<Response, WebError> {
+async fn spent_link(
+    state: &AppState,
+    chrome: Chrome,
+    digest: &ResetLinkDigest,
+) -> Result<Response, WebError> {
     state.store.consume_password_reset(digest).await?;
     let mut page = ResetPage::new(chrome, String::new(), ResetStep::Invalid);
     page.notice = Some(SecurityQuestionError::TooManyWrongAnswers.to_string());

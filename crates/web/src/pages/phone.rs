@@ -194,7 +194,7 @@ pub async fn send_code(
         &state,
         signed_in.account.id,
         flow.purpose(),
-        &signed_in.session_digest,
+        &signed_in.session_digest.binding(),
         &phone,
     )
     .await
@@ -290,7 +290,7 @@ pub async fn confirm_code(
         &state,
         account.id,
         flow.purpose(),
-        &signed_in.session_digest,
+        &signed_in.session_digest.binding(),
         &form.code,
     )
     .await
@@ -345,7 +345,7 @@ pub async fn resend_code(
         &state,
         signed_in.account.id,
         flow.purpose(),
-        &signed_in.session_digest,
+        &signed_in.session_digest.binding(),
     )
     .await
     {

@@ -7,8 +7,8 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::authenticator::AuthenticatorError;
+use domain::digests::{PendingSignInDigest, SessionDigest};
 use domain::one_time_code::CodePurpose;
-use domain::secrets::token_digest;
 use domain::session::pending_sign_in_is_live;
 use domain::{Email, Method};
 use storage::{Account, FinishSignIn, PendingSignInRow, SignInFinish};
@@ -89,7 +89,7 @@ pub async fn submit(
         .await;
     };
     let pending_id = domain::secrets::random_token();
-    let pending_digest = domain::secrets::token_digest(&pending_id);
+    let pending_digest = PendingSignInDigest::of(&pending_id);
     state
         .store
         .create_pending_sign_in(&pending_digest, account.id, method, state.now())
@@ -113,7 +113,7 @@ pub async fn submit(
 async fn send_sign_in_sms(
     state: &AppState,
     account: &Account,
-    pending_digest: &[u8],
+    pending_digest: &PendingSignInDigest,
 ) -> Result<(), VerifyError> {
     let phone =
         verification::account_phone(state, account)?.ok_or(VerifyError::MethodNotAvailable)?;
@@ -121,7 +121,7 @@ async fn send_sign_in_sms(
         state,
         account.id,
         CodePurpose::SignIn,
-        pending_digest,
+        &pending_digest.binding(),
         &phone,
     )
     .await
@@ -142,11 +142,11 @@ struct SecondStepPage {
 async fn pending(
     state: &AppState,
     headers: &HeaderMap,
-) -> Result<Option<(Vec<u8>, PendingSignInRow, Account)>, WebError> {
+) -> Result<Option<(PendingSignInDigest, PendingSignInRow, Account)>, WebError> {
     let Some(pending_id) = cookies::read(headers, cookies::PENDING) else {
         return Ok(None);
     };
-    let digest = domain::secrets::token_digest(&pending_id);
+    let digest = PendingSignInDigest::of(&pending_id);
     let Some((row, account)) = state.store.pending_sign_in_with_account(&digest).await? else {
         return Ok(None);
     };
@@ -227,7 +227,7 @@ pub async fn submit_code(
         &account,
         method,
         CodePurpose::SignIn,
-        &digest,
+        &digest.binding(),
         &form.code,
     )
     .await;
@@ -258,19 +258,19 @@ pub async fn submit_code(
 async fn finish_sign_in(
     state: &AppState,
     headers: &HeaderMap,
-    pending_digest: &[u8],
+    pending_digest: &PendingSignInDigest,
     account: &Account,
     method: Method,
     passed: Passed,
 ) -> Result<Response, VerifyError> {
     let session_id = domain::secrets::random_token();
-    let replaced = cookies::read(headers, cookies::SESSION).map(|old| token_digest(&old));
+    let replaced = cookies::read(headers, cookies::SESSION).map(|old| SessionDigest::of(&old));
     let finish = FinishSignIn {
         pending_digest,
         account_id: account.id,
         authenticator_step: passed.authenticator_step(),
-        session_digest: &token_digest(&session_id),
-        replaced_session_digest: replaced.as_deref(),
+        session_digest: &SessionDigest::of(&session_id),
+        replaced_session_digest: replaced.as_ref(),
         now: state.now(),
     };
     match state
@@ -281,7 +281,7 @@ async fn finish_sign_in(
     {
         SignInFinish::SignedIn => {
             tracing::info!(
-                account_id = account.id,
+                account_id = account.id.get(),
                 method = method.as_str(),
                 "signed in with two-step verification"
             );
@@ -342,7 +342,8 @@ pub async fn switch_method(
             .code(account.id, CodePurpose::SignIn)
             .await?
             .is_some_and(|stored| {
-                stored.code.bound_to == digest && stored.code.may_send_another(state.now()).is_err()
+                stored.code.bound_to == digest.binding()
+                    && stored.code.may_send_another(state.now()).is_err()
             });
         if !already_sent && let Err(error) = send_sign_in_sms(&state, &account, &digest).await {
             let target = SendFailure::of(&error).on("/sign-in/verify");
@@ -359,7 +360,7 @@ pub async fn sign_out(
     if let Some(session_id) = cookies::read(&headers, cookies::SESSION) {
         state
             .store
-            .delete_session(&domain::secrets::token_digest(&session_id))
+            .delete_session(&SessionDigest::of(&session_id))
             .await?;
     }
     let mut response = Redirect::to(&Notice::SignedOut.on("/sign-in")).into_response();

@@ -84,7 +84,7 @@ pub async fn submit(
     if let Some(account) = state.store.account_by_id(account_id).await? {
         security_events::record(&state, &account, SecurityEvent::AccountCreated).await?;
     }
-    tracing::info!(account_id, "account created");
+    tracing::info!(account_id = account_id.get(), "account created");
     super::start_session(
         &state,
         account_id,
