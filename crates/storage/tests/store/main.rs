@@ -45,6 +45,7 @@ mod database;
 mod helpers;
 mod limits;
 mod password_resets;
+mod previous_release;
 mod security_changes;
 mod security_events;
 mod sessions;

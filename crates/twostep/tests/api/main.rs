@@ -12,6 +12,7 @@ mod cli;
 mod errors;
 mod every_country;
 mod limits;
+mod migrations;
 mod password_reset;
 mod phone_numbers;
 mod postgres;
