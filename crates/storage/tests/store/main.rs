@@ -46,6 +46,7 @@ mod helpers;
 mod limits;
 mod password_resets;
 mod previous_release;
+mod resend;
 mod security_changes;
 mod security_events;
 mod sessions;
