@@ -19,4 +19,5 @@ mod postgres;
 mod sessions;
 mod smtp;
 mod startup;
+mod two_instances;
 mod two_step_sms;
