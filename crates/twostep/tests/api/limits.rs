@@ -421,8 +421,9 @@ macro_rules! on_sqlite_and_postgres {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 #[ignore = "needs PostgreSQL; run by .ci/run"]
                 async fn $name() {
-                    let database = crate::postgres::Database::create();
-                    let app = crate::helpers::spawn_app_on_database(&database.url()).await;
+                    let server = crate::app::postgres_server();
+                    let database = crate::app::PostgresDatabase::create(&server).await;
+                    let app = crate::helpers::spawn_app_on_database(&database.url).await;
                     super::$name(app).await;
                 }
             )*

@@ -16,6 +16,7 @@ mod migrations;
 mod password_reset;
 mod phone_numbers;
 mod postgres;
+mod resend;
 mod sessions;
 mod smtp;
 mod startup;
