@@ -47,6 +47,7 @@ mod limits;
 mod password_resets;
 mod previous_release;
 mod resend;
+mod schema;
 mod security_changes;
 mod security_events;
 mod sessions;
