@@ -2,37 +2,18 @@
 //! refuses a schema it is not up to date with and says to run `twostep migrate`,
 //! and accepts one that a newer release has expanded.
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::app::{PostgresDatabase, postgres_server};
-
-fn twostep(data_dir: &std::path::Path, command: &str, database_url: &str) -> Command {
-    let mut twostep = Command::new(env!("CARGO_BIN_EXE_twostep"));
-    twostep
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(["--listen", "127.0.0.1:0", command])
-        .env("TWOSTEP_DATABASE_URL", database_url);
-    twostep
-}
-
-fn the_one_line(output: &Output) -> String {
-    assert!(!output.status.success(), "{output:?}");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let lines: Vec<&str> = stderr.lines().filter(|line| !line.is_empty()).collect();
-    assert_eq!(lines.len(), 1, "one line, not: {stderr}");
-    lines[0].to_owned()
-}
+use crate::startup::{run, the_one_line};
 
 #[tokio::test]
 #[ignore = "needs PostgreSQL; run by .ci/run"]
 async fn serve_refuses_an_unmigrated_postgresql_database_until_migrate_has_run() {
     let database = PostgresDatabase::create_unmigrated(&postgres_server());
     let dir = tempfile::tempdir().unwrap();
-    let refused = twostep(dir.path(), "serve", &database.url)
-        .output()
-        .unwrap();
+    let refused = run(dir.path(), "serve", &database.url);
     assert_eq!(
         the_one_line(&refused),
         "twostep: the database has no schema yet: run `twostep migrate` first"
@@ -46,9 +27,7 @@ async fn serve_refuses_an_unmigrated_postgresql_database_until_migrate_has_run()
          END $$",
     );
 
-    let migrated = twostep(dir.path(), "migrate", &database.url)
-        .output()
-        .unwrap();
+    let migrated = run(dir.path(), "migrate", &database.url);
     assert!(migrated.status.success(), "{migrated:?}");
     assert_serves(dir.path(), &database.url).await;
 }
@@ -59,9 +38,7 @@ async fn serve_refuses_a_postgresql_schema_a_migration_behind() {
     let database = PostgresDatabase::create(&postgres_server()).await;
     database.psql("DELETE FROM schema_migrations WHERE version = (SELECT MAX(version) FROM schema_migrations)");
     let dir = tempfile::tempdir().unwrap();
-    let refused = twostep(dir.path(), "serve", &database.url)
-        .output()
-        .unwrap();
+    let refused = run(dir.path(), "serve", &database.url);
     let line = the_one_line(&refused);
     assert!(
         line.starts_with("twostep: the database schema is out of date (")

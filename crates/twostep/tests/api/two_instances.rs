@@ -11,17 +11,38 @@
 
 mod cluster;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use domain::authenticator::{STEP_SECONDS, code_at};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    AUTHENTICATOR_SCAN, Browser, PASSWORD, PHONE, PHONE_E164, PhoneFlow, secret_from, secret_key_on,
+    AUTHENTICATOR_SCAN, Browser, PASSWORD, PHONE, PHONE_E164, PhoneFlow,
+    attempts_left_and_too_many, secret_from, secret_key_on,
 };
-use cluster::{TwoInstances, at};
+use cluster::{TwoInstances, at, post_api, post_json};
 
 const ATTEMPTS: usize = 100;
+const CONNECT: &str = "/api/v1/apps/connect";
+const VERIFY: &str = "/api/v1/apps/connect/verify";
+/// Versions of the catalogue's Photon Desktop with and without two-step verification.
+const NEW_VERSION: &str = "3.2.0";
+const OLD_VERSION: &str = "2.9.1";
+
+/// What an application sends to connect as Ann from her laptop.
+fn connect_body(password: &str, version: &str) -> Value {
+    json!({"email": "ann@example.com", "password": password, "app_id": "photon-desktop",
+           "app_version": version, "device_name": "Ann's laptop"})
+}
+
+/// Error codes and how often each is expected.
+fn counted<const N: usize>(answers: [(&str, usize); N]) -> BTreeMap<String, usize> {
+    answers
+        .into_iter()
+        .map(|(code, n)| (code.to_owned(), n))
+        .collect()
+}
 
 #[tokio::test]
 #[ignore = "needs nginx and PostgreSQL; run by .ci/run"]
@@ -122,19 +143,11 @@ async fn a_hundred_wrong_codes_spread_over_both_instances_are_checked_five_times
             })
         })
         .collect();
-    let mut attempts_left = Vec::new();
-    let mut too_many = 0;
+    let mut pages = Vec::new();
     for task in tasks {
-        let page = task.await.unwrap();
-        // "That code isn't right. N attempts left." (the apostrophe escaped).
-        if let Some(at) = page.find(" right. ") {
-            attempts_left.push(page[at..].chars().find(char::is_ascii_digit));
-        } else {
-            assert!(page.contains("Too many wrong codes."), "{page}");
-            too_many += 1;
-        }
+        pages.push(task.await.unwrap());
     }
-    attempts_left.sort();
+    let (attempts_left, too_many) = attempts_left_and_too_many(&pages);
     assert_eq!(
         attempts_left,
         [Some('1'), Some('2'), Some('3'), Some('4')],
@@ -158,41 +171,24 @@ async fn a_hundred_wrong_passwords_spread_over_both_instances_are_checked_ten_ti
         .sign_up("ann@example.com", PASSWORD)
         .await
         .assert_redirect_to("/account");
-    let connect = |password: &str, base: &str| {
-        let body = json!({"email": "ann@example.com", "password": password,
-            "app_id": "photon-desktop", "app_version": "3.2.0", "device_name": "Ann's laptop"});
-        let url = format!("{base}/api/v1/apps/connect");
-        async move {
-            let answer = reqwest::Client::new()
-                .post(url)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            let body: Value = answer.json().await.unwrap_or(Value::Null);
-            body["error"].as_str().unwrap_or_default().to_owned()
-        }
-    };
-    let tasks: Vec<_> = (0..ATTEMPTS)
-        .map(|attempt| tokio::spawn(connect("wrong password", &cluster.instances[attempt % 2])))
-        .collect();
-    let mut checked = 0;
-    let mut refused = 0;
-    for task in tasks {
-        match task.await.unwrap().as_str() {
-            "invalid_credentials" => checked += 1,
-            "too_many_attempts" => refused += 1,
-            other => panic!("unexpected answer {other:?}"),
-        }
-    }
+    let wrong = connect_body("wrong password", NEW_VERSION);
+    let answers = cluster.spread_over_both(ATTEMPTS, CONNECT, &wrong).await;
     assert_eq!(
-        (checked, refused),
-        (10, ATTEMPTS - 10),
+        answers,
+        counted([
+            ("invalid_credentials", 10),
+            ("too_many_attempts", ATTEMPTS - 10)
+        ]),
         "ten checked between both"
     );
     assert_eq!(
-        connect(PASSWORD, &cluster.nginx).await,
-        "too_many_attempts",
+        post_api(
+            &cluster.nginx,
+            CONNECT,
+            &connect_body(PASSWORD, NEW_VERSION)
+        )
+        .await,
+        (429, "too_many_attempts".to_owned()),
         "the right password after them is refused unchecked"
     );
 }
@@ -216,29 +212,13 @@ async fn eight_refusals_of_an_old_app_on_both_instances_send_one_email() {
     };
     // Fewer than the ten password attempts an address may have in flight: each
     // takes a place until its check, right or wrong.
-    let tasks: Vec<_> = (0..8)
-        .map(|attempt| {
-            let url = format!("{}/api/v1/apps/connect", cluster.instances[attempt % 2]);
-            let body = json!({"email": "ann@example.com", "password": PASSWORD,
-                "app_id": "photon-desktop", "app_version": "2.9.1", "device_name": "Office PC"});
-            tokio::spawn(async move {
-                let answer = reqwest::Client::new()
-                    .post(url)
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap();
-                answer.status().as_u16()
-            })
-        })
-        .collect();
-    for task in tasks {
-        assert_eq!(
-            task.await.unwrap(),
-            403,
-            "an app without two-step is refused"
-        );
-    }
+    let old_app = connect_body(PASSWORD, OLD_VERSION);
+    let answers = cluster.spread_over_both(8, CONNECT, &old_app).await;
+    assert_eq!(
+        answers,
+        counted([("two_step_unsupported", 8)]),
+        "an app without two-step is refused"
+    );
     // The e-mail goes out in the background: wait for it, then for any other.
     for _ in 0..100 {
         if updates() > 0 {
@@ -279,56 +259,33 @@ async fn a_hundred_wrong_authenticator_codes_spread_over_both_instances_are_chec
         let wait = u64::try_from(STEP_SECONDS - into_step + 1).unwrap();
         tokio::time::sleep(Duration::from_secs(wait)).await;
     }
-    let connect = json!({"email": "ann@example.com", "password": PASSWORD,
-        "app_id": "photon-desktop", "app_version": "3.2.0", "device_name": "Ann's laptop"});
-    let answer = reqwest::Client::new()
-        .post(format!("{}/api/v1/apps/connect", cluster.nginx))
-        .json(&connect)
-        .send()
-        .await
-        .unwrap();
-    let body: Value = answer.json().await.unwrap();
-    assert_eq!(body["status"], "two_step_required", "{body}");
-    let challenge = body["challenge"].as_str().unwrap().to_owned();
+    let (status, body) = post_json(
+        &cluster.nginx,
+        CONNECT,
+        &connect_body(PASSWORD, NEW_VERSION),
+    )
+    .await;
+    assert_eq!(body["status"], "two_step_required", "{status} {body}");
+    let challenge = body["challenge"].as_str().unwrap();
     let right = code_at(&secret, unix_now());
     let wrong = if right.as_str() == "000000" {
         "111111"
     } else {
         "000000"
     };
-    let verify = |base: &str, code: &str| {
-        let url = format!("{base}/api/v1/apps/connect/verify");
-        let body = json!({"challenge": challenge, "method": "authenticator", "code": code});
-        async move {
-            let answer = reqwest::Client::new()
-                .post(url)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            let body: Value = answer.json().await.unwrap_or(Value::Null);
-            body["error"].as_str().unwrap_or_default().to_owned()
-        }
-    };
-    let tasks: Vec<_> = (0..ATTEMPTS)
-        .map(|attempt| tokio::spawn(verify(&cluster.instances[attempt % 2], wrong)))
-        .collect();
-    let (mut checked, mut refused) = (0, 0);
-    for task in tasks {
-        match task.await.unwrap().as_str() {
-            "code_wrong" => checked += 1,
-            "too_many_attempts" => refused += 1,
-            other => panic!("unexpected answer {other:?}"),
-        }
-    }
+    let verify =
+        |code: &str| json!({"challenge": challenge, "method": "authenticator", "code": code});
+    let answers = cluster
+        .spread_over_both(ATTEMPTS, VERIFY, &verify(wrong))
+        .await;
     assert_eq!(
-        (checked, refused),
-        (3, ATTEMPTS - 3),
+        answers,
+        counted([("code_wrong", 3), ("too_many_attempts", ATTEMPTS - 3)]),
         "three checked between both"
     );
     assert_eq!(
-        verify(&cluster.nginx, right.as_str()).await,
-        "too_many_attempts",
+        post_api(&cluster.nginx, VERIFY, &verify(right.as_str())).await,
+        (429, "too_many_attempts".to_owned()),
         "the right code after them, in the same step, is refused unchecked"
     );
 }

@@ -3,13 +3,11 @@
 //! development outbox holds the codes they send), and nginx in front of them
 //! with `scripts/nginx-two-instances.conf.template`, all stopped when dropped.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::cookie::Jar;
-use reqwest::redirect::Policy;
 use serde_json::Value;
 
 use crate::app::{PostgresDatabase, postgres_server};
@@ -129,17 +127,7 @@ impl TwoInstances {
     /// browser (its cookies) elsewhere. Cookies do not depend on the port, so
     /// both instances and nginx see the same ones, as behind one name.
     pub fn browser(&self, base: &str) -> Browser {
-        let jar = Arc::new(Jar::default());
-        let client = reqwest::Client::builder()
-            .cookie_provider(jar.clone())
-            .redirect(Policy::none())
-            .build()
-            .unwrap();
-        Browser {
-            client,
-            jar,
-            base: base.to_owned(),
-        }
+        Browser::new(base)
     }
 
     /// The SMS sent so far, oldest first, from the shared outbox.
@@ -178,6 +166,31 @@ impl TwoInstances {
             .to_owned()
     }
 
+    /// Sends `attempts` copies of one API request at once, taking turns
+    /// between the two instances; the error codes answered, counted.
+    pub async fn spread_over_both(
+        &self,
+        attempts: usize,
+        path: &str,
+        body: &Value,
+    ) -> BTreeMap<String, usize> {
+        let tasks: Vec<_> = (0..attempts)
+            .map(|attempt| {
+                let (base, path, body) = (
+                    self.instances[attempt % 2].clone(),
+                    path.to_owned(),
+                    body.clone(),
+                );
+                tokio::spawn(async move { post_api(&base, &path, &body).await.1 })
+            })
+            .collect();
+        let mut answers = BTreeMap::new();
+        for task in tasks {
+            *answers.entry(task.await.unwrap()).or_default() += 1;
+        }
+        answers
+    }
+
     /// Which instance nginx sent each of `requests` health checks to (they
     /// redirect nowhere: a followed redirect would be a second request).
     pub async fn upstreams(&self, requests: usize) -> Vec<String> {
@@ -191,6 +204,28 @@ impl TwoInstances {
         }
         upstreams
     }
+}
+
+/// POSTs `body` as JSON to the API at `base`, as a client application does:
+/// the status and the JSON answer (null if the answer is not JSON).
+pub async fn post_json(base: &str, path: &str, body: &Value) -> (u16, Value) {
+    let answer = reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = answer.status().as_u16();
+    (status, answer.json().await.unwrap_or(Value::Null))
+}
+
+/// The status and the API's error code ("" for none) of [`post_json`].
+pub async fn post_api(base: &str, path: &str, body: &Value) -> (u16, String) {
+    let (status, body) = post_json(base, path, body).await;
+    (
+        status,
+        body["error"].as_str().unwrap_or_default().to_owned(),
+    )
 }
 
 /// The same browser (client and cookies), its requests going to `base`.
