@@ -260,6 +260,13 @@ impl IssuedCode {
         }
     }
 
+    /// The latest `issued_at` of an unused code that a new one may replace at
+    /// `now`: the store's condition for [`Self::may_send_another`], so that two
+    /// requests at once cannot both send.
+    pub fn replaceable_if_issued_by(now: UnixTime) -> UnixTime {
+        now - RESEND_AFTER_SECONDS
+    }
+
     /// A new code may be sent a minute after the last one: enough to stop SMS
     /// flooding, short enough for a lost message.
     pub fn may_send_another(&self, now: UnixTime) -> Result<(), CodeError> {

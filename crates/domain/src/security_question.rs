@@ -87,8 +87,11 @@ impl SecurityQuestionState {
     }
 }
 
+/// The question as it will be shown: control characters (a NUL, a line feed)
+/// have no place in one line of text, and PostgreSQL's text cannot hold a NUL.
 pub fn parse_question(input: &str) -> Result<String, SecurityQuestionError> {
-    let question = input.trim();
+    let question: String = input.trim().chars().filter(|c| !c.is_control()).collect();
+    let question = question.trim();
     match question.chars().count() {
         0..5 => Err(SecurityQuestionError::QuestionTooShort),
         5..=200 => Ok(question.to_owned()),
@@ -114,6 +117,18 @@ pub fn normalise_answer(input: &str) -> Result<String, SecurityQuestionError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_question_keeps_its_text_without_control_characters() {
+        assert_eq!(
+            parse_question(" Ünïcödé \u{202E}question\u{0}?\n").as_deref(),
+            Ok("Ünïcödé \u{202E}question?")
+        );
+        assert_eq!(
+            parse_question("\u{0}\u{0}\u{0}\u{0}\u{0}ab"),
+            Err(SecurityQuestionError::QuestionTooShort)
+        );
+    }
 
     #[test]
     fn a_reset_link_takes_five_answers_at_most() {

@@ -55,13 +55,31 @@ fn stored_code(row: &Row<'_>, purpose: CodePurpose) -> Result<StoredCode, StoreE
 }
 
 impl Store {
+    /// Saves `code`, replacing the last one for its account and purpose.
     pub async fn save_code(
         &self,
         account_id: AccountId,
         code: &IssuedCode,
         destination_enc: Option<Vec<u8>>,
     ) -> Result<(), StoreError> {
-        self.db
+        self.replace_code_sent_by(account_id, code, destination_enc, i64::MAX)
+            .await
+            .map(drop)
+    }
+
+    /// Saves `code` unless the last one for its account and purpose is unused
+    /// and was issued after `sent_by`: the check and the write are one
+    /// statement, so of two requests at once (on two instances) one sends a code.
+    /// Answers whether it was saved.
+    pub async fn replace_code_sent_by(
+        &self,
+        account_id: AccountId,
+        code: &IssuedCode,
+        destination_enc: Option<Vec<u8>>,
+        sent_by: i64,
+    ) -> Result<bool, StoreError> {
+        let saved = self
+            .db
             .execute(
                 "INSERT INTO one_time_codes
                      (account_id, purpose, digest, bound_to, destination_enc, issued_at, expires_at, wrong_entries, used)
@@ -70,7 +88,8 @@ impl Store {
                      digest = excluded.digest, bound_to = excluded.bound_to,
                      destination_enc = excluded.destination_enc, issued_at = excluded.issued_at,
                      expires_at = excluded.expires_at, wrong_entries = excluded.wrong_entries,
-                     used = excluded.used",
+                     used = excluded.used
+                 WHERE one_time_codes.used = 1 OR one_time_codes.issued_at <= $10",
                 params![
                     account_id,
                     code.purpose.as_str(),
@@ -81,10 +100,11 @@ impl Store {
                     code.expires_at,
                     i64::from(code.wrong_entries),
                     flag(code.used),
+                    sent_by,
                 ],
             )
             .await?;
-        Ok(())
+        Ok(saved == 1)
     }
 
     pub async fn code(

@@ -1,5 +1,11 @@
-//! Opening the connection pool for the backend named by the URL, and bringing the
-//! schema up to date with the migrations embedded in the binary.
+//! Opening the connection pool for the backend named by the URL, bringing the
+//! schema up to date with the migrations embedded in the binary, and telling
+//! whether a database is as up to date as this binary needs.
+//!
+//! Migrations are written expand-then-contract (see ARCHITECTURE.md): a release
+//! only adds tables, columns with defaults and indexes; what the previous release
+//! still reads or writes is dropped one release later at the earliest. So a
+//! schema newer than the binary knows is one it can work on.
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -70,6 +76,19 @@ const POSTGRES_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migra
 /// Any fixed number works as long as nothing else on the server uses it; this one
 /// spells "twostep" in ASCII.
 const POSTGRES_MIGRATION_LOCK: i64 = 0x0074_776f_7374_6570;
+
+/// Where a database's schema stands against the migrations this binary carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaStatus {
+    /// Every migration this binary knows is applied, and no other.
+    Current,
+    /// Migrations this binary knows are missing: `applied` of `known` (0 on a
+    /// database never migrated). This binary's queries may fail on it.
+    Behind { applied: usize, known: usize },
+    /// A newer release migrated it further. Its migrations only expanded the
+    /// schema, so this binary's queries still work on it.
+    Ahead { newest: i64, known: i64 },
+}
 
 impl Backend {
     fn from_url(url: &str) -> Option<Self> {
@@ -220,6 +239,39 @@ impl Store {
         }
     }
 
+    /// Compares the migrations recorded in `schema_migrations` with those this
+    /// binary carries, without changing anything.
+    pub async fn schema_status(&self) -> Result<SchemaStatus, StoreError> {
+        let known = match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        };
+        let table_exists = match self.backend {
+            Backend::Sqlite => {
+                "SELECT COUNT(*) AS n FROM sqlite_schema
+                 WHERE type = 'table' AND name = 'schema_migrations'"
+            }
+            Backend::Postgres => {
+                "SELECT COUNT(*) AS n FROM information_schema.tables
+                 WHERE table_schema = current_schema() AND table_name = 'schema_migrations'"
+            }
+        };
+        let tables: i64 = self
+            .db
+            .read_one(table_exists, &[], |row| row.get("n"))
+            .await?;
+        let applied: Vec<i64> = if tables == 0 {
+            Vec::new()
+        } else {
+            self.db
+                .read_all("SELECT version FROM schema_migrations", &[], |row| {
+                    row.get("version")
+                })
+                .await?
+        };
+        Ok(schema_status(known, &applied))
+    }
+
     /// Applies every migration not yet recorded in `schema_migrations`; running it
     /// again, or from two instances at once, changes nothing.
     pub async fn migrate(&self) -> Result<(), StoreError> {
@@ -248,6 +300,24 @@ impl Store {
         applied?;
         unlocked?;
         Ok(())
+    }
+}
+
+fn schema_status(known: &[Migration], applied: &[i64]) -> SchemaStatus {
+    let applied_known = known
+        .iter()
+        .filter(|migration| applied.contains(&migration.version))
+        .count();
+    if applied_known < known.len() {
+        return SchemaStatus::Behind {
+            applied: applied_known,
+            known: known.len(),
+        };
+    }
+    let known_newest = known.iter().map(|migration| migration.version).max();
+    match (applied.iter().copied().max(), known_newest) {
+        (Some(newest), Some(known)) if newest > known => SchemaStatus::Ahead { newest, known },
+        _ => SchemaStatus::Current,
     }
 }
 
@@ -323,6 +393,41 @@ async fn apply_postgres_migrations(connection: &mut PgConnection) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_schema_is_behind_while_a_known_migration_is_missing_and_ahead_past_the_newest() {
+        let known = &SQLITE_MIGRATIONS[..3];
+        assert_eq!(
+            schema_status(known, &[]),
+            SchemaStatus::Behind {
+                applied: 0,
+                known: 3
+            }
+        );
+        assert_eq!(
+            schema_status(known, &[1, 3]),
+            SchemaStatus::Behind {
+                applied: 2,
+                known: 3
+            }
+        );
+        // A newer release's version 4 does not hide a missing version 2.
+        assert_eq!(
+            schema_status(known, &[1, 3, 4]),
+            SchemaStatus::Behind {
+                applied: 2,
+                known: 3
+            }
+        );
+        assert_eq!(schema_status(known, &[1, 2, 3]), SchemaStatus::Current);
+        assert_eq!(
+            schema_status(known, &[1, 2, 3, 4, 5]),
+            SchemaStatus::Ahead {
+                newest: 5,
+                known: 3
+            }
+        );
+    }
 
     #[test]
     fn sessions_and_half_finished_sign_ins_survive_their_move_to_clustered_tables() {

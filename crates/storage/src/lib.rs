@@ -32,7 +32,7 @@ pub use accounts::Account;
 pub use apps::{AppIdentity, ChallengeRow, ConnectionRow};
 pub use authenticator::AuthenticatorRow;
 pub use codes::StoredCode;
-pub use database::PoolSettings;
+pub use database::{PoolSettings, SchemaStatus};
 pub use db::DatabaseError;
 pub use password_resets::PasswordResetRow;
 pub use security_events::EventRow;

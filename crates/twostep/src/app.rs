@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use delivery::{EmailSender, SmsSender};
 use domain::{PasswordHasher, ServerKey};
-use storage::Store;
+use storage::{Backend, SchemaStatus, Store};
 use web::metrics::{Metrics, MetricsAccess};
 use web::{AppState, Clock, PasswordPool, Services, Settings};
 
@@ -31,6 +31,12 @@ pub enum StartError {
     OpenDatabase(#[source] storage::StoreError),
     #[error("database")]
     Database(#[from] storage::StoreError),
+    #[error("the database has no schema yet: run `twostep migrate` first")]
+    Unmigrated,
+    #[error(
+        "the database schema is out of date ({applied} of {known} migrations applied): run `twostep migrate` first"
+    )]
+    Outdated { applied: usize, known: usize },
     #[error("delivery")]
     Delivery(#[from] delivery::DeliveryError),
     #[error("password_hash")]
@@ -57,7 +63,39 @@ impl Senders {
     }
 }
 
+/// The store, ready for this binary's queries. SQLite, the zero-setup default
+/// with one instance, is migrated here; PostgreSQL, where several instances may
+/// start at once, is only checked: `twostep migrate` migrates it, once.
 pub async fn open_store(config: &Config) -> Result<Store, StartError> {
+    let store = connect(config).await?;
+    match store.backend() {
+        Backend::Sqlite => store.migrate().await?,
+        Backend::Postgres => match store.schema_status().await? {
+            SchemaStatus::Current => {}
+            SchemaStatus::Behind { applied: 0, .. } => return Err(StartError::Unmigrated),
+            SchemaStatus::Behind { applied, known } => {
+                return Err(StartError::Outdated { applied, known });
+            }
+            // Migrations only expand, so a newer release's schema serves this one.
+            SchemaStatus::Ahead { newest, known } => tracing::info!(
+                newest,
+                known,
+                "the database schema is newer than this binary; it only expanded"
+            ),
+        },
+    }
+    Ok(store)
+}
+
+/// The store with every migration applied (`twostep migrate`); on PostgreSQL
+/// under an advisory lock, so that two runs at once apply each migration once.
+pub async fn migrate_store(config: &Config) -> Result<Store, StartError> {
+    let store = connect(config).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+async fn connect(config: &Config) -> Result<Store, StartError> {
     ensure_data_dir(&config.data_dir)?;
     // max_connections 0: the backend's default pool size. On SQLite (one writer
     // at a time) more connections only add lock waits and a page cache each: 8
@@ -66,7 +104,6 @@ pub async fn open_store(config: &Config) -> Result<Store, StartError> {
     let store = Store::connect_with(config.database_url.expose(), &config.database)
         .await
         .map_err(StartError::OpenDatabase)?;
-    store.migrate().await?;
     Ok(store)
 }
 

@@ -112,7 +112,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             app::serve(&config, state).await?;
         }
         Command::Migrate => {
-            app::open_store(&config).await?;
+            app::migrate_store(&config).await?;
             println!("The database schema is up to date.");
         }
         Command::CheckConfig => {

@@ -6,7 +6,9 @@
 
 use domain::authenticator::{self, AuthenticatorError, AuthenticatorSecret, AuthenticatorState};
 use domain::digests::CodeBinding;
-use domain::one_time_code::{CodeError, CodePurpose, IssuedCode, OtpCode, digest_context};
+use domain::one_time_code::{
+    CodeError, CodePurpose, IssuedCode, OtpCode, RESEND_AFTER_SECONDS, digest_context,
+};
 use domain::{AccountId, Method, PhoneNumber};
 use storage::Account;
 
@@ -88,15 +90,23 @@ pub async fn send_sms_code(
         .key
         .code_digest(&digest_context(account_id, purpose), code.as_str());
     let issued = IssuedCode::new(purpose, digest, bound_to.clone(), now, state.settings.codes);
-    state
+    // The read above gives the wait a person is told; this write is the limit.
+    let saved = state
         .store
-        .save_code(
+        .replace_code_sent_by(
             account_id,
             &issued,
             Some(seal_phone(state, account_id, phone)),
+            IssuedCode::replaceable_if_issued_by(now),
         )
         .await
         .map_err(WebError::from)?;
+    if !saved {
+        return Err(CodeError::ResendTooSoon {
+            wait_seconds: RESEND_AFTER_SECONDS,
+        }
+        .into());
+    }
     let text = purpose.sms_text(
         &state.settings.service_name,
         &code,

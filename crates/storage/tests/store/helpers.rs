@@ -127,11 +127,7 @@ where
     F: FnOnce(Store) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let server_url = std::env::var("TWOSTEP_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|url| !url.is_empty())
-        .unwrap_or_else(|| DEFAULT_POSTGRES_URL.to_owned());
-    let database = TestDatabase::create(&server_url).await;
+    let database = TestDatabase::create(&postgres_server_url()).await;
     let store = Store::connect(&database.url, 4)
         .await
         .expect("connect to the test database");
@@ -144,14 +140,23 @@ where
     }
 }
 
-struct TestDatabase {
+/// TWOSTEP_TEST_POSTGRES_URL, or the local server `.ci/run` starts.
+pub fn postgres_server_url() -> String {
+    std::env::var("TWOSTEP_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+        .unwrap_or_else(|| DEFAULT_POSTGRES_URL.to_owned())
+}
+
+/// A database of its own on the test server; `drop` removes it.
+pub struct TestDatabase {
     server_url: String,
     name: String,
-    url: String,
+    pub url: String,
 }
 
 impl TestDatabase {
-    async fn create(server_url: &str) -> Self {
+    pub async fn create(server_url: &str) -> Self {
         static COUNTER: AtomicU32 = AtomicU32::new(0);
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -175,7 +180,7 @@ impl TestDatabase {
         }
     }
 
-    async fn drop(self) {
+    pub async fn drop(self) {
         let mut admin = admin_connection(&self.server_url).await;
         sqlx::raw_sql(AssertSqlSafe(format!(
             "DROP DATABASE IF EXISTS {} WITH (FORCE)",

@@ -13,7 +13,7 @@ use domain::authenticator::{AuthenticatorSecret, STEP_SECONDS, code_at};
 use domain::{Method, OtpCode, PhoneNumber};
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, PHONE_E164, TestApp};
+use crate::helpers::{PASSWORD, PHONE_E164, TestApp, attempts_left_and_too_many};
 
 const ATTEMPTS: usize = 100;
 const APP: &str = "photon-desktop";
@@ -258,19 +258,11 @@ async fn a_hundred_parallel_wrong_sms_codes_on_the_sign_in_page_are_checked_five
             })
         })
         .collect();
-    let mut attempts_left = Vec::new();
-    let mut too_many = 0;
+    let mut pages = Vec::new();
     for task in tasks {
-        let page = task.await.unwrap();
-        // "That code isn't right. N attempts left." (the apostrophe escaped).
-        if let Some(at) = page.find(" right. ") {
-            attempts_left.push(page[at..].chars().find(char::is_ascii_digit));
-        } else {
-            assert!(page.contains("Too many wrong codes."), "{page}");
-            too_many += 1;
-        }
+        pages.push(task.await.unwrap());
     }
-    attempts_left.sort();
+    let (attempts_left, too_many) = attempts_left_and_too_many(&pages);
     assert_eq!(
         attempts_left,
         [Some('1'), Some('2'), Some('3'), Some('4')],
@@ -421,8 +413,9 @@ macro_rules! on_sqlite_and_postgres {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 #[ignore = "needs PostgreSQL; run by .ci/run"]
                 async fn $name() {
-                    let database = crate::postgres::Database::create();
-                    let app = crate::helpers::spawn_app_on_database(&database.url()).await;
+                    let server = crate::app::postgres_server();
+                    let database = crate::app::PostgresDatabase::create(&server).await;
+                    let app = crate::helpers::spawn_app_on_database(&database.url).await;
                     super::$name(app).await;
                 }
             )*

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::app::{PostgresDatabase, postgres_server};
 use crate::helpers::*;
-use crate::postgres::Database;
 
 /// Runs `sql` on the test server's maintenance database, as an operator would.
 fn psql(sql: &str) {
@@ -83,9 +83,9 @@ async fn health(app: &TestApp) -> u16 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs PostgreSQL; run by .ci/run"]
 async fn while_the_database_is_away_requests_get_503_and_afterwards_nothing_acknowledged_is_lost() {
-    let database = Database::create();
-    let name = database_name(&database.url());
-    let app = spawn_app_on_database(&database.url()).await;
+    let database = PostgresDatabase::create(&postgres_server()).await;
+    let name = database_name(&database.url.clone());
+    let app = spawn_app_on_database(&database.url.clone()).await;
     let ann = app.signed_up("ann@example.com").await;
     ann.sign_out().await;
     let stop = Arc::new(AtomicBool::new(false));

@@ -4,8 +4,8 @@
 
 use std::process::Command;
 
+use crate::app::{PostgresDatabase, postgres_server};
 use crate::helpers::*;
-use crate::postgres::Database;
 
 fn psql_answer(sql: &str) -> String {
     let server = std::env::var("TWOSTEP_TEST_POSTGRES_URL")
@@ -30,8 +30,8 @@ async fn with_sslmode_require_every_connection_to_postgresql_is_encrypted() {
         eprintln!("skipped: this PostgreSQL has ssl = off");
         return;
     }
-    let database = Database::create();
-    let url = database.url();
+    let database = PostgresDatabase::create(&postgres_server()).await;
+    let url = database.url.clone();
     let name = url.rsplit('/').next().unwrap().to_owned();
     let app = spawn_app_on_database(&format!("{url}?sslmode=require")).await;
     app.signed_up("ann@example.com").await;

@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 /// nothing listens there.
 const POSTGRES: &str = "127.0.0.1:5432";
 
-fn run(data_dir: &Path, command: &str, database_url: &str) -> Output {
+pub(crate) fn run(data_dir: &Path, command: &str, database_url: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_twostep"))
         .arg("--data-dir")
         .arg(data_dir)
@@ -19,7 +19,7 @@ fn run(data_dir: &Path, command: &str, database_url: &str) -> Output {
 }
 
 /// Asserts that the command failed and returns the one line it printed.
-fn the_one_line(output: &Output) -> String {
+pub(crate) fn the_one_line(output: &Output) -> String {
     assert!(!output.status.success(), "{output:?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
     let lines: Vec<&str> = stderr.lines().filter(|line| !line.is_empty()).collect();

@@ -1,7 +1,8 @@
 //! The app under test, shared by the API suite and the browser suite: the real
 //! portal on port 0 with a fresh data folder, fast Argon2 and a clock the test
 //! can move, built by `TestApp::builder()` with the senders and database a test
-//! asks for.
+//! asks for. With TWOSTEP_TEST_DATABASE_URL set (a PostgreSQL server URL) each
+//! app gets a fresh database of its own there, dropped with the app.
 
 // Each test binary includes this file and uses a part of it.
 #![allow(dead_code)]
@@ -20,7 +21,9 @@ pub struct TestApp {
     pub email: MemoryOutbox<Email>,
     pub clock: Clock,
     pub config: Config,
+    // Dropped after the data dir; a fresh PostgreSQL database when one is asked for.
     _data_dir: tempfile::TempDir,
+    _database: Option<PostgresDatabase>,
 }
 
 /// What the app under test sends through and stores in; memory senders and a
@@ -72,8 +75,13 @@ impl TestAppBuilder {
     pub async fn spawn(self) -> TestApp {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let mut config = test_config(data_dir.path());
+        let mut database = None;
         if let Some(url) = &self.database_url {
             config.database_url = url.clone().into();
+        } else if let Some(server) = postgres_under_test() {
+            let fresh = PostgresDatabase::create(&server).await;
+            config.database_url = fresh.url.clone().into();
+            database = Some(fresh);
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -100,6 +108,7 @@ impl TestAppBuilder {
             clock,
             config,
             _data_dir: data_dir,
+            _database: database,
         }
     }
 
@@ -133,4 +142,103 @@ fn test_config(data_dir: &std::path::Path) -> Config {
         data_dir: Some(data_dir.to_owned()),
     };
     Config::load(None, env, &overrides).expect("test configuration")
+}
+
+/// The PostgreSQL server the suite runs on instead of SQLite, if any.
+pub fn postgres_under_test() -> Option<String> {
+    std::env::var("TWOSTEP_TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+/// The server of TWOSTEP_TEST_DATABASE_URL, or the local one `.ci/run` starts,
+/// for the tests that need PostgreSQL whatever the suite runs on.
+pub fn postgres_server() -> String {
+    postgres_under_test().unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// Whether this run is on PostgreSQL: tests of what only SQLite has (its file)
+/// say so and skip.
+pub fn on_postgres() -> bool {
+    postgres_under_test().is_some()
+}
+
+/// A database of its own on a PostgreSQL server, migrated as `twostep migrate`
+/// would, and dropped when this is dropped, even after a failed test: the
+/// drop is a blocking `psql` call, which needs no runtime.
+pub struct PostgresDatabase {
+    server: String,
+    name: String,
+    pub url: String,
+}
+
+impl PostgresDatabase {
+    pub async fn create(server: &str) -> Self {
+        let database = Self::create_unmigrated(server);
+        let store = storage::Store::connect(&database.url, 1)
+            .await
+            .expect("connect to the fresh database");
+        store.migrate().await.expect("migrate the fresh database");
+        store.close().await;
+        database
+    }
+
+    /// An empty database, as an operator creates it before `twostep migrate`.
+    pub fn create_unmigrated(server: &str) -> Self {
+        let name = format!(
+            "twostep_t_{}",
+            domain::secrets::hex(&domain::secrets::random_bytes::<8>())
+        );
+        psql(server, &format!("CREATE DATABASE {name}"));
+        Self {
+            server: server.to_owned(),
+            url: with_database(server, &name),
+            name,
+        }
+    }
+
+    /// Runs `sql` in this database, as its owner.
+    pub fn psql(&self, sql: &str) {
+        psql(&self.url, sql);
+    }
+}
+
+impl Drop for PostgresDatabase {
+    fn drop(&mut self) {
+        // FORCE ends the connections of the app, which outlives the test's task.
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        if let Err(error) = std::panic::catch_unwind(|| psql(&self.server, &sql)) {
+            // A panic while panicking would abort the whole suite.
+            if !std::thread::panicking() {
+                std::panic::resume_unwind(error);
+            }
+        }
+    }
+}
+
+fn psql(server: &str, sql: &str) {
+    let output = std::process::Command::new("psql")
+        .arg(server)
+        .args(["-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .output()
+        .expect("psql runs");
+    assert!(
+        output.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The same server URL with another database name in its path.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (address, query) = match url.split_once('?') {
+        Some((address, query)) => (address, format!("?{query}")),
+        None => (url, String::new()),
+    };
+    let authority_start = address.find("://").map_or(0, |i| i + 3);
+    let server = match address[authority_start..].find('/') {
+        Some(slash) => &address[..authority_start + slash],
+        None => address,
+    };
+    format!("{server}/{name}{query}")
 }

@@ -315,3 +315,22 @@ pub fn wrong_code(right: &str) -> &'static str {
         "000000"
     }
 }
+
+/// What the sign-in code page told each of many wrong entries sent at once:
+/// the attempts left, from each one that was checked ("That code isn't right.
+/// N attempts left."), sorted; and how many were told "Too many wrong codes."
+pub fn attempts_left_and_too_many(pages: &[String]) -> (Vec<Option<char>>, usize) {
+    let mut attempts_left = Vec::new();
+    let mut too_many = 0;
+    for page in pages {
+        // The apostrophe of "isn't" is escaped in the HTML: look past it.
+        if let Some(at) = page.find(" right. ") {
+            attempts_left.push(page[at..].chars().find(char::is_ascii_digit));
+        } else {
+            assert!(page.contains("Too many wrong codes."), "{page}");
+            too_many += 1;
+        }
+    }
+    attempts_left.sort();
+    (attempts_left, too_many)
+}

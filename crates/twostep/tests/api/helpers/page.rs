@@ -22,17 +22,7 @@ pub struct Page {
 
 impl TestApp {
     pub fn browser(&self) -> Browser {
-        let jar = Arc::new(Jar::default());
-        let client = reqwest::Client::builder()
-            .cookie_provider(jar.clone())
-            .redirect(Policy::none())
-            .build()
-            .unwrap();
-        Browser {
-            client,
-            jar,
-            base: self.address.clone(),
-        }
+        Browser::new(&self.address)
     }
 }
 
@@ -127,6 +117,21 @@ fn decode_entities(text: &str) -> String {
 }
 
 impl Browser {
+    /// A fresh browser (empty cookie jar) whose paths go to `base`.
+    pub fn new(base: &str) -> Self {
+        let jar = Arc::new(Jar::default());
+        let client = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(Policy::none())
+            .build()
+            .unwrap();
+        Browser {
+            client,
+            jar,
+            base: base.to_owned(),
+        }
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
