@@ -173,13 +173,11 @@ pub async fn security_tab(
     .await
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
 pub struct SecurityQuestionForm {
-    #[serde(default)]
     question: String,
-    #[serde(default)]
     answer: String,
-    #[serde(default)]
     password: String,
 }
 

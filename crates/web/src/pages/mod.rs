@@ -78,15 +78,15 @@ pub fn to_security_tab(notice: Notice) -> Response {
 }
 
 /// Form fields that the CSRF layer already checked; handlers ignore them.
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
 pub struct PasswordForm {
-    #[serde(default)]
     pub password: String,
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
 pub struct CodeForm {
-    #[serde(default)]
     pub code: String,
 }
 

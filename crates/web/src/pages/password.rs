@@ -11,11 +11,10 @@ use crate::pages::account::{SecurityTabInput, render_security_tab};
 use crate::session::SignedIn;
 use crate::{AppState, WebError, security_events};
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
 pub struct ChangePasswordForm {
-    #[serde(default)]
     current_password: String,
-    #[serde(default)]
     new_password: String,
 }
 

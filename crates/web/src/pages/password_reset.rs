@@ -41,9 +41,9 @@ pub async fn forgot_form(visitor: Visitor) -> Result<Response, WebError> {
     })
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
 pub struct ForgotForm {
-    #[serde(default)]
     email: String,
 }
 
@@ -193,8 +193,8 @@ async fn live_reset(state: &AppState, token: &str) -> Result<Option<LiveReset>, 
 }
 
 #[derive(serde::Deserialize, Default)]
+#[serde(default)]
 pub struct ResetQuery {
-    #[serde(default)]
     token: String,
     method: Option<String>,
 }
@@ -286,13 +286,11 @@ async fn send_reset_sms(state: &AppState, reset: &LiveReset) -> Result<(), Verif
     .await
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
 pub struct ResetVerifyForm {
-    #[serde(default)]
     token: String,
-    #[serde(default)]
     answer: String,
-    #[serde(default)]
     code: String,
     method: Option<String>,
 }
@@ -386,11 +384,10 @@ async fn spent_link(
     render_with_status(StatusCode::GONE, &page)
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
 pub struct ResetForm {
-    #[serde(default)]
     token: String,
-    #[serde(default)]
     new_password: String,
 }
 

@@ -158,9 +158,9 @@ pub async fn number_step(
     })
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
 pub struct NumberForm {
-    #[serde(default)]
     phone: String,
 }
 
@@ -253,10 +253,11 @@ async fn code_step_page(
 }
 
 #[derive(serde::Deserialize, Default)]
+#[serde(default)]
 pub struct CodeQuery {
-    #[serde(default, deserialize_with = "super::notice::known_or_none")]
+    #[serde(deserialize_with = "super::notice::known_or_none")]
     notice: Option<Notice>,
-    #[serde(default, deserialize_with = "super::notice::known_or_none")]
+    #[serde(deserialize_with = "super::notice::known_or_none")]
     error: Option<SendFailure>,
 }
 
