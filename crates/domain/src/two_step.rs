@@ -187,18 +187,18 @@ mod tests {
 
     #[test]
     fn turning_off_sms_turns_off_the_authenticator_too() {
-        assert_eq!(
-            BOTH.turning_off_sms_turns_off_authenticator(),
-            Ok(TwoStep::OFF)
-        );
-        assert_eq!(
-            SMS_ONLY.turning_off_sms_turns_off_authenticator(),
-            Ok(TwoStep::OFF)
-        );
-        assert_eq!(
-            TwoStep::OFF.turning_off_sms_turns_off_authenticator(),
-            Err(TwoStepError::SmsNotSetUp)
-        );
+        let cases = [
+            (BOTH, Ok(TwoStep::OFF)),
+            (SMS_ONLY, Ok(TwoStep::OFF)),
+            (TwoStep::OFF, Err(TwoStepError::SmsNotSetUp)),
+        ];
+        for (before, after) in cases {
+            assert_eq!(
+                before.turning_off_sms_turns_off_authenticator(),
+                after,
+                "from {before:?}"
+            );
+        }
     }
 
     #[test]
