@@ -162,61 +162,72 @@ mod tests {
         authenticator: true,
     };
 
+    /// Applies a change of the two-step state to each state in turn:
+    /// `answers` are what it gives from off, from SMS only and from both.
+    fn assert_from_each_state(
+        change: fn(TwoStep) -> Result<TwoStep, TwoStepError>,
+        answers: [Result<TwoStep, TwoStepError>; 3],
+    ) {
+        for (from, answer) in [TwoStep::OFF, SMS_ONLY, BOTH].into_iter().zip(answers) {
+            assert_eq!(change(from), answer, "from {from:?}");
+        }
+    }
+
     #[test]
     fn two_step_is_on_once_sms_is_set_up() {
         assert!(!TwoStep::OFF.is_on());
-        assert_eq!(TwoStep::OFF.with_sms_set_up(), Ok(SMS_ONLY));
-        assert_eq!(
-            SMS_ONLY.with_sms_set_up(),
-            Err(TwoStepError::SmsAlreadySetUp)
+        assert!(SMS_ONLY.is_on());
+        assert_from_each_state(
+            TwoStep::with_sms_set_up,
+            [
+                Ok(SMS_ONLY),
+                Err(TwoStepError::SmsAlreadySetUp),
+                Err(TwoStepError::SmsAlreadySetUp),
+            ],
         );
     }
 
     #[test]
     fn the_authenticator_is_set_up_only_after_sms() {
-        assert_eq!(
-            TwoStep::OFF.with_authenticator_set_up(),
-            Err(TwoStepError::SmsNotSetUp)
-        );
-        assert_eq!(SMS_ONLY.with_authenticator_set_up(), Ok(BOTH));
-        assert_eq!(
-            BOTH.with_authenticator_set_up(),
-            Err(TwoStepError::AuthenticatorAlreadySetUp)
+        assert_from_each_state(
+            TwoStep::with_authenticator_set_up,
+            [
+                Err(TwoStepError::SmsNotSetUp),
+                Ok(BOTH),
+                Err(TwoStepError::AuthenticatorAlreadySetUp),
+            ],
         );
     }
 
     #[test]
     fn turning_off_sms_turns_off_the_authenticator_too() {
-        let cases = [
-            (BOTH, Ok(TwoStep::OFF)),
-            (SMS_ONLY, Ok(TwoStep::OFF)),
-            (TwoStep::OFF, Err(TwoStepError::SmsNotSetUp)),
-        ];
-        for (before, after) in cases {
-            assert_eq!(
-                before.turning_off_sms_turns_off_authenticator(),
-                after,
-                "from {before:?}"
-            );
-        }
+        assert_from_each_state(
+            TwoStep::turning_off_sms_turns_off_authenticator,
+            [
+                Err(TwoStepError::SmsNotSetUp),
+                Ok(TwoStep::OFF),
+                Ok(TwoStep::OFF),
+            ],
+        );
     }
 
     #[test]
     fn only_a_phone_number_that_is_set_up_can_be_changed() {
-        assert_eq!(
-            TwoStep::OFF.with_phone_number_changed(),
-            Err(TwoStepError::SmsNotSetUp)
+        assert_from_each_state(
+            TwoStep::with_phone_number_changed,
+            [Err(TwoStepError::SmsNotSetUp), Ok(SMS_ONLY), Ok(BOTH)],
         );
-        assert_eq!(SMS_ONLY.with_phone_number_changed(), Ok(SMS_ONLY));
-        assert_eq!(BOTH.with_phone_number_changed(), Ok(BOTH));
     }
 
     #[test]
     fn turning_off_the_authenticator_keeps_sms() {
-        assert_eq!(BOTH.without_authenticator(), Ok(SMS_ONLY));
-        assert_eq!(
-            SMS_ONLY.without_authenticator(),
-            Err(TwoStepError::AuthenticatorNotSetUp)
+        assert_from_each_state(
+            TwoStep::without_authenticator,
+            [
+                Err(TwoStepError::AuthenticatorNotSetUp),
+                Err(TwoStepError::AuthenticatorNotSetUp),
+                Ok(SMS_ONLY),
+            ],
         );
     }
 

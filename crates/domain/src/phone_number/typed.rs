@@ -111,6 +111,18 @@ mod tests {
         Typed::International(digits.to_owned())
     }
 
+    /// Each typed text reads, with no default region, as the international
+    /// number of those digits.
+    fn assert_all_international(cases: &[(&str, &str)]) {
+        for (typed, digits) in cases {
+            assert_eq!(
+                Typed::read(typed, None),
+                Ok(international(digits)),
+                "{typed}"
+            );
+        }
+    }
+
     fn national(digits: &str) -> Typed {
         Typed::National(digits.to_owned())
     }
@@ -172,13 +184,7 @@ mod tests {
             ("(+44) (0)7400 123456", "4407400123456"),
             ("+1\u{00A0}650\u{2013}253\u{2013}0000", "16502530000"),
         ];
-        for (typed, digits) in cases {
-            assert_eq!(
-                Typed::read(typed, None),
-                Ok(international(digits)),
-                "{typed}"
-            );
-        }
+        assert_all_international(&cases);
     }
 
     #[test]
@@ -188,13 +194,7 @@ mod tests {
             ("+٢٠ ١٠٠ ١٢٣ ٤٥٦٧", "201001234567"),
             ("＋８８ ０１８１２ ３４５６７８", "8801812345678"),
         ];
-        for (typed, digits) in cases {
-            assert_eq!(
-                Typed::read(typed, None),
-                Ok(international(digits)),
-                "{typed}"
-            );
-        }
+        assert_all_international(&cases);
     }
 
     #[test]
