@@ -151,6 +151,7 @@ impl TwoStep {
 
 #[cfg(test)]
 mod tests {
+    use super::TwoStepError::*;
     use super::*;
 
     const SMS_ONLY: TwoStep = TwoStep {
@@ -162,73 +163,33 @@ mod tests {
         authenticator: true,
     };
 
-    /// Applies a change of the two-step state to each state in turn:
-    /// `answers` are what it gives from off, from SMS only and from both.
-    fn assert_from_each_state(
-        change: fn(TwoStep) -> Result<TwoStep, TwoStepError>,
-        answers: [Result<TwoStep, TwoStepError>; 3],
-    ) {
-        for (from, answer) in [TwoStep::OFF, SMS_ONLY, BOTH].into_iter().zip(answers) {
-            assert_eq!(change(from), answer, "from {from:?}");
-        }
-    }
-
     #[test]
     fn two_step_is_on_once_sms_is_set_up() {
         assert!(!TwoStep::OFF.is_on());
         assert!(SMS_ONLY.is_on());
-        assert_from_each_state(
-            TwoStep::with_sms_set_up,
-            [
-                Ok(SMS_ONLY),
-                Err(TwoStepError::SmsAlreadySetUp),
-                Err(TwoStepError::SmsAlreadySetUp),
-            ],
-        );
+        assert!(BOTH.is_on());
     }
 
-    #[test]
-    fn the_authenticator_is_set_up_only_after_sms() {
-        assert_from_each_state(
-            TwoStep::with_authenticator_set_up,
-            [
-                Err(TwoStepError::SmsNotSetUp),
-                Ok(BOTH),
-                Err(TwoStepError::AuthenticatorAlreadySetUp),
-            ],
-        );
+    /// A test for each change of the two-step state: its answers from off,
+    /// from SMS only and from both, in that order.
+    macro_rules! from_each_state {
+        ($($test:ident: $change:ident => $answers:expr;)*) => {$(
+            #[test]
+            fn $test() {
+                let answers: [Result<TwoStep, TwoStepError>; 3] = $answers;
+                for (from, answer) in [TwoStep::OFF, SMS_ONLY, BOTH].into_iter().zip(answers) {
+                    assert_eq!(TwoStep::$change(from), answer, "from {from:?}");
+                }
+            }
+        )*};
     }
 
-    #[test]
-    fn turning_off_sms_turns_off_the_authenticator_too() {
-        assert_from_each_state(
-            TwoStep::turning_off_sms_turns_off_authenticator,
-            [
-                Err(TwoStepError::SmsNotSetUp),
-                Ok(TwoStep::OFF),
-                Ok(TwoStep::OFF),
-            ],
-        );
-    }
-
-    #[test]
-    fn only_a_phone_number_that_is_set_up_can_be_changed() {
-        assert_from_each_state(
-            TwoStep::with_phone_number_changed,
-            [Err(TwoStepError::SmsNotSetUp), Ok(SMS_ONLY), Ok(BOTH)],
-        );
-    }
-
-    #[test]
-    fn turning_off_the_authenticator_keeps_sms() {
-        assert_from_each_state(
-            TwoStep::without_authenticator,
-            [
-                Err(TwoStepError::AuthenticatorNotSetUp),
-                Err(TwoStepError::AuthenticatorNotSetUp),
-                Ok(SMS_ONLY),
-            ],
-        );
+    from_each_state! {
+        sms_is_set_up_only_once: with_sms_set_up => [Ok(SMS_ONLY), Err(SmsAlreadySetUp), Err(SmsAlreadySetUp)];
+        the_authenticator_is_set_up_only_after_sms: with_authenticator_set_up => [Err(SmsNotSetUp), Ok(BOTH), Err(AuthenticatorAlreadySetUp)];
+        turning_off_sms_turns_off_the_authenticator_too: turning_off_sms_turns_off_authenticator => [Err(SmsNotSetUp), Ok(TwoStep::OFF), Ok(TwoStep::OFF)];
+        only_a_phone_number_that_is_set_up_can_be_changed: with_phone_number_changed => [Err(SmsNotSetUp), Ok(SMS_ONLY), Ok(BOTH)];
+        turning_off_the_authenticator_keeps_sms: without_authenticator => [Err(AuthenticatorNotSetUp), Err(AuthenticatorNotSetUp), Ok(SMS_ONLY)];
     }
 
     #[test]
