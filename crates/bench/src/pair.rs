@@ -99,27 +99,26 @@ pub async fn measure(
         if round > 0 {
             wait_for_free_accounts(&main.pool, per_round).await;
         }
-        let slice = with_cpu(
-            &main.meter,
-            sign_ins(&main.http, &main.pool, plan.concurrency, time),
-        )
-        .await?;
-        report_line("sign-ins, one instance", &slice);
-        pair.direct = pair.direct.add(&slice);
-        let slice = with_cpu(
-            &one_meter,
-            sign_ins(&through_one, &main.pool, plan.concurrency, time),
-        )
-        .await?;
-        report_line("sign-ins, one instance behind nginx", &slice);
-        pair.one_behind_nginx = pair.one_behind_nginx.add(&slice);
-        let slice = with_cpu(
-            &both_meter,
-            sign_ins(&through_both, &main.pool, plan.concurrency, time),
-        )
-        .await?;
-        report_line("sign-ins, two instances behind nginx", &slice);
-        pair.pair = pair.pair.add(&slice);
+        let ways = [
+            ("one instance", &main.meter, &main.http, &mut pair.direct),
+            (
+                "one instance behind nginx",
+                &one_meter,
+                &through_one,
+                &mut pair.one_behind_nginx,
+            ),
+            (
+                "two instances behind nginx",
+                &both_meter,
+                &through_both,
+                &mut pair.pair,
+            ),
+        ];
+        for (way, meter, http, total) in ways {
+            let slice = with_cpu(meter, sign_ins(http, &main.pool, plan.concurrency, time)).await?;
+            report_line(&format!("sign-ins, {way}"), &slice);
+            *total = total.add(&slice);
+        }
     }
     both.stop().await?;
     one.stop().await?;

@@ -39,15 +39,7 @@ impl KannelGateway {
                 settings.url
             )));
         }
-        if settings.timeout_ms == 0 {
-            return Err(invalid("sms.timeout_ms must be more than 0".to_owned()));
-        }
-        if settings.retries > retry::MOST_RETRIES {
-            return Err(invalid(format!(
-                "sms.retries must be at most {}",
-                retry::MOST_RETRIES
-            )));
-        }
+        retry::check_settings("sms", settings.timeout_ms, settings.retries)?;
         let client = reqwest::Client::builder()
             .timeout(Duration::from_millis(settings.timeout_ms))
             .redirect(reqwest::redirect::Policy::none())

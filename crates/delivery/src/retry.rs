@@ -15,6 +15,23 @@ const FIRST_PAUSE: Duration = Duration::from_millis(200);
 // Keeps a large `retries` from making a person wait minutes for an SMS that will not come.
 const LONGEST_PAUSE: Duration = Duration::from_secs(5);
 
+/// Refuses, at start-up, a `timeout_ms` of 0 and more than `MOST_RETRIES`
+/// retries in the settings of `section` (`sms`, `email`).
+pub(crate) fn check_settings(
+    section: &str,
+    timeout_ms: u64,
+    retries: u32,
+) -> Result<(), DeliveryError> {
+    let invalid = |reason: String| Err(DeliveryError::InvalidSettings { reason });
+    if timeout_ms == 0 {
+        return invalid(format!("{section}.timeout_ms must be more than 0"));
+    }
+    if retries > MOST_RETRIES {
+        return invalid(format!("{section}.retries must be at most {MOST_RETRIES}"));
+    }
+    Ok(())
+}
+
 /// How one try ended, when it did not succeed.
 pub(crate) enum Failure {
     /// Worth another try.

@@ -33,15 +33,7 @@ struct Inner {
 impl SmtpMailer {
     pub(crate) fn new(settings: &SmtpSettings, from: Mailbox) -> Result<Self, DeliveryError> {
         let invalid = |reason: String| DeliveryError::InvalidSettings { reason };
-        if settings.timeout_ms == 0 {
-            return Err(invalid("email.timeout_ms must be more than 0".to_owned()));
-        }
-        if settings.retries > retry::MOST_RETRIES {
-            return Err(invalid(format!(
-                "email.retries must be at most {}",
-                retry::MOST_RETRIES
-            )));
-        }
+        retry::check_settings("email", settings.timeout_ms, settings.retries)?;
         let tls = |host: &str| {
             TlsParameters::new(host.to_owned()).map_err(|e| {
                 invalid(format!(

@@ -247,18 +247,13 @@ mod tests {
 
     #[test]
     fn common_passwords_are_refused_whatever_their_case() {
-        assert_eq!(
-            Password::parse_new("password").err(),
-            Some(PasswordError::TooCommon)
-        );
-        assert_eq!(
-            Password::parse_new("PassWord1").err(),
-            Some(PasswordError::TooCommon)
-        );
-        assert_eq!(
-            Password::parse_new("12345678").err(),
-            Some(PasswordError::TooCommon)
-        );
+        for common in ["password", "PassWord1", "12345678"] {
+            assert_eq!(
+                Password::parse_new(common).err(),
+                Some(PasswordError::TooCommon),
+                "{common}"
+            );
+        }
     }
 
     #[test]

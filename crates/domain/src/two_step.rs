@@ -151,6 +151,7 @@ impl TwoStep {
 
 #[cfg(test)]
 mod tests {
+    use super::TwoStepError::*;
     use super::*;
 
     const SMS_ONLY: TwoStep = TwoStep {
@@ -165,59 +166,30 @@ mod tests {
     #[test]
     fn two_step_is_on_once_sms_is_set_up() {
         assert!(!TwoStep::OFF.is_on());
-        assert_eq!(TwoStep::OFF.with_sms_set_up(), Ok(SMS_ONLY));
-        assert_eq!(
-            SMS_ONLY.with_sms_set_up(),
-            Err(TwoStepError::SmsAlreadySetUp)
-        );
+        assert!(SMS_ONLY.is_on());
+        assert!(BOTH.is_on());
     }
 
-    #[test]
-    fn the_authenticator_is_set_up_only_after_sms() {
-        assert_eq!(
-            TwoStep::OFF.with_authenticator_set_up(),
-            Err(TwoStepError::SmsNotSetUp)
-        );
-        assert_eq!(SMS_ONLY.with_authenticator_set_up(), Ok(BOTH));
-        assert_eq!(
-            BOTH.with_authenticator_set_up(),
-            Err(TwoStepError::AuthenticatorAlreadySetUp)
-        );
+    /// A test for each change of the two-step state: its answers from off,
+    /// from SMS only and from both, in that order.
+    macro_rules! from_each_state {
+        ($($test:ident: $change:ident => $answers:expr;)*) => {$(
+            #[test]
+            fn $test() {
+                let answers: [Result<TwoStep, TwoStepError>; 3] = $answers;
+                for (from, answer) in [TwoStep::OFF, SMS_ONLY, BOTH].into_iter().zip(answers) {
+                    assert_eq!(TwoStep::$change(from), answer, "from {from:?}");
+                }
+            }
+        )*};
     }
 
-    #[test]
-    fn turning_off_sms_turns_off_the_authenticator_too() {
-        assert_eq!(
-            BOTH.turning_off_sms_turns_off_authenticator(),
-            Ok(TwoStep::OFF)
-        );
-        assert_eq!(
-            SMS_ONLY.turning_off_sms_turns_off_authenticator(),
-            Ok(TwoStep::OFF)
-        );
-        assert_eq!(
-            TwoStep::OFF.turning_off_sms_turns_off_authenticator(),
-            Err(TwoStepError::SmsNotSetUp)
-        );
-    }
-
-    #[test]
-    fn only_a_phone_number_that_is_set_up_can_be_changed() {
-        assert_eq!(
-            TwoStep::OFF.with_phone_number_changed(),
-            Err(TwoStepError::SmsNotSetUp)
-        );
-        assert_eq!(SMS_ONLY.with_phone_number_changed(), Ok(SMS_ONLY));
-        assert_eq!(BOTH.with_phone_number_changed(), Ok(BOTH));
-    }
-
-    #[test]
-    fn turning_off_the_authenticator_keeps_sms() {
-        assert_eq!(BOTH.without_authenticator(), Ok(SMS_ONLY));
-        assert_eq!(
-            SMS_ONLY.without_authenticator(),
-            Err(TwoStepError::AuthenticatorNotSetUp)
-        );
+    from_each_state! {
+        sms_is_set_up_only_once: with_sms_set_up => [Ok(SMS_ONLY), Err(SmsAlreadySetUp), Err(SmsAlreadySetUp)];
+        the_authenticator_is_set_up_only_after_sms: with_authenticator_set_up => [Err(SmsNotSetUp), Ok(BOTH), Err(AuthenticatorAlreadySetUp)];
+        turning_off_sms_turns_off_the_authenticator_too: turning_off_sms_turns_off_authenticator => [Err(SmsNotSetUp), Ok(TwoStep::OFF), Ok(TwoStep::OFF)];
+        only_a_phone_number_that_is_set_up_can_be_changed: with_phone_number_changed => [Err(SmsNotSetUp), Ok(SMS_ONLY), Ok(BOTH)];
+        turning_off_the_authenticator_keeps_sms: without_authenticator => [Err(AuthenticatorNotSetUp), Err(AuthenticatorNotSetUp), Ok(SMS_ONLY)];
     }
 
     #[test]

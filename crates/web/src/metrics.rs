@@ -109,15 +109,15 @@ impl Metrics {
 /// The content type Prometheus expects for `render`'s output.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-/// A counter for each combination of label values seen so far.
-pub struct Counters {
+/// A metric with one `V` for each combination of label values seen so far.
+pub struct Labelled<V> {
     name: &'static str,
     help: &'static str,
     labels: &'static [&'static str],
-    values: Mutex<BTreeMap<Vec<String>, u64>>,
+    values: Mutex<BTreeMap<Vec<String>, V>>,
 }
 
-impl Counters {
+impl<V: Default> Labelled<V> {
     fn new(name: &'static str, help: &'static str, labels: &'static [&'static str]) -> Self {
         Self {
             name,
@@ -127,13 +127,24 @@ impl Counters {
         }
     }
 
-    /// Adds one; `values` are given in the order of the metric's label names.
-    pub fn inc(&self, values: &[&str]) {
+    /// Changes the value of one label combination; `values` are given in the
+    /// order of the metric's label names.
+    fn update(&self, values: &[&str], change: impl FnOnce(&mut V)) {
         debug_assert_eq!(values.len(), self.labels.len(), "{}", self.name);
         let key: Vec<String> = values.iter().map(|v| (*v).to_owned()).collect();
         if let Ok(mut map) = self.values.lock() {
-            *map.entry(key).or_default() += 1;
+            change(map.entry(key).or_default());
         }
+    }
+}
+
+/// A counter for each combination of label values seen so far.
+pub type Counters = Labelled<u64>;
+
+impl Counters {
+    /// Adds one; `values` are given in the order of the metric's label names.
+    pub fn inc(&self, values: &[&str]) {
+        self.update(values, |count| *count += 1);
     }
 
     fn render(&self, out: &mut String) {
@@ -181,15 +192,10 @@ impl Gauge {
 }
 
 /// A latency histogram for each combination of label values seen so far.
-pub struct Histograms {
-    name: &'static str,
-    help: &'static str,
-    labels: &'static [&'static str],
-    values: Mutex<BTreeMap<Vec<String>, Histogram>>,
-}
+pub type Histograms = Labelled<Histogram>;
 
 #[derive(Default)]
-struct Histogram {
+pub struct Histogram {
     /// Observations at or below each bound of `SECONDS_BUCKETS`, not cumulated.
     buckets: [u64; SECONDS_BUCKETS.len()],
     count: u64,
@@ -197,28 +203,15 @@ struct Histogram {
 }
 
 impl Histograms {
-    fn new(name: &'static str, help: &'static str, labels: &'static [&'static str]) -> Self {
-        Self {
-            name,
-            help,
-            labels,
-            values: Mutex::new(BTreeMap::new()),
-        }
-    }
-
     pub fn observe(&self, values: &[&str], elapsed: Duration) {
-        debug_assert_eq!(values.len(), self.labels.len(), "{}", self.name);
         let seconds = elapsed.as_secs_f64();
-        let key: Vec<String> = values.iter().map(|v| (*v).to_owned()).collect();
-        let Ok(mut map) = self.values.lock() else {
-            return;
-        };
-        let histogram = map.entry(key).or_default();
-        if let Some(bucket) = SECONDS_BUCKETS.iter().position(|bound| seconds <= *bound) {
-            histogram.buckets[bucket] += 1;
-        }
-        histogram.count += 1;
-        histogram.sum_seconds += seconds;
+        self.update(values, |histogram| {
+            if let Some(bucket) = SECONDS_BUCKETS.iter().position(|bound| seconds <= *bound) {
+                histogram.buckets[bucket] += 1;
+            }
+            histogram.count += 1;
+            histogram.sum_seconds += seconds;
+        });
     }
 
     fn render(&self, out: &mut String) {

@@ -132,15 +132,34 @@ pub async fn resend_sms_code(
     purpose: CodePurpose,
     bound_to: &CodeBinding,
 ) -> Result<(), VerifyError> {
+    let stored = requested_code(state, account_id, purpose).await?;
+    let phone = phone_of(state, account_id, stored.destination_enc)?;
+    send_sms_code(state, account_id, purpose, bound_to, &phone).await
+}
+
+/// The code last sent for `purpose`; none sent is `NotRequested`.
+async fn requested_code(
+    state: &AppState,
+    account_id: AccountId,
+    purpose: CodePurpose,
+) -> Result<storage::StoredCode, VerifyError> {
     let stored = state
         .store
         .code(account_id, purpose)
         .await
-        .map_err(WebError::from)?
-        .ok_or(CodeError::NotRequested)?;
-    let destination = stored.destination_enc.ok_or(CodeError::NotRequested)?;
-    let phone = open_phone(state, account_id, &destination)?;
-    send_sms_code(state, account_id, purpose, bound_to, &phone).await
+        .map_err(WebError::from)?;
+    Ok(stored.ok_or(CodeError::NotRequested)?)
+}
+
+/// The phone a code went to, opened from its sealed copy; a code without one
+/// was never sent by SMS.
+fn phone_of(
+    state: &AppState,
+    account_id: AccountId,
+    destination: Option<Vec<u8>>,
+) -> Result<PhoneNumber, VerifyError> {
+    let destination = destination.ok_or(CodeError::NotRequested)?;
+    Ok(open_phone(state, account_id, &destination)?)
 }
 
 /// How long until another code for `purpose` may be sent, as the page says it;
@@ -209,12 +228,7 @@ pub async fn check_sms_code_unused(
         .map_err(WebError::from)?;
     let Some(stored) = reserved else {
         // No place, so the entry is not checked; the stored code only says why.
-        let stored = state
-            .store
-            .code(account_id, purpose)
-            .await
-            .map_err(WebError::from)?
-            .ok_or(CodeError::NotRequested)?;
+        let stored = requested_code(state, account_id, purpose).await?;
         stored.code.may_take_entry(purpose, bound_to, now)?;
         // It changed between the two statements: a parallel request used it up.
         return Err(CodeError::AlreadyUsed.into());
@@ -224,8 +238,7 @@ pub async fn check_sms_code_unused(
         .code_digest(&digest_context(account_id, purpose), entered.as_str());
     let mut code = stored.code;
     code.check_reserved(&digest)?;
-    let destination = stored.destination_enc.ok_or(CodeError::NotRequested)?;
-    let phone = open_phone(state, account_id, &destination)?;
+    let phone = phone_of(state, account_id, stored.destination_enc)?;
     Ok(CheckedSmsCode { code, phone })
 }
 

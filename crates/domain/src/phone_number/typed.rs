@@ -111,6 +111,18 @@ mod tests {
         Typed::International(digits.to_owned())
     }
 
+    /// Each typed text reads, with no default region, as the international
+    /// number of those digits.
+    fn assert_all_international(cases: &[(&str, &str)]) {
+        for (typed, digits) in cases {
+            assert_eq!(
+                Typed::read(typed, None),
+                Ok(international(digits)),
+                "{typed}"
+            );
+        }
+    }
+
     fn national(digits: &str) -> Typed {
         Typed::National(digits.to_owned())
     }
@@ -167,47 +179,34 @@ mod tests {
 
     #[test]
     fn separators_people_type_between_digit_groups_are_ignored() {
-        assert_eq!(
-            Typed::read("+33 6.12.34-56/78", None).unwrap(),
-            international("33612345678")
-        );
-        assert_eq!(
-            Typed::read("(+44) (0)7400 123456", None).unwrap(),
-            international("4407400123456")
-        );
-        assert_eq!(
-            Typed::read("+1\u{00A0}650\u{2013}253\u{2013}0000", None).unwrap(),
-            international("16502530000")
-        );
+        let cases = [
+            ("+33 6.12.34-56/78", "33612345678"),
+            ("(+44) (0)7400 123456", "4407400123456"),
+            ("+1\u{00A0}650\u{2013}253\u{2013}0000", "16502530000"),
+        ];
+        assert_all_international(&cases);
     }
 
     #[test]
     fn digits_of_other_scripts_are_read_as_digits() {
-        // +20 100 123 4567 in Arabic-Indic digits, as typed in Egypt.
-        assert_eq!(
-            Typed::read("+٢٠ ١٠٠ ١٢٣ ٤٥٦٧", None).unwrap(),
-            international("201001234567")
-        );
-        assert_eq!(
-            Typed::read("＋８８ ０１８１２ ３４５６７８", None).unwrap(),
-            international("8801812345678")
-        );
+        let cases = [
+            // +20 100 123 4567 in Arabic-Indic digits, as typed in Egypt.
+            ("+٢٠ ١٠٠ ١٢٣ ٤٥٦٧", "201001234567"),
+            ("＋８８ ０１８１２ ３４５６７８", "8801812345678"),
+        ];
+        assert_all_international(&cases);
     }
 
     #[test]
     fn letters_and_stray_symbols_are_not_a_number() {
-        assert_eq!(
-            Typed::read("+1 650 CALL NOW", None),
-            Err(NotANumber::Characters)
-        );
-        assert_eq!(Typed::read("*100#", None), Err(NotANumber::Characters));
-        assert_eq!(
-            Typed::read("49 +151 23456789", None),
-            Err(NotANumber::MisplacedPlus)
-        );
-        assert_eq!(
-            Typed::read("++49 151 23456789", None),
-            Err(NotANumber::MisplacedPlus)
-        );
+        let cases = [
+            ("+1 650 CALL NOW", NotANumber::Characters),
+            ("*100#", NotANumber::Characters),
+            ("49 +151 23456789", NotANumber::MisplacedPlus),
+            ("++49 151 23456789", NotANumber::MisplacedPlus),
+        ];
+        for (typed, why) in cases {
+            assert_eq!(Typed::read(typed, None), Err(why), "{typed}");
+        }
     }
 }

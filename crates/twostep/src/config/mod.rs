@@ -244,6 +244,14 @@ mod tests {
             .collect()
     }
 
+    /// A config file holding `text`; it is deleted when the folder is dropped.
+    fn config_file(text: impl AsRef<str>) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("twostep.toml");
+        std::fs::write(&file, text.as_ref()).unwrap();
+        (dir, file)
+    }
+
     #[test]
     fn the_defaults_need_nothing_else() {
         let config = Config::load(None, env(&[]), &Overrides::default()).unwrap();
@@ -264,13 +272,8 @@ mod tests {
 
     #[test]
     fn environment_variables_override_the_file_and_flags_override_both() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("twostep.toml");
-        std::fs::write(
-            &file,
-            "listen = \"127.0.0.1:9000\"\n[session]\nidle_timeout_minutes = 20\n",
-        )
-        .unwrap();
+        let (_dir, file) =
+            config_file("listen = \"127.0.0.1:9000\"\n[session]\nidle_timeout_minutes = 20\n");
         let vars = env(&[
             ("TWOSTEP_SESSION__IDLE_TIMEOUT_MINUTES", "15"),
             ("TWOSTEP_PUBLIC_URL", "https://id.example.com"),
@@ -296,22 +299,18 @@ mod tests {
         )
         .unwrap_err();
         assert!(error.to_string().contains("idle_minutes"), "{error}");
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("twostep.toml");
-        std::fs::write(&file, "[sms]\nprovider = \"kannel\"\nurl = \"http://127.0.0.1:13013/cgi-bin/sendsms\"\nusername = \"u\"\npassword = \"p\"\nsender = \"s\"\npasword = \"typo\"\n").unwrap();
+        let (_dir, file) = config_file(
+            "[sms]\nprovider = \"kannel\"\nurl = \"http://127.0.0.1:13013/cgi-bin/sendsms\"\nusername = \"u\"\npassword = \"p\"\nsender = \"s\"\npasword = \"typo\"\n",
+        );
         let error = Config::load(Some(&file), env(&[]), &Overrides::default()).unwrap_err();
         assert!(error.to_string().contains("pasword"), "{error}");
     }
 
     #[test]
     fn a_provider_is_chosen_in_the_file_with_its_own_keys() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("twostep.toml");
-        std::fs::write(
-            &file,
+        let (_dir, file) = config_file(
             "[email]\nprovider = \"smtp\"\nhost = \"127.0.0.1\"\nport = 2525\ntls = \"none\"\n",
-        )
-        .unwrap();
+        );
         let config = Config::load(Some(&file), env(&[]), &Overrides::default()).unwrap();
         assert!(
             matches!(config.email.provider, delivery::EmailProvider::Smtp(ref smtp) if smtp.port == 2525)
@@ -357,21 +356,15 @@ mod tests {
 
     #[test]
     fn debug_output_shows_no_secret() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("twostep.toml");
         let key = "c0ffee".repeat(10) + "c0ff";
-        std::fs::write(
-            &file,
-            format!(
-                "database_url = \"postgres://ann:db-hunter2@db.example.com:5432/twostep\"\n\
-                 server_key = \"{key}\"\n\
-                 [sms]\nprovider = \"kannel\"\nurl = \"http://127.0.0.1:13013/cgi-bin/sendsms\"\n\
-                 username = \"u\"\npassword = \"kannel-hunter2\"\nsender = \"s\"\n\
-                 [email]\nprovider = \"smtp\"\nhost = \"127.0.0.1\"\nport = 2525\n\
-                 username = \"u\"\npassword = \"smtp-hunter2\"\n"
-            ),
-        )
-        .unwrap();
+        let (_dir, file) = config_file(format!(
+            "database_url = \"postgres://ann:db-hunter2@db.example.com:5432/twostep\"\n\
+             server_key = \"{key}\"\n\
+             [sms]\nprovider = \"kannel\"\nurl = \"http://127.0.0.1:13013/cgi-bin/sendsms\"\n\
+             username = \"u\"\npassword = \"kannel-hunter2\"\nsender = \"s\"\n\
+             [email]\nprovider = \"smtp\"\nhost = \"127.0.0.1\"\nport = 2525\n\
+             username = \"u\"\npassword = \"smtp-hunter2\"\n"
+        ));
         let config = Config::load(Some(&file), env(&[]), &Overrides::default()).unwrap();
         let shown = format!("{config:?}");
         for secret in [

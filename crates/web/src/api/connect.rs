@@ -5,7 +5,6 @@
 //! told by e-mail to update it from the Downloads section.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use domain::account::SecurityEvent;
@@ -18,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use storage::{Account, AppIdentity};
 use utoipa::ToSchema;
 
-use super::{ApiError, ApiErrorBody, ApiErrorCode, parse_json};
+use super::{ApiError, ApiErrorBody, ApiErrorCode, JsonBody};
 use crate::credentials::{self, CredentialsError};
 use crate::verification::{self, two_step_of};
 use crate::{AppState, security_events};
@@ -61,9 +60,8 @@ pub enum ConnectResponse {
     ))]
 pub async fn connect(
     State(state): State<AppState>,
-    body: Bytes,
+    JsonBody(request): JsonBody<ConnectRequest>,
 ) -> Result<Json<ConnectResponse>, ApiError> {
-    let request: ConnectRequest = parse_json(&body)?;
     let app = state
         .settings
         .apps
@@ -277,9 +275,8 @@ async fn live_challenge(
     ))]
 pub async fn send_sms(
     State(state): State<AppState>,
-    body: Bytes,
+    JsonBody(request): JsonBody<ChallengeRequest>,
 ) -> Result<Json<CodeSentResponse>, ApiError> {
-    let request: ChallengeRequest = parse_json(&body)?;
     let (digest, _, account) = live_challenge(&state, &request.challenge).await?;
     let phone = verification::account_phone(&state, &account)?
         .ok_or(verification::VerifyError::MethodNotAvailable)?;
@@ -318,9 +315,8 @@ pub struct VerifyRequest {
     ))]
 pub async fn verify(
     State(state): State<AppState>,
-    body: Bytes,
+    JsonBody(request): JsonBody<VerifyRequest>,
 ) -> Result<Json<ConnectResponse>, ApiError> {
-    let request: VerifyRequest = parse_json(&body)?;
     let method = Method::parse(&request.method)
         .ok_or_else(|| ApiError::invalid_request("method: use \"authenticator\" or \"sms\"."))?;
     let (digest, row, account) = live_challenge(&state, &request.challenge).await?;

@@ -11,6 +11,8 @@ mod me;
 pub use connect::app_name;
 pub use error::{ApiError, ApiErrorBody, ApiErrorCode};
 
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
 use axum::response::{IntoResponse, Response};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -51,8 +53,25 @@ async fn openapi_document(axum::Extension(document): axum::Extension<OpenApiJson
         .into_response()
 }
 
+/// A request's JSON body; a body that is not JSON, or misses or mistypes a
+/// field, is refused with `invalid_request` naming what is wrong.
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        parse_json(&body)
+            .map(JsonBody)
+            .map_err(IntoResponse::into_response)
+    }
+}
+
 /// Parses a JSON body, naming the missing or malformed field in the error.
-pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|error| {
         let message = match error.classify() {
             serde_json::error::Category::Data => {

@@ -173,13 +173,11 @@ pub async fn security_tab(
     .await
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
 pub struct SecurityQuestionForm {
-    #[serde(default)]
     question: String,
-    #[serde(default)]
     answer: String,
-    #[serde(default)]
     password: String,
 }
 
@@ -198,14 +196,13 @@ pub async fn save_security_question(
     }
     let question = parse_question(&form.question);
     let answer = normalise_answer(&form.answer);
-    let password_ok = super::password_is_right(&state, &signed_in, &form.password).await;
-    let (question, answer) = match (question, answer, password_ok) {
-        (Ok(question), Ok(answer), true) => (question, answer),
-        (question, answer, password_ok) => {
+    let password = super::check_password(&state, &signed_in, &form.password).await;
+    let (question, answer) = match (question, answer, password) {
+        (Ok(question), Ok(answer), Ok(())) => (question, answer),
+        (question, answer, password) => {
             input.question_error = question.err().map(|e| e.to_string());
             input.answer_error = answer.err().map(|e| e.to_string());
-            input.question_password_error =
-                (!password_ok).then(|| "That password isn't right.".to_owned());
+            input.question_password_error = password.err().map(|e| e.to_string());
             return render_security_tab(&state, &signed_in, input, None).await;
         }
     };
@@ -274,11 +271,11 @@ pub async fn disconnect(
     Form(form): Form<super::PasswordForm>,
 ) -> Result<Response, WebError> {
     let connection = connection_view(&state, &signed_in, id).await?;
-    if !super::password_is_right(&state, &signed_in, &form.password).await {
+    if let Err(wrong) = super::check_password(&state, &signed_in, &form.password).await {
         let page = DisconnectPage {
             chrome: signed_in.chrome(),
             connection,
-            error: Some("That password isn't right.".into()),
+            error: Some(wrong.to_string()),
         };
         return render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }

@@ -57,8 +57,8 @@ pub async fn confirm_password(
     Form(form): Form<super::PasswordForm>,
 ) -> Result<Response, WebError> {
     allowed(&signed_in)?;
-    if !super::password_is_right(&state, &signed_in, &form.password).await {
-        return password_page(&signed_in, Some("That password isn't right.".into())).render();
+    if let Err(wrong) = super::check_password(&state, &signed_in, &form.password).await {
+        return password_page(&signed_in, Some(wrong.to_string())).render();
     }
     let now = state.now();
     state
@@ -228,8 +228,8 @@ pub async fn turn_off(
     if !may_turn_off(&signed_in) {
         return Ok(Redirect::to("/account/settings/security").into_response());
     }
-    if !super::password_is_right(&state, &signed_in, &form.password).await {
-        return turn_off_page(&signed_in, Some("That password isn't right.".into())).render();
+    if let Err(wrong) = super::check_password(&state, &signed_in, &form.password).await {
+        return turn_off_page(&signed_in, Some(wrong.to_string())).render();
     }
     state
         .store

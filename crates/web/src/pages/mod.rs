@@ -78,21 +78,31 @@ pub fn to_security_tab(notice: Notice) -> Response {
 }
 
 /// Form fields that the CSRF layer already checked; handlers ignore them.
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
 pub struct PasswordForm {
-    #[serde(default)]
     pub password: String,
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
 pub struct CodeForm {
-    #[serde(default)]
     pub code: String,
 }
 
-pub async fn password_is_right(state: &AppState, signed_in: &SignedIn, password: &str) -> bool {
-    state
+/// The password entered again to confirm a security change is not the account's.
+#[derive(Debug, thiserror::Error)]
+#[error("That password isn't right.")]
+pub struct WrongPassword;
+
+pub async fn check_password(
+    state: &AppState,
+    signed_in: &SignedIn,
+    password: &str,
+) -> Result<(), WrongPassword> {
+    let right = state
         .passwords
         .verify(password.to_owned(), signed_in.account.password_hash.clone())
-        .await
+        .await;
+    if right { Ok(()) } else { Err(WrongPassword) }
 }

@@ -11,11 +11,10 @@ use crate::pages::account::{SecurityTabInput, render_security_tab};
 use crate::session::SignedIn;
 use crate::{AppState, WebError, security_events};
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
 pub struct ChangePasswordForm {
-    #[serde(default)]
     current_password: String,
-    #[serde(default)]
     new_password: String,
 }
 
@@ -24,14 +23,13 @@ pub async fn change(
     signed_in: SignedIn,
     Form(form): Form<ChangePasswordForm>,
 ) -> Result<Response, WebError> {
-    let current_ok = super::password_is_right(&state, &signed_in, &form.current_password).await;
+    let current = super::check_password(&state, &signed_in, &form.current_password).await;
     let new_password = Password::parse_new(&form.new_password);
-    let new_password = match (current_ok, new_password) {
-        (true, Ok(password)) => password,
-        (current_ok, new_password) => {
+    let new_password = match (current, new_password) {
+        (Ok(()), Ok(password)) => password,
+        (current, new_password) => {
             let input = SecurityTabInput {
-                current_password_error: (!current_ok)
-                    .then(|| "That password isn't right.".to_owned()),
+                current_password_error: current.err().map(|e| e.to_string()),
                 new_password_error: new_password.err().map(|e| e.to_string()),
                 ..Default::default()
             };

@@ -41,9 +41,9 @@ pub async fn forgot_form(visitor: Visitor) -> Result<Response, WebError> {
     })
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
 pub struct ForgotForm {
-    #[serde(default)]
     email: String,
 }
 
@@ -193,8 +193,8 @@ async fn live_reset(state: &AppState, token: &str) -> Result<Option<LiveReset>, 
 }
 
 #[derive(serde::Deserialize, Default)]
+#[serde(default)]
 pub struct ResetQuery {
-    #[serde(default)]
     token: String,
     method: Option<String>,
 }
@@ -205,10 +205,7 @@ pub async fn reset_form(
     Query(query): Query<ResetQuery>,
 ) -> Result<Response, WebError> {
     let Some(reset) = live_reset(&state, &query.token).await? else {
-        return render_with_status(
-            StatusCode::GONE,
-            &ResetPage::new(visitor.chrome, String::new(), ResetStep::Invalid),
-        );
+        return invalid_link(visitor.chrome);
     };
     if reset.verified {
         return render(&ResetPage::new(
@@ -286,13 +283,11 @@ async fn send_reset_sms(state: &AppState, reset: &LiveReset) -> Result<(), Verif
     .await
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
 pub struct ResetVerifyForm {
-    #[serde(default)]
     token: String,
-    #[serde(default)]
     answer: String,
-    #[serde(default)]
     code: String,
     method: Option<String>,
 }
@@ -303,10 +298,7 @@ pub async fn reset_verify(
     Form(form): Form<ResetVerifyForm>,
 ) -> Result<Response, WebError> {
     let Some(reset) = live_reset(&state, &form.token).await? else {
-        return render_with_status(
-            StatusCode::GONE,
-            &ResetPage::new(visitor.chrome, String::new(), ResetStep::Invalid),
-        );
+        return invalid_link(visitor.chrome);
     };
     if reset.verified {
         return Ok(Redirect::to(&format!("/reset-password?token={}", form.token)).into_response());
@@ -373,6 +365,12 @@ pub async fn reset_verify(
     render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
 }
 
+/// The page of a link that is unknown, expired or already used.
+fn invalid_link(chrome: Chrome) -> Result<Response, WebError> {
+    let page = ResetPage::new(chrome, String::new(), ResetStep::Invalid);
+    render_with_status(StatusCode::GONE, &page)
+}
+
 /// Too many wrong answers: the link is spent, and a new one must come from the
 /// mailbox again.
 async fn spent_link(
@@ -386,11 +384,10 @@ async fn spent_link(
     render_with_status(StatusCode::GONE, &page)
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
 pub struct ResetForm {
-    #[serde(default)]
     token: String,
-    #[serde(default)]
     new_password: String,
 }
 
@@ -400,10 +397,7 @@ pub async fn reset_submit(
     Form(form): Form<ResetForm>,
 ) -> Result<Response, WebError> {
     let Some(reset) = live_reset(&state, &form.token).await? else {
-        return render_with_status(
-            StatusCode::GONE,
-            &ResetPage::new(visitor.chrome, String::new(), ResetStep::Invalid),
-        );
+        return invalid_link(visitor.chrome);
     };
     if !reset.verified {
         return Ok(Redirect::to(&format!("/reset-password?token={}", form.token)).into_response());
@@ -424,10 +418,7 @@ pub async fn reset_submit(
         .complete_password_reset(&reset.digest, &hash, reset.asks_anything, state.now())
         .await?;
     if reset_done.is_none() {
-        return render_with_status(
-            StatusCode::GONE,
-            &ResetPage::new(visitor.chrome, String::new(), ResetStep::Invalid),
-        );
+        return invalid_link(visitor.chrome);
     }
     security_events::record(&state, &reset.account, SecurityEvent::PasswordReset).await?;
     Ok(Redirect::to("/sign-in?notice=password_reset").into_response())

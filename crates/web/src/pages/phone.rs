@@ -122,9 +122,8 @@ pub async fn confirm_password(
     Form(form): Form<super::PasswordForm>,
 ) -> Result<Response, WebError> {
     flow.allowed_for(&signed_in)?;
-    if !super::password_is_right(&state, &signed_in, &form.password).await {
-        return password_step_page(&signed_in, flow, Some("That password isn't right.".into()))
-            .render();
+    if let Err(wrong) = super::check_password(&state, &signed_in, &form.password).await {
+        return password_step_page(&signed_in, flow, Some(wrong.to_string())).render();
     }
     state
         .store
@@ -158,9 +157,9 @@ pub async fn number_step(
     })
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
 pub struct NumberForm {
-    #[serde(default)]
     phone: String,
 }
 
@@ -253,10 +252,11 @@ async fn code_step_page(
 }
 
 #[derive(serde::Deserialize, Default)]
+#[serde(default)]
 pub struct CodeQuery {
-    #[serde(default, deserialize_with = "super::notice::known_or_none")]
+    #[serde(deserialize_with = "super::notice::known_or_none")]
     notice: Option<Notice>,
-    #[serde(default, deserialize_with = "super::notice::known_or_none")]
+    #[serde(deserialize_with = "super::notice::known_or_none")]
     error: Option<SendFailure>,
 }
 
@@ -313,26 +313,18 @@ pub async fn confirm_code(
         return code_step_page(&state, &signed_in, flow, Some(used.to_string()), None).await;
     }
     let masked_phone = checked.phone.masked();
-    match flow {
-        PhoneFlow::SetUp => {
-            security_events::record(
-                &state,
-                account,
-                SecurityEvent::TwoStepTurnedOn { masked_phone },
-            )
-            .await?;
-            Ok(super::to_security_tab(Notice::TwoStepOn))
-        }
-        PhoneFlow::Change => {
-            security_events::record(
-                &state,
-                account,
-                SecurityEvent::PhoneNumberChanged { masked_phone },
-            )
-            .await?;
-            Ok(super::to_security_tab(Notice::PhoneChanged))
-        }
-    }
+    let (event, notice) = match flow {
+        PhoneFlow::SetUp => (
+            SecurityEvent::TwoStepTurnedOn { masked_phone },
+            Notice::TwoStepOn,
+        ),
+        PhoneFlow::Change => (
+            SecurityEvent::PhoneNumberChanged { masked_phone },
+            Notice::PhoneChanged,
+        ),
+    };
+    security_events::record(&state, account, event).await?;
+    Ok(super::to_security_tab(notice))
 }
 
 pub async fn resend_code(
@@ -402,9 +394,8 @@ pub async fn turn_off(
     let Some(authenticator_too) = turning_off(&signed_in) else {
         return Ok(Redirect::to("/account/settings/security").into_response());
     };
-    if !super::password_is_right(&state, &signed_in, &form.password).await {
-        let error = Some("That password isn't right.".into());
-        return turn_off_page(&signed_in, authenticator_too, error).render();
+    if let Err(wrong) = super::check_password(&state, &signed_in, &form.password).await {
+        return turn_off_page(&signed_in, authenticator_too, Some(wrong.to_string())).render();
     }
     // The store writes the core's decision (no phone, no authenticator, no
     // enrolment) in one transaction, and answers what it actually removed.

@@ -45,11 +45,10 @@ pub async fn form(
     })
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
 pub struct SignInForm {
-    #[serde(default)]
     email: String,
-    #[serde(default)]
     password: String,
 }
 
@@ -184,10 +183,11 @@ async fn second_step_page(
 }
 
 #[derive(serde::Deserialize, Default)]
+#[serde(default)]
 pub struct SecondStepQuery {
-    #[serde(default, deserialize_with = "super::notice::known_or_none")]
+    #[serde(deserialize_with = "super::notice::known_or_none")]
     notice: Option<Notice>,
-    #[serde(default, deserialize_with = "super::notice::known_or_none")]
+    #[serde(deserialize_with = "super::notice::known_or_none")]
     error: Option<SendFailure>,
 }
 
@@ -295,9 +295,9 @@ async fn finish_sign_in(
 /// The links that send an SMS carry the CSRF token in their query: they stay
 /// links, as the help page names them, yet no other site can make a browser
 /// follow them.
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
 pub struct LinkToken {
-    #[serde(default)]
     csrf_token: String,
 }
 

@@ -33,11 +33,10 @@ pub async fn form(visitor: Visitor) -> Result<Response, WebError> {
     })
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
 pub struct SignUpForm {
-    #[serde(default)]
     email: String,
-    #[serde(default)]
     password: String,
 }
 
