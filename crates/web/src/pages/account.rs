@@ -173,13 +173,11 @@ pub async fn security_tab(
     .await
 }
 
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-pub struct SecurityQuestionForm {
-    question: String,
-    answer: String,
-    password: String,
-}
+text_form!(SecurityQuestionForm {
+    question,
+    answer,
+    password
+});
 
 pub async fn save_security_question(
     State(state): State<AppState>,

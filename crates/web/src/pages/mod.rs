@@ -1,5 +1,19 @@
 //! One module per part of the portal the help page walks through.
 
+/// A form of text fields, each read as empty when the browser left it out, so
+/// that a missing field gets the same message beside it as an empty one, never
+/// axum's bare 422.
+macro_rules! text_form {
+    ($(#[$meta:meta])* $name:ident { $($field:ident),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(serde::Deserialize, Default)]
+        #[serde(default)]
+        pub struct $name {
+            $(pub $field: String,)+
+        }
+    };
+}
+
 pub mod account;
 pub mod authenticator;
 pub mod downloads;
@@ -77,18 +91,12 @@ pub fn to_security_tab(notice: Notice) -> Response {
     Redirect::to(&notice.on("/account/settings/security")).into_response()
 }
 
-/// Form fields that the CSRF layer already checked; handlers ignore them.
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-pub struct PasswordForm {
-    pub password: String,
+text_form! {
+    /// Form fields that the CSRF layer already checked; handlers ignore them.
+    PasswordForm { password }
 }
 
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-pub struct CodeForm {
-    pub code: String,
-}
+text_form!(CodeForm { code });
 
 /// The password entered again to confirm a security change is not the account's.
 #[derive(Debug, thiserror::Error)]

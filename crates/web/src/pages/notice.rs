@@ -124,6 +124,15 @@ pub struct NoticeQuery {
     pub notice: Option<Notice>,
 }
 
+/// What a code step's page was sent back with: a notice, or why no code went out.
+#[derive(serde::Deserialize, Default)]
+pub struct CodeStepQuery {
+    #[serde(default, deserialize_with = "known_or_none")]
+    pub notice: Option<Notice>,
+    #[serde(default, deserialize_with = "known_or_none")]
+    pub error: Option<SendFailure>,
+}
+
 /// An unknown or garbled name shows no message, rather than refusing the page:
 /// a stale or hand-edited link still leads somewhere.
 pub fn known_or_none<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>

@@ -11,12 +11,10 @@ use crate::pages::account::{SecurityTabInput, render_security_tab};
 use crate::session::SignedIn;
 use crate::{AppState, WebError, security_events};
 
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-pub struct ChangePasswordForm {
-    current_password: String,
-    new_password: String,
-}
+text_form!(ChangePasswordForm {
+    current_password,
+    new_password
+});
 
 pub async fn change(
     State(state): State<AppState>,

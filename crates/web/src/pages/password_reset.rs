@@ -41,11 +41,7 @@ pub async fn forgot_form(visitor: Visitor) -> Result<Response, WebError> {
     })
 }
 
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-pub struct ForgotForm {
-    email: String,
-}
+text_form!(ForgotForm { email });
 
 /// The answer is the same whether or not the address has an account.
 pub async fn forgot_submit(
@@ -384,12 +380,10 @@ async fn spent_link(
     render_with_status(StatusCode::GONE, &page)
 }
 
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-pub struct ResetForm {
-    token: String,
-    new_password: String,
-}
+text_form!(ResetForm {
+    token,
+    new_password
+});
 
 pub async fn reset_submit(
     State(state): State<AppState>,

@@ -157,11 +157,7 @@ pub async fn number_step(
     })
 }
 
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-pub struct NumberForm {
-    phone: String,
-}
+text_form!(NumberForm { phone });
 
 pub async fn send_code(
     State(state): State<AppState>,
@@ -251,20 +247,11 @@ async fn code_step_page(
     render_form(&page, page.error.is_some())
 }
 
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-pub struct CodeQuery {
-    #[serde(deserialize_with = "super::notice::known_or_none")]
-    notice: Option<Notice>,
-    #[serde(deserialize_with = "super::notice::known_or_none")]
-    error: Option<SendFailure>,
-}
-
 pub async fn code_step(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path(flow): Path<PhoneFlow>,
-    Query(query): Query<CodeQuery>,
+    Query(query): Query<super::notice::CodeStepQuery>,
 ) -> Result<Response, WebError> {
     flow.unlocked(&signed_in, state.now())?;
     let error = match query.error {

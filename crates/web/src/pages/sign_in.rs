@@ -45,12 +45,7 @@ pub async fn form(
     })
 }
 
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-pub struct SignInForm {
-    email: String,
-    password: String,
-}
+text_form!(SignInForm { email, password });
 
 pub async fn submit(
     State(state): State<AppState>,
@@ -182,20 +177,11 @@ async fn second_step_page(
     render_form(&page, page.error.is_some())
 }
 
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-pub struct SecondStepQuery {
-    #[serde(deserialize_with = "super::notice::known_or_none")]
-    notice: Option<Notice>,
-    #[serde(deserialize_with = "super::notice::known_or_none")]
-    error: Option<SendFailure>,
-}
-
 pub async fn second_step(
     State(state): State<AppState>,
     visitor: Visitor,
     headers: HeaderMap,
-    Query(query): Query<SecondStepQuery>,
+    Query(query): Query<super::notice::CodeStepQuery>,
 ) -> Result<Response, WebError> {
     let Some((_, row, account)) = pending(&state, &headers).await? else {
         return Ok(start_again());
@@ -292,13 +278,11 @@ async fn finish_sign_in(
     }
 }
 
-/// The links that send an SMS carry the CSRF token in their query: they stay
-/// links, as the help page names them, yet no other site can make a browser
-/// follow them.
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-pub struct LinkToken {
-    csrf_token: String,
+text_form! {
+    /// The links that send an SMS carry the CSRF token in their query: they stay
+    /// links, as the help page names them, yet no other site can make a browser
+    /// follow them.
+    LinkToken { csrf_token }
 }
 
 pub async fn resend(

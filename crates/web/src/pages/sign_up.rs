@@ -33,12 +33,7 @@ pub async fn form(visitor: Visitor) -> Result<Response, WebError> {
     })
 }
 
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-pub struct SignUpForm {
-    email: String,
-    password: String,
-}
+text_form!(SignUpForm { email, password });
 
 pub async fn submit(
     State(state): State<AppState>,
