@@ -459,12 +459,7 @@ async fn a_token_stops_working_when_the_password_changes() {
 #[tokio::test]
 async fn the_openapi_document_lists_every_route() {
     let app = spawn_app().await;
-    let document: Value = reqwest::get(format!("{}/api/v1/openapi.json", app.address))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let document = app.openapi_document().await;
     assert!(document["openapi"].as_str().unwrap().starts_with("3."));
     let paths = document["paths"].as_object().unwrap();
     for (path, method) in [
@@ -524,12 +519,7 @@ async fn run_example(args: Vec<String>) -> String {
         .output()
         .await
         .expect("the example client runs (cargo test builds it)");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
+    stdout_of("the example client", output)
 }
 
 #[tokio::test]

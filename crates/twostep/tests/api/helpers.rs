@@ -6,6 +6,7 @@ mod flows;
 mod page;
 
 pub use crate::app::TestApp;
+pub use crate::output::stdout_of;
 pub use flows::*;
 pub use page::*;
 
@@ -40,6 +41,16 @@ pub async fn spawn_app_on_database(database_url: &str) -> TestApp {
 }
 
 impl TestApp {
+    /// The API's OpenAPI document, as a client generator fetches it.
+    pub async fn openapi_document(&self) -> Value {
+        reqwest::get(self.url("/api/v1/openapi.json"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// The account stored for `email`.
     pub async fn account(&self, email: &str) -> Account {
         self.state

@@ -4,7 +4,7 @@
 //! password or code sent after them is refused. On SQLite here, and on
 //! PostgreSQL (`#[ignore]`d like `postgres.rs`, run by .ci/run).
 //!
-//! Uses only `spawn_app*`, `TestApp`'s fields and reqwest; accounts are made
+//! Uses only `spawn_app*`, `post_json`, `TestApp`'s fields and reqwest; accounts are made
 //! through the store, with two-step verification switched on there.
 
 use std::collections::BTreeMap;
@@ -13,7 +13,7 @@ use domain::authenticator::{AuthenticatorSecret, STEP_SECONDS, code_at};
 use domain::{Method, OtpCode, PhoneNumber};
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, PHONE_E164, TestApp};
+use crate::helpers::{PASSWORD, PHONE_E164, TestApp, post_json};
 
 const ATTEMPTS: usize = 100;
 const APP: &str = "photon-desktop";
@@ -60,17 +60,6 @@ async fn ann(app: &TestApp, two_step: TwoStep) -> Option<AuthenticatorSecret> {
         .await
         .unwrap();
     Some(secret)
-}
-
-async fn post_json(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .post(format!("{}{path}", app.address))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 fn connect_body(password: &str) -> Value {

@@ -5,6 +5,23 @@ use std::process::Command;
 
 use crate::helpers::*;
 
+/// The test server's maintenance database, as `TWOSTEP_TEST_POSTGRES_URL` names it.
+pub(crate) fn test_server() -> String {
+    std::env::var("TWOSTEP_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// Runs `sql` through psql on `server`, as an operator would; its answer
+/// without headers or alignment, trimmed.
+pub(crate) fn psql_on(server: &str, sql: &str) -> String {
+    let output = Command::new("psql")
+        .arg(server)
+        .args(["-v", "ON_ERROR_STOP=1", "-tA", "-c", sql])
+        .output()
+        .expect("psql runs");
+    stdout_of(sql, output).trim().to_owned()
+}
+
 /// A database of its own on the local PostgreSQL, dropped afterwards.
 pub(crate) struct Database {
     name: String,
@@ -13,8 +30,7 @@ pub(crate) struct Database {
 
 impl Database {
     pub(crate) fn create() -> Self {
-        let server = std::env::var("TWOSTEP_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let server = test_server();
         let name = format!(
             "twostep_e2e_{}_{}",
             std::process::id(),
@@ -26,16 +42,7 @@ impl Database {
     }
 
     fn psql(&self, sql: &str) {
-        let output = Command::new("psql")
-            .arg(&self.server)
-            .args(["-v", "ON_ERROR_STOP=1", "-c", sql])
-            .output()
-            .expect("psql runs");
-        assert!(
-            output.status.success(),
-            "{sql}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        psql_on(&self.server, sql);
     }
 
     pub(crate) fn url(&self) -> String {
@@ -65,12 +72,8 @@ impl Drop for Database {
 async fn the_help_page_works_on_postgresql() {
     let database = Database::create();
     let app = spawn_app_on_database(&database.url()).await;
-    let browser = app.with_sms_two_step("ann@example.com").await;
-    browser.sign_out().await;
-    browser
-        .sign_in("ann@example.com", PASSWORD)
-        .await
-        .assert_redirect_to("/sign-in/verify");
+    app.with_sms_two_step("ann@example.com").await;
+    let browser = app.past_the_password("ann@example.com").await;
     let code = app.last_sms_code(PHONE_E164);
     let wrong = if code == "111111" { "222222" } else { "111111" };
     let refused = browser.post("/sign-in/verify", &[("code", wrong)]).await;
