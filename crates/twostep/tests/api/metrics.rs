@@ -118,33 +118,20 @@ async fn counters_move_as_a_sign_in_with_a_code_and_a_refused_attempt_run() {
 
     let moved =
         |name: &str, labels: &[(&str, &str)]| after.get(name, labels) - before.get(name, labels);
-    assert_eq!(
-        moved("twostep_sign_ins_total", &[("result", "accepted")]),
-        1.0
-    );
-    assert_eq!(
-        moved("twostep_sign_ins_total", &[("result", "wrong_password")]),
-        1.0
-    );
     let second_step = "twostep_second_step_total";
-    assert_eq!(
-        moved(second_step, &[("method", "sms"), ("result", "wrong_code")]),
-        1.0
-    );
-    assert_eq!(
-        moved(second_step, &[("method", "sms"), ("result", "accepted")]),
-        1.0
-    );
-    assert_eq!(moved("twostep_sms_sent_total", &[("result", "sent")]), 1.0);
     let requests = "twostep_http_requests_total";
-    assert_eq!(
-        moved(requests, &[("route", "/sign-in"), ("status", "422")]),
-        1.0
-    );
-    assert_eq!(
-        moved(requests, &[("route", "/sign-in/verify"), ("status", "303")]),
-        1.0
-    );
+    let moved_by_one: [(&str, &[(&str, &str)]); 7] = [
+        ("twostep_sign_ins_total", &[("result", "accepted")]),
+        ("twostep_sign_ins_total", &[("result", "wrong_password")]),
+        (second_step, &[("method", "sms"), ("result", "wrong_code")]),
+        (second_step, &[("method", "sms"), ("result", "accepted")]),
+        ("twostep_sms_sent_total", &[("result", "sent")]),
+        (requests, &[("route", "/sign-in"), ("status", "422")]),
+        (requests, &[("route", "/sign-in/verify"), ("status", "303")]),
+    ];
+    for (name, labels) in moved_by_one {
+        assert_eq!(moved(name, labels), 1.0, "{name} {labels:?}");
+    }
     assert!(
         moved(
             "twostep_http_request_duration_seconds",
