@@ -43,11 +43,7 @@ async fn without_sms_two_step_the_authenticator_section_offers_no_set_up() {
     );
     let page = browser.get(SET_UP).await;
     assert_eq!(page.status, 400);
-    assert!(
-        page.contains("Set up two-step verification by SMS first."),
-        "{}",
-        page.body
-    );
+    page.assert_contains("Set up two-step verification by SMS first.");
     let token = tab.csrf_token();
     assert_eq!(
         browser
@@ -92,11 +88,7 @@ async fn the_scan_page_shows_a_qr_code_and_the_secret_key_in_groups_of_four() {
 
     let page = browser.open_the_scan_page().await;
 
-    assert!(
-        page.contains(&format!("<img src=\"{QR}\" alt=\"QR code\"")),
-        "{}",
-        page.body
-    );
+    page.assert_contains(&format!("<img src=\"{QR}\" alt=\"QR code\""));
     assert!(page.contains("<p id=\"secret-key-label\">Secret key</p>"));
     let key = secret_key_on(&page);
     let groups: Vec<&str> = key.split(' ').collect();
@@ -291,12 +283,10 @@ async fn the_authenticator_method_cannot_be_chosen_without_an_authenticator() {
         .await;
 
     assert_eq!(page.status, 404);
-    assert!(
-        browser
-            .get("/sign-in/verify")
-            .await
-            .contains("We sent a security code by SMS")
-    );
+    browser
+        .get("/sign-in/verify")
+        .await
+        .assert_contains("We sent a security code by SMS");
 }
 
 #[tokio::test]
@@ -309,19 +299,11 @@ async fn an_authenticator_code_is_accepted_only_once() {
 
     let second = app.past_the_password(EMAIL).await;
     let page = second.assert_sign_in_code_refused(&code).await;
-    assert!(
-        page.contains("This code has already been used."),
-        "{}",
-        page.body
-    );
+    page.assert_contains("This code has already been used.");
     // A code of an earlier step is refused as well.
     let older = code_at(&secret, app.clock.now() - STEP_SECONDS);
     let page = second.enter_sign_in_code(older.as_str()).await;
-    assert!(
-        page.contains("This code has already been used."),
-        "{}",
-        page.body
-    );
+    page.assert_contains("This code has already been used.");
     second.get("/account").await.assert_signed_out();
 }
 
@@ -344,11 +326,7 @@ async fn one_code_sent_by_two_sign_ins_at_once_signs_in_only_one() {
         (&first, &second, &b)
     };
     assert_eq!(refused.status, 422, "{}", refused.body);
-    assert!(
-        refused.contains("This code has already been used."),
-        "{}",
-        refused.body
-    );
+    refused.assert_contains("This code has already been used.");
     assert_eq!(winner.get("/account").await.status, 200);
     loser.get("/account").await.assert_signed_out();
 }
@@ -419,12 +397,10 @@ async fn a_code_from_two_steps_ago_is_refused() {
 async fn turning_the_authenticator_off_keeps_sms_two_step() {
     let app = spawn_app().await;
     let (browser, _) = app.with_authenticator(EMAIL).await;
-    assert!(
-        browser
-            .get(TURN_OFF)
-            .await
-            .contains("<label for=\"password\">Password</label>")
-    );
+    browser
+        .get(TURN_OFF)
+        .await
+        .assert_contains("<label for=\"password\">Password</label>");
     let wrong = browser
         .post(TURN_OFF, &[("password", "not my password at all")])
         .await;
@@ -467,12 +443,10 @@ async fn turning_sms_off_turns_the_authenticator_off_too_and_the_email_says_both
     let app = spawn_app().await;
     let (browser, _) = app.with_authenticator(EMAIL).await;
     let turn_off = "/account/security/two-step/turn-off";
-    assert!(
-        browser
-            .get(turn_off)
-            .await
-            .contains("the authenticator app will be turned off too")
-    );
+    browser
+        .get(turn_off)
+        .await
+        .assert_contains("the authenticator app will be turned off too");
 
     browser
         .post(turn_off, &[("password", PASSWORD)])
@@ -540,12 +514,10 @@ async fn a_password_reset_with_the_authenticator_asks_for_its_code() {
         .await;
 
     page.assert_redirect_to(&reset_page);
-    assert!(
-        browser
-            .get(&reset_page)
-            .await
-            .contains("name=\"new_password\"")
-    );
+    browser
+        .get(&reset_page)
+        .await
+        .assert_contains("name=\"new_password\"");
 }
 
 #[tokio::test]

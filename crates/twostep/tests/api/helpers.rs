@@ -51,14 +51,14 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The account stored for `email`, if there is one.
+    pub async fn find_account(&self, email: &str) -> Option<Account> {
+        self.state.store.account_by_email(email).await.unwrap()
+    }
+
     /// The account stored for `email`.
     pub async fn account(&self, email: &str) -> Account {
-        self.state
-            .store
-            .account_by_email(email)
-            .await
-            .unwrap()
-            .expect("the account exists")
+        self.find_account(email).await.expect("the account exists")
     }
 
     /// The last SMS sent to `e164`, and the six-digit code in it.

@@ -84,11 +84,7 @@ async fn while_the_database_is_away_requests_get_503_and_afterwards_nothing_ackn
     assert_eq!(health(&app).await, 503);
     let page = app.browser().sign_in("ann@example.com", PASSWORD).await;
     assert_eq!(page.status, 503, "{}", page.body);
-    assert!(
-        page.reads("The service is unavailable. Try again in a moment."),
-        "{}",
-        page.body
-    );
+    page.assert_reads("The service is unavailable. Try again in a moment.");
     let api = reqwest::Client::new()
         .post(app.url("/api/v1/apps/connect"))
         .json(&json!({"email": "ann@example.com", "password": PASSWORD,
@@ -131,12 +127,7 @@ async fn while_the_database_is_away_requests_get_503_and_afterwards_nothing_ackn
     );
     for email in &acknowledged {
         assert!(
-            app.state
-                .store
-                .account_by_email(email)
-                .await
-                .unwrap()
-                .is_some(),
+            app.find_account(email).await.is_some(),
             "{email} was acknowledged and must be stored"
         );
     }

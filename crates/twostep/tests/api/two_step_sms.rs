@@ -196,12 +196,10 @@ async fn the_security_question_is_deleted_the_moment_two_step_is_turned_on() {
     browser
         .set_security_question("What was the name of my first school?", "Hillside")
         .await;
-    assert!(
-        browser
-            .get(SECURITY_TAB)
-            .await
-            .contains("What was the name of my first school?")
-    );
+    browser
+        .get(SECURITY_TAB)
+        .await
+        .assert_contains("What was the name of my first school?");
 
     browser.set_up_sms(&app, PHONE).await;
 
@@ -233,11 +231,7 @@ async fn a_set_up_code_works_only_in_the_session_that_asked_for_it() {
     let page = elsewhere.enter_phone_code(PhoneFlow::SetUp, &code).await;
 
     assert_eq!(page.status, 422);
-    assert!(
-        page.contains("There is no code waiting for this step."),
-        "{}",
-        page.body
-    );
+    page.assert_contains("There is no code waiting for this step.");
     assert_eq!(app.account(EMAIL).await.phone_enc, None);
     asking
         .enter_phone_code(PhoneFlow::SetUp, &code)
@@ -266,11 +260,7 @@ async fn send_a_new_code_during_set_up_says_how_long_to_wait_and_works_after_a_m
     let page = browser
         .get("/account/security/phone/set-up/code?error=too_soon")
         .await;
-    assert!(
-        page.contains("You can ask for a new code in"),
-        "{}",
-        page.body
-    );
+    page.assert_contains("You can ask for a new code in");
     assert_eq!(app.sms_count(), sent);
     app.clock.advance(61);
     browser
@@ -299,12 +289,10 @@ async fn changing_the_number_sends_the_code_to_the_new_number_and_keeps_the_old_
     assert!(owner.get(SECURITY_TAB).await.contains(&format!(
         "href=\"{change}\" aria-label=\"Change phone number\""
     )));
-    assert!(
-        owner
-            .get(change)
-            .await
-            .contains("<label for=\"password\">Password</label>")
-    );
+    owner
+        .get(change)
+        .await
+        .assert_contains("<label for=\"password\">Password</label>");
     owner
         .enter_phone_password(PhoneFlow::Change, PASSWORD)
         .await
@@ -331,12 +319,10 @@ async fn changing_the_number_sends_the_code_to_the_new_number_and_keeps_the_old_
         to_old_before,
         "nothing goes to the old number"
     );
-    assert!(
-        owner
-            .get("/account/security/phone/change/code")
-            .await
-            .contains(NEW_MASKED)
-    );
+    owner
+        .get("/account/security/phone/change/code")
+        .await
+        .assert_contains(NEW_MASKED);
     assert!(
         owner.get(SECURITY_TAB).await.contains(MASKED),
         "the old number is still the one in force"

@@ -98,6 +98,12 @@ impl TestApp {
         self.fresh_sign_in(email, password, "/account").await
     }
 
+    /// The password of `email` is now `new`: `old` is refused, `new` signs in.
+    pub async fn assert_password_changed(&self, email: &str, old: &str, new: &str) {
+        self.assert_sign_in_refused(email, old).await;
+        self.assert_signs_in(email, new).await;
+    }
+
     /// A fresh browser enters `email` and `password` and is sent to `next`.
     async fn fresh_sign_in(&self, email: &str, password: &str, next: &str) -> Browser {
         let browser = self.browser();

@@ -53,6 +53,26 @@ impl Page {
         visible_text(&self.body).contains(text)
     }
 
+    /// Asserts `contains(html)`, showing the page when it does not.
+    #[track_caller]
+    pub fn assert_contains(&self, html: &str) {
+        assert!(
+            self.contains(html),
+            "{html:?} is not in the markup:\n{}",
+            self.body
+        );
+    }
+
+    /// Asserts `reads(text)`, showing the page when it does not.
+    #[track_caller]
+    pub fn assert_reads(&self, text: &str) {
+        assert!(
+            self.reads(text),
+            "{text:?} is not on the page:\n{}",
+            self.body
+        );
+    }
+
     /// The `href` of the link whose text is `text`, as a person would find it.
     pub fn link(&self, text: &str) -> Option<String> {
         let end = self.body.find(&format!("\">{text}</a>"))?;

@@ -79,11 +79,7 @@ async fn a_wrong_sign_in_code_says_how_many_attempts_are_left() {
     let page = browser
         .assert_sign_in_code_refused(wrong_code(&right))
         .await;
-    assert!(
-        page.reads("That code isn't right. 4 attempts left."),
-        "{}",
-        page.body
-    );
+    page.assert_reads("That code isn't right. 4 attempts left.");
     let page = browser.enter_sign_in_code(wrong_code(&right)).await;
     assert!(page.reads("That code isn't right. 3 attempts left."));
     let page = browser.enter_sign_in_code("12345").await;
@@ -105,11 +101,7 @@ async fn five_wrong_codes_end_the_code_even_for_the_right_code() {
         );
     }
     let fifth = browser.enter_sign_in_code(wrong_code(&right)).await;
-    assert!(
-        fifth.contains("Too many wrong codes. Request a new code."),
-        "{}",
-        fifth.body
-    );
+    fifth.assert_contains("Too many wrong codes. Request a new code.");
 
     let page = browser.assert_sign_in_code_refused(&right).await;
     assert!(page.contains("Too many wrong codes. Request a new code."));
@@ -139,12 +131,10 @@ async fn a_half_finished_sign_in_expires_after_ten_minutes_and_its_code_with_it(
         .await
         .assert_redirect_to("/sign-in?notice=expired");
     browser.get("/account").await.assert_signed_out();
-    assert!(
-        browser
-            .get("/sign-in?notice=expired")
-            .await
-            .contains("Your sign-in took too long. Please start again.")
-    );
+    browser
+        .get("/sign-in?notice=expired")
+        .await
+        .assert_contains("Your sign-in took too long. Please start again.");
 }
 
 #[tokio::test]
@@ -177,11 +167,7 @@ async fn an_sms_code_expires_after_ten_minutes() {
     let page = browser.enter_phone_code(PhoneFlow::SetUp, &code).await;
 
     assert_eq!(page.status, 422);
-    assert!(
-        page.contains("This code has expired. Request a new code."),
-        "{}",
-        page.body
-    );
+    page.assert_contains("This code has expired. Request a new code.");
     assert!(
         !browser.get(SECURITY_TAB).await.contains(MASKED),
         "two-step verification stays off"
@@ -252,12 +238,10 @@ async fn send_a_new_code_is_refused_within_a_minute_and_allowed_after() {
         .get_as_link("/sign-in/verify/resend")
         .await
         .assert_redirect_to("/sign-in/verify?notice=code_sent");
-    assert!(
-        browser
-            .get("/sign-in/verify?notice=code_sent")
-            .await
-            .contains("We sent a new code.")
-    );
+    browser
+        .get("/sign-in/verify?notice=code_sent")
+        .await
+        .assert_contains("We sent a new code.");
     assert_eq!(app.sms_count(), sent + 1);
     let second_code = app.last_sms_code(PHONE_E164);
     if second_code != first_code {
