@@ -131,8 +131,7 @@ async fn a_new_application_passes_the_second_step_by_sms() {
 
 #[tokio::test]
 async fn a_new_application_passes_the_second_step_by_authenticator_and_no_code_is_accepted_twice() {
-    let app = spawn_app().await;
-    let browser = app.with_sms_two_step("ann@example.com").await;
+    let (app, browser) = spawn_with_sms_two_step("ann@example.com").await;
     let secret = browser.set_up_authenticator(&app).await;
     app.clock.advance(30);
     let sms_before = app.sms_count();
@@ -407,8 +406,7 @@ async fn five_wrong_codes_end_an_applications_code() {
 
 #[tokio::test]
 async fn a_token_stops_working_when_its_application_is_disconnected() {
-    let app = spawn_app().await;
-    let browser = app.signed_up("ann@example.com").await;
+    let (app, browser) = spawn_signed_up("ann@example.com").await;
     let (_, body) = connect(&app, "ann@example.com", NEW_VERSION, "Ann's laptop").await;
     let token = body["token"].as_str().unwrap().to_owned();
     let tab = browser.get("/account/settings/security").await;
@@ -439,8 +437,7 @@ async fn a_token_stops_working_when_its_application_is_disconnected() {
 
 #[tokio::test]
 async fn a_token_stops_working_when_the_password_changes() {
-    let app = spawn_app().await;
-    let browser = app.signed_up("ann@example.com").await;
+    let (app, browser) = spawn_signed_up("ann@example.com").await;
     let (_, body) = connect(&app, "ann@example.com", NEW_VERSION, "Ann's laptop").await;
     let token = body["token"].as_str().unwrap().to_owned();
     browser
@@ -524,8 +521,7 @@ async fn run_example(args: Vec<String>) -> String {
 
 #[tokio::test]
 async fn the_example_client_connects_as_a_new_application_and_is_refused_as_an_old_one() {
-    let app = spawn_app().await;
-    let browser = app.with_sms_two_step("ann@example.com").await;
+    let (app, browser) = spawn_with_sms_two_step("ann@example.com").await;
     let secret = browser.set_up_authenticator(&app).await;
     app.clock.advance(30);
     let code = code_at(&secret, app.clock.now());

@@ -27,8 +27,7 @@ async fn asked_for_the_authenticator_code() -> (TestApp, Browser, AuthenticatorS
 
 #[tokio::test]
 async fn without_sms_two_step_the_authenticator_section_offers_no_set_up() {
-    let app = spawn_app().await;
-    let browser = app.signed_up(EMAIL).await;
+    let (app, browser) = spawn_signed_up(EMAIL).await;
 
     let tab = browser.get(SECURITY_TAB).await;
 
@@ -59,8 +58,7 @@ async fn without_sms_two_step_the_authenticator_section_offers_no_set_up() {
 
 #[tokio::test]
 async fn with_sms_two_step_the_authenticator_section_offers_set_up_behind_the_password() {
-    let app = spawn_app().await;
-    let browser = app.with_sms_two_step(EMAIL).await;
+    let (_app, browser) = spawn_with_sms_two_step(EMAIL).await;
 
     let tab = browser.get(SECURITY_TAB).await;
     assert!(tab.contains(&format!("action=\"{SET_UP}\"")));
@@ -76,15 +74,13 @@ async fn with_sms_two_step_the_authenticator_section_offers_set_up_behind_the_pa
         .post(SET_UP, &[("password", "not my password at all")])
         .await;
 
-    assert_eq!(wrong.status, 422);
-    assert!(wrong.reads("That password isn't right."));
+    wrong.assert_wrong_password();
     assert!(!wrong.contains("Secret key"));
 }
 
 #[tokio::test]
 async fn the_scan_page_shows_a_qr_code_and_the_secret_key_in_groups_of_four() {
-    let app = spawn_app().await;
-    let browser = app.with_sms_two_step(EMAIL).await;
+    let (_app, browser) = spawn_with_sms_two_step(EMAIL).await;
 
     let page = browser.open_the_scan_page().await;
 
@@ -115,8 +111,7 @@ async fn the_scan_page_shows_a_qr_code_and_the_secret_key_in_groups_of_four() {
 
 #[tokio::test]
 async fn the_authenticator_is_set_up_with_a_code_computed_from_the_secret_key_shown() {
-    let app = spawn_app().await;
-    let browser = app.with_sms_two_step(EMAIL).await;
+    let (app, browser) = spawn_with_sms_two_step(EMAIL).await;
     let secret = secret_from(&secret_key_on(&browser.open_the_scan_page().await));
 
     let wrong = browser
@@ -156,8 +151,7 @@ async fn the_authenticator_is_set_up_with_a_code_computed_from_the_secret_key_sh
 
 #[tokio::test]
 async fn abandoning_the_scan_page_leaves_nothing_active() {
-    let app = spawn_app().await;
-    let browser = app.with_sms_two_step(EMAIL).await;
+    let (app, browser) = spawn_with_sms_two_step(EMAIL).await;
     browser.open_the_scan_page().await;
 
     let tab = browser.get(SECURITY_TAB).await;
@@ -333,8 +327,7 @@ async fn one_code_sent_by_two_sign_ins_at_once_signs_in_only_one() {
 
 #[tokio::test]
 async fn the_code_that_confirmed_the_set_up_cannot_sign_in() {
-    let app = spawn_app().await;
-    let browser = app.with_sms_two_step(EMAIL).await;
+    let (app, browser) = spawn_with_sms_two_step(EMAIL).await;
     let secret = secret_from(&secret_key_on(&browser.open_the_scan_page().await));
     let code = app.totp(&secret);
     browser
@@ -556,8 +549,7 @@ fn run(program: &str, args: &[&str]) -> String {
 #[tokio::test]
 #[ignore = "needs oathtool/zbar-tools; run by .ci/run"]
 async fn codes_from_oathtool_are_accepted() {
-    let app = spawn_app().await;
-    let browser = app.with_sms_two_step(EMAIL).await;
+    let (app, browser) = spawn_with_sms_two_step(EMAIL).await;
     // The key as a person would type it from the page, spaces and all.
     let key = secret_key_on(&browser.open_the_scan_page().await);
 
@@ -580,8 +572,7 @@ async fn codes_from_oathtool_are_accepted() {
 #[tokio::test]
 #[ignore = "needs oathtool/zbar-tools; run by .ci/run"]
 async fn the_qr_code_decodes_to_exactly_the_otpauth_url() {
-    let app = spawn_app().await;
-    let browser = app.with_sms_two_step(EMAIL).await;
+    let (_app, browser) = spawn_with_sms_two_step(EMAIL).await;
     let key = secret_key_on(&browser.open_the_scan_page().await);
     let svg = browser.get(QR).await.body;
     let dir = tempfile::tempdir().unwrap();

@@ -22,6 +22,21 @@ pub async fn spawn_app() -> TestApp {
     TestApp::builder().spawn().await
 }
 
+/// The portal with a browser signed up (and so signed in) as `email`.
+pub async fn spawn_signed_up(email: &str) -> (TestApp, Browser) {
+    let app = spawn_app().await;
+    let browser = app.signed_up(email).await;
+    (app, browser)
+}
+
+/// The portal with a browser signed in as `email`, whose account has SMS
+/// two-step verification on.
+pub async fn spawn_with_sms_two_step(email: &str) -> (TestApp, Browser) {
+    let app = spawn_app().await;
+    let browser = app.with_sms_two_step(email).await;
+    (app, browser)
+}
+
 /// POSTs `body` as JSON to the API, as a client application does; the status
 /// and the JSON answer (null if the answer is not JSON).
 pub async fn post_json(app: &TestApp, path: &str, body: Value) -> (u16, Value) {

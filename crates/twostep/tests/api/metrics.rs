@@ -100,8 +100,7 @@ fn parse(text: &str) -> Metrics {
 
 #[tokio::test]
 async fn counters_move_as_a_sign_in_with_a_code_and_a_refused_attempt_run() {
-    let app = spawn_app().await;
-    let browser = app.with_sms_two_step("ann@example.com").await;
+    let (app, browser) = spawn_with_sms_two_step("ann@example.com").await;
     browser.sign_out().await;
     let (_, before) = scrape(&app).await;
 
@@ -189,8 +188,7 @@ async fn a_code_entered_wrong_too_often_counts_a_limit_hit() {
 
 #[tokio::test]
 async fn no_email_address_or_phone_number_appears_in_the_metrics() {
-    let app = spawn_app().await;
-    let browser = app.with_sms_two_step("ann@example.com").await;
+    let (app, browser) = spawn_with_sms_two_step("ann@example.com").await;
     browser.sign_out().await;
     app.assert_sign_in_refused("ann@example.com", "not the password")
         .await;

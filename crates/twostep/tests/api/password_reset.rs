@@ -25,8 +25,7 @@ async fn signed_up_with_a_reset_link() -> (TestApp, String) {
 /// Like `signed_up_with_a_reset_link`, with the security question "Name of
 /// your first pet?" answered "Rex the Dog"; also the owner's signed-in browser.
 async fn with_a_security_question_and_a_reset_link() -> (TestApp, Browser, String) {
-    let app = spawn_app().await;
-    let owner = app.signed_up("ann@example.com").await;
+    let (app, owner) = spawn_signed_up("ann@example.com").await;
     owner
         .set_security_question("Name of your first pet?", "Rex the Dog")
         .await;

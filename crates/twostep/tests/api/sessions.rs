@@ -24,8 +24,7 @@ async fn assert_session_ended(app: &TestApp, session_id: &str) {
 
 #[tokio::test]
 async fn sign_out_ends_the_session_so_the_account_page_sends_to_sign_in() {
-    let app = spawn_app().await;
-    let browser = app.signed_up("ann@example.com").await;
+    let (app, browser) = spawn_signed_up("ann@example.com").await;
     let session_id = browser.cookie(SESSION).expect("signed in");
 
     browser
@@ -44,8 +43,7 @@ async fn sign_out_ends_the_session_so_the_account_page_sends_to_sign_in() {
 
 #[tokio::test]
 async fn signing_in_again_gives_a_new_session_id_and_ends_the_old_one() {
-    let app = spawn_app().await;
-    let browser = app.signed_up("ann@example.com").await;
+    let (app, browser) = spawn_signed_up("ann@example.com").await;
     let before = browser.cookie(SESSION).expect("signed in");
 
     // Signing in again from the same browser, while still signed in.
@@ -87,8 +85,7 @@ async fn a_session_id_planted_before_sign_in_is_replaced() {
 
 #[tokio::test]
 async fn the_session_id_is_stored_only_as_a_digest() {
-    let app = spawn_app().await;
-    let browser = app.signed_up("ann@example.com").await;
+    let (app, browser) = spawn_signed_up("ann@example.com").await;
     let session_id = browser.cookie(SESSION).unwrap();
     assert!(
         app.state
@@ -113,16 +110,14 @@ async fn the_session_id_is_stored_only_as_a_digest() {
 
 #[tokio::test]
 async fn a_session_ends_after_thirty_idle_minutes() {
-    let app = spawn_app().await;
-    let browser = app.signed_up("ann@example.com").await;
+    let (app, browser) = spawn_signed_up("ann@example.com").await;
     app.clock.advance(30 * MINUTE);
     browser.get("/account").await.assert_redirect_to("/sign-in");
 }
 
 #[tokio::test]
 async fn activity_every_twenty_nine_minutes_keeps_a_session_alive() {
-    let app = spawn_app().await;
-    let browser = app.signed_up("ann@example.com").await;
+    let (app, browser) = spawn_signed_up("ann@example.com").await;
     for step in 1..=4 {
         app.clock.advance(29 * MINUTE);
         let page = browser.get("/account").await;
@@ -132,8 +127,7 @@ async fn activity_every_twenty_nine_minutes_keeps_a_session_alive() {
 
 #[tokio::test]
 async fn a_session_ends_after_twelve_hours_even_when_active() {
-    let app = spawn_app().await;
-    let browser = app.signed_up("ann@example.com").await;
+    let (app, browser) = spawn_signed_up("ann@example.com").await;
     let step = 20 * MINUTE;
     let mut elapsed = 0;
     while elapsed + step < 12 * HOUR {
@@ -152,8 +146,7 @@ async fn a_session_ends_after_twelve_hours_even_when_active() {
 
 #[tokio::test]
 async fn a_form_post_without_a_csrf_token_is_refused_with_a_clear_page() {
-    let app = spawn_app().await;
-    let browser = app.signed_up("ann@example.com").await;
+    let (app, browser) = spawn_signed_up("ann@example.com").await;
     let new_password = "a brand new passphrase";
     let body = format!(
         "current_password={}&new_password={}",
@@ -201,8 +194,7 @@ async fn sign_up_without_a_csrf_token_creates_no_account() {
 
 #[tokio::test]
 async fn a_csrf_token_from_another_browser_is_refused() {
-    let app = spawn_app().await;
-    let victim = app.signed_up("ann@example.com").await;
+    let (app, victim) = spawn_signed_up("ann@example.com").await;
     let attacker = app.signed_up("mallory@example.com").await;
     let attackers_token = attacker
         .get("/account/settings/security")
@@ -236,8 +228,7 @@ async fn a_csrf_token_from_another_browser_is_refused() {
 
 #[tokio::test]
 async fn sign_out_without_a_csrf_token_does_not_sign_out() {
-    let app = spawn_app().await;
-    let browser = app.signed_up("ann@example.com").await;
+    let (_app, browser) = spawn_signed_up("ann@example.com").await;
     let page = browser
         .post_raw("/sign-out", "application/x-www-form-urlencoded", "")
         .await;
@@ -329,8 +320,7 @@ async fn every_response_carries_the_security_headers() {
 
 #[tokio::test]
 async fn signed_in_pages_are_not_stored_by_caches() {
-    let app = spawn_app().await;
-    let browser = app.signed_up("ann@example.com").await;
+    let (_app, browser) = spawn_signed_up("ann@example.com").await;
     for path in [
         "/account",
         "/account/settings/security",
@@ -343,8 +333,7 @@ async fn signed_in_pages_are_not_stored_by_caches() {
 
 #[tokio::test]
 async fn pages_load_no_inline_script() {
-    let app = spawn_app().await;
-    let browser = app.signed_up("ann@example.com").await;
+    let (_app, browser) = spawn_signed_up("ann@example.com").await;
     for path in ["/account", "/account/settings/security", "/sign-in"] {
         let page = browser.get(path).await;
         assert!(!page.contains("<script"), "{path} has a script element");

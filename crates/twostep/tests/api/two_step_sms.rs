@@ -33,8 +33,7 @@ async fn csrf_token(browser: &Browser) -> String {
 
 #[tokio::test]
 async fn setting_up_sms_two_step_shows_the_masked_number_a_change_pencil_and_turn_off() {
-    let app = spawn_app().await;
-    let browser = app.signed_up(EMAIL).await;
+    let (app, browser) = spawn_signed_up(EMAIL).await;
     let before = browser.get(SECURITY_TAB).await;
     assert!(
         before.contains("action=\"/account/security/phone/set-up\""),
@@ -106,15 +105,13 @@ async fn setting_up_sms_two_step_shows_the_masked_number_a_change_pencil_and_tur
 
 #[tokio::test]
 async fn a_wrong_password_does_not_open_the_sms_set_up() {
-    let app = spawn_app().await;
-    let browser = app.signed_up(EMAIL).await;
+    let (app, browser) = spawn_signed_up(EMAIL).await;
 
     let page = browser
         .enter_phone_password(PhoneFlow::SetUp, "not my password at all")
         .await;
 
-    assert_eq!(page.status, 422);
-    assert!(page.reads("That password isn't right."));
+    page.assert_wrong_password();
     browser
         .get("/account/security/phone/set-up/number")
         .await
@@ -167,8 +164,7 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 
 #[tokio::test]
 async fn setting_up_sms_two_step_records_a_security_event_and_sends_an_email() {
-    let app = spawn_app().await;
-    let browser = app.with_sms_two_step(EMAIL).await;
+    let (app, browser) = spawn_with_sms_two_step(EMAIL).await;
 
     let email = app
         .wait_for_email(EMAIL, "Two-step verification is on")
@@ -191,8 +187,7 @@ async fn setting_up_sms_two_step_records_a_security_event_and_sends_an_email() {
 
 #[tokio::test]
 async fn the_security_question_is_deleted_the_moment_two_step_is_turned_on() {
-    let app = spawn_app().await;
-    let browser = app.signed_up(EMAIL).await;
+    let (app, browser) = spawn_signed_up(EMAIL).await;
     browser
         .set_security_question("What was the name of my first school?", "Hillside")
         .await;
@@ -218,8 +213,7 @@ async fn the_security_question_is_deleted_the_moment_two_step_is_turned_on() {
 
 #[tokio::test]
 async fn a_set_up_code_works_only_in_the_session_that_asked_for_it() {
-    let app = spawn_app().await;
-    let asking = app.signed_up(EMAIL).await;
+    let (app, asking) = spawn_signed_up(EMAIL).await;
     asking.ask_for_phone_code(PhoneFlow::SetUp, PHONE).await;
     let code = app.last_sms_code(PHONE_E164);
     // The same account signed in elsewhere, its password entered there too.
@@ -241,8 +235,7 @@ async fn a_set_up_code_works_only_in_the_session_that_asked_for_it() {
 
 #[tokio::test]
 async fn send_a_new_code_during_set_up_says_how_long_to_wait_and_works_after_a_minute() {
-    let app = spawn_app().await;
-    let browser = app.signed_up(EMAIL).await;
+    let (app, browser) = spawn_signed_up(EMAIL).await;
     browser.ask_for_phone_code(PhoneFlow::SetUp, PHONE).await;
     let code_step = browser.get("/account/security/phone/set-up/code").await;
     assert!(code_step.contains(">Send a new code</button>"));
@@ -283,8 +276,7 @@ async fn send_a_new_code_during_set_up_says_how_long_to_wait_and_works_after_a_m
 #[tokio::test]
 async fn changing_the_number_sends_the_code_to_the_new_number_and_keeps_the_old_one_until_confirmed()
  {
-    let app = spawn_app().await;
-    let owner = app.with_sms_two_step(EMAIL).await;
+    let (app, owner) = spawn_with_sms_two_step(EMAIL).await;
     let change = "/account/security/phone/change";
     assert!(owner.get(SECURITY_TAB).await.contains(&format!(
         "href=\"{change}\" aria-label=\"Change phone number\""
@@ -371,8 +363,7 @@ async fn changing_the_number_sends_the_code_to_the_new_number_and_keeps_the_old_
 
 #[tokio::test]
 async fn a_code_for_the_new_number_does_not_change_it_without_being_entered_right() {
-    let app = spawn_app().await;
-    let owner = app.with_sms_two_step(EMAIL).await;
+    let (app, owner) = spawn_with_sms_two_step(EMAIL).await;
     owner.ask_for_phone_code(PhoneFlow::Change, NEW_PHONE).await;
     let right = app.last_sms_code(NEW_PHONE_E164);
 
@@ -387,8 +378,7 @@ async fn a_code_for_the_new_number_does_not_change_it_without_being_entered_righ
 
 #[tokio::test]
 async fn the_current_number_cannot_be_entered_as_the_new_one() {
-    let app = spawn_app().await;
-    let owner = app.with_sms_two_step(EMAIL).await;
+    let (app, owner) = spawn_with_sms_two_step(EMAIL).await;
     owner
         .enter_phone_password(PhoneFlow::Change, PASSWORD)
         .await;
@@ -405,8 +395,7 @@ async fn the_current_number_cannot_be_entered_as_the_new_one() {
 
 #[tokio::test]
 async fn a_code_sent_to_the_new_number_does_not_sign_in() {
-    let app = spawn_app().await;
-    let owner = app.with_sms_two_step(EMAIL).await;
+    let (app, owner) = spawn_with_sms_two_step(EMAIL).await;
     owner.ask_for_phone_code(PhoneFlow::Change, NEW_PHONE).await;
     let change_code = app.last_sms_code(NEW_PHONE_E164);
     let signing_in = app.past_the_password(EMAIL).await;
@@ -421,8 +410,7 @@ async fn a_code_sent_to_the_new_number_does_not_sign_in() {
 
 #[tokio::test]
 async fn turning_two_step_off_needs_the_password_and_removes_the_phone_number() {
-    let app = spawn_app().await;
-    let owner = app.with_sms_two_step(EMAIL).await;
+    let (app, owner) = spawn_with_sms_two_step(EMAIL).await;
     let turn_off = "/account/security/two-step/turn-off";
     let form = owner.get(turn_off).await;
     assert!(form.contains("<label for=\"password\">Password</label>"));
@@ -430,8 +418,7 @@ async fn turning_two_step_off_needs_the_password_and_removes_the_phone_number() 
     let refused = owner
         .post(turn_off, &[("password", "not my password at all")])
         .await;
-    assert_eq!(refused.status, 422);
-    assert!(refused.reads("That password isn't right."));
+    refused.assert_wrong_password();
     assert!(
         owner.get(SECURITY_TAB).await.contains(MASKED),
         "still on after a wrong password"
@@ -474,8 +461,7 @@ async fn turning_two_step_off_needs_the_password_and_removes_the_phone_number() 
 
 #[tokio::test]
 async fn the_security_question_stays_disabled_after_two_step_is_turned_off() {
-    let app = spawn_app().await;
-    let owner = app.with_sms_two_step(EMAIL).await;
+    let (app, owner) = spawn_with_sms_two_step(EMAIL).await;
     let turn_off = "/account/security/two-step/turn-off";
     owner
         .post(turn_off, &[("password", PASSWORD)])
@@ -502,8 +488,7 @@ async fn the_security_question_stays_disabled_after_two_step_is_turned_off() {
 
 #[tokio::test]
 async fn a_phone_flow_that_does_not_exist_is_not_found() {
-    let app = spawn_app().await;
-    let owner = app.signed_up(EMAIL).await;
+    let (_app, owner) = spawn_signed_up(EMAIL).await;
 
     for path in [
         "/account/security/phone/set_up",

@@ -222,6 +222,13 @@ impl Browser {
         self.post(action, &form).await
     }
 
+    /// "Send a new code" on the sign-in code step, which must be allowed.
+    pub async fn resend_sign_in_code(&self) {
+        self.get_as_link("/sign-in/verify/resend")
+            .await
+            .assert_redirect_to("/sign-in/verify?notice=code_sent");
+    }
+
     /// Enters a sign-in code that must be accepted: straight to the account.
     pub async fn assert_sign_in_code_accepted(&self, code: &str) {
         self.enter_sign_in_code(code)

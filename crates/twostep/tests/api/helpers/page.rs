@@ -63,6 +63,13 @@ impl Page {
         );
     }
 
+    /// The form was refused (422) because the password entered is not the account's.
+    #[track_caller]
+    pub fn assert_wrong_password(&self) {
+        assert_eq!(self.status, 422, "{}", self.body);
+        assert!(self.reads("That password isn't right."), "{}", self.body);
+    }
+
     /// Asserts `reads(text)`, showing the page when it does not.
     #[track_caller]
     pub fn assert_reads(&self, text: &str) {

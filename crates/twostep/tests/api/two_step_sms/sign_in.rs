@@ -107,10 +107,7 @@ async fn five_wrong_codes_end_the_code_even_for_the_right_code() {
     assert!(page.contains("Too many wrong codes. Request a new code."));
     // A new code, once allowed, works again.
     app.clock.advance(61);
-    browser
-        .get_as_link("/sign-in/verify/resend")
-        .await
-        .assert_redirect_to("/sign-in/verify?notice=code_sent");
+    browser.resend_sign_in_code().await;
     browser
         .assert_sign_in_code_accepted(&app.last_sms_code(PHONE_E164))
         .await;
@@ -153,8 +150,7 @@ async fn a_half_finished_sign_in_still_works_just_before_ten_minutes() {
 /// again keeps the set-up going while its code ages.
 #[tokio::test]
 async fn an_sms_code_expires_after_ten_minutes() {
-    let app = spawn_app().await;
-    let browser = app.signed_up(EMAIL).await;
+    let (app, browser) = spawn_signed_up(EMAIL).await;
     browser.ask_for_phone_code(PhoneFlow::SetUp, PHONE).await;
     let code = app.last_sms_code(PHONE_E164);
     app.clock.advance(5 * 60);
@@ -234,10 +230,7 @@ async fn send_a_new_code_is_refused_within_a_minute_and_allowed_after() {
     assert_eq!(app.sms_count(), sent, "no SMS within the minute");
 
     app.clock.advance(31);
-    browser
-        .get_as_link("/sign-in/verify/resend")
-        .await
-        .assert_redirect_to("/sign-in/verify?notice=code_sent");
+    browser.resend_sign_in_code().await;
     browser
         .get("/sign-in/verify?notice=code_sent")
         .await
