@@ -4,6 +4,7 @@
 
 use std::process::Command;
 
+use domain::Method;
 use domain::authenticator::{AuthenticatorSecret, STEP_SECONDS, code_at};
 
 use crate::helpers::*;
@@ -126,9 +127,11 @@ async fn the_authenticator_is_set_up_with_a_code_computed_from_the_secret_key_sh
 
     let page = browser.post(SCAN, &[("code", &app.totp(&secret))]).await;
 
-    page.assert_redirect_to("/account/settings/security?notice=authenticator_on");
-    let tab = browser
-        .get("/account/settings/security?notice=authenticator_on")
+    let tab = page
+        .follow(
+            &browser,
+            "/account/settings/security?notice=authenticator_on",
+        )
         .await;
     assert!(tab.contains("Your app is set up."));
     assert!(
@@ -211,10 +214,7 @@ async fn use_the_code_from_sms_sends_an_sms_and_signs_in_with_it() {
     let (app, browser, _) = asked_for_the_authenticator_code().await;
     let sent = app.sms_count();
 
-    browser
-        .get_as_link("/sign-in/verify/use/sms")
-        .await
-        .assert_redirect_to("/sign-in/verify");
+    browser.switch_sign_in_to(Method::Sms).await;
 
     assert_eq!(app.sms_count(), sent + 1);
     let sms = app.sms.last_to(PHONE_E164).unwrap();
@@ -238,25 +238,16 @@ async fn use_the_code_from_sms_sends_an_sms_and_signs_in_with_it() {
 #[tokio::test]
 async fn use_the_code_from_the_authenticator_app_switches_back() {
     let (app, browser, secret) = asked_for_the_authenticator_code().await;
-    browser
-        .get_as_link("/sign-in/verify/use/sms")
-        .await
-        .assert_redirect_to("/sign-in/verify");
+    browser.switch_sign_in_to(Method::Sms).await;
     let sent = app.sms_count();
 
-    browser
-        .get_as_link("/sign-in/verify/use/authenticator")
-        .await
-        .assert_redirect_to("/sign-in/verify");
+    browser.switch_sign_in_to(Method::Authenticator).await;
 
     let page = browser.get("/sign-in/verify").await;
     assert!(page.contains("Enter the 6-digit code from your authenticator app."));
     assert!(page.contains("Use the code from SMS"));
     // Back to SMS within the minute: the code already sent still stands, no second SMS.
-    browser
-        .get_as_link("/sign-in/verify/use/sms")
-        .await
-        .assert_redirect_to("/sign-in/verify");
+    browser.switch_sign_in_to(Method::Sms).await;
     assert_eq!(app.sms_count(), sent);
     browser
         .get_as_link("/sign-in/verify/use/authenticator")
@@ -414,14 +405,12 @@ async fn turning_the_authenticator_off_keeps_sms_two_step() {
         tab.contains(&format!("action=\"{SET_UP}\"")),
         "the authenticator can be set up again"
     );
-    let email = app
-        .wait_for_email(EMAIL, "The authenticator app was turned off")
-        .await;
-    assert!(
-        email.text.contains("SMS verification stays on"),
-        "{}",
-        email.text
-    );
+    app.wait_for_email_saying(
+        EMAIL,
+        "The authenticator app was turned off",
+        "SMS verification stays on",
+    )
+    .await;
     // Sign-in goes back to SMS.
     let sent = app.sms_count();
     let signing_in = app.past_the_password(EMAIL).await;
@@ -456,16 +445,12 @@ async fn turning_sms_off_turns_the_authenticator_off_too_and_the_email_says_both
         )
     );
     assert!(!tab.contains(&format!("action=\"{TURN_OFF}\"")));
-    let email = app
-        .wait_for_email(EMAIL, "Two-step verification is off")
-        .await;
-    assert!(
-        email
-            .text
-            .contains("both SMS verification and the authenticator app are off"),
-        "{}",
-        email.text
-    );
+    app.wait_for_email_saying(
+        EMAIL,
+        "Two-step verification is off",
+        "both SMS verification and the authenticator app are off",
+    )
+    .await;
     app.assert_signs_in(EMAIL, PASSWORD).await;
 }
 

@@ -101,6 +101,17 @@ impl TestApp {
             .count()
     }
 
+    /// Waits for the e-mail with `subject` and asserts its text says `text`.
+    pub async fn wait_for_email_saying(&self, to: &str, subject: &str, text: &str) -> Email {
+        let email = self.wait_for_email(to, subject).await;
+        assert!(
+            email.text.contains(text),
+            "{text:?} is not in:\n{}",
+            email.text
+        );
+        email
+    }
+
     /// E-mails are sent in the background; wait until one with `subject` arrives.
     pub async fn wait_for_email(&self, to: &str, subject: &str) -> Email {
         for _ in 0..100 {

@@ -44,11 +44,11 @@ async fn setting_up_sms_two_step_shows_the_masked_number_a_change_pencil_and_tur
     assert_eq!(password_step.status, 200);
     assert!(password_step.contains("<label for=\"password\">Password</label>"));
     assert!(password_step.contains(">Continue</button>"));
-    browser
+    let number_step = browser
         .enter_phone_password(PhoneFlow::SetUp, PASSWORD)
         .await
-        .assert_redirect_to("/account/security/phone/set-up/number");
-    let number_step = browser.get("/account/security/phone/set-up/number").await;
+        .follow(&browser, "/account/security/phone/set-up/number")
+        .await;
     assert!(number_step.contains("<label for=\"phone\">Phone number</label>"));
     assert!(number_step.contains(">Get code</button>"));
     browser
@@ -74,13 +74,10 @@ async fn setting_up_sms_two_step_shows_the_masked_number_a_change_pencil_and_tur
     assert!(code_step.contains(">Confirm</button>"));
 
     let code = app.last_sms_code(PHONE_E164);
-    browser
+    let tab = browser
         .enter_phone_code(PhoneFlow::SetUp, &code)
         .await
-        .assert_redirect_to("/account/settings/security?notice=two_step_on");
-
-    let tab = browser
-        .get("/account/settings/security?notice=two_step_on")
+        .follow(&browser, "/account/settings/security?notice=two_step_on")
         .await;
     assert!(tab.contains("Your phone number is confirmed and set up to receive security codes."));
     assert!(
@@ -328,13 +325,10 @@ async fn changing_the_number_sends_the_code_to_the_new_number_and_keeps_the_old_
         .await;
 
     let code = app.last_sms_code(NEW_PHONE_E164);
-    owner
+    let tab = owner
         .enter_phone_code(PhoneFlow::Change, &code)
         .await
-        .assert_redirect_to("/account/settings/security?notice=phone_changed");
-
-    let tab = owner
-        .get("/account/settings/security?notice=phone_changed")
+        .follow(&owner, "/account/settings/security?notice=phone_changed")
         .await;
     assert!(
         tab.contains("Your new phone number is confirmed and set up to receive security codes.")
@@ -424,13 +418,10 @@ async fn turning_two_step_off_needs_the_password_and_removes_the_phone_number() 
         "still on after a wrong password"
     );
 
-    owner
+    let tab = owner
         .post(turn_off, &[("password", PASSWORD)])
         .await
-        .assert_redirect_to("/account/settings/security?notice=two_step_off");
-
-    let tab = owner
-        .get("/account/settings/security?notice=two_step_off")
+        .follow(&owner, "/account/settings/security?notice=two_step_off")
         .await;
     assert!(tab.contains("Two-step verification is off."));
     assert!(
@@ -443,16 +434,12 @@ async fn turning_two_step_off_needs_the_password_and_removes_the_phone_number() 
     );
     let account = app.account(EMAIL).await;
     assert_eq!(account.phone_enc, None);
-    let email = app
-        .wait_for_email(EMAIL, "Two-step verification is off")
-        .await;
-    assert!(
-        email
-            .text
-            .contains("Two-step verification by SMS was turned off"),
-        "{}",
-        email.text
-    );
+    app.wait_for_email_saying(
+        EMAIL,
+        "Two-step verification is off",
+        "Two-step verification by SMS was turned off",
+    )
+    .await;
     // The password alone signs in again, and no SMS is sent.
     let sent = app.sms_count();
     app.assert_signs_in(EMAIL, PASSWORD).await;

@@ -3,6 +3,7 @@
 //! password step and enter a code, ask for a password reset. Each asserts that
 //! its steps went where the help page says, so a test starts from a known state.
 
+use domain::Method;
 use domain::authenticator::{AuthenticatorSecret, STEP_SECONDS, code_at};
 
 use super::{Browser, PASSWORD, PHONE, Page, TestApp};
@@ -220,6 +221,14 @@ impl Browser {
         let mut form = vec![("token", token)];
         form.extend_from_slice(fields);
         self.post(action, &form).await
+    }
+
+    /// The sign-in code step's link to the other method ("Use the code from
+    /// SMS", "… from your authenticator app"): back to the code step.
+    pub async fn switch_sign_in_to(&self, method: Method) {
+        self.get_as_link(&format!("/sign-in/verify/use/{}", method.as_str()))
+            .await
+            .assert_redirect_to("/sign-in/verify");
     }
 
     /// "Send a new code" on the sign-in code step, which must be allowed.

@@ -53,6 +53,13 @@ impl Page {
         visible_text(&self.body).contains(text)
     }
 
+    /// Asserts that this page redirects to `path`, and opens `path` in
+    /// `browser` as a browser following the redirect would.
+    pub async fn follow(&self, browser: &Browser, path: &str) -> Page {
+        self.assert_redirect_to(path);
+        browser.get(path).await
+    }
+
     /// Asserts `contains(html)`, showing the page when it does not.
     #[track_caller]
     pub fn assert_contains(&self, html: &str) {
