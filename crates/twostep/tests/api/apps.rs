@@ -101,12 +101,7 @@ async fn a_new_application_passes_the_second_step_by_sms() {
     let (status, sent) = send_sms(&app, &challenge).await;
     assert_eq!(status, 200, "{sent}");
     assert_eq!(sent["sent_to"], "+1 ••• ••• 0000");
-    let sms = app.sms.last_to(PHONE_E164).unwrap();
-    assert!(
-        sms.text.contains("connecting an application"),
-        "{}",
-        sms.text
-    );
+    app.last_sms_saying(PHONE_E164, "connecting an application");
     let (status, wrong) = verify(&app, &challenge, "sms", &"000000").await;
     if app.last_sms_code(PHONE_E164) != "000000" {
         assert_eq!(status, 401);

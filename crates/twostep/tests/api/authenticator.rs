@@ -217,12 +217,7 @@ async fn use_the_code_from_sms_sends_an_sms_and_signs_in_with_it() {
     browser.switch_sign_in_to(Method::Sms).await;
 
     assert_eq!(app.sms_count(), sent + 1);
-    let sms = app.sms.last_to(PHONE_E164).unwrap();
-    assert!(
-        sms.text.contains("security code for signing in"),
-        "{}",
-        sms.text
-    );
+    app.last_sms_saying(PHONE_E164, "security code for signing in");
     let page = browser.get("/sign-in/verify").await;
     assert!(page.reads("We sent a security code by SMS to +1 ••• ••• 0000"));
     assert!(

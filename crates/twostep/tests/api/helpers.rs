@@ -10,7 +10,7 @@ pub use crate::output::stdout_of;
 pub use flows::*;
 pub use page::*;
 
-use delivery::Email;
+use delivery::{Email, Sms};
 use serde_json::Value;
 use storage::Account;
 
@@ -87,6 +87,16 @@ impl TestApp {
             .next()
             .expect("the SMS starts with the code")
             .to_owned()
+    }
+
+    /// The last SMS sent to `e164`, asserting that it says `text`.
+    pub fn last_sms_saying(&self, e164: &str, text: &str) -> Sms {
+        let sms = self
+            .sms
+            .last_to(e164)
+            .expect("an SMS was sent to this number");
+        assert!(sms.text.contains(text), "{text:?} is not in: {}", sms.text);
+        sms
     }
 
     pub fn sms_count(&self) -> usize {

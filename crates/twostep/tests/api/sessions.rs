@@ -376,13 +376,10 @@ async fn cookies_are_http_only_and_same_site_lax() {
     let first_visit = browser.get_response("/sign-up").await;
     assert_cookie_attributes(&set_cookies(&first_visit), "twostep_csrf");
     let _ = first_visit.text().await;
+    let credentials = [("email", "ann@example.com"), ("password", PASSWORD)];
 
     let signed_up = browser
-        .post_form_response(
-            "/sign-up",
-            "/sign-up",
-            &[("email", "ann@example.com"), ("password", PASSWORD)],
-        )
+        .post_form_response("/sign-up", "/sign-up", &credentials)
         .await;
     assert_eq!(signed_up.status(), 303);
     assert_cookie_attributes(&set_cookies(&signed_up), SESSION);
@@ -393,11 +390,7 @@ async fn cookies_are_http_only_and_same_site_lax() {
     assert_cookie_attributes(&set_cookies(&signed_out), SESSION);
 
     let signed_in = browser
-        .post_form_response(
-            "/sign-in",
-            "/sign-in",
-            &[("email", "ann@example.com"), ("password", PASSWORD)],
-        )
+        .post_form_response("/sign-in", "/sign-in", &credentials)
         .await;
     assert_cookie_attributes(&set_cookies(&signed_in), SESSION);
 }

@@ -55,15 +55,9 @@ async fn setting_up_sms_two_step_shows_the_masked_number_a_change_pencil_and_tur
         .enter_phone_number(PhoneFlow::SetUp, PHONE)
         .await
         .assert_redirect_to("/account/security/phone/set-up/code");
-    let sms = app
-        .sms
-        .last_to(PHONE_E164)
-        .expect("the code went to the number entered");
-    assert!(
-        sms.text
-            .contains("is your twostep security code for setting up two-step verification"),
-        "{}",
-        sms.text
+    app.last_sms_saying(
+        PHONE_E164,
+        "is your twostep security code for setting up two-step verification",
     );
     let code_step = browser.get("/account/security/phone/set-up/code").await;
     assert!(
@@ -293,15 +287,9 @@ async fn changing_the_number_sends_the_code_to_the_new_number_and_keeps_the_old_
         .await
         .assert_redirect_to("/account/security/phone/change/code");
 
-    let sms = app
-        .sms
-        .last_to(NEW_PHONE_E164)
-        .expect("the code goes to the new number");
-    assert!(
-        sms.text
-            .contains("security code for confirming your new phone number"),
-        "{}",
-        sms.text
+    app.last_sms_saying(
+        NEW_PHONE_E164,
+        "security code for confirming your new phone number",
     );
     assert_eq!(
         app.sms_count_to(PHONE_E164),
