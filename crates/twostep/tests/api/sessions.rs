@@ -1,6 +1,8 @@
 //! Sessions: signing out, a new id at every sign-in, idle and absolute expiry,
 //! CSRF refusal, and the headers and cookie attributes every response carries.
 
+use domain::digests::SessionDigest;
+
 use crate::helpers::*;
 
 const SESSION: &str = "twostep_session";
@@ -87,25 +89,14 @@ async fn a_session_id_planted_before_sign_in_is_replaced() {
 async fn the_session_id_is_stored_only_as_a_digest() {
     let (app, browser) = spawn_signed_up("ann@example.com").await;
     let session_id = browser.cookie(SESSION).unwrap();
+    let store = &app.state.store;
+    let raw = SessionDigest::from_bytes(session_id.clone().into_bytes());
+    let digest = SessionDigest::of(&session_id);
     assert!(
-        app.state
-            .store
-            .session(&domain::digests::SessionDigest::from_bytes(
-                session_id.clone().into_bytes()
-            ))
-            .await
-            .unwrap()
-            .is_none(),
+        store.session(&raw).await.unwrap().is_none(),
         "the raw id is not a key"
     );
-    assert!(
-        app.state
-            .store
-            .session(&domain::digests::SessionDigest::of(&session_id))
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(store.session(&digest).await.unwrap().is_some());
 }
 
 #[tokio::test]
