@@ -18,8 +18,7 @@ async fn post_raw(app: &TestApp, path: &str, body: &str) -> (u16, Value) {
         .send()
         .await
         .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    status_and_json(response).await
 }
 
 fn connect_body(email: &str, password: &str, app_id: &str, version: &str, device: &str) -> Value {
@@ -67,8 +66,7 @@ async fn me(app: &TestApp, token: &str) -> (u16, Value) {
         .send()
         .await
         .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    status_and_json(response).await
 }
 
 #[tokio::test]

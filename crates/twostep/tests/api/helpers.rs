@@ -46,6 +46,11 @@ pub async fn post_json(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
         .send()
         .await
         .unwrap();
+    status_and_json(response).await
+}
+
+/// A response's status, and its JSON answer (null if the answer is not JSON).
+pub async fn status_and_json(response: reqwest::Response) -> (u16, Value) {
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
 }
