@@ -1,6 +1,5 @@
 //! The API's error codes are one enum, and the OpenAPI document says which.
 
-use serde_json::Value;
 use web::ApiErrorCode;
 
 use crate::helpers::*;
@@ -8,12 +7,7 @@ use crate::helpers::*;
 #[tokio::test]
 async fn the_openapi_document_lists_every_error_code_as_an_enum() {
     let app = spawn_app().await;
-    let document: Value = reqwest::get(format!("{}/api/v1/openapi.json", app.address))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let document = app.openapi_document().await;
     let schemas = &document["components"]["schemas"];
     assert_eq!(
         schemas["ApiErrorBody"]["properties"]["error"]["$ref"],

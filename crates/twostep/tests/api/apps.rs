@@ -18,8 +18,7 @@ async fn post_raw(app: &TestApp, path: &str, body: &str) -> (u16, Value) {
         .send()
         .await
         .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    status_and_json(response).await
 }
 
 fn connect_body(email: &str, password: &str, app_id: &str, version: &str, device: &str) -> Value {
@@ -67,8 +66,7 @@ async fn me(app: &TestApp, token: &str) -> (u16, Value) {
         .send()
         .await
         .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    status_and_json(response).await
 }
 
 #[tokio::test]
@@ -101,12 +99,7 @@ async fn a_new_application_passes_the_second_step_by_sms() {
     let (status, sent) = send_sms(&app, &challenge).await;
     assert_eq!(status, 200, "{sent}");
     assert_eq!(sent["sent_to"], "+1 ••• ••• 0000");
-    let sms = app.sms.last_to(PHONE_E164).unwrap();
-    assert!(
-        sms.text.contains("connecting an application"),
-        "{}",
-        sms.text
-    );
+    app.last_sms_saying(PHONE_E164, "connecting an application");
     let (status, wrong) = verify(&app, &challenge, "sms", &"000000").await;
     if app.last_sms_code(PHONE_E164) != "000000" {
         assert_eq!(status, 401);
@@ -131,8 +124,7 @@ async fn a_new_application_passes_the_second_step_by_sms() {
 
 #[tokio::test]
 async fn a_new_application_passes_the_second_step_by_authenticator_and_no_code_is_accepted_twice() {
-    let app = spawn_app().await;
-    let browser = app.with_sms_two_step("ann@example.com").await;
+    let (app, browser) = spawn_with_sms_two_step("ann@example.com").await;
     let secret = browser.set_up_authenticator(&app).await;
     app.clock.advance(30);
     let sms_before = app.sms_count();
@@ -407,8 +399,7 @@ async fn five_wrong_codes_end_an_applications_code() {
 
 #[tokio::test]
 async fn a_token_stops_working_when_its_application_is_disconnected() {
-    let app = spawn_app().await;
-    let browser = app.signed_up("ann@example.com").await;
+    let (app, browser) = spawn_signed_up("ann@example.com").await;
     let (_, body) = connect(&app, "ann@example.com", NEW_VERSION, "Ann's laptop").await;
     let token = body["token"].as_str().unwrap().to_owned();
     let tab = browser.get("/account/settings/security").await;
@@ -439,8 +430,7 @@ async fn a_token_stops_working_when_its_application_is_disconnected() {
 
 #[tokio::test]
 async fn a_token_stops_working_when_the_password_changes() {
-    let app = spawn_app().await;
-    let browser = app.signed_up("ann@example.com").await;
+    let (app, browser) = spawn_signed_up("ann@example.com").await;
     let (_, body) = connect(&app, "ann@example.com", NEW_VERSION, "Ann's laptop").await;
     let token = body["token"].as_str().unwrap().to_owned();
     browser
@@ -459,12 +449,7 @@ async fn a_token_stops_working_when_the_password_changes() {
 #[tokio::test]
 async fn the_openapi_document_lists_every_route() {
     let app = spawn_app().await;
-    let document: Value = reqwest::get(format!("{}/api/v1/openapi.json", app.address))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let document = app.openapi_document().await;
     assert!(document["openapi"].as_str().unwrap().starts_with("3."));
     let paths = document["paths"].as_object().unwrap();
     for (path, method) in [
@@ -524,18 +509,12 @@ async fn run_example(args: Vec<String>) -> String {
         .output()
         .await
         .expect("the example client runs (cargo test builds it)");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
+    stdout_of("the example client", output)
 }
 
 #[tokio::test]
 async fn the_example_client_connects_as_a_new_application_and_is_refused_as_an_old_one() {
-    let app = spawn_app().await;
-    let browser = app.with_sms_two_step("ann@example.com").await;
+    let (app, browser) = spawn_with_sms_two_step("ann@example.com").await;
     let secret = browser.set_up_authenticator(&app).await;
     app.clock.advance(30);
     let code = code_at(&secret, app.clock.now());

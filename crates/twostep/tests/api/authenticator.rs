@@ -4,6 +4,7 @@
 
 use std::process::Command;
 
+use domain::Method;
 use domain::authenticator::{AuthenticatorSecret, STEP_SECONDS, code_at};
 
 use crate::helpers::*;
@@ -27,8 +28,7 @@ async fn asked_for_the_authenticator_code() -> (TestApp, Browser, AuthenticatorS
 
 #[tokio::test]
 async fn without_sms_two_step_the_authenticator_section_offers_no_set_up() {
-    let app = spawn_app().await;
-    let browser = app.signed_up(EMAIL).await;
+    let (app, browser) = spawn_signed_up(EMAIL).await;
 
     let tab = browser.get(SECURITY_TAB).await;
 
@@ -43,11 +43,7 @@ async fn without_sms_two_step_the_authenticator_section_offers_no_set_up() {
     );
     let page = browser.get(SET_UP).await;
     assert_eq!(page.status, 400);
-    assert!(
-        page.contains("Set up two-step verification by SMS first."),
-        "{}",
-        page.body
-    );
+    page.assert_contains("Set up two-step verification by SMS first.");
     let token = tab.csrf_token();
     assert_eq!(
         browser
@@ -63,8 +59,7 @@ async fn without_sms_two_step_the_authenticator_section_offers_no_set_up() {
 
 #[tokio::test]
 async fn with_sms_two_step_the_authenticator_section_offers_set_up_behind_the_password() {
-    let app = spawn_app().await;
-    let browser = app.with_sms_two_step(EMAIL).await;
+    let (_app, browser) = spawn_with_sms_two_step(EMAIL).await;
 
     let tab = browser.get(SECURITY_TAB).await;
     assert!(tab.contains(&format!("action=\"{SET_UP}\"")));
@@ -80,23 +75,17 @@ async fn with_sms_two_step_the_authenticator_section_offers_set_up_behind_the_pa
         .post(SET_UP, &[("password", "not my password at all")])
         .await;
 
-    assert_eq!(wrong.status, 422);
-    assert!(wrong.reads("That password isn't right."));
+    wrong.assert_wrong_password();
     assert!(!wrong.contains("Secret key"));
 }
 
 #[tokio::test]
 async fn the_scan_page_shows_a_qr_code_and_the_secret_key_in_groups_of_four() {
-    let app = spawn_app().await;
-    let browser = app.with_sms_two_step(EMAIL).await;
+    let (_app, browser) = spawn_with_sms_two_step(EMAIL).await;
 
     let page = browser.open_the_scan_page().await;
 
-    assert!(
-        page.contains(&format!("<img src=\"{QR}\" alt=\"QR code\"")),
-        "{}",
-        page.body
-    );
+    page.assert_contains(&format!("<img src=\"{QR}\" alt=\"QR code\""));
     assert!(page.contains("<p id=\"secret-key-label\">Secret key</p>"));
     let key = secret_key_on(&page);
     let groups: Vec<&str> = key.split(' ').collect();
@@ -123,8 +112,7 @@ async fn the_scan_page_shows_a_qr_code_and_the_secret_key_in_groups_of_four() {
 
 #[tokio::test]
 async fn the_authenticator_is_set_up_with_a_code_computed_from_the_secret_key_shown() {
-    let app = spawn_app().await;
-    let browser = app.with_sms_two_step(EMAIL).await;
+    let (app, browser) = spawn_with_sms_two_step(EMAIL).await;
     let secret = secret_from(&secret_key_on(&browser.open_the_scan_page().await));
 
     let wrong = browser
@@ -139,9 +127,11 @@ async fn the_authenticator_is_set_up_with_a_code_computed_from_the_secret_key_sh
 
     let page = browser.post(SCAN, &[("code", &app.totp(&secret))]).await;
 
-    page.assert_redirect_to("/account/settings/security?notice=authenticator_on");
-    let tab = browser
-        .get("/account/settings/security?notice=authenticator_on")
+    let tab = page
+        .follow(
+            &browser,
+            "/account/settings/security?notice=authenticator_on",
+        )
         .await;
     assert!(tab.contains("Your app is set up."));
     assert!(
@@ -164,8 +154,7 @@ async fn the_authenticator_is_set_up_with_a_code_computed_from_the_secret_key_sh
 
 #[tokio::test]
 async fn abandoning_the_scan_page_leaves_nothing_active() {
-    let app = spawn_app().await;
-    let browser = app.with_sms_two_step(EMAIL).await;
+    let (app, browser) = spawn_with_sms_two_step(EMAIL).await;
     browser.open_the_scan_page().await;
 
     let tab = browser.get(SECURITY_TAB).await;
@@ -225,18 +214,10 @@ async fn use_the_code_from_sms_sends_an_sms_and_signs_in_with_it() {
     let (app, browser, _) = asked_for_the_authenticator_code().await;
     let sent = app.sms_count();
 
-    browser
-        .get_as_link("/sign-in/verify/use/sms")
-        .await
-        .assert_redirect_to("/sign-in/verify");
+    browser.switch_sign_in_to(Method::Sms).await;
 
     assert_eq!(app.sms_count(), sent + 1);
-    let sms = app.sms.last_to(PHONE_E164).unwrap();
-    assert!(
-        sms.text.contains("security code for signing in"),
-        "{}",
-        sms.text
-    );
+    app.last_sms_saying(PHONE_E164, "security code for signing in");
     let page = browser.get("/sign-in/verify").await;
     assert!(page.reads("We sent a security code by SMS to +1 ••• ••• 0000"));
     assert!(
@@ -252,25 +233,16 @@ async fn use_the_code_from_sms_sends_an_sms_and_signs_in_with_it() {
 #[tokio::test]
 async fn use_the_code_from_the_authenticator_app_switches_back() {
     let (app, browser, secret) = asked_for_the_authenticator_code().await;
-    browser
-        .get_as_link("/sign-in/verify/use/sms")
-        .await
-        .assert_redirect_to("/sign-in/verify");
+    browser.switch_sign_in_to(Method::Sms).await;
     let sent = app.sms_count();
 
-    browser
-        .get_as_link("/sign-in/verify/use/authenticator")
-        .await
-        .assert_redirect_to("/sign-in/verify");
+    browser.switch_sign_in_to(Method::Authenticator).await;
 
     let page = browser.get("/sign-in/verify").await;
     assert!(page.contains("Enter the 6-digit code from your authenticator app."));
     assert!(page.contains("Use the code from SMS"));
     // Back to SMS within the minute: the code already sent still stands, no second SMS.
-    browser
-        .get_as_link("/sign-in/verify/use/sms")
-        .await
-        .assert_redirect_to("/sign-in/verify");
+    browser.switch_sign_in_to(Method::Sms).await;
     assert_eq!(app.sms_count(), sent);
     browser
         .get_as_link("/sign-in/verify/use/authenticator")
@@ -291,12 +263,10 @@ async fn the_authenticator_method_cannot_be_chosen_without_an_authenticator() {
         .await;
 
     assert_eq!(page.status, 404);
-    assert!(
-        browser
-            .get("/sign-in/verify")
-            .await
-            .contains("We sent a security code by SMS")
-    );
+    browser
+        .get("/sign-in/verify")
+        .await
+        .assert_contains("We sent a security code by SMS");
 }
 
 #[tokio::test]
@@ -309,19 +279,11 @@ async fn an_authenticator_code_is_accepted_only_once() {
 
     let second = app.past_the_password(EMAIL).await;
     let page = second.assert_sign_in_code_refused(&code).await;
-    assert!(
-        page.contains("This code has already been used."),
-        "{}",
-        page.body
-    );
+    page.assert_contains("This code has already been used.");
     // A code of an earlier step is refused as well.
     let older = code_at(&secret, app.clock.now() - STEP_SECONDS);
     let page = second.enter_sign_in_code(older.as_str()).await;
-    assert!(
-        page.contains("This code has already been used."),
-        "{}",
-        page.body
-    );
+    page.assert_contains("This code has already been used.");
     second.get("/account").await.assert_signed_out();
 }
 
@@ -344,19 +306,14 @@ async fn one_code_sent_by_two_sign_ins_at_once_signs_in_only_one() {
         (&first, &second, &b)
     };
     assert_eq!(refused.status, 422, "{}", refused.body);
-    assert!(
-        refused.contains("This code has already been used."),
-        "{}",
-        refused.body
-    );
+    refused.assert_contains("This code has already been used.");
     assert_eq!(winner.get("/account").await.status, 200);
     loser.get("/account").await.assert_signed_out();
 }
 
 #[tokio::test]
 async fn the_code_that_confirmed_the_set_up_cannot_sign_in() {
-    let app = spawn_app().await;
-    let browser = app.with_sms_two_step(EMAIL).await;
+    let (app, browser) = spawn_with_sms_two_step(EMAIL).await;
     let secret = secret_from(&secret_key_on(&browser.open_the_scan_page().await));
     let code = app.totp(&secret);
     browser
@@ -419,12 +376,10 @@ async fn a_code_from_two_steps_ago_is_refused() {
 async fn turning_the_authenticator_off_keeps_sms_two_step() {
     let app = spawn_app().await;
     let (browser, _) = app.with_authenticator(EMAIL).await;
-    assert!(
-        browser
-            .get(TURN_OFF)
-            .await
-            .contains("<label for=\"password\">Password</label>")
-    );
+    browser
+        .get(TURN_OFF)
+        .await
+        .assert_contains("<label for=\"password\">Password</label>");
     let wrong = browser
         .post(TURN_OFF, &[("password", "not my password at all")])
         .await;
@@ -445,14 +400,12 @@ async fn turning_the_authenticator_off_keeps_sms_two_step() {
         tab.contains(&format!("action=\"{SET_UP}\"")),
         "the authenticator can be set up again"
     );
-    let email = app
-        .wait_for_email(EMAIL, "The authenticator app was turned off")
-        .await;
-    assert!(
-        email.text.contains("SMS verification stays on"),
-        "{}",
-        email.text
-    );
+    app.wait_for_email_saying(
+        EMAIL,
+        "The authenticator app was turned off",
+        "SMS verification stays on",
+    )
+    .await;
     // Sign-in goes back to SMS.
     let sent = app.sms_count();
     let signing_in = app.past_the_password(EMAIL).await;
@@ -467,12 +420,10 @@ async fn turning_sms_off_turns_the_authenticator_off_too_and_the_email_says_both
     let app = spawn_app().await;
     let (browser, _) = app.with_authenticator(EMAIL).await;
     let turn_off = "/account/security/two-step/turn-off";
-    assert!(
-        browser
-            .get(turn_off)
-            .await
-            .contains("the authenticator app will be turned off too")
-    );
+    browser
+        .get(turn_off)
+        .await
+        .assert_contains("the authenticator app will be turned off too");
 
     browser
         .post(turn_off, &[("password", PASSWORD)])
@@ -489,16 +440,12 @@ async fn turning_sms_off_turns_the_authenticator_off_too_and_the_email_says_both
         )
     );
     assert!(!tab.contains(&format!("action=\"{TURN_OFF}\"")));
-    let email = app
-        .wait_for_email(EMAIL, "Two-step verification is off")
-        .await;
-    assert!(
-        email
-            .text
-            .contains("both SMS verification and the authenticator app are off"),
-        "{}",
-        email.text
-    );
+    app.wait_for_email_saying(
+        EMAIL,
+        "Two-step verification is off",
+        "both SMS verification and the authenticator app are off",
+    )
+    .await;
     app.assert_signs_in(EMAIL, PASSWORD).await;
 }
 
@@ -540,12 +487,10 @@ async fn a_password_reset_with_the_authenticator_asks_for_its_code() {
         .await;
 
     page.assert_redirect_to(&reset_page);
-    assert!(
-        browser
-            .get(&reset_page)
-            .await
-            .contains("name=\"new_password\"")
-    );
+    browser
+        .get(&reset_page)
+        .await
+        .assert_contains("name=\"new_password\"");
 }
 
 #[tokio::test]
@@ -578,19 +523,13 @@ fn run(program: &str, args: &[&str]) -> String {
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("{program}: {e}"));
-    assert!(
-        output.status.success(),
-        "{program} {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
+    stdout_of(format!("{program} {args:?}"), output)
 }
 
 #[tokio::test]
 #[ignore = "needs oathtool/zbar-tools; run by .ci/run"]
 async fn codes_from_oathtool_are_accepted() {
-    let app = spawn_app().await;
-    let browser = app.with_sms_two_step(EMAIL).await;
+    let (app, browser) = spawn_with_sms_two_step(EMAIL).await;
     // The key as a person would type it from the page, spaces and all.
     let key = secret_key_on(&browser.open_the_scan_page().await);
 
@@ -613,8 +552,7 @@ async fn codes_from_oathtool_are_accepted() {
 #[tokio::test]
 #[ignore = "needs oathtool/zbar-tools; run by .ci/run"]
 async fn the_qr_code_decodes_to_exactly_the_otpauth_url() {
-    let app = spawn_app().await;
-    let browser = app.with_sms_two_step(EMAIL).await;
+    let (_app, browser) = spawn_with_sms_two_step(EMAIL).await;
     let key = secret_key_on(&browser.open_the_scan_page().await);
     let svg = browser.get(QR).await.body;
     let dir = tempfile::tempdir().unwrap();

@@ -5,8 +5,7 @@ use crate::helpers::*;
 #[tokio::test]
 async fn an_internal_error_shows_the_request_id_alone_and_logs_the_cause_beside_it() {
     let log = captured_log();
-    let app = spawn_app().await;
-    let browser = app.signed_up("ann@example.com").await;
+    let (app, browser) = spawn_signed_up("ann@example.com").await;
     app.state.store.close().await;
     let response = browser
         .client

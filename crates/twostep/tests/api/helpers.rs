@@ -6,10 +6,11 @@ mod flows;
 mod page;
 
 pub use crate::app::TestApp;
+pub use crate::output::stdout_of;
 pub use flows::*;
 pub use page::*;
 
-use delivery::Email;
+use delivery::{Email, Sms};
 use serde_json::Value;
 use storage::Account;
 
@@ -21,6 +22,21 @@ pub async fn spawn_app() -> TestApp {
     TestApp::builder().spawn().await
 }
 
+/// The portal with a browser signed up (and so signed in) as `email`.
+pub async fn spawn_signed_up(email: &str) -> (TestApp, Browser) {
+    let app = spawn_app().await;
+    let browser = app.signed_up(email).await;
+    (app, browser)
+}
+
+/// The portal with a browser signed in as `email`, whose account has SMS
+/// two-step verification on.
+pub async fn spawn_with_sms_two_step(email: &str) -> (TestApp, Browser) {
+    let app = spawn_app().await;
+    let browser = app.with_sms_two_step(email).await;
+    (app, browser)
+}
+
 /// POSTs `body` as JSON to the API, as a client application does; the status
 /// and the JSON answer (null if the answer is not JSON).
 pub async fn post_json(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
@@ -30,6 +46,11 @@ pub async fn post_json(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
         .send()
         .await
         .unwrap();
+    status_and_json(response).await
+}
+
+/// A response's status, and its JSON answer (null if the answer is not JSON).
+pub async fn status_and_json(response: reqwest::Response) -> (u16, Value) {
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
 }
@@ -40,14 +61,24 @@ pub async fn spawn_app_on_database(database_url: &str) -> TestApp {
 }
 
 impl TestApp {
-    /// The account stored for `email`.
-    pub async fn account(&self, email: &str) -> Account {
-        self.state
-            .store
-            .account_by_email(email)
+    /// The API's OpenAPI document, as a client generator fetches it.
+    pub async fn openapi_document(&self) -> Value {
+        reqwest::get(self.url("/api/v1/openapi.json"))
             .await
             .unwrap()
-            .expect("the account exists")
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// The account stored for `email`, if there is one.
+    pub async fn find_account(&self, email: &str) -> Option<Account> {
+        self.state.store.account_by_email(email).await.unwrap()
+    }
+
+    /// The account stored for `email`.
+    pub async fn account(&self, email: &str) -> Account {
+        self.find_account(email).await.expect("the account exists")
     }
 
     /// The last SMS sent to `e164`, and the six-digit code in it.
@@ -63,6 +94,16 @@ impl TestApp {
             .to_owned()
     }
 
+    /// The last SMS sent to `e164`, asserting that it says `text`.
+    pub fn last_sms_saying(&self, e164: &str, text: &str) -> Sms {
+        let sms = self
+            .sms
+            .last_to(e164)
+            .expect("an SMS was sent to this number");
+        assert!(sms.text.contains(text), "{text:?} is not in: {}", sms.text);
+        sms
+    }
+
     pub fn sms_count(&self) -> usize {
         self.sms.messages().len()
     }
@@ -73,6 +114,17 @@ impl TestApp {
             .iter()
             .filter(|sms| sms.to == e164)
             .count()
+    }
+
+    /// Waits for the e-mail with `subject` and asserts its text says `text`.
+    pub async fn wait_for_email_saying(&self, to: &str, subject: &str, text: &str) -> Email {
+        let email = self.wait_for_email(to, subject).await;
+        assert!(
+            email.text.contains(text),
+            "{text:?} is not in:\n{}",
+            email.text
+        );
+        email
     }
 
     /// E-mails are sent in the background; wait until one with `subject` arrives.

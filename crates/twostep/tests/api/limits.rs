@@ -4,7 +4,7 @@
 //! password or code sent after them is refused. On SQLite here, and on
 //! PostgreSQL (`#[ignore]`d like `postgres.rs`, run by .ci/run).
 //!
-//! Uses only `spawn_app*`, `TestApp`'s fields and reqwest; accounts are made
+//! Uses only `spawn_app*`, `post_json`, `TestApp` and reqwest; accounts are made
 //! through the store, with two-step verification switched on there.
 
 use std::collections::BTreeMap;
@@ -13,7 +13,7 @@ use domain::authenticator::{AuthenticatorSecret, STEP_SECONDS, code_at};
 use domain::{Method, OtpCode, PhoneNumber};
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, PHONE_E164, TestApp, attempts_left_and_too_many};
+use crate::helpers::{PASSWORD, PHONE_E164, TestApp, attempts_left_and_too_many, post_json};
 
 const ATTEMPTS: usize = 100;
 const APP: &str = "photon-desktop";
@@ -62,17 +62,6 @@ async fn ann(app: &TestApp, two_step: TwoStep) -> Option<AuthenticatorSecret> {
     Some(secret)
 }
 
-async fn post_json(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .post(format!("{}{path}", app.address))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 fn connect_body(password: &str) -> Value {
     json!({"email": EMAIL, "password": password, "app_id": APP,
            "app_version": VERSION, "device_name": "Ann's laptop"})
@@ -103,6 +92,16 @@ async fn fire(app: &TestApp, path: &str, body: Value) -> BTreeMap<(u16, String, 
         *answers.entry(task.await.unwrap()).or_default() += 1;
     }
     answers
+}
+
+/// The request after the attempts gets no check: 429 `too_many_attempts`.
+async fn assert_refused_unchecked(app: &TestApp, path: &str, body: Value, why: &str) {
+    let (status, body) = post_json(app, path, body).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (429, Some("too_many_attempts")),
+        "{why}"
+    );
 }
 
 fn count(answers: &BTreeMap<(u16, String, String), usize>, error: &str) -> usize {
@@ -160,12 +159,13 @@ async fn a_hundred_parallel_wrong_passwords_are_checked_ten_times(app: TestApp) 
         ATTEMPTS - 10,
         "{answers:?}"
     );
-    let (status, body) = post_json(&app, "/api/v1/apps/connect", connect_body(PASSWORD)).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (429, Some("too_many_attempts")),
-        "the right password after them is refused unchecked"
-    );
+    assert_refused_unchecked(
+        &app,
+        "/api/v1/apps/connect",
+        connect_body(PASSWORD),
+        "the right password after them is refused unchecked",
+    )
+    .await;
 }
 
 async fn a_hundred_parallel_wrong_sms_codes_through_the_api_are_checked_five_times(app: TestApp) {
@@ -199,17 +199,13 @@ async fn a_hundred_parallel_wrong_sms_codes_through_the_api_are_checked_five_tim
         ATTEMPTS - 4,
         "{answers:?}"
     );
-    let (status, body) = post_json(
+    assert_refused_unchecked(
         &app,
         "/api/v1/apps/connect/verify",
         verify_body(&challenge, Method::Sms, &right),
+        "the right code after them is refused unchecked",
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (429, Some("too_many_attempts")),
-        "the right code after them is refused unchecked"
-    );
 }
 
 /// A browser of its own: a cookie jar, no redirects followed.
@@ -282,13 +278,7 @@ async fn a_hundred_parallel_wrong_security_answers_are_checked_five_times(app: T
     ann(&app, TwoStep::Off).await;
     let state = &app.state;
     let now = state.now();
-    let id = state
-        .store
-        .account_by_email(EMAIL)
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let id = app.account(EMAIL).await.id;
     let answer_hash = state.passwords.hash("rex".to_owned()).await;
     assert!(
         state
@@ -368,17 +358,13 @@ async fn a_hundred_parallel_wrong_authenticator_codes_through_the_api_are_checke
         ATTEMPTS - 3,
         "{answers:?}"
     );
-    let (status, body) = post_json(
+    assert_refused_unchecked(
         &app,
         "/api/v1/apps/connect/verify",
         verify_body(&challenge, Method::Authenticator, right.as_str()),
+        "the right code after them, in the same step, is refused unchecked",
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (429, Some("too_many_attempts")),
-        "the right code after them, in the same step, is refused unchecked"
-    );
 }
 
 async fn a_hundred_parallel_right_codes_through_the_api_connect_once(app: TestApp) {

@@ -3,6 +3,8 @@
 #[path = "../common/app.rs"]
 mod app;
 mod helpers;
+#[path = "../common/output.rs"]
+mod output;
 
 mod accounts;
 mod api_error_codes;

@@ -100,8 +100,7 @@ fn parse(text: &str) -> Metrics {
 
 #[tokio::test]
 async fn counters_move_as_a_sign_in_with_a_code_and_a_refused_attempt_run() {
-    let app = spawn_app().await;
-    let browser = app.with_sms_two_step("ann@example.com").await;
+    let (app, browser) = spawn_with_sms_two_step("ann@example.com").await;
     browser.sign_out().await;
     let (_, before) = scrape(&app).await;
 
@@ -118,33 +117,20 @@ async fn counters_move_as_a_sign_in_with_a_code_and_a_refused_attempt_run() {
 
     let moved =
         |name: &str, labels: &[(&str, &str)]| after.get(name, labels) - before.get(name, labels);
-    assert_eq!(
-        moved("twostep_sign_ins_total", &[("result", "accepted")]),
-        1.0
-    );
-    assert_eq!(
-        moved("twostep_sign_ins_total", &[("result", "wrong_password")]),
-        1.0
-    );
     let second_step = "twostep_second_step_total";
-    assert_eq!(
-        moved(second_step, &[("method", "sms"), ("result", "wrong_code")]),
-        1.0
-    );
-    assert_eq!(
-        moved(second_step, &[("method", "sms"), ("result", "accepted")]),
-        1.0
-    );
-    assert_eq!(moved("twostep_sms_sent_total", &[("result", "sent")]), 1.0);
     let requests = "twostep_http_requests_total";
-    assert_eq!(
-        moved(requests, &[("route", "/sign-in"), ("status", "422")]),
-        1.0
-    );
-    assert_eq!(
-        moved(requests, &[("route", "/sign-in/verify"), ("status", "303")]),
-        1.0
-    );
+    let moved_by_one: [(&str, &[(&str, &str)]); 7] = [
+        ("twostep_sign_ins_total", &[("result", "accepted")]),
+        ("twostep_sign_ins_total", &[("result", "wrong_password")]),
+        (second_step, &[("method", "sms"), ("result", "wrong_code")]),
+        (second_step, &[("method", "sms"), ("result", "accepted")]),
+        ("twostep_sms_sent_total", &[("result", "sent")]),
+        (requests, &[("route", "/sign-in"), ("status", "422")]),
+        (requests, &[("route", "/sign-in/verify"), ("status", "303")]),
+    ];
+    for (name, labels) in moved_by_one {
+        assert_eq!(moved(name, labels), 1.0, "{name} {labels:?}");
+    }
     assert!(
         moved(
             "twostep_http_request_duration_seconds",
@@ -164,12 +150,8 @@ async fn counters_move_as_a_sign_in_with_a_code_and_a_refused_attempt_run() {
 #[tokio::test]
 async fn a_code_entered_wrong_too_often_counts_a_limit_hit() {
     let app = spawn_app().await;
-    let browser = app.with_sms_two_step("ann@example.com").await;
-    browser.sign_out().await;
-    browser
-        .sign_in("ann@example.com", PASSWORD)
-        .await
-        .assert_redirect_to("/sign-in/verify");
+    app.with_sms_two_step("ann@example.com").await;
+    let browser = app.past_the_password("ann@example.com").await;
     let code = app.last_sms_code(PHONE_E164);
     let limit_hits = |metrics: &Metrics| {
         metrics.get("twostep_limits_hit_total", &[("limit", "sms_code_entries")])
@@ -206,8 +188,7 @@ async fn a_code_entered_wrong_too_often_counts_a_limit_hit() {
 
 #[tokio::test]
 async fn no_email_address_or_phone_number_appears_in_the_metrics() {
-    let app = spawn_app().await;
-    let browser = app.with_sms_two_step("ann@example.com").await;
+    let (app, browser) = spawn_with_sms_two_step("ann@example.com").await;
     browser.sign_out().await;
     app.assert_sign_in_refused("ann@example.com", "not the password")
         .await;

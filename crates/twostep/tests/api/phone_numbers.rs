@@ -91,29 +91,24 @@ async fn a_us_number_in_international_form_is_accepted_and_gets_the_code() {
     assert_accepted("+1 650 253 0000", "+16502530000").await;
 }
 
-#[tokio::test]
-async fn a_landline_typed_with_00_is_read_as_international_and_refused_as_not_mobile() {
-    assert_refused("0044 20 7946 0958", &[NOT_MOBILE]).await;
+/// One test per refused number: its name, what is typed, and the message
+/// expected beside the field.
+macro_rules! refused {
+    ($($name:ident: $typed:expr => $message:expr;)*) => {$(
+        #[tokio::test]
+        async fn $name() {
+            assert_refused($typed, &[$message]).await;
+        }
+    )*};
 }
 
-#[tokio::test]
-async fn a_number_with_letters_is_refused_beside_the_field() {
-    assert_refused("+1 650 CALL NOW", &[INVALID]).await;
-}
-
-#[tokio::test]
-async fn a_three_digit_number_is_refused_as_too_short() {
-    assert_refused("123", &[TOO_SHORT]).await;
-}
-
-#[tokio::test]
-async fn a_london_landline_is_refused_as_not_a_mobile_number() {
-    assert_refused("+44 20 7946 0958", &[NOT_MOBILE]).await;
-}
-
-#[tokio::test]
-async fn an_empty_number_is_refused_beside_the_field() {
-    assert_refused("   ", &["Enter your phone number."]).await;
+refused! {
+    a_landline_typed_with_00_is_read_as_international_and_refused_as_not_mobile:
+        "0044 20 7946 0958" => NOT_MOBILE;
+    a_number_with_letters_is_refused_beside_the_field: "+1 650 CALL NOW" => INVALID;
+    a_three_digit_number_is_refused_as_too_short: "123" => TOO_SHORT;
+    a_london_landline_is_refused_as_not_a_mobile_number: "+44 20 7946 0958" => NOT_MOBILE;
+    an_empty_number_is_refused_beside_the_field: "   " => "Enter your phone number.";
 }
 
 #[tokio::test]
@@ -125,10 +120,8 @@ async fn markup_typed_as_a_number_is_kept_escaped() {
 #[tokio::test]
 async fn a_uk_mobile_number_is_accepted() {
     let (_app, browser) = assert_accepted("+44 7400 123456", "+447400123456").await;
-    assert!(
-        browser
-            .get("/account/security/phone/set-up/code")
-            .await
-            .contains("+44 ••• ••• 3456")
-    );
+    browser
+        .get("/account/security/phone/set-up/code")
+        .await
+        .assert_contains("+44 ••• ••• 3456");
 }

@@ -1,8 +1,21 @@
 //! The whole portal on PostgreSQL, the backend for several instances: the
 //! storage tests cover every query there; this walks the help page end to end.
 
+use std::process::Command;
+
 use crate::app::{PostgresDatabase, postgres_server};
 use crate::helpers::*;
+
+/// Runs `sql` through psql on `server`, as an operator would; its answer
+/// without headers or alignment, trimmed.
+pub(crate) fn psql_on(server: &str, sql: &str) -> String {
+    let output = Command::new("psql")
+        .arg(server)
+        .args(["-v", "ON_ERROR_STOP=1", "-tA", "-c", sql])
+        .output()
+        .expect("psql runs");
+    stdout_of(sql, output).trim().to_owned()
+}
 
 #[tokio::test]
 #[ignore = "needs PostgreSQL; run by .ci/run"]

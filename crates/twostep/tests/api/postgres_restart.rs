@@ -3,7 +3,6 @@
 //! afterwards the instance serves again on its own, and every sign-up it
 //! acknowledged is there. Needs PostgreSQL, like `postgres.rs`.
 
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -12,21 +11,11 @@ use serde_json::json;
 
 use crate::app::{PostgresDatabase, postgres_server};
 use crate::helpers::*;
+use crate::postgres::psql_on;
 
 /// Runs `sql` on the test server's maintenance database, as an operator would.
 fn psql(sql: &str) {
-    let server = std::env::var("TWOSTEP_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let output = Command::new("psql")
-        .arg(&server)
-        .args(["-v", "ON_ERROR_STOP=1", "-c", sql])
-        .output()
-        .expect("psql runs");
-    assert!(
-        output.status.success(),
-        "{sql}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    psql_on(&postgres_server(), sql);
 }
 
 fn database_name(url: &str) -> String {

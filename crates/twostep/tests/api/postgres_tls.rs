@@ -2,25 +2,12 @@
 //! portal opens is encrypted (rustls; the build has no OpenSSL). Needs
 //! PostgreSQL with `ssl = on`, as Debian's package sets it up.
 
-use std::process::Command;
-
 use crate::app::{PostgresDatabase, postgres_server};
 use crate::helpers::*;
+use crate::postgres::psql_on;
 
 fn psql_answer(sql: &str) -> String {
-    let server = std::env::var("TWOSTEP_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let output = Command::new("psql")
-        .arg(&server)
-        .args(["-v", "ON_ERROR_STOP=1", "-tA", "-c", sql])
-        .output()
-        .expect("psql runs");
-    assert!(
-        output.status.success(),
-        "{sql}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    psql_on(&postgres_server(), sql)
 }
 
 #[tokio::test]

@@ -45,6 +45,18 @@ fn postgres_is_reachable() -> bool {
     reachable
 }
 
+/// The one line `serve` prints on the local PostgreSQL as `role` with the
+/// password hunter2, on `database`; `None` (the case skipped) when nothing
+/// listens there.
+fn serve_on_local_postgres(role: &str, database: &str) -> Option<String> {
+    if !postgres_is_reachable() {
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("postgres://{role}:hunter2@{POSTGRES}/{database}");
+    Some(the_one_line(&run(dir.path(), "serve", &url)))
+}
+
 #[test]
 fn serve_and_migrate_with_a_refused_database_say_so_in_one_line_without_the_password() {
     let dir = tempfile::tempdir().unwrap();
@@ -63,12 +75,9 @@ fn serve_and_migrate_with_a_refused_database_say_so_in_one_line_without_the_pass
 
 #[test]
 fn serve_with_a_database_that_does_not_exist_names_it() {
-    if !postgres_is_reachable() {
+    let Some(line) = serve_on_local_postgres("postgres", "twostep_no_such_database") else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("postgres://postgres:hunter2@{POSTGRES}/twostep_no_such_database");
-    let line = the_one_line(&run(dir.path(), "serve", &url));
+    };
     assert_eq!(
         line,
         format!(
@@ -79,12 +88,9 @@ fn serve_with_a_database_that_does_not_exist_names_it() {
 
 #[test]
 fn serve_as_a_role_the_server_does_not_know_says_what_the_server_said() {
-    if !postgres_is_reachable() {
+    let Some(line) = serve_on_local_postgres("twostep_no_such_role", "test") else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("postgres://twostep_no_such_role:hunter2@{POSTGRES}/test");
-    let line = the_one_line(&run(dir.path(), "serve", &url));
+    };
     // Trust authentication answers an unknown role; a server that asks for
     // passwords answers "password authentication failed for user …" instead.
     assert!(

@@ -33,8 +33,7 @@ async fn csrf_token(browser: &Browser) -> String {
 
 #[tokio::test]
 async fn setting_up_sms_two_step_shows_the_masked_number_a_change_pencil_and_turn_off() {
-    let app = spawn_app().await;
-    let browser = app.signed_up(EMAIL).await;
+    let (app, browser) = spawn_signed_up(EMAIL).await;
     let before = browser.get(SECURITY_TAB).await;
     assert!(
         before.contains("action=\"/account/security/phone/set-up\""),
@@ -45,26 +44,20 @@ async fn setting_up_sms_two_step_shows_the_masked_number_a_change_pencil_and_tur
     assert_eq!(password_step.status, 200);
     assert!(password_step.contains("<label for=\"password\">Password</label>"));
     assert!(password_step.contains(">Continue</button>"));
-    browser
+    let number_step = browser
         .enter_phone_password(PhoneFlow::SetUp, PASSWORD)
         .await
-        .assert_redirect_to("/account/security/phone/set-up/number");
-    let number_step = browser.get("/account/security/phone/set-up/number").await;
+        .follow(&browser, "/account/security/phone/set-up/number")
+        .await;
     assert!(number_step.contains("<label for=\"phone\">Phone number</label>"));
     assert!(number_step.contains(">Get code</button>"));
     browser
         .enter_phone_number(PhoneFlow::SetUp, PHONE)
         .await
         .assert_redirect_to("/account/security/phone/set-up/code");
-    let sms = app
-        .sms
-        .last_to(PHONE_E164)
-        .expect("the code went to the number entered");
-    assert!(
-        sms.text
-            .contains("is your twostep security code for setting up two-step verification"),
-        "{}",
-        sms.text
+    app.last_sms_saying(
+        PHONE_E164,
+        "is your twostep security code for setting up two-step verification",
     );
     let code_step = browser.get("/account/security/phone/set-up/code").await;
     assert!(
@@ -75,13 +68,10 @@ async fn setting_up_sms_two_step_shows_the_masked_number_a_change_pencil_and_tur
     assert!(code_step.contains(">Confirm</button>"));
 
     let code = app.last_sms_code(PHONE_E164);
-    browser
+    let tab = browser
         .enter_phone_code(PhoneFlow::SetUp, &code)
         .await
-        .assert_redirect_to("/account/settings/security?notice=two_step_on");
-
-    let tab = browser
-        .get("/account/settings/security?notice=two_step_on")
+        .follow(&browser, "/account/settings/security?notice=two_step_on")
         .await;
     assert!(tab.contains("Your phone number is confirmed and set up to receive security codes."));
     assert!(
@@ -106,15 +96,13 @@ async fn setting_up_sms_two_step_shows_the_masked_number_a_change_pencil_and_tur
 
 #[tokio::test]
 async fn a_wrong_password_does_not_open_the_sms_set_up() {
-    let app = spawn_app().await;
-    let browser = app.signed_up(EMAIL).await;
+    let (app, browser) = spawn_signed_up(EMAIL).await;
 
     let page = browser
         .enter_phone_password(PhoneFlow::SetUp, "not my password at all")
         .await;
 
-    assert_eq!(page.status, 422);
-    assert!(page.reads("That password isn't right."));
+    page.assert_wrong_password();
     browser
         .get("/account/security/phone/set-up/number")
         .await
@@ -167,8 +155,7 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 
 #[tokio::test]
 async fn setting_up_sms_two_step_records_a_security_event_and_sends_an_email() {
-    let app = spawn_app().await;
-    let browser = app.with_sms_two_step(EMAIL).await;
+    let (app, browser) = spawn_with_sms_two_step(EMAIL).await;
 
     let email = app
         .wait_for_email(EMAIL, "Two-step verification is on")
@@ -191,17 +178,14 @@ async fn setting_up_sms_two_step_records_a_security_event_and_sends_an_email() {
 
 #[tokio::test]
 async fn the_security_question_is_deleted_the_moment_two_step_is_turned_on() {
-    let app = spawn_app().await;
-    let browser = app.signed_up(EMAIL).await;
+    let (app, browser) = spawn_signed_up(EMAIL).await;
     browser
         .set_security_question("What was the name of my first school?", "Hillside")
         .await;
-    assert!(
-        browser
-            .get(SECURITY_TAB)
-            .await
-            .contains("What was the name of my first school?")
-    );
+    browser
+        .get(SECURITY_TAB)
+        .await
+        .assert_contains("What was the name of my first school?");
 
     browser.set_up_sms(&app, PHONE).await;
 
@@ -220,8 +204,7 @@ async fn the_security_question_is_deleted_the_moment_two_step_is_turned_on() {
 
 #[tokio::test]
 async fn a_set_up_code_works_only_in_the_session_that_asked_for_it() {
-    let app = spawn_app().await;
-    let asking = app.signed_up(EMAIL).await;
+    let (app, asking) = spawn_signed_up(EMAIL).await;
     asking.ask_for_phone_code(PhoneFlow::SetUp, PHONE).await;
     let code = app.last_sms_code(PHONE_E164);
     // The same account signed in elsewhere, its password entered there too.
@@ -233,11 +216,7 @@ async fn a_set_up_code_works_only_in_the_session_that_asked_for_it() {
     let page = elsewhere.enter_phone_code(PhoneFlow::SetUp, &code).await;
 
     assert_eq!(page.status, 422);
-    assert!(
-        page.contains("There is no code waiting for this step."),
-        "{}",
-        page.body
-    );
+    page.assert_contains("There is no code waiting for this step.");
     assert_eq!(app.account(EMAIL).await.phone_enc, None);
     asking
         .enter_phone_code(PhoneFlow::SetUp, &code)
@@ -247,8 +226,7 @@ async fn a_set_up_code_works_only_in_the_session_that_asked_for_it() {
 
 #[tokio::test]
 async fn send_a_new_code_during_set_up_says_how_long_to_wait_and_works_after_a_minute() {
-    let app = spawn_app().await;
-    let browser = app.signed_up(EMAIL).await;
+    let (app, browser) = spawn_signed_up(EMAIL).await;
     browser.ask_for_phone_code(PhoneFlow::SetUp, PHONE).await;
     let code_step = browser.get("/account/security/phone/set-up/code").await;
     assert!(code_step.contains(">Send a new code</button>"));
@@ -266,11 +244,7 @@ async fn send_a_new_code_during_set_up_says_how_long_to_wait_and_works_after_a_m
     let page = browser
         .get("/account/security/phone/set-up/code?error=too_soon")
         .await;
-    assert!(
-        page.contains("You can ask for a new code in"),
-        "{}",
-        page.body
-    );
+    page.assert_contains("You can ask for a new code in");
     assert_eq!(app.sms_count(), sent);
     app.clock.advance(61);
     browser
@@ -293,18 +267,15 @@ async fn send_a_new_code_during_set_up_says_how_long_to_wait_and_works_after_a_m
 #[tokio::test]
 async fn changing_the_number_sends_the_code_to_the_new_number_and_keeps_the_old_one_until_confirmed()
  {
-    let app = spawn_app().await;
-    let owner = app.with_sms_two_step(EMAIL).await;
+    let (app, owner) = spawn_with_sms_two_step(EMAIL).await;
     let change = "/account/security/phone/change";
     assert!(owner.get(SECURITY_TAB).await.contains(&format!(
         "href=\"{change}\" aria-label=\"Change phone number\""
     )));
-    assert!(
-        owner
-            .get(change)
-            .await
-            .contains("<label for=\"password\">Password</label>")
-    );
+    owner
+        .get(change)
+        .await
+        .assert_contains("<label for=\"password\">Password</label>");
     owner
         .enter_phone_password(PhoneFlow::Change, PASSWORD)
         .await
@@ -316,27 +287,19 @@ async fn changing_the_number_sends_the_code_to_the_new_number_and_keeps_the_old_
         .await
         .assert_redirect_to("/account/security/phone/change/code");
 
-    let sms = app
-        .sms
-        .last_to(NEW_PHONE_E164)
-        .expect("the code goes to the new number");
-    assert!(
-        sms.text
-            .contains("security code for confirming your new phone number"),
-        "{}",
-        sms.text
+    app.last_sms_saying(
+        NEW_PHONE_E164,
+        "security code for confirming your new phone number",
     );
     assert_eq!(
         app.sms_count_to(PHONE_E164),
         to_old_before,
         "nothing goes to the old number"
     );
-    assert!(
-        owner
-            .get("/account/security/phone/change/code")
-            .await
-            .contains(NEW_MASKED)
-    );
+    owner
+        .get("/account/security/phone/change/code")
+        .await
+        .assert_contains(NEW_MASKED);
     assert!(
         owner.get(SECURITY_TAB).await.contains(MASKED),
         "the old number is still the one in force"
@@ -350,13 +313,10 @@ async fn changing_the_number_sends_the_code_to_the_new_number_and_keeps_the_old_
         .await;
 
     let code = app.last_sms_code(NEW_PHONE_E164);
-    owner
+    let tab = owner
         .enter_phone_code(PhoneFlow::Change, &code)
         .await
-        .assert_redirect_to("/account/settings/security?notice=phone_changed");
-
-    let tab = owner
-        .get("/account/settings/security?notice=phone_changed")
+        .follow(&owner, "/account/settings/security?notice=phone_changed")
         .await;
     assert!(
         tab.contains("Your new phone number is confirmed and set up to receive security codes.")
@@ -385,8 +345,7 @@ async fn changing_the_number_sends_the_code_to_the_new_number_and_keeps_the_old_
 
 #[tokio::test]
 async fn a_code_for_the_new_number_does_not_change_it_without_being_entered_right() {
-    let app = spawn_app().await;
-    let owner = app.with_sms_two_step(EMAIL).await;
+    let (app, owner) = spawn_with_sms_two_step(EMAIL).await;
     owner.ask_for_phone_code(PhoneFlow::Change, NEW_PHONE).await;
     let right = app.last_sms_code(NEW_PHONE_E164);
 
@@ -401,8 +360,7 @@ async fn a_code_for_the_new_number_does_not_change_it_without_being_entered_righ
 
 #[tokio::test]
 async fn the_current_number_cannot_be_entered_as_the_new_one() {
-    let app = spawn_app().await;
-    let owner = app.with_sms_two_step(EMAIL).await;
+    let (app, owner) = spawn_with_sms_two_step(EMAIL).await;
     owner
         .enter_phone_password(PhoneFlow::Change, PASSWORD)
         .await;
@@ -419,8 +377,7 @@ async fn the_current_number_cannot_be_entered_as_the_new_one() {
 
 #[tokio::test]
 async fn a_code_sent_to_the_new_number_does_not_sign_in() {
-    let app = spawn_app().await;
-    let owner = app.with_sms_two_step(EMAIL).await;
+    let (app, owner) = spawn_with_sms_two_step(EMAIL).await;
     owner.ask_for_phone_code(PhoneFlow::Change, NEW_PHONE).await;
     let change_code = app.last_sms_code(NEW_PHONE_E164);
     let signing_in = app.past_the_password(EMAIL).await;
@@ -435,8 +392,7 @@ async fn a_code_sent_to_the_new_number_does_not_sign_in() {
 
 #[tokio::test]
 async fn turning_two_step_off_needs_the_password_and_removes_the_phone_number() {
-    let app = spawn_app().await;
-    let owner = app.with_sms_two_step(EMAIL).await;
+    let (app, owner) = spawn_with_sms_two_step(EMAIL).await;
     let turn_off = "/account/security/two-step/turn-off";
     let form = owner.get(turn_off).await;
     assert!(form.contains("<label for=\"password\">Password</label>"));
@@ -444,20 +400,16 @@ async fn turning_two_step_off_needs_the_password_and_removes_the_phone_number() 
     let refused = owner
         .post(turn_off, &[("password", "not my password at all")])
         .await;
-    assert_eq!(refused.status, 422);
-    assert!(refused.reads("That password isn't right."));
+    refused.assert_wrong_password();
     assert!(
         owner.get(SECURITY_TAB).await.contains(MASKED),
         "still on after a wrong password"
     );
 
-    owner
+    let tab = owner
         .post(turn_off, &[("password", PASSWORD)])
         .await
-        .assert_redirect_to("/account/settings/security?notice=two_step_off");
-
-    let tab = owner
-        .get("/account/settings/security?notice=two_step_off")
+        .follow(&owner, "/account/settings/security?notice=two_step_off")
         .await;
     assert!(tab.contains("Two-step verification is off."));
     assert!(
@@ -470,16 +422,12 @@ async fn turning_two_step_off_needs_the_password_and_removes_the_phone_number() 
     );
     let account = app.account(EMAIL).await;
     assert_eq!(account.phone_enc, None);
-    let email = app
-        .wait_for_email(EMAIL, "Two-step verification is off")
-        .await;
-    assert!(
-        email
-            .text
-            .contains("Two-step verification by SMS was turned off"),
-        "{}",
-        email.text
-    );
+    app.wait_for_email_saying(
+        EMAIL,
+        "Two-step verification is off",
+        "Two-step verification by SMS was turned off",
+    )
+    .await;
     // The password alone signs in again, and no SMS is sent.
     let sent = app.sms_count();
     app.assert_signs_in(EMAIL, PASSWORD).await;
@@ -488,8 +436,7 @@ async fn turning_two_step_off_needs_the_password_and_removes_the_phone_number() 
 
 #[tokio::test]
 async fn the_security_question_stays_disabled_after_two_step_is_turned_off() {
-    let app = spawn_app().await;
-    let owner = app.with_sms_two_step(EMAIL).await;
+    let (app, owner) = spawn_with_sms_two_step(EMAIL).await;
     let turn_off = "/account/security/two-step/turn-off";
     owner
         .post(turn_off, &[("password", PASSWORD)])
@@ -516,8 +463,7 @@ async fn the_security_question_stays_disabled_after_two_step_is_turned_off() {
 
 #[tokio::test]
 async fn a_phone_flow_that_does_not_exist_is_not_found() {
-    let app = spawn_app().await;
-    let owner = app.signed_up(EMAIL).await;
+    let (_app, owner) = spawn_signed_up(EMAIL).await;
 
     for path in [
         "/account/security/phone/set_up",

@@ -130,9 +130,7 @@ async fn downloads_are_listed_and_a_connected_application_is_disconnected() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs chromium and chromedriver; run by .ci/run"]
 async fn an_old_application_is_refused_and_its_owner_is_sent_to_the_downloads() {
-    let mut person = Browser::start("old_application").await;
-    person.sign_up(OWNER_OF_AN_OLD_APP).await;
-    person.set_up_sms(OWNER_OF_AN_OLD_APP).await;
+    let mut person = Browser::with_sms_two_step("old_application", OWNER_OF_AN_OLD_APP).await;
 
     // Photon Desktop supports two-step verification from 3.0.0: 2.9.0 is refused.
     let (status, body) = connect(&person.app, OWNER_OF_AN_OLD_APP, "2.9.0", "Office PC").await;

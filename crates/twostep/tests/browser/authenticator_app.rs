@@ -5,6 +5,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::output::stdout_of;
+
 const STEP_SECONDS: u64 = 30;
 
 fn current_step() -> u64 {
@@ -24,19 +26,9 @@ pub fn oathtool_code(secret_key: &str) -> (String, u64) {
             .args(["--totp", "-b", &key])
             .output()
             .expect("oathtool runs (apt-get install oathtool)");
-        assert!(
-            output.status.success(),
-            "oathtool failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let code = stdout_of("oathtool", output).trim().to_owned();
         if current_step() == before {
-            return (
-                String::from_utf8(output.stdout)
-                    .expect("UTF-8")
-                    .trim()
-                    .to_owned(),
-                before,
-            );
+            return (code, before);
         }
     }
 }

@@ -14,6 +14,8 @@ mod browser;
 mod driver;
 mod names;
 mod outbox;
+#[path = "../common/output.rs"]
+mod output;
 mod screenshots;
 mod steps;
 

@@ -77,35 +77,23 @@ impl Browser {
 
     /// A button whose text or accessible name is `name`.
     pub async fn button(&mut self, scope: Scope<'_>, name: &str) -> Element {
-        let n = literal(name);
-        let s = scope.xpath();
-        let xpath = format!(
-            "{s}//button[normalize-space()={n} or @aria-label={n}] | {s}//input[(@type='submit' or @type='button') and @value={n}]"
-        );
-        self.unique_in(scope, &xpath, &format!("a button named {name:?}"))
-            .await
+        self.named(scope, Control::Button, name).await
     }
 
     /// A link whose text or accessible name is `name`.
     pub async fn link(&mut self, scope: Scope<'_>, name: &str) -> Element {
-        let n = literal(name);
-        let xpath = format!(
-            "{}//a[normalize-space()={n} or @aria-label={n}]",
-            scope.xpath()
-        );
-        self.unique_in(scope, &xpath, &format!("a link named {name:?}"))
-            .await
+        self.named(scope, Control::Link, name).await
     }
 
     /// Anything a person can activate (link or button) with the accessible name `name`.
     pub async fn control(&mut self, scope: Scope<'_>, name: &str) -> Element {
-        let n = literal(name);
-        let xpath = format!(
-            "{}//*[(self::a or self::button or @role='button') and (@aria-label={n} or (not(@aria-label) and normalize-space()={n}))]",
-            scope.xpath()
-        );
-        self.unique_in(scope, &xpath, &format!("a control named {name:?}"))
-            .await
+        self.named(scope, Control::Either, name).await
+    }
+
+    async fn named(&mut self, scope: Scope<'_>, control: Control, name: &str) -> Element {
+        let xpath = control.xpath(&scope.xpath(), &literal(name));
+        let what = format!("{} named {name:?}", control.what());
+        self.unique_in(scope, &xpath, &what).await
     }
 
     /// `unique`, saying where it looked.
@@ -261,5 +249,37 @@ pub(crate) fn literal(text: &str) -> String {
     } else {
         let parts: Vec<String> = text.split('\'').map(|part| format!("'{part}'")).collect();
         format!("concat({})", parts.join(", \"'\", "))
+    }
+}
+
+/// What a person activates, found by its text or accessible name.
+#[derive(Clone, Copy)]
+enum Control {
+    Button,
+    Link,
+    /// A link or a button, whichever the page uses.
+    Either,
+}
+
+impl Control {
+    /// The XPath of such a control below `scope` named `n` (an XPath literal).
+    fn xpath(self, scope: &str, n: &str) -> String {
+        match self {
+            Control::Button => format!(
+                "{scope}//button[normalize-space()={n} or @aria-label={n}] | {scope}//input[(@type='submit' or @type='button') and @value={n}]"
+            ),
+            Control::Link => format!("{scope}//a[normalize-space()={n} or @aria-label={n}]"),
+            Control::Either => format!(
+                "{scope}//*[(self::a or self::button or @role='button') and (@aria-label={n} or (not(@aria-label) and normalize-space()={n}))]"
+            ),
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Control::Button => "a button",
+            Control::Link => "a link",
+            Control::Either => "a control",
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! password step and enter a code, ask for a password reset. Each asserts that
 //! its steps went where the help page says, so a test starts from a known state.
 
+use domain::Method;
 use domain::authenticator::{AuthenticatorSecret, STEP_SECONDS, code_at};
 
 use super::{Browser, PASSWORD, PHONE, Page, TestApp};
@@ -96,6 +97,12 @@ impl TestApp {
     /// A fresh browser signs in with `password` alone, straight to the account.
     pub async fn assert_signs_in(&self, email: &str, password: &str) -> Browser {
         self.fresh_sign_in(email, password, "/account").await
+    }
+
+    /// The password of `email` is now `new`: `old` is refused, `new` signs in.
+    pub async fn assert_password_changed(&self, email: &str, old: &str, new: &str) {
+        self.assert_sign_in_refused(email, old).await;
+        self.assert_signs_in(email, new).await;
     }
 
     /// A fresh browser enters `email` and `password` and is sent to `next`.
@@ -214,6 +221,21 @@ impl Browser {
         let mut form = vec![("token", token)];
         form.extend_from_slice(fields);
         self.post(action, &form).await
+    }
+
+    /// The sign-in code step's link to the other method ("Use the code from
+    /// SMS", "… from your authenticator app"): back to the code step.
+    pub async fn switch_sign_in_to(&self, method: Method) {
+        self.get_as_link(&format!("/sign-in/verify/use/{}", method.as_str()))
+            .await
+            .assert_redirect_to("/sign-in/verify");
+    }
+
+    /// "Send a new code" on the sign-in code step, which must be allowed.
+    pub async fn resend_sign_in_code(&self) {
+        self.get_as_link("/sign-in/verify/resend")
+            .await
+            .assert_redirect_to("/sign-in/verify?notice=code_sent");
     }
 
     /// Enters a sign-in code that must be accepted: straight to the account.

@@ -43,6 +43,40 @@ impl Page {
         visible_text(&self.body).contains(text)
     }
 
+    /// Asserts that this page redirects to `path`, and opens `path` in
+    /// `browser` as a browser following the redirect would.
+    pub async fn follow(&self, browser: &Browser, path: &str) -> Page {
+        self.assert_redirect_to(path);
+        browser.get(path).await
+    }
+
+    /// Asserts `contains(html)`, showing the page when it does not.
+    #[track_caller]
+    pub fn assert_contains(&self, html: &str) {
+        assert!(
+            self.contains(html),
+            "{html:?} is not in the markup:\n{}",
+            self.body
+        );
+    }
+
+    /// The form was refused (422) because the password entered is not the account's.
+    #[track_caller]
+    pub fn assert_wrong_password(&self) {
+        assert_eq!(self.status, 422, "{}", self.body);
+        assert!(self.reads("That password isn't right."), "{}", self.body);
+    }
+
+    /// Asserts `reads(text)`, showing the page when it does not.
+    #[track_caller]
+    pub fn assert_reads(&self, text: &str) {
+        assert!(
+            self.reads(text),
+            "{text:?} is not on the page:\n{}",
+            self.body
+        );
+    }
+
     /// The `href` of the link whose text is `text`, as a person would find it.
     pub fn link(&self, text: &str) -> Option<String> {
         let end = self.body.find(&format!("\">{text}</a>"))?;

@@ -161,11 +161,7 @@ async fn an_unreachable_sms_gateway_shows_a_clear_message_and_nothing_breaks() {
 
     assert_ne!(page.status, 500);
     assert_eq!(page.status, 422);
-    assert!(
-        page.reads("We couldn't send the SMS. Try again in a minute."),
-        "{}",
-        page.body
-    );
+    page.assert_reads("We couldn't send the SMS. Try again in a minute.");
     assert!(
         page.contains(&format!("value=\"{PHONE}\"")),
         "the number typed is kept"
@@ -257,10 +253,6 @@ async fn when_the_gateway_goes_down_signing_in_says_the_sms_could_not_be_sent() 
     page.assert_redirect_to("/sign-in/verify?error=sms_not_sent");
     let page = signing_in.get("/sign-in/verify?error=sms_not_sent").await;
     assert_eq!(page.status, 422);
-    assert!(
-        page.reads("We couldn't send the SMS. Try again in a minute."),
-        "{}",
-        page.body
-    );
+    page.assert_reads("We couldn't send the SMS. Try again in a minute.");
     signing_in.get("/account").await.assert_signed_out();
 }

@@ -14,13 +14,7 @@ async fn a_password_reset_with_sms_two_step_asks_for_the_sms_code() {
     assert_eq!(page.status, 200);
     assert!(page.reads(&format!("We sent a security code by SMS to {MASKED}")));
     assert!(page.contains("<label for=\"code\">Security code</label>"));
-    let sms = app.sms.last_to(PHONE_E164).unwrap();
-    assert!(
-        sms.text
-            .contains("security code for resetting your password"),
-        "{}",
-        sms.text
-    );
+    app.last_sms_saying(PHONE_E164, "security code for resetting your password");
     let code = app.last_sms_code(PHONE_E164);
 
     let without = browser.enter_reset_code(&token, "").await;

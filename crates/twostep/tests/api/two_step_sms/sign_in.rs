@@ -79,11 +79,7 @@ async fn a_wrong_sign_in_code_says_how_many_attempts_are_left() {
     let page = browser
         .assert_sign_in_code_refused(wrong_code(&right))
         .await;
-    assert!(
-        page.reads("That code isn't right. 4 attempts left."),
-        "{}",
-        page.body
-    );
+    page.assert_reads("That code isn't right. 4 attempts left.");
     let page = browser.enter_sign_in_code(wrong_code(&right)).await;
     assert!(page.reads("That code isn't right. 3 attempts left."));
     let page = browser.enter_sign_in_code("12345").await;
@@ -105,20 +101,13 @@ async fn five_wrong_codes_end_the_code_even_for_the_right_code() {
         );
     }
     let fifth = browser.enter_sign_in_code(wrong_code(&right)).await;
-    assert!(
-        fifth.contains("Too many wrong codes. Request a new code."),
-        "{}",
-        fifth.body
-    );
+    fifth.assert_contains("Too many wrong codes. Request a new code.");
 
     let page = browser.assert_sign_in_code_refused(&right).await;
     assert!(page.contains("Too many wrong codes. Request a new code."));
     // A new code, once allowed, works again.
     app.clock.advance(61);
-    browser
-        .get_as_link("/sign-in/verify/resend")
-        .await
-        .assert_redirect_to("/sign-in/verify?notice=code_sent");
+    browser.resend_sign_in_code().await;
     browser
         .assert_sign_in_code_accepted(&app.last_sms_code(PHONE_E164))
         .await;
@@ -139,12 +128,10 @@ async fn a_half_finished_sign_in_expires_after_ten_minutes_and_its_code_with_it(
         .await
         .assert_redirect_to("/sign-in?notice=expired");
     browser.get("/account").await.assert_signed_out();
-    assert!(
-        browser
-            .get("/sign-in?notice=expired")
-            .await
-            .contains("Your sign-in took too long. Please start again.")
-    );
+    browser
+        .get("/sign-in?notice=expired")
+        .await
+        .assert_contains("Your sign-in took too long. Please start again.");
 }
 
 #[tokio::test]
@@ -163,8 +150,7 @@ async fn a_half_finished_sign_in_still_works_just_before_ten_minutes() {
 /// again keeps the set-up going while its code ages.
 #[tokio::test]
 async fn an_sms_code_expires_after_ten_minutes() {
-    let app = spawn_app().await;
-    let browser = app.signed_up(EMAIL).await;
+    let (app, browser) = spawn_signed_up(EMAIL).await;
     browser.ask_for_phone_code(PhoneFlow::SetUp, PHONE).await;
     let code = app.last_sms_code(PHONE_E164);
     app.clock.advance(5 * 60);
@@ -177,11 +163,7 @@ async fn an_sms_code_expires_after_ten_minutes() {
     let page = browser.enter_phone_code(PhoneFlow::SetUp, &code).await;
 
     assert_eq!(page.status, 422);
-    assert!(
-        page.contains("This code has expired. Request a new code."),
-        "{}",
-        page.body
-    );
+    page.assert_contains("This code has expired. Request a new code.");
     assert!(
         !browser.get(SECURITY_TAB).await.contains(MASKED),
         "two-step verification stays off"
@@ -248,16 +230,11 @@ async fn send_a_new_code_is_refused_within_a_minute_and_allowed_after() {
     assert_eq!(app.sms_count(), sent, "no SMS within the minute");
 
     app.clock.advance(31);
+    browser.resend_sign_in_code().await;
     browser
-        .get_as_link("/sign-in/verify/resend")
+        .get("/sign-in/verify?notice=code_sent")
         .await
-        .assert_redirect_to("/sign-in/verify?notice=code_sent");
-    assert!(
-        browser
-            .get("/sign-in/verify?notice=code_sent")
-            .await
-            .contains("We sent a new code.")
-    );
+        .assert_contains("We sent a new code.");
     assert_eq!(app.sms_count(), sent + 1);
     let second_code = app.last_sms_code(PHONE_E164);
     if second_code != first_code {
