@@ -13,7 +13,9 @@ use domain::authenticator::{AuthenticatorSecret, STEP_SECONDS, code_at};
 use domain::{Method, OtpCode, PhoneNumber};
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, PHONE_E164, TestApp, attempts_left_and_too_many, post_json};
+use crate::helpers::{
+    PASSWORD, PHONE_E164, TestApp, assert_parallel_wrong_codes_checked_five_times, post_json,
+};
 
 const ATTEMPTS: usize = 100;
 const APP: &str = "photon-desktop";
@@ -243,28 +245,14 @@ async fn a_hundred_parallel_wrong_sms_codes_on_the_sign_in_page_are_checked_five
     let right = sms.text.split_whitespace().next().unwrap().to_owned();
     let verify = format!("{}/sign-in/verify", app.address);
     let token = csrf_token(&client, &verify).await;
-    let tasks: Vec<_> = (0..ATTEMPTS)
-        .map(|_| {
-            let (client, verify, token) = (client.clone(), verify.clone(), token.clone());
-            let code = wrong_code(&right);
-            tokio::spawn(async move {
-                let fields = [("csrf_token", token.as_str()), ("code", code)];
-                let page = client.post(verify).form(&fields).send().await.unwrap();
-                page.text().await.unwrap()
-            })
-        })
-        .collect();
-    let mut pages = Vec::new();
-    for task in tasks {
-        pages.push(task.await.unwrap());
-    }
-    let (attempts_left, too_many) = attempts_left_and_too_many(&pages);
-    assert_eq!(
-        attempts_left,
-        [Some('1'), Some('2'), Some('3'), Some('4')],
-        "four wrong entries were told what is left, once each; the fifth checked one was told too many"
-    );
-    assert_eq!(too_many, ATTEMPTS - 4);
+    assert_parallel_wrong_codes_checked_five_times(
+        &client,
+        &token,
+        ATTEMPTS,
+        |_| verify.clone(),
+        wrong_code(&right),
+    )
+    .await;
     let fields = [("csrf_token", token.as_str()), ("code", right.as_str())];
     let page = client.post(&verify).form(&fields).send().await.unwrap();
     let page = page.text().await.unwrap();

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{
     AUTHENTICATOR_SCAN, Browser, PASSWORD, PHONE, PHONE_E164, PhoneFlow,
-    attempts_left_and_too_many, secret_from, secret_key_on,
+    assert_parallel_wrong_codes_checked_five_times, secret_from, secret_key_on,
 };
 use cluster::{TwoInstances, at, post_api, post_json};
 
@@ -132,28 +132,15 @@ async fn a_hundred_wrong_codes_spread_over_both_instances_are_checked_five_times
         "000000"
     };
     let token = intruder.get("/sign-in/verify").await.csrf_token();
-    let tasks: Vec<_> = (0..ATTEMPTS)
-        .map(|attempt| {
-            let url = format!("{}/sign-in/verify", cluster.instances[attempt % 2]);
-            let (client, token) = (intruder.client.clone(), token.clone());
-            tokio::spawn(async move {
-                let fields = [("csrf_token", token.as_str()), ("code", wrong)];
-                let page = client.post(url).form(&fields).send().await.unwrap();
-                page.text().await.unwrap()
-            })
-        })
-        .collect();
-    let mut pages = Vec::new();
-    for task in tasks {
-        pages.push(task.await.unwrap());
-    }
-    let (attempts_left, too_many) = attempts_left_and_too_many(&pages);
-    assert_eq!(
-        attempts_left,
-        [Some('1'), Some('2'), Some('3'), Some('4')],
-        "five wrong entries were checked between both instances, no more"
-    );
-    assert_eq!(too_many, ATTEMPTS - 4);
+    // Five wrong entries are checked between both instances, no more.
+    assert_parallel_wrong_codes_checked_five_times(
+        &intruder.client,
+        &token,
+        ATTEMPTS,
+        |attempt| format!("{}/sign-in/verify", cluster.instances[attempt % 2]),
+        wrong,
+    )
+    .await;
     let page = intruder.enter_sign_in_code(&right).await;
     assert!(
         page.contains("Too many wrong codes."),

@@ -338,13 +338,31 @@ pub fn wrong_code(right: &str) -> &'static str {
     }
 }
 
-/// What the sign-in code page told each of many wrong entries sent at once:
-/// the attempts left, from each one that was checked ("That code isn't right.
-/// N attempts left."), sorted; and how many were told "Too many wrong codes."
-pub fn attempts_left_and_too_many(pages: &[String]) -> (Vec<Option<char>>, usize) {
+/// Posts `attempts` wrong codes to the sign-in code step at once, the i-th to
+/// `url(i)`, all with one browser's client and CSRF token, and asserts that the
+/// store let exactly five be checked (told 4, 3, 2 and 1 attempts left, then
+/// too many) and refused the rest unchecked.
+pub async fn assert_parallel_wrong_codes_checked_five_times(
+    client: &reqwest::Client,
+    token: &str,
+    attempts: usize,
+    url: impl Fn(usize) -> String,
+    wrong: &'static str,
+) {
+    let tasks: Vec<_> = (0..attempts)
+        .map(|attempt| {
+            let (client, url, token) = (client.clone(), url(attempt), token.to_owned());
+            tokio::spawn(async move {
+                let fields = [("csrf_token", token.as_str()), ("code", wrong)];
+                let page = client.post(url).form(&fields).send().await.unwrap();
+                page.text().await.unwrap()
+            })
+        })
+        .collect();
     let mut attempts_left = Vec::new();
     let mut too_many = 0;
-    for page in pages {
+    for task in tasks {
+        let page = task.await.unwrap();
         // The apostrophe of "isn't" is escaped in the HTML: look past it.
         if let Some(at) = page.find(" right. ") {
             attempts_left.push(page[at..].chars().find(char::is_ascii_digit));
@@ -354,5 +372,10 @@ pub fn attempts_left_and_too_many(pages: &[String]) -> (Vec<Option<char>>, usize
         }
     }
     attempts_left.sort();
-    (attempts_left, too_many)
+    assert_eq!(
+        attempts_left,
+        [Some('1'), Some('2'), Some('3'), Some('4')],
+        "four wrong entries were told what is left, once each; the fifth checked one was told too many"
+    );
+    assert_eq!(too_many, attempts - 4);
 }
