@@ -23,15 +23,12 @@ const ATTEMPTS: usize = 100;
 const BOUND_TO: u8 = 9;
 
 async fn a_hundred_parallel_wrong_passwords_get_ten_places_and_lock_the_address(store: Store) {
-    let placed = race(ATTEMPTS, || {
-        let store = store.clone();
-        async move {
-            store
-                .reserve_password_attempt("ann@example.com", T0)
-                .await
-                .unwrap()
-                .is_ok()
-        }
+    let placed = race(&store, ATTEMPTS, |store| async move {
+        store
+            .reserve_password_attempt("ann@example.com", T0)
+            .await
+            .unwrap()
+            .is_ok()
     })
     .await;
     assert_eq!(placed as i64, MAX_FAILED_PASSWORDS);
@@ -63,23 +60,20 @@ async fn a_hundred_parallel_wrong_sms_codes_get_five_places_and_end_the_code(sto
     store.save_code(ann, &code, None).await.unwrap();
     store.save_code(accounts.bob, &code, None).await.unwrap();
     // Each attempt is what verification does: reserve, and check only with a place.
-    let checked = race(ATTEMPTS, || {
-        let store = store.clone();
-        async move {
-            let Some(reserved) = store
-                .reserve_code_entry(ann, CodePurpose::SignIn, &binding(BOUND_TO), T0 + 5)
-                .await
-                .unwrap()
-            else {
-                return false;
-            };
-            let mut code = reserved.code;
-            assert!(matches!(
-                code.check_reserved(&code_digest(0)),
-                Err(CodeError::Wrong { .. } | CodeError::TooManyAttempts)
-            ));
-            true
-        }
+    let checked = race(&store, ATTEMPTS, |store| async move {
+        let Some(reserved) = store
+            .reserve_code_entry(ann, CodePurpose::SignIn, &binding(BOUND_TO), T0 + 5)
+            .await
+            .unwrap()
+        else {
+            return false;
+        };
+        let mut code = reserved.code;
+        assert!(matches!(
+            code.check_reserved(&code_digest(0)),
+            Err(CodeError::Wrong { .. } | CodeError::TooManyAttempts)
+        ));
+        true
     })
     .await;
     assert_eq!(checked as u32, MAX_WRONG_ENTRIES);
@@ -106,15 +100,12 @@ async fn a_hundred_parallel_wrong_authenticator_codes_get_three_places_in_the_st
         .await
         .unwrap();
     let step = step_at(T0 + 100);
-    let placed = race(ATTEMPTS, || {
-        let store = store.clone();
-        async move {
-            store
-                .reserve_authenticator_attempt(ann, step)
-                .await
-                .unwrap()
-                .is_some()
-        }
+    let placed = race(&store, ATTEMPTS, |store| async move {
+        store
+            .reserve_authenticator_attempt(ann, step)
+            .await
+            .unwrap()
+            .is_some()
     })
     .await;
     assert_eq!(placed as u32, MAX_WRONG_CODES_PER_STEP);
@@ -142,15 +133,12 @@ async fn a_hundred_parallel_wrong_security_answers_get_five_places_on_the_link(s
         .create_password_reset(&digest::reset_link("link"), ann, T0, T0 + 3600)
         .await
         .unwrap();
-    let placed = race(ATTEMPTS, || {
-        let store = store.clone();
-        async move {
-            store
-                .reserve_reset_answer(&digest::reset_link("link"), T0 + 5)
-                .await
-                .unwrap()
-                .is_some()
-        }
+    let placed = race(&store, ATTEMPTS, |store| async move {
+        store
+            .reserve_reset_answer(&digest::reset_link("link"), T0 + 5)
+            .await
+            .unwrap()
+            .is_some()
     })
     .await;
     assert_eq!(placed as i64, MAX_WRONG_ANSWERS);
@@ -188,15 +176,12 @@ async fn a_hundred_parallel_resets_through_one_link_reset_once(store: Store) {
         .mark_password_reset_verified(&digest::reset_link("link"), T0 + 5)
         .await
         .unwrap();
-    let reset = race(ATTEMPTS, || {
-        let store = store.clone();
-        async move {
-            store
-                .complete_password_reset(&digest::reset_link("link"), "new hash", true, T0 + 10)
-                .await
-                .unwrap()
-                .is_some()
-        }
+    let reset = race(&store, ATTEMPTS, |store| async move {
+        store
+            .complete_password_reset(&digest::reset_link("link"), "new hash", true, T0 + 10)
+            .await
+            .unwrap()
+            .is_some()
     })
     .await;
     assert_eq!(reset, 1);

@@ -5,7 +5,7 @@ use domain::one_time_code::CodePolicy;
 use domain::{AccountId, CodePurpose, IssuedCode, Method};
 use storage::{FinishSignIn, PendingSignInRow, SessionRow, SignInFinish, Store};
 
-use crate::helpers::{Accounts, T0, binding, code_digest, digest, two_accounts};
+use crate::helpers::{Accounts, T0, binding, code_digest, digest, race, two_accounts};
 
 on_both_backends!(
     a_session_is_created_touched_confirmed_and_deleted,
@@ -307,16 +307,11 @@ async fn racing_completions_of_one_sign_in_never_both_win(store: Store) {
         .create_pending_sign_in(&pending, id, Method::Sms, T0)
         .await
         .unwrap();
-    let completions: Vec<_> = (0..6)
-        .map(|_| {
-            let (store, pending) = (store.clone(), pending.clone());
-            tokio::spawn(async move { store.delete_pending_sign_in(&pending).await.unwrap() })
-        })
-        .collect();
-    let mut won = 0;
-    for completion in completions {
-        won += usize::from(completion.await.unwrap());
-    }
+    let won = race(&store, 6, |store| async move {
+        let pending = digest::pending("pending");
+        store.delete_pending_sign_in(&pending).await.unwrap()
+    })
+    .await;
     assert_eq!(won, 1);
 }
 
