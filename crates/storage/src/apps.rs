@@ -1,7 +1,7 @@
 //! Client applications connected to accounts, the second step they are in the
 //! middle of, and when an owner was last told that an application is too old.
 
-use crate::db::{Row, params};
+use crate::db::{Row, params, statements};
 use domain::AccountId;
 use domain::digests::{ChallengeDigest, TokenDigest};
 
@@ -91,16 +91,6 @@ impl Store {
                 connection,
             )
             .await
-    }
-
-    pub async fn touch_connection(&self, id: i64, now: i64) -> Result<(), StoreError> {
-        self.db
-            .execute(
-                "UPDATE app_connections SET last_used_at = $2 WHERE id = $1",
-                params![id, now],
-            )
-            .await?;
-        Ok(())
     }
 
     /// Newest first.
@@ -216,4 +206,9 @@ impl Store {
             .await?;
         Ok(done == 1)
     }
+}
+
+statements! {
+    touch_connection(id: i64, now: i64) =
+        "UPDATE app_connections SET last_used_at = $2 WHERE id = $1";
 }

@@ -4,7 +4,7 @@
 //! A code reserves its place in the step before it is checked
 //! (`reserve_authenticator_attempt`); enabling the app is one transaction.
 
-use crate::db::{Row, params};
+use crate::db::{Row, params, statements};
 use domain::AccountId;
 use domain::authenticator::MAX_WRONG_CODES_PER_STEP;
 use domain::digests::SessionDigest;
@@ -162,23 +162,6 @@ impl Store {
             .await
     }
 
-    /// Gives back the place of an attempt that was no guess (a code already
-    /// used); the right code's claim clears the count instead.
-    pub async fn release_authenticator_attempt(
-        &self,
-        account_id: AccountId,
-        step: i64,
-    ) -> Result<(), StoreError> {
-        self.db
-            .execute(
-                "UPDATE authenticators SET failed_count = failed_count - 1
-                 WHERE account_id = $1 AND failed_step = $2 AND failed_count > 0",
-                params![account_id, step],
-            )
-            .await?;
-        Ok(())
-    }
-
     /// Returns whether there was an authenticator to remove.
     pub async fn remove_authenticator(&self, account_id: AccountId) -> Result<bool, StoreError> {
         let result = self
@@ -229,4 +212,12 @@ impl Store {
             )
             .await
     }
+}
+
+statements! {
+    /// Gives back the place of an attempt that was no guess (a code already
+    /// used); the right code's claim clears the count instead.
+    release_authenticator_attempt(account_id: AccountId, step: i64) =
+        "UPDATE authenticators SET failed_count = failed_count - 1
+         WHERE account_id = $1 AND failed_step = $2 AND failed_count > 0";
 }

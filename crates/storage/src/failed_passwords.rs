@@ -3,7 +3,7 @@
 //! hashed, so that attempts sent in parallel are never checked more than
 //! `MAX_FAILED_PASSWORDS` times in one window.
 
-use crate::db::{Row, params};
+use crate::db::{Row, params, statements};
 use domain::throttle::{
     FAILED_PASSWORD_WINDOW_SECONDS, FailedPasswords, MAX_FAILED_PASSWORDS, TooManyFailedPasswords,
 };
@@ -73,14 +73,8 @@ impl Store {
             retry_after_seconds,
         }))
     }
+}
 
-    pub async fn clear_failed_passwords(&self, email: &str) -> Result<(), StoreError> {
-        self.db
-            .execute(
-                "DELETE FROM failed_passwords WHERE email = $1",
-                params![email],
-            )
-            .await?;
-        Ok(())
-    }
+statements! {
+    clear_failed_passwords(email: &str) = "DELETE FROM failed_passwords WHERE email = $1";
 }

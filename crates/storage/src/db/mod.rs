@@ -86,6 +86,19 @@ impl<'a> From<Option<&'a [u8]>> for Param<'a> {
     }
 }
 
+/// Enums bind as the names the database stores.
+impl From<domain::Method> for Param<'_> {
+    fn from(value: domain::Method) -> Self {
+        Self::Text(Some(value.as_str()))
+    }
+}
+
+impl From<domain::CodePurpose> for Param<'_> {
+    fn from(value: domain::CodePurpose) -> Self {
+        Self::Text(Some(value.as_str()))
+    }
+}
+
 /// Every digest binds as the bytes the database stores.
 macro_rules! digest_params {
     ($($digest:ty),*) => {$(
@@ -113,6 +126,25 @@ macro_rules! params {
     };
 }
 pub(crate) use params;
+
+/// Declares `Store` methods that are one statement and answer nothing, as
+/// `name(arguments) = "SQL";`: `$1, $2…` are the arguments in the order given,
+/// so a method cannot bind them in another order than it declares them.
+macro_rules! statements {
+    ($(
+        $(#[$attribute:meta])*
+        $name:ident($($argument:ident: $type:ty),* $(,)?) = $sql:expr;
+    )*) => {
+        impl $crate::Store {$(
+            $(#[$attribute])*
+            pub async fn $name(&self, $($argument: $type),*) -> Result<(), $crate::StoreError> {
+                self.db.execute($sql, $crate::db::params![$($argument),*]).await?;
+                Ok(())
+            }
+        )*}
+    };
+}
+pub(crate) use statements;
 
 /// A column type both backends can read: i64, String, `Vec<u8>` and their options.
 pub(crate) trait Column:
