@@ -4,7 +4,7 @@ use domain::AccountId;
 use domain::digests::SessionDigest;
 use storage::{AuthenticatorRow, Store};
 
-use crate::helpers::{Accounts, T0, digest, race, two_accounts};
+use crate::helpers::{Accounts, T0, account_with_authenticator, digest, race, two_accounts};
 
 on_both_backends!(
     the_authenticator_refuses_the_same_or_an_older_step,
@@ -14,18 +14,6 @@ on_both_backends!(
     an_authenticator_is_removed_once,
     an_enrolment_belongs_to_its_session_and_ends_when_confirmed,
 );
-
-/// The two accounts, Ann's with SMS and the authenticator on.
-async fn account_with_authenticator(store: &Store) -> Accounts {
-    let accounts = two_accounts(store).await;
-    let ann = accounts.ann;
-    store.turn_on_sms(ann, b"phone".to_vec(), T0).await.unwrap();
-    store
-        .add_authenticator(ann, b"sealed secret".to_vec(), T0 + 1)
-        .await
-        .unwrap();
-    accounts
-}
 
 async fn the_authenticator_refuses_the_same_or_an_older_step(store: Store) {
     let Accounts {

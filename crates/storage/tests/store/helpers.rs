@@ -29,6 +29,18 @@ pub async fn two_accounts(store: &Store) -> Accounts {
     Accounts { ann, bob }
 }
 
+/// The two accounts, Ann's with SMS and the authenticator on.
+pub async fn account_with_authenticator(store: &Store) -> Accounts {
+    let accounts = two_accounts(store).await;
+    let ann = accounts.ann;
+    store.turn_on_sms(ann, b"phone".to_vec(), T0).await.unwrap();
+    store
+        .add_authenticator(ann, b"sealed secret".to_vec(), T0 + 1)
+        .await
+        .unwrap();
+    accounts
+}
+
 /// A code's digest and what it is bound to, made of one repeated byte: the
 /// store's tests need only tell them apart.
 pub fn code_digest(byte: u8) -> CodeDigest {

@@ -11,10 +11,8 @@ on_both_backends!(
 );
 
 async fn a_reset_link_is_used_once_and_takes_the_older_links_with_it(store: Store) {
-    let older = digest::reset_link("older");
-    let newer = digest::reset_link("newer");
-    let bobs = digest::reset_link("bob's");
-    let unknown = digest::reset_link("unknown");
+    let [older, newer, bobs, unknown] =
+        ["older", "newer", "bob's", "unknown"].map(digest::reset_link);
     let Accounts { ann, bob } = two_accounts(&store).await;
     store
         .create_password_reset(&older, ann, T0, T0 + 3600)
