@@ -416,6 +416,19 @@ impl Db {
         }
     }
 
+    /// Runs `statements` in order as one transaction: all of them or, should
+    /// one fail, none.
+    pub(crate) async fn execute_together(
+        &self,
+        statements: &[(&'static str, &[Param<'_>])],
+    ) -> Result<(), StoreError> {
+        let mut transaction = self.begin().await?;
+        for (sql, params) in statements {
+            transaction.execute(sql, params).await?;
+        }
+        transaction.commit().await
+    }
+
     /// A transaction: committed by [`Transaction::commit`], rolled back if dropped.
     /// On SQLite it holds the one writing connection from its first statement on.
     pub(crate) async fn begin(&self) -> Result<Transaction<'_>, StoreError> {
