@@ -4,7 +4,7 @@
 
 use crate::authenticator::authenticator_columns;
 use crate::codes::{CONSUME_CODE, consume_code_params};
-use crate::db::{Row, params};
+use crate::db::{Row, params, statements};
 use domain::digests::PendingSignInDigest;
 use domain::{AccountId, IssuedCode};
 
@@ -207,25 +207,6 @@ impl Store {
             .await
     }
 
-    /// Returns false, changing nothing, once the question has been disabled; the
-    /// check is in the WHERE so that it holds against a concurrent `turn_on_sms`.
-    pub async fn set_security_question(
-        &self,
-        account_id: AccountId,
-        question: &str,
-        answer_hash: &str,
-    ) -> Result<bool, StoreError> {
-        let result = self
-            .db
-            .execute(
-                "UPDATE accounts SET security_question = $2, security_answer_hash = $3
-                 WHERE id = $1 AND security_question_disabled = 0",
-                params![account_id, question, answer_hash],
-            )
-            .await?;
-        Ok(result == 1)
-    }
-
     /// Confirms the phone number and, in the same statement, deletes the security
     /// question and disables it for good. Used where no code is involved (seeding,
     /// tests); the Security tab goes through [`Store::confirm_phone`].
@@ -296,4 +277,12 @@ impl Store {
         transaction.commit().await?;
         Ok(authenticator_was_on)
     }
+}
+
+statements! {
+    /// Returns false, changing nothing, once the question has been disabled; the
+    /// check is in the WHERE so that it holds against a concurrent `turn_on_sms`.
+    set_security_question(account_id: AccountId, question: &str, answer_hash: &str) -> bool =
+        "UPDATE accounts SET security_question = $2, security_answer_hash = $3
+         WHERE id = $1 AND security_question_disabled = 0";
 }

@@ -170,21 +170,6 @@ impl Store {
             .await
     }
 
-    /// True only for the one caller that deleted it: a challenge is passed once.
-    pub async fn delete_app_challenge(
-        &self,
-        challenge_digest: &ChallengeDigest,
-    ) -> Result<bool, StoreError> {
-        let done = self
-            .db
-            .execute(
-                "DELETE FROM app_challenges WHERE challenge_digest = $1",
-                params![challenge_digest],
-            )
-            .await?;
-        Ok(done == 1)
-    }
-
     /// Claims the right to send the "update your application" e-mail: true when
     /// none was sent for this app and device since `now - interval`. One statement,
     /// so two instances refusing the same app at once send one e-mail.
@@ -211,4 +196,7 @@ impl Store {
 statements! {
     touch_connection(id: i64, now: i64) =
         "UPDATE app_connections SET last_used_at = $2 WHERE id = $1";
+    /// True only for the one caller that deleted it: a challenge is passed once.
+    delete_app_challenge(challenge_digest: &ChallengeDigest) -> bool =
+        "DELETE FROM app_challenges WHERE challenge_digest = $1";
 }

@@ -118,21 +118,6 @@ impl Store {
         .await
     }
 
-    /// Records that the code of `step` was accepted. False when that step or a
-    /// later one was already used: of two requests racing with the same code,
-    /// exactly one gets true.
-    pub async fn record_authenticator_use(
-        &self,
-        account_id: AccountId,
-        step: i64,
-    ) -> Result<bool, StoreError> {
-        let result = self
-            .db
-            .execute(RECORD_AUTHENTICATOR_USE, params![account_id, step])
-            .await?;
-        Ok(result == 1)
-    }
-
     /// `authenticator::reserve_attempt` as one statement: the attempt counts
     /// itself as a wrong code of `current_step` (a later step starts again at
     /// one), unless that step already has `MAX_WRONG_CODES_PER_STEP`. Answers the
@@ -158,18 +143,6 @@ impl Store {
                 authenticator_row,
             )
             .await
-    }
-
-    /// Returns whether there was an authenticator to remove.
-    pub async fn remove_authenticator(&self, account_id: AccountId) -> Result<bool, StoreError> {
-        let result = self
-            .db
-            .execute(
-                "DELETE FROM authenticators WHERE account_id = $1",
-                params![account_id],
-            )
-            .await?;
-        Ok(result > 0)
     }
 
     /// Keeps the secret being shown to the person, bound to their session; starting
@@ -218,4 +191,11 @@ statements! {
     release_authenticator_attempt(account_id: AccountId, step: i64) =
         "UPDATE authenticators SET failed_count = failed_count - 1
          WHERE account_id = $1 AND failed_step = $2 AND failed_count > 0";
+    /// Records that the code of `step` was accepted. False when that step or a
+    /// later one was already used: of two requests racing with the same code,
+    /// exactly one gets true.
+    record_authenticator_use(account_id: AccountId, step: i64) -> bool = RECORD_AUTHENTICATOR_USE;
+    /// Returns whether there was an authenticator to remove.
+    remove_authenticator(account_id: AccountId) -> bool =
+        "DELETE FROM authenticators WHERE account_id = $1";
 }

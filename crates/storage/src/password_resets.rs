@@ -21,23 +21,6 @@ pub struct PasswordResetRow {
 }
 
 impl Store {
-    pub async fn create_password_reset(
-        &self,
-        token_digest: &ResetLinkDigest,
-        account_id: AccountId,
-        now: i64,
-        expires_at: i64,
-    ) -> Result<(), StoreError> {
-        self.db
-            .execute(
-                "INSERT INTO password_resets (token_digest, account_id, created_at, expires_at, used)
-                 VALUES ($1, $2, $3, $4, $5)",
-                params![token_digest, account_id, now, expires_at, flag(false)],
-            )
-            .await?;
-        Ok(())
-    }
-
     pub async fn password_reset(
         &self,
         token_digest: &ResetLinkDigest,
@@ -165,6 +148,13 @@ impl Store {
 }
 
 statements! {
+    create_password_reset(
+        token_digest: &ResetLinkDigest,
+        account_id: AccountId,
+        now: i64,
+        expires_at: i64,
+    ) = "INSERT INTO password_resets (token_digest, account_id, created_at, expires_at, used)
+         VALUES ($1, $2, $3, $4, 0)";
     /// The right answer gives its place back.
     release_reset_answer(token_digest: &ResetLinkDigest) =
         "UPDATE password_resets SET wrong_answers = wrong_answers - 1

@@ -184,22 +184,6 @@ impl Store {
             .await
     }
 
-    /// True only for the one caller whose DELETE removed the row, so that a
-    /// half-finished sign-in turns into at most one session.
-    pub async fn delete_pending_sign_in(
-        &self,
-        id_digest: &PendingSignInDigest,
-    ) -> Result<bool, StoreError> {
-        let result = self
-            .db
-            .execute(
-                "DELETE FROM pending_sign_ins WHERE id_digest = $1",
-                params![id_digest],
-            )
-            .await?;
-        Ok(result > 0)
-    }
-
     /// Housekeeping: deletes expired sessions, half-finished sign-ins, codes,
     /// reset links (used or expired) and enrolments; returns how many rows went.
     /// The boundaries match the domain's: a thing expires at the instant its
@@ -265,4 +249,8 @@ statements! {
          VALUES ($1, $2, $3, $4)";
     set_pending_method(id_digest: &PendingSignInDigest, method: Method) =
         "UPDATE pending_sign_ins SET method = $2 WHERE id_digest = $1";
+    /// True only for the one caller whose DELETE removed the row, so that a
+    /// half-finished sign-in turns into at most one session.
+    delete_pending_sign_in(id_digest: &PendingSignInDigest) -> bool =
+        "DELETE FROM pending_sign_ins WHERE id_digest = $1";
 }

@@ -127,21 +127,34 @@ macro_rules! params {
 }
 pub(crate) use params;
 
-/// Declares `Store` methods that are one statement and answer nothing, as
-/// `name(arguments) = "SQL";`: `$1, $2…` are the arguments in the order given,
-/// so a method cannot bind them in another order than it declares them.
+/// Declares `Store` methods that are one statement, as `name(arguments) = "SQL";`
+/// for a method that answers nothing, or `name(arguments) -> bool = "SQL";` for
+/// one that answers whether the statement changed a row (a compare-and-set: of
+/// callers racing, one gets true). `$1, $2…` are the arguments in the order
+/// given, so a method cannot bind them in another order than it declares them.
 macro_rules! statements {
     ($(
         $(#[$attribute:meta])*
-        $name:ident($($argument:ident: $type:ty),* $(,)?) = $sql:expr;
+        $name:ident($($argument:ident: $type:ty),* $(,)?) $(-> $answer:ident)? = $sql:expr;
     )*) => {
         impl $crate::Store {$(
-            $(#[$attribute])*
-            pub async fn $name(&self, $($argument: $type),*) -> Result<(), $crate::StoreError> {
-                self.db.execute($sql, $crate::db::params![$($argument),*]).await?;
-                Ok(())
-            }
+            $crate::db::statements!(
+                @method $(#[$attribute])* $name($($argument: $type),*) $(-> $answer)? = $sql
+            );
         )*}
+    };
+    (@method $(#[$attribute:meta])* $name:ident($($argument:ident: $type:ty),*) = $sql:expr) => {
+        $(#[$attribute])*
+        pub async fn $name(&self, $($argument: $type),*) -> Result<(), $crate::StoreError> {
+            self.db.execute($sql, $crate::db::params![$($argument),*]).await?;
+            Ok(())
+        }
+    };
+    (@method $(#[$attribute:meta])* $name:ident($($argument:ident: $type:ty),*) -> bool = $sql:expr) => {
+        $(#[$attribute])*
+        pub async fn $name(&self, $($argument: $type),*) -> Result<bool, $crate::StoreError> {
+            Ok(self.db.execute($sql, $crate::db::params![$($argument),*]).await? > 0)
+        }
     };
 }
 pub(crate) use statements;
