@@ -194,7 +194,8 @@ statements! {
     /// Records that the code of `step` was accepted. False when that step or a
     /// later one was already used: of two requests racing with the same code,
     /// exactly one gets true.
-    record_authenticator_use(account_id: AccountId, step: i64) -> bool = RECORD_AUTHENTICATOR_USE;
+    record_authenticator_use(account_id: AccountId, step: i64) -> bool =
+        RECORD_AUTHENTICATOR_USE;
     /// Returns whether there was an authenticator to remove.
     remove_authenticator(account_id: AccountId) -> bool =
         "DELETE FROM authenticators WHERE account_id = $1";
