@@ -2,8 +2,9 @@
 //! and the changes to them that must happen together, each one transaction
 //! (confirming a phone with its code, turning two-step off).
 
+use crate::authenticator::authenticator_columns;
 use crate::codes::{CONSUME_CODE, consume_code_params};
-use crate::db::{Row, params};
+use crate::db::{Row, params, statements};
 use domain::digests::PendingSignInDigest;
 use domain::{AccountId, IssuedCode};
 
@@ -79,13 +80,7 @@ macro_rules! select_account {
 fn account_from_row(row: &Row<'_>) -> Result<Account, StoreError> {
     // The authenticator's columns are NULL, not readable as numbers, without one.
     let authenticator = match row.get::<Option<Vec<u8>>>("au_secret_enc")? {
-        Some(secret_enc) => Some(AuthenticatorRow {
-            secret_enc,
-            last_used_step: row.get("au_last_used_step")?,
-            failed_step: row.get("au_failed_step")?,
-            failed_count: row.get("au_failed_count")?,
-            created_at: row.get("au_created_at")?,
-        }),
+        Some(_) => Some(authenticator_columns(row, "au_")?),
         None => None,
     };
     Ok(Account {
@@ -198,38 +193,18 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         // Applications connected with the old password lose their tokens with it.
-        let mut tx = self.db.begin().await?;
-        tx.execute(
-            "UPDATE accounts SET password_hash = $2, password_changed_at = $3 WHERE id = $1",
-            params![account_id, password_hash, now],
-        )
-        .await?;
-        tx.execute(
-            "DELETE FROM app_connections WHERE account_id = $1",
-            params![account_id],
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Returns false, changing nothing, once the question has been disabled; the
-    /// check is in the WHERE so that it holds against a concurrent `turn_on_sms`.
-    pub async fn set_security_question(
-        &self,
-        account_id: AccountId,
-        question: &str,
-        answer_hash: &str,
-    ) -> Result<bool, StoreError> {
-        let result = self
-            .db
-            .execute(
-                "UPDATE accounts SET security_question = $2, security_answer_hash = $3
-                 WHERE id = $1 AND security_question_disabled = 0",
-                params![account_id, question, answer_hash],
-            )
-            .await?;
-        Ok(result == 1)
+        self.db
+            .execute_together(&[
+                (
+                    "UPDATE accounts SET password_hash = $2, password_changed_at = $3 WHERE id = $1",
+                    params![account_id, password_hash, now],
+                ),
+                (
+                    "DELETE FROM app_connections WHERE account_id = $1",
+                    params![account_id],
+                ),
+            ])
+            .await
     }
 
     /// Confirms the phone number and, in the same statement, deletes the security
@@ -262,23 +237,14 @@ impl Store {
         phone_enc: Vec<u8>,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let mut transaction = self.db.begin().await?;
-        let consumed = transaction
-            .execute(CONSUME_CODE, consume_code_params!(account_id, code))
-            .await?;
-        if consumed != 1 {
-            return Ok(false);
-        }
-        self.between_statements()?;
-        transaction
-            .execute(
+        self.claim_and_change(
+            (CONSUME_CODE, consume_code_params!(account_id, code)),
+            &[(
                 TURN_ON_SMS,
                 params![account_id, &phone_enc, now, flag(true)],
-            )
-            .await?;
-        self.between_statements()?;
-        transaction.commit().await?;
-        Ok(true)
+            )],
+        )
+        .await
     }
 
     /// Forgets the phone number and the authenticator (and any half-done
@@ -311,4 +277,12 @@ impl Store {
         transaction.commit().await?;
         Ok(authenticator_was_on)
     }
+}
+
+statements! {
+    /// Returns false, changing nothing, once the question has been disabled; the
+    /// check is in the WHERE so that it holds against a concurrent `turn_on_sms`.
+    set_security_question(account_id: AccountId, question: &str, answer_hash: &str) -> bool =
+        "UPDATE accounts SET security_question = $2, security_answer_hash = $3
+         WHERE id = $1 AND security_question_disabled = 0";
 }

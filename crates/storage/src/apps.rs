@@ -1,7 +1,7 @@
 //! Client applications connected to accounts, the second step they are in the
 //! middle of, and when an owner was last told that an application is too old.
 
-use crate::db::{Row, params};
+use crate::db::{Row, params, statements};
 use domain::AccountId;
 use domain::digests::{ChallengeDigest, TokenDigest};
 
@@ -93,16 +93,6 @@ impl Store {
             .await
     }
 
-    pub async fn touch_connection(&self, id: i64, now: i64) -> Result<(), StoreError> {
-        self.db
-            .execute(
-                "UPDATE app_connections SET last_used_at = $2 WHERE id = $1",
-                params![id, now],
-            )
-            .await?;
-        Ok(())
-    }
-
     /// Newest first.
     pub async fn connections_of_account(
         &self,
@@ -180,21 +170,6 @@ impl Store {
             .await
     }
 
-    /// True only for the one caller that deleted it: a challenge is passed once.
-    pub async fn delete_app_challenge(
-        &self,
-        challenge_digest: &ChallengeDigest,
-    ) -> Result<bool, StoreError> {
-        let done = self
-            .db
-            .execute(
-                "DELETE FROM app_challenges WHERE challenge_digest = $1",
-                params![challenge_digest],
-            )
-            .await?;
-        Ok(done == 1)
-    }
-
     /// Claims the right to send the "update your application" e-mail: true when
     /// none was sent for this app and device since `now - interval`. One statement,
     /// so two instances refusing the same app at once send one e-mail.
@@ -216,4 +191,12 @@ impl Store {
             .await?;
         Ok(done == 1)
     }
+}
+
+statements! {
+    touch_connection(id: i64, now: i64) =
+        "UPDATE app_connections SET last_used_at = $2 WHERE id = $1";
+    /// True only for the one caller that deleted it: a challenge is passed once.
+    delete_app_challenge(challenge_digest: &ChallengeDigest) -> bool =
+        "DELETE FROM app_challenges WHERE challenge_digest = $1";
 }

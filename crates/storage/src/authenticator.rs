@@ -4,7 +4,7 @@
 //! A code reserves its place in the step before it is checked
 //! (`reserve_authenticator_attempt`); enabling the app is one transaction.
 
-use crate::db::{Row, params};
+use crate::db::{Row, params, statements};
 use domain::AccountId;
 use domain::authenticator::MAX_WRONG_CODES_PER_STEP;
 use domain::digests::SessionDigest;
@@ -35,12 +35,22 @@ const SAVE_AUTHENTICATOR: &str =
          failed_step = 0, failed_count = 0, created_at = excluded.created_at";
 
 fn authenticator_row(row: &Row<'_>) -> Result<AuthenticatorRow, StoreError> {
+    authenticator_columns(row, "")
+}
+
+/// The authenticator's columns, each name with `prefix` before it: the
+/// account's query reads them joined to the account's own, as `au_…`.
+pub(crate) fn authenticator_columns(
+    row: &Row<'_>,
+    prefix: &str,
+) -> Result<AuthenticatorRow, StoreError> {
+    let column = |name: &str| format!("{prefix}{name}");
     Ok(AuthenticatorRow {
-        secret_enc: row.get("secret_enc")?,
-        last_used_step: row.get("last_used_step")?,
-        failed_step: row.get("failed_step")?,
-        failed_count: row.get("failed_count")?,
-        created_at: row.get("created_at")?,
+        secret_enc: row.get(&column("secret_enc"))?,
+        last_used_step: row.get(&column("last_used_step"))?,
+        failed_step: row.get(&column("failed_step"))?,
+        failed_count: row.get(&column("failed_count"))?,
+        created_at: row.get(&column("created_at"))?,
     })
 }
 
@@ -69,21 +79,18 @@ impl Store {
         secret_enc: Vec<u8>,
         now: i64,
     ) -> Result<(), StoreError> {
-        let mut transaction = self.db.begin().await?;
-        transaction
-            .execute(
-                SAVE_AUTHENTICATOR,
-                params![account_id, &secret_enc, Option::<i64>::None, now],
-            )
-            .await?;
-        transaction
-            .execute(
-                "DELETE FROM authenticator_enrolments WHERE account_id = $1",
-                params![account_id],
-            )
-            .await?;
-        transaction.commit().await?;
-        Ok(())
+        self.db
+            .execute_together(&[
+                (
+                    SAVE_AUTHENTICATOR,
+                    params![account_id, &secret_enc, Option::<i64>::None, now],
+                ),
+                (
+                    "DELETE FROM authenticator_enrolments WHERE account_id = $1",
+                    params![account_id],
+                ),
+            ])
+            .await
     }
 
     /// Enabling the authenticator as one transaction: uses up the enrolment of
@@ -98,41 +105,17 @@ impl Store {
         step: i64,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let mut transaction = self.db.begin().await?;
-        let enrolment = transaction
-            .execute(
+        self.claim_and_change(
+            (
                 "DELETE FROM authenticator_enrolments WHERE account_id = $1 AND session_digest = $2",
                 params![account_id, session_digest],
-            )
-            .await?;
-        if enrolment != 1 {
-            return Ok(false);
-        }
-        self.between_statements()?;
-        transaction
-            .execute(
+            ),
+            &[(
                 SAVE_AUTHENTICATOR,
                 params![account_id, &secret_enc, Some(step), now],
-            )
-            .await?;
-        self.between_statements()?;
-        transaction.commit().await?;
-        Ok(true)
-    }
-
-    /// Records that the code of `step` was accepted. False when that step or a
-    /// later one was already used: of two requests racing with the same code,
-    /// exactly one gets true.
-    pub async fn record_authenticator_use(
-        &self,
-        account_id: AccountId,
-        step: i64,
-    ) -> Result<bool, StoreError> {
-        let result = self
-            .db
-            .execute(RECORD_AUTHENTICATOR_USE, params![account_id, step])
-            .await?;
-        Ok(result == 1)
+            )],
+        )
+        .await
     }
 
     /// `authenticator::reserve_attempt` as one statement: the attempt counts
@@ -160,35 +143,6 @@ impl Store {
                 authenticator_row,
             )
             .await
-    }
-
-    /// Gives back the place of an attempt that was no guess (a code already
-    /// used); the right code's claim clears the count instead.
-    pub async fn release_authenticator_attempt(
-        &self,
-        account_id: AccountId,
-        step: i64,
-    ) -> Result<(), StoreError> {
-        self.db
-            .execute(
-                "UPDATE authenticators SET failed_count = failed_count - 1
-                 WHERE account_id = $1 AND failed_step = $2 AND failed_count > 0",
-                params![account_id, step],
-            )
-            .await?;
-        Ok(())
-    }
-
-    /// Returns whether there was an authenticator to remove.
-    pub async fn remove_authenticator(&self, account_id: AccountId) -> Result<bool, StoreError> {
-        let result = self
-            .db
-            .execute(
-                "DELETE FROM authenticators WHERE account_id = $1",
-                params![account_id],
-            )
-            .await?;
-        Ok(result > 0)
     }
 
     /// Keeps the secret being shown to the person, bound to their session; starting
@@ -229,4 +183,20 @@ impl Store {
             )
             .await
     }
+}
+
+statements! {
+    /// Gives back the place of an attempt that was no guess (a code already
+    /// used); the right code's claim clears the count instead.
+    release_authenticator_attempt(account_id: AccountId, step: i64) =
+        "UPDATE authenticators SET failed_count = failed_count - 1
+         WHERE account_id = $1 AND failed_step = $2 AND failed_count > 0";
+    /// Records that the code of `step` was accepted. False when that step or a
+    /// later one was already used: of two requests racing with the same code,
+    /// exactly one gets true.
+    record_authenticator_use(account_id: AccountId, step: i64) -> bool =
+        RECORD_AUTHENTICATOR_USE;
+    /// Returns whether there was an authenticator to remove.
+    remove_authenticator(account_id: AccountId) -> bool =
+        "DELETE FROM authenticators WHERE account_id = $1";
 }

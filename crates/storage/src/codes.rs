@@ -3,7 +3,7 @@
 //! the code was used. An entry reserves its place before it is checked
 //! (`reserve_code_entry`), and a right one uses the code up by compare-and-set.
 
-use crate::db::{Row, params};
+use crate::db::{Row, params, statements};
 use domain::digests::{CodeBinding, CodeDigest};
 use domain::one_time_code::MAX_WRONG_ENTRIES;
 use domain::{AccountId, CodePurpose, IssuedCode};
@@ -167,18 +167,9 @@ impl Store {
             .await?;
         Ok(result == 1)
     }
+}
 
-    pub async fn delete_code(
-        &self,
-        account_id: AccountId,
-        purpose: CodePurpose,
-    ) -> Result<(), StoreError> {
-        self.db
-            .execute(
-                "DELETE FROM one_time_codes WHERE account_id = $1 AND purpose = $2",
-                params![account_id, purpose.as_str()],
-            )
-            .await?;
-        Ok(())
-    }
+statements! {
+    delete_code(account_id: AccountId, purpose: CodePurpose) =
+        "DELETE FROM one_time_codes WHERE account_id = $1 AND purpose = $2";
 }

@@ -3,12 +3,19 @@
 //! hashed, so that attempts sent in parallel are never checked more than
 //! `MAX_FAILED_PASSWORDS` times in one window.
 
-use crate::db::params;
+use crate::db::{Row, params, statements};
 use domain::throttle::{
     FAILED_PASSWORD_WINDOW_SECONDS, FailedPasswords, MAX_FAILED_PASSWORDS, TooManyFailedPasswords,
 };
 
 use crate::{Store, StoreError};
+
+fn failed_passwords_row(row: &Row<'_>) -> Result<FailedPasswords, StoreError> {
+    Ok(FailedPasswords {
+        count: row.get("count")?,
+        window_started_at: row.get("window_started_at")?,
+    })
+}
 
 impl Store {
     pub async fn failed_passwords(
@@ -19,12 +26,7 @@ impl Store {
             .read_optional(
                 "SELECT count, window_started_at FROM failed_passwords WHERE email = $1",
                 params![email],
-                |row| {
-                    Ok(FailedPasswords {
-                        count: row.get("count")?,
-                        window_started_at: row.get("window_started_at")?,
-                    })
-                },
+                failed_passwords_row,
             )
             .await
     }
@@ -54,12 +56,7 @@ impl Store {
                     now - FAILED_PASSWORD_WINDOW_SECONDS,
                     MAX_FAILED_PASSWORDS
                 ],
-                |row| {
-                    Ok(FailedPasswords {
-                        count: row.get("count")?,
-                        window_started_at: row.get("window_started_at")?,
-                    })
-                },
+                failed_passwords_row,
             )
             .await?;
         if let Some(reserved) = reserved {
@@ -76,14 +73,8 @@ impl Store {
             retry_after_seconds,
         }))
     }
+}
 
-    pub async fn clear_failed_passwords(&self, email: &str) -> Result<(), StoreError> {
-        self.db
-            .execute(
-                "DELETE FROM failed_passwords WHERE email = $1",
-                params![email],
-            )
-            .await?;
-        Ok(())
-    }
+statements! {
+    clear_failed_passwords(email: &str) = "DELETE FROM failed_passwords WHERE email = $1";
 }

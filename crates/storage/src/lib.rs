@@ -79,6 +79,30 @@ impl StoreError {
     }
 }
 
+impl Store {
+    /// A security change that a compare-and-set guards, as one transaction:
+    /// `claim` must change exactly one row, or nothing happens and the answer
+    /// is false; then every statement of `change` runs. A test's fault may
+    /// strike between any two statements, and then nothing happens either.
+    async fn claim_and_change(
+        &self,
+        claim: (&'static str, &[db::Param<'_>]),
+        change: &[(&'static str, &[db::Param<'_>])],
+    ) -> Result<bool, StoreError> {
+        let mut transaction = self.db.begin().await?;
+        if transaction.execute(claim.0, claim.1).await? != 1 {
+            return Ok(false);
+        }
+        for (sql, params) in change {
+            self.between_statements()?;
+            transaction.execute(sql, params).await?;
+        }
+        self.between_statements()?;
+        transaction.commit().await?;
+        Ok(true)
+    }
+}
+
 /// Booleans travel as 0/1, the one boolean both backends' schemas share.
 fn flag(value: bool) -> i64 {
     i64::from(value)

@@ -3,7 +3,7 @@
 //! A security answer reserves its place before it is checked; the reset itself
 //! (link, password, sessions, tokens) is one transaction.
 
-use crate::db::params;
+use crate::db::{params, statements};
 use domain::AccountId;
 use domain::digests::ResetLinkDigest;
 use domain::security_question::MAX_WRONG_ANSWERS;
@@ -21,23 +21,6 @@ pub struct PasswordResetRow {
 }
 
 impl Store {
-    pub async fn create_password_reset(
-        &self,
-        token_digest: &ResetLinkDigest,
-        account_id: AccountId,
-        now: i64,
-        expires_at: i64,
-    ) -> Result<(), StoreError> {
-        self.db
-            .execute(
-                "INSERT INTO password_resets (token_digest, account_id, created_at, expires_at, used)
-                 VALUES ($1, $2, $3, $4, $5)",
-                params![token_digest, account_id, now, expires_at, flag(false)],
-            )
-            .await?;
-        Ok(())
-    }
-
     pub async fn password_reset(
         &self,
         token_digest: &ResetLinkDigest,
@@ -79,35 +62,6 @@ impl Store {
                 |row| row.get("wrong_answers"),
             )
             .await
-    }
-
-    /// The right answer gives its place back.
-    pub async fn release_reset_answer(
-        &self,
-        token_digest: &ResetLinkDigest,
-    ) -> Result<(), StoreError> {
-        self.db
-            .execute(
-                "UPDATE password_resets SET wrong_answers = wrong_answers - 1
-                 WHERE token_digest = $1 AND wrong_answers > 0",
-                params![token_digest],
-            )
-            .await?;
-        Ok(())
-    }
-
-    pub async fn mark_password_reset_verified(
-        &self,
-        token_digest: &ResetLinkDigest,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        self.db
-            .execute(
-                "UPDATE password_resets SET verified_at = $2 WHERE token_digest = $1",
-                params![token_digest, now],
-            )
-            .await?;
-        Ok(())
     }
 
     /// Uses the link up: true for exactly one caller. Every other unused link of
@@ -191,4 +145,20 @@ impl Store {
         transaction.commit().await?;
         Ok(Some(account_id))
     }
+}
+
+statements! {
+    create_password_reset(
+        token_digest: &ResetLinkDigest,
+        account_id: AccountId,
+        now: i64,
+        expires_at: i64,
+    ) = "INSERT INTO password_resets (token_digest, account_id, created_at, expires_at, used)
+         VALUES ($1, $2, $3, $4, 0)";
+    /// The right answer gives its place back.
+    release_reset_answer(token_digest: &ResetLinkDigest) =
+        "UPDATE password_resets SET wrong_answers = wrong_answers - 1
+         WHERE token_digest = $1 AND wrong_answers > 0";
+    mark_password_reset_verified(token_digest: &ResetLinkDigest, now: i64) =
+        "UPDATE password_resets SET verified_at = $2 WHERE token_digest = $1";
 }

@@ -1,7 +1,7 @@
 //! The security history of an account (sign-ins, changes to two-step
 //! verification, password changes), as kinds and summaries the domain wrote.
 
-use crate::db::params;
+use crate::db::{params, statements};
 use domain::AccountId;
 
 use crate::{Store, StoreError};
@@ -14,23 +14,6 @@ pub struct EventRow {
 }
 
 impl Store {
-    pub async fn record_event(
-        &self,
-        account_id: AccountId,
-        kind: &str,
-        summary: &str,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        self.db
-            .execute(
-                "INSERT INTO security_events (account_id, kind, summary, created_at)
-                 VALUES ($1, $2, $3, $4)",
-                params![account_id, kind, summary, now],
-            )
-            .await?;
-        Ok(())
-    }
-
     /// Newest first; events of the same second keep the order they were recorded in.
     pub async fn recent_events(
         &self,
@@ -54,4 +37,10 @@ impl Store {
             )
             .await
     }
+}
+
+statements! {
+    record_event(account_id: AccountId, kind: &str, summary: &str, now: i64) =
+        "INSERT INTO security_events (account_id, kind, summary, created_at)
+         VALUES ($1, $2, $3, $4)";
 }

@@ -5,7 +5,7 @@
 use domain::digests::{PendingSignInDigest, SessionDigest};
 use domain::{AccountId, Method};
 
-use crate::db::{Row, params};
+use crate::db::{Param, Row, params, statements};
 
 use crate::{Store, StoreError};
 
@@ -60,6 +60,11 @@ pub struct FinishSignIn<'a> {
 /// as a half-finished sign-in.
 const ENROLMENT_LIFETIME_SECONDS: i64 = domain::session::AUTHENTICATOR_ENROLMENT_LIFETIME_SECONDS;
 
+/// Also the last statements of `finish_sign_in`.
+const START_SESSION: &str = "INSERT INTO sessions (id_digest, account_id, created_at, last_seen_at)
+     VALUES ($1, $2, $3, $3)";
+const END_SESSION: &str = "DELETE FROM sessions WHERE id_digest = $1";
+
 impl Store {
     /// Claims the authenticator step, consumes the half-finished sign-in and
     /// starts the session in one transaction: all of it or, when either claim
@@ -91,38 +96,16 @@ impl Store {
             return Ok(SignInFinish::SignInGone);
         }
         if let Some(replaced) = finish.replaced_session_digest {
-            transaction
-                .execute(
-                    "DELETE FROM sessions WHERE id_digest = $1",
-                    params![replaced],
-                )
-                .await?;
+            transaction.execute(END_SESSION, params![replaced]).await?;
         }
         transaction
             .execute(
-                "INSERT INTO sessions (id_digest, account_id, created_at, last_seen_at)
-                 VALUES ($1, $2, $3, $3)",
+                START_SESSION,
                 params![finish.session_digest, finish.account_id, finish.now],
             )
             .await?;
         transaction.commit().await?;
         Ok(SignInFinish::SignedIn)
-    }
-
-    pub async fn create_session(
-        &self,
-        id_digest: &SessionDigest,
-        account_id: AccountId,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        self.db
-            .execute(
-                "INSERT INTO sessions (id_digest, account_id, created_at, last_seen_at)
-                 VALUES ($1, $2, $3, $3)",
-                params![id_digest, account_id, now],
-            )
-            .await?;
-        Ok(())
     }
 
     pub async fn session(
@@ -144,44 +127,6 @@ impl Store {
                 },
             )
             .await
-    }
-
-    pub async fn touch_session(
-        &self,
-        id_digest: &SessionDigest,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        self.db
-            .execute(
-                "UPDATE sessions SET last_seen_at = $2 WHERE id_digest = $1",
-                params![id_digest, now],
-            )
-            .await?;
-        Ok(())
-    }
-
-    pub async fn confirm_password_in_session(
-        &self,
-        id_digest: &SessionDigest,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        self.db
-            .execute(
-                "UPDATE sessions SET password_confirmed_at = $2 WHERE id_digest = $1",
-                params![id_digest, now],
-            )
-            .await?;
-        Ok(())
-    }
-
-    pub async fn delete_session(&self, id_digest: &SessionDigest) -> Result<(), StoreError> {
-        self.db
-            .execute(
-                "DELETE FROM sessions WHERE id_digest = $1",
-                params![id_digest],
-            )
-            .await?;
-        Ok(())
     }
 
     /// Signs the account out everywhere, except (when given) the session making
@@ -220,23 +165,6 @@ impl Store {
             .await
     }
 
-    pub async fn create_pending_sign_in(
-        &self,
-        id_digest: &PendingSignInDigest,
-        account_id: AccountId,
-        method: Method,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        self.db
-            .execute(
-                "INSERT INTO pending_sign_ins (id_digest, account_id, method, created_at)
-                 VALUES ($1, $2, $3, $4)",
-                params![id_digest, account_id, method.as_str(), now],
-            )
-            .await?;
-        Ok(())
-    }
-
     pub async fn pending_sign_in(
         &self,
         id_digest: &PendingSignInDigest,
@@ -256,36 +184,6 @@ impl Store {
             .await
     }
 
-    pub async fn set_pending_method(
-        &self,
-        id_digest: &PendingSignInDigest,
-        method: Method,
-    ) -> Result<(), StoreError> {
-        self.db
-            .execute(
-                "UPDATE pending_sign_ins SET method = $2 WHERE id_digest = $1",
-                params![id_digest, method.as_str()],
-            )
-            .await?;
-        Ok(())
-    }
-
-    /// True only for the one caller whose DELETE removed the row, so that a
-    /// half-finished sign-in turns into at most one session.
-    pub async fn delete_pending_sign_in(
-        &self,
-        id_digest: &PendingSignInDigest,
-    ) -> Result<bool, StoreError> {
-        let result = self
-            .db
-            .execute(
-                "DELETE FROM pending_sign_ins WHERE id_digest = $1",
-                params![id_digest],
-            )
-            .await?;
-        Ok(result > 0)
-    }
-
     /// Housekeeping: deletes expired sessions, half-finished sign-ins, codes,
     /// reset links (used or expired) and enrolments; returns how many rows went.
     /// The boundaries match the domain's: a thing expires at the instant its
@@ -296,56 +194,63 @@ impl Store {
         idle_timeout_seconds: i64,
         absolute_timeout_seconds: i64,
     ) -> Result<u64, StoreError> {
-        let mut deleted = self
-            .db
-            .execute(
+        let expired: [(&'static str, &[Param<'_>]); 7] = [
+            (
                 "DELETE FROM sessions WHERE last_seen_at <= $1 OR created_at <= $2",
                 params![now - idle_timeout_seconds, now - absolute_timeout_seconds],
-            )
-            .await?;
-        deleted += self
-            .db
-            .execute(
+            ),
+            (
                 "DELETE FROM pending_sign_ins WHERE created_at <= $1",
                 params![now - domain::session::PENDING_SIGN_IN_LIFETIME_SECONDS],
-            )
-            .await?;
-        deleted += self
-            .db
-            .execute(
+            ),
+            (
                 "DELETE FROM one_time_codes WHERE expires_at <= $1",
                 params![now],
-            )
-            .await?;
-        deleted += self
-            .db
-            .execute(
+            ),
+            (
                 "DELETE FROM password_resets WHERE expires_at <= $1 OR used = $2",
                 params![now, crate::flag(true)],
-            )
-            .await?;
-        deleted += self
-            .db
-            .execute(
+            ),
+            (
                 "DELETE FROM authenticator_enrolments WHERE created_at <= $1",
                 params![now - ENROLMENT_LIFETIME_SECONDS],
-            )
-            .await?;
-        deleted += self
-            .db
-            .execute(
+            ),
+            (
                 "DELETE FROM failed_passwords WHERE window_started_at <= $1",
                 params![now - domain::throttle::FAILED_PASSWORD_WINDOW_SECONDS],
-            )
-            .await?;
-        // An application's second step lives as long as a browser's.
-        deleted += self
-            .db
-            .execute(
+            ),
+            // An application's second step lives as long as a browser's.
+            (
                 "DELETE FROM app_challenges WHERE created_at <= $1",
                 params![now - domain::session::PENDING_SIGN_IN_LIFETIME_SECONDS],
-            )
-            .await?;
+            ),
+        ];
+        let mut deleted = 0;
+        for (sql, params) in expired {
+            deleted += self.db.execute(sql, params).await?;
+        }
         Ok(deleted)
     }
+}
+
+statements! {
+    create_session(id_digest: &SessionDigest, account_id: AccountId, now: i64) = START_SESSION;
+    touch_session(id_digest: &SessionDigest, now: i64) =
+        "UPDATE sessions SET last_seen_at = $2 WHERE id_digest = $1";
+    confirm_password_in_session(id_digest: &SessionDigest, now: i64) =
+        "UPDATE sessions SET password_confirmed_at = $2 WHERE id_digest = $1";
+    delete_session(id_digest: &SessionDigest) = END_SESSION;
+    create_pending_sign_in(
+        id_digest: &PendingSignInDigest,
+        account_id: AccountId,
+        method: Method,
+        now: i64,
+    ) = "INSERT INTO pending_sign_ins (id_digest, account_id, method, created_at)
+         VALUES ($1, $2, $3, $4)";
+    set_pending_method(id_digest: &PendingSignInDigest, method: Method) =
+        "UPDATE pending_sign_ins SET method = $2 WHERE id_digest = $1";
+    /// True only for the one caller whose DELETE removed the row, so that a
+    /// half-finished sign-in turns into at most one session.
+    delete_pending_sign_in(id_digest: &PendingSignInDigest) -> bool =
+        "DELETE FROM pending_sign_ins WHERE id_digest = $1";
 }

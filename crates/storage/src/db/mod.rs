@@ -86,6 +86,19 @@ impl<'a> From<Option<&'a [u8]>> for Param<'a> {
     }
 }
 
+/// Enums bind as the names the database stores.
+impl From<domain::Method> for Param<'_> {
+    fn from(value: domain::Method) -> Self {
+        Self::Text(Some(value.as_str()))
+    }
+}
+
+impl From<domain::CodePurpose> for Param<'_> {
+    fn from(value: domain::CodePurpose) -> Self {
+        Self::Text(Some(value.as_str()))
+    }
+}
+
 /// Every digest binds as the bytes the database stores.
 macro_rules! digest_params {
     ($($digest:ty),*) => {$(
@@ -113,6 +126,38 @@ macro_rules! params {
     };
 }
 pub(crate) use params;
+
+/// Declares `Store` methods that are one statement, as `name(arguments) = "SQL";`
+/// for a method that answers nothing, or `name(arguments) -> bool = "SQL";` for
+/// one that answers whether the statement changed a row (a compare-and-set: of
+/// callers racing, one gets true). `$1, $2…` are the arguments in the order
+/// given, so a method cannot bind them in another order than it declares them.
+macro_rules! statements {
+    ($(
+        $(#[$attribute:meta])*
+        $name:ident($($argument:ident: $type:ty),* $(,)?) $(-> $answer:ident)? = $sql:expr;
+    )*) => {
+        impl $crate::Store {$(
+            $crate::db::statements!(
+                @method $(#[$attribute])* $name($($argument: $type),*) $(-> $answer)? = $sql
+            );
+        )*}
+    };
+    (@method $(#[$attribute:meta])* $name:ident($($argument:ident: $type:ty),*) = $sql:expr) => {
+        $(#[$attribute])*
+        pub async fn $name(&self, $($argument: $type),*) -> Result<(), $crate::StoreError> {
+            self.db.execute($sql, $crate::db::params![$($argument),*]).await?;
+            Ok(())
+        }
+    };
+    (@method $(#[$attribute:meta])* $name:ident($($argument:ident: $type:ty),*) -> bool = $sql:expr) => {
+        $(#[$attribute])*
+        pub async fn $name(&self, $($argument: $type),*) -> Result<bool, $crate::StoreError> {
+            Ok(self.db.execute($sql, $crate::db::params![$($argument),*]).await? > 0)
+        }
+    };
+}
+pub(crate) use statements;
 
 /// A column type both backends can read: i64, String, `Vec<u8>` and their options.
 pub(crate) trait Column:
@@ -382,6 +427,19 @@ impl Db {
             }
             (Self::Postgres(pool), _) => postgres::fetch(pool, sql, params, limit, map).await,
         }
+    }
+
+    /// Runs `statements` in order as one transaction: all of them or, should
+    /// one fail, none.
+    pub(crate) async fn execute_together(
+        &self,
+        statements: &[(&'static str, &[Param<'_>])],
+    ) -> Result<(), StoreError> {
+        let mut transaction = self.begin().await?;
+        for (sql, params) in statements {
+            transaction.execute(sql, params).await?;
+        }
+        transaction.commit().await
     }
 
     /// A transaction: committed by [`Transaction::commit`], rolled back if dropped.

@@ -303,25 +303,19 @@ mod tests {
         assert_eq!(SqliteUrl::parse("postgres://host/db"), None);
     }
 
-    fn table() -> Connection {
+    /// `sql` sent as a read to a table `t` of the numbers 1 and 2; answers
+    /// every `n` it returns.
+    fn read_from_table(sql: &'static str) -> Result<Vec<i64>, StoreError> {
         let connection = Connection::open_in_memory().unwrap();
         connection
             .execute_batch("CREATE TABLE t (n BIGINT); INSERT INTO t VALUES (1), (2);")
             .unwrap();
-        connection
+        fetch(&connection, Access::Read, sql, &[], 9, |row| row.get("n"))
     }
 
     #[test]
     fn a_read_answers_its_rows() {
-        let rows = fetch(
-            &table(),
-            Access::Read,
-            "SELECT n FROM t ORDER BY n",
-            &[],
-            9,
-            |row| row.get::<i64>("n"),
-        )
-        .unwrap();
+        let rows = read_from_table("SELECT n FROM t ORDER BY n").unwrap();
         assert_eq!(rows, [1, 2]);
     }
 
@@ -329,13 +323,6 @@ mod tests {
     #[cfg(debug_assertions)]
     #[should_panic(expected = "a statement that writes was sent as a read")]
     fn a_write_sent_as_a_read_is_caught_before_it_runs() {
-        let _ = fetch(
-            &table(),
-            Access::Read,
-            "DELETE FROM t RETURNING n",
-            &[],
-            1,
-            |row| row.get::<i64>("n"),
-        );
+        let _ = read_from_table("DELETE FROM t RETURNING n");
     }
 }

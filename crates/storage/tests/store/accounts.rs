@@ -13,11 +13,16 @@ on_both_backends!(
     changing_the_phone_number_keeps_two_step_on,
 );
 
-async fn a_new_account_is_found_by_email_and_by_id(store: Store) {
-    let id = store
+/// Ann's account alone, with the password hash "hash-1".
+async fn create_ann(store: &Store) -> AccountId {
+    store
         .create_account("ann@example.com", "hash-1", T0)
         .await
-        .unwrap();
+        .unwrap()
+}
+
+async fn a_new_account_is_found_by_email_and_by_id(store: Store) {
+    let id = create_ann(&store).await;
     let by_email = store
         .account_by_email("ann@example.com")
         .await
@@ -53,10 +58,7 @@ async fn a_new_account_is_found_by_email_and_by_id(store: Store) {
 }
 
 async fn a_second_account_with_the_same_email_is_refused_as_taken(store: Store) {
-    let first = store
-        .create_account("ann@example.com", "hash-1", T0)
-        .await
-        .unwrap();
+    let first = create_ann(&store).await;
     let second = store
         .create_account("ann@example.com", "hash-2", T0 + 1)
         .await;
@@ -71,10 +73,7 @@ async fn a_second_account_with_the_same_email_is_refused_as_taken(store: Store) 
 }
 
 async fn a_new_password_records_when_it_was_changed(store: Store) {
-    let id = store
-        .create_account("ann@example.com", "hash-1", T0)
-        .await
-        .unwrap();
+    let id = create_ann(&store).await;
     store.set_password(id, "hash-2", T0 + 100).await.unwrap();
     let account = store.account_by_id(id).await.unwrap().unwrap();
     assert_eq!(account.password_hash, "hash-2");

@@ -4,7 +4,7 @@ use domain::AccountId;
 use domain::digests::SessionDigest;
 use storage::{AuthenticatorRow, Store};
 
-use crate::helpers::{Accounts, T0, digest, two_accounts};
+use crate::helpers::{Accounts, T0, account_with_authenticator, digest, race, two_accounts};
 
 on_both_backends!(
     the_authenticator_refuses_the_same_or_an_older_step,
@@ -14,18 +14,6 @@ on_both_backends!(
     an_authenticator_is_removed_once,
     an_enrolment_belongs_to_its_session_and_ends_when_confirmed,
 );
-
-/// The two accounts, Ann's with SMS and the authenticator on.
-async fn account_with_authenticator(store: &Store) -> Accounts {
-    let accounts = two_accounts(store).await;
-    let ann = accounts.ann;
-    store.turn_on_sms(ann, b"phone".to_vec(), T0).await.unwrap();
-    store
-        .add_authenticator(ann, b"sealed secret".to_vec(), T0 + 1)
-        .await
-        .unwrap();
-    accounts
-}
 
 async fn the_authenticator_refuses_the_same_or_an_older_step(store: Store) {
     let Accounts {
@@ -77,16 +65,10 @@ async fn an_accepted_code_resets_the_wrong_code_count(store: Store) {
 
 async fn racing_uses_of_one_step_never_both_win(store: Store) {
     let id = account_with_authenticator(&store).await.ann;
-    let attempts: Vec<_> = (0..6)
-        .map(|_| {
-            let store = store.clone();
-            tokio::spawn(async move { store.record_authenticator_use(id, 500).await.unwrap() })
-        })
-        .collect();
-    let mut accepted = 0;
-    for attempt in attempts {
-        accepted += usize::from(attempt.await.unwrap());
-    }
+    let accepted = race(&store, 6, |store| async move {
+        store.record_authenticator_use(id, 500).await.unwrap()
+    })
+    .await;
     assert_eq!(accepted, 1);
 }
 

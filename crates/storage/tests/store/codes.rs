@@ -3,10 +3,10 @@
 
 use domain::one_time_code::CodePolicy;
 
-use domain::{CodeError, CodePurpose, IssuedCode};
+use domain::{AccountId, CodeError, CodePurpose, IssuedCode};
 use storage::{Store, StoredCode};
 
-use crate::helpers::{T0, binding, code_digest, two_accounts};
+use crate::helpers::{T0, binding, code_digest, race, two_accounts};
 
 on_both_backends!(
     a_code_is_kept_per_purpose_with_its_destination,
@@ -28,6 +28,22 @@ fn issued(purpose: CodePurpose, digest: u8, now: i64) -> IssuedCode {
         now,
         CodePolicy::default(),
     )
+}
+
+/// Ann's account with a sign-in code saved, bound to `BOUND_TO`.
+async fn ann_with_a_sign_in_code(store: &Store) -> (AccountId, IssuedCode) {
+    let id = two_accounts(store).await.ann;
+    let code = issued(CodePurpose::SignIn, 1, T0);
+    store.save_code(id, &code, None).await.unwrap();
+    (id, code)
+}
+
+/// An entry for the account's sign-in code from the session it is bound to.
+async fn reserve_sign_in_entry(store: &Store, id: AccountId, now: i64) -> Option<StoredCode> {
+    store
+        .reserve_code_entry(id, CodePurpose::SignIn, &binding(BOUND_TO), now)
+        .await
+        .unwrap()
 }
 
 async fn a_code_is_kept_per_purpose_with_its_destination(store: Store) {
@@ -58,13 +74,8 @@ async fn a_code_is_kept_per_purpose_with_its_destination(store: Store) {
 }
 
 async fn a_new_code_replaces_the_previous_one(store: Store) {
-    let id = two_accounts(&store).await.ann;
-    let first = issued(CodePurpose::SignIn, 1, T0);
-    store.save_code(id, &first, None).await.unwrap();
-    let reserved = store
-        .reserve_code_entry(id, CodePurpose::SignIn, &binding(BOUND_TO), T0 + 1)
-        .await
-        .unwrap();
+    let (id, _first) = ann_with_a_sign_in_code(&store).await;
+    let reserved = reserve_sign_in_entry(&store, id, T0 + 1).await;
     assert_eq!(reserved.unwrap().code.wrong_entries, 1);
 
     let second = issued(CodePurpose::SignIn, 2, T0 + 60);
@@ -77,14 +88,10 @@ async fn a_new_code_replaces_the_previous_one(store: Store) {
 }
 
 async fn the_second_of_two_identical_attempts_fails(store: Store) {
-    let id = two_accounts(&store).await.ann;
-    let code = issued(CodePurpose::SignIn, 1, T0);
-    store.save_code(id, &code, None).await.unwrap();
+    let (id, code) = ann_with_a_sign_in_code(&store).await;
     for _ in 0..2 {
-        store
-            .reserve_code_entry(id, CodePurpose::SignIn, &binding(BOUND_TO), T0 + 5)
+        reserve_sign_in_entry(&store, id, T0 + 5)
             .await
-            .unwrap()
             .expect("a place");
     }
 
@@ -97,19 +104,14 @@ async fn the_second_of_two_identical_attempts_fails(store: Store) {
         "the right entry gave its place back, the other kept it"
     );
     assert_eq!(
-        store
-            .reserve_code_entry(id, CodePurpose::SignIn, &binding(BOUND_TO), T0 + 6)
-            .await
-            .unwrap(),
+        reserve_sign_in_entry(&store, id, T0 + 6).await,
         None,
         "a used code takes no more entries"
     );
 }
 
 async fn an_entry_gets_no_place_in_an_expired_or_foreign_code(store: Store) {
-    let id = two_accounts(&store).await.ann;
-    let code = issued(CodePurpose::SignIn, 1, T0);
-    store.save_code(id, &code, None).await.unwrap();
+    let (id, code) = ann_with_a_sign_in_code(&store).await;
     let reserve = |purpose, bound_to: u8, now| {
         let store = store.clone();
         async move {
@@ -130,14 +132,10 @@ async fn an_entry_gets_no_place_in_an_expired_or_foreign_code(store: Store) {
 }
 
 async fn each_wrong_entry_is_counted_once(store: Store) {
-    let id = two_accounts(&store).await.ann;
-    let code = issued(CodePurpose::SignIn, 1, T0);
-    store.save_code(id, &code, None).await.unwrap();
+    let (id, _code) = ann_with_a_sign_in_code(&store).await;
     for expected in 1..=domain::one_time_code::MAX_WRONG_ENTRIES {
-        let reserved = store
-            .reserve_code_entry(id, CodePurpose::SignIn, &binding(BOUND_TO), T0 + 5)
+        let reserved = reserve_sign_in_entry(&store, id, T0 + 5)
             .await
-            .unwrap()
             .expect("a place");
         assert_eq!(reserved.code.wrong_entries, expected);
         let mut checked = reserved.code;
@@ -147,19 +145,14 @@ async fn each_wrong_entry_is_counted_once(store: Store) {
         ));
     }
     assert_eq!(
-        store
-            .reserve_code_entry(id, CodePurpose::SignIn, &binding(BOUND_TO), T0 + 5)
-            .await
-            .unwrap(),
+        reserve_sign_in_entry(&store, id, T0 + 5).await,
         None,
         "a sixth entry gets no place"
     );
 }
 
 async fn an_attempt_read_from_a_replaced_code_fails(store: Store) {
-    let id = two_accounts(&store).await.ann;
-    let old = issued(CodePurpose::SignIn, 1, T0);
-    store.save_code(id, &old, None).await.unwrap();
+    let (id, old) = ann_with_a_sign_in_code(&store).await;
     // The same digits again, as a new code could by chance have.
     let replacement = issued(CodePurpose::SignIn, 1, T0 + 60);
     store.save_code(id, &replacement, None).await.unwrap();
@@ -169,18 +162,11 @@ async fn an_attempt_read_from_a_replaced_code_fails(store: Store) {
 }
 
 async fn racing_entries_of_one_code_never_both_win(store: Store) {
-    let id = two_accounts(&store).await.ann;
-    let code = issued(CodePurpose::SignIn, 1, T0);
-    store.save_code(id, &code, None).await.unwrap();
-    let attempts: Vec<_> = (0..6)
-        .map(|_| {
-            let (store, code) = (store.clone(), code.clone());
-            tokio::spawn(async move { store.consume_code(id, &code).await.unwrap() })
-        })
-        .collect();
-    let mut accepted = 0;
-    for attempt in attempts {
-        accepted += usize::from(attempt.await.unwrap());
-    }
+    let (id, code) = ann_with_a_sign_in_code(&store).await;
+    let accepted = race(&store, 6, |store| {
+        let code = code.clone();
+        async move { store.consume_code(id, &code).await.unwrap() }
+    })
+    .await;
     assert_eq!(accepted, 1);
 }

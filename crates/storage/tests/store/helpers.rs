@@ -29,6 +29,18 @@ pub async fn two_accounts(store: &Store) -> Accounts {
     Accounts { ann, bob }
 }
 
+/// The two accounts, Ann's with SMS and the authenticator on.
+pub async fn account_with_authenticator(store: &Store) -> Accounts {
+    let accounts = two_accounts(store).await;
+    let ann = accounts.ann;
+    store.turn_on_sms(ann, b"phone".to_vec(), T0).await.unwrap();
+    store
+        .add_authenticator(ann, b"sealed secret".to_vec(), T0 + 1)
+        .await
+        .unwrap();
+    accounts
+}
+
 /// A code's digest and what it is bound to, made of one repeated byte: the
 /// store's tests need only tell them apart.
 pub fn code_digest(byte: u8) -> CodeDigest {
@@ -66,13 +78,16 @@ pub mod digest {
     }
 }
 
-/// Runs `attempts` copies of `attempt` at once and answers how many got a place.
-pub async fn race<F, Fut>(attempts: usize, attempt: F) -> usize
+/// Runs `attempts` copies of `attempt` at once, each on its own handle to
+/// `store`, and answers how many got a place (or won).
+pub async fn race<F, Fut>(store: &Store, attempts: usize, attempt: F) -> usize
 where
-    F: Fn() -> Fut,
+    F: Fn(Store) -> Fut,
     Fut: Future<Output = bool> + Send + 'static,
 {
-    let tasks: Vec<_> = (0..attempts).map(|_| tokio::spawn(attempt())).collect();
+    let tasks: Vec<_> = (0..attempts)
+        .map(|_| tokio::spawn(attempt(store.clone())))
+        .collect();
     let mut placed = 0;
     for task in tasks {
         placed += usize::from(task.await.expect("an attempt"));
@@ -87,11 +102,17 @@ where
     F: FnOnce(Store) -> Fut,
     Fut: Future<Output = ()>,
 {
-    on_sqlite_unmigrated(|store: Store| async move {
-        store.migrate().await.expect("migrate SQLite");
-        test(store).await;
-    })
-    .await;
+    on_sqlite_unmigrated(|store: Store| migrated(store, test)).await;
+}
+
+/// Runs `test` on `store` once its schema is up to date.
+async fn migrated<F, Fut>(store: Store, test: F)
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    store.migrate().await.expect("migrate the test database");
+    test(store).await;
 }
 
 pub async fn on_sqlite_unmigrated<F, Fut>(test: F)
@@ -115,11 +136,7 @@ where
     F: FnOnce(Store) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    on_postgres_unmigrated(|store: Store| async move {
-        store.migrate().await.expect("migrate PostgreSQL");
-        test(store).await;
-    })
-    .await;
+    on_postgres_unmigrated(|store: Store| migrated(store, test)).await;
 }
 
 pub async fn on_postgres_unmigrated<F, Fut>(test: F)

@@ -2,6 +2,7 @@
 //! sent at once get no more places than the limit allows, and the right answer
 //! sent after them gets none (so it is never checked).
 
+use domain::AccountId;
 use domain::authenticator::{MAX_WRONG_CODES_PER_STEP, step_at};
 use domain::one_time_code::{CodePolicy, MAX_WRONG_ENTRIES};
 use domain::security_question::MAX_WRONG_ANSWERS;
@@ -9,7 +10,9 @@ use domain::throttle::MAX_FAILED_PASSWORDS;
 use domain::{CodeError, CodePurpose, IssuedCode};
 use storage::Store;
 
-use crate::helpers::{T0, binding, code_digest, digest, race, two_accounts};
+use crate::helpers::{
+    T0, account_with_authenticator, binding, code_digest, digest, race, two_accounts,
+};
 
 on_both_backends!(
     a_hundred_parallel_wrong_passwords_get_ten_places_and_lock_the_address,
@@ -22,30 +25,27 @@ on_both_backends!(
 const ATTEMPTS: usize = 100;
 const BOUND_TO: u8 = 9;
 
+/// One attempt at Ann's address: whether it got a place (and so may be checked).
+async fn password_attempt(store: &Store, email: &str, now: i64) -> bool {
+    store
+        .reserve_password_attempt(email, now)
+        .await
+        .unwrap()
+        .is_ok()
+}
+
 async fn a_hundred_parallel_wrong_passwords_get_ten_places_and_lock_the_address(store: Store) {
-    let placed = race(ATTEMPTS, || {
-        let store = store.clone();
-        async move {
-            store
-                .reserve_password_attempt("ann@example.com", T0)
-                .await
-                .unwrap()
-                .is_ok()
-        }
+    let placed = race(&store, ATTEMPTS, |store| async move {
+        password_attempt(&store, "ann@example.com", T0).await
     })
     .await;
     assert_eq!(placed as i64, MAX_FAILED_PASSWORDS);
-    let right_password_later = store
-        .reserve_password_attempt("ann@example.com", T0 + 1)
-        .await
-        .unwrap();
-    assert!(right_password_later.is_err(), "no place, so never checked");
     assert!(
-        store
-            .reserve_password_attempt("bob@example.com", T0 + 1)
-            .await
-            .unwrap()
-            .is_ok(),
+        !password_attempt(&store, "ann@example.com", T0 + 1).await,
+        "no place, so never checked"
+    );
+    assert!(
+        password_attempt(&store, "bob@example.com", T0 + 1).await,
         "another address is not locked"
     );
 }
@@ -63,23 +63,20 @@ async fn a_hundred_parallel_wrong_sms_codes_get_five_places_and_end_the_code(sto
     store.save_code(ann, &code, None).await.unwrap();
     store.save_code(accounts.bob, &code, None).await.unwrap();
     // Each attempt is what verification does: reserve, and check only with a place.
-    let checked = race(ATTEMPTS, || {
-        let store = store.clone();
-        async move {
-            let Some(reserved) = store
-                .reserve_code_entry(ann, CodePurpose::SignIn, &binding(BOUND_TO), T0 + 5)
-                .await
-                .unwrap()
-            else {
-                return false;
-            };
-            let mut code = reserved.code;
-            assert!(matches!(
-                code.check_reserved(&code_digest(0)),
-                Err(CodeError::Wrong { .. } | CodeError::TooManyAttempts)
-            ));
-            true
-        }
+    let checked = race(&store, ATTEMPTS, |store| async move {
+        let Some(reserved) = store
+            .reserve_code_entry(ann, CodePurpose::SignIn, &binding(BOUND_TO), T0 + 5)
+            .await
+            .unwrap()
+        else {
+            return false;
+        };
+        let mut code = reserved.code;
+        assert!(matches!(
+            code.check_reserved(&code_digest(0)),
+            Err(CodeError::Wrong { .. } | CodeError::TooManyAttempts)
+        ));
+        true
     })
     .await;
     assert_eq!(checked as u32, MAX_WRONG_ENTRIES);
@@ -99,67 +96,61 @@ async fn a_hundred_parallel_wrong_sms_codes_get_five_places_and_end_the_code(sto
     assert_eq!(bobs.code.wrong_entries, 0, "Bob's code is untouched");
 }
 
-async fn a_hundred_parallel_wrong_authenticator_codes_get_three_places_in_the_step(store: Store) {
-    let ann = two_accounts(&store).await.ann;
+/// One authenticator code for `step`: whether it got a place in the step.
+async fn authenticator_attempt(store: &Store, id: AccountId, step: i64) -> bool {
     store
-        .add_authenticator(ann, b"sealed secret".to_vec(), T0)
+        .reserve_authenticator_attempt(id, step)
         .await
-        .unwrap();
+        .unwrap()
+        .is_some()
+}
+
+async fn a_hundred_parallel_wrong_authenticator_codes_get_three_places_in_the_step(store: Store) {
+    let ann = account_with_authenticator(&store).await.ann;
     let step = step_at(T0 + 100);
-    let placed = race(ATTEMPTS, || {
-        let store = store.clone();
-        async move {
-            store
-                .reserve_authenticator_attempt(ann, step)
-                .await
-                .unwrap()
-                .is_some()
-        }
+    let placed = race(&store, ATTEMPTS, |store| async move {
+        authenticator_attempt(&store, ann, step).await
     })
     .await;
     assert_eq!(placed as u32, MAX_WRONG_CODES_PER_STEP);
-    assert_eq!(
-        store
-            .reserve_authenticator_attempt(ann, step)
-            .await
-            .unwrap(),
-        None,
+    assert!(
+        !authenticator_attempt(&store, ann, step).await,
         "the right code later in the step gets no place, so it is never checked"
     );
     assert!(
-        store
-            .reserve_authenticator_attempt(ann, step + 1)
-            .await
-            .unwrap()
-            .is_some(),
+        authenticator_attempt(&store, ann, step + 1).await,
         "the next step starts again"
     );
 }
 
-async fn a_hundred_parallel_wrong_security_answers_get_five_places_on_the_link(store: Store) {
-    let ann = two_accounts(&store).await.ann;
+/// Ann's account with a reset link "link", valid for an hour from `T0`.
+async fn ann_with_a_reset_link(store: &Store) -> AccountId {
+    let ann = two_accounts(store).await.ann;
     store
         .create_password_reset(&digest::reset_link("link"), ann, T0, T0 + 3600)
         .await
         .unwrap();
-    let placed = race(ATTEMPTS, || {
-        let store = store.clone();
-        async move {
-            store
-                .reserve_reset_answer(&digest::reset_link("link"), T0 + 5)
-                .await
-                .unwrap()
-                .is_some()
-        }
+    ann
+}
+
+/// One security answer through the link: whether it got a place.
+async fn answer_attempt(store: &Store, now: i64) -> bool {
+    store
+        .reserve_reset_answer(&digest::reset_link("link"), now)
+        .await
+        .unwrap()
+        .is_some()
+}
+
+async fn a_hundred_parallel_wrong_security_answers_get_five_places_on_the_link(store: Store) {
+    ann_with_a_reset_link(&store).await;
+    let placed = race(&store, ATTEMPTS, |store| async move {
+        answer_attempt(&store, T0 + 5).await
     })
     .await;
     assert_eq!(placed as i64, MAX_WRONG_ANSWERS);
-    assert_eq!(
-        store
-            .reserve_reset_answer(&digest::reset_link("link"), T0 + 6)
-            .await
-            .unwrap(),
-        None,
+    assert!(
+        !answer_attempt(&store, T0 + 6).await,
         "the right answer later gets no place, so it is never checked"
     );
     let row = store
@@ -170,43 +161,31 @@ async fn a_hundred_parallel_wrong_security_answers_get_five_places_on_the_link(s
     assert_eq!(row.wrong_answers, MAX_WRONG_ANSWERS);
 }
 
-async fn a_hundred_parallel_resets_through_one_link_reset_once(store: Store) {
-    let ann = two_accounts(&store).await.ann;
+/// One reset through the link, to `password_hash`: whether it reset.
+async fn reset_attempt(store: &Store, password_hash: &str, now: i64) -> bool {
     store
-        .create_password_reset(&digest::reset_link("link"), ann, T0, T0 + 3600)
+        .complete_password_reset(&digest::reset_link("link"), password_hash, true, now)
         .await
-        .unwrap();
-    assert_eq!(
-        store
-            .complete_password_reset(&digest::reset_link("link"), "early hash", true, T0 + 1)
-            .await
-            .unwrap(),
-        None,
+        .unwrap()
+        .is_some()
+}
+
+async fn a_hundred_parallel_resets_through_one_link_reset_once(store: Store) {
+    let ann = ann_with_a_reset_link(&store).await;
+    assert!(
+        !reset_attempt(&store, "early hash", T0 + 1).await,
         "a link that must be verified first resets nothing before"
     );
     store
         .mark_password_reset_verified(&digest::reset_link("link"), T0 + 5)
         .await
         .unwrap();
-    let reset = race(ATTEMPTS, || {
-        let store = store.clone();
-        async move {
-            store
-                .complete_password_reset(&digest::reset_link("link"), "new hash", true, T0 + 10)
-                .await
-                .unwrap()
-                .is_some()
-        }
+    let reset = race(&store, ATTEMPTS, |store| async move {
+        reset_attempt(&store, "new hash", T0 + 10).await
     })
     .await;
     assert_eq!(reset, 1);
-    assert_eq!(
-        store
-            .complete_password_reset(&digest::reset_link("link"), "another hash", true, T0 + 11)
-            .await
-            .unwrap(),
-        None
-    );
+    assert!(!reset_attempt(&store, "another hash", T0 + 11).await);
     let account = store.account_by_id(ann).await.unwrap().unwrap();
     assert_eq!(account.password_hash, "new hash");
 }

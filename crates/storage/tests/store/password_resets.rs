@@ -3,7 +3,7 @@
 use domain::digests::ResetLinkDigest;
 use storage::{PasswordResetRow, Store};
 
-use crate::helpers::{Accounts, T0, digest, two_accounts};
+use crate::helpers::{Accounts, T0, digest, race, two_accounts};
 
 on_both_backends!(
     a_reset_link_is_used_once_and_takes_the_older_links_with_it,
@@ -11,10 +11,8 @@ on_both_backends!(
 );
 
 async fn a_reset_link_is_used_once_and_takes_the_older_links_with_it(store: Store) {
-    let older = digest::reset_link("older");
-    let newer = digest::reset_link("newer");
-    let bobs = digest::reset_link("bob's");
-    let unknown = digest::reset_link("unknown");
+    let [older, newer, bobs, unknown] =
+        ["older", "newer", "bob's", "unknown"].map(digest::reset_link);
     let Accounts { ann, bob } = two_accounts(&store).await;
     store
         .create_password_reset(&older, ann, T0, T0 + 3600)
@@ -73,16 +71,11 @@ async fn racing_uses_of_one_reset_link_never_both_win(store: Store) {
         .create_password_reset(&link, id, T0, T0 + 3600)
         .await
         .unwrap();
-    let uses: Vec<_> = (0..6)
-        .map(|_| {
-            let (store, link) = (store.clone(), link.clone());
-            tokio::spawn(async move { store.consume_password_reset(&link).await.unwrap() })
-        })
-        .collect();
-    let mut won = 0;
-    for used in uses {
-        won += usize::from(used.await.unwrap());
-    }
+    let won = race(&store, 6, |store| async move {
+        let link = digest::reset_link("link");
+        store.consume_password_reset(&link).await.unwrap()
+    })
+    .await;
     assert_eq!(won, 1);
 }
 

@@ -5,7 +5,7 @@ use domain::one_time_code::CodePolicy;
 use domain::{AccountId, CodePurpose, IssuedCode, Method};
 use storage::{FinishSignIn, PendingSignInRow, SessionRow, SignInFinish, Store};
 
-use crate::helpers::{Accounts, T0, binding, code_digest, digest, two_accounts};
+use crate::helpers::{Accounts, T0, binding, code_digest, digest, race, two_accounts};
 
 on_both_backends!(
     a_session_is_created_touched_confirmed_and_deleted,
@@ -18,6 +18,16 @@ on_both_backends!(
     a_finish_that_loses_either_claim_changes_nothing,
     racing_finishes_of_one_sign_in_start_one_session,
 );
+
+/// Ann's account, with her half-finished sign-in "pending" by `method`.
+async fn ann_signing_in(store: &Store, method: Method) -> AccountId {
+    let id = two_accounts(store).await.ann;
+    store
+        .create_pending_sign_in(&digest::pending("pending"), id, method, T0)
+        .await
+        .unwrap();
+    id
+}
 
 fn finish<'a>(
     pending: &'a PendingSignInDigest,
@@ -39,16 +49,12 @@ async fn finishing_a_sign_in_claims_the_step_consumes_it_and_starts_the_session(
     let old = digest::session("old");
     let pending = digest::pending("pending");
     let new = digest::session("new");
-    let id = two_accounts(&store).await.ann;
+    let id = ann_signing_in(&store, Method::Authenticator).await;
     store
         .add_authenticator(id, b"sealed".to_vec(), T0)
         .await
         .unwrap();
     store.create_session(&old, id, T0).await.unwrap();
-    store
-        .create_pending_sign_in(&pending, id, Method::Authenticator, T0)
-        .await
-        .unwrap();
 
     let outcome = store
         .finish_sign_in(&FinishSignIn {
@@ -73,11 +79,8 @@ async fn finishing_a_sign_in_claims_the_step_consumes_it_and_starts_the_session(
 }
 
 async fn a_finish_that_loses_either_claim_changes_nothing(store: Store) {
-    let pending = digest::pending("pending");
-    let s1 = digest::session("s1");
-    let s2 = digest::session("s2");
-    let no_such = digest::pending("no such");
-    let s3 = digest::session("s3");
+    let [pending, no_such] = ["pending", "no such"].map(digest::pending);
+    let [s1, s2, s3] = ["s1", "s2", "s3"].map(digest::session);
     let Accounts {
         ann: id,
         bob: other,
@@ -115,12 +118,7 @@ async fn a_finish_that_loses_either_claim_changes_nothing(store: Store) {
 }
 
 async fn racing_finishes_of_one_sign_in_start_one_session(store: Store) {
-    let pending = digest::pending("pending");
-    let id = two_accounts(&store).await.ann;
-    store
-        .create_pending_sign_in(&pending, id, Method::Sms, T0)
-        .await
-        .unwrap();
+    let id = ann_signing_in(&store, Method::Sms).await;
     let sessions: Vec<SessionDigest> = (0..8)
         .map(|i| digest::session(&format!("session {i}")))
         .collect();
@@ -190,16 +188,11 @@ async fn a_session_is_created_touched_confirmed_and_deleted(store: Store) {
 }
 
 async fn signing_out_everywhere_can_keep_the_current_session(store: Store) {
+    let [ann_1, ann_2, ann_3] = ["ann 1", "ann 2", "ann 3"].map(digest::session);
     let bob_1 = digest::session("bob 1");
-    let ann_1 = digest::session("ann 1");
-    let ann_2 = digest::session("ann 2");
-    let ann_3 = digest::session("ann 3");
     let Accounts { ann, bob } = two_accounts(&store).await;
-    for digest in ["ann 1", "ann 2", "ann 3"] {
-        store
-            .create_session(&digest::session(digest), ann, T0)
-            .await
-            .unwrap();
+    for session in [&ann_1, &ann_2, &ann_3] {
+        store.create_session(session, ann, T0).await.unwrap();
     }
     store.create_session(&bob_1, bob, T0).await.unwrap();
 
@@ -224,11 +217,7 @@ async fn signing_out_everywhere_can_keep_the_current_session(store: Store) {
 
 async fn a_half_finished_sign_in_is_deleted_only_once(store: Store) {
     let pending = digest::pending("pending");
-    let id = two_accounts(&store).await.ann;
-    store
-        .create_pending_sign_in(&pending, id, Method::Authenticator, T0)
-        .await
-        .unwrap();
+    let id = ann_signing_in(&store, Method::Authenticator).await;
     assert_eq!(
         store.pending_sign_in(&pending).await.unwrap(),
         Some(PendingSignInRow {
@@ -259,15 +248,16 @@ async fn a_half_finished_sign_in_is_deleted_only_once(store: Store) {
 async fn a_half_finished_sign_in_comes_with_its_account_in_one_query(store: Store) {
     let pending = digest::pending("pending");
     let id = two_accounts(&store).await.ann;
-    assert_eq!(
+    // What the account's own query reads, to compare with the joined one.
+    let account_authenticator = || async {
         store
             .account_by_id(id)
             .await
             .unwrap()
             .unwrap()
-            .authenticator,
-        None
-    );
+            .authenticator
+    };
+    assert_eq!(account_authenticator().await, None);
     pending_authenticator_sign_in(&store, id, 7).await;
     let (row, account) = store
         .pending_sign_in_with_account(&pending)
@@ -281,12 +271,7 @@ async fn a_half_finished_sign_in_comes_with_its_account_in_one_query(store: Stor
     );
     assert_eq!(account.authenticator.unwrap().last_used_step, Some(7));
     assert_eq!(
-        store
-            .account_by_id(id)
-            .await
-            .unwrap()
-            .unwrap()
-            .authenticator,
+        account_authenticator().await,
         store.authenticator(id).await.unwrap()
     );
 
@@ -301,35 +286,20 @@ async fn a_half_finished_sign_in_comes_with_its_account_in_one_query(store: Stor
 }
 
 async fn racing_completions_of_one_sign_in_never_both_win(store: Store) {
-    let pending = digest::pending("pending");
-    let id = two_accounts(&store).await.ann;
-    store
-        .create_pending_sign_in(&pending, id, Method::Sms, T0)
-        .await
-        .unwrap();
-    let completions: Vec<_> = (0..6)
-        .map(|_| {
-            let (store, pending) = (store.clone(), pending.clone());
-            tokio::spawn(async move { store.delete_pending_sign_in(&pending).await.unwrap() })
-        })
-        .collect();
-    let mut won = 0;
-    for completion in completions {
-        won += usize::from(completion.await.unwrap());
-    }
+    ann_signing_in(&store, Method::Sms).await;
+    let won = race(&store, 6, |store| async move {
+        let pending = digest::pending("pending");
+        store.delete_pending_sign_in(&pending).await.unwrap()
+    })
+    .await;
     assert_eq!(won, 1);
 }
 
 async fn housekeeping_deletes_only_what_has_expired(store: Store) {
-    let idle = digest::session("idle");
-    let live = digest::session("live");
-    let old = digest::session("old");
-    let pending_old = digest::pending("pending old");
-    let pending_live = digest::pending("pending live");
-    let reset_expired = digest::reset_link("reset expired");
-    let reset_live = digest::reset_link("reset live");
-    let reset_used = digest::reset_link("reset used");
-    let enrolling = digest::session("enrolling");
+    let [idle, live, old, enrolling] = ["idle", "live", "old", "enrolling"].map(digest::session);
+    let [pending_old, pending_live] = ["pending old", "pending live"].map(digest::pending);
+    let [reset_expired, reset_live, reset_used] =
+        ["reset expired", "reset live", "reset used"].map(digest::reset_link);
     const IDLE: i64 = 30 * 60;
     const ABSOLUTE: i64 = 12 * 3600;
     let now = T0 + 100_000;
