@@ -29,8 +29,7 @@ async fn of_twenty_requests_at_once_one_replaces_a_fresh_code(store: Store) {
     let now = T0 + 100;
     let digest = std::sync::atomic::AtomicU8::new(1);
     let digest = std::sync::Arc::new(digest);
-    let saved = race(20, || {
-        let store = store.clone();
+    let saved = race(&store, 20, |store| {
         let digest = digest.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         async move {
             store
