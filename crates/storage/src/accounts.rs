@@ -136,12 +136,9 @@ impl Store {
     }
 
     pub async fn account_by_email(&self, email: &str) -> Result<Option<Account>, StoreError> {
+        let query = concat!(select_account!(), "WHERE a.email = $1");
         self.db
-            .read_optional(
-                concat!(select_account!(), "WHERE a.email = $1"),
-                params![email],
-                account_from_row,
-            )
+            .read_optional(query, params![email], account_from_row)
             .await
     }
 
@@ -177,12 +174,9 @@ impl Store {
     }
 
     pub async fn account_by_id(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
+        let query = concat!(select_account!(), "WHERE a.id = $1");
         self.db
-            .read_optional(
-                concat!(select_account!(), "WHERE a.id = $1"),
-                params![id],
-                account_from_row,
-            )
+            .read_optional(query, params![id], account_from_row)
             .await
     }
 

@@ -22,44 +22,33 @@ struct Migration {
     sql: &'static str,
 }
 
-/// Applied in order; a migration once released is never edited, only followed.
-const SQLITE_MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        sql: include_str!("../migrations/sqlite/0001_initial.sql"),
-    },
-    Migration {
-        version: 2,
-        sql: include_str!("../migrations/sqlite/0002_applications_and_reset_answers.sql"),
-    },
-    Migration {
-        version: 3,
-        sql: include_str!("../migrations/sqlite/0003_failed_passwords.sql"),
-    },
-    Migration {
-        version: 4,
-        sql: include_str!("../migrations/sqlite/0004_sessions_clustered_by_digest.sql"),
-    },
-];
+/// `migrations!("sqlite", 1 => "0001_initial.sql", …)`: each backend's files in
+/// `migrations/<backend>/`, embedded in the binary with their version.
+macro_rules! migrations {
+    ($backend:literal, $($version:literal => $file:literal),+ $(,)?) => {
+        &[$(Migration {
+            version: $version,
+            sql: include_str!(concat!("../migrations/", $backend, "/", $file)),
+        }),+]
+    };
+}
 
-const POSTGRES_MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        sql: include_str!("../migrations/postgres/0001_initial.sql"),
-    },
-    Migration {
-        version: 2,
-        sql: include_str!("../migrations/postgres/0002_applications_and_reset_answers.sql"),
-    },
-    Migration {
-        version: 3,
-        sql: include_str!("../migrations/postgres/0003_failed_passwords.sql"),
-    },
-    Migration {
-        version: 4,
-        sql: include_str!("../migrations/postgres/0004_sessions_clustered_by_digest.sql"),
-    },
-];
+/// Applied in order; a migration once released is never edited, only followed.
+const SQLITE_MIGRATIONS: &[Migration] = migrations!(
+    "sqlite",
+    1 => "0001_initial.sql",
+    2 => "0002_applications_and_reset_answers.sql",
+    3 => "0003_failed_passwords.sql",
+    4 => "0004_sessions_clustered_by_digest.sql",
+);
+
+const POSTGRES_MIGRATIONS: &[Migration] = migrations!(
+    "postgres",
+    1 => "0001_initial.sql",
+    2 => "0002_applications_and_reset_answers.sql",
+    3 => "0003_failed_passwords.sql",
+    4 => "0004_sessions_clustered_by_digest.sql",
+);
 
 // `applied_at` is only for an operator's eyes, so the database's clock fills it
 // in and the migrator keeps its promise of never reading the clock itself.
