@@ -91,12 +91,7 @@ async fn a_database_url_of_another_kind_is_refused() {
 /// store's own, not by the commit that happens to cross SQLite's threshold.
 #[tokio::test]
 async fn sqlite_commits_reach_the_database_file_without_a_commit_checkpointing() {
-    let directory = tempfile::tempdir().unwrap();
-    let path = directory.path().join("twostep.db");
-    let store = Store::connect(&format!("sqlite://{}?mode=rwc", path.display()), 0)
-        .await
-        .unwrap();
-    store.migrate().await.unwrap();
+    let (_directory, path, store) = crate::helpers::migrated_sqlite_file(0).await;
     let file_size = || std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     let before = file_size();
     for n in 0..300 {

@@ -78,6 +78,19 @@ pub mod digest {
     }
 }
 
+/// A migrated SQLite store in a file of its own; the directory lives as long as
+/// the first element, and the second is the database file.
+pub async fn migrated_sqlite_file(
+    connections: u32,
+) -> (tempfile::TempDir, std::path::PathBuf, Store) {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("twostep.db");
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let store = Store::connect(&url, connections).await.unwrap();
+    store.migrate().await.unwrap();
+    (directory, path, store)
+}
+
 /// Runs `attempts` copies of `attempt` at once, each on its own handle to
 /// `store`, and answers how many got a place (or won).
 pub async fn race<F, Fut>(store: &Store, attempts: usize, attempt: F) -> usize

@@ -47,12 +47,7 @@ fn the_fixture_holds_the_previous_releases_statements() {
 
 #[tokio::test]
 async fn the_previous_releases_queries_prepare_on_the_migrated_sqlite_schema() {
-    let directory = tempfile::tempdir().unwrap();
-    let path = directory.path().join("twostep.db");
-    let store = Store::connect(&format!("sqlite://{}?mode=rwc", path.display()), 1)
-        .await
-        .unwrap();
-    store.migrate().await.unwrap();
+    let (_directory, path, store) = crate::helpers::migrated_sqlite_file(1).await;
     store.close().await;
     let connection = rusqlite::Connection::open(&path).unwrap();
     let mut refused = Vec::new();
