@@ -24,6 +24,8 @@ mod postgres_tls;
 mod resend;
 mod sessions;
 mod smtp;
+#[path = "../../../delivery/tests/shared/stand_ins.rs"]
+mod stand_ins;
 mod startup;
 mod two_instances;
 mod two_step_sms;
