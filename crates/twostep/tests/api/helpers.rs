@@ -10,6 +10,8 @@ pub use crate::output::stdout_of;
 pub use flows::*;
 pub use page::*;
 
+use std::collections::BTreeMap;
+
 use delivery::{Email, Sms};
 use serde_json::Value;
 use storage::Account;
@@ -47,6 +49,37 @@ pub async fn post_json(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
         .await
         .unwrap();
     status_and_json(response).await
+}
+
+/// Sends `times` copies of one API request at once; answers each answer's
+/// `(status, error code, message)`, counted.
+pub async fn post_json_at_once(
+    app: &TestApp,
+    path: &str,
+    body: Value,
+    times: usize,
+) -> BTreeMap<(u16, String, String), usize> {
+    let tasks: Vec<_> = (0..times)
+        .map(|_| {
+            let (url, body) = (app.url(path), body.clone());
+            tokio::spawn(async move {
+                let response = reqwest::Client::new()
+                    .post(url)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                let (status, body) = status_and_json(response).await;
+                let text = |field: &str| body[field].as_str().unwrap_or_default().to_owned();
+                (status, text("error"), text("message"))
+            })
+        })
+        .collect();
+    let mut answers = BTreeMap::new();
+    for task in tasks {
+        *answers.entry(task.await.unwrap()).or_default() += 1;
+    }
+    answers
 }
 
 /// A response's status, and its JSON answer (null if the answer is not JSON).
