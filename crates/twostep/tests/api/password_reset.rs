@@ -37,6 +37,16 @@ fn token_of(path: &str) -> &str {
     path.split_once("token=").unwrap().1
 }
 
+/// A used or expired link: its page says so (410), and a new password sent
+/// with its token is refused (410) too.
+async fn assert_link_refused(browser: &Browser, link: &str, new_password: &str) {
+    let page = browser.get(link).await;
+    assert_eq!(page.status, 410);
+    assert!(page.contains("This link has expired or has already been used."));
+    let set = browser.set_new_password(token_of(link), new_password).await;
+    assert_eq!(set.status, 410);
+}
+
 #[tokio::test]
 async fn the_sign_in_page_links_to_forgot_password_and_create_account() {
     let app = spawn_app().await;
@@ -79,13 +89,7 @@ async fn a_reset_link_works_only_once() {
         .await
         .assert_redirect_to("/sign-in?notice=password_reset");
 
-    let again = browser.get(&link).await;
-    assert_eq!(again.status, 410);
-    assert!(again.contains("This link has expired or has already been used."));
-    let replay = browser
-        .set_new_password(token_of(&link), "yet another passphrase")
-        .await;
-    assert_eq!(replay.status, 410);
+    assert_link_refused(&browser, &link, "yet another passphrase").await;
     app.assert_signs_in("ann@example.com", NEW_PASSWORD).await;
 }
 
@@ -102,13 +106,7 @@ async fn a_reset_link_expires_after_one_hour() {
     );
 
     app.clock.advance(MINUTE);
-    let expired = browser.get(&link).await;
-    assert_eq!(expired.status, 410);
-    assert!(expired.contains("This link has expired or has already been used."));
-    let late = browser
-        .set_new_password(token_of(&link), NEW_PASSWORD)
-        .await;
-    assert_eq!(late.status, 410);
+    assert_link_refused(&browser, &link, NEW_PASSWORD).await;
     app.assert_signs_in("ann@example.com", PASSWORD).await;
 }
 
