@@ -25,13 +25,14 @@ fn connect_body(email: &str, password: &str, app_id: &str, version: &str, device
     json!({"email": email, "password": password, "app_id": app_id, "app_version": version, "device_name": device})
 }
 
+/// The first step of connecting: `body` as the application sends it.
+async fn connect_with(app: &TestApp, body: Value) -> (u16, Value) {
+    post_json(app, "/api/v1/apps/connect", body).await
+}
+
+/// The first step of connecting, as the new application with the right password.
 async fn connect(app: &TestApp, email: &str, version: &str, device: &str) -> (u16, Value) {
-    post_json(
-        app,
-        "/api/v1/apps/connect",
-        connect_body(email, PASSWORD, NEW_APP, version, device),
-    )
-    .await
+    connect_with(app, connect_body(email, PASSWORD, NEW_APP, version, device)).await
 }
 
 /// The second step of connecting: an SMS with the code for `challenge`.
@@ -132,13 +133,7 @@ async fn a_new_application_passes_the_second_step_by_authenticator_and_no_code_i
     assert_eq!(first["default_method"], "authenticator");
     assert_eq!(first["methods"], json!(["authenticator", "sms"]));
     let code = code_at(&secret, app.clock.now());
-    let verify = |challenge: &Value| json!({"challenge": challenge, "method": "authenticator", "code": code.as_str()});
-    let (status, body) = post_json(
-        &app,
-        "/api/v1/apps/connect/verify",
-        verify(&first["challenge"]),
-    )
-    .await;
+    let (status, body) = verify(&app, &first["challenge"], "authenticator", &code.as_str()).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         app.sms_count(),
@@ -146,12 +141,8 @@ async fn a_new_application_passes_the_second_step_by_authenticator_and_no_code_i
         "no SMS when the authenticator is used"
     );
     let (_, second) = connect(&app, "ann@example.com", NEW_VERSION, "Ann's phone").await;
-    let (status, replay) = post_json(
-        &app,
-        "/api/v1/apps/connect/verify",
-        verify(&second["challenge"]),
-    )
-    .await;
+    let (status, replay) =
+        verify(&app, &second["challenge"], "authenticator", &code.as_str()).await;
     assert_eq!(status, 401);
     assert_eq!(replay["error"], "code_already_used");
 }
@@ -239,9 +230,8 @@ async fn the_refusal_email_is_sent_at_most_once_a_day_per_app_and_device() {
 async fn an_application_without_any_two_step_version_is_refused_when_two_step_is_on() {
     let app = spawn_app().await;
     app.with_sms_two_step("ann@example.com").await;
-    let (status, body) = post_json(
+    let (status, body) = connect_with(
         &app,
-        "/api/v1/apps/connect",
         connect_body(
             "ann@example.com",
             PASSWORD,
@@ -259,9 +249,8 @@ async fn an_application_without_any_two_step_version_is_refused_when_two_step_is
 async fn wrong_credentials_and_unknown_emails_get_the_same_answer() {
     let app = spawn_app().await;
     app.signed_up("ann@example.com").await;
-    let wrong_password = post_json(
+    let wrong_password = connect_with(
         &app,
-        "/api/v1/apps/connect",
         connect_body(
             "ann@example.com",
             "not the password",
@@ -271,9 +260,8 @@ async fn wrong_credentials_and_unknown_emails_get_the_same_answer() {
         ),
     )
     .await;
-    let unknown = post_json(
+    let unknown = connect_with(
         &app,
-        "/api/v1/apps/connect",
         connect_body("bob@example.com", PASSWORD, NEW_APP, NEW_VERSION, "PC"),
     )
     .await;
@@ -285,9 +273,8 @@ async fn wrong_credentials_and_unknown_emails_get_the_same_answer() {
 #[tokio::test]
 async fn an_unknown_application_is_a_bad_request() {
     let app = spawn_app().await;
-    let (status, body) = post_json(
+    let (status, body) = connect_with(
         &app,
-        "/api/v1/apps/connect",
         connect_body("ann@example.com", PASSWORD, "nope", "1.0.0", "PC"),
     )
     .await;
@@ -542,9 +529,8 @@ async fn an_application_guessing_passwords_is_slowed_down_like_the_sign_in_page(
     let app = spawn_app().await;
     app.signed_up("ann@example.com").await;
     for _ in 0..10 {
-        let (status, _) = post_json(
+        let (status, _) = connect_with(
             &app,
-            "/api/v1/apps/connect",
             connect_body("ann@example.com", "guess", NEW_APP, NEW_VERSION, "PC"),
         )
         .await;
