@@ -72,8 +72,7 @@ async fn me(app: &TestApp, token: &str) -> (u16, Value) {
 
 #[tokio::test]
 async fn an_account_without_two_step_connects_with_the_password_alone() {
-    let app = spawn_app().await;
-    app.signed_up("ann@example.com").await;
+    let (app, _) = spawn_signed_up("ann@example.com").await;
     let (status, body) = connect(&app, "ann@example.com", "1.0.0", "Ann's laptop").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "connected");
@@ -89,8 +88,7 @@ async fn an_account_without_two_step_connects_with_the_password_alone() {
 
 #[tokio::test]
 async fn a_new_application_passes_the_second_step_by_sms() {
-    let app = spawn_app().await;
-    app.with_sms_two_step("ann@example.com").await;
+    let (app, _) = spawn_with_sms_two_step("ann@example.com").await;
     let (status, body) = connect(&app, "ann@example.com", NEW_VERSION, "Ann's laptop").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "two_step_required");
@@ -149,8 +147,7 @@ async fn a_new_application_passes_the_second_step_by_authenticator_and_no_code_i
 
 #[tokio::test]
 async fn an_older_application_is_refused_and_the_owner_is_told_to_update_from_downloads() {
-    let app = spawn_app().await;
-    app.with_sms_two_step("ann@example.com").await;
+    let (app, _) = spawn_with_sms_two_step("ann@example.com").await;
     let (status, body) = connect(&app, "ann@example.com", OLD_VERSION, "Office PC").await;
     assert_eq!(status, 403, "{body}");
     assert_eq!(body["error"], "two_step_unsupported");
@@ -188,8 +185,7 @@ async fn an_older_application_is_refused_and_the_owner_is_told_to_update_from_do
 
 #[tokio::test]
 async fn the_refusal_email_is_sent_at_most_once_a_day_per_app_and_device() {
-    let app = spawn_app().await;
-    app.with_sms_two_step("ann@example.com").await;
+    let (app, _) = spawn_with_sms_two_step("ann@example.com").await;
     let refusals = |app: &TestApp| {
         app.email
             .messages()
@@ -228,27 +224,24 @@ async fn the_refusal_email_is_sent_at_most_once_a_day_per_app_and_device() {
 
 #[tokio::test]
 async fn an_application_without_any_two_step_version_is_refused_when_two_step_is_on() {
-    let app = spawn_app().await;
-    app.with_sms_two_step("ann@example.com").await;
-    let (status, body) = connect_with(
-        &app,
-        connect_body(
-            "ann@example.com",
-            PASSWORD,
-            "photon-sync-legacy",
-            "1.9.2",
-            "Old PC",
-        ),
-    )
-    .await;
-    assert_eq!(status, 403);
-    assert_eq!(body["error"], "two_step_unsupported");
+    let (app, _) = spawn_with_sms_two_step("ann@example.com").await;
+    let legacy = connect_body(
+        "ann@example.com",
+        PASSWORD,
+        "photon-sync-legacy",
+        "1.9.2",
+        "Old PC",
+    );
+    assert_api_error(
+        &connect_with(&app, legacy).await,
+        403,
+        "two_step_unsupported",
+    );
 }
 
 #[tokio::test]
 async fn wrong_credentials_and_unknown_emails_get_the_same_answer() {
-    let app = spawn_app().await;
-    app.signed_up("ann@example.com").await;
+    let (app, _) = spawn_signed_up("ann@example.com").await;
     let wrong_password = connect_with(
         &app,
         connect_body(
@@ -273,22 +266,17 @@ async fn wrong_credentials_and_unknown_emails_get_the_same_answer() {
 #[tokio::test]
 async fn an_unknown_application_is_a_bad_request() {
     let app = spawn_app().await;
-    let (status, body) = connect_with(
-        &app,
-        connect_body("ann@example.com", PASSWORD, "nope", "1.0.0", "PC"),
-    )
-    .await;
-    assert_eq!(status, 400);
-    assert_eq!(body["error"], "unknown_app");
+    let unknown = connect_body("ann@example.com", PASSWORD, "nope", "1.0.0", "PC");
+    assert_api_error(&connect_with(&app, unknown).await, 400, "unknown_app");
 }
 
 #[tokio::test]
 async fn malformed_requests_name_what_is_wrong() {
     let app = spawn_app().await;
-    let (status, body) = post_raw(&app, "/api/v1/apps/connect", "{not json").await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_request"))
+    assert_api_error(
+        &post_raw(&app, "/api/v1/apps/connect", "{not json").await,
+        400,
+        "invalid_request",
     );
     // Each request below is wrong in one field, which the answer names.
     let connect = "/api/v1/apps/connect";
@@ -337,26 +325,20 @@ async fn malformed_requests_name_what_is_wrong() {
 
 #[tokio::test]
 async fn an_unknown_or_expired_challenge_is_refused() {
-    let app = spawn_app().await;
-    app.with_sms_two_step("ann@example.com").await;
-    let (status, body) = send_sms(&app, &"forged").await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (401, Some("challenge_expired"))
-    );
+    let (app, _) = spawn_with_sms_two_step("ann@example.com").await;
+    assert_api_error(&send_sms(&app, &"forged").await, 401, "challenge_expired");
     let (_, body) = connect(&app, "ann@example.com", NEW_VERSION, "PC").await;
     app.clock.advance(10 * 60);
-    let (status, body) = send_sms(&app, &body["challenge"]).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (401, Some("challenge_expired"))
+    assert_api_error(
+        &send_sms(&app, &body["challenge"]).await,
+        401,
+        "challenge_expired",
     );
 }
 
 #[tokio::test]
 async fn five_wrong_codes_end_an_applications_code() {
-    let app = spawn_app().await;
-    app.with_sms_two_step("ann@example.com").await;
+    let (app, _) = spawn_with_sms_two_step("ann@example.com").await;
     let (_, body) = connect(&app, "ann@example.com", NEW_VERSION, "PC").await;
     let challenge = body["challenge"].clone();
     send_sms(&app, &challenge).await;
@@ -370,18 +352,14 @@ async fn five_wrong_codes_end_an_applications_code() {
         let (status, _) = verify(&app, &challenge, "sms", &wrong).await;
         assert_eq!(status, 401);
     }
-    let (status, body) = verify(&app, &challenge, "sms", &wrong).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (429, Some("too_many_attempts"))
+    assert_api_error(
+        &verify(&app, &challenge, "sms", &wrong).await,
+        429,
+        "too_many_attempts",
     );
     let (status, _) = verify(&app, &challenge, "sms", &right).await;
     assert_eq!(status, 429, "even the right code is refused now");
-    let (status, body) = send_sms(&app, &challenge).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (429, Some("resend_too_soon"))
-    );
+    assert_api_error(&send_sms(&app, &challenge).await, 429, "resend_too_soon");
 }
 
 #[tokio::test]
@@ -406,11 +384,7 @@ async fn a_token_stops_working_when_its_application_is_disconnected() {
         .post(&path, &[("password", PASSWORD)])
         .await
         .assert_redirect_to("/account/settings/security?notice=disconnected");
-    let (status, body) = me(&app, &token).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (401, Some("unauthorized"))
-    );
+    assert_api_error(&me(&app, &token).await, 401, "unauthorized");
     app.wait_for_email("ann@example.com", "was disconnected")
         .await;
 }
@@ -526,8 +500,7 @@ async fn the_example_client_connects_as_a_new_application_and_is_refused_as_an_o
 
 #[tokio::test]
 async fn an_application_guessing_passwords_is_slowed_down_like_the_sign_in_page() {
-    let app = spawn_app().await;
-    app.signed_up("ann@example.com").await;
+    let (app, _) = spawn_signed_up("ann@example.com").await;
     for _ in 0..10 {
         let (status, _) = connect_with(
             &app,
@@ -536,10 +509,10 @@ async fn an_application_guessing_passwords_is_slowed_down_like_the_sign_in_page(
         .await;
         assert_eq!(status, 401);
     }
-    let (status, body) = connect(&app, "ann@example.com", NEW_VERSION, "PC").await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (429, Some("too_many_attempts"))
+    assert_api_error(
+        &connect(&app, "ann@example.com", NEW_VERSION, "PC").await,
+        429,
+        "too_many_attempts",
     );
     assert!(
         app.browser()

@@ -13,6 +13,7 @@ pub use page::*;
 use std::collections::BTreeMap;
 
 use delivery::{Email, Sms};
+use domain::authenticator::AuthenticatorSecret;
 use serde_json::Value;
 use storage::Account;
 
@@ -37,6 +38,15 @@ pub async fn spawn_with_sms_two_step(email: &str) -> (TestApp, Browser) {
     let app = spawn_app().await;
     let browser = app.with_sms_two_step(email).await;
     (app, browser)
+}
+
+/// The portal with a browser signed in as `email`, whose account has SMS
+/// two-step verification and the authenticator app on; the authenticator's
+/// secret. The clock is at the start of the next 30-second step.
+pub async fn spawn_with_authenticator(email: &str) -> (TestApp, Browser, AuthenticatorSecret) {
+    let app = spawn_app().await;
+    let (browser, secret) = app.with_authenticator(email).await;
+    (app, browser, secret)
 }
 
 /// POSTs `body` as JSON to the API, as a client application does; the status
@@ -80,6 +90,16 @@ pub async fn post_json_at_once(
         *answers.entry(task.await.unwrap()).or_default() += 1;
     }
     answers
+}
+
+/// An API answer that refuses with `status` and the error code `error`.
+pub fn assert_api_error(answer: &(u16, Value), status: u16, error: &str) {
+    let (actual, body) = answer;
+    assert_eq!(
+        (*actual, body["error"].as_str()),
+        (status, Some(error)),
+        "{body}"
+    );
 }
 
 /// A response's status, and its JSON answer (null if the answer is not JSON).

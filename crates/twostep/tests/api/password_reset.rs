@@ -16,8 +16,7 @@ async fn request_reset_link(app: &TestApp, email: &str) -> String {
 /// The portal with ann@example.com signed up, and the path of a reset link
 /// she asked for.
 async fn signed_up_with_a_reset_link() -> (TestApp, String) {
-    let app = spawn_app().await;
-    app.signed_up("ann@example.com").await;
+    let (app, _) = spawn_signed_up("ann@example.com").await;
     let link = request_reset_link(&app, "ann@example.com").await;
     (app, link)
 }
@@ -136,8 +135,7 @@ async fn the_reset_token_is_stored_only_as_a_digest() {
 
 #[tokio::test]
 async fn forgot_password_answers_the_same_for_an_unknown_email() {
-    let app = spawn_app().await;
-    app.signed_up("ann@example.com").await;
+    let (app, _) = spawn_signed_up("ann@example.com").await;
     let browser = app.browser();
 
     let known = browser
