@@ -161,19 +161,16 @@ async fn an_older_application_is_refused_and_the_owner_is_told_to_update_from_do
     let email = app
         .wait_for_email("ann@example.com", "Update Photon Desktop")
         .await;
-    for needle in [
-        "Photon Desktop 2.9.1",
-        "Office PC",
-        "latest version",
-        "Downloads section",
-        &format!("{}/downloads", app.address),
-    ] {
-        assert!(
-            email.text.contains(needle),
-            "{needle:?} missing from {}",
-            email.text
-        );
-    }
+    assert_says_all(
+        &email.text,
+        &[
+            "Photon Desktop 2.9.1",
+            "Office PC",
+            "latest version",
+            "Downloads section",
+            &format!("{}/downloads", app.address),
+        ],
+    );
     let events = app
         .state
         .store
@@ -183,43 +180,53 @@ async fn an_older_application_is_refused_and_the_owner_is_told_to_update_from_do
     assert_eq!(events[0].kind, "old_app_refused");
 }
 
+/// How many "Update …" e-mails the owner has received.
+fn refusal_emails(app: &TestApp) -> usize {
+    app.email
+        .messages()
+        .iter()
+        .filter(|e| e.subject.contains("Update"))
+        .count()
+}
+
+/// How many "Update …" e-mails, once they are `expected` or after a second:
+/// they are sent in the background.
+async fn refusal_emails_once(app: &TestApp, expected: usize) -> usize {
+    for _ in 0..50 {
+        if refusal_emails(app) == expected {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    refusal_emails(app)
+}
+
 #[tokio::test]
 async fn the_refusal_email_is_sent_at_most_once_a_day_per_app_and_device() {
     let (app, _) = spawn_with_sms_two_step("ann@example.com").await;
-    let refusals = |app: &TestApp| {
-        app.email
-            .messages()
-            .iter()
-            .filter(|e| e.subject.contains("Update"))
-            .count()
-    };
     connect(&app, "ann@example.com", OLD_VERSION, "Office PC").await;
     app.wait_for_email("ann@example.com", "Update").await;
     let (status, _) = connect(&app, "ann@example.com", OLD_VERSION, "Office PC").await;
     assert_eq!(status, 403);
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     assert_eq!(
-        refusals(&app),
+        refusal_emails(&app),
         1,
         "the same app and device within a day: no second e-mail"
     );
     connect(&app, "ann@example.com", OLD_VERSION, "Home PC").await;
-    for _ in 0..50 {
-        if refusals(&app) == 2 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    assert_eq!(refusals(&app), 2, "another device is worth an e-mail");
+    assert_eq!(
+        refusal_emails_once(&app, 2).await,
+        2,
+        "another device is worth an e-mail"
+    );
     app.clock.advance(24 * 3600);
     connect(&app, "ann@example.com", OLD_VERSION, "Office PC").await;
-    for _ in 0..50 {
-        if refusals(&app) == 3 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    assert_eq!(refusals(&app), 3, "a day later the owner is told again");
+    assert_eq!(
+        refusal_emails_once(&app, 3).await,
+        3,
+        "a day later the owner is told again"
+    );
 }
 
 #[tokio::test]
