@@ -7,6 +7,7 @@ mod page;
 
 pub use crate::app::TestApp;
 pub use crate::output::stdout_of;
+pub use crate::says::assert_says_all;
 pub use flows::*;
 pub use page::*;
 

@@ -5,6 +5,8 @@ mod app;
 mod helpers;
 #[path = "../common/output.rs"]
 mod output;
+#[path = "../common/says.rs"]
+mod says;
 
 mod accounts;
 mod api_error_codes;

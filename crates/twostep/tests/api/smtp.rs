@@ -55,14 +55,15 @@ async fn the_owner_of_an_account_receives_the_update_email_through_smtp() {
     let message = sink.wait_for("Update Photon Desktop").await;
     assert_eq!(message["rcpt_tos"], json!(["ann@example.com"]));
     let text = message["text"].as_str().unwrap();
-    for needle in [
-        "Photon Desktop 2.0.0",
-        "Office PC",
-        "Downloads section",
-        "/downloads",
-    ] {
-        assert!(text.contains(needle), "{needle:?} missing from {text}");
-    }
+    assert_says_all(
+        text,
+        &[
+            "Photon Desktop 2.0.0",
+            "Office PC",
+            "Downloads section",
+            "/downloads",
+        ],
+    );
     assert!(!text.contains(PASSWORD));
 }
 
