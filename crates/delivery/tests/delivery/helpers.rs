@@ -8,8 +8,10 @@ use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
 use delivery::KannelSettings;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
+
+use crate::stand_ins::read_request_target;
 
 /// The repository's root, where `scripts/` and `testing/` are.
 pub fn repo_root() -> PathBuf {
@@ -72,16 +74,9 @@ impl StubGateway {
             while let Ok((mut stream, _)) = listener.accept().await {
                 let seen = Arc::clone(&seen);
                 tokio::spawn(async move {
-                    let mut head = Vec::new();
-                    let mut buf = [0u8; 1024];
-                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                        match stream.read(&mut buf).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => head.extend_from_slice(&buf[..n]),
-                        }
-                    }
-                    let head = String::from_utf8_lossy(&head).into_owned();
-                    let target = head.split(' ').nth(1).unwrap_or_default().to_owned();
+                    let Some(target) = read_request_target(&mut stream).await else {
+                        return;
+                    };
                     seen.lock().unwrap().push(target);
                     match answer {
                         Answer::With(status, body) => {

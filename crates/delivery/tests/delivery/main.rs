@@ -8,3 +8,5 @@ mod memory;
 mod outbox;
 mod settings;
 mod smtp;
+#[path = "../shared/stand_ins.rs"]
+mod stand_ins;

@@ -1,9 +1,7 @@
 //! The SMTP provider: a closed port, a bad recipient, and a real SMTP server (Python's aiosmtpd,
 //! run by `testing/smtp/sink.py`) that writes what it receives as JSON lines.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use delivery::{
@@ -12,7 +10,8 @@ use delivery::{
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 
-use crate::helpers::{assert_unreachable_quickly, closed_port, repo_root, wait_until};
+use crate::helpers::{assert_unreachable_quickly, closed_port, wait_until};
+use crate::stand_ins::SmtpSink;
 
 fn smtp_settings(port: u16) -> SmtpSettings {
     SmtpSettings {
@@ -116,69 +115,10 @@ async fn tls_modes_refuse_a_server_without_tls_instead_of_sending_in_clear() {
     }
 }
 
-/// The sink, killed when dropped.
-struct Sink {
-    child: Child,
-    port: u16,
-    out: PathBuf,
-}
-
-impl Sink {
-    fn start(dir: &Path) -> Self {
-        // Debian's python3-aiosmtpd is for the system Python, which a pyenv `python3` may hide.
-        let python = if Path::new("/usr/bin/python3").exists() {
-            "/usr/bin/python3"
-        } else {
-            "python3"
-        };
-        let out = dir.join("mail.jsonl");
-        let errors = dir.join("sink.err");
-        let mut child = Command::new(python)
-            .arg(repo_root().join("testing/smtp/sink.py"))
-            .arg("--out")
-            .arg(&out)
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&errors).unwrap())
-            .spawn()
-            .expect("start the SMTP sink");
-        let mut first = String::new();
-        let _ = BufReader::new(child.stdout.take().unwrap()).read_line(&mut first);
-        let Some(port) = first
-            .trim()
-            .strip_prefix("PORT=")
-            .and_then(|p| p.parse().ok())
-        else {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "the sink did not start: {}",
-                std::fs::read_to_string(&errors).unwrap_or_default()
-            );
-        };
-        Self { child, port, out }
-    }
-
-    fn received(&self) -> Vec<Value> {
-        std::fs::read_to_string(&self.out)
-            .unwrap_or_default()
-            .lines()
-            .map(|line| serde_json::from_str(line).unwrap())
-            .collect()
-    }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test]
 #[ignore = "needs python3 aiosmtpd; run by .ci/run"]
 async fn an_email_reaches_a_real_smtp_server_as_plain_text() {
-    let dir = tempfile::tempdir().unwrap();
-    let sink = Sink::start(dir.path());
+    let sink = SmtpSink::start();
     let sender = sender(sink.port);
     let unicode = Email {
         to: "Zoë <zoe@example.com>".to_owned(),

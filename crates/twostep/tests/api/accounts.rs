@@ -46,8 +46,7 @@ async fn email_missing_at_symbol_is_rejected() {
 
 #[tokio::test]
 async fn a_duplicate_email_in_another_letter_case_is_refused_beside_the_field() {
-    let app = spawn_app().await;
-    app.signed_up("ann@example.com").await;
+    let (app, _) = spawn_signed_up("ann@example.com").await;
     let first_hash = app.account("ann@example.com").await.password_hash;
 
     let page = app
@@ -131,8 +130,7 @@ async fn a_password_of_exactly_256_characters_is_accepted() {
 
 #[tokio::test]
 async fn sign_in_with_the_right_password_opens_the_account_in_any_letter_case() {
-    let app = spawn_app().await;
-    app.signed_up("ann@example.com").await;
+    let (app, _) = spawn_signed_up("ann@example.com").await;
     let browser = app.assert_signs_in("ANN@example.com", PASSWORD).await;
     let page = browser.get("/account").await;
     assert_eq!(page.status, 200);
@@ -141,8 +139,7 @@ async fn sign_in_with_the_right_password_opens_the_account_in_any_letter_case() 
 
 #[tokio::test]
 async fn a_wrong_password_and_an_unknown_email_get_the_same_answer() {
-    let app = spawn_app().await;
-    app.signed_up("ann@example.com").await;
+    let (app, _) = spawn_signed_up("ann@example.com").await;
     let browser = app.browser();
 
     let wrong_password = browser.sign_in("ann@example.com", OTHER_PASSWORD).await;

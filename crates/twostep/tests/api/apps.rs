@@ -25,13 +25,14 @@ fn connect_body(email: &str, password: &str, app_id: &str, version: &str, device
     json!({"email": email, "password": password, "app_id": app_id, "app_version": version, "device_name": device})
 }
 
+/// The first step of connecting: `body` as the application sends it.
+async fn connect_with(app: &TestApp, body: Value) -> (u16, Value) {
+    post_json(app, "/api/v1/apps/connect", body).await
+}
+
+/// The first step of connecting, as the new application with the right password.
 async fn connect(app: &TestApp, email: &str, version: &str, device: &str) -> (u16, Value) {
-    post_json(
-        app,
-        "/api/v1/apps/connect",
-        connect_body(email, PASSWORD, NEW_APP, version, device),
-    )
-    .await
+    connect_with(app, connect_body(email, PASSWORD, NEW_APP, version, device)).await
 }
 
 /// The second step of connecting: an SMS with the code for `challenge`.
@@ -71,8 +72,7 @@ async fn me(app: &TestApp, token: &str) -> (u16, Value) {
 
 #[tokio::test]
 async fn an_account_without_two_step_connects_with_the_password_alone() {
-    let app = spawn_app().await;
-    app.signed_up("ann@example.com").await;
+    let (app, _) = spawn_signed_up("ann@example.com").await;
     let (status, body) = connect(&app, "ann@example.com", "1.0.0", "Ann's laptop").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "connected");
@@ -88,8 +88,7 @@ async fn an_account_without_two_step_connects_with_the_password_alone() {
 
 #[tokio::test]
 async fn a_new_application_passes_the_second_step_by_sms() {
-    let app = spawn_app().await;
-    app.with_sms_two_step("ann@example.com").await;
+    let (app, _) = spawn_with_sms_two_step("ann@example.com").await;
     let (status, body) = connect(&app, "ann@example.com", NEW_VERSION, "Ann's laptop").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "two_step_required");
@@ -132,13 +131,7 @@ async fn a_new_application_passes_the_second_step_by_authenticator_and_no_code_i
     assert_eq!(first["default_method"], "authenticator");
     assert_eq!(first["methods"], json!(["authenticator", "sms"]));
     let code = code_at(&secret, app.clock.now());
-    let verify = |challenge: &Value| json!({"challenge": challenge, "method": "authenticator", "code": code.as_str()});
-    let (status, body) = post_json(
-        &app,
-        "/api/v1/apps/connect/verify",
-        verify(&first["challenge"]),
-    )
-    .await;
+    let (status, body) = verify(&app, &first["challenge"], "authenticator", &code.as_str()).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         app.sms_count(),
@@ -146,20 +139,15 @@ async fn a_new_application_passes_the_second_step_by_authenticator_and_no_code_i
         "no SMS when the authenticator is used"
     );
     let (_, second) = connect(&app, "ann@example.com", NEW_VERSION, "Ann's phone").await;
-    let (status, replay) = post_json(
-        &app,
-        "/api/v1/apps/connect/verify",
-        verify(&second["challenge"]),
-    )
-    .await;
+    let (status, replay) =
+        verify(&app, &second["challenge"], "authenticator", &code.as_str()).await;
     assert_eq!(status, 401);
     assert_eq!(replay["error"], "code_already_used");
 }
 
 #[tokio::test]
 async fn an_older_application_is_refused_and_the_owner_is_told_to_update_from_downloads() {
-    let app = spawn_app().await;
-    app.with_sms_two_step("ann@example.com").await;
+    let (app, _) = spawn_with_sms_two_step("ann@example.com").await;
     let (status, body) = connect(&app, "ann@example.com", OLD_VERSION, "Office PC").await;
     assert_eq!(status, 403, "{body}");
     assert_eq!(body["error"], "two_step_unsupported");
@@ -173,19 +161,16 @@ async fn an_older_application_is_refused_and_the_owner_is_told_to_update_from_do
     let email = app
         .wait_for_email("ann@example.com", "Update Photon Desktop")
         .await;
-    for needle in [
-        "Photon Desktop 2.9.1",
-        "Office PC",
-        "latest version",
-        "Downloads section",
-        &format!("{}/downloads", app.address),
-    ] {
-        assert!(
-            email.text.contains(needle),
-            "{needle:?} missing from {}",
-            email.text
-        );
-    }
+    assert_says_all(
+        &email.text,
+        &[
+            "Photon Desktop 2.9.1",
+            "Office PC",
+            "latest version",
+            "Downloads section",
+            &format!("{}/downloads", app.address),
+        ],
+    );
     let events = app
         .state
         .store
@@ -195,73 +180,77 @@ async fn an_older_application_is_refused_and_the_owner_is_told_to_update_from_do
     assert_eq!(events[0].kind, "old_app_refused");
 }
 
+/// How many "Update …" e-mails the owner has received.
+fn refusal_emails(app: &TestApp) -> usize {
+    app.email
+        .messages()
+        .iter()
+        .filter(|e| e.subject.contains("Update"))
+        .count()
+}
+
+/// How many "Update …" e-mails, once they are `expected` or after a second:
+/// they are sent in the background.
+async fn refusal_emails_once(app: &TestApp, expected: usize) -> usize {
+    for _ in 0..50 {
+        if refusal_emails(app) == expected {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    refusal_emails(app)
+}
+
 #[tokio::test]
 async fn the_refusal_email_is_sent_at_most_once_a_day_per_app_and_device() {
-    let app = spawn_app().await;
-    app.with_sms_two_step("ann@example.com").await;
-    let refusals = |app: &TestApp| {
-        app.email
-            .messages()
-            .iter()
-            .filter(|e| e.subject.contains("Update"))
-            .count()
-    };
+    let (app, _) = spawn_with_sms_two_step("ann@example.com").await;
     connect(&app, "ann@example.com", OLD_VERSION, "Office PC").await;
     app.wait_for_email("ann@example.com", "Update").await;
     let (status, _) = connect(&app, "ann@example.com", OLD_VERSION, "Office PC").await;
     assert_eq!(status, 403);
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     assert_eq!(
-        refusals(&app),
+        refusal_emails(&app),
         1,
         "the same app and device within a day: no second e-mail"
     );
     connect(&app, "ann@example.com", OLD_VERSION, "Home PC").await;
-    for _ in 0..50 {
-        if refusals(&app) == 2 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    assert_eq!(refusals(&app), 2, "another device is worth an e-mail");
+    assert_eq!(
+        refusal_emails_once(&app, 2).await,
+        2,
+        "another device is worth an e-mail"
+    );
     app.clock.advance(24 * 3600);
     connect(&app, "ann@example.com", OLD_VERSION, "Office PC").await;
-    for _ in 0..50 {
-        if refusals(&app) == 3 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    assert_eq!(refusals(&app), 3, "a day later the owner is told again");
+    assert_eq!(
+        refusal_emails_once(&app, 3).await,
+        3,
+        "a day later the owner is told again"
+    );
 }
 
 #[tokio::test]
 async fn an_application_without_any_two_step_version_is_refused_when_two_step_is_on() {
-    let app = spawn_app().await;
-    app.with_sms_two_step("ann@example.com").await;
-    let (status, body) = post_json(
-        &app,
-        "/api/v1/apps/connect",
-        connect_body(
-            "ann@example.com",
-            PASSWORD,
-            "photon-sync-legacy",
-            "1.9.2",
-            "Old PC",
-        ),
-    )
-    .await;
-    assert_eq!(status, 403);
-    assert_eq!(body["error"], "two_step_unsupported");
+    let (app, _) = spawn_with_sms_two_step("ann@example.com").await;
+    let legacy = connect_body(
+        "ann@example.com",
+        PASSWORD,
+        "photon-sync-legacy",
+        "1.9.2",
+        "Old PC",
+    );
+    assert_api_error(
+        &connect_with(&app, legacy).await,
+        403,
+        "two_step_unsupported",
+    );
 }
 
 #[tokio::test]
 async fn wrong_credentials_and_unknown_emails_get_the_same_answer() {
-    let app = spawn_app().await;
-    app.signed_up("ann@example.com").await;
-    let wrong_password = post_json(
+    let (app, _) = spawn_signed_up("ann@example.com").await;
+    let wrong_password = connect_with(
         &app,
-        "/api/v1/apps/connect",
         connect_body(
             "ann@example.com",
             "not the password",
@@ -271,9 +260,8 @@ async fn wrong_credentials_and_unknown_emails_get_the_same_answer() {
         ),
     )
     .await;
-    let unknown = post_json(
+    let unknown = connect_with(
         &app,
-        "/api/v1/apps/connect",
         connect_body("bob@example.com", PASSWORD, NEW_APP, NEW_VERSION, "PC"),
     )
     .await;
@@ -285,23 +273,17 @@ async fn wrong_credentials_and_unknown_emails_get_the_same_answer() {
 #[tokio::test]
 async fn an_unknown_application_is_a_bad_request() {
     let app = spawn_app().await;
-    let (status, body) = post_json(
-        &app,
-        "/api/v1/apps/connect",
-        connect_body("ann@example.com", PASSWORD, "nope", "1.0.0", "PC"),
-    )
-    .await;
-    assert_eq!(status, 400);
-    assert_eq!(body["error"], "unknown_app");
+    let unknown = connect_body("ann@example.com", PASSWORD, "nope", "1.0.0", "PC");
+    assert_api_error(&connect_with(&app, unknown).await, 400, "unknown_app");
 }
 
 #[tokio::test]
 async fn malformed_requests_name_what_is_wrong() {
     let app = spawn_app().await;
-    let (status, body) = post_raw(&app, "/api/v1/apps/connect", "{not json").await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_request"))
+    assert_api_error(
+        &post_raw(&app, "/api/v1/apps/connect", "{not json").await,
+        400,
+        "invalid_request",
     );
     // Each request below is wrong in one field, which the answer names.
     let connect = "/api/v1/apps/connect";
@@ -350,26 +332,20 @@ async fn malformed_requests_name_what_is_wrong() {
 
 #[tokio::test]
 async fn an_unknown_or_expired_challenge_is_refused() {
-    let app = spawn_app().await;
-    app.with_sms_two_step("ann@example.com").await;
-    let (status, body) = send_sms(&app, &"forged").await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (401, Some("challenge_expired"))
-    );
+    let (app, _) = spawn_with_sms_two_step("ann@example.com").await;
+    assert_api_error(&send_sms(&app, &"forged").await, 401, "challenge_expired");
     let (_, body) = connect(&app, "ann@example.com", NEW_VERSION, "PC").await;
     app.clock.advance(10 * 60);
-    let (status, body) = send_sms(&app, &body["challenge"]).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (401, Some("challenge_expired"))
+    assert_api_error(
+        &send_sms(&app, &body["challenge"]).await,
+        401,
+        "challenge_expired",
     );
 }
 
 #[tokio::test]
 async fn five_wrong_codes_end_an_applications_code() {
-    let app = spawn_app().await;
-    app.with_sms_two_step("ann@example.com").await;
+    let (app, _) = spawn_with_sms_two_step("ann@example.com").await;
     let (_, body) = connect(&app, "ann@example.com", NEW_VERSION, "PC").await;
     let challenge = body["challenge"].clone();
     send_sms(&app, &challenge).await;
@@ -383,18 +359,14 @@ async fn five_wrong_codes_end_an_applications_code() {
         let (status, _) = verify(&app, &challenge, "sms", &wrong).await;
         assert_eq!(status, 401);
     }
-    let (status, body) = verify(&app, &challenge, "sms", &wrong).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (429, Some("too_many_attempts"))
+    assert_api_error(
+        &verify(&app, &challenge, "sms", &wrong).await,
+        429,
+        "too_many_attempts",
     );
     let (status, _) = verify(&app, &challenge, "sms", &right).await;
     assert_eq!(status, 429, "even the right code is refused now");
-    let (status, body) = send_sms(&app, &challenge).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (429, Some("resend_too_soon"))
-    );
+    assert_api_error(&send_sms(&app, &challenge).await, 429, "resend_too_soon");
 }
 
 #[tokio::test]
@@ -419,11 +391,7 @@ async fn a_token_stops_working_when_its_application_is_disconnected() {
         .post(&path, &[("password", PASSWORD)])
         .await
         .assert_redirect_to("/account/settings/security?notice=disconnected");
-    let (status, body) = me(&app, &token).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (401, Some("unauthorized"))
-    );
+    assert_api_error(&me(&app, &token).await, 401, "unauthorized");
     app.wait_for_email("ann@example.com", "was disconnected")
         .await;
 }
@@ -539,21 +507,19 @@ async fn the_example_client_connects_as_a_new_application_and_is_refused_as_an_o
 
 #[tokio::test]
 async fn an_application_guessing_passwords_is_slowed_down_like_the_sign_in_page() {
-    let app = spawn_app().await;
-    app.signed_up("ann@example.com").await;
+    let (app, _) = spawn_signed_up("ann@example.com").await;
     for _ in 0..10 {
-        let (status, _) = post_json(
+        let (status, _) = connect_with(
             &app,
-            "/api/v1/apps/connect",
             connect_body("ann@example.com", "guess", NEW_APP, NEW_VERSION, "PC"),
         )
         .await;
         assert_eq!(status, 401);
     }
-    let (status, body) = connect(&app, "ann@example.com", NEW_VERSION, "PC").await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (429, Some("too_many_attempts"))
+    assert_api_error(
+        &connect(&app, "ann@example.com", NEW_VERSION, "PC").await,
+        429,
+        "too_many_attempts",
     );
     assert!(
         app.browser()

@@ -18,8 +18,7 @@ const TURN_OFF: &str = "/account/security/authenticator/turn-off";
 /// The portal with an account that has the authenticator app, and a fresh
 /// browser past its password, asked for the app's code.
 async fn asked_for_the_authenticator_code() -> (TestApp, Browser, AuthenticatorSecret) {
-    let app = spawn_app().await;
-    let (_, secret) = app.with_authenticator(EMAIL).await;
+    let (app, _, secret) = spawn_with_authenticator(EMAIL).await;
     let browser = app.past_the_password(EMAIL).await;
     (app, browser, secret)
 }
@@ -183,8 +182,7 @@ async fn abandoning_the_scan_page_leaves_nothing_active() {
 
 #[tokio::test]
 async fn sign_in_asks_for_the_authenticator_code_by_default_and_sends_no_sms() {
-    let app = spawn_app().await;
-    let (_, secret) = app.with_authenticator(EMAIL).await;
+    let (app, _, secret) = spawn_with_authenticator(EMAIL).await;
     let sent = app.sms_count();
 
     let browser = app.past_the_password(EMAIL).await;
@@ -254,8 +252,7 @@ async fn use_the_code_from_the_authenticator_app_switches_back() {
 
 #[tokio::test]
 async fn the_authenticator_method_cannot_be_chosen_without_an_authenticator() {
-    let app = spawn_app().await;
-    app.with_sms_two_step(EMAIL).await;
+    let (app, _) = spawn_with_sms_two_step(EMAIL).await;
     let browser = app.past_the_password(EMAIL).await;
 
     let page = browser
@@ -271,8 +268,7 @@ async fn the_authenticator_method_cannot_be_chosen_without_an_authenticator() {
 
 #[tokio::test]
 async fn an_authenticator_code_is_accepted_only_once() {
-    let app = spawn_app().await;
-    let (_, secret) = app.with_authenticator(EMAIL).await;
+    let (app, _, secret) = spawn_with_authenticator(EMAIL).await;
     let code = app.totp(&secret);
     let first = app.past_the_password(EMAIL).await;
     first.assert_sign_in_code_accepted(&code).await;
@@ -289,8 +285,7 @@ async fn an_authenticator_code_is_accepted_only_once() {
 
 #[tokio::test]
 async fn one_code_sent_by_two_sign_ins_at_once_signs_in_only_one() {
-    let app = spawn_app().await;
-    let (_, secret) = app.with_authenticator(EMAIL).await;
+    let (app, _, secret) = spawn_with_authenticator(EMAIL).await;
     let code = app.totp(&secret);
     let first = app.past_the_password(EMAIL).await;
     let second = app.past_the_password(EMAIL).await;
@@ -346,8 +341,7 @@ async fn three_wrong_codes_in_one_step_lock_the_authenticator_until_the_next_ste
 
 #[tokio::test]
 async fn codes_of_the_previous_and_the_next_step_are_accepted_for_clocks_a_little_off() {
-    let app = spawn_app().await;
-    let (_, secret) = app.with_authenticator(EMAIL).await;
+    let (app, _, secret) = spawn_with_authenticator(EMAIL).await;
     app.clock.advance(STEP_SECONDS);
     let behind = code_at(&secret, app.clock.now() - STEP_SECONDS);
     let ahead = code_at(&secret, app.clock.now() + STEP_SECONDS);
@@ -360,8 +354,7 @@ async fn codes_of_the_previous_and_the_next_step_are_accepted_for_clocks_a_littl
 
 #[tokio::test]
 async fn a_code_from_two_steps_ago_is_refused() {
-    let app = spawn_app().await;
-    let (_, secret) = app.with_authenticator(EMAIL).await;
+    let (app, _, secret) = spawn_with_authenticator(EMAIL).await;
     app.clock.advance(3 * STEP_SECONDS);
     let too_old = code_at(&secret, app.clock.now() - 2 * STEP_SECONDS);
     let browser = app.past_the_password(EMAIL).await;
@@ -374,8 +367,7 @@ async fn a_code_from_two_steps_ago_is_refused() {
 
 #[tokio::test]
 async fn turning_the_authenticator_off_keeps_sms_two_step() {
-    let app = spawn_app().await;
-    let (browser, _) = app.with_authenticator(EMAIL).await;
+    let (app, browser, _) = spawn_with_authenticator(EMAIL).await;
     browser
         .get(TURN_OFF)
         .await
@@ -417,8 +409,7 @@ async fn turning_the_authenticator_off_keeps_sms_two_step() {
 
 #[tokio::test]
 async fn turning_sms_off_turns_the_authenticator_off_too_and_the_email_says_both_are_off() {
-    let app = spawn_app().await;
-    let (browser, _) = app.with_authenticator(EMAIL).await;
+    let (app, browser, _) = spawn_with_authenticator(EMAIL).await;
     let turn_off = "/account/security/two-step/turn-off";
     browser
         .get(turn_off)
@@ -453,8 +444,7 @@ async fn turning_sms_off_turns_the_authenticator_off_too_and_the_email_says_both
 
 #[tokio::test]
 async fn a_password_reset_with_the_authenticator_asks_for_its_code() {
-    let app = spawn_app().await;
-    let (_, secret) = app.with_authenticator(EMAIL).await;
+    let (app, _, secret) = spawn_with_authenticator(EMAIL).await;
     let (browser, token, reset_page) = app.ask_for_reset(EMAIL).await;
     let sent = app.sms_count();
 
@@ -495,8 +485,7 @@ async fn a_password_reset_with_the_authenticator_asks_for_its_code() {
 
 #[tokio::test]
 async fn a_password_reset_with_the_authenticator_can_use_the_code_from_sms() {
-    let app = spawn_app().await;
-    app.with_authenticator(EMAIL).await;
+    let (app, _, _) = spawn_with_authenticator(EMAIL).await;
     let (browser, token, reset_page) = app.ask_for_reset(EMAIL).await;
     let sent = app.sms_count();
 

@@ -7,10 +7,14 @@ mod page;
 
 pub use crate::app::TestApp;
 pub use crate::output::stdout_of;
+pub use crate::says::assert_says_all;
 pub use flows::*;
 pub use page::*;
 
+use std::collections::BTreeMap;
+
 use delivery::{Email, Sms};
+use domain::authenticator::AuthenticatorSecret;
 use serde_json::Value;
 use storage::Account;
 
@@ -37,6 +41,15 @@ pub async fn spawn_with_sms_two_step(email: &str) -> (TestApp, Browser) {
     (app, browser)
 }
 
+/// The portal with a browser signed in as `email`, whose account has SMS
+/// two-step verification and the authenticator app on; the authenticator's
+/// secret. The clock is at the start of the next 30-second step.
+pub async fn spawn_with_authenticator(email: &str) -> (TestApp, Browser, AuthenticatorSecret) {
+    let app = spawn_app().await;
+    let (browser, secret) = app.with_authenticator(email).await;
+    (app, browser, secret)
+}
+
 /// POSTs `body` as JSON to the API, as a client application does; the status
 /// and the JSON answer (null if the answer is not JSON).
 pub async fn post_json(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
@@ -47,6 +60,47 @@ pub async fn post_json(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
         .await
         .unwrap();
     status_and_json(response).await
+}
+
+/// Sends `times` copies of one API request at once; answers each answer's
+/// `(status, error code, message)`, counted.
+pub async fn post_json_at_once(
+    app: &TestApp,
+    path: &str,
+    body: Value,
+    times: usize,
+) -> BTreeMap<(u16, String, String), usize> {
+    let tasks: Vec<_> = (0..times)
+        .map(|_| {
+            let (url, body) = (app.url(path), body.clone());
+            tokio::spawn(async move {
+                let response = reqwest::Client::new()
+                    .post(url)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                let (status, body) = status_and_json(response).await;
+                let text = |field: &str| body[field].as_str().unwrap_or_default().to_owned();
+                (status, text("error"), text("message"))
+            })
+        })
+        .collect();
+    let mut answers = BTreeMap::new();
+    for task in tasks {
+        *answers.entry(task.await.unwrap()).or_default() += 1;
+    }
+    answers
+}
+
+/// An API answer that refuses with `status` and the error code `error`.
+pub fn assert_api_error(answer: &(u16, Value), status: u16, error: &str) {
+    let (actual, body) = answer;
+    assert_eq!(
+        (*actual, body["error"].as_str()),
+        (status, Some(error)),
+        "{body}"
+    );
 }
 
 /// A response's status, and its JSON answer (null if the answer is not JSON).

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{
     PASSWORD, PHONE_E164, TestApp, assert_parallel_wrong_codes_checked_five_times, post_json,
+    post_json_at_once,
 };
 
 const ATTEMPTS: usize = 100;
@@ -72,28 +73,7 @@ fn connect_body(password: &str) -> Value {
 /// Sends `ATTEMPTS` copies of one request at once; answers each answer's
 /// `(status, error code, message)`, counted.
 async fn fire(app: &TestApp, path: &str, body: Value) -> BTreeMap<(u16, String, String), usize> {
-    let tasks: Vec<_> = (0..ATTEMPTS)
-        .map(|_| {
-            let (url, body) = (format!("{}{path}", app.address), body.clone());
-            tokio::spawn(async move {
-                let response = reqwest::Client::new()
-                    .post(url)
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap();
-                let status = response.status().as_u16();
-                let body: Value = response.json().await.unwrap_or(Value::Null);
-                let text = |field: &str| body[field].as_str().unwrap_or_default().to_owned();
-                (status, text("error"), text("message"))
-            })
-        })
-        .collect();
-    let mut answers = BTreeMap::new();
-    for task in tasks {
-        *answers.entry(task.await.unwrap()).or_default() += 1;
-    }
-    answers
+    post_json_at_once(app, path, body, ATTEMPTS).await
 }
 
 /// The request after the attempts gets no check: 429 `too_many_attempts`.

@@ -5,6 +5,8 @@ mod app;
 mod helpers;
 #[path = "../common/output.rs"]
 mod output;
+#[path = "../common/says.rs"]
+mod says;
 
 mod accounts;
 mod api_error_codes;
@@ -24,6 +26,8 @@ mod postgres_tls;
 mod resend;
 mod sessions;
 mod smtp;
+#[path = "../../../delivery/tests/shared/stand_ins.rs"]
+mod stand_ins;
 mod startup;
 mod two_instances;
 mod two_step_sms;

@@ -149,8 +149,7 @@ async fn counters_move_as_a_sign_in_with_a_code_and_a_refused_attempt_run() {
 
 #[tokio::test]
 async fn a_code_entered_wrong_too_often_counts_a_limit_hit() {
-    let app = spawn_app().await;
-    app.with_sms_two_step("ann@example.com").await;
+    let (app, _) = spawn_with_sms_two_step("ann@example.com").await;
     let browser = app.past_the_password("ann@example.com").await;
     let code = app.last_sms_code(PHONE_E164);
     let limit_hits = |metrics: &Metrics| {

@@ -16,8 +16,7 @@ async fn request_reset_link(app: &TestApp, email: &str) -> String {
 /// The portal with ann@example.com signed up, and the path of a reset link
 /// she asked for.
 async fn signed_up_with_a_reset_link() -> (TestApp, String) {
-    let app = spawn_app().await;
-    app.signed_up("ann@example.com").await;
+    let (app, _) = spawn_signed_up("ann@example.com").await;
     let link = request_reset_link(&app, "ann@example.com").await;
     (app, link)
 }
@@ -35,6 +34,16 @@ async fn with_a_security_question_and_a_reset_link() -> (TestApp, Browser, Strin
 
 fn token_of(path: &str) -> &str {
     path.split_once("token=").unwrap().1
+}
+
+/// A used or expired link: its page says so (410), and a new password sent
+/// with its token is refused (410) too.
+async fn assert_link_refused(browser: &Browser, link: &str, new_password: &str) {
+    let page = browser.get(link).await;
+    assert_eq!(page.status, 410);
+    assert!(page.contains("This link has expired or has already been used."));
+    let set = browser.set_new_password(token_of(link), new_password).await;
+    assert_eq!(set.status, 410);
 }
 
 #[tokio::test]
@@ -79,13 +88,7 @@ async fn a_reset_link_works_only_once() {
         .await
         .assert_redirect_to("/sign-in?notice=password_reset");
 
-    let again = browser.get(&link).await;
-    assert_eq!(again.status, 410);
-    assert!(again.contains("This link has expired or has already been used."));
-    let replay = browser
-        .set_new_password(token_of(&link), "yet another passphrase")
-        .await;
-    assert_eq!(replay.status, 410);
+    assert_link_refused(&browser, &link, "yet another passphrase").await;
     app.assert_signs_in("ann@example.com", NEW_PASSWORD).await;
 }
 
@@ -102,13 +105,7 @@ async fn a_reset_link_expires_after_one_hour() {
     );
 
     app.clock.advance(MINUTE);
-    let expired = browser.get(&link).await;
-    assert_eq!(expired.status, 410);
-    assert!(expired.contains("This link has expired or has already been used."));
-    let late = browser
-        .set_new_password(token_of(&link), NEW_PASSWORD)
-        .await;
-    assert_eq!(late.status, 410);
+    assert_link_refused(&browser, &link, NEW_PASSWORD).await;
     app.assert_signs_in("ann@example.com", PASSWORD).await;
 }
 
@@ -138,8 +135,7 @@ async fn the_reset_token_is_stored_only_as_a_digest() {
 
 #[tokio::test]
 async fn forgot_password_answers_the_same_for_an_unknown_email() {
-    let app = spawn_app().await;
-    app.signed_up("ann@example.com").await;
+    let (app, _) = spawn_signed_up("ann@example.com").await;
     let browser = app.browser();
 
     let known = browser

@@ -4,9 +4,9 @@
 //! The requests overlap most on PostgreSQL (TWOSTEP_TEST_DATABASE_URL): there,
 //! with the check a read before the write, twelve of twenty sent an SMS.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::{PHONE_E164, TestApp, post_json, spawn_app};
+use crate::helpers::{PHONE_E164, TestApp, post_json, post_json_at_once, spawn_app};
 
 const REQUESTS: usize = 20;
 
@@ -31,34 +31,20 @@ async fn twenty_requests_for_a_code_at_once_send_one_sms() {
     let app = spawn_app().await;
     let challenge = a_waiting_challenge(&app).await;
     let before = app.sms_count_to(PHONE_E164);
-    let send = || {
-        let (url, body) = (
-            app.url("/api/v1/apps/connect/sms"),
-            json!({"challenge": challenge}),
-        );
-        tokio::spawn(async move {
-            let answer = reqwest::Client::new()
-                .post(url)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            let status = answer.status().as_u16();
-            let body: Value = answer.json().await.unwrap_or(Value::Null);
-            (
-                status,
-                body["error"].as_str().unwrap_or_default().to_owned(),
-            )
-        })
-    };
     for round in 1..=2 {
-        let tasks: Vec<_> = (0..REQUESTS).map(|_| send()).collect();
+        let answers = post_json_at_once(
+            &app,
+            "/api/v1/apps/connect/sms",
+            json!({"challenge": challenge}),
+            REQUESTS,
+        )
+        .await;
         let mut sent = 0;
-        for task in tasks {
-            match task.await.unwrap() {
-                (200, _) => sent += 1,
-                (429, error) => assert_eq!(error, "resend_too_soon"),
-                other => panic!("unexpected answer {other:?}"),
+        for ((status, error, _), times) in answers {
+            match status {
+                200 => sent += times,
+                429 => assert_eq!(error, "resend_too_soon"),
+                _ => panic!("unexpected answer {status} {error:?}, {times} times"),
             }
         }
         assert_eq!(sent, 1, "round {round}: one request of {REQUESTS} sends");

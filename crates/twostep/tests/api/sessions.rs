@@ -66,8 +66,7 @@ async fn signing_in_again_gives_a_new_session_id_and_ends_the_old_one() {
 
 #[tokio::test]
 async fn a_session_id_planted_before_sign_in_is_replaced() {
-    let app = spawn_app().await;
-    app.signed_up("ann@example.com").await;
+    let (app, _) = spawn_signed_up("ann@example.com").await;
     let planted = "attacker-chosen-session-id";
     let browser = browser_with_session(&app, planted);
 
@@ -388,8 +387,7 @@ async fn cookies_are_http_only_and_same_site_lax() {
 
 #[tokio::test]
 async fn ten_wrong_passwords_lock_the_address_for_fifteen_minutes() {
-    let app = spawn_app().await;
-    app.signed_up("ann@example.com").await;
+    let (app, _) = spawn_signed_up("ann@example.com").await;
     let browser = app.browser();
     for _ in 0..10 {
         let page = browser.sign_in("ann@example.com", "not my password").await;
@@ -426,8 +424,7 @@ async fn an_address_without_an_account_locks_the_same_way() {
 
 #[tokio::test]
 async fn a_successful_sign_in_forgets_earlier_wrong_passwords() {
-    let app = spawn_app().await;
-    app.signed_up("ann@example.com").await;
+    let (app, _) = spawn_signed_up("ann@example.com").await;
     // Nine wrong and the right one, twice: had the first nine stayed counted,
     // the second round would hit the lock before its right password.
     for browser in [app.browser(), app.browser()] {

@@ -2,59 +2,15 @@
 //! the owner of an account receives the "update your application" e-mail, and
 //! `twostep send-test-email` reaches the server.
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use delivery::{EmailProvider, EmailSender, EmailSettings, SmtpSettings, SmtpTls};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A running aiosmtpd that writes each message it receives as a JSON line.
-struct SmtpSink {
-    child: Child,
-    port: u16,
-    out: PathBuf,
-    _dir: tempfile::TempDir,
-}
+use crate::stand_ins::SmtpSink;
 
 impl SmtpSink {
-    fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("mail.jsonl");
-        let python = if std::path::Path::new("/usr/bin/python3").exists() {
-            "/usr/bin/python3"
-        } else {
-            "python3"
-        };
-        let mut child = Command::new(python)
-            .arg(repo_root().join("testing/smtp/sink.py"))
-            .arg("--out")
-            .arg(&out)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the SMTP sink");
-        let mut first = String::new();
-        let _ = BufReader::new(child.stdout.take().unwrap()).read_line(&mut first);
-        let port = first
-            .trim()
-            .strip_prefix("PORT=")
-            .and_then(|p| p.parse().ok())
-            .expect("the sink prints its port");
-        Self {
-            child,
-            port,
-            out,
-            _dir: dir,
-        }
-    }
-
     fn sender(&self) -> EmailSender {
         let smtp = SmtpSettings {
             host: "127.0.0.1".into(),
@@ -74,27 +30,16 @@ impl SmtpSink {
 
     async fn wait_for(&self, subject: &str) -> Value {
         for _ in 0..250 {
-            let text = std::fs::read_to_string(&self.out).unwrap_or_default();
-            if let Some(message) = text
-                .lines()
-                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-                .find(|m| m["subject"].as_str().is_some_and(|s| s.contains(subject)))
-            {
+            let about = |m: &Value| m["subject"].as_str().is_some_and(|s| s.contains(subject));
+            if let Some(message) = self.received().into_iter().find(about) {
                 return message;
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         panic!(
-            "the SMTP server received no message about {subject:?}: {}",
-            std::fs::read_to_string(&self.out).unwrap_or_default()
+            "the SMTP server received no message about {subject:?}: {:?}",
+            self.received()
         );
-    }
-}
-
-impl Drop for SmtpSink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -110,14 +55,15 @@ async fn the_owner_of_an_account_receives_the_update_email_through_smtp() {
     let message = sink.wait_for("Update Photon Desktop").await;
     assert_eq!(message["rcpt_tos"], json!(["ann@example.com"]));
     let text = message["text"].as_str().unwrap();
-    for needle in [
-        "Photon Desktop 2.0.0",
-        "Office PC",
-        "Downloads section",
-        "/downloads",
-    ] {
-        assert!(text.contains(needle), "{needle:?} missing from {text}");
-    }
+    assert_says_all(
+        text,
+        &[
+            "Photon Desktop 2.0.0",
+            "Office PC",
+            "Downloads section",
+            "/downloads",
+        ],
+    );
     assert!(!text.contains(PASSWORD));
 }
 

@@ -114,8 +114,7 @@ async fn a_wrong_password_does_not_open_the_sms_set_up() {
 
 #[tokio::test]
 async fn the_stored_phone_number_is_encrypted_at_rest() {
-    let app = spawn_app().await;
-    app.with_sms_two_step(EMAIL).await;
+    let (app, _) = spawn_with_sms_two_step(EMAIL).await;
 
     let account = app.account(EMAIL).await;
     let sealed = account.phone_enc.expect("the phone number is stored");

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use crate::app::TestApp;
 use crate::browser::Browser;
 use crate::names::Scope;
+use crate::says::assert_says_all;
 use crate::steps::{PASSWORD, Table};
 
 const EMAIL: &str = "grace@example.com";
@@ -151,14 +152,15 @@ async fn an_old_application_is_refused_and_its_owner_is_sent_to_the_downloads() 
             Some("Update Photon Desktop to connect to your account"),
         )
         .await;
-    for needle in [
-        "Photon Desktop 2.9.0 on Office PC",
-        "does not support two-step verification",
-        "update your applications to the latest version",
-        "Downloads section",
-    ] {
-        assert!(email.contains(needle), "{needle:?} in the e-mail: {email}");
-    }
+    assert_says_all(
+        &email,
+        &[
+            "Photon Desktop 2.9.0 on Office PC",
+            "does not support two-step verification",
+            "update your applications to the latest version",
+            "Downloads section",
+        ],
+    );
     let downloads = person.app.url("/downloads");
     assert!(
         email.split_whitespace().any(|word| word == downloads),

@@ -16,6 +16,8 @@ mod names;
 mod outbox;
 #[path = "../common/output.rs"]
 mod output;
+#[path = "../common/says.rs"]
+mod says;
 mod screenshots;
 mod steps;
 

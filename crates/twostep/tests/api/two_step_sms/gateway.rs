@@ -8,9 +8,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use delivery::{KannelSettings, SmsSender, SmsSettings};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 use super::*;
+use crate::stand_ins::read_request_target;
 
 /// A Kannel started by `scripts/kannel`; stopped when dropped, pass or fail.
 struct Kannel {
@@ -191,16 +192,9 @@ impl AcceptingGateway {
         let kept = Arc::clone(&texts);
         let task = tokio::spawn(async move {
             while let Ok((mut stream, _)) = listener.accept().await {
-                let mut head = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut buf).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let head = String::from_utf8_lossy(&head).into_owned();
-                let target = head.split(' ').nth(1).unwrap_or_default();
+                let Some(target) = read_request_target(&mut stream).await else {
+                    continue;
+                };
                 let url = reqwest::Url::parse(&format!("http://gateway{target}")).unwrap();
                 if let Some((_, text)) = url.query_pairs().find(|(k, _)| k == "text") {
                     kept.lock().unwrap().push(text.into_owned());

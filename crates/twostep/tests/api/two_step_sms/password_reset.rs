@@ -5,8 +5,7 @@ use super::*;
 
 #[tokio::test]
 async fn a_password_reset_with_sms_two_step_asks_for_the_sms_code() {
-    let app = spawn_app().await;
-    app.with_sms_two_step(EMAIL).await;
+    let (app, _) = spawn_with_sms_two_step(EMAIL).await;
     let (browser, token, reset_page) = app.ask_for_reset(EMAIL).await;
 
     let page = browser.get(&reset_page).await;
@@ -46,8 +45,7 @@ async fn a_password_reset_with_sms_two_step_asks_for_the_sms_code() {
 
 #[tokio::test]
 async fn a_password_reset_never_skips_the_second_factor() {
-    let app = spawn_app().await;
-    app.with_sms_two_step(EMAIL).await;
+    let (app, _) = spawn_with_sms_two_step(EMAIL).await;
     let (browser, token, reset_page) = app.ask_for_reset(EMAIL).await;
     browser.get(&reset_page).await;
 
@@ -79,8 +77,7 @@ async fn a_password_reset_never_skips_the_second_factor() {
 
 #[tokio::test]
 async fn a_password_reset_whose_code_was_ended_by_wrong_entries_gets_a_new_one_on_reload() {
-    let app = spawn_app().await;
-    app.with_sms_two_step(EMAIL).await;
+    let (app, _) = spawn_with_sms_two_step(EMAIL).await;
     let (browser, token, reset_page) = app.ask_for_reset(EMAIL).await;
     let csrf = browser.get(&reset_page).await.csrf_token();
     let ended = app.last_sms_code(PHONE_E164);

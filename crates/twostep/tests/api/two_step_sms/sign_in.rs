@@ -6,8 +6,7 @@ use super::*;
 /// The portal with an account that has SMS two-step verification, and a fresh
 /// browser past its password: the sign-in code has been sent.
 async fn asked_for_the_sign_in_code() -> (TestApp, Browser, String) {
-    let app = spawn_app().await;
-    app.with_sms_two_step(EMAIL).await;
+    let (app, _) = spawn_with_sms_two_step(EMAIL).await;
     let browser = app.past_the_password(EMAIL).await;
     let code = app.last_sms_code(PHONE_E164);
     (app, browser, code)
@@ -246,8 +245,7 @@ async fn send_a_new_code_is_refused_within_a_minute_and_allowed_after() {
 
 #[tokio::test]
 async fn links_that_send_an_sms_are_refused_without_the_pages_token() {
-    let app = spawn_app().await;
-    app.with_sms_two_step(EMAIL).await;
+    let (app, _) = spawn_with_sms_two_step(EMAIL).await;
     let browser = app.browser();
     browser
         .sign_in(EMAIL, PASSWORD)
