@@ -20,7 +20,7 @@ use storage::Account;
 
 use crate::chrome::{Chrome, render, render_with_status};
 use crate::session::Visitor;
-use crate::verification::{self, VerifyError, two_step_of};
+use crate::verification::{self, SecondFactor, VerifyError, two_step_of};
 use crate::{AppState, WebError, security_events};
 
 #[derive(Template)]
@@ -336,10 +336,12 @@ pub async fn reset_verify(
         code_error = match verification::check_second_factor(
             &state,
             &reset.account,
-            method,
-            CodePurpose::PasswordReset,
-            &reset.digest.binding(),
-            &form.code,
+            SecondFactor {
+                method,
+                purpose: CodePurpose::PasswordReset,
+                binding: reset.digest.binding(),
+                input: &form.code,
+            },
         )
         .await
         {

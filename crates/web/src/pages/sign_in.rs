@@ -18,7 +18,7 @@ use super::notice::{Notice, NoticeQuery, SendFailure};
 use crate::chrome::{Chrome, render, render_form, render_with_status};
 use crate::credentials::{self, CredentialsError};
 use crate::session::Visitor;
-use crate::verification::{self, Passed, VerifyError, two_step_of};
+use crate::verification::{self, Passed, SecondFactor, VerifyError, two_step_of};
 use crate::{AppState, WebError, cookies, hygiene};
 
 #[derive(Template)]
@@ -211,10 +211,12 @@ pub async fn submit_code(
     let passed = verification::verify_second_factor(
         &state,
         &account,
-        method,
-        CodePurpose::SignIn,
-        &digest.binding(),
-        &form.code,
+        SecondFactor {
+            method,
+            purpose: CodePurpose::SignIn,
+            binding: digest.binding(),
+            input: &form.code,
+        },
     )
     .await;
     let outcome = match passed {
