@@ -113,6 +113,23 @@ impl FromRequestParts<AppState> for Visitor {
     }
 }
 
+/// What a page's handler takes together: the portal's state and who is asking
+/// (`Page<SignedIn>` or `Page<Visitor>`), in one extractor so that a handler's
+/// signature names only what sets it apart (its path, query or form).
+pub struct Page<Who>(pub AppState, pub Who);
+
+impl<Who> FromRequestParts<AppState> for Page<Who>
+where
+    Who: FromRequestParts<AppState, Rejection = WebError> + Send,
+{
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
+        let who = Who::from_request_parts(parts, state).await?;
+        Ok(Self(state.clone(), who))
+    }
+}
+
 fn csrf_token(parts: &Parts) -> String {
     parts
         .extensions

@@ -2,14 +2,13 @@
 //! `password_reset`).
 
 use axum::Form;
-use axum::extract::State;
 use axum::response::Response;
 use domain::Password;
 use domain::account::SecurityEvent;
 
 use crate::pages::account::{SecurityTabInput, render_security_tab};
-use crate::session::SignedIn;
-use crate::{AppState, WebError, security_events};
+use crate::session::{Page, SignedIn};
+use crate::{WebError, security_events};
 
 text_form!(ChangePasswordForm {
     current_password,
@@ -17,8 +16,7 @@ text_form!(ChangePasswordForm {
 });
 
 pub async fn change(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
+    Page(state, signed_in): Page<SignedIn>,
     Form(form): Form<ChangePasswordForm>,
 ) -> Result<Response, WebError> {
     let current = super::check_password(&state, &signed_in, &form.current_password).await;

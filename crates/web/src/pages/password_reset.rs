@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::account::{ResetChecks, SecurityEvent, password_reset_checks};
@@ -19,7 +19,7 @@ use domain::{Email, Method, Password};
 use storage::Account;
 
 use crate::chrome::{Chrome, render, render_with_status};
-use crate::session::Visitor;
+use crate::session::{Page, Visitor};
 use crate::verification::{self, SecondFactor, VerifyError, two_step_of};
 use crate::{AppState, WebError, security_events};
 
@@ -45,8 +45,7 @@ text_form!(ForgotForm { email });
 
 /// The answer is the same whether or not the address has an account.
 pub async fn forgot_submit(
-    State(state): State<AppState>,
-    visitor: Visitor,
+    Page(state, visitor): Page<Visitor>,
     Form(form): Form<ForgotForm>,
 ) -> Result<Response, WebError> {
     let email = match Email::parse(&form.email) {
@@ -196,8 +195,7 @@ pub struct ResetQuery {
 }
 
 pub async fn reset_form(
-    State(state): State<AppState>,
-    visitor: Visitor,
+    Page(state, visitor): Page<Visitor>,
     Query(query): Query<ResetQuery>,
 ) -> Result<Response, WebError> {
     let Some(reset) = live_reset(&state, &query.token).await? else {
@@ -289,8 +287,7 @@ pub struct ResetVerifyForm {
 }
 
 pub async fn reset_verify(
-    State(state): State<AppState>,
-    visitor: Visitor,
+    Page(state, visitor): Page<Visitor>,
     Form(form): Form<ResetVerifyForm>,
 ) -> Result<Response, WebError> {
     let Some(reset) = live_reset(&state, &form.token).await? else {
@@ -388,8 +385,7 @@ text_form!(ResetForm {
 });
 
 pub async fn reset_submit(
-    State(state): State<AppState>,
-    visitor: Visitor,
+    Page(state, visitor): Page<Visitor>,
     Form(form): Form<ResetForm>,
 ) -> Result<Response, WebError> {
     let Some(reset) = live_reset(&state, &form.token).await? else {

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::PhoneNumber;
@@ -13,7 +13,7 @@ use domain::one_time_code::CodePurpose;
 use super::Path;
 use super::notice::{Notice, SendFailure};
 use crate::chrome::{Chrome, render, render_form, render_with_status};
-use crate::session::SignedIn;
+use crate::session::{Page, SignedIn};
 use crate::verification::{self, VerifyError, two_step_of};
 use crate::{AppState, WebError, security_events};
 
@@ -116,8 +116,7 @@ pub async fn password_step(
 }
 
 pub async fn confirm_password(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
+    Page(state, signed_in): Page<SignedIn>,
     Path(flow): Path<PhoneFlow>,
     Form(form): Form<super::PasswordForm>,
 ) -> Result<Response, WebError> {
@@ -143,8 +142,7 @@ struct NumberStep {
 }
 
 pub async fn number_step(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
+    Page(state, signed_in): Page<SignedIn>,
     Path(flow): Path<PhoneFlow>,
 ) -> Result<Response, WebError> {
     flow.unlocked(&signed_in, state.now())?;
@@ -160,8 +158,7 @@ pub async fn number_step(
 text_form!(NumberForm { phone });
 
 pub async fn send_code(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
+    Page(state, signed_in): Page<SignedIn>,
     Path(flow): Path<PhoneFlow>,
     Form(form): Form<NumberForm>,
 ) -> Result<Response, WebError> {
@@ -248,8 +245,7 @@ async fn code_step_page(
 }
 
 pub async fn code_step(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
+    Page(state, signed_in): Page<SignedIn>,
     Path(flow): Path<PhoneFlow>,
     Query(query): Query<super::notice::CodeStepQuery>,
 ) -> Result<Response, WebError> {
@@ -266,8 +262,7 @@ pub async fn code_step(
 }
 
 pub async fn confirm_code(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
+    Page(state, signed_in): Page<SignedIn>,
     Path(flow): Path<PhoneFlow>,
     Form(form): Form<super::CodeForm>,
 ) -> Result<Response, WebError> {
@@ -315,8 +310,7 @@ pub async fn confirm_code(
 }
 
 pub async fn resend_code(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
+    Page(state, signed_in): Page<SignedIn>,
     Path(flow): Path<PhoneFlow>,
 ) -> Result<Response, WebError> {
     flow.unlocked(&signed_in, state.now())?;
@@ -374,8 +368,7 @@ pub async fn turn_off_form(signed_in: SignedIn) -> Result<Response, WebError> {
 }
 
 pub async fn turn_off(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
+    Page(state, signed_in): Page<SignedIn>,
     Form(form): Form<super::PasswordForm>,
 ) -> Result<Response, WebError> {
     let Some(authenticator_too) = turning_off(&signed_in) else {

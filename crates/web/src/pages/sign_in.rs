@@ -17,7 +17,7 @@ use super::Path;
 use super::notice::{Notice, NoticeQuery, SendFailure};
 use crate::chrome::{Chrome, render, render_form, render_with_status};
 use crate::credentials::{self, CredentialsError};
-use crate::session::Visitor;
+use crate::session::{Page, Visitor};
 use crate::verification::{self, Passed, SecondFactor, VerifyError, two_step_of};
 use crate::{AppState, WebError, cookies, hygiene};
 
@@ -48,8 +48,7 @@ pub async fn form(
 text_form!(SignInForm { email, password });
 
 pub async fn submit(
-    State(state): State<AppState>,
-    visitor: Visitor,
+    Page(state, visitor): Page<Visitor>,
     headers: HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Result<Response, WebError> {
@@ -178,8 +177,7 @@ async fn second_step_page(
 }
 
 pub async fn second_step(
-    State(state): State<AppState>,
-    visitor: Visitor,
+    Page(state, visitor): Page<Visitor>,
     headers: HeaderMap,
     Query(query): Query<super::notice::CodeStepQuery>,
 ) -> Result<Response, WebError> {
@@ -199,8 +197,7 @@ pub async fn second_step(
 }
 
 pub async fn submit_code(
-    State(state): State<AppState>,
-    visitor: Visitor,
+    Page(state, visitor): Page<Visitor>,
     headers: HeaderMap,
     Form(form): Form<super::CodeForm>,
 ) -> Result<Response, WebError> {

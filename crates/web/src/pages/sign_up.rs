@@ -2,15 +2,14 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::account::SecurityEvent;
 use domain::{Email, Password};
 
 use crate::chrome::{Chrome, render, render_with_status};
-use crate::session::Visitor;
-use crate::{AppState, WebError, cookies, security_events};
+use crate::session::{Page, Visitor};
+use crate::{WebError, cookies, security_events};
 
 #[derive(Template)]
 #[template(path = "sign_up.html")]
@@ -36,8 +35,7 @@ pub async fn form(visitor: Visitor) -> Result<Response, WebError> {
 text_form!(SignUpForm { email, password });
 
 pub async fn submit(
-    State(state): State<AppState>,
-    visitor: Visitor,
+    Page(state, visitor): Page<Visitor>,
     headers: HeaderMap,
     Form(form): Form<SignUpForm>,
 ) -> Result<Response, WebError> {
