@@ -212,13 +212,12 @@ pub async fn save_security_question(
         input.question_error = Some(SecurityQuestionError::PermanentlyDisabled.to_string());
         return render_security_tab(&state, &signed_in, input, None).await;
     }
-    security_events::record(
+    super::security_changed(
         &state,
         &signed_in.account,
         SecurityEvent::SecurityQuestionSet,
     )
-    .await?;
-    Ok(super::to_security_tab(Notice::QuestionSaved))
+    .await
 }
 
 #[derive(Template)]

@@ -14,7 +14,7 @@ use crate::chrome::{Chrome, render, render_with_status};
 use crate::pages::phone::PasswordStep;
 use crate::session::{Page, SignedIn};
 use crate::verification::{authenticator_context, two_step_of};
-use crate::{AppState, WebError, security_events};
+use crate::{AppState, WebError};
 
 const START: &str = "/account/security/authenticator/set-up";
 
@@ -184,13 +184,12 @@ pub async fn confirm_code(
         // A parallel confirmation of the same enrolment got there first.
         return Ok(super::to_security_tab(super::Notice::AuthenticatorOn));
     }
-    security_events::record(
+    super::security_changed(
         &state,
         &signed_in.account,
         SecurityEvent::AuthenticatorAdded,
     )
-    .await?;
-    Ok(super::to_security_tab(super::Notice::AuthenticatorOn))
+    .await
 }
 
 fn turn_off_page(signed_in: &SignedIn, error: Option<String>) -> PasswordStep {
@@ -225,11 +224,10 @@ pub async fn turn_off(
         .store
         .remove_authenticator(signed_in.account.id)
         .await?;
-    security_events::record(
+    super::security_changed(
         &state,
         &signed_in.account,
         SecurityEvent::AuthenticatorRemoved,
     )
-    .await?;
-    Ok(super::to_security_tab(super::Notice::AuthenticatorOff))
+    .await
 }

@@ -6,9 +6,9 @@ use axum::response::Response;
 use domain::Password;
 use domain::account::SecurityEvent;
 
+use crate::WebError;
 use crate::pages::account::{SecurityTabInput, render_security_tab};
 use crate::session::{Page, SignedIn};
-use crate::{WebError, security_events};
 
 text_form!(ChangePasswordForm {
     current_password,
@@ -42,6 +42,5 @@ pub async fn change(
         .store
         .delete_sessions_of_account(signed_in.account.id, Some(&signed_in.session_digest))
         .await?;
-    security_events::record(&state, &signed_in.account, SecurityEvent::PasswordChanged).await?;
-    Ok(super::to_security_tab(super::Notice::PasswordChanged))
+    super::security_changed(&state, &signed_in.account, SecurityEvent::PasswordChanged).await
 }

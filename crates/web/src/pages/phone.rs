@@ -15,7 +15,7 @@ use super::notice::{Notice, SendFailure};
 use crate::chrome::{Chrome, render, render_form, render_with_status};
 use crate::session::{Page, SignedIn};
 use crate::verification::{self, VerifyError, two_step_of};
-use crate::{AppState, WebError, security_events};
+use crate::{AppState, WebError};
 
 /// The two SMS flows share their steps: password, number, code. The flow is the
 /// URL's `{flow}` segment, read by serde; any other segment is a 404.
@@ -295,18 +295,11 @@ pub async fn confirm_code(
         return code_step_page(&state, &signed_in, flow, Some(used.to_string()), None).await;
     }
     let masked_phone = checked.phone.masked();
-    let (event, notice) = match flow {
-        PhoneFlow::SetUp => (
-            SecurityEvent::TwoStepTurnedOn { masked_phone },
-            Notice::TwoStepOn,
-        ),
-        PhoneFlow::Change => (
-            SecurityEvent::PhoneNumberChanged { masked_phone },
-            Notice::PhoneChanged,
-        ),
+    let event = match flow {
+        PhoneFlow::SetUp => SecurityEvent::TwoStepTurnedOn { masked_phone },
+        PhoneFlow::Change => SecurityEvent::PhoneNumberChanged { masked_phone },
     };
-    security_events::record(&state, account, event).await?;
-    Ok(super::to_security_tab(notice))
+    super::security_changed(&state, account, event).await
 }
 
 pub async fn resend_code(
@@ -380,13 +373,12 @@ pub async fn turn_off(
     // The store writes the core's decision (no phone, no authenticator, no
     // enrolment) in one transaction, and answers what it actually removed.
     let authenticator_too = state.store.turn_off_two_step(signed_in.account.id).await?;
-    security_events::record(
+    super::security_changed(
         &state,
         &signed_in.account,
         SecurityEvent::TwoStepTurnedOff { authenticator_too },
     )
-    .await?;
-    Ok(super::to_security_tab(Notice::TwoStepOff))
+    .await
 }
 
 #[cfg(test)]
