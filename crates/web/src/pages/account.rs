@@ -74,6 +74,11 @@ impl SecurityTabInput {
     }
 }
 
+text_form! {
+    /// The Security tab's security-question form (its password confirms it).
+    SecurityQuestionForm { question, answer, password }
+}
+
 pub struct EventView {
     pub when: String,
     pub summary: String,
@@ -171,12 +176,6 @@ pub async fn security_tab(
     )
     .await
 }
-
-text_form!(SecurityQuestionForm {
-    question,
-    answer,
-    password
-});
 
 pub async fn save_security_question(
     Page(state, signed_in): Page<SignedIn>,

@@ -32,6 +32,8 @@ struct ForgotPage {
     sent: bool,
 }
 
+text_form!(ForgotForm { email });
+
 pub async fn forgot_form(visitor: Visitor) -> Result<Response, WebError> {
     render(&ForgotPage {
         chrome: visitor.chrome,
@@ -40,8 +42,6 @@ pub async fn forgot_form(visitor: Visitor) -> Result<Response, WebError> {
         sent: false,
     })
 }
-
-text_form!(ForgotForm { email });
 
 /// The answer is the same whether or not the address has an account.
 pub async fn forgot_submit(
@@ -141,6 +141,31 @@ impl ResetPage {
     }
 }
 
+// What the reset page reads, a step at a time.
+
+/// The link, and the second factor asked for, as the page opens.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct ResetQuery {
+    token: String,
+    method: Option<String>,
+}
+
+/// The verification step: the security answer and the second factor's code.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct ResetVerifyForm {
+    token: String,
+    answer: String,
+    code: String,
+    method: Option<String>,
+}
+
+text_form! {
+    /// The last step: the new password.
+    ResetForm { token, new_password }
+}
+
 struct LiveReset {
     digest: ResetLinkDigest,
     account: Account,
@@ -185,13 +210,6 @@ async fn live_reset(state: &AppState, token: &str) -> Result<Option<LiveReset>, 
         asks_anything,
         verified,
     }))
-}
-
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-pub struct ResetQuery {
-    token: String,
-    method: Option<String>,
 }
 
 pub async fn reset_form(
@@ -275,15 +293,6 @@ async fn send_reset_sms(state: &AppState, reset: &LiveReset) -> Result<(), Verif
         &phone,
     )
     .await
-}
-
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-pub struct ResetVerifyForm {
-    token: String,
-    answer: String,
-    code: String,
-    method: Option<String>,
 }
 
 pub async fn reset_verify(
@@ -378,11 +387,6 @@ async fn spent_link(
     page.notice = Some(SecurityQuestionError::TooManyWrongAnswers.to_string());
     render_with_status(StatusCode::GONE, &page)
 }
-
-text_form!(ResetForm {
-    token,
-    new_password
-});
 
 pub async fn reset_submit(
     Page(state, visitor): Page<Visitor>,
