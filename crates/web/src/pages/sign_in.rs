@@ -17,7 +17,7 @@ use super::Path;
 use super::notice::{Notice, NoticeQuery, SendFailure};
 use crate::chrome::{Chrome, render, render_form, render_with_status};
 use crate::credentials::{self, CredentialsError};
-use crate::session::{Page, Visitor};
+use crate::session::{Page, SignedOut, Visitor};
 use crate::verification::{self, Passed, SecondFactor, VerifyError, two_step_of};
 use crate::{AppState, WebError, cookies, hygiene};
 
@@ -30,22 +30,19 @@ struct SignInPage {
     notice: Option<Notice>,
 }
 
+text_form!(SignInForm { email, password });
+
 pub async fn form(
-    visitor: Visitor,
+    SignedOut(chrome): SignedOut,
     Query(query): Query<NoticeQuery>,
 ) -> Result<Response, WebError> {
-    if visitor.signed_in.is_some() {
-        return Ok(Redirect::to("/account").into_response());
-    }
     render(&SignInPage {
-        chrome: visitor.chrome,
+        chrome,
         email: String::new(),
         error: None,
         notice: query.notice,
     })
 }
-
-text_form!(SignInForm { email, password });
 
 pub async fn submit(
     Page(state, visitor): Page<Visitor>,

@@ -3,12 +3,12 @@
 use askama::Template;
 use axum::Form;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use domain::account::SecurityEvent;
 use domain::{Email, Password};
 
 use crate::chrome::{Chrome, render, render_with_status};
-use crate::session::{Page, Visitor};
+use crate::session::{Page, SignedOut, Visitor};
 use crate::{WebError, cookies, security_events};
 
 #[derive(Template)]
@@ -20,19 +20,16 @@ struct SignUpPage {
     password_error: Option<String>,
 }
 
-pub async fn form(visitor: Visitor) -> Result<Response, WebError> {
-    if visitor.signed_in.is_some() {
-        return Ok(Redirect::to("/account").into_response());
-    }
+text_form!(SignUpForm { email, password });
+
+pub async fn form(SignedOut(chrome): SignedOut) -> Result<Response, WebError> {
     render(&SignUpPage {
-        chrome: visitor.chrome,
+        chrome,
         email: String::new(),
         email_error: None,
         password_error: None,
     })
 }
-
-text_form!(SignUpForm { email, password });
 
 pub async fn submit(
     Page(state, visitor): Page<Visitor>,
