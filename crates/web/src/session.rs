@@ -3,6 +3,7 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
 use domain::digests::SessionDigest;
 use domain::session::{SessionState, password_confirmation_is_fresh};
 use storage::{Account, SessionRow};
@@ -109,6 +110,41 @@ impl FromRequestParts<AppState> for Visitor {
                 },
             }),
             Err(other) => Err(other),
+        }
+    }
+}
+
+/// What a page's handler takes together: the portal's state and who is asking
+/// (`Page<SignedIn>` or `Page<Visitor>`), in one extractor so that a handler's
+/// signature names only what sets it apart (its path, query or form).
+pub struct Page<Who>(pub AppState, pub Who);
+
+impl<Who> FromRequestParts<AppState> for Page<Who>
+where
+    Who: FromRequestParts<AppState, Rejection = WebError> + Send,
+{
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
+        let who = Who::from_request_parts(parts, state).await?;
+        Ok(Self(state.clone(), who))
+    }
+}
+
+/// A visitor who is not signed in, for the sign-in and sign-up forms: someone
+/// signed in has nothing to do there and goes on to the account page.
+pub struct SignedOut(pub Chrome);
+
+impl FromRequestParts<AppState> for SignedOut {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let visitor = Visitor::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        match visitor.signed_in {
+            Some(_) => Err(Redirect::to("/account").into_response()),
+            None => Ok(Self(visitor.chrome)),
         }
     }
 }

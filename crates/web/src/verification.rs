@@ -344,17 +344,23 @@ fn memory_of(row: &storage::AuthenticatorRow) -> AuthenticatorState {
     }
 }
 
+/// A second-factor code as it was entered: by which method, for what, bound to
+/// which half-finished flow (the code is only good for that one).
+pub struct SecondFactor<'a> {
+    pub method: Method,
+    pub purpose: CodePurpose,
+    pub binding: CodeBinding,
+    pub input: &'a str,
+}
+
 /// The second step of a reset or an app connection, by either method: the code
 /// is used up when this returns.
 pub async fn check_second_factor(
     state: &AppState,
     account: &Account,
-    method: Method,
-    purpose: CodePurpose,
-    bound_to: &CodeBinding,
-    input: &str,
+    entry: SecondFactor<'_>,
 ) -> Result<(), VerifyError> {
-    match verify_second_factor(state, account, method, purpose, bound_to, input).await? {
+    match verify_second_factor(state, account, entry).await? {
         Passed::Sms => Ok(()),
         Passed::AuthenticatorStep(step) => claim_authenticator_step(state, account.id, step).await,
     }
@@ -365,17 +371,20 @@ pub async fn check_second_factor(
 pub async fn verify_second_factor(
     state: &AppState,
     account: &Account,
-    method: Method,
-    purpose: CodePurpose,
-    bound_to: &CodeBinding,
-    input: &str,
+    entry: SecondFactor<'_>,
 ) -> Result<Passed, VerifyError> {
+    let SecondFactor {
+        method,
+        purpose,
+        binding,
+        input,
+    } = entry;
     let two_step = two_step_of(account);
     if !two_step.offers(method) {
         return Err(VerifyError::MethodNotAvailable);
     }
     let passed = match method {
-        Method::Sms => check_sms_code(state, account.id, purpose, bound_to, input)
+        Method::Sms => check_sms_code(state, account.id, purpose, &binding, input)
             .await
             .map(|_| Passed::Sms),
         Method::Authenticator => verify_authenticator_code(state, account, input)

@@ -15,6 +15,17 @@ async fn sign_up_signs_the_person_in_and_shows_their_email_in_the_header() {
 }
 
 #[tokio::test]
+async fn someone_signed_in_who_opens_the_sign_in_or_sign_up_form_goes_on_to_their_account() {
+    let (app, browser) = spawn_signed_up("ann@example.com").await;
+    browser.get("/sign-in").await.assert_redirect_to("/account");
+    browser.get("/sign-up").await.assert_redirect_to("/account");
+    // Signed out, both forms are shown.
+    let visitor = app.browser();
+    assert_eq!(visitor.get("/sign-in").await.status, 200);
+    assert_eq!(visitor.get("/sign-up").await.status, 200);
+}
+
+#[tokio::test]
 async fn sign_up_creates_an_account_with_a_normalised_email_and_a_hashed_password() {
     let app = spawn_app().await;
     let browser = app.browser();

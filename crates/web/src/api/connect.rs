@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 
 use super::{ApiError, ApiErrorBody, ApiErrorCode, JsonBody};
 use crate::credentials::{self, CredentialsError};
-use crate::verification::{self, two_step_of};
+use crate::verification::{self, SecondFactor, two_step_of};
 use crate::{AppState, security_events};
 
 #[derive(Deserialize, ToSchema)]
@@ -323,10 +323,12 @@ pub async fn verify(
     verification::check_second_factor(
         &state,
         &account,
-        method,
-        CodePurpose::ConnectApp,
-        &digest.binding(),
-        &request.code,
+        SecondFactor {
+            method,
+            purpose: CodePurpose::ConnectApp,
+            binding: digest.binding(),
+            input: &request.code,
+        },
     )
     .await?;
     if !state.store.delete_app_challenge(&digest).await? {

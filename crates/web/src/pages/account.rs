@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::Response;
 use domain::account::SecurityEvent;
@@ -14,7 +14,7 @@ use storage::Account;
 use super::{Notice, NoticeQuery, Path};
 use crate::chrome::{Chrome, render, render_form, render_with_status};
 use crate::clock::format_time;
-use crate::session::SignedIn;
+use crate::session::{Page, SignedIn};
 use crate::verification::{account_phone, two_step_of};
 use crate::{AppState, WebError, security_events};
 
@@ -72,6 +72,11 @@ impl SecurityTabInput {
         .iter()
         .any(|e| e.is_some())
     }
+}
+
+text_form! {
+    /// The Security tab's security-question form (its password confirms it).
+    SecurityQuestionForm { question, answer, password }
 }
 
 pub struct EventView {
@@ -160,8 +165,7 @@ pub async fn render_security_tab(
 }
 
 pub async fn security_tab(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
+    Page(state, signed_in): Page<SignedIn>,
     Query(query): Query<NoticeQuery>,
 ) -> Result<Response, WebError> {
     render_security_tab(
@@ -173,15 +177,8 @@ pub async fn security_tab(
     .await
 }
 
-text_form!(SecurityQuestionForm {
-    question,
-    answer,
-    password
-});
-
 pub async fn save_security_question(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
+    Page(state, signed_in): Page<SignedIn>,
     Form(form): Form<SecurityQuestionForm>,
 ) -> Result<Response, WebError> {
     let mut input = SecurityTabInput {
@@ -214,13 +211,12 @@ pub async fn save_security_question(
         input.question_error = Some(SecurityQuestionError::PermanentlyDisabled.to_string());
         return render_security_tab(&state, &signed_in, input, None).await;
     }
-    security_events::record(
+    super::security_changed(
         &state,
         &signed_in.account,
         SecurityEvent::SecurityQuestionSet,
     )
-    .await?;
-    Ok(super::to_security_tab(Notice::QuestionSaved))
+    .await
 }
 
 #[derive(Template)]
@@ -248,8 +244,7 @@ async fn connection_view(
 }
 
 pub async fn disconnect_form(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
+    Page(state, signed_in): Page<SignedIn>,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     let connection = connection_view(&state, &signed_in, id).await?;
@@ -263,8 +258,7 @@ pub async fn disconnect_form(
 /// Removing an application's access asks for the password like every other
 /// security change: a borrowed, signed-in browser must not cut the owner's devices off.
 pub async fn disconnect(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
+    Page(state, signed_in): Page<SignedIn>,
     Path(id): Path<i64>,
     Form(form): Form<super::PasswordForm>,
 ) -> Result<Response, WebError> {

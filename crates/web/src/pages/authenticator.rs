@@ -3,7 +3,6 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::OtpCode;
@@ -13,9 +12,9 @@ use domain::session::AUTHENTICATOR_ENROLMENT_LIFETIME_SECONDS;
 
 use crate::chrome::{Chrome, render, render_with_status};
 use crate::pages::phone::PasswordStep;
-use crate::session::SignedIn;
+use crate::session::{Page, SignedIn};
 use crate::verification::{authenticator_context, two_step_of};
-use crate::{AppState, WebError, security_events};
+use crate::{AppState, WebError};
 
 const START: &str = "/account/security/authenticator/set-up";
 
@@ -52,8 +51,7 @@ pub async fn password_step(signed_in: SignedIn) -> Result<Response, WebError> {
 }
 
 pub async fn confirm_password(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
+    Page(state, signed_in): Page<SignedIn>,
     Form(form): Form<super::PasswordForm>,
 ) -> Result<Response, WebError> {
     allowed(&signed_in)?;
@@ -109,10 +107,7 @@ struct ScanPage {
     error: Option<String>,
 }
 
-pub async fn scan_step(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
-) -> Result<Response, WebError> {
+pub async fn scan_step(Page(state, signed_in): Page<SignedIn>) -> Result<Response, WebError> {
     allowed(&signed_in)?;
     let secret = enrolment_secret(&state, &signed_in).await?;
     render(&ScanPage {
@@ -122,10 +117,7 @@ pub async fn scan_step(
     })
 }
 
-pub async fn qr_code(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
-) -> Result<Response, WebError> {
+pub async fn qr_code(Page(state, signed_in): Page<SignedIn>) -> Result<Response, WebError> {
     allowed(&signed_in)?;
     let secret = enrolment_secret(&state, &signed_in).await?;
     let url = authenticator::otpauth_url(
@@ -144,8 +136,7 @@ pub async fn qr_code(
 }
 
 pub async fn confirm_code(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
+    Page(state, signed_in): Page<SignedIn>,
     Form(form): Form<super::CodeForm>,
 ) -> Result<Response, WebError> {
     allowed(&signed_in)?;
@@ -193,13 +184,12 @@ pub async fn confirm_code(
         // A parallel confirmation of the same enrolment got there first.
         return Ok(super::to_security_tab(super::Notice::AuthenticatorOn));
     }
-    security_events::record(
+    super::security_changed(
         &state,
         &signed_in.account,
         SecurityEvent::AuthenticatorAdded,
     )
-    .await?;
-    Ok(super::to_security_tab(super::Notice::AuthenticatorOn))
+    .await
 }
 
 fn turn_off_page(signed_in: &SignedIn, error: Option<String>) -> PasswordStep {
@@ -221,8 +211,7 @@ pub async fn turn_off_form(signed_in: SignedIn) -> Result<Response, WebError> {
 }
 
 pub async fn turn_off(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
+    Page(state, signed_in): Page<SignedIn>,
     Form(form): Form<super::PasswordForm>,
 ) -> Result<Response, WebError> {
     if !may_turn_off(&signed_in) {
@@ -235,11 +224,10 @@ pub async fn turn_off(
         .store
         .remove_authenticator(signed_in.account.id)
         .await?;
-    security_events::record(
+    super::security_changed(
         &state,
         &signed_in.account,
         SecurityEvent::AuthenticatorRemoved,
     )
-    .await?;
-    Ok(super::to_security_tab(super::Notice::AuthenticatorOff))
+    .await
 }

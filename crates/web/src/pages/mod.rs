@@ -30,12 +30,13 @@ use axum::extract::FromRequestParts;
 use axum::extract::rejection::PathRejection;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
+use domain::account::SecurityEvent;
 use domain::digests::SessionDigest;
 use serde::de::DeserializeOwned;
 
 pub use notice::{Notice, NoticeQuery};
 
-use crate::{AppState, cookies, session::SignedIn};
+use crate::{AppState, cookies, security_events, session::SignedIn};
 
 /// A page's path parameters, read by serde like axum's `Path`. A segment that
 /// does not read (an unknown flow, a connection id that is no number) names a
@@ -89,6 +90,22 @@ pub fn signed_in(state: &AppState, session_id: &str) -> Response {
 
 pub fn to_security_tab(notice: Notice) -> Response {
     Redirect::to(&notice.on("/account/settings/security")).into_response()
+}
+
+/// A security setting has changed: the change goes into the account's security
+/// events (and, where the owner should know, their mail), and the browser back
+/// to the Security tab with the notice that says what changed.
+pub async fn security_changed(
+    state: &AppState,
+    account: &storage::Account,
+    event: SecurityEvent,
+) -> Result<Response, crate::WebError> {
+    let notice = Notice::after(&event);
+    security_events::record(state, account, event).await?;
+    Ok(match notice {
+        Some(notice) => to_security_tab(notice),
+        None => Redirect::to("/account/settings/security").into_response(),
+    })
 }
 
 text_form! {

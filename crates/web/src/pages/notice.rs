@@ -4,6 +4,7 @@
 //! is written once, here.
 
 use domain::CodeError;
+use domain::account::SecurityEvent;
 use domain::one_time_code::CodePurpose;
 use serde::de::{DeserializeOwned, IntoDeserializer};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -62,6 +63,25 @@ impl Notice {
     /// `path` with this notice in its query: `/sign-in?notice=signed_out`.
     pub fn on(self, path: &str) -> String {
         link(path, "notice", self)
+    }
+
+    /// What the Security tab says after a change made on it. The events that
+    /// happen elsewhere (signing up, a reset, an application) have none.
+    pub fn after(event: &SecurityEvent) -> Option<Self> {
+        match event {
+            SecurityEvent::PasswordChanged => Some(Self::PasswordChanged),
+            SecurityEvent::SecurityQuestionSet => Some(Self::QuestionSaved),
+            SecurityEvent::TwoStepTurnedOn { .. } => Some(Self::TwoStepOn),
+            SecurityEvent::PhoneNumberChanged { .. } => Some(Self::PhoneChanged),
+            SecurityEvent::TwoStepTurnedOff { .. } => Some(Self::TwoStepOff),
+            SecurityEvent::AuthenticatorAdded => Some(Self::AuthenticatorOn),
+            SecurityEvent::AuthenticatorRemoved => Some(Self::AuthenticatorOff),
+            SecurityEvent::AppDisconnected { .. } => Some(Self::Disconnected),
+            SecurityEvent::AccountCreated
+            | SecurityEvent::PasswordReset
+            | SecurityEvent::AppConnected { .. }
+            | SecurityEvent::OldAppRefused { .. } => None,
+        }
     }
 }
 

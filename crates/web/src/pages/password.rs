@@ -2,14 +2,13 @@
 //! `password_reset`).
 
 use axum::Form;
-use axum::extract::State;
 use axum::response::Response;
 use domain::Password;
 use domain::account::SecurityEvent;
 
+use crate::WebError;
 use crate::pages::account::{SecurityTabInput, render_security_tab};
-use crate::session::SignedIn;
-use crate::{AppState, WebError, security_events};
+use crate::session::{Page, SignedIn};
 
 text_form!(ChangePasswordForm {
     current_password,
@@ -17,8 +16,7 @@ text_form!(ChangePasswordForm {
 });
 
 pub async fn change(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
+    Page(state, signed_in): Page<SignedIn>,
     Form(form): Form<ChangePasswordForm>,
 ) -> Result<Response, WebError> {
     let current = super::check_password(&state, &signed_in, &form.current_password).await;
@@ -44,6 +42,5 @@ pub async fn change(
         .store
         .delete_sessions_of_account(signed_in.account.id, Some(&signed_in.session_digest))
         .await?;
-    security_events::record(&state, &signed_in.account, SecurityEvent::PasswordChanged).await?;
-    Ok(super::to_security_tab(super::Notice::PasswordChanged))
+    super::security_changed(&state, &signed_in.account, SecurityEvent::PasswordChanged).await
 }

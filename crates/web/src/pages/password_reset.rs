@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::account::{ResetChecks, SecurityEvent, password_reset_checks};
@@ -19,8 +19,8 @@ use domain::{Email, Method, Password};
 use storage::Account;
 
 use crate::chrome::{Chrome, render, render_with_status};
-use crate::session::Visitor;
-use crate::verification::{self, VerifyError, two_step_of};
+use crate::session::{Page, Visitor};
+use crate::verification::{self, SecondFactor, VerifyError, two_step_of};
 use crate::{AppState, WebError, security_events};
 
 #[derive(Template)]
@@ -32,6 +32,8 @@ struct ForgotPage {
     sent: bool,
 }
 
+text_form!(ForgotForm { email });
+
 pub async fn forgot_form(visitor: Visitor) -> Result<Response, WebError> {
     render(&ForgotPage {
         chrome: visitor.chrome,
@@ -41,12 +43,9 @@ pub async fn forgot_form(visitor: Visitor) -> Result<Response, WebError> {
     })
 }
 
-text_form!(ForgotForm { email });
-
 /// The answer is the same whether or not the address has an account.
 pub async fn forgot_submit(
-    State(state): State<AppState>,
-    visitor: Visitor,
+    Page(state, visitor): Page<Visitor>,
     Form(form): Form<ForgotForm>,
 ) -> Result<Response, WebError> {
     let email = match Email::parse(&form.email) {
@@ -142,6 +141,31 @@ impl ResetPage {
     }
 }
 
+// What the reset page reads, a step at a time.
+
+/// The link, and the second factor asked for, as the page opens.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct ResetQuery {
+    token: String,
+    method: Option<String>,
+}
+
+/// The verification step: the security answer and the second factor's code.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct ResetVerifyForm {
+    token: String,
+    answer: String,
+    code: String,
+    method: Option<String>,
+}
+
+text_form! {
+    /// The last step: the new password.
+    ResetForm { token, new_password }
+}
+
 struct LiveReset {
     digest: ResetLinkDigest,
     account: Account,
@@ -188,16 +212,8 @@ async fn live_reset(state: &AppState, token: &str) -> Result<Option<LiveReset>, 
     }))
 }
 
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-pub struct ResetQuery {
-    token: String,
-    method: Option<String>,
-}
-
 pub async fn reset_form(
-    State(state): State<AppState>,
-    visitor: Visitor,
+    Page(state, visitor): Page<Visitor>,
     Query(query): Query<ResetQuery>,
 ) -> Result<Response, WebError> {
     let Some(reset) = live_reset(&state, &query.token).await? else {
@@ -279,18 +295,8 @@ async fn send_reset_sms(state: &AppState, reset: &LiveReset) -> Result<(), Verif
     .await
 }
 
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-pub struct ResetVerifyForm {
-    token: String,
-    answer: String,
-    code: String,
-    method: Option<String>,
-}
-
 pub async fn reset_verify(
-    State(state): State<AppState>,
-    visitor: Visitor,
+    Page(state, visitor): Page<Visitor>,
     Form(form): Form<ResetVerifyForm>,
 ) -> Result<Response, WebError> {
     let Some(reset) = live_reset(&state, &form.token).await? else {
@@ -336,10 +342,12 @@ pub async fn reset_verify(
         code_error = match verification::check_second_factor(
             &state,
             &reset.account,
-            method,
-            CodePurpose::PasswordReset,
-            &reset.digest.binding(),
-            &form.code,
+            SecondFactor {
+                method,
+                purpose: CodePurpose::PasswordReset,
+                binding: reset.digest.binding(),
+                input: &form.code,
+            },
         )
         .await
         {
@@ -380,14 +388,8 @@ async fn spent_link(
     render_with_status(StatusCode::GONE, &page)
 }
 
-text_form!(ResetForm {
-    token,
-    new_password
-});
-
 pub async fn reset_submit(
-    State(state): State<AppState>,
-    visitor: Visitor,
+    Page(state, visitor): Page<Visitor>,
     Form(form): Form<ResetForm>,
 ) -> Result<Response, WebError> {
     let Some(reset) = live_reset(&state, &form.token).await? else {

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::PhoneNumber;
@@ -13,9 +13,9 @@ use domain::one_time_code::CodePurpose;
 use super::Path;
 use super::notice::{Notice, SendFailure};
 use crate::chrome::{Chrome, render, render_form, render_with_status};
-use crate::session::SignedIn;
+use crate::session::{Page, SignedIn};
 use crate::verification::{self, VerifyError, two_step_of};
-use crate::{AppState, WebError, security_events};
+use crate::{AppState, WebError};
 
 /// The two SMS flows share their steps: password, number, code. The flow is the
 /// URL's `{flow}` segment, read by serde; any other segment is a 404.
@@ -116,8 +116,7 @@ pub async fn password_step(
 }
 
 pub async fn confirm_password(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
+    Page(state, signed_in): Page<SignedIn>,
     Path(flow): Path<PhoneFlow>,
     Form(form): Form<super::PasswordForm>,
 ) -> Result<Response, WebError> {
@@ -143,8 +142,7 @@ struct NumberStep {
 }
 
 pub async fn number_step(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
+    Page(state, signed_in): Page<SignedIn>,
     Path(flow): Path<PhoneFlow>,
 ) -> Result<Response, WebError> {
     flow.unlocked(&signed_in, state.now())?;
@@ -160,8 +158,7 @@ pub async fn number_step(
 text_form!(NumberForm { phone });
 
 pub async fn send_code(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
+    Page(state, signed_in): Page<SignedIn>,
     Path(flow): Path<PhoneFlow>,
     Form(form): Form<NumberForm>,
 ) -> Result<Response, WebError> {
@@ -248,8 +245,7 @@ async fn code_step_page(
 }
 
 pub async fn code_step(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
+    Page(state, signed_in): Page<SignedIn>,
     Path(flow): Path<PhoneFlow>,
     Query(query): Query<super::notice::CodeStepQuery>,
 ) -> Result<Response, WebError> {
@@ -266,8 +262,7 @@ pub async fn code_step(
 }
 
 pub async fn confirm_code(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
+    Page(state, signed_in): Page<SignedIn>,
     Path(flow): Path<PhoneFlow>,
     Form(form): Form<super::CodeForm>,
 ) -> Result<Response, WebError> {
@@ -300,23 +295,15 @@ pub async fn confirm_code(
         return code_step_page(&state, &signed_in, flow, Some(used.to_string()), None).await;
     }
     let masked_phone = checked.phone.masked();
-    let (event, notice) = match flow {
-        PhoneFlow::SetUp => (
-            SecurityEvent::TwoStepTurnedOn { masked_phone },
-            Notice::TwoStepOn,
-        ),
-        PhoneFlow::Change => (
-            SecurityEvent::PhoneNumberChanged { masked_phone },
-            Notice::PhoneChanged,
-        ),
+    let event = match flow {
+        PhoneFlow::SetUp => SecurityEvent::TwoStepTurnedOn { masked_phone },
+        PhoneFlow::Change => SecurityEvent::PhoneNumberChanged { masked_phone },
     };
-    security_events::record(&state, account, event).await?;
-    Ok(super::to_security_tab(notice))
+    super::security_changed(&state, account, event).await
 }
 
 pub async fn resend_code(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
+    Page(state, signed_in): Page<SignedIn>,
     Path(flow): Path<PhoneFlow>,
 ) -> Result<Response, WebError> {
     flow.unlocked(&signed_in, state.now())?;
@@ -374,8 +361,7 @@ pub async fn turn_off_form(signed_in: SignedIn) -> Result<Response, WebError> {
 }
 
 pub async fn turn_off(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
+    Page(state, signed_in): Page<SignedIn>,
     Form(form): Form<super::PasswordForm>,
 ) -> Result<Response, WebError> {
     let Some(authenticator_too) = turning_off(&signed_in) else {
@@ -387,13 +373,12 @@ pub async fn turn_off(
     // The store writes the core's decision (no phone, no authenticator, no
     // enrolment) in one transaction, and answers what it actually removed.
     let authenticator_too = state.store.turn_off_two_step(signed_in.account.id).await?;
-    security_events::record(
+    super::security_changed(
         &state,
         &signed_in.account,
         SecurityEvent::TwoStepTurnedOff { authenticator_too },
     )
-    .await?;
-    Ok(super::to_security_tab(Notice::TwoStepOff))
+    .await
 }
 
 #[cfg(test)]

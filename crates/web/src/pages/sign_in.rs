@@ -17,8 +17,8 @@ use super::Path;
 use super::notice::{Notice, NoticeQuery, SendFailure};
 use crate::chrome::{Chrome, render, render_form, render_with_status};
 use crate::credentials::{self, CredentialsError};
-use crate::session::Visitor;
-use crate::verification::{self, Passed, VerifyError, two_step_of};
+use crate::session::{Page, SignedOut, Visitor};
+use crate::verification::{self, Passed, SecondFactor, VerifyError, two_step_of};
 use crate::{AppState, WebError, cookies, hygiene};
 
 #[derive(Template)]
@@ -30,26 +30,22 @@ struct SignInPage {
     notice: Option<Notice>,
 }
 
+text_form!(SignInForm { email, password });
+
 pub async fn form(
-    visitor: Visitor,
+    SignedOut(chrome): SignedOut,
     Query(query): Query<NoticeQuery>,
 ) -> Result<Response, WebError> {
-    if visitor.signed_in.is_some() {
-        return Ok(Redirect::to("/account").into_response());
-    }
     render(&SignInPage {
-        chrome: visitor.chrome,
+        chrome,
         email: String::new(),
         error: None,
         notice: query.notice,
     })
 }
 
-text_form!(SignInForm { email, password });
-
 pub async fn submit(
-    State(state): State<AppState>,
-    visitor: Visitor,
+    Page(state, visitor): Page<Visitor>,
     headers: HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Result<Response, WebError> {
@@ -178,8 +174,7 @@ async fn second_step_page(
 }
 
 pub async fn second_step(
-    State(state): State<AppState>,
-    visitor: Visitor,
+    Page(state, visitor): Page<Visitor>,
     headers: HeaderMap,
     Query(query): Query<super::notice::CodeStepQuery>,
 ) -> Result<Response, WebError> {
@@ -199,8 +194,7 @@ pub async fn second_step(
 }
 
 pub async fn submit_code(
-    State(state): State<AppState>,
-    visitor: Visitor,
+    Page(state, visitor): Page<Visitor>,
     headers: HeaderMap,
     Form(form): Form<super::CodeForm>,
 ) -> Result<Response, WebError> {
@@ -211,10 +205,12 @@ pub async fn submit_code(
     let passed = verification::verify_second_factor(
         &state,
         &account,
-        method,
-        CodePurpose::SignIn,
-        &digest.binding(),
-        &form.code,
+        SecondFactor {
+            method,
+            purpose: CodePurpose::SignIn,
+            binding: digest.binding(),
+            input: &form.code,
+        },
     )
     .await;
     let outcome = match passed {

@@ -2,15 +2,14 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use domain::account::SecurityEvent;
 use domain::{Email, Password};
 
 use crate::chrome::{Chrome, render, render_with_status};
-use crate::session::Visitor;
-use crate::{AppState, WebError, cookies, security_events};
+use crate::session::{Page, SignedOut, Visitor};
+use crate::{WebError, cookies, security_events};
 
 #[derive(Template)]
 #[template(path = "sign_up.html")]
@@ -21,23 +20,19 @@ struct SignUpPage {
     password_error: Option<String>,
 }
 
-pub async fn form(visitor: Visitor) -> Result<Response, WebError> {
-    if visitor.signed_in.is_some() {
-        return Ok(Redirect::to("/account").into_response());
-    }
+text_form!(SignUpForm { email, password });
+
+pub async fn form(SignedOut(chrome): SignedOut) -> Result<Response, WebError> {
     render(&SignUpPage {
-        chrome: visitor.chrome,
+        chrome,
         email: String::new(),
         email_error: None,
         password_error: None,
     })
 }
 
-text_form!(SignUpForm { email, password });
-
 pub async fn submit(
-    State(state): State<AppState>,
-    visitor: Visitor,
+    Page(state, visitor): Page<Visitor>,
     headers: HeaderMap,
     Form(form): Form<SignUpForm>,
 ) -> Result<Response, WebError> {
