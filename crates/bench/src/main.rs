@@ -16,6 +16,7 @@ mod report;
 mod run;
 mod seed;
 mod server;
+mod table;
 mod target;
 
 use std::path::PathBuf;

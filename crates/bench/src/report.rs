@@ -10,7 +10,16 @@ use serde_json::json;
 
 use crate::load::Measured;
 use crate::pair::Pair;
+use crate::table::{Column, Label, Table};
 use Goal::{AtLeast, AtMost};
+
+// The columns the measurement table and the two-instance table share.
+const PER_SECOND: Column = Column::new("per second", 10, 1, Measured::per_second);
+const P50: Column = Column::new("p50 ms", 8, 2, |m| m.latencies.ms(50.0));
+const P99: Column = Column::new("p99 ms", 8, 2, |m| m.latencies.ms(99.0));
+const COUNT: Column = Column::new("count", 7, 0, |m| m.ops as f64);
+const BENCH_CPU: Column = Column::new("bench", 8, 3, Measured::bench_cpu_ms);
+const DATABASE_CPU: Column = Column::new("database", 9, 3, Measured::database_cpu_ms);
 
 /// Operation latencies, sorted, in microseconds.
 #[derive(Debug, Clone, Default)]
@@ -168,36 +177,18 @@ impl Results {
             "{:<40} {:>10} {:>8} {:>8} {:>8} {:>7} {:>17}",
             "", "", "", "", "", "", "CPU ms per op"
         );
-        println!(
-            "{:<40} {:>10} {:>8} {:>8} {:>8} {:>7} {:>8} {:>8}{}",
-            "measurement",
-            "per second",
-            "p50 ms",
-            "p95 ms",
-            "p99 ms",
-            "count",
-            "server",
-            "bench",
-            if postgres { "  database" } else { "" }
-        );
-        let row = |name: String, m: &Measured| {
-            println!(
-                "{:<40} {:>10.1} {:>8.2} {:>8.2} {:>8.2} {:>7} {:>8.3} {:>8.3}{}",
-                name,
-                m.per_second(),
-                m.latencies.ms(50.0),
-                m.latencies.ms(95.0),
-                m.latencies.ms(99.0),
-                m.ops,
-                m.server_cpu_ms(),
-                m.bench_cpu_ms(),
-                if postgres {
-                    format!(" {:>9.3}", m.database_cpu_ms())
-                } else {
-                    String::new()
-                }
-            );
+        let server = Column::new("server", 8, 3, Measured::server_cpu_ms);
+        let p95 = Column::new("p95 ms", 8, 2, |m| m.latencies.ms(95.0));
+        let mut columns = vec![PER_SECOND, P50, p95, P99, COUNT, server, BENCH_CPU];
+        if postgres {
+            columns.push(DATABASE_CPU);
+        }
+        let table = Table {
+            label: Label::Left(40),
+            columns,
         };
+        table.print_heading("measurement");
+        let row = |name: String, m: &Measured| table.print_row(&name, m);
         row(format!("1 hash limit ({} threads)", self.cores), &self.hash);
         row("2 GET /healthz".into(), &self.healthz);
         row(
@@ -216,20 +207,19 @@ impl Results {
         }
         println!();
         println!("9 sign-ins by concurrency");
-        println!(
-            "{:>8} {:>12} {:>9} {:>9} {:>8} {:>16}",
-            "clients", "sign-ins/s", "p50 ms", "p99 ms", "count", "server CPU ms"
-        );
+        let sweep = Table {
+            label: Label::Right(8),
+            columns: vec![
+                Column::new("sign-ins/s", 12, 1, Measured::per_second),
+                Column::new("p50 ms", 9, 1, |m| m.latencies.ms(50.0)),
+                Column::new("p99 ms", 9, 1, |m| m.latencies.ms(99.0)),
+                Column::new("count", 8, 0, |m| m.ops as f64),
+                Column::new("server CPU ms", 16, 2, Measured::server_cpu_ms),
+            ],
+        };
+        sweep.print_heading("clients");
         for (clients, m) in &self.sweep {
-            println!(
-                "{:>8} {:>12.1} {:>9.1} {:>9.1} {:>8} {:>16.2}",
-                clients,
-                m.per_second(),
-                m.latencies.ms(50.0),
-                m.latencies.ms(99.0),
-                m.ops,
-                m.server_cpu_ms()
-            );
+            sweep.print_row(&clients.to_string(), m);
         }
         if let Some(pair) = &self.pair {
             pair.print(self.concurrency);
@@ -297,19 +287,7 @@ impl Results {
     }
 
     pub fn json(&self) -> serde_json::Value {
-        let figures = |m: &Measured| {
-            json!({
-                "per_s": round(m.per_second(), 2),
-                "count": m.ops,
-                "p50_ms": round(m.latencies.ms(50.0), 3),
-                "p95_ms": round(m.latencies.ms(95.0), 3),
-                "p99_ms": round(m.latencies.ms(99.0), 3),
-                "server_cpu_ms": round(m.server_cpu_ms(), 4),
-                "bench_cpu_ms": round(m.bench_cpu_ms(), 4),
-                // 0 on SQLite, which works inside the server process.
-                "database_cpu_ms": round(m.database_cpu_ms(), 4),
-            })
-        };
+        let figures = |m: &Measured| figures(m, json!({"p95_ms": round(m.latencies.ms(95.0), 3)}));
         let sweep: Vec<_> = self
             .sweep
             .iter()
@@ -393,27 +371,26 @@ impl Pair {
             "{:<40} {:>10} {:>8} {:>8} {:>7} {:>26}",
             "", "", "", "", "", "CPU ms per sign-in"
         );
-        println!(
-            "{:<40} {:>10} {:>8} {:>8} {:>7} {:>8} {:>8} {:>9} {:>8}",
-            "", "per second", "p50 ms", "p99 ms", "count", "servers", "nginx", "database", "bench"
-        );
+        let table = Table {
+            label: Label::Left(40),
+            columns: vec![
+                PER_SECOND,
+                P50,
+                P99,
+                COUNT,
+                Column::new("servers", 8, 3, Measured::server_cpu_ms),
+                Column::new("nginx", 8, 3, Measured::proxy_cpu_ms),
+                DATABASE_CPU,
+                BENCH_CPU,
+            ],
+        };
+        table.print_heading("");
         for (name, m) in [
             ("one instance", &self.direct),
             ("one instance behind nginx", &self.one_behind_nginx),
             ("two instances behind nginx", &self.pair),
         ] {
-            println!(
-                "{:<40} {:>10.1} {:>8.2} {:>8.2} {:>7} {:>8.3} {:>8.3} {:>9.3} {:>8.3}",
-                name,
-                m.per_second(),
-                m.latencies.ms(50.0),
-                m.latencies.ms(99.0),
-                m.ops,
-                m.server_cpu_ms(),
-                m.proxy_cpu_ms(),
-                m.database_cpu_ms(),
-                m.bench_cpu_ms()
-            );
+            table.print_row(name, m);
         }
         println!(
             "pair ÷ one instance: {:.3} (by CPU time {:.3})",
@@ -423,18 +400,8 @@ impl Pair {
     }
 
     fn json(&self, instances: usize) -> serde_json::Value {
-        let figures = |m: &Measured| {
-            json!({
-                "per_s": round(m.per_second(), 2),
-                "count": m.ops,
-                "p50_ms": round(m.latencies.ms(50.0), 3),
-                "p99_ms": round(m.latencies.ms(99.0), 3),
-                "server_cpu_ms": round(m.server_cpu_ms(), 4),
-                "nginx_cpu_ms": round(m.proxy_cpu_ms(), 4),
-                "database_cpu_ms": round(m.database_cpu_ms(), 4),
-                "bench_cpu_ms": round(m.bench_cpu_ms(), 4),
-            })
-        };
+        let figures =
+            |m: &Measured| figures(m, json!({"nginx_cpu_ms": round(m.proxy_cpu_ms(), 4)}));
         json!({
             "instances": instances,
             "signins_per_s": round(self.pair.per_second(), 2),
@@ -449,6 +416,25 @@ impl Pair {
             },
         })
     }
+}
+
+/// The figures of a measurement that both JSON tables give, with `more`, those
+/// only one of them gives.
+fn figures(m: &Measured, more: serde_json::Value) -> serde_json::Value {
+    let mut figures = json!({
+        "per_s": round(m.per_second(), 2),
+        "count": m.ops,
+        "p50_ms": round(m.latencies.ms(50.0), 3),
+        "p99_ms": round(m.latencies.ms(99.0), 3),
+        "server_cpu_ms": round(m.server_cpu_ms(), 4),
+        "bench_cpu_ms": round(m.bench_cpu_ms(), 4),
+        // 0 on SQLite, which works inside the server process.
+        "database_cpu_ms": round(m.database_cpu_ms(), 4),
+    });
+    if let (Some(all), serde_json::Value::Object(more)) = (figures.as_object_mut(), more) {
+        all.extend(more);
+    }
+    figures
 }
 
 fn round(value: f64, digits: i32) -> f64 {

@@ -54,38 +54,76 @@ impl Addressed for Email {
     }
 }
 
-#[derive(Debug, Clone)]
-pub enum SmsSender {
-    Outbox(Outbox),
-    Memory(MemoryOutbox<Sms>),
-    Kannel(KannelGateway),
+/// A message of one channel, as the development outbox keeps it.
+pub trait Message: Addressed + Clone {
+    fn append_to(&self, outbox: &Outbox) -> impl Future<Output = Result<(), DeliveryError>> + Send;
 }
 
-impl SmsSender {
-    /// Fails on settings that cannot work (a URL that is not http, a zero timeout), so that the
-    /// service stops at start-up instead of failing every SMS.
-    pub fn from_settings(settings: &SmsSettings, data_dir: &Path) -> Result<Self, DeliveryError> {
-        Ok(match settings {
-            SmsSettings::Outbox => Self::Outbox(Outbox::new(data_dir)),
-            SmsSettings::Memory => Self::Memory(MemoryOutbox::new()),
-            SmsSettings::Kannel(kannel) => Self::Kannel(KannelGateway::new(kannel)?),
-        })
+impl Message for Sms {
+    fn append_to(&self, outbox: &Outbox) -> impl Future<Output = Result<(), DeliveryError>> + Send {
+        outbox.append_sms(self)
     }
+}
 
+impl Message for Email {
+    fn append_to(&self, outbox: &Outbox) -> impl Future<Output = Result<(), DeliveryError>> + Send {
+        outbox.append_email(self)
+    }
+}
+
+/// The real provider of one channel: Kannel for SMS, SMTP for e-mail.
+pub trait Provider {
+    type Message: Message;
+
+    fn send(
+        &self,
+        message: &Self::Message,
+    ) -> impl Future<Output = Result<(), DeliveryError>> + Send;
+}
+
+impl Provider for KannelGateway {
+    type Message = Sms;
+
+    fn send(&self, sms: &Sms) -> impl Future<Output = Result<(), DeliveryError>> + Send {
+        KannelGateway::send(self, sms)
+    }
+}
+
+impl Provider for SmtpMailer {
+    type Message = Email;
+
+    fn send(&self, email: &Email) -> impl Future<Output = Result<(), DeliveryError>> + Send {
+        SmtpMailer::send(self, email)
+    }
+}
+
+/// Where one channel's messages go: the development outbox, memory (for tests) or the channel's
+/// real provider. The two channels differ only in their message and provider.
+#[derive(Debug, Clone)]
+pub enum Sender<P: Provider> {
+    Outbox(Outbox),
+    Memory(MemoryOutbox<P::Message>),
+    Real(P),
+}
+
+pub type SmsSender = Sender<KannelGateway>;
+pub type EmailSender = Sender<SmtpMailer>;
+
+impl<P: Provider> Sender<P> {
     /// A memory sender and a handle on what it sends.
-    pub fn memory() -> (Self, MemoryOutbox<Sms>) {
+    pub fn memory() -> (Self, MemoryOutbox<P::Message>) {
         let outbox = MemoryOutbox::new();
         (Self::Memory(outbox.clone()), outbox)
     }
 
-    pub async fn send(&self, sms: &Sms) -> Result<(), DeliveryError> {
+    pub async fn send(&self, message: &P::Message) -> Result<(), DeliveryError> {
         match self {
-            Self::Outbox(outbox) => outbox.append_sms(sms).await,
+            Self::Outbox(outbox) => message.append_to(outbox).await,
             Self::Memory(memory) => {
-                memory.push(sms.clone());
+                memory.push(message.clone());
                 Ok(())
             }
-            Self::Kannel(gateway) => gateway.send(sms).await,
+            Self::Real(provider) => provider.send(message).await,
         }
     }
 
@@ -95,11 +133,16 @@ impl SmsSender {
     }
 }
 
-#[derive(Debug, Clone)]
-pub enum EmailSender {
-    Outbox(Outbox),
-    Memory(MemoryOutbox<Email>),
-    Smtp(SmtpMailer),
+impl SmsSender {
+    /// Fails on settings that cannot work (a URL that is not http, a zero timeout), so that the
+    /// service stops at start-up instead of failing every SMS.
+    pub fn from_settings(settings: &SmsSettings, data_dir: &Path) -> Result<Self, DeliveryError> {
+        Ok(match settings {
+            SmsSettings::Outbox => Self::Outbox(Outbox::new(data_dir)),
+            SmsSettings::Memory => Self::Memory(MemoryOutbox::new()),
+            SmsSettings::Kannel(kannel) => Self::Real(KannelGateway::new(kannel)?),
+        })
+    }
 }
 
 impl EmailSender {
@@ -117,29 +160,7 @@ impl EmailSender {
         Ok(match &settings.provider {
             EmailProvider::Outbox => Self::Outbox(Outbox::new(data_dir)),
             EmailProvider::Memory => Self::Memory(MemoryOutbox::new()),
-            EmailProvider::Smtp(smtp) => Self::Smtp(SmtpMailer::new(smtp, from)?),
+            EmailProvider::Smtp(smtp) => Self::Real(SmtpMailer::new(smtp, from)?),
         })
-    }
-
-    /// A memory sender and a handle on what it sends.
-    pub fn memory() -> (Self, MemoryOutbox<Email>) {
-        let outbox = MemoryOutbox::new();
-        (Self::Memory(outbox.clone()), outbox)
-    }
-
-    pub async fn send(&self, email: &Email) -> Result<(), DeliveryError> {
-        match self {
-            Self::Outbox(outbox) => outbox.append_email(email).await,
-            Self::Memory(memory) => {
-                memory.push(email.clone());
-                Ok(())
-            }
-            Self::Smtp(mailer) => mailer.send(email).await,
-        }
-    }
-
-    /// Whether messages land in the development outbox, which the web layer then links to.
-    pub fn is_outbox(&self) -> bool {
-        matches!(self, Self::Outbox(_))
     }
 }

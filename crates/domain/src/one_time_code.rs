@@ -395,23 +395,21 @@ mod tests {
     }
 
     #[test]
-    fn a_code_serves_only_its_purpose() {
-        let mut code = issued();
-        assert_eq!(
-            code.verify(CodePurpose::SetUp, &digest(7), &binding(1), T0),
-            Err(CodeError::NotRequested)
-        );
-        assert_eq!(code.wrong_entries, 0);
-    }
-
-    #[test]
-    fn a_code_serves_only_the_session_that_asked_for_it() {
-        let mut code = issued();
-        assert_eq!(
-            code.verify(CodePurpose::SignIn, &digest(7), &binding(2), T0),
-            Err(CodeError::NotRequested)
-        );
-        assert!(!code.used);
+    fn a_code_serves_only_its_purpose_and_the_session_that_asked_for_it() {
+        // Issued for signing in, to session 1.
+        for (case, purpose, session) in [
+            ("another purpose", CodePurpose::SetUp, 1),
+            ("another session", CodePurpose::SignIn, 2),
+        ] {
+            let mut code = issued();
+            assert_eq!(
+                code.verify(purpose, &digest(7), &binding(session), T0),
+                Err(CodeError::NotRequested),
+                "{case}"
+            );
+            assert_eq!(code.wrong_entries, 0, "{case}: no wrong entry counted");
+            assert!(!code.used, "{case}: the code is not used up");
+        }
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! Accounts into a SQLite file through batched multi-row INSERTs: 1,000 rows a
 //! statement, 50,000 a transaction, a million in about 5 seconds.
 
+use std::ops::RangeInclusive;
 use std::path::Path;
 
 use rusqlite::Connection;
+use rusqlite::types::Value;
 
 use super::Rows;
 use crate::accounts;
@@ -25,8 +27,7 @@ pub fn accounts(path: &Path, count: i64, rows: &Rows<'_>) -> Result<()> {
         let mut batch = first;
         while batch <= last {
             let end = (batch + ROWS_PER_INSERT - 1).min(last);
-            insert_accounts(&transaction, batch..=end, rows)?;
-            insert_authenticators(&transaction, batch..=end, rows)?;
+            insert_batch(&transaction, batch..=end, rows)?;
             batch = end + 1;
         }
         transaction.commit()?;
@@ -37,66 +38,105 @@ pub fn accounts(path: &Path, count: i64, rows: &Rows<'_>) -> Result<()> {
     Ok(())
 }
 
-fn insert_accounts(
-    connection: &Connection,
-    ids: std::ops::RangeInclusive<i64>,
-    rows: &Rows<'_>,
-) -> Result<()> {
-    // ?1 and ?2 are shared by every row; each row brings id, e-mail and phone.
-    let mut sql = String::from(
+/// Accounts `ids`, each with its authenticator: two INSERTs of many rows.
+fn insert_batch(connection: &Connection, ids: RangeInclusive<i64>, rows: &Rows<'_>) -> Result<()> {
+    insert_rows(
+        connection,
         "INSERT INTO accounts (id, email, password_hash, created_at, password_changed_at,
              phone_enc, phone_confirmed_at, security_question_disabled) VALUES ",
-    );
-    for (row, _) in ids.clone().enumerate() {
-        let p = 3 + 3 * row;
-        if row > 0 {
-            sql.push(',');
-        }
-        sql.push_str(&format!(
-            "(?{p}, ?{}, ?1, ?2, ?2, ?{}, ?2, 1)",
-            p + 1,
-            p + 2
-        ));
+        &[rows.password_hash.to_owned().into(), rows.now.into()],
+        |p| format!("(?{p}, ?{}, ?1, ?2, ?2, ?{}, ?2, 1)", p + 1, p + 2),
+        ids.clone()
+            .map(|id| vec![id.into(), accounts::email(id).into(), rows.phone(id).into()]),
+    )?;
+    insert_rows(
+        connection,
+        "INSERT INTO authenticators (account_id, secret_enc, last_used_step, failed_step,
+             failed_count, created_at) VALUES ",
+        &[rows.now.into()],
+        |p| format!("(?{p}, ?{}, NULL, 0, 0, ?1)", p + 1),
+        ids.map(|id| vec![id.into(), rows.secret(id).into()]),
+    )
+}
+
+/// One INSERT of many rows: `head` (`INSERT … VALUES `), then a tuple to a row,
+/// written by `tuple` from the number of the row's first parameter. The `shared`
+/// values, which every row uses, are bound first (?1, ?2, …), then each row's
+/// own. The SQL text is built from parameter numbers only: nothing from outside
+/// reaches it.
+fn insert_rows(
+    connection: &Connection,
+    head: &str,
+    shared: &[Value],
+    tuple: impl Fn(usize) -> String,
+    rows: impl Iterator<Item = Vec<Value>>,
+) -> Result<()> {
+    let rows: Vec<Vec<Value>> = rows.collect();
+    let mut first = shared.len() + 1;
+    let mut tuples = Vec::with_capacity(rows.len());
+    for row in &rows {
+        tuples.push(tuple(first));
+        first += row.len();
     }
-    // Built from row numbers only: nothing from outside reaches the SQL text.
-    let mut statement = connection.prepare(&sql)?;
-    statement.raw_bind_parameter(1, rows.password_hash)?;
-    statement.raw_bind_parameter(2, rows.now)?;
-    for (row, id) in ids.enumerate() {
-        let p = 3 + 3 * row;
-        let phone = rows.phone(id);
-        statement.raw_bind_parameter(p, id)?;
-        statement.raw_bind_parameter(p + 1, accounts::email(id))?;
-        statement.raw_bind_parameter(p + 2, phone)?;
+    let mut statement = connection.prepare(&format!("{head}{}", tuples.join(",")))?;
+    for (i, value) in shared.iter().chain(rows.iter().flatten()).enumerate() {
+        statement.raw_bind_parameter(i + 1, value)?;
     }
     statement.raw_execute()?;
     Ok(())
 }
 
-fn insert_authenticators(
-    connection: &Connection,
-    ids: std::ops::RangeInclusive<i64>,
-    rows: &Rows<'_>,
-) -> Result<()> {
-    let mut sql = String::from(
-        "INSERT INTO authenticators (account_id, secret_enc, last_used_step, failed_step,
-             failed_count, created_at) VALUES ",
-    );
-    for (row, _) in ids.clone().enumerate() {
-        let p = 2 + 2 * row;
-        if row > 0 {
-            sql.push(',');
+#[cfg(test)]
+mod tests {
+    use domain::ServerKey;
+
+    use super::*;
+    use crate::database::Database;
+
+    /// 1,500 accounts: more than one INSERT's worth, so that the second statement's
+    /// parameter numbers are checked too.
+    #[tokio::test]
+    async fn every_account_goes_in_with_its_phone_and_authenticator_sealed_to_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("seed.db");
+        let key = ServerKey::from_hex(&ServerKey::generate_hex()).unwrap();
+        let database = Database::Sqlite { path: path.clone() };
+        super::super::accounts(&database, 1_500, "$argon2id$hash", &key, 1_000)
+            .await
+            .unwrap();
+
+        let connection = Connection::open(&path).unwrap();
+        for id in [1, 1_000, 1_001, 1_500] {
+            let (email, hash, created, phone): (String, String, i64, Vec<u8>) = connection
+                .query_row(
+                    "SELECT email, password_hash, created_at, phone_enc FROM accounts WHERE id = ?1",
+                    [id],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+                )
+                .unwrap();
+            assert_eq!(
+                (email, hash.as_str(), created),
+                (accounts::email(id), "$argon2id$hash", 1_000)
+            );
+            let phone = key.open(&phone, &format!("phone:{id}")).unwrap();
+            assert_eq!(phone, accounts::phone_e164(id).as_bytes());
+            let secret: Vec<u8> = connection
+                .query_row(
+                    "SELECT secret_enc FROM authenticators WHERE account_id = ?1",
+                    [id],
+                    |row| row.get(0),
+                )
+                .unwrap();
+            let secret = key.open(&secret, &format!("authenticator:{id}")).unwrap();
+            assert_eq!(secret, accounts::secret(id).as_bytes());
         }
-        sql.push_str(&format!("(?{p}, ?{}, NULL, 0, 0, ?1)", p + 1));
+        let count = |table: &str| -> i64 {
+            connection
+                .query_row(&format!("SELECT count(*) FROM {table}"), [], |row| {
+                    row.get(0)
+                })
+                .unwrap()
+        };
+        assert_eq!((count("accounts"), count("authenticators")), (1_500, 1_500));
     }
-    let mut statement = connection.prepare(&sql)?;
-    statement.raw_bind_parameter(1, rows.now)?;
-    for (row, id) in ids.enumerate() {
-        let p = 2 + 2 * row;
-        let secret = rows.secret(id);
-        statement.raw_bind_parameter(p, id)?;
-        statement.raw_bind_parameter(p + 1, secret)?;
-    }
-    statement.raw_execute()?;
-    Ok(())
 }

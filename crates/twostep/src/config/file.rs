@@ -8,163 +8,116 @@ use std::path::PathBuf;
 use delivery::{EmailSettings, SmsSettings};
 use serde::{Deserialize, Serialize};
 
-/// The keys an operator writes, with their defaults. No `Debug`: it holds the
-/// secrets as written.
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub(super) struct ConfigFile {
-    /// Address and port to listen on.
-    pub(super) listen: SocketAddr,
-    /// Where the SQLite database, the server key and the development outbox live.
-    pub(super) data_dir: PathBuf,
-    /// Empty: a SQLite file in `data_dir`. Or `postgres://…` for several instances.
-    pub(super) database_url: String,
-    /// The address people use; cookies are Secure when it is https.
-    pub(super) public_url: String,
-    /// The name in SMS texts, e-mails and page titles.
-    pub(super) service_name: String,
-    /// 64 hex characters. Empty: generated into `data_dir/server.key` on first start.
-    pub(super) server_key: String,
-    /// The application catalogue (TOML). Empty: the built-in example catalogue.
-    pub(super) apps_catalog: String,
-    /// Networks besides loopback that may read `/metrics` on `listen`.
-    pub(super) metrics_allow: Vec<String>,
-    /// Empty: `/metrics` is on `listen`. Otherwise an address of its own, and only there.
-    pub(super) metrics_listen: String,
-    pub(super) database: DatabaseConfig,
-    pub(super) session: SessionConfig,
-    pub(super) codes: CodesConfig,
-    pub(super) phone_number: PhoneNumberConfig,
-    pub(super) authenticator: AuthenticatorConfig,
-    pub(super) password_hash: PasswordHashConfig,
-    pub(super) sms: SmsSettings,
-    pub(super) email: EmailSettings,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub(super) struct DatabaseConfig {
-    /// 0: the backend's default (8 for SQLite, 16 for PostgreSQL).
-    pub(super) max_connections: u32,
-    /// How long a request waits for a connection before it answers 503.
-    pub(super) connect_timeout_seconds: u64,
-    /// PostgreSQL cancels a statement running longer; 0: no limit.
-    pub(super) statement_timeout_seconds: u64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub(super) struct SessionConfig {
-    pub(super) idle_timeout_minutes: i64,
-    pub(super) absolute_timeout_hours: i64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub(super) struct CodesConfig {
-    /// How long an SMS code is valid: 1 to 10 minutes.
-    pub(super) lifetime_minutes: i64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub(super) struct PhoneNumberConfig {
-    /// Region that completes national numbers (e.g. "US", "GB"); a number typed with `+` or `00`
-    /// is international whatever it is. Empty: every number must carry its country code.
-    pub(super) default_region: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub(super) struct AuthenticatorConfig {
-    /// The name authenticator apps show next to the account.
-    pub(super) issuer: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub(super) struct PasswordHashConfig {
-    pub(super) memory_kib: u32,
-    pub(super) iterations: u32,
-    pub(super) parallelism: u32,
-}
-
-impl Default for ConfigFile {
-    fn default() -> Self {
-        Self {
-            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            data_dir: PathBuf::from("./data"),
-            database_url: String::new(),
-            public_url: "http://127.0.0.1:8080".into(),
-            service_name: "twostep".into(),
-            server_key: String::new(),
-            apps_catalog: String::new(),
-            metrics_allow: Vec::new(),
-            metrics_listen: String::new(),
-            database: DatabaseConfig::default(),
-            session: SessionConfig::default(),
-            codes: CodesConfig::default(),
-            phone_number: PhoneNumberConfig::default(),
-            authenticator: AuthenticatorConfig::default(),
-            password_hash: PasswordHashConfig::default(),
-            sms: SmsSettings::default(),
-            email: EmailSettings::default(),
+/// Declares a table of the config file: each key with its type and its default side by side, so
+/// that the struct and its `Default` cannot drift apart. Every key may be left out (its default
+/// stands) and an unknown key is an error naming it.
+macro_rules! table {
+    (
+        $(#[$attr:meta])*
+        struct $name:ident {
+            $( $(#[$doc:meta])* $key:ident: $ty:ty = $default:expr, )*
         }
+    ) => {
+        $(#[$attr])*
+        #[derive(Clone, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields, default)]
+        pub(super) struct $name {
+            $( $(#[$doc])* pub(super) $key: $ty, )*
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self { $( $key: $default, )* }
+            }
+        }
+    };
+}
+
+table! {
+    /// The keys an operator writes, with their defaults. No `Debug`: it holds the
+    /// secrets as written.
+    struct ConfigFile {
+        /// Address and port to listen on.
+        listen: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 8080)),
+        /// Where the SQLite database, the server key and the development outbox live.
+        data_dir: PathBuf = PathBuf::from("./data"),
+        /// Empty: a SQLite file in `data_dir`. Or `postgres://…` for several instances.
+        database_url: String = String::new(),
+        /// The address people use; cookies are Secure when it is https.
+        public_url: String = "http://127.0.0.1:8080".into(),
+        /// The name in SMS texts, e-mails and page titles.
+        service_name: String = "twostep".into(),
+        /// 64 hex characters. Empty: generated into `data_dir/server.key` on first start.
+        server_key: String = String::new(),
+        /// The application catalogue (TOML). Empty: the built-in example catalogue.
+        apps_catalog: String = String::new(),
+        /// Networks besides loopback that may read `/metrics` on `listen`.
+        metrics_allow: Vec<String> = Vec::new(),
+        /// Empty: `/metrics` is on `listen`. Otherwise an address of its own, and only there.
+        metrics_listen: String = String::new(),
+        database: DatabaseConfig = DatabaseConfig::default(),
+        session: SessionConfig = SessionConfig::default(),
+        codes: CodesConfig = CodesConfig::default(),
+        phone_number: PhoneNumberConfig = PhoneNumberConfig::default(),
+        authenticator: AuthenticatorConfig = AuthenticatorConfig::default(),
+        password_hash: PasswordHashConfig = PasswordHashConfig::default(),
+        sms: SmsSettings = SmsSettings::default(),
+        email: EmailSettings = EmailSettings::default(),
     }
 }
 
-impl Default for DatabaseConfig {
-    fn default() -> Self {
-        let pool = storage::PoolSettings::default();
-        Self {
-            max_connections: pool.max_connections,
-            connect_timeout_seconds: pool.connect_timeout.as_secs(),
-            statement_timeout_seconds: 0,
-        }
+table! {
+    #[derive(Debug)]
+    struct DatabaseConfig {
+        /// 0: the backend's default (8 for SQLite, 16 for PostgreSQL).
+        max_connections: u32 = storage::PoolSettings::default().max_connections,
+        /// How long a request waits for a connection before it answers 503.
+        connect_timeout_seconds: u64 = storage::PoolSettings::default().connect_timeout.as_secs(),
+        /// PostgreSQL cancels a statement running longer; 0: no limit.
+        statement_timeout_seconds: u64 = 0,
     }
 }
 
-impl Default for SessionConfig {
-    fn default() -> Self {
-        Self {
-            idle_timeout_minutes: 30,
-            absolute_timeout_hours: 12,
-        }
+table! {
+    #[derive(Debug)]
+    struct SessionConfig {
+        idle_timeout_minutes: i64 = 30,
+        absolute_timeout_hours: i64 = 12,
     }
 }
 
-impl Default for CodesConfig {
-    fn default() -> Self {
-        Self {
-            lifetime_minutes: 10,
-        }
+table! {
+    #[derive(Debug)]
+    struct CodesConfig {
+        /// How long an SMS code is valid: 1 to 10 minutes.
+        lifetime_minutes: i64 = 10,
     }
 }
 
-impl Default for PhoneNumberConfig {
-    fn default() -> Self {
-        Self {
-            default_region: "US".into(),
-        }
+table! {
+    #[derive(Debug)]
+    struct PhoneNumberConfig {
+        /// Region that completes national numbers (e.g. "US", "GB"); a number typed with `+` or
+        /// `00` is international whatever it is. Empty: every number must carry its country code.
+        default_region: String = "US".into(),
     }
 }
 
-impl Default for AuthenticatorConfig {
-    fn default() -> Self {
-        Self {
-            issuer: "twostep".into(),
-        }
+table! {
+    #[derive(Debug)]
+    struct AuthenticatorConfig {
+        /// The name authenticator apps show next to the account.
+        issuer: String = "twostep".into(),
     }
 }
 
-impl Default for PasswordHashConfig {
-    fn default() -> Self {
-        let owasp = domain::Argon2Params::default();
-        Self {
-            memory_kib: owasp.memory_kib,
-            iterations: owasp.iterations,
-            parallelism: owasp.parallelism,
-        }
+table! {
+    /// Argon2id's cost; the defaults are OWASP's.
+    #[derive(Debug)]
+    struct PasswordHashConfig {
+        memory_kib: u32 = domain::Argon2Params::default().memory_kib,
+        iterations: u32 = domain::Argon2Params::default().iterations,
+        parallelism: u32 = domain::Argon2Params::default().parallelism,
     }
 }
 
