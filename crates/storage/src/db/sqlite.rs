@@ -82,6 +82,14 @@ impl Sqlite {
             path: url.path.clone(),
             source,
         };
+        if url.create {
+            // When this fails (no such directory, no permission) SQLite's open
+            // below fails for the same reason and names the file: that error is
+            // the one reported, as for an existing file that cannot be opened.
+            if let Err(error) = create_private(&url.path) {
+                tracing::debug!(path = %url.path.display(), %error, "cannot create the SQLite file 0600");
+            }
+        }
         let writer = open_writer(&url, flags).map_err(cannot_open)?;
         let checkpointer = Checkpointer::start(open_connection(&url, flags).map_err(cannot_open)?)
             .map_err(DatabaseError::Thread)?;
@@ -156,6 +164,25 @@ impl Sqlite {
         if let Err(error) = writer.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
             tracing::warn!(%error, "could not checkpoint the SQLite write-ahead log");
         }
+    }
+}
+
+/// Creates a missing database file readable by its owner only (0600), before
+/// SQLite opens it. Creating it ourselves rather than narrowing the process
+/// umask: the umask is process-wide, so it would race with every other thread
+/// that creates files, and chmod after SQLite created it would leave a moment
+/// where the file is readable. SQLite's unix VFS gives the `-wal` and `-shm`
+/// files the mode of the database file, so they are 0600 too. An existing file
+/// keeps the mode its operator gave it.
+fn create_private(path: &std::path::Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(error),
     }
 }
 
