@@ -41,6 +41,16 @@ pub enum StartError {
     Delivery(#[from] delivery::DeliveryError),
     #[error("password_hash")]
     PasswordHash(#[from] domain::password::InvalidArgon2Params),
+    /// The outbox keeps every code and link on disk and, in development, shows
+    /// them at `/dev/outbox`: a portal published over https must really send.
+    #[error(
+        "public_url is https but {section} provider is \"outbox\", which keeps every code on disk instead of sending it: set {section} provider (TWOSTEP_{env}__PROVIDER) to {real}"
+    )]
+    OutboxInProduction {
+        section: &'static str,
+        env: &'static str,
+        real: &'static str,
+    },
     #[error("cannot listen on {address}")]
     Listen {
         address: String,
@@ -61,6 +71,29 @@ impl Senders {
             email: EmailSender::from_settings(&config.email, &config.data_dir)?,
         })
     }
+}
+
+/// `twostep serve` with an https `public_url` refuses the development senders;
+/// plain http (a developer's machine, the tests) keeps the zero-setup default.
+pub fn refuse_outbox_in_production(config: &Config) -> Result<(), StartError> {
+    if !config.public_url.starts_with("https://") {
+        return Ok(());
+    }
+    if config.sms == delivery::SmsSettings::Outbox {
+        return Err(StartError::OutboxInProduction {
+            section: "[sms]",
+            env: "SMS",
+            real: "\"kannel\"",
+        });
+    }
+    if matches!(config.email.provider, delivery::EmailProvider::Outbox) {
+        return Err(StartError::OutboxInProduction {
+            section: "[email]",
+            env: "EMAIL",
+            real: "\"smtp\"",
+        });
+    }
+    Ok(())
 }
 
 /// The store, ready for this binary's queries. SQLite, the zero-setup default
@@ -142,8 +175,15 @@ pub async fn build(
     }))
 }
 
+/// Creates the data directory (and missing parents) readable by its owner only
+/// (0700): it holds the database, the server key and the development outbox.
+/// An existing directory keeps the mode its operator gave it.
 fn ensure_data_dir(dir: &Path) -> Result<(), StartError> {
-    std::fs::create_dir_all(dir).map_err(|source| StartError::DataDir {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(|source| StartError::DataDir {
         path: dir.display().to_string(),
         source,
     })

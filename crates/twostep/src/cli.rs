@@ -107,6 +107,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     let config = cli.load_config()?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
+            app::refuse_outbox_in_production(&config)?;
             let state =
                 app::build(&config, Senders::from_config(&config)?, Clock::default()).await?;
             app::serve(&config, state).await?;

@@ -2,7 +2,10 @@
 //!
 //! `twostep_session` holds a signed-in session id, `twostep_pending` a sign-in that
 //! passed the password but not yet the code, `twostep_csrf` the browser's CSRF seed.
-//! All are HttpOnly and SameSite=Lax, and Secure when the portal is served over https.
+//! All are HttpOnly, SameSite=Lax and Path=/. When the portal is served over
+//! https they are also Secure and carry the `__Host-` prefix, which browsers
+//! accept only from a secure origin, without Domain, with Path=/: so neither a
+//! plain-http page nor a sibling subdomain can plant or overwrite them.
 
 use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue};
@@ -11,18 +14,29 @@ pub const SESSION: &str = "twostep_session";
 pub const PENDING: &str = "twostep_pending";
 pub const CSRF: &str = "twostep_csrf";
 
-pub fn read(headers: &HeaderMap, name: &str) -> Option<String> {
+/// The name the browser stores: `__Host-` first when the cookie is Secure.
+fn full_name(name: &str, secure: bool) -> String {
+    if secure {
+        format!("__Host-{name}")
+    } else {
+        name.to_owned()
+    }
+}
+
+pub fn read(headers: &HeaderMap, name: &str, secure: bool) -> Option<String> {
+    let name = full_name(name, secure);
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, value)| *key == name && !value.is_empty())
+        .find(|(key, value)| *key == name.as_str() && !value.is_empty())
         .map(|(_, value)| value.to_owned())
 }
 
 pub fn set(headers: &mut HeaderMap, name: &str, value: &str, secure: bool) {
+    let name = full_name(name, secure);
     let secure = if secure { "; Secure" } else { "" };
     let cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{secure}");
     if let Ok(value) = HeaderValue::from_str(&cookie) {
@@ -31,6 +45,7 @@ pub fn set(headers: &mut HeaderMap, name: &str, value: &str, secure: bool) {
 }
 
 pub fn clear(headers: &mut HeaderMap, name: &str, secure: bool) {
+    let name = full_name(name, secure);
     let secure = if secure { "; Secure" } else { "" };
     let cookie = format!("{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}");
     if let Ok(value) = HeaderValue::from_str(&cookie) {
@@ -49,8 +64,19 @@ mod tests {
             COOKIE,
             HeaderValue::from_static("a=1; twostep_session=abc; b=2"),
         );
-        assert_eq!(read(&headers, SESSION).as_deref(), Some("abc"));
-        assert_eq!(read(&headers, PENDING), None);
+        assert_eq!(read(&headers, SESSION, false).as_deref(), Some("abc"));
+        assert_eq!(read(&headers, PENDING, false), None);
+    }
+
+    #[test]
+    fn over_https_only_the_host_prefixed_cookie_counts() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            COOKIE,
+            HeaderValue::from_static("twostep_session=planted; __Host-twostep_session=abc"),
+        );
+        assert_eq!(read(&headers, SESSION, true).as_deref(), Some("abc"));
+        assert_eq!(read(&headers, SESSION, false).as_deref(), Some("planted"));
     }
 
     #[test]
@@ -60,7 +86,7 @@ mod tests {
         let cookie = headers.get(SET_COOKIE).unwrap().to_str().unwrap();
         assert_eq!(
             cookie,
-            "twostep_session=abc; Path=/; HttpOnly; SameSite=Lax; Secure"
+            "__Host-twostep_session=abc; Path=/; HttpOnly; SameSite=Lax; Secure"
         );
     }
 }

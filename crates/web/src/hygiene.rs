@@ -56,7 +56,7 @@ async fn protect(State(state): State<AppState>, request: Request, next: Next) ->
         if let Some(UnavailableCause(cause)) = response.extensions_mut().remove::<UnavailableCause>() {
             tracing::warn!(request_id = %request_id, error = %ErrorChain(&*cause), "database unavailable");
         }
-        add_security_headers(&mut response, &request_id);
+        add_security_headers(&mut response, &request_id, state.settings.secure_cookies());
         let status = response.status();
         tracing::debug!(status = status.as_u16(), "answered");
         state
@@ -79,7 +79,11 @@ async fn check_and_run(
     next: Next,
 ) -> Result<Response, WebError> {
     let is_api = request.uri().path().starts_with("/api/");
-    let existing_seed = cookies::read(request.headers(), cookies::CSRF);
+    let existing_seed = cookies::read(
+        request.headers(),
+        cookies::CSRF,
+        state.settings.secure_cookies(),
+    );
     if request.method() == Method::POST && !is_api {
         let seed = existing_seed.clone().unwrap_or_default();
         let (parts, body) = request.into_parts();
@@ -137,7 +141,8 @@ pub fn check_link_token(
     headers: &axum::http::HeaderMap,
     token: &str,
 ) -> Result<(), WebError> {
-    let seed = cookies::read(headers, cookies::CSRF).unwrap_or_default();
+    let seed =
+        cookies::read(headers, cookies::CSRF, state.settings.secure_cookies()).unwrap_or_default();
     if state.key.csrf_token_is_valid(&seed, token) {
         Ok(())
     } else {
@@ -146,8 +151,17 @@ pub fn check_link_token(
     }
 }
 
-fn add_security_headers(response: &mut Response, request_id: &str) {
+/// `https`: the portal's public address is https, so browsers are told to
+/// use nothing else for a year (HSTS); over plain http the header would be
+/// ignored anyway and only confuse.
+fn add_security_headers(response: &mut Response, request_id: &str, https: bool) {
     let headers = response.headers_mut();
+    if https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),

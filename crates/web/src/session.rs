@@ -49,7 +49,11 @@ impl FromRequestParts<AppState> for SignedIn {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
         let csrf_token = csrf_token(parts);
-        let Some(session_id) = cookies::read(&parts.headers, cookies::SESSION) else {
+        let Some(session_id) = cookies::read(
+            &parts.headers,
+            cookies::SESSION,
+            state.settings.secure_cookies(),
+        ) else {
             return Err(WebError::SignInRequired);
         };
         let session_digest = SessionDigest::of(&session_id);
@@ -81,7 +85,7 @@ impl FromRequestParts<AppState> for SignedIn {
             session_digest,
             session,
             csrf_token,
-            dev_outbox: state.dev_outbox_enabled(),
+            dev_outbox: state.dev_outbox_served_to(peer(parts)),
         })
     }
 }
@@ -106,7 +110,7 @@ impl FromRequestParts<AppState> for Visitor {
                 chrome: Chrome {
                     email: None,
                     csrf_token: csrf_token(parts),
-                    dev_outbox: state.dev_outbox_enabled(),
+                    dev_outbox: state.dev_outbox_served_to(peer(parts)),
                 },
             }),
             Err(other) => Err(other),
@@ -155,4 +159,12 @@ fn csrf_token(parts: &Parts) -> String {
         .get::<CsrfToken>()
         .map(|t| t.0.clone())
         .unwrap_or_default()
+}
+
+/// The client's address, when the server was started with connect info.
+pub fn peer(parts: &Parts) -> Option<std::net::IpAddr> {
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|axum::extract::ConnectInfo(address)| address.ip())
 }

@@ -1,5 +1,6 @@
 //! What every handler can reach: the store, the senders, the keys and the settings.
 
+use std::net::IpAddr;
 use std::ops::Deref;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -62,9 +63,16 @@ impl AppState {
         self.clock.now()
     }
 
-    /// The development outbox page exists only while a sender writes to it.
-    pub fn dev_outbox_enabled(&self) -> bool {
-        self.sms.is_outbox() || self.email.is_outbox()
+    /// The development outbox page exists only while a sender writes to it, and
+    /// is shown only to the machine itself (`peer` on loopback) and only while
+    /// the portal is not published over https: it holds every sign-in code, so
+    /// a production address must never serve it, whatever the senders are.
+    /// Without the peer's address (a server started without connect info)
+    /// nobody sees it.
+    pub fn dev_outbox_served_to(&self, peer: Option<IpAddr>) -> bool {
+        (self.sms.is_outbox() || self.email.is_outbox())
+            && !self.settings.secure_cookies()
+            && peer.is_some_and(|ip| ip.to_canonical().is_loopback())
     }
 }
 

@@ -23,6 +23,7 @@ mod phone_numbers;
 mod postgres;
 mod postgres_restart;
 mod postgres_tls;
+mod production;
 mod resend;
 mod sessions;
 mod smtp;

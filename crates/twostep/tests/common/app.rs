@@ -34,6 +34,8 @@ pub struct TestAppBuilder {
     sms: Option<SmsSender>,
     email: Option<EmailSender>,
     database_url: Option<String>,
+    https: bool,
+    all_addresses: bool,
 }
 
 impl TestApp {
@@ -66,6 +68,20 @@ impl TestAppBuilder {
         self
     }
 
+    /// `public_url` is `https://` + this app's address, as behind a TLS proxy;
+    /// the test still talks plain http to the port.
+    pub fn https_public_url(mut self) -> Self {
+        self.https = true;
+        self
+    }
+
+    /// Listens on every address (0.0.0.0), so that a client can come from a
+    /// non-loopback address of this machine; `address` stays on 127.0.0.1.
+    pub fn listen_on_all_addresses(mut self) -> Self {
+        self.all_addresses = true;
+        self
+    }
+
     /// Another database than the fresh SQLite file, e.g. PostgreSQL.
     pub fn database(mut self, url: &str) -> Self {
         self.database_url = Some(url.to_owned());
@@ -83,12 +99,22 @@ impl TestAppBuilder {
             config.database_url = fresh.url.clone().into();
             database = Some(fresh);
         }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let bind_to = if self.all_addresses {
+            "0.0.0.0:0"
+        } else {
+            "127.0.0.1:0"
+        };
+        let listener = tokio::net::TcpListener::bind(bind_to)
             .await
             .expect("bind port 0");
-        let address = format!("http://{}", listener.local_addr().unwrap());
+        let port = listener.local_addr().unwrap().port();
+        let address = format!("http://127.0.0.1:{port}");
         // Links in e-mails must point at this instance.
-        config.public_url = address.clone();
+        config.public_url = if self.https {
+            format!("https://127.0.0.1:{port}")
+        } else {
+            address.clone()
+        };
         let (senders, sms, email) = self.senders(&config);
         let clock = Clock::default();
         let state = app::build(&config, senders, clock.clone())
@@ -131,7 +157,7 @@ impl TestAppBuilder {
 
 /// The default configuration with fast Argon2: tests check behaviour, the
 /// benchmark checks cost.
-fn test_config(data_dir: &std::path::Path) -> Config {
+pub fn test_config(data_dir: &std::path::Path) -> Config {
     let env = [
         ("TWOSTEP_PASSWORD_HASH__MEMORY_KIB", "256"),
         ("TWOSTEP_PASSWORD_HASH__ITERATIONS", "1"),

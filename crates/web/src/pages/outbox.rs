@@ -1,5 +1,6 @@
 //! The development outbox: every SMS and e-mail the outbox providers "sent",
-//! newest first. It exists only while a provider is `outbox`.
+//! newest first. It exists only while a provider is `outbox`, for loopback
+//! clients, while the public address is not https (`AppState::dev_outbox_served_to`).
 
 use askama::Template;
 use axum::extract::State;
@@ -25,7 +26,8 @@ struct MessageView {
 }
 
 pub async fn list(State(state): State<AppState>, visitor: Visitor) -> Result<Response, WebError> {
-    if !state.dev_outbox_enabled() {
+    // The chrome's link is computed by the same rule from the same request.
+    if !visitor.chrome.dev_outbox {
         return Err(WebError::NotFound);
     }
     let data_dir = state.settings.data_dir.clone();

@@ -74,7 +74,7 @@ pub async fn submit(
         return super::start_session(
             &state,
             account.id,
-            cookies::read(&headers, cookies::SESSION),
+            cookies::read(&headers, cookies::SESSION, state.settings.secure_cookies()),
         )
         .await;
     };
@@ -133,7 +133,9 @@ async fn pending(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<(PendingSignInDigest, PendingSignInRow, Account)>, WebError> {
-    let Some(pending_id) = cookies::read(headers, cookies::PENDING) else {
+    let Some(pending_id) =
+        cookies::read(headers, cookies::PENDING, state.settings.secure_cookies())
+    else {
         return Ok(None);
     };
     let digest = PendingSignInDigest::of(&pending_id);
@@ -246,7 +248,8 @@ async fn finish_sign_in(
     passed: Passed,
 ) -> Result<Response, VerifyError> {
     let session_id = domain::secrets::random_token();
-    let replaced = cookies::read(headers, cookies::SESSION).map(|old| SessionDigest::of(&old));
+    let replaced = cookies::read(headers, cookies::SESSION, state.settings.secure_cookies())
+        .map(|old| SessionDigest::of(&old));
     let finish = FinishSignIn {
         pending_digest,
         account_id: account.id,
@@ -337,7 +340,9 @@ pub async fn sign_out(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    if let Some(session_id) = cookies::read(&headers, cookies::SESSION) {
+    if let Some(session_id) =
+        cookies::read(&headers, cookies::SESSION, state.settings.secure_cookies())
+    {
         state
             .store
             .delete_session(&SessionDigest::of(&session_id))

@@ -77,7 +77,7 @@ pub async fn submit(
     super::start_session(
         &state,
         account_id,
-        cookies::read(&headers, cookies::SESSION),
+        cookies::read(&headers, cookies::SESSION, state.settings.secure_cookies()),
     )
     .await
 }
