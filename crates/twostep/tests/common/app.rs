@@ -35,7 +35,6 @@ pub struct TestAppBuilder {
     email: Option<EmailSender>,
     database_url: Option<String>,
     https: bool,
-    all_addresses: bool,
 }
 
 impl TestApp {
@@ -75,13 +74,6 @@ impl TestAppBuilder {
         self
     }
 
-    /// Listens on every address (0.0.0.0), so that a client can come from a
-    /// non-loopback address of this machine; `address` stays on 127.0.0.1.
-    pub fn listen_on_all_addresses(mut self) -> Self {
-        self.all_addresses = true;
-        self
-    }
-
     /// Another database than the fresh SQLite file, e.g. PostgreSQL.
     pub fn database(mut self, url: &str) -> Self {
         self.database_url = Some(url.to_owned());
@@ -99,12 +91,7 @@ impl TestAppBuilder {
             config.database_url = fresh.url.clone().into();
             database = Some(fresh);
         }
-        let bind_to = if self.all_addresses {
-            "0.0.0.0:0"
-        } else {
-            "127.0.0.1:0"
-        };
-        let listener = tokio::net::TcpListener::bind(bind_to)
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind port 0");
         let port = listener.local_addr().unwrap().port();
