@@ -135,7 +135,7 @@ pub async fn build(
         sms: senders.sms,
         email: senders.email,
         key,
-        passwords: PasswordPool::new(hasher, metrics.clone()),
+        passwords: PasswordPool::new(hasher, config.password_hash_max_waiting, metrics.clone()),
         settings,
         clock,
         metrics,

@@ -19,6 +19,12 @@ pub enum CredentialsError {
     Internal(#[from] WebError),
 }
 
+impl From<crate::Overloaded> for CredentialsError {
+    fn from(busy: crate::Overloaded) -> Self {
+        Self::Internal(busy.into())
+    }
+}
+
 impl From<storage::StoreError> for CredentialsError {
     fn from(error: storage::StoreError) -> Self {
         Self::Internal(error.into())
@@ -34,6 +40,9 @@ pub async fn check(
     email: &Email,
     password: String,
 ) -> Result<Account, CredentialsError> {
+    // A place in the hashing queue first: refused for load, the attempt has
+    // used up none of the address's count.
+    let place = state.passwords.reserve()?;
     let now = state.now();
     state
         .store
@@ -41,8 +50,7 @@ pub async fn check(
         .await?
         .inspect_err(|_| state.metrics.sign_in(SignInResult::Locked))?;
     let account = state.store.account_by_email(email.as_str()).await?;
-    let password_ok = state
-        .passwords
+    let password_ok = place
         .verify_or_decoy(password, account.as_ref().map(|a| a.password_hash.clone()))
         .await;
     match account {

@@ -118,6 +118,8 @@ table! {
         memory_kib: u32 = domain::Argon2Params::default().memory_kib,
         iterations: u32 = domain::Argon2Params::default().iterations,
         parallelism: u32 = domain::Argon2Params::default().parallelism,
+        /// Passwords that may wait or be hashed at once; beyond, requests answer 503.
+        max_waiting: usize = web::DEFAULT_MAX_WAITING,
     }
 }
 

@@ -16,6 +16,7 @@ mod cli;
 mod errors;
 mod every_country;
 mod limits;
+mod load_shedding;
 mod metrics;
 mod migrations;
 mod password_reset;

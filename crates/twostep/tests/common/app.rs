@@ -34,6 +34,8 @@ pub struct TestAppBuilder {
     sms: Option<SmsSender>,
     email: Option<EmailSender>,
     database_url: Option<String>,
+    /// `TWOSTEP_…` variables on top of the test defaults.
+    settings: Vec<(String, String)>,
 }
 
 impl TestApp {
@@ -72,9 +74,16 @@ impl TestAppBuilder {
         self
     }
 
+    /// One configuration key as its environment variable, e.g.
+    /// `("TWOSTEP_PASSWORD_HASH__MAX_WAITING", "1")`.
+    pub fn setting(mut self, name: &str, value: &str) -> Self {
+        self.settings.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
     pub async fn spawn(self) -> TestApp {
         let data_dir = tempfile::tempdir().expect("temp dir");
-        let mut config = test_config(data_dir.path());
+        let mut config = test_config(data_dir.path(), &self.settings);
         let mut database = None;
         if let Some(url) = &self.database_url {
             config.database_url = url.clone().into();
@@ -131,12 +140,14 @@ impl TestAppBuilder {
 
 /// The default configuration with fast Argon2: tests check behaviour, the
 /// benchmark checks cost.
-fn test_config(data_dir: &std::path::Path) -> Config {
+fn test_config(data_dir: &std::path::Path, settings: &[(String, String)]) -> Config {
     let env = [
         ("TWOSTEP_PASSWORD_HASH__MEMORY_KIB", "256"),
         ("TWOSTEP_PASSWORD_HASH__ITERATIONS", "1"),
     ]
-    .map(|(name, value)| (name.to_owned(), value.to_owned()));
+    .map(|(name, value)| (name.to_owned(), value.to_owned()))
+    .into_iter()
+    .chain(settings.iter().cloned());
     let overrides = Overrides {
         listen: Some("127.0.0.1:0".parse().unwrap()),
         data_dir: Some(data_dir.to_owned()),

@@ -316,9 +316,11 @@ pub async fn reset_verify(
         match normalise_answer(&form.answer) {
             Err(error) => answer_error = Some(error.to_string()),
             Ok(answer) => {
-                // Reserve, then check: the answer takes its place among the
-                // link's five before it is hashed; with no place left the link
-                // is spent and the answer is not checked.
+                // Reserve, then check: the answer takes a place in the hashing
+                // queue (or the page answers 503 with nothing used up), then
+                // its place among the link's five before it is hashed; with no
+                // place left the link is spent and the answer is not checked.
+                let place = state.passwords.reserve()?;
                 let reserved = state
                     .store
                     .reserve_reset_answer(&reset.digest, state.now())
@@ -326,7 +328,7 @@ pub async fn reset_verify(
                 let Some(wrong_answers) = reserved else {
                     return spent_link(&state, visitor.chrome, &reset.digest).await;
                 };
-                if state.passwords.verify(answer, expected).await {
+                if place.verify(answer, expected).await {
                     state.store.release_reset_answer(&reset.digest).await?;
                 } else if wrong_answer(wrong_answers) == SecurityQuestionError::TooManyWrongAnswers
                 {
@@ -406,7 +408,7 @@ pub async fn reset_submit(
             return render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
-    let hash = state.passwords.hash(password.as_str().to_owned()).await;
+    let hash = state.passwords.hash(password.as_str().to_owned()).await?;
     // One transaction: the link used up, the password set, every session ended
     // and every application's token revoked; nothing of it if the link was used.
     let reset_done = state
