@@ -40,15 +40,21 @@ pub async fn check(
     email: &Email,
     password: String,
 ) -> Result<Account, CredentialsError> {
-    // A place in the hashing queue first: refused for load, the attempt has
-    // used up none of the address's count.
-    let place = state.passwords.reserve()?;
     let now = state.now();
     state
         .store
         .reserve_password_attempt(email.as_str(), now)
         .await?
         .inspect_err(|_| state.metrics.sign_in(SignInResult::Locked))?;
+    // Then a place in the hashing queue; refused for load, the attempt gives
+    // its place in the count back, as nothing was checked.
+    let place = match state.passwords.reserve() {
+        Ok(place) => place,
+        Err(busy) => {
+            state.store.release_password_attempt(email.as_str()).await?;
+            return Err(busy.into());
+        }
+    };
     let account = state.store.account_by_email(email.as_str()).await?;
     let password_ok = place
         .verify_or_decoy(password, account.as_ref().map(|a| a.password_hash.clone()))

@@ -82,8 +82,8 @@ impl PasswordPool {
     }
 
     /// Takes a place in the queue, or refuses at once when every place is
-    /// taken. Taken before any other limit is reserved, so a refused request
-    /// has used nothing up.
+    /// taken. Taken after the cheap limits (wrong passwords per address), which
+    /// give their place back when this refuses.
     pub fn reserve(&self) -> Result<HashPlace, Overloaded> {
         let limit = self.max_waiting;
         let taken = self

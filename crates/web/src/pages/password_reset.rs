@@ -316,17 +316,24 @@ pub async fn reset_verify(
         match normalise_answer(&form.answer) {
             Err(error) => answer_error = Some(error.to_string()),
             Ok(answer) => {
-                // Reserve, then check: the answer takes a place in the hashing
-                // queue (or the page answers 503 with nothing used up), then
-                // its place among the link's five before it is hashed; with no
-                // place left the link is spent and the answer is not checked.
-                let place = state.passwords.reserve()?;
+                // Reserve, then check: the answer takes its place among the
+                // link's five before it is hashed; with no place left the link
+                // is spent and the answer is not checked. Then a place in the
+                // hashing queue: refused for load, the answer gives its place
+                // back (nothing was checked) and the page answers 503.
                 let reserved = state
                     .store
                     .reserve_reset_answer(&reset.digest, state.now())
                     .await?;
                 let Some(wrong_answers) = reserved else {
                     return spent_link(&state, visitor.chrome, &reset.digest).await;
+                };
+                let place = match state.passwords.reserve() {
+                    Ok(place) => place,
+                    Err(busy) => {
+                        state.store.release_reset_answer(&reset.digest).await?;
+                        return Err(busy.into());
+                    }
                 };
                 if place.verify(answer, expected).await {
                     state.store.release_reset_answer(&reset.digest).await?;
