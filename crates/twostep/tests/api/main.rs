@@ -13,6 +13,7 @@ mod api_error_codes;
 mod apps;
 mod authenticator;
 mod cli;
+mod connections;
 mod errors;
 mod every_country;
 mod limits;

@@ -104,8 +104,9 @@ impl TestAppBuilder {
             .await
             .expect("the portal starts");
         let served = state.clone();
+        let limits = config.server;
         tokio::spawn(async move {
-            app::serve_portal(listener, served)
+            app::serve_portal(listener, served, limits, std::future::pending())
                 .await
                 .expect("the portal serves")
         });
