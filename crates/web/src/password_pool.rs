@@ -138,9 +138,12 @@ impl HashPlace {
         let asked = Instant::now();
         let (reply, answer) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |hasher, memory| {
-            // The place is held until the work is done, even if nobody awaits it.
-            let _place = place;
-            let _ = reply.send(work(hasher, memory));
+            // The place is held until the work is done, even if nobody awaits
+            // it, and given back before the answer: a caller that asks again
+            // as soon as it has its answer finds its place free.
+            let answer = work(hasher, memory);
+            drop(place);
+            let _ = reply.send(answer);
         });
         pool.jobs
             .send(job)

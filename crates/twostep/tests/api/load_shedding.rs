@@ -167,3 +167,24 @@ async fn a_burst_of_sign_ins_beyond_the_queue_is_shed_with_503_never_500() {
     let (status, body) = post_json(&app, "/api/v1/apps/connect", connect_body(PASSWORD)).await;
     assert_eq!(status, 200, "{body}");
 }
+
+#[tokio::test]
+async fn a_full_hashing_queue_refuses_a_password_change_with_the_busy_page_and_changes_nothing() {
+    let app = spawn_with_queue_of(1).await;
+    let browser = app.signed_up("bob@example.com").await;
+    let held = app.state.passwords.reserve().expect("the only place");
+
+    let page = browser
+        .change_password(PASSWORD, "a brand new passphrase")
+        .await;
+    assert_eq!(page.status, 503);
+    page.assert_reads("The service is busy. Try again in a moment.");
+
+    drop(held);
+    app.assert_signs_in("bob@example.com", PASSWORD).await;
+    browser
+        .change_password(PASSWORD, "a brand new passphrase")
+        .await;
+    app.assert_password_changed("bob@example.com", PASSWORD, "a brand new passphrase")
+        .await;
+}
