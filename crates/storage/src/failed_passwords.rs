@@ -77,4 +77,8 @@ impl Store {
 
 statements! {
     clear_failed_passwords(email: &str) = "DELETE FROM failed_passwords WHERE email = $1";
+    /// An attempt refused unchecked after its place was taken (the hashing
+    /// queue was full) gives the place back: nothing was checked.
+    release_password_attempt(email: &str) =
+        "UPDATE failed_passwords SET count = count - 1 WHERE email = $1 AND count > 0";
 }

@@ -12,6 +12,7 @@ use web::metrics::{Metrics, MetricsAccess};
 use web::{AppState, Clock, PasswordPool, Services, Settings};
 
 use crate::config::Config;
+use crate::server::ServerLimits;
 
 /// Why the service did not start; each keeps its cause, and `main` prints the
 /// whole chain on one line.
@@ -168,7 +169,7 @@ pub async fn build(
         sms: senders.sms,
         email: senders.email,
         key,
-        passwords: PasswordPool::new(hasher, metrics.clone()),
+        passwords: PasswordPool::new(hasher, config.password_hash_max_waiting, metrics.clone()),
         settings,
         clock,
         metrics,
@@ -231,16 +232,15 @@ async fn bind(address: SocketAddr) -> Result<tokio::net::TcpListener, StartError
         })
 }
 
-/// The portal on `listener`, with each client's address for `/metrics`' check.
+/// The portal on `listener` until `shutdown`, with its header-read timeout and
+/// connection limit, and each client's address for `/metrics`' check.
 pub async fn serve_portal(
     listener: tokio::net::TcpListener,
     state: AppState,
+    limits: ServerLimits,
+    shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        web::router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .await
+    crate::server::serve(listener, web::router(state), limits, shutdown).await
 }
 
 /// Serves until Ctrl-C or SIGTERM; removes expired rows every few minutes.
@@ -258,12 +258,7 @@ pub async fn serve(config: &Config, state: AppState) -> Result<(), StartError> {
     }
     tracing::info!(address = %config.listen, public_url = %config.public_url, "twostep is listening");
     spawn_housekeeping(state.clone());
-    let served = axum::serve(
-        listener,
-        web::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await;
+    let served = serve_portal(listener, state.clone(), config.server, shutdown_signal()).await;
     state.store.close().await;
     served.map_err(|source| StartError::Listen {
         address: config.listen.to_string(),

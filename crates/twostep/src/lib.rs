@@ -5,3 +5,4 @@ pub mod app;
 pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod server;

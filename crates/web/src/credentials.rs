@@ -19,6 +19,12 @@ pub enum CredentialsError {
     Internal(#[from] WebError),
 }
 
+impl From<crate::Overloaded> for CredentialsError {
+    fn from(busy: crate::Overloaded) -> Self {
+        Self::Internal(busy.into())
+    }
+}
+
 impl From<storage::StoreError> for CredentialsError {
     fn from(error: storage::StoreError) -> Self {
         Self::Internal(error.into())
@@ -40,9 +46,17 @@ pub async fn check(
         .reserve_password_attempt(email.as_str(), now)
         .await?
         .inspect_err(|_| state.metrics.sign_in(SignInResult::Locked))?;
+    // Then a place in the hashing queue; refused for load, the attempt gives
+    // its place in the count back, as nothing was checked.
+    let place = match state.passwords.reserve() {
+        Ok(place) => place,
+        Err(busy) => {
+            state.store.release_password_attempt(email.as_str()).await?;
+            return Err(busy.into());
+        }
+    };
     let account = state.store.account_by_email(email.as_str()).await?;
-    let password_ok = state
-        .passwords
+    let password_ok = place
         .verify_or_decoy(password, account.as_ref().map(|a| a.password_hash.clone()))
         .await;
     match account {

@@ -12,6 +12,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::chrome::error_page;
+use crate::password_pool::Overloaded;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
@@ -31,6 +32,9 @@ pub enum WebError {
     Internal(#[source] Arc<dyn Error + Send + Sync>),
     #[error("{UNAVAILABLE}")]
     Unavailable(#[source] Arc<dyn Error + Send + Sync>),
+    /// The password-hashing queue is full; nothing was checked or changed.
+    #[error(transparent)]
+    Busy(#[from] Overloaded),
 }
 
 /// What a page and the API say while the database cannot be reached.
@@ -130,6 +134,16 @@ impl IntoResponse for WebError {
                 );
                 set_retry_after(&mut response);
                 response.extensions_mut().insert(UnavailableCause(cause));
+                response
+            }
+            Self::Busy(busy) => {
+                let mut response = error_page(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Service busy",
+                    &busy.to_string(),
+                    None,
+                );
+                set_retry_after(&mut response);
                 response
             }
         }

@@ -23,7 +23,7 @@ mod verification;
 pub use api::ApiErrorCode;
 pub use clock::Clock;
 pub use error::{ErrorChain, WebError};
-pub use password_pool::PasswordPool;
+pub use password_pool::{DEFAULT_MAX_WAITING, HashPlace, Overloaded, PasswordPool};
 pub use state::{AppState, Services, Settings};
 
 use axum::Router;

@@ -10,6 +10,7 @@ on_both_backends!(
     a_challenge_is_passed_once,
     a_refusal_notice_is_claimed_once_a_day_per_app_and_device,
     wrong_passwords_are_counted_per_address_within_a_window,
+    an_attempt_refused_unchecked_gives_its_place_back_and_never_below_zero,
 );
 
 fn photon(device: &str) -> AppIdentity {
@@ -166,6 +167,43 @@ async fn wrong_passwords_are_counted_per_address_within_a_window(store: Store) {
         .unwrap();
     assert_eq!(
         store.failed_passwords("ann@example.com").await.unwrap(),
+        None
+    );
+}
+
+async fn an_attempt_refused_unchecked_gives_its_place_back_and_never_below_zero(store: Store) {
+    let count = || async {
+        store
+            .failed_passwords("ann@example.com")
+            .await
+            .unwrap()
+            .map(|failed| failed.count)
+    };
+    for _ in 0..2 {
+        store
+            .reserve_password_attempt("ann@example.com", T0)
+            .await
+            .unwrap()
+            .expect("a place");
+    }
+    store
+        .release_password_attempt("ann@example.com")
+        .await
+        .unwrap();
+    assert_eq!(count().await, Some(1));
+    for _ in 0..3 {
+        store
+            .release_password_attempt("ann@example.com")
+            .await
+            .unwrap();
+    }
+    assert_eq!(count().await, Some(0));
+    store
+        .release_password_attempt("bob@example.com")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.failed_passwords("bob@example.com").await.unwrap(),
         None
     );
 }

@@ -55,6 +55,7 @@ table! {
         metrics_allow: Vec<String> = Vec::new(),
         /// Empty: `/metrics` is on `listen`. Otherwise an address of its own, and only there.
         metrics_listen: String = String::new(),
+        server: ServerConfig = ServerConfig::default(),
         database: DatabaseConfig = DatabaseConfig::default(),
         session: SessionConfig = SessionConfig::default(),
         codes: CodesConfig = CodesConfig::default(),
@@ -63,6 +64,17 @@ table! {
         password_hash: PasswordHashConfig = PasswordHashConfig::default(),
         sms: SmsSettings = SmsSettings::default(),
         email: EmailSettings = EmailSettings::default(),
+    }
+}
+
+table! {
+    #[derive(Debug)]
+    struct ServerConfig {
+        /// A request's header must arrive whole within this time; also how long an idle
+        /// keep-alive connection stays open.
+        header_read_timeout_seconds: u64 = crate::server::ServerLimits::default().header_read_timeout.as_secs(),
+        /// Connections open at once; beyond, new ones wait until one closes.
+        max_connections: u32 = crate::server::ServerLimits::default().max_connections,
     }
 }
 
@@ -118,6 +130,8 @@ table! {
         memory_kib: u32 = domain::Argon2Params::default().memory_kib,
         iterations: u32 = domain::Argon2Params::default().iterations,
         parallelism: u32 = domain::Argon2Params::default().parallelism,
+        /// Passwords that may wait or be hashed at once; beyond, requests answer 503.
+        max_waiting: usize = web::DEFAULT_MAX_WAITING,
     }
 }
 

@@ -53,6 +53,10 @@ pub struct Config {
     /// The name authenticator apps show next to the account.
     pub authenticator_issuer: String,
     pub password_hash: Argon2Params,
+    /// The header-read timeout and the limit on open connections.
+    pub server: crate::server::ServerLimits,
+    /// Passwords that may wait or be hashed at once; beyond, requests answer 503.
+    pub password_hash_max_waiting: usize,
     pub sms: SmsSettings,
     pub email: EmailSettings,
 }
@@ -169,6 +173,23 @@ impl Config {
         password_hash
             .check()
             .map_err(|e| invalid(format!("password_hash: {e}")))?;
+        if !(1..=3600).contains(&file.server.header_read_timeout_seconds) {
+            return Err(invalid(
+                "server.header_read_timeout_seconds must be between 1 and 3600".into(),
+            ));
+        }
+        if file.server.max_connections == 0 {
+            return Err(invalid("server.max_connections must be at least 1".into()));
+        }
+        let server = crate::server::ServerLimits {
+            header_read_timeout: Duration::from_secs(file.server.header_read_timeout_seconds),
+            max_connections: file.server.max_connections,
+        };
+        if file.password_hash.max_waiting == 0 {
+            return Err(invalid(
+                "password_hash.max_waiting must be at least 1".into(),
+            ));
+        }
         let catalog_path = (!file.apps_catalog.is_empty()).then(|| Path::new(&file.apps_catalog));
         let apps = crate::catalog::load(catalog_path)?;
         let server_key = match file.server_key.as_str() {
@@ -227,6 +248,8 @@ impl Config {
             default_region,
             authenticator_issuer: file.authenticator.issuer,
             password_hash,
+            password_hash_max_waiting: file.password_hash.max_waiting,
+            server,
             sms: file.sms,
             email: file.email,
         })

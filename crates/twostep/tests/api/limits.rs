@@ -36,7 +36,7 @@ enum TwoStep {
 async fn ann(app: &TestApp, two_step: TwoStep) -> Option<AuthenticatorSecret> {
     let state = &app.state;
     let now = state.now();
-    let hash = state.passwords.hash(PASSWORD.to_owned()).await;
+    let hash = state.passwords.hash(PASSWORD.to_owned()).await.unwrap();
     let id = state.store.create_account(EMAIL, &hash, now).await.unwrap();
     if matches!(two_step, TwoStep::Off) {
         return None;
@@ -247,7 +247,7 @@ async fn a_hundred_parallel_wrong_security_answers_are_checked_five_times(app: T
     let state = &app.state;
     let now = state.now();
     let id = app.account(EMAIL).await.id;
-    let answer_hash = state.passwords.hash("rex".to_owned()).await;
+    let answer_hash = state.passwords.hash("rex".to_owned()).await.unwrap();
     assert!(
         state
             .store

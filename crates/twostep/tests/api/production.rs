@@ -245,7 +245,7 @@ async fn the_data_directory_is_private_to_its_owner_and_so_are_the_database_file
     }
     let parent = tempfile::tempdir().unwrap();
     let data_dir = parent.path().join("data");
-    let mut config = test_config(&data_dir);
+    let mut config = test_config(&data_dir, &[]);
     config.public_url = "http://127.0.0.1:8080".into();
     let senders = twostep::app::Senders::from_config(&config).unwrap();
     let state = twostep::app::build(&config, senders, web::Clock::default())

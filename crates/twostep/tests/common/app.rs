@@ -35,6 +35,8 @@ pub struct TestAppBuilder {
     email: Option<EmailSender>,
     database_url: Option<String>,
     https: bool,
+    /// `TWOSTEP_…` variables on top of the test defaults.
+    settings: Vec<(String, String)>,
 }
 
 impl TestApp {
@@ -80,9 +82,16 @@ impl TestAppBuilder {
         self
     }
 
+    /// One configuration key as its environment variable, e.g.
+    /// `("TWOSTEP_PASSWORD_HASH__MAX_WAITING", "1")`.
+    pub fn setting(mut self, name: &str, value: &str) -> Self {
+        self.settings.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
     pub async fn spawn(self) -> TestApp {
         let data_dir = tempfile::tempdir().expect("temp dir");
-        let mut config = test_config(data_dir.path());
+        let mut config = test_config(data_dir.path(), &self.settings);
         let mut database = None;
         if let Some(url) = &self.database_url {
             config.database_url = url.clone().into();
@@ -108,8 +117,9 @@ impl TestAppBuilder {
             .await
             .expect("the portal starts");
         let served = state.clone();
+        let limits = config.server;
         tokio::spawn(async move {
-            app::serve_portal(listener, served)
+            app::serve_portal(listener, served, limits, std::future::pending())
                 .await
                 .expect("the portal serves")
         });
@@ -144,12 +154,14 @@ impl TestAppBuilder {
 
 /// The default configuration with fast Argon2: tests check behaviour, the
 /// benchmark checks cost.
-pub fn test_config(data_dir: &std::path::Path) -> Config {
+pub fn test_config(data_dir: &std::path::Path, settings: &[(String, String)]) -> Config {
     let env = [
         ("TWOSTEP_PASSWORD_HASH__MEMORY_KIB", "256"),
         ("TWOSTEP_PASSWORD_HASH__ITERATIONS", "1"),
     ]
-    .map(|(name, value)| (name.to_owned(), value.to_owned()));
+    .map(|(name, value)| (name.to_owned(), value.to_owned()))
+    .into_iter()
+    .chain(settings.iter().cloned());
     let overrides = Overrides {
         listen: Some("127.0.0.1:0".parse().unwrap()),
         data_dir: Some(data_dir.to_owned()),

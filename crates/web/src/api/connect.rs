@@ -56,6 +56,7 @@ pub enum ConnectResponse {
         (status = 400, body = ApiErrorBody, description = "`invalid_request` (names the field) or `unknown_app`"),
         (status = 401, body = ApiErrorBody, description = "`invalid_credentials`"),
         (status = 429, body = ApiErrorBody, description = "`too_many_attempts`: ten wrong passwords for this e-mail within 15 minutes"),
+        (status = 503, body = ApiErrorBody, description = "`overloaded`: too many passwords being checked at once; try again after `Retry-After` seconds"),
         (status = 403, body = ApiErrorBody, description = "`two_step_unsupported`: this version cannot do two-step verification; the owner is e-mailed, `downloads_url` says where to update"),
     ))]
 pub async fn connect(

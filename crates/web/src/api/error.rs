@@ -51,11 +51,13 @@ pub enum ApiErrorCode {
     Internal,
     /// The database cannot be reached for now; try again after `Retry-After` seconds.
     Unavailable,
+    /// Too many requests at once; try again after `Retry-After` seconds.
+    Overloaded,
 }
 
 impl ApiErrorCode {
     /// Every code, for the test that the OpenAPI document lists them all.
-    pub const ALL: [Self; 17] = [
+    pub const ALL: [Self; 18] = [
         Self::InvalidRequest,
         Self::UnknownApp,
         Self::InvalidCredentials,
@@ -73,6 +75,7 @@ impl ApiErrorCode {
         Self::Unauthorized,
         Self::Internal,
         Self::Unavailable,
+        Self::Overloaded,
     ];
 }
 
@@ -174,8 +177,19 @@ impl From<crate::WebError> for ApiError {
             crate::WebError::Internal(cause) | crate::WebError::Unavailable(cause) => {
                 Self::internal(cause)
             }
+            crate::WebError::Busy(busy) => busy.into(),
             other => Self::internal(Arc::new(other)),
         }
+    }
+}
+
+impl From<crate::Overloaded> for ApiError {
+    fn from(busy: crate::Overloaded) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ApiErrorCode::Overloaded,
+            busy.to_string(),
+        )
     }
 }
 
@@ -203,7 +217,11 @@ impl From<VerifyError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let unavailable = self.body.error == ApiErrorCode::Unavailable;
+        let overloaded = self.body.error == ApiErrorCode::Overloaded;
         let mut response = (self.status, Json(self.body)).into_response();
+        if overloaded {
+            crate::error::set_retry_after(&mut response);
+        }
         match self.cause {
             Some(cause) if unavailable => {
                 crate::error::set_retry_after(&mut response);

@@ -64,6 +64,8 @@ pub enum Limit {
     AuthenticatorAttempts,
     /// One SMS a minute.
     SmsResend,
+    /// Every place in the password-hashing queue taken: answered 503.
+    HashQueue,
 }
 
 impl Limit {
@@ -73,6 +75,7 @@ impl Limit {
             Self::SmsCodeEntries => "sms_code_entries",
             Self::AuthenticatorAttempts => "authenticator_attempts",
             Self::SmsResend => "sms_resend",
+            Self::HashQueue => "hash_queue",
         }
     }
 }

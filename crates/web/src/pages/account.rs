@@ -191,7 +191,7 @@ pub async fn save_security_question(
     }
     let question = parse_question(&form.question);
     let answer = normalise_answer(&form.answer);
-    let password = super::check_password(&state, &signed_in, &form.password).await;
+    let password = super::check_password(&state, &signed_in, &form.password).await?;
     let (question, answer) = match (question, answer, password) {
         (Ok(question), Ok(answer), Ok(())) => (question, answer),
         (question, answer, password) => {
@@ -201,7 +201,7 @@ pub async fn save_security_question(
             return render_security_tab(&state, &signed_in, input, None).await;
         }
     };
-    let answer_hash = state.passwords.hash(answer).await;
+    let answer_hash = state.passwords.hash(answer).await?;
     if !state
         .store
         .set_security_question(signed_in.account.id, &question, &answer_hash)
@@ -263,7 +263,7 @@ pub async fn disconnect(
     Form(form): Form<super::PasswordForm>,
 ) -> Result<Response, WebError> {
     let connection = connection_view(&state, &signed_in, id).await?;
-    if let Err(wrong) = super::check_password(&state, &signed_in, &form.password).await {
+    if let Err(wrong) = super::check_password(&state, &signed_in, &form.password).await? {
         let page = DisconnectPage {
             chrome: signed_in.chrome(),
             connection,

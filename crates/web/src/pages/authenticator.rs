@@ -55,7 +55,7 @@ pub async fn confirm_password(
     Form(form): Form<super::PasswordForm>,
 ) -> Result<Response, WebError> {
     allowed(&signed_in)?;
-    if let Err(wrong) = super::check_password(&state, &signed_in, &form.password).await {
+    if let Err(wrong) = super::check_password(&state, &signed_in, &form.password).await? {
         return password_page(&signed_in, Some(wrong.to_string())).render();
     }
     let now = state.now();
@@ -217,7 +217,7 @@ pub async fn turn_off(
     if !may_turn_off(&signed_in) {
         return Ok(Redirect::to("/account/settings/security").into_response());
     }
-    if let Err(wrong) = super::check_password(&state, &signed_in, &form.password).await {
+    if let Err(wrong) = super::check_password(&state, &signed_in, &form.password).await? {
         return turn_off_page(&signed_in, Some(wrong.to_string())).render();
     }
     state

@@ -36,7 +36,7 @@ use serde::de::DeserializeOwned;
 
 pub use notice::{Notice, NoticeQuery};
 
-use crate::{AppState, cookies, security_events, session::SignedIn};
+use crate::{AppState, Overloaded, cookies, security_events, session::SignedIn};
 
 /// A page's path parameters, read by serde like axum's `Path`. A segment that
 /// does not read (an unknown flow, a connection id that is no number) names a
@@ -120,14 +120,16 @@ text_form!(CodeForm { code });
 #[error("That password isn't right.")]
 pub struct WrongPassword;
 
+/// The inner result is the answer; the outer error means it could not be
+/// checked now (the hashing queue is full), which the page answers with 503.
 pub async fn check_password(
     state: &AppState,
     signed_in: &SignedIn,
     password: &str,
-) -> Result<(), WrongPassword> {
+) -> Result<Result<(), WrongPassword>, Overloaded> {
     let right = state
         .passwords
         .verify(password.to_owned(), signed_in.account.password_hash.clone())
-        .await;
-    if right { Ok(()) } else { Err(WrongPassword) }
+        .await?;
+    Ok(if right { Ok(()) } else { Err(WrongPassword) })
 }

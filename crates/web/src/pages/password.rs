@@ -19,7 +19,7 @@ pub async fn change(
     Page(state, signed_in): Page<SignedIn>,
     Form(form): Form<ChangePasswordForm>,
 ) -> Result<Response, WebError> {
-    let current = super::check_password(&state, &signed_in, &form.current_password).await;
+    let current = super::check_password(&state, &signed_in, &form.current_password).await?;
     let new_password = Password::parse_new(&form.new_password);
     let new_password = match (current, new_password) {
         (Ok(()), Ok(password)) => password,
@@ -32,7 +32,10 @@ pub async fn change(
             return render_security_tab(&state, &signed_in, input, None).await;
         }
     };
-    let hash = state.passwords.hash(new_password.as_str().to_owned()).await;
+    let hash = state
+        .passwords
+        .hash(new_password.as_str().to_owned())
+        .await?;
     state
         .store
         .set_password(signed_in.account.id, &hash, state.now())

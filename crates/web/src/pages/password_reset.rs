@@ -318,7 +318,9 @@ pub async fn reset_verify(
             Ok(answer) => {
                 // Reserve, then check: the answer takes its place among the
                 // link's five before it is hashed; with no place left the link
-                // is spent and the answer is not checked.
+                // is spent and the answer is not checked. Then a place in the
+                // hashing queue: refused for load, the answer gives its place
+                // back (nothing was checked) and the page answers 503.
                 let reserved = state
                     .store
                     .reserve_reset_answer(&reset.digest, state.now())
@@ -326,7 +328,14 @@ pub async fn reset_verify(
                 let Some(wrong_answers) = reserved else {
                     return spent_link(&state, visitor.chrome, &reset.digest).await;
                 };
-                if state.passwords.verify(answer, expected).await {
+                let place = match state.passwords.reserve() {
+                    Ok(place) => place,
+                    Err(busy) => {
+                        state.store.release_reset_answer(&reset.digest).await?;
+                        return Err(busy.into());
+                    }
+                };
+                if place.verify(answer, expected).await {
                     state.store.release_reset_answer(&reset.digest).await?;
                 } else if wrong_answer(wrong_answers) == SecurityQuestionError::TooManyWrongAnswers
                 {
@@ -406,7 +415,7 @@ pub async fn reset_submit(
             return render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
-    let hash = state.passwords.hash(password.as_str().to_owned()).await;
+    let hash = state.passwords.hash(password.as_str().to_owned()).await?;
     // One transaction: the link used up, the password set, every session ended
     // and every application's token revoked; nothing of it if the link was used.
     let reset_done = state

@@ -121,7 +121,7 @@ pub async fn confirm_password(
     Form(form): Form<super::PasswordForm>,
 ) -> Result<Response, WebError> {
     flow.allowed_for(&signed_in)?;
-    if let Err(wrong) = super::check_password(&state, &signed_in, &form.password).await {
+    if let Err(wrong) = super::check_password(&state, &signed_in, &form.password).await? {
         return password_step_page(&signed_in, flow, Some(wrong.to_string())).render();
     }
     state
@@ -367,7 +367,7 @@ pub async fn turn_off(
     let Some(authenticator_too) = turning_off(&signed_in) else {
         return Ok(Redirect::to("/account/settings/security").into_response());
     };
-    if let Err(wrong) = super::check_password(&state, &signed_in, &form.password).await {
+    if let Err(wrong) = super::check_password(&state, &signed_in, &form.password).await? {
         return turn_off_page(&signed_in, authenticator_too, Some(wrong.to_string())).render();
     }
     // The store writes the core's decision (no phone, no authenticator, no

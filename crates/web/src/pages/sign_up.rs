@@ -50,7 +50,7 @@ pub async fn submit(
             return render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
-    let hash = state.passwords.hash(password.as_str().to_owned()).await;
+    let hash = state.passwords.hash(password.as_str().to_owned()).await?;
     let account_id = match state
         .store
         .create_account(email.as_str(), &hash, state.now())
