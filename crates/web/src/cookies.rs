@@ -57,24 +57,22 @@ pub fn clear(headers: &mut HeaderMap, name: &str, secure: bool) {
 mod tests {
     use super::*;
 
+    fn cookie_header(value: &'static str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(COOKIE, HeaderValue::from_static(value));
+        headers
+    }
+
     #[test]
     fn a_cookie_is_found_among_several() {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            COOKIE,
-            HeaderValue::from_static("a=1; twostep_session=abc; b=2"),
-        );
+        let headers = cookie_header("a=1; twostep_session=abc; b=2");
         assert_eq!(read(&headers, SESSION, false).as_deref(), Some("abc"));
         assert_eq!(read(&headers, PENDING, false), None);
     }
 
     #[test]
     fn over_https_only_the_host_prefixed_cookie_counts() {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            COOKIE,
-            HeaderValue::from_static("twostep_session=planted; __Host-twostep_session=abc"),
-        );
+        let headers = cookie_header("twostep_session=planted; __Host-twostep_session=abc");
         assert_eq!(read(&headers, SESSION, true).as_deref(), Some("abc"));
         assert_eq!(read(&headers, SESSION, false).as_deref(), Some("planted"));
     }

@@ -74,12 +74,7 @@ pub async fn post_json_at_once(
         .map(|_| {
             let (url, body) = (app.url(path), body.clone());
             tokio::spawn(async move {
-                let response = reqwest::Client::new()
-                    .post(url)
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap();
+                let response = send_json(url, &body).await;
                 let (status, body) = status_and_json(response).await;
                 let text = |field: &str| body[field].as_str().unwrap_or_default().to_owned();
                 (status, text("error"), text("message"))
@@ -204,4 +199,14 @@ impl TestApp {
                 .collect::<Vec<_>>()
         );
     }
+}
+
+/// POSTs `body` as JSON to `url` from a client of its own, as an application does.
+pub async fn send_json(url: String, body: &Value) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(url)
+        .json(body)
+        .send()
+        .await
+        .expect("the request reaches the portal")
 }

@@ -8,7 +8,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp, post_json, status_and_json};
+use crate::helpers::{PASSWORD, TestApp, post_json, send_json, status_and_json};
 
 const EMAIL: &str = "ann@example.com";
 
@@ -139,12 +139,7 @@ async fn a_burst_of_sign_ins_beyond_the_queue_is_shed_with_503_never_500() {
             let url = app.url("/api/v1/apps/connect");
             let body = connect_body_for(&format!("user{n}@example.com"), "wrong password");
             tokio::spawn(async move {
-                let response = reqwest::Client::new()
-                    .post(url)
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap();
+                let response = send_json(url, &body).await;
                 let retry_after = response.headers().contains_key("retry-after");
                 let (status, body) = status_and_json(response).await;
                 (
