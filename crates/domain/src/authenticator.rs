@@ -160,13 +160,18 @@ pub fn verify(
 /// store's reservation (`failed_count + 1 … WHERE failed_step <> current OR
 /// failed_count < MAX_WRONG_CODES_PER_STEP`) enforces.
 pub fn may_attempt(state: &AuthenticatorState, now: UnixTime) -> Result<(), AuthenticatorError> {
-    let current = step_at(now);
-    if state.failed_step == current && state.failed_count >= MAX_WRONG_CODES_PER_STEP {
-        return Err(AuthenticatorError::TooManyAttempts {
-            retry_after_seconds: (current + 1) * STEP_SECONDS - now,
-        });
+    if state.failed_step == step_at(now) && state.failed_count >= MAX_WRONG_CODES_PER_STEP {
+        return Err(too_many_attempts(now));
     }
     Ok(())
+}
+
+/// The refusal once the current step's attempts are spent: the next step, and
+/// with it the next code in the app, brings new ones.
+pub fn too_many_attempts(now: UnixTime) -> AuthenticatorError {
+    AuthenticatorError::TooManyAttempts {
+        retry_after_seconds: (step_at(now) + 1) * STEP_SECONDS - now,
+    }
 }
 
 /// Reserve, then check: an attempt first takes its place by counting itself as

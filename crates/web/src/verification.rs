@@ -310,10 +310,9 @@ async fn verify_authenticator_code(
             .map_err(WebError::from)?
             .ok_or(VerifyError::MethodNotAvailable)?;
         authenticator::may_attempt(&memory_of(&row), now)?;
-        return Err(AuthenticatorError::TooManyAttempts {
-            retry_after_seconds: (current_step + 1) * authenticator::STEP_SECONDS - now,
-        }
-        .into());
+        // The store refused a place the row read afterwards seems to have: the
+        // step's attempts were spent meanwhile.
+        return Err(authenticator::too_many_attempts(now).into());
     };
     let secret_bytes = state
         .key
