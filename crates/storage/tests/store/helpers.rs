@@ -8,6 +8,10 @@ use domain::digests::{CodeBinding, CodeDigest};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 use storage::{Backend, Store};
 
+#[path = "../shared/database_url.rs"]
+mod database_url;
+use database_url::with_database;
+
 pub const T0: i64 = 1_800_000_000;
 
 /// The one storage fixture: two accounts, Ann's and Bob's, made at `T0` with the
@@ -227,31 +231,4 @@ async fn admin_connection(server_url: &str) -> PgConnection {
     PgConnection::connect(server_url)
         .await
         .unwrap_or_else(|error| panic!("PostgreSQL at {server_url} is not reachable: {error}"))
-}
-
-/// The same server URL with another database name in its path.
-fn with_database(url: &str, name: &str) -> String {
-    let (address, query) = match url.split_once('?') {
-        Some((address, query)) => (address, format!("?{query}")),
-        None => (url, String::new()),
-    };
-    let authority_start = address.find("://").map_or(0, |i| i + 3);
-    let server = match address[authority_start..].find('/') {
-        Some(slash) => &address[..authority_start + slash],
-        None => address,
-    };
-    format!("{server}/{name}{query}")
-}
-
-#[test]
-fn the_test_database_name_replaces_the_one_in_the_url() {
-    assert_eq!(
-        with_database("postgres://postgres@127.0.0.1:5432/test", "x"),
-        "postgres://postgres@127.0.0.1:5432/x"
-    );
-    assert_eq!(
-        with_database("postgres://u:p@host/test?sslmode=disable", "x"),
-        "postgres://u:p@host/x?sslmode=disable"
-    );
-    assert_eq!(with_database("postgres://host", "x"), "postgres://host/x");
 }

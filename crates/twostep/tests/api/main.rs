@@ -2,6 +2,8 @@
 
 #[path = "../common/app.rs"]
 mod app;
+#[path = "../../../storage/tests/shared/database_url.rs"]
+mod database_url;
 mod helpers;
 #[path = "../common/output.rs"]
 mod output;

@@ -11,6 +11,8 @@
 mod app;
 mod authenticator_app;
 mod browser;
+#[path = "../../../storage/tests/shared/database_url.rs"]
+mod database_url;
 mod driver;
 mod names;
 mod outbox;

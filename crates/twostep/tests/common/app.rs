@@ -217,7 +217,7 @@ impl PostgresDatabase {
         psql(server, &format!("CREATE DATABASE {name}"));
         Self {
             server: server.to_owned(),
-            url: with_database(server, &name),
+            url: crate::database_url::with_database(server, &name),
             name,
         }
     }
@@ -252,18 +252,4 @@ fn psql(server: &str, sql: &str) {
         "{sql}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-}
-
-/// The same server URL with another database name in its path.
-pub fn with_database(url: &str, name: &str) -> String {
-    let (address, query) = match url.split_once('?') {
-        Some((address, query)) => (address, format!("?{query}")),
-        None => (url, String::new()),
-    };
-    let authority_start = address.find("://").map_or(0, |i| i + 3);
-    let server = match address[authority_start..].find('/') {
-        Some(slash) => &address[..authority_start + slash],
-        None => address,
-    };
-    format!("{server}/{name}{query}")
 }
