@@ -139,6 +139,7 @@ async fn a_lost_phone_is_located_and_locked_from_another_device() {
     person
         .assert_email_says(EMAIL, "Anna's phone was located", "52.520008")
         .await;
+    person.back("back-to-anti-theft").await;
 
     // Lock, with a message on the lock screen; the password confirms it.
     person.click_button_in(THE_PHONE, "Lock", "lock-form").await;
@@ -179,6 +180,7 @@ async fn a_lost_phone_is_located_and_locked_from_another_device() {
             "Found this phone?",
         )
         .await;
+    person.back("back-to-anti-theft-again").await;
 
     // Wipe names the phone before anything is erased.
     person.click_button_in(THE_PHONE, "Wipe", "wipe-form").await;
