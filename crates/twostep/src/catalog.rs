@@ -71,18 +71,14 @@ fn parse(name: &str, text: &str) -> Result<AppCatalog, LoadCatalogError> {
     for entry in file.apps {
         let latest_version = Version::parse(&entry.latest_version)
             .map_err(|e| entry_error(&entry.id, format!("latest_version: {e}")))?;
-        let two_step_since = entry
-            .two_step_since
-            .as_deref()
-            .map(Version::parse)
-            .transpose()
-            .map_err(|e| entry_error(&entry.id, format!("two_step_since: {e}")))?;
-        let anti_theft_since = entry
-            .anti_theft_since
-            .as_deref()
-            .map(Version::parse)
-            .transpose()
-            .map_err(|e| entry_error(&entry.id, format!("anti_theft_since: {e}")))?;
+        let optional_version = |name: &str, text: Option<&str>| {
+            text.map(Version::parse)
+                .transpose()
+                .map_err(|e| entry_error(&entry.id, format!("{name}: {e}")))
+        };
+        let two_step_since = optional_version("two_step_since", entry.two_step_since.as_deref())?;
+        let anti_theft_since =
+            optional_version("anti_theft_since", entry.anti_theft_since.as_deref())?;
         apps.push(App {
             id: entry.id,
             name: entry.name,

@@ -91,27 +91,31 @@ async fn press(browser: &Browser, device: i64, kind: &str) -> Page {
         .await
 }
 
+/// Fills in Lock's or Wipe's form (`kind`) with `fields` and sends it.
+async fn send_form(browser: &Browser, device: i64, kind: &str, fields: &[(&str, &str)]) -> Page {
+    let path = command_path(device, kind);
+    browser.post_form(&path, &path, fields).await
+}
+
 async fn lock(browser: &Browser, device: i64, message: &str, password: &str) -> Page {
-    let path = command_path(device, "lock");
-    browser
-        .post_form(
-            &path,
-            &path,
-            &[("message", message), ("password", password)],
-        )
-        .await
+    send_form(
+        browser,
+        device,
+        "lock",
+        &[("message", message), ("password", password)],
+    )
+    .await
 }
 
 async fn wipe(browser: &Browser, device: i64, confirm: bool, password: &str) -> Page {
-    let path = command_path(device, "wipe");
     let confirm = if confirm { "yes" } else { "" };
-    browser
-        .post_form(
-            &path,
-            &path,
-            &[("confirm", confirm), ("password", password)],
-        )
-        .await
+    send_form(
+        browser,
+        device,
+        "wipe",
+        &[("confirm", confirm), ("password", password)],
+    )
+    .await
 }
 
 /// The kinds of the account's security events, oldest first.
