@@ -1,6 +1,7 @@
 //! What happens around an account's security: which checks a password reset asks
 //! for, and the security events that are recorded and notified by e-mail.
 
+use crate::anti_theft::AntiTheftEvent;
 use crate::security_question::SecurityQuestionState;
 use crate::two_step::{Method, TwoStep};
 
@@ -52,6 +53,8 @@ pub enum SecurityEvent {
         version: String,
         device: String,
     },
+    /// A command to a lost device, or its answer.
+    AntiTheft(AntiTheftEvent),
 }
 
 pub struct Notification {
@@ -75,6 +78,7 @@ impl SecurityEvent {
             Self::AppConnected { .. } => "app_connected",
             Self::AppDisconnected { .. } => "app_disconnected",
             Self::OldAppRefused { .. } => "old_app_refused",
+            Self::AntiTheft(event) => event.kind(),
         }
     }
 
@@ -114,6 +118,7 @@ impl SecurityEvent {
                     "{app} {version} on {device} could not connect: it does not support two-step verification"
                 )
             }
+            Self::AntiTheft(event) => event.summary(),
         }
     }
 
@@ -129,6 +134,7 @@ impl SecurityEvent {
             "If this wasn't you, reset your password at once and review your security settings.";
         let (subject, body) = match self {
             Self::AccountCreated | Self::AppConnected { .. } => return None,
+            Self::AntiTheft(event) => return event.notification(service, when),
             Self::PasswordChanged => (
                 "Your password was changed".to_owned(),
                 format!("The password of your {service} account was changed on {when}."),

@@ -113,6 +113,8 @@ pub struct App {
     pub download_url: String,
     /// The first version that supports two-step verification; `None`: no version does.
     pub two_step_since: Option<Version>,
+    /// The first version that obeys Anti-Theft commands; `None`: no version does.
+    pub anti_theft_since: Option<Version>,
 }
 
 impl App {
@@ -179,6 +181,13 @@ impl AppCatalog {
             {
                 return fail("two_step_since is later than latest_version");
             }
+            if app
+                .anti_theft_since
+                .as_ref()
+                .is_some_and(|since| since > &app.latest_version)
+            {
+                return fail("anti_theft_since is later than latest_version");
+            }
         }
         Ok(Self { apps })
     }
@@ -231,6 +240,7 @@ mod tests {
             latest_version: v("3.2.0"),
             download_url: "https://example.com/photon".into(),
             two_step_since: two_step_since.map(v),
+            anti_theft_since: None,
         }
     }
 

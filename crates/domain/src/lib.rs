@@ -6,6 +6,7 @@
 //! Storage, delivery and HTTP live in other crates and call into this one.
 
 pub mod account;
+pub mod anti_theft;
 pub mod apps;
 pub mod authenticator;
 pub mod digests;

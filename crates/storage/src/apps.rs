@@ -14,6 +14,8 @@ pub struct ConnectionRow {
     pub app_id: String,
     pub app_version: String,
     pub device_name: String,
+    /// What it said it runs on (e.g. "Android"); `None` from before Anti-Theft.
+    pub platform: Option<String>,
     pub created_at: i64,
     pub last_used_at: i64,
 }
@@ -24,6 +26,7 @@ pub struct AppIdentity {
     pub app_id: String,
     pub app_version: String,
     pub device_name: String,
+    pub platform: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +38,7 @@ pub struct ChallengeRow {
 
 macro_rules! connection_columns {
     () => {
-        "id, account_id, app_id, app_version, device_name, created_at, last_used_at"
+        "id, account_id, app_id, app_version, device_name, platform, created_at, last_used_at"
     };
 }
 
@@ -46,6 +49,7 @@ fn connection(row: &Row<'_>) -> Result<ConnectionRow, StoreError> {
         app_id: row.get("app_id")?,
         app_version: row.get("app_version")?,
         device_name: row.get("device_name")?,
+        platform: row.get("platform")?,
         created_at: row.get("created_at")?,
         last_used_at: row.get("last_used_at")?,
     })
@@ -61,15 +65,16 @@ impl Store {
     ) -> Result<i64, StoreError> {
         self.db
             .fetch_one(
-                "INSERT INTO app_connections (account_id, token_digest, app_id, app_version, device_name, created_at, last_used_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+                "INSERT INTO app_connections (account_id, token_digest, app_id, app_version, device_name, created_at, last_used_at, platform)
+                 VALUES ($1, $2, $3, $4, $5, $6, $6, $7) RETURNING id",
                 params![
                     account_id,
                     token_digest,
                     app.app_id.as_str(),
                     app.app_version.as_str(),
                     app.device_name.as_str(),
-                    now
+                    now,
+                    app.platform.as_deref()
                 ],
                 |row| row.get("id"),
             )
@@ -138,9 +143,9 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.db
             .execute(
-                "INSERT INTO app_challenges (challenge_digest, account_id, app_id, app_version, device_name, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-                params![challenge_digest, account_id, app.app_id.as_str(), app.app_version.as_str(), app.device_name.as_str(), now],
+                "INSERT INTO app_challenges (challenge_digest, account_id, app_id, app_version, device_name, created_at, platform)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                params![challenge_digest, account_id, app.app_id.as_str(), app.app_version.as_str(), app.device_name.as_str(), now, app.platform.as_deref()],
             )
             .await?;
         Ok(())
@@ -152,7 +157,7 @@ impl Store {
     ) -> Result<Option<ChallengeRow>, StoreError> {
         self.db
             .read_optional(
-                "SELECT account_id, app_id, app_version, device_name, created_at
+                "SELECT account_id, app_id, app_version, device_name, platform, created_at
                  FROM app_challenges WHERE challenge_digest = $1",
                 params![challenge_digest],
                 |row| {
@@ -162,6 +167,7 @@ impl Store {
                             app_id: row.get("app_id")?,
                             app_version: row.get("app_version")?,
                             device_name: row.get("device_name")?,
+                            platform: row.get("platform")?,
                         },
                         created_at: row.get("created_at")?,
                     })

@@ -17,6 +17,7 @@
 //! and their options. Booleans are 0/1.
 
 mod accounts;
+mod anti_theft;
 mod apps;
 mod authenticator;
 mod codes;
@@ -29,6 +30,7 @@ mod security_events;
 mod sessions;
 
 pub use accounts::Account;
+pub use anti_theft::{CommandAnswer, CommandRow};
 pub use apps::{AppIdentity, ChallengeRow, ConnectionRow};
 pub use authenticator::AuthenticatorRow;
 pub use codes::StoredCode;
@@ -61,6 +63,9 @@ pub enum StoreError {
     Database(#[from] DatabaseError),
     #[error("the database returned no row where one was expected")]
     NoRowReturned,
+    /// A stored name this binary does not know (written by a newer release).
+    #[error("the database holds {value:?} in {column}, which this release does not know")]
+    UnknownValue { column: &'static str, value: String },
     #[error("database migration {version} failed")]
     Migration {
         version: i64,
@@ -74,7 +79,7 @@ impl StoreError {
     pub fn is_unavailable(&self) -> bool {
         match self {
             Self::Database(error) | Self::Migration { source: error, .. } => error.is_unreachable(),
-            Self::EmailTaken | Self::NoRowReturned => false,
+            Self::EmailTaken | Self::NoRowReturned | Self::UnknownValue { .. } => false,
         }
     }
 }

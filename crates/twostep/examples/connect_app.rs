@@ -24,12 +24,17 @@ async fn main() -> ExitCode {
         eprintln!("usage: connect_app BASE_URL EMAIL PASSWORD APP_ID VERSION [CODE_COMMAND]");
         return ExitCode::from(2);
     };
+    let app = Application {
+        app_id,
+        version,
+        device: "example device",
+        platform: None,
+    };
     match run(
         base,
         email,
         password,
-        app_id,
-        version,
+        &app,
         rest.first().map(String::as_str),
     )
     .await
@@ -45,12 +50,20 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(
+/// Who connects: the catalogue's id, the version, the device's name and,
+/// for an Anti-Theft device, its platform.
+pub struct Application<'a> {
+    pub app_id: &'a str,
+    pub version: &'a str,
+    pub device: &'a str,
+    pub platform: Option<&'a str>,
+}
+
+pub async fn run(
     base: &str,
     email: &str,
     password: &str,
-    app_id: &str,
-    version: &str,
+    app: &Application<'_>,
     code_command: Option<&str>,
 ) -> Result<String, String> {
     let client = reqwest::Client::new();
@@ -63,8 +76,11 @@ async fn run(
             Ok::<_, String>((status, body))
         }
     };
-    let device = "example device";
-    let (status, body) = post("/apps/connect", json!({"email": email, "password": password, "app_id": app_id, "app_version": version, "device_name": device})).await?;
+    let mut connect = json!({"email": email, "password": password, "app_id": app.app_id, "app_version": app.version, "device_name": app.device});
+    if let Some(platform) = app.platform {
+        connect["platform"] = platform.into();
+    }
+    let (status, body) = post("/apps/connect", connect).await?;
     if status == 403 {
         return Ok(format!(
             "refused {} {}",

@@ -25,6 +25,7 @@ struct AppEntry {
     latest_version: String,
     download_url: String,
     two_step_since: Option<String>,
+    anti_theft_since: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -70,12 +71,14 @@ fn parse(name: &str, text: &str) -> Result<AppCatalog, LoadCatalogError> {
     for entry in file.apps {
         let latest_version = Version::parse(&entry.latest_version)
             .map_err(|e| entry_error(&entry.id, format!("latest_version: {e}")))?;
-        let two_step_since = entry
-            .two_step_since
-            .as_deref()
-            .map(Version::parse)
-            .transpose()
-            .map_err(|e| entry_error(&entry.id, format!("two_step_since: {e}")))?;
+        let optional_version = |name: &str, text: Option<&str>| {
+            text.map(Version::parse)
+                .transpose()
+                .map_err(|e| entry_error(&entry.id, format!("{name}: {e}")))
+        };
+        let two_step_since = optional_version("two_step_since", entry.two_step_since.as_deref())?;
+        let anti_theft_since =
+            optional_version("anti_theft_since", entry.anti_theft_since.as_deref())?;
         apps.push(App {
             id: entry.id,
             name: entry.name,
@@ -83,6 +86,7 @@ fn parse(name: &str, text: &str) -> Result<AppCatalog, LoadCatalogError> {
             latest_version,
             download_url: entry.download_url,
             two_step_since,
+            anti_theft_since,
         });
     }
     AppCatalog::new(apps).map_err(|source| LoadCatalogError::Entry {
@@ -110,6 +114,31 @@ mod tests {
                 .unwrap()
                 .latest_supports_two_step()
         );
+    }
+
+    #[test]
+    fn the_built_in_catalogue_says_which_applications_obey_anti_theft_commands() {
+        let catalog = load(None).unwrap();
+        let since = |id: &str| catalog.find(id).unwrap().anti_theft_since.clone();
+        assert_eq!(
+            since("photon-mobile"),
+            Some(Version::parse("5.1.0").unwrap())
+        );
+        assert_eq!(since("photon-desktop"), None);
+    }
+
+    #[test]
+    fn anti_theft_since_is_read_and_checked_like_two_step_since() {
+        let entry = |since: &str| {
+            format!(
+                "[[apps]]\nid = \"x\"\nname = \"X\"\nlatest_version = \"2.0.0\"\ndownload_url = \"https://e.com\"\nanti_theft_since = \"{since}\"\n"
+            )
+        };
+        for (since, problem) in [("soon", "anti_theft_since"), ("2.1.0", "later than")] {
+            let error = parse("test", &entry(since)).unwrap_err().to_string();
+            assert!(error.contains(problem), "{error}");
+        }
+        assert!(parse("test", &entry("2.0.0")).is_ok());
     }
 
     #[test]

@@ -103,6 +103,11 @@ pub fn router(state: AppState) -> Router {
             "/account/connections/{id}/disconnect",
             get(account::disconnect_form).post(account::disconnect),
         )
+        .route("/account/anti-theft", get(anti_theft::list))
+        .route(
+            "/account/anti-theft/{id}/{command}",
+            get(anti_theft::command_form).post(anti_theft::send),
+        )
         .route("/downloads", get(downloads::list))
         .route("/dev/outbox", get(outbox::list))
         .fallback(home::not_found);

@@ -364,6 +364,17 @@ impl Db {
         Ok(self.fetch(Access::Write, sql, params, 1, map).await?.pop())
     }
 
+    /// Every row of a statement that may write (`UPDATE … RETURNING`), mapped.
+    pub(crate) async fn fetch_all<T>(
+        &self,
+        sql: &'static str,
+        params: &[Param<'_>],
+        map: impl FnMut(&Row<'_>) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        self.fetch(Access::Write, sql, params, usize::MAX, map)
+            .await
+    }
+
     /// The first row of a statement that always returns one (`INSERT … RETURNING`).
     pub(crate) async fn fetch_one<T>(
         &self,

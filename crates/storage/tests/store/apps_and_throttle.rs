@@ -18,6 +18,7 @@ fn photon(device: &str) -> AppIdentity {
         app_id: "photon".into(),
         app_version: "3.0.0".into(),
         device_name: device.into(),
+        platform: None,
     }
 }
 

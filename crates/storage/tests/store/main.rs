@@ -38,6 +38,7 @@ macro_rules! on_both_backends {
 }
 
 mod accounts;
+mod anti_theft;
 mod apps_and_throttle;
 mod authenticator;
 mod codes;

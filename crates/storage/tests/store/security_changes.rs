@@ -51,6 +51,7 @@ fn photon() -> AppIdentity {
         app_id: "photon".into(),
         app_version: "2.0.0".into(),
         device_name: "laptop".into(),
+        platform: None,
     }
 }
 

@@ -426,13 +426,15 @@ async fn the_openapi_document_lists_every_route() {
         ("/api/v1/apps/connect/verify", "post"),
         ("/api/v1/me", "get"),
         ("/api/v1/openapi.json", "get"),
+        ("/api/v1/devices/commands", "get"),
+        ("/api/v1/devices/commands/{id}/result", "post"),
     ] {
         assert!(
             paths.get(path).and_then(|p| p.get(method)).is_some(),
             "{method} {path} is not documented"
         );
     }
-    assert_eq!(paths.len(), 5, "a route was added: document it here too");
+    assert_eq!(paths.len(), 7, "a route was added: document it here too");
     assert!(
         document["components"]["schemas"]
             .get("ConnectRequest")
@@ -461,23 +463,9 @@ async fn the_downloads_page_lists_each_application_and_its_two_step_support() {
     assert!(signed_in.contains("<a href=\"/downloads\">Downloads</a>"));
 }
 
-/// The example client in crates/twostep/examples, built by `cargo test`.
-fn example_client() -> std::path::PathBuf {
-    let deps = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_owned();
-    deps.parent().unwrap().join("examples").join("connect_app")
-}
-
 async fn run_example(args: Vec<String>) -> String {
-    let output = tokio::process::Command::new(example_client())
-        .args(args)
-        .output()
-        .await
-        .expect("the example client runs (cargo test builds it)");
-    stdout_of("the example client", output)
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    crate::examples::run_example("connect_app", &args).await
 }
 
 #[tokio::test]

@@ -4,6 +4,8 @@
 mod app;
 #[path = "../../../storage/tests/shared/database_url.rs"]
 mod database_url;
+#[path = "../common/examples.rs"]
+mod examples;
 mod helpers;
 #[path = "../common/output.rs"]
 mod output;
@@ -11,6 +13,7 @@ mod output;
 mod says;
 
 mod accounts;
+mod anti_theft;
 mod api_error_codes;
 mod apps;
 mod authenticator;

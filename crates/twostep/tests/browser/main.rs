@@ -14,6 +14,8 @@ mod browser;
 #[path = "../../../storage/tests/shared/database_url.rs"]
 mod database_url;
 mod driver;
+#[path = "../common/examples.rs"]
+mod examples;
 mod names;
 mod outbox;
 #[path = "../common/output.rs"]
@@ -23,6 +25,7 @@ mod says;
 mod screenshots;
 mod steps;
 
+mod anti_theft;
 mod applications;
 mod authenticator;
 mod security_question;

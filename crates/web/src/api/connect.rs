@@ -33,6 +33,11 @@ pub struct ConnectRequest {
     pub app_version: String,
     /// A name the owner recognises, e.g. "Ann's laptop".
     pub device_name: String,
+    /// What it runs on, as the Downloads page lists it (e.g. "Android"); with a
+    /// version that supports it, this makes the device one the owner can find,
+    /// lock, sound and wipe from the Anti-Theft page.
+    #[serde(default)]
+    pub platform: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -78,11 +83,13 @@ pub async fn connect(
     let version = Version::parse(&request.app_version)
         .map_err(|e| ApiError::invalid_request(format!("app_version: {e}")))?;
     let device_name = parse_device_name(&request.device_name)?;
+    let platform = parse_platform(request.platform.as_deref())?;
     let account = authenticate(&state, &request.email, request.password).await?;
     let identity = AppIdentity {
         app_id: app.id.clone(),
         app_version: version.to_string(),
         device_name,
+        platform,
     };
     let two_step = two_step_of(&account);
     match domain::apps::connection(two_step.is_on(), &app, &version) {
@@ -119,6 +126,21 @@ fn parse_device_name(text: &str) -> Result<String, ApiError> {
         ));
     }
     Ok(name.to_owned())
+}
+
+fn parse_platform(text: Option<&str>) -> Result<Option<String>, ApiError> {
+    let Some(platform) = text.map(str::trim) else {
+        return Ok(None);
+    };
+    if platform.is_empty()
+        || platform.chars().count() > 40
+        || platform.chars().any(char::is_control)
+    {
+        return Err(ApiError::invalid_request(
+            "platform: give the platform of 1 to 40 characters, e.g. \"Android\".",
+        ));
+    }
+    Ok(Some(platform.to_owned()))
 }
 
 /// One message and one cost for a wrong e-mail and a wrong password.

@@ -53,11 +53,15 @@ pub enum ApiErrorCode {
     Unavailable,
     /// Too many requests at once; try again after `Retry-After` seconds.
     Overloaded,
+    /// No such thing for this token, e.g. a command of another device.
+    NotFound,
+    /// The device has already answered this command.
+    AlreadyAnswered,
 }
 
 impl ApiErrorCode {
     /// Every code, for the test that the OpenAPI document lists them all.
-    pub const ALL: [Self; 18] = [
+    pub const ALL: [Self; 20] = [
         Self::InvalidRequest,
         Self::UnknownApp,
         Self::InvalidCredentials,
@@ -76,6 +80,8 @@ impl ApiErrorCode {
         Self::Internal,
         Self::Unavailable,
         Self::Overloaded,
+        Self::NotFound,
+        Self::AlreadyAnswered,
     ];
 }
 

@@ -2,12 +2,11 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
-use domain::digests::TokenDigest;
+use axum::http::HeaderMap;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{ApiError, ApiErrorBody, ApiErrorCode};
+use super::{ApiError, ApiErrorBody};
 use crate::AppState;
 use crate::verification::two_step_of;
 
@@ -32,34 +31,7 @@ pub async fn me(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Json<MeResponse>, ApiError> {
-    let unauthorized = || {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            ApiErrorCode::Unauthorized,
-            "Send a valid token as `Authorization: Bearer <token>`.",
-        )
-    };
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(unauthorized)?;
-    let connection = state
-        .store
-        .connection_by_token(&TokenDigest::of(token))
-        .await?
-        .ok_or_else(unauthorized)?;
-    let account = state
-        .store
-        .account_by_id(connection.account_id)
-        .await?
-        .ok_or_else(unauthorized)?;
-    state
-        .store
-        .touch_connection(connection.id, state.now())
-        .await?;
+    let (connection, account) = super::bearer::connection_of(&state, &headers).await?;
     let two_step = two_step_of(&account);
     Ok(Json(MeResponse {
         email: account.email,

@@ -4,7 +4,9 @@
 //! codes one enum (`error.rs`) that the document lists; no input produces a 500. The OpenAPI document is generated from the handlers'
 //! annotations by the same router that serves them, so it cannot miss a route.
 
+mod bearer;
 mod connect;
+mod devices;
 mod error;
 mod me;
 
@@ -24,7 +26,7 @@ use crate::AppState;
 #[openapi(info(
     title = "twostep client application API",
     version = "1",
-    description = "How the company's applications connect to an account. Applications that cannot do two-step verification are refused when the account has it on."
+    description = "How the company's applications connect to an account, and how an Anti-Theft device fetches and answers its owner's commands. Applications that cannot do two-step verification are refused when the account has it on."
 ))]
 struct ApiDoc;
 
@@ -35,6 +37,8 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(connect::send_sms))
         .routes(routes!(connect::verify))
         .routes(routes!(me::me))
+        .routes(routes!(devices::commands))
+        .routes(routes!(devices::answer))
         .routes(routes!(openapi_document))
         .split_for_parts()
 }

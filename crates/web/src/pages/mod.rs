@@ -15,6 +15,7 @@ macro_rules! text_form {
 }
 
 pub mod account;
+pub mod anti_theft;
 pub mod authenticator;
 pub mod downloads;
 pub mod home;

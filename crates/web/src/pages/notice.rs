@@ -80,7 +80,8 @@ impl Notice {
             SecurityEvent::AccountCreated
             | SecurityEvent::PasswordReset
             | SecurityEvent::AppConnected { .. }
-            | SecurityEvent::OldAppRefused { .. } => None,
+            | SecurityEvent::OldAppRefused { .. }
+            | SecurityEvent::AntiTheft(_) => None,
         }
     }
 }

@@ -1,0 +1,46 @@
+//! The bearer token a connected application sends: which connection and
+//! account it stands for. A disconnected application's token, or one of an
+//! account that is gone, stands for nothing.
+
+use axum::http::{HeaderMap, StatusCode, header};
+use domain::digests::TokenDigest;
+use storage::{Account, ConnectionRow};
+
+use super::{ApiError, ApiErrorCode};
+use crate::AppState;
+
+/// The connection and account behind `Authorization: Bearer`, or `unauthorized`;
+/// the connection is marked as seen now.
+pub async fn connection_of(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(ConnectionRow, Account), ApiError> {
+    let unauthorized = || {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            ApiErrorCode::Unauthorized,
+            "Send a valid token as `Authorization: Bearer <token>`.",
+        )
+    };
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(unauthorized)?;
+    let mut connection = state
+        .store
+        .connection_by_token(&TokenDigest::of(token))
+        .await?
+        .ok_or_else(unauthorized)?;
+    let account = state
+        .store
+        .account_by_id(connection.account_id)
+        .await?
+        .ok_or_else(unauthorized)?;
+    let now = state.now();
+    state.store.touch_connection(connection.id, now).await?;
+    connection.last_used_at = now;
+    Ok((connection, account))
+}
