@@ -53,11 +53,13 @@ pub enum ApiErrorCode {
     Unavailable,
     /// Too many requests at once; try again after `Retry-After` seconds.
     Overloaded,
+    /// The account has been disabled by support: it cannot connect applications.
+    AccountDisabled,
 }
 
 impl ApiErrorCode {
     /// Every code, for the test that the OpenAPI document lists them all.
-    pub const ALL: [Self; 18] = [
+    pub const ALL: [Self; 19] = [
         Self::InvalidRequest,
         Self::UnknownApp,
         Self::InvalidCredentials,
@@ -76,6 +78,7 @@ impl ApiErrorCode {
         Self::Internal,
         Self::Unavailable,
         Self::Overloaded,
+        Self::AccountDisabled,
     ];
 }
 

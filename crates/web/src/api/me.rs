@@ -27,6 +27,7 @@ pub struct MeResponse {
     responses(
         (status = 200, body = MeResponse),
         (status = 401, body = ApiErrorBody, description = "`unauthorized`: no token, or a token whose connection was removed or whose account's password changed"),
+        (status = 403, body = ApiErrorBody, description = "`account_disabled`: support has disabled the account"),
     ))]
 pub async fn me(
     State(state): State<AppState>,
@@ -56,6 +57,10 @@ pub async fn me(
         .account_by_id(connection.account_id)
         .await?
         .ok_or_else(unauthorized)?;
+    // Disabling revokes every token; this holds against one issued meanwhile.
+    if account.disabled_at.is_some() {
+        return Err(super::connect::account_disabled());
+    }
     state
         .store
         .touch_connection(connection.id, state.now())
