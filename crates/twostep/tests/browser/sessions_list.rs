@@ -182,5 +182,19 @@ async fn the_sessions_list_shows_each_device_and_signs_the_other_one_out() {
         .assert_sees("You are signed out everywhere else.")
         .await;
     assert!(!fourth.is_signed_in(&person.app).await);
+
+    // The Authenticator app section points to examples for a second device.
+    person
+        .click_link_in(
+            Scope::Section("Authenticator app"),
+            "Authenticator apps",
+            "authenticator-apps",
+        )
+        .await;
+    assert_eq!(person.heading().await, "Authenticator apps");
+    person.assert_sees("KeePassXC").await;
+    person
+        .assert_sees("a device other than your mobile phone")
+        .await;
     person.finish().await;
 }
