@@ -55,6 +55,21 @@ pub enum SecurityEvent {
     },
     /// A command to a lost device, or its answer.
     AntiTheft(AntiTheftEvent),
+    /// The owner signed out one of their other sessions.
+    SessionSignedOut {
+        browser: String,
+        system: String,
+    },
+    /// The owner signed out everywhere but where they are.
+    OtherSessionsSignedOut {
+        count: u64,
+    },
+    /// An operator turned two-step off for someone who lost every factor.
+    TwoStepResetByOperator {
+        reason: String,
+    },
+    AccountDisabled,
+    AccountEnabled,
 }
 
 pub struct Notification {
@@ -79,6 +94,11 @@ impl SecurityEvent {
             Self::AppDisconnected { .. } => "app_disconnected",
             Self::OldAppRefused { .. } => "old_app_refused",
             Self::AntiTheft(event) => event.kind(),
+            Self::SessionSignedOut { .. } => "session_signed_out",
+            Self::OtherSessionsSignedOut { .. } => "other_sessions_signed_out",
+            Self::TwoStepResetByOperator { .. } => "two_step_reset_by_operator",
+            Self::AccountDisabled => "account_disabled",
+            Self::AccountEnabled => "account_enabled",
         }
     }
 
@@ -119,6 +139,22 @@ impl SecurityEvent {
                 )
             }
             Self::AntiTheft(event) => event.summary(),
+            Self::SessionSignedOut { browser, system } => {
+                format!("Signed out {browser} on {system}")
+            }
+            Self::OtherSessionsSignedOut { count: 1 } => {
+                "Signed out everywhere else (1 session)".into()
+            }
+            Self::OtherSessionsSignedOut { count } => {
+                format!("Signed out everywhere else ({count} sessions)")
+            }
+            Self::TwoStepResetByOperator { reason } => format!(
+                "Two-step verification turned off by support, every session and application signed out. Reason: {reason}"
+            ),
+            Self::AccountDisabled => {
+                "Account disabled by support, every session and application signed out".into()
+            }
+            Self::AccountEnabled => "Account enabled again by support".into(),
         }
     }
 
@@ -196,6 +232,34 @@ impl SecurityEvent {
                 format!(
                     "{app} {version} on {device} tried to connect to your {service} account on {when}, but this version does not support two-step verification, which is on for your account, so it could not connect.\n\nTo resolve this, update your applications to the latest version. You can download the latest versions in the Downloads section: {downloads_url}"
                 ),
+            ),
+            Self::SessionSignedOut { browser, system } => (
+                "A session was signed out".to_owned(),
+                format!(
+                    "{browser} on {system} was signed out of your {service} account on {when}."
+                ),
+            ),
+            Self::OtherSessionsSignedOut { count } => (
+                "You were signed out everywhere else".to_owned(),
+                format!(
+                    "Every other session of your {service} account ({count}) was signed out on {when}; only the browser that asked stays signed in."
+                ),
+            ),
+            Self::TwoStepResetByOperator { reason } => (
+                "Two-step verification was turned off by support".to_owned(),
+                format!(
+                    "At your request, support turned off two-step verification for your {service} account on {when}, after checking who you are. Every session and every connected application was signed out.\n\nReason given: {reason}\n\nSign in with your password and set up two-step verification again on the Security tab."
+                ),
+            ),
+            Self::AccountDisabled => (
+                "Your account was disabled".to_owned(),
+                format!(
+                    "Your {service} account was disabled by support on {when}: it cannot sign in or connect applications, and every session and application was signed out. Contact support to enable it again."
+                ),
+            ),
+            Self::AccountEnabled => (
+                "Your account was enabled again".to_owned(),
+                format!("Your {service} account was enabled again by support on {when}."),
             ),
         };
         let text = if matches!(self, Self::OldAppRefused { .. }) {
@@ -293,6 +357,21 @@ mod tests {
     }
 
     #[test]
+    fn an_operators_reset_names_its_reason_in_the_event_and_the_email() {
+        let event = SecurityEvent::TwoStepResetByOperator {
+            reason: "lost phone, ID checked by video call".into(),
+        };
+        assert!(
+            event
+                .summary()
+                .contains("lost phone, ID checked by video call")
+        );
+        let mail = event.notification("twostep", "today", "").unwrap();
+        assert!(mail.text.contains("lost phone, ID checked by video call"));
+        assert!(mail.text.contains("If this wasn't you"));
+    }
+
+    #[test]
     fn every_event_has_a_distinct_kind() {
         let events = [
             SecurityEvent::AccountCreated,
@@ -310,6 +389,16 @@ mod tests {
             },
             SecurityEvent::AuthenticatorAdded,
             SecurityEvent::AuthenticatorRemoved,
+            SecurityEvent::SessionSignedOut {
+                browser: String::new(),
+                system: String::new(),
+            },
+            SecurityEvent::OtherSessionsSignedOut { count: 0 },
+            SecurityEvent::TwoStepResetByOperator {
+                reason: String::new(),
+            },
+            SecurityEvent::AccountDisabled,
+            SecurityEvent::AccountEnabled,
         ];
         let kinds: std::collections::HashSet<_> = events.iter().map(SecurityEvent::kind).collect();
         assert_eq!(kinds.len(), events.len());

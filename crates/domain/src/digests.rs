@@ -72,6 +72,18 @@ token_digest!(
     /// A signed-in browser's session id, as stored.
     SessionDigest
 );
+impl SessionDigest {
+    /// How the owner's list of sessions names one in its "Sign out" form:
+    /// derived from the digest, so that not even the stored digest leaves the
+    /// server, and unrelated to the id in the cookie.
+    pub fn handle(&self) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(b"twostep session handle\0");
+        hasher.update(&self.0);
+        hex(&hasher.finalize()[..16])
+    }
+}
+
 token_digest!(
     /// A half-finished sign-in's id (the password is right, the code is awaited).
     PendingSignInDigest

@@ -9,6 +9,7 @@ pub mod account;
 pub mod anti_theft;
 pub mod apps;
 pub mod authenticator;
+pub mod authenticator_apps;
 pub mod digests;
 pub mod email;
 pub mod ids;
@@ -20,6 +21,7 @@ pub mod security_question;
 pub mod session;
 pub mod throttle;
 pub mod two_step;
+pub mod user_agent;
 
 /// Seconds since the Unix epoch. Time is always an argument in the core.
 pub type UnixTime = i64;

@@ -23,6 +23,8 @@ pub struct Account {
     pub security_answer_hash: Option<String>,
     /// Set for good once two-step verification is first turned on.
     pub security_question_disabled: bool,
+    /// Set by an operator (`twostep user disable`): no sign-in, no application.
+    pub disabled_at: Option<i64>,
     /// The authenticator's row, read with the account because the code step needs
     /// both (one query instead of two on every sign-in).
     pub authenticator: Option<AuthenticatorRow>,
@@ -49,6 +51,7 @@ impl std::fmt::Debug for Account {
                 "security_question_disabled",
                 &self.security_question_disabled,
             )
+            .field("disabled_at", &self.disabled_at)
             .field("has_authenticator", &self.has_authenticator())
             .finish_non_exhaustive()
     }
@@ -60,7 +63,7 @@ macro_rules! account_columns {
     () => {
         "a.id, a.email, a.password_hash, a.created_at, a.password_changed_at,
          a.phone_enc, a.phone_confirmed_at, a.security_question, a.security_answer_hash,
-         a.security_question_disabled,
+         a.security_question_disabled, a.disabled_at,
          au.secret_enc AS au_secret_enc, au.last_used_step AS au_last_used_step,
          au.failed_step AS au_failed_step, au.failed_count AS au_failed_count,
          au.created_at AS au_created_at"
@@ -94,6 +97,7 @@ fn account_from_row(row: &Row<'_>) -> Result<Account, StoreError> {
         security_question: row.get("security_question")?,
         security_answer_hash: row.get("security_answer_hash")?,
         security_question_disabled: row.get::<i64>("security_question_disabled")? != 0,
+        disabled_at: row.get("disabled_at")?,
         authenticator,
     })
 }
@@ -105,6 +109,41 @@ const TURN_ON_SMS: &str = "UPDATE accounts
          security_question = NULL, security_answer_hash = NULL,
          security_question_disabled = $4
      WHERE id = $1";
+
+/// Turning two-step off: no phone, no authenticator, no half-done enrolment.
+const TURN_OFF_TWO_STEP: [&str; 3] = [
+    "UPDATE accounts SET phone_enc = NULL, phone_confirmed_at = NULL WHERE id = $1",
+    "DELETE FROM authenticators WHERE account_id = $1",
+    "DELETE FROM authenticator_enrolments WHERE account_id = $1",
+];
+
+/// Everything that lets someone in, or lets them finish getting in: every
+/// session, every application token, half-finished sign-ins and challenges.
+const END_EVERY_ACCESS: [&str; 4] = [
+    "DELETE FROM sessions WHERE account_id = $1",
+    "DELETE FROM app_connections WHERE account_id = $1",
+    "DELETE FROM pending_sign_ins WHERE account_id = $1",
+    "DELETE FROM app_challenges WHERE account_id = $1",
+];
+
+const RECORD_EVENT: &str = "INSERT INTO security_events (account_id, kind, summary, created_at)
+     VALUES ($1, $2, $3, $4)";
+
+/// A security event recorded in the transaction of the change it describes.
+#[derive(Debug, Clone, Copy)]
+pub struct EventRecord<'a> {
+    pub kind: &'a str,
+    pub summary: &'a str,
+    pub now: i64,
+}
+
+/// What an operator's reset of two-step verification removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TwoStepReset {
+    pub authenticator_was_on: bool,
+    pub sessions_ended: u64,
+    pub tokens_revoked: u64,
+}
 
 impl Store {
     /// Returns the new account's id, or `EmailTaken` when the address is in use.
@@ -246,30 +285,98 @@ impl Store {
     /// question stays disabled.
     pub async fn turn_off_two_step(&self, account_id: AccountId) -> Result<bool, StoreError> {
         let mut transaction = self.db.begin().await?;
+        let mut authenticator_was_on = false;
+        for (index, sql) in TURN_OFF_TWO_STEP.into_iter().enumerate() {
+            let changed = transaction.execute(sql, params![account_id]).await?;
+            authenticator_was_on |= index == 1 && changed > 0;
+            self.between_statements()?;
+        }
+        transaction.commit().await?;
+        Ok(authenticator_was_on)
+    }
+
+    /// An operator's reset for a person who has lost every factor, as one
+    /// transaction: two-step off as [`Store::turn_off_two_step`] turns it off,
+    /// every session ended, every application token revoked, and the event
+    /// (with the operator's reason) recorded.
+    pub async fn reset_two_step(
+        &self,
+        account_id: AccountId,
+        event: EventRecord<'_>,
+    ) -> Result<TwoStepReset, StoreError> {
+        let mut transaction = self.db.begin().await?;
+        let mut changed = [0; TURN_OFF_TWO_STEP.len() + END_EVERY_ACCESS.len()];
+        for (index, sql) in TURN_OFF_TWO_STEP
+            .into_iter()
+            .chain(END_EVERY_ACCESS)
+            .enumerate()
+        {
+            changed[index] = transaction.execute(sql, params![account_id]).await?;
+            self.between_statements()?;
+        }
         transaction
             .execute(
-                "UPDATE accounts SET phone_enc = NULL, phone_confirmed_at = NULL WHERE id = $1",
-                params![account_id],
-            )
-            .await?;
-        self.between_statements()?;
-        let authenticator_was_on = transaction
-            .execute(
-                "DELETE FROM authenticators WHERE account_id = $1",
-                params![account_id],
-            )
-            .await?
-            > 0;
-        self.between_statements()?;
-        transaction
-            .execute(
-                "DELETE FROM authenticator_enrolments WHERE account_id = $1",
-                params![account_id],
+                RECORD_EVENT,
+                params![account_id, event.kind, event.summary, event.now],
             )
             .await?;
         self.between_statements()?;
         transaction.commit().await?;
-        Ok(authenticator_was_on)
+        Ok(TwoStepReset {
+            authenticator_was_on: changed[1] > 0,
+            sessions_ended: changed[TURN_OFF_TWO_STEP.len()],
+            tokens_revoked: changed[TURN_OFF_TWO_STEP.len() + 1],
+        })
+    }
+
+    /// Disables the account and, in the same transaction, ends every way in
+    /// (sessions, tokens, half-finished sign-ins) and records the event. False,
+    /// changing nothing, when it was disabled already.
+    pub async fn disable_account(
+        &self,
+        account_id: AccountId,
+        event: EventRecord<'_>,
+    ) -> Result<bool, StoreError> {
+        let account: &[crate::db::Param<'_>] = params![account_id];
+        let [sessions, tokens, pending, challenges] = END_EVERY_ACCESS;
+        let change: [(&'static str, &[crate::db::Param<'_>]); 5] = [
+            (sessions, account),
+            (tokens, account),
+            (pending, account),
+            (challenges, account),
+            (
+                RECORD_EVENT,
+                params![account_id, event.kind, event.summary, event.now],
+            ),
+        ];
+        self.claim_and_change(
+            (
+                "UPDATE accounts SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL",
+                params![account_id, event.now],
+            ),
+            &change,
+        )
+        .await
+    }
+
+    /// Lets a disabled account sign in again, recording the event; false,
+    /// changing nothing, when it was not disabled.
+    pub async fn enable_account(
+        &self,
+        account_id: AccountId,
+        event: EventRecord<'_>,
+    ) -> Result<bool, StoreError> {
+        self.claim_and_change(
+            (
+                "UPDATE accounts SET disabled_at = NULL WHERE id = $1 AND disabled_at IS NOT NULL",
+                params![account_id],
+            ),
+            &[(
+                RECORD_EVENT,
+                params![account_id, event.kind, event.summary, event.now],
+            )],
+        )
+        .await
     }
 }
 

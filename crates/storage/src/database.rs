@@ -40,6 +40,7 @@ const SQLITE_MIGRATIONS: &[Migration] = migrations!(
     2 => "0002_applications_and_reset_answers.sql",
     3 => "0003_failed_passwords.sql",
     4 => "0004_sessions_clustered_by_digest.sql",
+    6 => "0006_session_details_and_disabled_accounts.sql",
     7 => "0007_anti_theft.sql",
 );
 
@@ -49,6 +50,7 @@ const POSTGRES_MIGRATIONS: &[Migration] = migrations!(
     2 => "0002_applications_and_reset_answers.sql",
     3 => "0003_failed_passwords.sql",
     4 => "0004_sessions_clustered_by_digest.sql",
+    6 => "0006_session_details_and_disabled_accounts.sql",
     7 => "0007_anti_theft.sql",
 );
 

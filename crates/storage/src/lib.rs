@@ -29,7 +29,7 @@ mod password_resets;
 mod security_events;
 mod sessions;
 
-pub use accounts::Account;
+pub use accounts::{Account, EventRecord, TwoStepReset};
 pub use anti_theft::{CommandAnswer, CommandRow};
 pub use apps::{AppIdentity, ChallengeRow, ConnectionRow};
 pub use authenticator::AuthenticatorRow;
@@ -38,7 +38,9 @@ pub use database::{PoolSettings, SchemaStatus};
 pub use db::DatabaseError;
 pub use password_resets::PasswordResetRow;
 pub use security_events::EventRow;
-pub use sessions::{FinishSignIn, PendingSignInRow, SessionRow, SignInFinish};
+pub use sessions::{
+    FinishSignIn, PendingSignInRow, SessionListRow, SessionOrigin, SessionRow, SignInFinish,
+};
 
 /// A handle on the database; cheap to clone, shared by every request.
 #[derive(Clone, Debug)]

@@ -17,6 +17,25 @@ pub struct SessionRow {
     pub password_confirmed_at: Option<i64>,
 }
 
+/// Where a session was started: the browser's User-Agent and the client's
+/// address, as sent, for the owner's list of where they are signed in. Written
+/// with the session's own INSERT, so a sign-in costs no extra statement.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionOrigin<'a> {
+    pub user_agent: Option<&'a str>,
+    pub ip_address: Option<&'a str>,
+}
+
+/// One of an account's sessions, for the list of where its owner is signed in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionListRow {
+    pub id_digest: SessionDigest,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub user_agent: Option<String>,
+    pub ip_address: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingSignInRow {
     pub account_id: AccountId,
@@ -53,6 +72,7 @@ pub struct FinishSignIn<'a> {
     pub session_digest: &'a SessionDigest,
     /// The session the browser arrived with, which the new one replaces.
     pub replaced_session_digest: Option<&'a SessionDigest>,
+    pub origin: SessionOrigin<'a>,
     pub now: i64,
 }
 
@@ -61,8 +81,9 @@ pub struct FinishSignIn<'a> {
 const ENROLMENT_LIFETIME_SECONDS: i64 = domain::session::AUTHENTICATOR_ENROLMENT_LIFETIME_SECONDS;
 
 /// Also the last statements of `finish_sign_in`.
-const START_SESSION: &str = "INSERT INTO sessions (id_digest, account_id, created_at, last_seen_at)
-     VALUES ($1, $2, $3, $3)";
+const START_SESSION: &str =
+    "INSERT INTO sessions (id_digest, account_id, created_at, last_seen_at, user_agent, ip_address)
+     VALUES ($1, $2, $3, $3, $4, $5)";
 const END_SESSION: &str = "DELETE FROM sessions WHERE id_digest = $1";
 
 impl Store {
@@ -101,7 +122,13 @@ impl Store {
         transaction
             .execute(
                 START_SESSION,
-                params![finish.session_digest, finish.account_id, finish.now],
+                params![
+                    finish.session_digest,
+                    finish.account_id,
+                    finish.now,
+                    finish.origin.user_agent,
+                    finish.origin.ip_address
+                ],
             )
             .await?;
         transaction.commit().await?;
@@ -155,6 +182,30 @@ impl Store {
             }
         };
         Ok(result)
+    }
+
+    /// Every session of the account, the most recently active first.
+    pub async fn sessions_of_account(
+        &self,
+        account_id: AccountId,
+    ) -> Result<Vec<SessionListRow>, StoreError> {
+        self.db
+            .read_all(
+                "SELECT id_digest, created_at, last_seen_at, user_agent, ip_address
+                 FROM sessions WHERE account_id = $1
+                 ORDER BY last_seen_at DESC, created_at DESC",
+                params![account_id],
+                |row| {
+                    Ok(SessionListRow {
+                        id_digest: SessionDigest::from_bytes(row.get("id_digest")?),
+                        created_at: row.get("created_at")?,
+                        last_seen_at: row.get("last_seen_at")?,
+                        user_agent: row.get("user_agent")?,
+                        ip_address: row.get("ip_address")?,
+                    })
+                },
+            )
+            .await
     }
 
     pub async fn count_sessions(&self) -> Result<i64, StoreError> {
@@ -234,7 +285,22 @@ impl Store {
 }
 
 statements! {
-    create_session(id_digest: &SessionDigest, account_id: AccountId, now: i64) = START_SESSION;
+    /// A session with no origin (seeding, tests); sign-ins say where they came from.
+    create_session(id_digest: &SessionDigest, account_id: AccountId, now: i64) =
+        "INSERT INTO sessions (id_digest, account_id, created_at, last_seen_at)
+         VALUES ($1, $2, $3, $3)";
+    start_session(
+        id_digest: &SessionDigest,
+        account_id: AccountId,
+        now: i64,
+        user_agent: Option<&str>,
+        ip_address: Option<&str>,
+    ) = START_SESSION;
+    /// Ends one session of the account (the owner's "Sign out" on another
+    /// device); false when it had already ended. Bound to the account, so that
+    /// no one can end another account's session.
+    end_session_of_account(account_id: AccountId, id_digest: &SessionDigest) -> bool =
+        "DELETE FROM sessions WHERE account_id = $1 AND id_digest = $2";
     touch_session(id_digest: &SessionDigest, now: i64) =
         "UPDATE sessions SET last_seen_at = $2 WHERE id_digest = $1";
     confirm_password_in_session(id_digest: &SessionDigest, now: i64) =

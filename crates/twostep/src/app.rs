@@ -162,6 +162,7 @@ pub async fn build(
             allow: config.metrics_allow.clone(),
             separate_listener: config.metrics_listen.is_some(),
         },
+        authenticator_apps: config.authenticator_apps.clone(),
     };
     let metrics = Arc::new(Metrics::default());
     Ok(AppState::new(Services {

@@ -68,6 +68,33 @@ pub enum UserCommand {
         #[arg(long)]
         email: String,
     },
+    /// Print an account's state: two-step methods, sessions, applications,
+    /// recent security events. Never a secret.
+    Show {
+        #[arg(long)]
+        email: String,
+    },
+    /// Turn two-step verification off for a person who has lost every factor,
+    /// once you have checked who they are: ends every session, revokes every
+    /// application token, records the reason and e-mails the owner.
+    ResetTwoStep {
+        #[arg(long)]
+        email: String,
+        /// Why, for the account's security events and the owner's e-mail.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Stop an account from signing in or connecting applications; ends every
+    /// session and application token.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Let a disabled account sign in again.
+    Enable {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +111,8 @@ pub enum CliError {
     TestEmail(#[source] delivery::DeliveryError),
     #[error("cannot read the outbox")]
     Outbox(#[source] std::io::Error),
+    #[error("the change is made, but the owner could not be e-mailed")]
+    NotifyOwner(#[source] delivery::DeliveryError),
 }
 
 impl Cli {
@@ -120,9 +149,15 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Senders::from_config(&config)?;
             println!("The configuration is valid.");
         }
-        Command::User {
-            command: UserCommand::Create { email },
-        } => create_user(&config, &email).await?,
+        Command::User { command } => match command {
+            UserCommand::Create { email } => create_user(&config, &email).await?,
+            UserCommand::Show { email } => crate::operator::show(&config, &email).await?,
+            UserCommand::ResetTwoStep { email, reason } => {
+                crate::operator::reset_two_step(&config, &email, &reason).await?
+            }
+            UserCommand::Disable { email } => crate::operator::disable(&config, &email).await?,
+            UserCommand::Enable { email } => crate::operator::enable(&config, &email).await?,
+        },
         Command::Outbox => print_outbox(&config)?,
         Command::SendTestEmail { to } => send_test_email(&config, &to).await?,
     }

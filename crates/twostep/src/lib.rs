@@ -5,4 +5,5 @@ pub mod app;
 pub mod catalog;
 pub mod cli;
 pub mod config;
+mod operator;
 pub mod server;

@@ -15,6 +15,9 @@ pub enum CredentialsError {
     Invalid,
     #[error(transparent)]
     Locked(#[from] TooManyFailedPasswords),
+    /// Said only after the right password: a wrong one learns nothing.
+    #[error("This account has been disabled. Contact support to enable it again.")]
+    Disabled,
     #[error(transparent)]
     Internal(#[from] WebError),
 }
@@ -62,6 +65,9 @@ pub async fn check(
     match account {
         Some(account) if password_ok => {
             state.store.clear_failed_passwords(email.as_str()).await?;
+            if account.disabled_at.is_some() {
+                return Err(CredentialsError::Disabled);
+            }
             state.metrics.sign_in(SignInResult::Accepted);
             Ok(account)
         }

@@ -21,7 +21,7 @@ mod state;
 mod verification;
 
 pub use api::ApiErrorCode;
-pub use clock::Clock;
+pub use clock::{Clock, format_time};
 pub use error::{ErrorChain, WebError};
 pub use password_pool::{DEFAULT_MAX_WAITING, HashPlace, Overloaded, PasswordPool};
 pub use state::{AppState, Services, Settings};
@@ -100,6 +100,14 @@ pub fn router(state: AppState) -> Router {
             get(authenticator::turn_off_form).post(authenticator::turn_off),
         )
         .route(
+            "/account/sessions/sign-out-everywhere-else",
+            post(sessions::sign_out_everywhere_else),
+        )
+        .route(
+            "/account/sessions/{handle}/sign-out",
+            post(sessions::sign_out_session),
+        )
+        .route(
             "/account/connections/{id}/disconnect",
             get(account::disconnect_form).post(account::disconnect),
         )
@@ -109,6 +117,7 @@ pub fn router(state: AppState) -> Router {
             get(anti_theft::command_form).post(anti_theft::send),
         )
         .route("/downloads", get(downloads::list))
+        .route("/authenticator-apps", get(authenticator_apps::list))
         .route("/dev/outbox", get(outbox::list))
         .fallback(home::not_found);
     let (api, document) = api::router();

@@ -6,7 +6,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::digests::SessionDigest;
 use domain::session::{SessionState, password_confirmation_is_fresh};
-use storage::{Account, SessionRow};
+use storage::{Account, SessionOrigin, SessionRow};
 
 use crate::chrome::Chrome;
 use crate::hygiene::CsrfToken;
@@ -76,7 +76,14 @@ impl FromRequestParts<AppState> for SignedIn {
                 return Err(WebError::SignInRequired);
             }
         }
-        let Some(account) = state.store.account_by_id(session.account_id).await? else {
+        // Disabling an account ends its sessions in the same transaction; this
+        // also turns away a session started by a sign-in that raced with it.
+        let Some(account) = state
+            .store
+            .account_by_id(session.account_id)
+            .await?
+            .filter(|account| account.disabled_at.is_none())
+        else {
             state.store.delete_session(&session_digest).await?;
             return Err(WebError::SignInRequired);
         };
@@ -167,4 +174,37 @@ pub fn peer(parts: &Parts) -> Option<std::net::IpAddr> {
         .extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|axum::extract::ConnectInfo(address)| address.ip())
+}
+
+/// Where a sign-in comes from, kept with the session it starts for the owner's
+/// list of where they are signed in: the User-Agent as sent (bounded) and the
+/// client's address as [`peer`] sees it.
+#[derive(Debug, Clone, Default)]
+pub struct ClientOrigin {
+    user_agent: Option<String>,
+    ip_address: Option<String>,
+}
+
+impl ClientOrigin {
+    pub fn as_stored(&self) -> SessionOrigin<'_> {
+        SessionOrigin {
+            user_agent: self.user_agent.as_deref(),
+            ip_address: self.ip_address.as_deref(),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientOrigin {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self {
+            user_agent: parts
+                .headers
+                .get(axum::http::header::USER_AGENT)
+                .and_then(|value| value.to_str().ok())
+                .and_then(domain::user_agent::stored_user_agent),
+            ip_address: peer(parts).map(|ip| ip.to_canonical().to_string()),
+        })
+    }
 }

@@ -27,6 +27,8 @@ pub struct Settings {
     pub apps: domain::apps::AppCatalog,
     /// Who may read `/metrics` on the main listener.
     pub metrics_access: MetricsAccess,
+    /// The examples on the Authenticator apps page.
+    pub authenticator_apps: Vec<domain::authenticator_apps::AuthenticatorApp>,
 }
 
 impl Settings {

@@ -4,7 +4,7 @@
 
 use domain::one_time_code::CodePolicy;
 use domain::{AccountId, CodePurpose, IssuedCode};
-use storage::{AppIdentity, Store};
+use storage::{AppIdentity, EventRecord, Store, TwoStepReset};
 
 use crate::helpers::{Accounts, T0, binding, code_digest, digest, two_accounts};
 
@@ -13,6 +13,8 @@ on_both_backends!(
     confirming_a_phone_happens_whole_or_not_at_all,
     enabling_the_authenticator_happens_whole_or_not_at_all,
     turning_two_step_off_happens_whole_or_not_at_all,
+    an_operators_reset_of_two_step_happens_whole_or_not_at_all,
+    disabling_an_account_happens_whole_or_not_at_all_and_once,
 );
 
 /// Arms a fault at each point of `change` in turn, asserting after each failed
@@ -308,5 +310,177 @@ async fn turning_two_step_off_happens_whole_or_not_at_all(store: Store) {
     assert!(
         !store.turn_off_two_step(ann).await.unwrap(),
         "turning it off again finds no authenticator"
+    );
+}
+
+/// Everything by which an account is in: its two-step state, whether its
+/// session, token, half-finished sign-in and application challenge are still
+/// there, its security events and whether it is disabled.
+async fn access_state(
+    store: &Store,
+    who: &str,
+    account: AccountId,
+) -> ((bool, bool), [bool; 4], usize, bool) {
+    let row = store.account_by_id(account).await.unwrap().unwrap();
+    let access = [
+        store
+            .session(&digest::session(&format!("{who}'s session")))
+            .await
+            .unwrap()
+            .is_some(),
+        store
+            .connection_by_token(&digest::token(&format!("{who}'s token")))
+            .await
+            .unwrap()
+            .is_some(),
+        store
+            .pending_sign_in(&digest::pending(&format!("{who}'s sign-in")))
+            .await
+            .unwrap()
+            .is_some(),
+        store
+            .app_challenge(&digest::challenge(&format!("{who}'s challenge")))
+            .await
+            .unwrap()
+            .is_some(),
+    ];
+    let events = store.recent_events(account, 100).await.unwrap().len();
+    (
+        (row.phone_enc.is_some(), row.authenticator.is_some()),
+        access,
+        events,
+        row.disabled_at.is_some(),
+    )
+}
+
+/// Ann and Bob, each with two-step (SMS and authenticator), a session, an
+/// application token, a half-finished sign-in and an application challenge.
+async fn two_accounts_signed_in_everywhere(store: &Store) -> Accounts {
+    let accounts = two_accounts(store).await;
+    for (account, who) in [(accounts.ann, "ann"), (accounts.bob, "bob")] {
+        store
+            .turn_on_sms(account, b"phone".to_vec(), T0)
+            .await
+            .unwrap();
+        store
+            .add_authenticator(account, b"secret".to_vec(), T0 + 1)
+            .await
+            .unwrap();
+        store
+            .create_session(&digest::session(&format!("{who}'s session")), account, T0)
+            .await
+            .unwrap();
+        store
+            .create_connection(
+                account,
+                &digest::token(&format!("{who}'s token")),
+                &photon(),
+                T0,
+            )
+            .await
+            .unwrap();
+        store
+            .create_pending_sign_in(
+                &digest::pending(&format!("{who}'s sign-in")),
+                account,
+                domain::Method::Sms,
+                T0,
+            )
+            .await
+            .unwrap();
+        store
+            .create_app_challenge(
+                &digest::challenge(&format!("{who}'s challenge")),
+                account,
+                &photon(),
+                T0,
+            )
+            .await
+            .unwrap();
+    }
+    accounts
+}
+
+const REASON: EventRecord<'static> = EventRecord {
+    kind: "two_step_reset_by_operator",
+    summary: "Reset by support: lost phone",
+    now: T0 + 10,
+};
+
+async fn an_operators_reset_of_two_step_happens_whole_or_not_at_all(store: Store) {
+    let Accounts { ann, bob } = two_accounts_signed_in_everywhere(&store).await;
+    let bobs_before = access_state(&store, "bob", bob).await;
+    let reset = || async { store.reset_two_step(ann, REASON).await.is_ok() };
+    let (points, before, after) =
+        fail_at_every_point(&store, reset, || access_state(&store, "ann", ann)).await;
+    assert_eq!(points, 8, "seven statements and the event, then the commit");
+    assert_eq!(before, ((true, true), [true; 4], 0, false));
+    assert_eq!(after, ((false, false), [false; 4], 1, false));
+    assert_eq!(access_state(&store, "bob", bob).await, bobs_before);
+    let events = store.recent_events(ann, 1).await.unwrap();
+    assert_eq!(events[0].summary, "Reset by support: lost phone");
+    assert_eq!(
+        store.reset_two_step(ann, REASON).await.unwrap(),
+        TwoStepReset {
+            authenticator_was_on: false,
+            sessions_ended: 0,
+            tokens_revoked: 0,
+        },
+        "a second reset finds nothing left to end"
+    );
+}
+
+async fn disabling_an_account_happens_whole_or_not_at_all_and_once(store: Store) {
+    let Accounts { ann, bob } = two_accounts_signed_in_everywhere(&store).await;
+    let bobs_before = access_state(&store, "bob", bob).await;
+    let event = EventRecord {
+        kind: "account_disabled",
+        summary: "Account disabled",
+        now: T0 + 10,
+    };
+    let disable = || async { store.disable_account(ann, event).await.is_ok() };
+    let (points, before, after) =
+        fail_at_every_point(&store, disable, || access_state(&store, "ann", ann)).await;
+    assert_eq!(
+        points, 6,
+        "five statements after the claim, then the commit"
+    );
+    assert_eq!(before, ((true, true), [true; 4], 0, false));
+    assert_eq!(
+        after,
+        ((true, true), [false; 4], 1, true),
+        "two-step stays as it was"
+    );
+    assert_eq!(access_state(&store, "bob", bob).await, bobs_before);
+
+    let disabled_at =
+        |store: Store| async move { store.account_by_id(ann).await.unwrap().unwrap().disabled_at };
+    assert_eq!(disabled_at(store.clone()).await, Some(T0 + 10));
+    let again = EventRecord {
+        now: T0 + 20,
+        ..event
+    };
+    let won = crate::helpers::race(&store, 20, |store| async move {
+        store.disable_account(ann, again).await.unwrap()
+    })
+    .await;
+    assert_eq!(won, 0, "disabling a disabled account changes nothing");
+    assert_eq!(disabled_at(store.clone()).await, Some(T0 + 10));
+
+    let enabled = EventRecord {
+        kind: "account_enabled",
+        summary: "Account enabled",
+        now: T0 + 30,
+    };
+    let won = crate::helpers::race(&store, 20, |store| async move {
+        store.enable_account(ann, enabled).await.unwrap()
+    })
+    .await;
+    assert_eq!(won, 1, "of enables racing, one changes the account");
+    assert_eq!(disabled_at(store.clone()).await, None);
+    assert_eq!(
+        access_state(&store, "ann", ann).await.2,
+        2,
+        "one event each"
     );
 }

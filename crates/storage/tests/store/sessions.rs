@@ -3,7 +3,9 @@
 use domain::digests::{PendingSignInDigest, SessionDigest};
 use domain::one_time_code::CodePolicy;
 use domain::{AccountId, CodePurpose, IssuedCode, Method};
-use storage::{FinishSignIn, PendingSignInRow, SessionRow, SignInFinish, Store};
+use storage::{
+    FinishSignIn, PendingSignInRow, SessionListRow, SessionOrigin, SessionRow, SignInFinish, Store,
+};
 
 use crate::helpers::{Accounts, T0, binding, code_digest, digest, race, two_accounts};
 
@@ -17,6 +19,8 @@ on_both_backends!(
     finishing_a_sign_in_claims_the_step_consumes_it_and_starts_the_session,
     a_finish_that_loses_either_claim_changes_nothing,
     racing_finishes_of_one_sign_in_start_one_session,
+    a_session_is_listed_with_where_it_was_started,
+    one_session_is_ended_only_by_its_own_account,
 );
 
 /// Ann's account, with her half-finished sign-in "pending" by `method`.
@@ -41,6 +45,10 @@ fn finish<'a>(
         authenticator_step: step,
         session_digest: session,
         replaced_session_digest: None,
+        origin: SessionOrigin {
+            user_agent: Some("Firefox/133.0"),
+            ip_address: Some("192.0.2.7"),
+        },
         now: T0 + 5,
     }
 }
@@ -428,4 +436,85 @@ async fn pending_authenticator_sign_in(store: &Store, id: AccountId, used_step: 
         .create_pending_sign_in(&pending, id, Method::Authenticator, T0)
         .await
         .unwrap();
+}
+
+async fn a_session_is_listed_with_where_it_was_started(store: Store) {
+    let pending = digest::pending("pending");
+    let [signed_in, started, seeded] = ["signed in", "started", "seeded"].map(digest::session);
+    let id = ann_signing_in(&store, Method::Sms).await;
+    let bob = store
+        .account_by_email("bob@example.com")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    store
+        .finish_sign_in(&finish(&pending, id, None, &signed_in))
+        .await
+        .unwrap();
+    store
+        .start_session(
+            &started,
+            id,
+            T0 + 1,
+            Some("Chrome/131"),
+            Some("2001:db8::1"),
+        )
+        .await
+        .unwrap();
+    store.create_session(&seeded, id, T0 + 2).await.unwrap();
+    store
+        .start_session(&digest::session("bob's"), bob, T0, None, None)
+        .await
+        .unwrap();
+    store.touch_session(&started, T0 + 120).await.unwrap();
+
+    let listed = store.sessions_of_account(id).await.unwrap();
+    assert_eq!(
+        listed,
+        vec![
+            SessionListRow {
+                id_digest: started,
+                created_at: T0 + 1,
+                last_seen_at: T0 + 120,
+                user_agent: Some("Chrome/131".into()),
+                ip_address: Some("2001:db8::1".into()),
+            },
+            SessionListRow {
+                id_digest: signed_in,
+                created_at: T0 + 5,
+                last_seen_at: T0 + 5,
+                user_agent: Some("Firefox/133.0".into()),
+                ip_address: Some("192.0.2.7".into()),
+            },
+            SessionListRow {
+                id_digest: seeded,
+                created_at: T0 + 2,
+                last_seen_at: T0 + 2,
+                user_agent: None,
+                ip_address: None,
+            },
+        ],
+        "the most recently active first; bob's is not among them"
+    );
+}
+
+async fn one_session_is_ended_only_by_its_own_account(store: Store) {
+    let Accounts { ann, bob } = two_accounts(&store).await;
+    let [ann_1, ann_2] = ["ann 1", "ann 2"].map(digest::session);
+    for session in [&ann_1, &ann_2] {
+        store.create_session(session, ann, T0).await.unwrap();
+    }
+    assert!(
+        !store.end_session_of_account(bob, &ann_2).await.unwrap(),
+        "bob cannot end ann's session"
+    );
+    assert!(store.session(&ann_2).await.unwrap().is_some());
+    assert!(store.end_session_of_account(ann, &ann_2).await.unwrap());
+    assert!(
+        !store.end_session_of_account(ann, &ann_2).await.unwrap(),
+        "an ended session ends once"
+    );
+    assert!(store.session(&ann_2).await.unwrap().is_none());
+    assert!(store.session(&ann_1).await.unwrap().is_some());
 }

@@ -64,7 +64,21 @@ table! {
         password_hash: PasswordHashConfig = PasswordHashConfig::default(),
         sms: SmsSettings = SmsSettings::default(),
         email: EmailSettings = EmailSettings::default(),
+        /// The example apps on the Authenticator apps page, as `[[authenticator_apps]]`
+        /// tables; a list in the file replaces this one whole.
+        authenticator_apps: Vec<AuthenticatorAppEntry> = domain::authenticator_apps::default_authenticator_apps()
+            .into_iter()
+            .map(|app| AuthenticatorAppEntry { name: app.name, platforms: app.platforms })
+            .collect(),
     }
+}
+
+/// One `[[authenticator_apps]]` table: `name = "Aegis"`, `platforms = ["Android"]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AuthenticatorAppEntry {
+    pub(super) name: String,
+    pub(super) platforms: Vec<String>,
 }
 
 table! {

@@ -59,6 +59,8 @@ pub struct Config {
     pub password_hash_max_waiting: usize,
     pub sms: SmsSettings,
     pub email: EmailSettings,
+    /// The examples on the Authenticator apps page.
+    pub authenticator_apps: Vec<domain::authenticator_apps::AuthenticatorApp>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -190,6 +192,7 @@ impl Config {
                 "password_hash.max_waiting must be at least 1".into(),
             ));
         }
+        let authenticator_apps = authenticator_apps(&file.authenticator_apps).map_err(invalid)?;
         let catalog_path = (!file.apps_catalog.is_empty()).then(|| Path::new(&file.apps_catalog));
         let apps = crate::catalog::load(catalog_path)?;
         let server_key = match file.server_key.as_str() {
@@ -252,8 +255,41 @@ impl Config {
             server,
             sms: file.sms,
             email: file.email,
+            authenticator_apps,
         })
     }
+}
+
+/// Each example needs a name and at least one platform, and the page at
+/// least one example.
+fn authenticator_apps(
+    entries: &[file::AuthenticatorAppEntry],
+) -> Result<Vec<domain::authenticator_apps::AuthenticatorApp>, String> {
+    if entries.is_empty() {
+        return Err("authenticator_apps must list at least one app".into());
+    }
+    entries
+        .iter()
+        .enumerate()
+        .map(|(index, entry)| {
+            let name = entry.name.trim();
+            let platforms: Vec<String> = entry
+                .platforms
+                .iter()
+                .map(|p| p.trim().to_owned())
+                .filter(|p| !p.is_empty())
+                .collect();
+            if name.is_empty() || platforms.is_empty() {
+                return Err(format!(
+                    "authenticator_apps[{index}] needs a name and at least one platform"
+                ));
+            }
+            Ok(domain::authenticator_apps::AuthenticatorApp {
+                name: name.to_owned(),
+                platforms,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -21,7 +21,13 @@ async fn post_raw(app: &TestApp, path: &str, body: &str) -> (u16, Value) {
     status_and_json(response).await
 }
 
-fn connect_body(email: &str, password: &str, app_id: &str, version: &str, device: &str) -> Value {
+pub fn connect_body(
+    email: &str,
+    password: &str,
+    app_id: &str,
+    version: &str,
+    device: &str,
+) -> Value {
     json!({"email": email, "password": password, "app_id": app_id, "app_version": version, "device_name": device})
 }
 
@@ -60,7 +66,7 @@ async fn verify(
     .await
 }
 
-async fn me(app: &TestApp, token: &str) -> (u16, Value) {
+pub async fn me(app: &TestApp, token: &str) -> (u16, Value) {
     let response = reqwest::Client::new()
         .get(format!("{}/api/v1/me", app.address))
         .bearer_auth(token)

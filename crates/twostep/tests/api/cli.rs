@@ -7,10 +7,22 @@ use std::process::{Command, Output, Stdio};
 use crate::helpers::*;
 
 fn twostep(data_dir: &std::path::Path, args: &[&str], stdin: &str) -> Output {
+    twostep_with(data_dir, args, stdin, &[])
+}
+
+/// `twostep --data-dir DIR ARGS…` with `stdin` typed in and `env` set on top
+/// of fast Argon2.
+pub fn twostep_with(
+    data_dir: &std::path::Path,
+    args: &[&str],
+    stdin: &str,
+    env: &[(&str, &str)],
+) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_twostep"))
         .arg("--data-dir")
         .arg(data_dir)
         .args(args)
+        .envs(env.iter().copied())
         .env("TWOSTEP_PASSWORD_HASH__MEMORY_KIB", "256")
         .env("TWOSTEP_PASSWORD_HASH__ITERATIONS", "1")
         .stdin(Stdio::piped())
@@ -36,7 +48,7 @@ fn create_user(data_dir: &Path, email: &str, password: &str) -> Output {
     )
 }
 
-fn text(output: &Output) -> String {
+pub fn text(output: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
@@ -169,6 +181,10 @@ fn every_subcommand_has_help() {
         &["migrate", "--help"],
         &["check-config", "--help"],
         &["user", "create", "--help"],
+        &["user", "show", "--help"],
+        &["user", "reset-two-step", "--help"],
+        &["user", "disable", "--help"],
+        &["user", "enable", "--help"],
         &["outbox", "--help"],
         &["send-test-email", "--help"],
     ] {

@@ -29,4 +29,5 @@ mod anti_theft;
 mod applications;
 mod authenticator;
 mod security_question;
+mod sessions_list;
 mod sms_two_step;

@@ -1,6 +1,6 @@
 //! The bearer token a connected application sends: which connection and
 //! account it stands for. A disconnected application's token, or one of an
-//! account that is gone, stands for nothing.
+//! account that is gone or disabled, stands for nothing.
 
 use axum::http::{HeaderMap, StatusCode, header};
 use domain::digests::TokenDigest;
@@ -39,6 +39,10 @@ pub async fn connection_of(
         .account_by_id(connection.account_id)
         .await?
         .ok_or_else(unauthorized)?;
+    // Disabling revokes every token; this holds against one issued meanwhile.
+    if account.disabled_at.is_some() {
+        return Err(super::connect::account_disabled());
+    }
     let now = state.now();
     state.store.touch_connection(connection.id, now).await?;
     connection.last_used_at = now;

@@ -62,7 +62,7 @@ pub enum ConnectResponse {
         (status = 401, body = ApiErrorBody, description = "`invalid_credentials`"),
         (status = 429, body = ApiErrorBody, description = "`too_many_attempts`: ten wrong passwords for this e-mail within 15 minutes"),
         (status = 503, body = ApiErrorBody, description = "`overloaded`: too many passwords being checked at once; try again after `Retry-After` seconds"),
-        (status = 403, body = ApiErrorBody, description = "`two_step_unsupported`: this version cannot do two-step verification; the owner is e-mailed, `downloads_url` says where to update"),
+        (status = 403, body = ApiErrorBody, description = "`two_step_unsupported`: this version cannot do two-step verification; the owner is e-mailed, `downloads_url` says where to update. `account_disabled`: support has disabled the account"),
     ))]
 pub async fn connect(
     State(state): State<AppState>,
@@ -165,8 +165,17 @@ async fn authenticate(
             ApiErrorCode::TooManyAttempts,
             locked.to_string(),
         ),
+        CredentialsError::Disabled => account_disabled(),
         CredentialsError::Internal(cause) => cause.into(),
     })
+}
+
+pub(super) fn account_disabled() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        ApiErrorCode::AccountDisabled,
+        CredentialsError::Disabled.to_string(),
+    )
 }
 
 async fn connected(
@@ -283,6 +292,9 @@ async fn live_challenge(
         .account_by_id(row.account_id)
         .await?
         .ok_or_else(expired)?;
+    if account.disabled_at.is_some() {
+        return Err(account_disabled());
+    }
     Ok((digest, row, account))
 }
 
@@ -293,6 +305,7 @@ async fn live_challenge(
         (status = 200, body = CodeSentResponse),
         (status = 400, body = ApiErrorBody, description = "`invalid_request` or `method_not_available`"),
         (status = 401, body = ApiErrorBody, description = "`challenge_expired`"),
+        (status = 403, body = ApiErrorBody, description = "`account_disabled`: support has disabled the account"),
         (status = 429, body = ApiErrorBody, description = "`resend_too_soon`: one SMS a minute"),
         (status = 503, body = ApiErrorBody, description = "`sms_not_sent`: the SMS gateway failed; try again in a minute"),
     ))]
@@ -334,6 +347,7 @@ pub struct VerifyRequest {
         (status = 200, body = ConnectResponse, description = "`connected` with a token"),
         (status = 400, body = ApiErrorBody, description = "`invalid_request`, `code_malformed` or `method_not_available`"),
         (status = 401, body = ApiErrorBody, description = "`challenge_expired`, `code_wrong`, `code_expired`, `code_already_used` or `code_not_requested`"),
+        (status = 403, body = ApiErrorBody, description = "`account_disabled`: support has disabled the account"),
         (status = 429, body = ApiErrorBody, description = "`too_many_attempts`"),
     ))]
 pub async fn verify(

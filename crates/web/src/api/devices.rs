@@ -38,6 +38,7 @@ pub struct CommandsResponse {
     responses(
         (status = 200, body = CommandsResponse, description = "The commands waiting for this device, oldest first; each is handed out once. A command not fetched within 24 hours has expired and is not handed out."),
         (status = 401, body = ApiErrorBody, description = "`unauthorized`: no token, or the token of a disconnected application"),
+        (status = 403, body = ApiErrorBody, description = "`account_disabled`: support has disabled the account"),
     ))]
 pub async fn commands(
     State(state): State<AppState>,
@@ -99,6 +100,7 @@ pub struct ResultResponse {
         (status = 200, body = ResultResponse),
         (status = 400, body = ApiErrorBody, description = "`invalid_request`: a status other than done or failed, a location on anything but locate, a locate done without one, or a position off the Earth"),
         (status = 401, body = ApiErrorBody, description = "`unauthorized`"),
+        (status = 403, body = ApiErrorBody, description = "`account_disabled`: support has disabled the account"),
         (status = 404, body = ApiErrorBody, description = "`not_found`: no such command for this device"),
         (status = 409, body = ApiErrorBody, description = "`already_answered`: this command has its answer"),
     ))]

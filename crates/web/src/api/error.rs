@@ -57,11 +57,13 @@ pub enum ApiErrorCode {
     NotFound,
     /// The device has already answered this command.
     AlreadyAnswered,
+    /// The account has been disabled by support: it cannot connect applications.
+    AccountDisabled,
 }
 
 impl ApiErrorCode {
     /// Every code, for the test that the OpenAPI document lists them all.
-    pub const ALL: [Self; 20] = [
+    pub const ALL: [Self; 21] = [
         Self::InvalidRequest,
         Self::UnknownApp,
         Self::InvalidCredentials,
@@ -82,6 +84,7 @@ impl ApiErrorCode {
         Self::Overloaded,
         Self::NotFound,
         Self::AlreadyAnswered,
+        Self::AccountDisabled,
     ];
 }
 

@@ -26,6 +26,7 @@ pub struct MeResponse {
     responses(
         (status = 200, body = MeResponse),
         (status = 401, body = ApiErrorBody, description = "`unauthorized`: no token, or a token whose connection was removed or whose account's password changed"),
+        (status = 403, body = ApiErrorBody, description = "`account_disabled`: support has disabled the account"),
     ))]
 pub async fn me(
     State(state): State<AppState>,

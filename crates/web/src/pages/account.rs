@@ -118,6 +118,7 @@ struct SecurityTab {
     question: SecurityQuestionState,
     events: Vec<EventView>,
     connections: Vec<ConnectionView>,
+    sessions: Vec<super::sessions::SessionView>,
 }
 
 /// The account's security question as the core sees it.
@@ -139,7 +140,9 @@ pub async fn render_security_tab(
     let two_step = two_step_of(account);
     let events = state.store.recent_events(account.id, 10).await?;
     let connections = state.store.connections_of_account(account.id).await?;
+    let sessions = super::sessions::sessions_of(state, signed_in).await?;
     let page = SecurityTab {
+        sessions,
         chrome: signed_in.chrome(),
         notice,
         two_step_on: two_step.is_on(),

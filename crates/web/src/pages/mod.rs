@@ -17,6 +17,7 @@ macro_rules! text_form {
 pub mod account;
 pub mod anti_theft;
 pub mod authenticator;
+pub mod authenticator_apps;
 pub mod downloads;
 pub mod home;
 pub mod notice;
@@ -24,6 +25,7 @@ pub mod outbox;
 pub mod password;
 pub mod password_reset;
 pub mod phone;
+pub mod sessions;
 pub mod sign_in;
 pub mod sign_up;
 
@@ -37,7 +39,8 @@ use serde::de::DeserializeOwned;
 
 pub use notice::{Notice, NoticeQuery};
 
-use crate::{AppState, Overloaded, cookies, security_events, session::SignedIn};
+use crate::session::{ClientOrigin, SignedIn};
+use crate::{AppState, Overloaded, cookies, security_events};
 
 /// A page's path parameters, read by serde like axum's `Path`. A segment that
 /// does not read (an unknown flow, a connection id that is no number) names a
@@ -67,14 +70,22 @@ pub async fn start_session(
     state: &AppState,
     account_id: domain::AccountId,
     old_session: Option<String>,
+    origin: &ClientOrigin,
 ) -> Result<Response, crate::WebError> {
     if let Some(old) = old_session {
         state.store.delete_session(&SessionDigest::of(&old)).await?;
     }
     let session_id = domain::secrets::random_token();
+    let origin = origin.as_stored();
     state
         .store
-        .create_session(&SessionDigest::of(&session_id), account_id, state.now())
+        .start_session(
+            &SessionDigest::of(&session_id),
+            account_id,
+            state.now(),
+            origin.user_agent,
+            origin.ip_address,
+        )
         .await?;
     Ok(signed_in(state, &session_id))
 }

@@ -28,6 +28,8 @@ pub enum Notice {
     AuthenticatorOn,
     AuthenticatorOff,
     Disconnected,
+    SessionSignedOut,
+    SignedOutEverywhereElse,
 }
 
 impl Notice {
@@ -57,7 +59,26 @@ impl Notice {
             Self::Disconnected => {
                 "The application is disconnected. It must sign in again to connect."
             }
+            Self::SessionSignedOut => "That session is signed out.",
+            Self::SignedOutEverywhereElse => {
+                "You are signed out everywhere else. Only this browser stays signed in."
+            }
         }
+    }
+
+    /// After a change that someone else with a session could have wanted to
+    /// stop (a new password, phone number or authenticator, two-step on or
+    /// off), the confirmation offers to end every other session.
+    pub fn offers_sign_out_everywhere_else(self) -> bool {
+        matches!(
+            self,
+            Self::PasswordChanged
+                | Self::TwoStepOn
+                | Self::PhoneChanged
+                | Self::TwoStepOff
+                | Self::AuthenticatorOn
+                | Self::AuthenticatorOff
+        )
     }
 
     /// `path` with this notice in its query: `/sign-in?notice=signed_out`.
@@ -77,7 +98,12 @@ impl Notice {
             SecurityEvent::AuthenticatorAdded => Some(Self::AuthenticatorOn),
             SecurityEvent::AuthenticatorRemoved => Some(Self::AuthenticatorOff),
             SecurityEvent::AppDisconnected { .. } => Some(Self::Disconnected),
+            SecurityEvent::SessionSignedOut { .. } => Some(Self::SessionSignedOut),
+            SecurityEvent::OtherSessionsSignedOut { .. } => Some(Self::SignedOutEverywhereElse),
             SecurityEvent::AccountCreated
+            | SecurityEvent::TwoStepResetByOperator { .. }
+            | SecurityEvent::AccountDisabled
+            | SecurityEvent::AccountEnabled
             | SecurityEvent::PasswordReset
             | SecurityEvent::AppConnected { .. }
             | SecurityEvent::OldAppRefused { .. }
@@ -207,6 +233,34 @@ mod tests {
         let (_, query) = link.split_once('?').unwrap();
         let query: Query = serde_urlencoded::from_str(query).unwrap();
         assert_eq!(query.error, Some(SendFailure::SmsNotSent));
+    }
+
+    #[test]
+    fn every_change_of_a_factor_or_the_password_offers_to_sign_out_everywhere_else() {
+        for event in [
+            SecurityEvent::PasswordChanged,
+            SecurityEvent::TwoStepTurnedOn {
+                masked_phone: String::new(),
+            },
+            SecurityEvent::PhoneNumberChanged {
+                masked_phone: String::new(),
+            },
+            SecurityEvent::TwoStepTurnedOff {
+                authenticator_too: true,
+            },
+            SecurityEvent::AuthenticatorAdded,
+            SecurityEvent::AuthenticatorRemoved,
+        ] {
+            let notice = Notice::after(&event).unwrap();
+            assert!(notice.offers_sign_out_everywhere_else(), "{event:?}");
+        }
+        for notice in [
+            Notice::QuestionSaved,
+            Notice::Disconnected,
+            Notice::SignedOutEverywhereElse,
+        ] {
+            assert!(!notice.offers_sign_out_everywhere_else(), "{notice:?}");
+        }
     }
 
     #[test]

@@ -17,7 +17,7 @@ use super::Path;
 use super::notice::{Notice, NoticeQuery, SendFailure};
 use crate::chrome::{Chrome, render, render_form, render_with_status};
 use crate::credentials::{self, CredentialsError};
-use crate::session::{Page, SignedOut, Visitor};
+use crate::session::{ClientOrigin, Page, SignedOut, Visitor};
 use crate::verification::{self, Passed, SecondFactor, VerifyError, two_step_of};
 use crate::{AppState, WebError, cookies, hygiene};
 
@@ -47,6 +47,7 @@ pub async fn form(
 pub async fn submit(
     Page(state, visitor): Page<Visitor>,
     headers: HeaderMap,
+    origin: ClientOrigin,
     Form(form): Form<SignInForm>,
 ) -> Result<Response, WebError> {
     let refuse = |chrome: Chrome, email: String, error: String| {
@@ -75,6 +76,7 @@ pub async fn submit(
             &state,
             account.id,
             cookies::read(&headers, cookies::SESSION, state.settings.secure_cookies()),
+            &origin,
         )
         .await;
     };
@@ -198,6 +200,7 @@ pub async fn second_step(
 pub async fn submit_code(
     Page(state, visitor): Page<Visitor>,
     headers: HeaderMap,
+    origin: ClientOrigin,
     Form(form): Form<super::CodeForm>,
 ) -> Result<Response, WebError> {
     let Some((digest, row, account)) = pending(&state, &headers).await? else {
@@ -216,7 +219,15 @@ pub async fn submit_code(
     )
     .await;
     let outcome = match passed {
-        Ok(passed) => finish_sign_in(&state, &headers, &digest, &account, method, passed).await,
+        Ok(passed) => {
+            let signing_in = SigningIn {
+                pending_digest: &digest,
+                account: &account,
+                method,
+                origin: &origin,
+            };
+            finish_sign_in(&state, &headers, signing_in, passed).await
+        }
         Err(error) => Err(error),
     };
     match outcome {
@@ -239,14 +250,26 @@ pub async fn submit_code(
 /// Ends a sign-in whose code passed. Consuming the half-finished sign-in (and
 /// claiming the app's step) is the single point of success, written in one
 /// transaction with the new session.
+/// The half-finished sign-in whose code passed, and where it comes from.
+struct SigningIn<'a> {
+    pending_digest: &'a PendingSignInDigest,
+    account: &'a Account,
+    method: Method,
+    origin: &'a ClientOrigin,
+}
+
 async fn finish_sign_in(
     state: &AppState,
     headers: &HeaderMap,
-    pending_digest: &PendingSignInDigest,
-    account: &Account,
-    method: Method,
+    signing_in: SigningIn<'_>,
     passed: Passed,
 ) -> Result<Response, VerifyError> {
+    let SigningIn {
+        pending_digest,
+        account,
+        method,
+        origin,
+    } = signing_in;
     let session_id = domain::secrets::random_token();
     let replaced = cookies::read(headers, cookies::SESSION, state.settings.secure_cookies())
         .map(|old| SessionDigest::of(&old));
@@ -256,6 +279,7 @@ async fn finish_sign_in(
         authenticator_step: passed.authenticator_step(),
         session_digest: &SessionDigest::of(&session_id),
         replaced_session_digest: replaced.as_ref(),
+        origin: origin.as_stored(),
         now: state.now(),
     };
     match state

@@ -8,7 +8,7 @@ use domain::account::SecurityEvent;
 use domain::{Email, Password};
 
 use crate::chrome::{Chrome, render, render_with_status};
-use crate::session::{Page, SignedOut, Visitor};
+use crate::session::{ClientOrigin, Page, SignedOut, Visitor};
 use crate::{WebError, cookies, security_events};
 
 #[derive(Template)]
@@ -34,6 +34,7 @@ pub async fn form(SignedOut(chrome): SignedOut) -> Result<Response, WebError> {
 pub async fn submit(
     Page(state, visitor): Page<Visitor>,
     headers: HeaderMap,
+    origin: ClientOrigin,
     Form(form): Form<SignUpForm>,
 ) -> Result<Response, WebError> {
     let email = Email::parse(&form.email);
@@ -78,6 +79,7 @@ pub async fn submit(
         &state,
         account_id,
         cookies::read(&headers, cookies::SESSION, state.settings.secure_cookies()),
+        &origin,
     )
     .await
 }

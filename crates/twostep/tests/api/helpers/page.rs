@@ -24,6 +24,11 @@ impl TestApp {
     pub fn browser(&self) -> Browser {
         Browser::new(&self.address)
     }
+
+    /// A fresh browser that names itself with `user_agent`, as real ones do.
+    pub fn browser_as(&self, user_agent: &str) -> Browser {
+        Browser::build(&self.address, Some(user_agent))
+    }
 }
 
 impl Page {
@@ -153,12 +158,18 @@ fn decode_entities(text: &str) -> String {
 impl Browser {
     /// A fresh browser (empty cookie jar) whose paths go to `base`.
     pub fn new(base: &str) -> Self {
+        Self::build(base, None)
+    }
+
+    fn build(base: &str, user_agent: Option<&str>) -> Self {
         let jar = Arc::new(Jar::default());
-        let client = reqwest::Client::builder()
+        let mut client = reqwest::Client::builder()
             .cookie_provider(jar.clone())
-            .redirect(Policy::none())
-            .build()
-            .unwrap();
+            .redirect(Policy::none());
+        if let Some(user_agent) = user_agent {
+            client = client.user_agent(user_agent);
+        }
+        let client = client.build().unwrap();
         Browser {
             client,
             jar,
