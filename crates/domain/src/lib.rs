@@ -8,6 +8,7 @@
 pub mod account;
 pub mod apps;
 pub mod authenticator;
+pub mod budgets;
 pub mod digests;
 pub mod email;
 pub mod ids;
@@ -17,6 +18,7 @@ pub mod phone_number;
 pub mod secrets;
 pub mod security_question;
 pub mod session;
+pub mod sms_guard;
 pub mod throttle;
 pub mod two_step;
 
