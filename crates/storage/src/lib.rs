@@ -19,6 +19,7 @@
 mod accounts;
 mod apps;
 mod authenticator;
+mod budgets;
 mod codes;
 mod database;
 mod db;
@@ -31,6 +32,7 @@ mod sessions;
 pub use accounts::Account;
 pub use apps::{AppIdentity, ChallengeRow, ConnectionRow};
 pub use authenticator::AuthenticatorRow;
+pub use budgets::{Claim, SmsReservation};
 pub use codes::StoredCode;
 pub use database::{PoolSettings, SchemaStatus};
 pub use db::DatabaseError;

@@ -40,6 +40,7 @@ macro_rules! on_both_backends {
 mod accounts;
 mod apps_and_throttle;
 mod authenticator;
+mod budgets;
 mod codes;
 mod database;
 mod helpers;
