@@ -162,6 +162,8 @@ pub async fn build(
             allow: config.metrics_allow.clone(),
             separate_listener: config.metrics_listen.is_some(),
         },
+        limits: config.limits,
+        allowed_countries: config.allowed_countries.clone(),
     };
     let metrics = Arc::new(Metrics::default());
     Ok(AppState::new(Services {

@@ -27,6 +27,10 @@ pub struct Settings {
     pub apps: domain::apps::AppCatalog,
     /// Who may read `/metrics` on the main listener.
     pub metrics_access: MetricsAccess,
+    /// Every budget's size: SMS, sign-ups, reset e-mails.
+    pub limits: domain::budgets::Limits,
+    /// `[sms] allowed_countries`.
+    pub allowed_countries: domain::sms_guard::AllowedCountries,
 }
 
 impl Settings {

@@ -10,6 +10,7 @@ mod output;
 #[path = "../common/says.rs"]
 mod says;
 
+mod abuse_limits;
 mod accounts;
 mod api_error_codes;
 mod apps;
@@ -30,6 +31,7 @@ mod postgres_tls;
 mod production;
 mod resend;
 mod sessions;
+mod sms_guard;
 mod smtp;
 #[path = "../../../delivery/tests/shared/stand_ins.rs"]
 mod stand_ins;
