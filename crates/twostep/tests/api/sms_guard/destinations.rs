@@ -31,12 +31,7 @@ async fn only_numbers_of_the_allowed_countries_are_texted() {
 
     // A number confirmed before the list changed is not texted either.
     account_with_number(&app, "bob@example.com", "+16502530000").await;
-    let challenge = challenge(&app, "bob@example.com").await;
-    let (status, body) = ask_for_code(&app, &challenge).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (422, Some("sms_not_allowed"))
-    );
+    assert_sms_not_allowed(&app, "bob@example.com").await;
     assert_eq!(app.sms_count(), 1);
 }
 
@@ -52,13 +47,18 @@ async fn a_stored_number_that_cannot_take_sms_is_not_texted() {
         .get("/sign-in/verify?error=cannot_take_sms")
         .await
         .assert_reads("This number can't receive text messages. Use a mobile phone number.");
-    let challenge = challenge(&app, "ann@example.com").await;
-    let (status, body) = ask_for_code(&app, &challenge).await;
+    assert_sms_not_allowed(&app, "ann@example.com").await;
+    assert_eq!(app.sms_count(), 0);
+}
+
+/// An application's code for `email` is refused: 422 `sms_not_allowed`.
+async fn assert_sms_not_allowed(app: &TestApp, email: &str) {
+    let challenge = challenge(app, email).await;
+    let (status, body) = ask_for_code(app, &challenge).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (422, Some("sms_not_allowed"))
     );
-    assert_eq!(app.sms_count(), 0);
 }
 
 /// The sign-in page says how long to wait, counted from the real window, and
