@@ -26,4 +26,5 @@ mod steps;
 mod applications;
 mod authenticator;
 mod security_question;
+mod sms_guard;
 mod sms_two_step;
