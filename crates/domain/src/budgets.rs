@@ -134,6 +134,15 @@ impl Limits {
         }
     }
 
+    /// The longest window of any budget: a window that started before this
+    /// long ago has ended, whatever its rule, and its row may go.
+    pub fn longest_window_seconds(&self) -> i64 {
+        [DAY, self.reset_email_interval_seconds]
+            .into_iter()
+            .max()
+            .unwrap_or(DAY)
+    }
+
     pub fn check(&self) -> Result<(), LimitTooSmall> {
         let sizes = [
             ("sms_per_account_hour", self.sms_per_account_hour),
@@ -265,6 +274,10 @@ impl Default for ConversionGuard {
     }
 }
 
+/// How long a sent code counts in the conversion guard's figures: a calling
+/// code that sends fewer than a sample's codes in this time is never judged.
+pub const CONVERSION_FIGURES_KEPT_SECONDS: i64 = 7 * DAY;
+
 /// Of the last codes sent to a calling code, how many were entered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Conversion {
@@ -331,6 +344,12 @@ mod tests {
         assert_eq!(size(Rule::SignUpPerClientIp), (10, HOUR));
         assert_eq!(size(Rule::ResetEmailPerAddress), (1, 5 * 60));
         assert_eq!(limits.check(), Ok(()));
+        assert_eq!(limits.longest_window_seconds(), DAY);
+        let slow_resets = Limits {
+            reset_email_interval_seconds: 2 * DAY,
+            ..limits
+        };
+        assert_eq!(slow_resets.longest_window_seconds(), 2 * DAY);
     }
 
     #[test]

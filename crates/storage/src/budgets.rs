@@ -218,6 +218,38 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Housekeeping: budgets whose window started `longest_window_seconds`
+    /// ago or earlier (all ended), and codes too old for the conversion
+    /// guard's figures with the holds that ended before them (a hold's end is
+    /// where its calling code's figures start again, so it stays as long as
+    /// older codes do); returns how many rows went.
+    pub async fn delete_spent_budgets(
+        &self,
+        now: i64,
+        longest_window_seconds: i64,
+    ) -> Result<u64, StoreError> {
+        let mut removed = 0;
+        for (sql, before) in [
+            (
+                "DELETE FROM rate_budgets WHERE window_started_at <= $1",
+                now - longest_window_seconds,
+            ),
+            (
+                "DELETE FROM sms_sent WHERE issued_at <= $1",
+                now - domain::budgets::CONVERSION_FIGURES_KEPT_SECONDS,
+            ),
+            (
+                "DELETE FROM sms_holds WHERE held_until <= $1",
+                now - domain::budgets::CONVERSION_FIGURES_KEPT_SECONDS,
+            ),
+        ] {
+            removed += self.db.execute(sql, params![before]).await?;
+        }
+        Ok(removed)
+    }
+}
+
 statements! {
     /// A code that passed its check counts as entered for the conversion guard.
     mark_sms_entered(account_id: AccountId, purpose: domain::CodePurpose, issued_at: i64) =

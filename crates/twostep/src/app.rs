@@ -289,6 +289,10 @@ fn spawn_housekeeping(state: AppState) {
                     tracing::warn!(error = %web::ErrorChain(&error), "housekeeping failed");
                 }
             }
+            let longest = state.settings.limits.longest_window_seconds();
+            if let Err(error) = state.store.delete_spent_budgets(state.now(), longest).await {
+                tracing::warn!(error = %web::ErrorChain(&error), "housekeeping of budgets failed");
+            }
         }
     });
 }

@@ -2,7 +2,7 @@
 //! and no more; an SMS takes its code and all its budgets together or none;
 //! the conversion guard's figures and holds.
 
-use domain::budgets::{Budget, BudgetFull, Conversion, Rule};
+use domain::budgets::{Budget, BudgetFull, CONVERSION_FIGURES_KEPT_SECONDS, Conversion, Rule};
 use domain::digests::{CodeBinding, CodeDigest, SubjectDigest};
 use domain::one_time_code::CodePolicy;
 use domain::{AccountId, CodePurpose, IssuedCode};
@@ -15,6 +15,7 @@ on_both_backends!(
     a_full_budget_says_when_its_window_ends,
     an_sms_refused_by_one_budget_takes_nothing_from_the_others,
     the_conversion_figures_count_the_last_codes_since_a_hold,
+    housekeeping_removes_ended_windows_and_old_figures_only,
 );
 
 const HOUR: i64 = 3600;
@@ -240,4 +241,59 @@ async fn the_conversion_figures_count_the_last_codes_since_a_hold(store: Store) 
         Some(T0 + 3 * HOUR)
     );
     assert_eq!(store.sms_held_until("49").await.unwrap(), None);
+}
+
+async fn housekeeping_removes_ended_windows_and_old_figures_only(store: Store) {
+    let ann = two_accounts(&store).await.ann;
+    let (old, young) = (subject(1), subject(2));
+    let claim = |subject| Claim {
+        budget: budget(Rule::SmsPerNumber, 1),
+        subject,
+    };
+    let day = 24 * HOUR;
+    store
+        .reserve_budget(claim(&old), T0)
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .reserve_budget(claim(&young), T0 + 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        save(&store, ann, CodePurpose::SignIn, &[], T0).await,
+        SmsReservation::Saved
+    );
+    let held = Conversion {
+        sent: 1,
+        entered: 0,
+    };
+    assert!(store.hold_sms("44", T0 + day, held, T0).await.unwrap());
+
+    assert_eq!(store.delete_spent_budgets(T0 + day, day).await.unwrap(), 1);
+    assert!(
+        store
+            .budget_window(Rule::SmsPerNumber, &old)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .budget_window(Rule::SmsPerNumber, &young)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        store.sms_held_until("44").await.unwrap(),
+        Some(T0 + day),
+        "an ended hold stays while the figures before it do"
+    );
+
+    let later = T0 + day + CONVERSION_FIGURES_KEPT_SECONDS;
+    assert_eq!(store.delete_spent_budgets(later, day).await.unwrap(), 3);
+    assert_eq!(store.sms_conversion("44", 0, 50).await.unwrap().sent, 0);
+    assert_eq!(store.sms_held_until("44").await.unwrap(), None);
 }
