@@ -110,3 +110,8 @@ digest!(
     /// that asked for a code: the code is accepted only where it was asked for.
     CodeBinding
 );
+digest!(
+    /// What a budget counts per (an address, a number, a client IP), keyed
+    /// under the server key so that the table of budgets names no one.
+    SubjectDigest
+);

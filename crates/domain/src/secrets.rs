@@ -10,7 +10,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use crate::digests::CodeDigest;
+use crate::digests::{CodeDigest, SubjectDigest};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -140,6 +140,18 @@ impl ServerKey {
         mac.update(b"\0");
         mac.update(code.as_bytes());
         CodeDigest::from_bytes(mac.finalize().into_bytes().to_vec())
+    }
+
+    /// Keyed digest of what a budget counts per; `rule` keeps one rule's
+    /// subjects apart from another's.
+    pub fn subject_digest(&self, rule: &str, subject: &str) -> SubjectDigest {
+        let mut mac =
+            HmacSha256::new_from_slice(&self.code_key).expect("HMAC takes any key length");
+        mac.update(b"budget\0");
+        mac.update(rule.as_bytes());
+        mac.update(b"\0");
+        mac.update(subject.as_bytes());
+        SubjectDigest::from_bytes(mac.finalize().into_bytes().to_vec())
     }
 
     /// The signed double-submit CSRF token for a browser's CSRF cookie value.

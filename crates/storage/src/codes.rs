@@ -8,7 +8,7 @@ use domain::digests::{CodeBinding, CodeDigest};
 use domain::one_time_code::MAX_WRONG_ENTRIES;
 use domain::{AccountId, CodePurpose, IssuedCode};
 
-use crate::{Store, StoreError, flag};
+use crate::{Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredCode {
@@ -36,6 +36,37 @@ macro_rules! consume_code_params {
     };
 }
 pub(crate) use consume_code_params;
+
+/// Saves a code unless the last one for its account and purpose is unused and
+/// was issued after `sent_by` (`$10`); also the first statement of
+/// `save_code_within_budgets`.
+pub(crate) const REPLACE_CODE: &str = "INSERT INTO one_time_codes
+         (account_id, purpose, digest, bound_to, destination_enc, issued_at, expires_at, wrong_entries, used)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+     ON CONFLICT (account_id, purpose) DO UPDATE SET
+         digest = excluded.digest, bound_to = excluded.bound_to,
+         destination_enc = excluded.destination_enc, issued_at = excluded.issued_at,
+         expires_at = excluded.expires_at, wrong_entries = excluded.wrong_entries,
+         used = excluded.used
+     WHERE one_time_codes.used = 1 OR one_time_codes.issued_at <= $10";
+
+macro_rules! replace_code_params {
+    ($account_id:expr, $code:expr, $destination_enc:expr, $sent_by:expr) => {
+        $crate::db::params![
+            $account_id,
+            $code.purpose.as_str(),
+            &$code.digest,
+            &$code.bound_to,
+            $destination_enc,
+            $code.issued_at,
+            $code.expires_at,
+            i64::from($code.wrong_entries),
+            $crate::flag($code.used),
+            $sent_by,
+        ]
+    };
+}
+pub(crate) use replace_code_params;
 
 fn stored_code(row: &Row<'_>, purpose: CodePurpose) -> Result<StoredCode, StoreError> {
     let wrong_entries: i64 = row.get("wrong_entries")?;
@@ -81,27 +112,8 @@ impl Store {
         let saved = self
             .db
             .execute(
-                "INSERT INTO one_time_codes
-                     (account_id, purpose, digest, bound_to, destination_enc, issued_at, expires_at, wrong_entries, used)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                 ON CONFLICT (account_id, purpose) DO UPDATE SET
-                     digest = excluded.digest, bound_to = excluded.bound_to,
-                     destination_enc = excluded.destination_enc, issued_at = excluded.issued_at,
-                     expires_at = excluded.expires_at, wrong_entries = excluded.wrong_entries,
-                     used = excluded.used
-                 WHERE one_time_codes.used = 1 OR one_time_codes.issued_at <= $10",
-                params![
-                    account_id,
-                    code.purpose.as_str(),
-                    &code.digest,
-                    &code.bound_to,
-                    destination_enc.as_deref(),
-                    code.issued_at,
-                    code.expires_at,
-                    i64::from(code.wrong_entries),
-                    flag(code.used),
-                    sent_by,
-                ],
+                REPLACE_CODE,
+                replace_code_params!(account_id, code, destination_enc.as_deref(), sent_by),
             )
             .await?;
         Ok(saved == 1)

@@ -163,6 +163,8 @@ pub async fn build(
             separate_listener: config.metrics_listen.is_some(),
         },
         authenticator_apps: config.authenticator_apps.clone(),
+        limits: config.limits,
+        allowed_countries: config.allowed_countries.clone(),
     };
     let metrics = Arc::new(Metrics::default());
     Ok(AppState::new(Services {
@@ -287,6 +289,10 @@ fn spawn_housekeeping(state: AppState) {
                 Err(error) => {
                     tracing::warn!(error = %web::ErrorChain(&error), "housekeeping failed");
                 }
+            }
+            let longest = state.settings.limits.longest_window_seconds();
+            if let Err(error) = state.store.delete_spent_budgets(state.now(), longest).await {
+                tracing::warn!(error = %web::ErrorChain(&error), "housekeeping of budgets failed");
             }
         }
     });

@@ -6,6 +6,7 @@
 //! `security_events`, written once.
 
 mod api;
+mod budgets;
 mod chrome;
 mod clock;
 mod cookies;
@@ -17,6 +18,7 @@ mod pages;
 mod password_pool;
 mod security_events;
 mod session;
+mod sms_guard;
 mod state;
 mod verification;
 

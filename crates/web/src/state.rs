@@ -29,6 +29,10 @@ pub struct Settings {
     pub metrics_access: MetricsAccess,
     /// The examples on the Authenticator apps page.
     pub authenticator_apps: Vec<domain::authenticator_apps::AuthenticatorApp>,
+    /// Every budget's size: SMS, sign-ups, reset e-mails.
+    pub limits: domain::budgets::Limits,
+    /// `[sms] allowed_countries`.
+    pub allowed_countries: domain::sms_guard::AllowedCountries,
 }
 
 impl Settings {

@@ -6,13 +6,14 @@
 
 use domain::authenticator::{self, AuthenticatorError, AuthenticatorSecret, AuthenticatorState};
 use domain::digests::CodeBinding;
-use domain::one_time_code::{
-    CodeError, CodePurpose, IssuedCode, OtpCode, RESEND_AFTER_SECONDS, digest_context,
-};
+use domain::one_time_code::{CodeError, CodePurpose, IssuedCode, OtpCode, digest_context};
+use domain::sms_guard::SmsRefused;
 use domain::{AccountId, Method, PhoneNumber};
 use storage::Account;
 
+use crate::budgets::ClientIp;
 use crate::metrics::{Delivery, Limit};
+use crate::sms_guard::{self, SmsRequest};
 use crate::{AppState, WebError};
 
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +26,8 @@ pub enum VerifyError {
     MethodNotAvailable,
     #[error("We couldn't send the SMS. Try again in a minute.")]
     SmsNotSent,
+    #[error(transparent)]
+    SmsRefused(#[from] SmsRefused),
     #[error(transparent)]
     Internal(#[from] WebError),
 }
@@ -64,14 +67,16 @@ pub fn seal_phone(state: &AppState, account_id: AccountId, phone: &PhoneNumber) 
         .seal(phone.e164().as_bytes(), &phone_context(account_id))
 }
 
-/// Sends a fresh code for `purpose` to `phone`, replacing any earlier one, unless
-/// the last one went out less than a minute ago.
+/// Sends a fresh code for `purpose` to `phone`, replacing any earlier one,
+/// unless the last one went out less than a minute ago or the SMS guard
+/// refuses it (`sms_guard`: the number, its country, the budgets).
 pub async fn send_sms_code(
     state: &AppState,
     account_id: AccountId,
     purpose: CodePurpose,
     bound_to: &CodeBinding,
     phone: &PhoneNumber,
+    client: ClientIp,
 ) -> Result<(), VerifyError> {
     let now = state.now();
     if let Some(previous) = state
@@ -85,28 +90,27 @@ pub async fn send_sms_code(
             .may_send_another(now)
             .inspect_err(|_| state.metrics.limit_hit(Limit::SmsResend))?;
     }
+    let request = SmsRequest {
+        account_id,
+        phone,
+        client,
+    };
+    sms_guard::screen(state, request).await?;
     let code = OtpCode::generate();
     let digest = state
         .key
         .code_digest(&digest_context(account_id, purpose), code.as_str());
     let issued = IssuedCode::new(purpose, digest, bound_to.clone(), now, state.settings.codes);
-    // The read above gives the wait a person is told; this write is the limit.
-    let saved = state
-        .store
-        .replace_code_sent_by(
-            account_id,
-            &issued,
-            Some(seal_phone(state, account_id, phone)),
-            IssuedCode::replaceable_if_issued_by(now),
-        )
-        .await
-        .map_err(WebError::from)?;
-    if !saved {
-        return Err(CodeError::ResendTooSoon {
-            wait_seconds: RESEND_AFTER_SECONDS,
-        }
-        .into());
-    }
+    // The read above gives the wait a person is told; this write is the limit,
+    // together with every SMS budget.
+    sms_guard::save_code(
+        state,
+        request,
+        &issued,
+        &seal_phone(state, account_id, phone),
+        IssuedCode::replaceable_if_issued_by(now),
+    )
+    .await?;
     let text = purpose.sms_text(
         &state.settings.service_name,
         &code,
@@ -131,10 +135,11 @@ pub async fn resend_sms_code(
     account_id: AccountId,
     purpose: CodePurpose,
     bound_to: &CodeBinding,
+    client: ClientIp,
 ) -> Result<(), VerifyError> {
     let stored = requested_code(state, account_id, purpose).await?;
     let phone = phone_of(state, account_id, stored.destination_enc)?;
-    send_sms_code(state, account_id, purpose, bound_to, &phone).await
+    send_sms_code(state, account_id, purpose, bound_to, &phone, client).await
 }
 
 /// The code last sent for `purpose`; none sent is `NotRequested`.
@@ -238,6 +243,12 @@ pub async fn check_sms_code_unused(
         .code_digest(&digest_context(account_id, purpose), entered.as_str());
     let mut code = stored.code;
     code.check_reserved(&digest)?;
+    // The conversion guard's figure: this code reached a person.
+    state
+        .store
+        .mark_sms_entered(account_id, purpose, code.issued_at)
+        .await
+        .map_err(WebError::from)?;
     let phone = phone_of(state, account_id, stored.destination_enc)?;
     Ok(CheckedSmsCode { code, phone })
 }

@@ -85,6 +85,38 @@ impl PhoneNumber {
         &self.0
     }
 
+    /// The country calling code (44 for the UK), as the number was stored.
+    pub fn calling_code(&self) -> u16 {
+        self.split().map_or(0, |(code, _)| code)
+    }
+
+    /// The region whose numbering plan the number belongs to ("CA" for a
+    /// Canadian number, though the USA shares its calling code).
+    pub fn region(&self) -> Option<country::Id> {
+        let (code, national) = self.split()?;
+        line::region_of(code, &national)?.id().parse().ok()
+    }
+
+    /// The number without its last four digits: a block of 10,000 numbers,
+    /// which a pumping run walks through.
+    pub fn prefix(&self) -> &str {
+        let cut = self.0.len().saturating_sub(4);
+        self.0.get(..cut).unwrap_or_default()
+    }
+
+    /// Whether the data still says a text message reaches this number: a
+    /// number stored before a rule changed is judged again before each SMS.
+    pub fn takes_sms(&self) -> bool {
+        Self::parse(&self.0, None).is_ok_and(|again| again == *self)
+    }
+
+    fn split(&self) -> Option<(u16, String)> {
+        let parsed = phonenumber::parse(None, &self.0).ok()?;
+        let code = parsed.code().value();
+        let national = self.0.strip_prefix(&format!("+{code}"))?.to_owned();
+        Some((code, national))
+    }
+
     /// "+1 ••• ••• 4567": enough for the owner to recognise it, too little to misuse.
     pub fn masked(&self) -> String {
         let country_code = phonenumber::parse(None, &self.0)

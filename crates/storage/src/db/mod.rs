@@ -93,6 +93,12 @@ impl From<domain::Method> for Param<'_> {
     }
 }
 
+impl From<domain::budgets::Rule> for Param<'_> {
+    fn from(value: domain::budgets::Rule) -> Self {
+        Self::Text(Some(value.as_str()))
+    }
+}
+
 impl From<domain::CodePurpose> for Param<'_> {
     fn from(value: domain::CodePurpose) -> Self {
         Self::Text(Some(value.as_str()))
@@ -116,7 +122,8 @@ digest_params!(
     domain::digests::ResetLinkDigest,
     domain::digests::ChallengeDigest,
     domain::digests::CodeDigest,
-    domain::digests::CodeBinding
+    domain::digests::CodeBinding,
+    domain::digests::SubjectDigest
 );
 
 /// `params![a, b]` is `&[Param::from(a), Param::from(b)]`: `$1` is `a`, `$2` is `b`.

@@ -41,6 +41,7 @@ mod accounts;
 mod anti_theft;
 mod apps_and_throttle;
 mod authenticator;
+mod budgets;
 mod codes;
 mod database;
 mod helpers;

@@ -63,6 +63,11 @@ table! {
         authenticator: AuthenticatorConfig = AuthenticatorConfig::default(),
         password_hash: PasswordHashConfig = PasswordHashConfig::default(),
         sms: SmsSettings = SmsSettings::default(),
+        /// The SMS guard's keys, written in `[sms]` next to the provider's
+        /// (see `split_sms_guard`).
+        sms_guard: SmsGuardConfig = SmsGuardConfig::default(),
+        sign_up: SignUpConfig = SignUpConfig::default(),
+        password_reset: PasswordResetConfig = PasswordResetConfig::default(),
         email: EmailSettings = EmailSettings::default(),
         /// The example apps on the Authenticator apps page, as `[[authenticator_apps]]`
         /// tables; a list in the file replaces this one whole.
@@ -79,6 +84,78 @@ table! {
 pub(super) struct AuthenticatorAppEntry {
     pub(super) name: String,
     pub(super) platforms: Vec<String>,
+}
+
+table! {
+    /// `[sms]` keys of the SMS guard, whatever the provider.
+    #[derive(Debug)]
+    struct SmsGuardConfig {
+        /// Regions whose numbers may be texted, e.g. ["GB", "DE"]. Empty: all.
+        allowed_countries: Vec<String> = Vec::new(),
+        per_account_hour: i64 = domain::budgets::Limits::default().sms_per_account_hour,
+        per_account_day: i64 = domain::budgets::Limits::default().sms_per_account_day,
+        per_number_hour: i64 = domain::budgets::Limits::default().sms_per_number_hour,
+        /// Per number without its last four digits.
+        per_prefix_hour: i64 = domain::budgets::Limits::default().sms_per_prefix_hour,
+        per_client_ip_hour: i64 = domain::budgets::Limits::default().sms_per_client_ip_hour,
+        /// Per country calling code.
+        per_calling_code_day: i64 = domain::budgets::Limits::default().sms_per_calling_code_day,
+        /// The conversion guard judges this many of the last codes sent to a calling code…
+        conversion_sample: i64 = domain::budgets::ConversionGuard::default().sample,
+        /// …and holds SMS to it when fewer than this share of them were entered…
+        conversion_min_entered_percent: i64 = domain::budgets::ConversionGuard::default().min_entered_percent,
+        /// …for this long.
+        conversion_hold_hours: i64 = domain::budgets::ConversionGuard::default().hold_seconds / 3600,
+    }
+}
+
+/// The keys of `[sms]` that belong to the guard, not to the provider.
+pub(super) const SMS_GUARD_KEYS: [&str; 10] = [
+    "allowed_countries",
+    "per_account_hour",
+    "per_account_day",
+    "per_number_hour",
+    "per_prefix_hour",
+    "per_client_ip_hour",
+    "per_calling_code_day",
+    "conversion_sample",
+    "conversion_min_entered_percent",
+    "conversion_hold_hours",
+];
+
+/// Operators write the guard's keys in `[sms]`, but the provider's table denies
+/// keys it does not know: they are moved to the guard's own table before
+/// either is read.
+pub(super) fn split_sms_guard(table: &mut toml::Table) {
+    let Some(toml::Value::Table(sms)) = table.get_mut("sms") else {
+        return;
+    };
+    let moved: toml::Table = SMS_GUARD_KEYS
+        .into_iter()
+        .filter_map(|key| Some((key.to_owned(), sms.remove(key)?)))
+        .collect();
+    let guard = table
+        .entry("sms_guard")
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    if let toml::Value::Table(guard) = guard {
+        guard.extend(moved);
+    }
+}
+
+table! {
+    #[derive(Debug)]
+    struct SignUpConfig {
+        /// New accounts per client IP in an hour.
+        per_client_ip_hour: i64 = domain::budgets::Limits::default().sign_ups_per_client_ip_hour,
+    }
+}
+
+table! {
+    #[derive(Debug)]
+    struct PasswordResetConfig {
+        /// At most one reset e-mail per address in this many minutes.
+        email_interval_minutes: i64 = domain::budgets::Limits::default().reset_email_interval_seconds / 60,
+    }
 }
 
 table! {

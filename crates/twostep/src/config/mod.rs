@@ -16,12 +16,14 @@ use std::time::Duration;
 
 use delivery::{EmailSettings, SmsSettings};
 use domain::apps::AppCatalog;
+use domain::budgets::{ConversionGuard, Limits};
 use domain::one_time_code::CodePolicy;
 use domain::session::SessionPolicy;
+use domain::sms_guard::AllowedCountries;
 use domain::{Argon2Params, ServerKey};
 
 pub use database_url::DatabaseUrl;
-use file::{ConfigFile, env_value, merge, set_path};
+use file::{ConfigFile, env_value, merge, set_path, split_sms_guard};
 
 /// The configuration the service runs on, every value already checked.
 #[derive(Debug, Clone)]
@@ -58,6 +60,10 @@ pub struct Config {
     /// Passwords that may wait or be hashed at once; beyond, requests answer 503.
     pub password_hash_max_waiting: usize,
     pub sms: SmsSettings,
+    /// Every budget's size (SMS, sign-ups, reset e-mails) and the conversion guard.
+    pub limits: Limits,
+    /// `[sms] allowed_countries`.
+    pub allowed_countries: AllowedCountries,
     pub email: EmailSettings,
     /// The examples on the Authenticator apps page.
     pub authenticator_apps: Vec<domain::authenticator_apps::AuthenticatorApp>,
@@ -119,6 +125,7 @@ impl Config {
             let path: Vec<String> = key.split("__").map(str::to_lowercase).collect();
             set_path(&mut table, &path, env_value(&value));
         }
+        split_sms_guard(&mut table);
         let mut file: ConfigFile = table
             .try_into()
             .map_err(|e: toml::de::Error| ConfigError::Invalid(e.message().to_owned()))?;
@@ -224,6 +231,32 @@ impl Config {
             statement_timeout: (file.database.statement_timeout_seconds > 0)
                 .then(|| Duration::from_secs(file.database.statement_timeout_seconds)),
         };
+        let guard = &file.sms_guard;
+        let allowed_countries = AllowedCountries::parse(&guard.allowed_countries)
+            .map_err(|e| invalid(format!("sms.allowed_countries: {e}")))?;
+        if !(0..=100).contains(&guard.conversion_min_entered_percent) {
+            return Err(invalid(
+                "sms.conversion_min_entered_percent must be between 0 and 100".into(),
+            ));
+        }
+        let limits = Limits {
+            sms_per_account_hour: guard.per_account_hour,
+            sms_per_account_day: guard.per_account_day,
+            sms_per_number_hour: guard.per_number_hour,
+            sms_per_prefix_hour: guard.per_prefix_hour,
+            sms_per_client_ip_hour: guard.per_client_ip_hour,
+            sms_per_calling_code_day: guard.per_calling_code_day,
+            sign_ups_per_client_ip_hour: file.sign_up.per_client_ip_hour,
+            reset_email_interval_seconds: file.password_reset.email_interval_minutes * 60,
+            conversion: ConversionGuard {
+                sample: guard.conversion_sample,
+                min_entered_percent: guard.conversion_min_entered_percent,
+                hold_seconds: guard.conversion_hold_hours * 3600,
+            },
+        };
+        limits
+            .check()
+            .map_err(|e| invalid(format!("limits: {e}")))?;
         let database_url = if file.database_url.is_empty() {
             format!(
                 "sqlite://{}?mode=rwc",
@@ -254,6 +287,8 @@ impl Config {
             password_hash_max_waiting: file.password_hash.max_waiting,
             server,
             sms: file.sms,
+            limits,
+            allowed_countries,
             email: file.email,
             authenticator_apps,
         })
@@ -327,6 +362,43 @@ mod tests {
     fn the_example_file_documents_valid_settings() {
         let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config.example.toml");
         Config::load(Some(&example), env(&[]), &Overrides::default()).unwrap();
+    }
+
+    #[test]
+    fn the_sms_guard_is_written_in_the_sms_table_next_to_any_provider() {
+        let (_dir, file) = config_file(
+            "[sms]\nprovider = \"kannel\"\nurl = \"http://127.0.0.1:13013/cgi-bin/sendsms\"\nusername = \"u\"\npassword = \"p\"\nsender = \"s\"\nallowed_countries = [\"GB\", \"de\"]\nper_number_hour = 3\n[sign_up]\nper_client_ip_hour = 4\n",
+        );
+        let vars = env(&[("TWOSTEP_SMS__CONVERSION_HOLD_HOURS", "6")]);
+        let config = Config::load(Some(&file), vars, &Overrides::default()).unwrap();
+        assert!(matches!(config.sms, SmsSettings::Kannel(_)));
+        assert_eq!(
+            config.allowed_countries,
+            AllowedCountries::parse(&["GB", "DE"]).unwrap()
+        );
+        assert_eq!(config.limits.sms_per_number_hour, 3);
+        assert_eq!(config.limits.sign_ups_per_client_ip_hour, 4);
+        assert_eq!(config.limits.conversion.hold_seconds, 6 * 3600);
+        assert_eq!(
+            config.limits.sms_per_prefix_hour,
+            Limits::default().sms_per_prefix_hour
+        );
+    }
+
+    #[test]
+    fn an_unknown_country_or_a_limit_below_one_is_refused_at_start() {
+        let load = |vars: &[(&str, &str)]| Config::load(None, env(vars), &Overrides::default());
+        let error = load(&[("TWOSTEP_SMS__ALLOWED_COUNTRIES", "[\"GB\", \"XX\"]")])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("sms.allowed_countries"), "{error}");
+        let error = load(&[("TWOSTEP_SMS__PER_NUMBER_HOUR", "0")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("sms_per_number_hour must be at least 1"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -55,26 +55,6 @@ async fn the_health_check_fails_when_the_database_does_not_answer() {
     assert_eq!(response.status().as_u16(), 503);
 }
 
-/// Everything this test binary logs, from the first call of [`captured_log`] on.
-/// A process-wide subscriber rather than one for this test's thread: callsites
-/// that other tests' threads reached first could keep the interest they had
-/// without one.
-#[derive(Clone, Default)]
-struct CapturedLog(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl CapturedLog {
-    /// One line logs an internal error with this request id and this cause.
-    fn assert_internal_error(&self, request_id: &str, cause: &str) {
-        let logged = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
-        assert!(
-            logged.lines().any(|line| line.contains("internal error")
-                && line.contains(&format!("request_id={request_id}"))
-                && line.contains(&format!("error={cause}"))),
-            "no internal error {request_id} with {cause:?} in the log: {logged}"
-        );
-    }
-}
-
 /// What the log says of a query on a closed store: the store's own words on
 /// SQLite, sqlx's pool's on PostgreSQL.
 fn closed_database_cause() -> &'static str {
@@ -92,38 +72,4 @@ fn request_id_of_a_500(response: &reqwest::Response) -> String {
         .to_str()
         .unwrap()
         .to_owned()
-}
-
-impl std::io::Write for CapturedLog {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for CapturedLog {
-    type Writer = Self;
-    fn make_writer(&'a self) -> Self {
-        self.clone()
-    }
-}
-
-fn captured_log() -> CapturedLog {
-    static LOG: std::sync::OnceLock<CapturedLog> = std::sync::OnceLock::new();
-    LOG.get_or_init(|| {
-        let log = CapturedLog::default();
-        tracing::subscriber::set_global_default(
-            tracing_subscriber::fmt()
-                .with_writer(log.clone())
-                .with_ansi(false)
-                .finish(),
-        )
-        .expect("no other test sets a subscriber");
-        log
-    })
-    .clone()
 }

@@ -3,12 +3,14 @@
 //! (`page`), the help page's flows (`flows`), and what the app sent.
 
 mod flows;
+mod log;
 mod page;
 
 pub use crate::app::TestApp;
 pub use crate::output::stdout_of;
 pub use crate::says::assert_says_all;
 pub use flows::*;
+pub use log::*;
 pub use page::*;
 
 use std::collections::BTreeMap;

@@ -12,6 +12,7 @@ mod output;
 #[path = "../common/says.rs"]
 mod says;
 
+mod abuse_limits;
 mod accounts;
 mod anti_theft;
 mod api_error_codes;
@@ -34,6 +35,7 @@ mod postgres_tls;
 mod production;
 mod resend;
 mod sessions;
+mod sms_guard;
 mod smtp;
 #[path = "../../../delivery/tests/shared/stand_ins.rs"]
 mod stand_ins;

@@ -30,4 +30,5 @@ mod applications;
 mod authenticator;
 mod security_question;
 mod sessions_list;
+mod sms_guard;
 mod sms_two_step;

@@ -18,6 +18,7 @@ use storage::{Account, AppIdentity};
 use utoipa::ToSchema;
 
 use super::{ApiError, ApiErrorBody, ApiErrorCode, JsonBody};
+use crate::budgets::ClientIp;
 use crate::credentials::{self, CredentialsError};
 use crate::verification::{self, SecondFactor, two_step_of};
 use crate::{AppState, security_events};
@@ -306,11 +307,13 @@ async fn live_challenge(
         (status = 400, body = ApiErrorBody, description = "`invalid_request` or `method_not_available`"),
         (status = 401, body = ApiErrorBody, description = "`challenge_expired`"),
         (status = 403, body = ApiErrorBody, description = "`account_disabled`: support has disabled the account"),
-        (status = 429, body = ApiErrorBody, description = "`resend_too_soon`: one SMS a minute"),
+        (status = 422, body = ApiErrorBody, description = "`sms_not_allowed`: the number's country is not served or it cannot take SMS"),
+        (status = 429, body = ApiErrorBody, description = "`resend_too_soon`: one SMS a minute; `too_many_codes`: an SMS budget is full, the message says when to try again"),
         (status = 503, body = ApiErrorBody, description = "`sms_not_sent`: the SMS gateway failed; try again in a minute"),
     ))]
 pub async fn send_sms(
     State(state): State<AppState>,
+    client: ClientIp,
     JsonBody(request): JsonBody<ChallengeRequest>,
 ) -> Result<Json<CodeSentResponse>, ApiError> {
     let (digest, _, account) = live_challenge(&state, &request.challenge).await?;
@@ -322,6 +325,7 @@ pub async fn send_sms(
         CodePurpose::ConnectApp,
         &digest.binding(),
         &phone,
+        client,
     )
     .await?;
     Ok(Json(CodeSentResponse {

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use domain::CodeError;
 use domain::authenticator::AuthenticatorError;
+use domain::sms_guard::SmsRefused;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -38,6 +39,11 @@ pub enum ApiErrorCode {
     ResendTooSoon,
     /// The SMS gateway failed.
     SmsNotSent,
+    /// An SMS budget is full (per account, number, prefix, client or country);
+    /// the message says when to try again.
+    TooManyCodes,
+    /// The number's country is not served, or its line cannot take SMS.
+    SmsNotAllowed,
     /// A code is six digits.
     CodeMalformed,
     /// No code was sent for this challenge.
@@ -63,7 +69,7 @@ pub enum ApiErrorCode {
 
 impl ApiErrorCode {
     /// Every code, for the test that the OpenAPI document lists them all.
-    pub const ALL: [Self; 21] = [
+    pub const ALL: [Self; 23] = [
         Self::InvalidRequest,
         Self::UnknownApp,
         Self::InvalidCredentials,
@@ -73,6 +79,8 @@ impl ApiErrorCode {
         Self::MethodNotAvailable,
         Self::ResendTooSoon,
         Self::SmsNotSent,
+        Self::TooManyCodes,
+        Self::SmsNotAllowed,
         Self::CodeMalformed,
         Self::CodeNotRequested,
         Self::CodeExpired,
@@ -106,6 +114,10 @@ impl From<&VerifyError> for ApiErrorCode {
             VerifyError::Authenticator(AuthenticatorError::RequiresSms)
             | VerifyError::MethodNotAvailable => Self::MethodNotAvailable,
             VerifyError::SmsNotSent => Self::SmsNotSent,
+            VerifyError::SmsRefused(SmsRefused::TooManyCodes { .. }) => Self::TooManyCodes,
+            VerifyError::SmsRefused(SmsRefused::CountryNotAllowed | SmsRefused::CannotTakeSms) => {
+                Self::SmsNotAllowed
+            }
             VerifyError::Internal(_) => Self::Internal,
         }
     }
@@ -214,6 +226,10 @@ impl From<VerifyError> for ApiError {
                 StatusCode::TOO_MANY_REQUESTS
             }
             VerifyError::SmsNotSent => StatusCode::SERVICE_UNAVAILABLE,
+            VerifyError::SmsRefused(SmsRefused::TooManyCodes { .. }) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            VerifyError::SmsRefused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             _ => StatusCode::UNAUTHORIZED,
         };
         match error {

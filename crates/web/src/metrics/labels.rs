@@ -66,6 +66,12 @@ pub enum Limit {
     SmsResend,
     /// Every place in the password-hashing queue taken: answered 503.
     HashQueue,
+    /// A budget full (`domain::budgets::Rule`).
+    Budget(domain::budgets::Rule),
+    /// SMS to a calling code held by the conversion guard.
+    SmsConversionHold,
+    /// An SMS refused for its country or its kind of line.
+    SmsDestination,
 }
 
 impl Limit {
@@ -76,6 +82,9 @@ impl Limit {
             Self::AuthenticatorAttempts => "authenticator_attempts",
             Self::SmsResend => "sms_resend",
             Self::HashQueue => "hash_queue",
+            Self::Budget(rule) => rule.as_str(),
+            Self::SmsConversionHold => "sms_conversion_hold",
+            Self::SmsDestination => "sms_destination",
         }
     }
 }

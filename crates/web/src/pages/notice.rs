@@ -6,6 +6,7 @@
 use domain::CodeError;
 use domain::account::SecurityEvent;
 use domain::one_time_code::CodePurpose;
+use domain::sms_guard::SmsRefused;
 use serde::de::{DeserializeOwned, IntoDeserializer};
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -118,6 +119,11 @@ impl Notice {
 pub enum SendFailure {
     TooSoon,
     SmsNotSent,
+    /// An SMS budget is full or the calling code is held: the link carries
+    /// until when (`until`), so that the page tells the real wait.
+    TooManyCodes,
+    CountryNotAllowed,
+    CannotTakeSms,
     Failed,
 }
 
@@ -126,7 +132,22 @@ impl SendFailure {
         match error {
             VerifyError::Code(CodeError::ResendTooSoon { .. }) => Self::TooSoon,
             VerifyError::SmsNotSent => Self::SmsNotSent,
+            VerifyError::SmsRefused(SmsRefused::TooManyCodes { .. }) => Self::TooManyCodes,
+            VerifyError::SmsRefused(SmsRefused::CountryNotAllowed) => Self::CountryNotAllowed,
+            VerifyError::SmsRefused(SmsRefused::CannotTakeSms) => Self::CannotTakeSms,
             _ => Self::Failed,
+        }
+    }
+
+    /// `path` with why `error` sent no code, and until when if it says:
+    /// `/sign-in/verify?error=too_many_codes&until=1800000720`.
+    pub fn link(error: &VerifyError, path: &str, now: i64) -> String {
+        let failure = Self::of(error);
+        match error {
+            VerifyError::SmsRefused(SmsRefused::TooManyCodes {
+                retry_after_seconds,
+            }) => format!("{}&until={}", failure.on(path), now + retry_after_seconds),
+            _ => failure.on(path),
         }
     }
 
@@ -139,6 +160,7 @@ impl SendFailure {
     /// actually sent, so it is read again; `None` once another may be sent.
     pub async fn message(
         self,
+        until: Option<i64>,
         state: &AppState,
         account_id: domain::AccountId,
         purpose: CodePurpose,
@@ -146,6 +168,17 @@ impl SendFailure {
         Ok(match self {
             Self::TooSoon => verification::resend_wait_message(state, account_id, purpose).await?,
             Self::SmsNotSent => Some(VerifyError::SmsNotSent.to_string()),
+            Self::TooManyCodes => Some(
+                SmsRefused::TooManyCodes {
+                    // A hand-edited `until` can say no more than a day and a half.
+                    retry_after_seconds: until
+                        .map_or(60, |until| until - state.now())
+                        .clamp(1, 36 * 60 * 60),
+                }
+                .to_string(),
+            ),
+            Self::CountryNotAllowed => Some(SmsRefused::CountryNotAllowed.to_string()),
+            Self::CannotTakeSms => Some(SmsRefused::CannotTakeSms.to_string()),
             Self::Failed => Some("Something went wrong. Try again.".into()),
         })
     }
@@ -178,6 +211,9 @@ pub struct CodeStepQuery {
     pub notice: Option<Notice>,
     #[serde(default, deserialize_with = "known_or_none")]
     pub error: Option<SendFailure>,
+    /// Until when a `too_many_codes` refusal holds.
+    #[serde(default)]
+    pub until: Option<i64>,
 }
 
 /// An unknown or garbled name shows no message, rather than refusing the page:

@@ -9,6 +9,7 @@ use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::account::{ResetChecks, SecurityEvent, password_reset_checks};
+use domain::budgets::Rule;
 use domain::digests::ResetLinkDigest;
 use domain::one_time_code::CodePurpose;
 use domain::security_question::{
@@ -18,6 +19,7 @@ use domain::session::PASSWORD_RESET_LINK_LIFETIME_SECONDS;
 use domain::{Email, Method, Password};
 use storage::Account;
 
+use crate::budgets::{self, ClientIp};
 use crate::chrome::{Chrome, render, render_with_status};
 use crate::session::{Page, Visitor};
 use crate::verification::{self, SecondFactor, VerifyError, two_step_of};
@@ -62,11 +64,19 @@ pub async fn forgot_submit(
     };
     if let Some(account) = state.store.account_by_email(email.as_str()).await? {
         // The link is made in the background so that the answer takes as long
-        // for an address with an account as for one without.
+        // for an address with an account as for one without, and is the same
+        // whether or not the address's budget of e-mails has room.
         let state = state.clone();
         tokio::spawn(async move {
-            if let Err(error) = send_reset_link(&state, &account).await {
-                tracing::error!(%error, "password reset link could not be made");
+            match budgets::reserve(&state, Rule::ResetEmailPerAddress, account.email.as_str()).await
+            {
+                Ok(Ok(())) => {
+                    if let Err(error) = send_reset_link(&state, &account).await {
+                        tracing::error!(%error, "password reset link could not be made");
+                    }
+                }
+                Ok(Err(_)) => {}
+                Err(error) => tracing::error!(%error, "password reset budget could not be read"),
             }
         });
     }
@@ -214,6 +224,7 @@ async fn live_reset(state: &AppState, token: &str) -> Result<Option<LiveReset>, 
 
 pub async fn reset_form(
     Page(state, visitor): Page<Visitor>,
+    client: ClientIp,
     Query(query): Query<ResetQuery>,
 ) -> Result<Response, WebError> {
     let Some(reset) = live_reset(&state, &query.token).await? else {
@@ -245,7 +256,7 @@ pub async fn reset_form(
                 .is_ok()
         });
         if !already_sent {
-            page.notice = match send_reset_sms(&state, &reset).await {
+            page.notice = match send_reset_sms(&state, &reset, client).await {
                 Ok(()) => None,
                 Err(VerifyError::Internal(error)) => return Err(error),
                 Err(error) => Some(error.to_string()),
@@ -282,7 +293,11 @@ fn verify_page(
     Ok(page)
 }
 
-async fn send_reset_sms(state: &AppState, reset: &LiveReset) -> Result<(), VerifyError> {
+async fn send_reset_sms(
+    state: &AppState,
+    reset: &LiveReset,
+    client: ClientIp,
+) -> Result<(), VerifyError> {
     let phone = verification::account_phone(state, &reset.account)?
         .ok_or(VerifyError::MethodNotAvailable)?;
     verification::send_sms_code(
@@ -291,6 +306,7 @@ async fn send_reset_sms(state: &AppState, reset: &LiveReset) -> Result<(), Verif
         CodePurpose::PasswordReset,
         &reset.digest.binding(),
         &phone,
+        client,
     )
     .await
 }

@@ -12,6 +12,7 @@ use domain::one_time_code::CodePurpose;
 
 use super::Path;
 use super::notice::{Notice, SendFailure};
+use crate::budgets::ClientIp;
 use crate::chrome::{Chrome, render, render_form, render_with_status};
 use crate::session::{Page, SignedIn};
 use crate::verification::{self, VerifyError, two_step_of};
@@ -160,6 +161,7 @@ text_form!(NumberForm { phone });
 pub async fn send_code(
     Page(state, signed_in): Page<SignedIn>,
     Path(flow): Path<PhoneFlow>,
+    client: ClientIp,
     Form(form): Form<NumberForm>,
 ) -> Result<Response, WebError> {
     flow.unlocked(&signed_in, state.now())?;
@@ -188,6 +190,7 @@ pub async fn send_code(
         flow.purpose(),
         &signed_in.session_digest.binding(),
         &phone,
+        client,
     )
     .await
     {
@@ -253,7 +256,7 @@ pub async fn code_step(
     let error = match query.error {
         Some(failure) => {
             failure
-                .message(&state, signed_in.account.id, flow.purpose())
+                .message(query.until, &state, signed_in.account.id, flow.purpose())
                 .await?
         }
         None => None,
@@ -305,6 +308,7 @@ pub async fn confirm_code(
 pub async fn resend_code(
     Page(state, signed_in): Page<SignedIn>,
     Path(flow): Path<PhoneFlow>,
+    client: ClientIp,
 ) -> Result<Response, WebError> {
     flow.unlocked(&signed_in, state.now())?;
     let target = match verification::resend_sms_code(
@@ -312,6 +316,7 @@ pub async fn resend_code(
         signed_in.account.id,
         flow.purpose(),
         &signed_in.session_digest.binding(),
+        client,
     )
     .await
     {
@@ -320,7 +325,7 @@ pub async fn resend_code(
         // No code to send again (expired, used): start the number step over.
         Err(error) => match SendFailure::of(&error) {
             SendFailure::Failed => flow.path("/number"),
-            failure => failure.on(&flow.path("/code")),
+            _ => SendFailure::link(&error, &flow.path("/code"), state.now()),
         },
     };
     Ok(Redirect::to(&target).into_response())

@@ -15,6 +15,7 @@ use storage::{Account, FinishSignIn, PendingSignInRow, SignInFinish};
 
 use super::Path;
 use super::notice::{Notice, NoticeQuery, SendFailure};
+use crate::budgets::ClientIp;
 use crate::chrome::{Chrome, render, render_form, render_with_status};
 use crate::credentials::{self, CredentialsError};
 use crate::session::{ClientOrigin, Page, SignedOut, Visitor};
@@ -48,6 +49,7 @@ pub async fn submit(
     Page(state, visitor): Page<Visitor>,
     headers: HeaderMap,
     origin: ClientOrigin,
+    client: ClientIp,
     Form(form): Form<SignInForm>,
 ) -> Result<Response, WebError> {
     let refuse = |chrome: Chrome, email: String, error: String| {
@@ -88,9 +90,9 @@ pub async fn submit(
         .await?;
     let mut target = "/sign-in/verify".to_owned();
     if method == Method::Sms
-        && let Err(error) = send_sign_in_sms(&state, &account, &pending_digest).await
+        && let Err(error) = send_sign_in_sms(&state, &account, &pending_digest, client).await
     {
-        target = SendFailure::of(&error).on(&target);
+        target = SendFailure::link(&error, &target, state.now());
     }
     let mut response = Redirect::to(&target).into_response();
     cookies::set(
@@ -106,6 +108,7 @@ async fn send_sign_in_sms(
     state: &AppState,
     account: &Account,
     pending_digest: &PendingSignInDigest,
+    client: ClientIp,
 ) -> Result<(), VerifyError> {
     let phone =
         verification::account_phone(state, account)?.ok_or(VerifyError::MethodNotAvailable)?;
@@ -115,6 +118,7 @@ async fn send_sign_in_sms(
         CodePurpose::SignIn,
         &pending_digest.binding(),
         &phone,
+        client,
     )
     .await
 }
@@ -189,7 +193,7 @@ pub async fn second_step(
     let error = match query.error {
         Some(failure) => {
             failure
-                .message(&state, account.id, CodePurpose::SignIn)
+                .message(query.until, &state, account.id, CodePurpose::SignIn)
                 .await?
         }
         None => None,
@@ -311,6 +315,7 @@ text_form! {
 pub async fn resend(
     State(state): State<AppState>,
     headers: HeaderMap,
+    client: ClientIp,
     Query(link): Query<LinkToken>,
 ) -> Result<Response, WebError> {
     hygiene::check_link_token(&state, &headers, &link.csrf_token)?;
@@ -320,18 +325,21 @@ pub async fn resend(
     if row.method != Method::Sms {
         return Ok(Redirect::to("/sign-in/verify").into_response());
     }
-    Ok(match send_sign_in_sms(&state, &account, &digest).await {
-        Ok(()) => Redirect::to(&Notice::CodeSent.on("/sign-in/verify")),
-        Err(VerifyError::Internal(error)) => return Err(error),
-        Err(error) => Redirect::to(&SendFailure::of(&error).on("/sign-in/verify")),
-    }
-    .into_response())
+    Ok(
+        match send_sign_in_sms(&state, &account, &digest, client).await {
+            Ok(()) => Redirect::to(&Notice::CodeSent.on("/sign-in/verify")),
+            Err(VerifyError::Internal(error)) => return Err(error),
+            Err(error) => Redirect::to(&SendFailure::link(&error, "/sign-in/verify", state.now())),
+        }
+        .into_response(),
+    )
 }
 
 /// "Use the code from SMS" / "Use the code from the authenticator app".
 pub async fn switch_method(
     State(state): State<AppState>,
     headers: HeaderMap,
+    client: ClientIp,
     Path(method): Path<String>,
     Query(link): Query<LinkToken>,
 ) -> Result<Response, WebError> {
@@ -352,8 +360,10 @@ pub async fn switch_method(
                 stored.code.bound_to == digest.binding()
                     && stored.code.may_send_another(state.now()).is_err()
             });
-        if !already_sent && let Err(error) = send_sign_in_sms(&state, &account, &digest).await {
-            let target = SendFailure::of(&error).on("/sign-in/verify");
+        if !already_sent
+            && let Err(error) = send_sign_in_sms(&state, &account, &digest, client).await
+        {
+            let target = SendFailure::link(&error, "/sign-in/verify", state.now());
             return Ok(Redirect::to(&target).into_response());
         }
     }

@@ -5,8 +5,10 @@ use axum::Form;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use domain::account::SecurityEvent;
+use domain::budgets::Rule;
 use domain::{Email, Password};
 
+use crate::budgets::{self, ClientIp};
 use crate::chrome::{Chrome, render, render_with_status};
 use crate::session::{ClientOrigin, Page, SignedOut, Visitor};
 use crate::{WebError, cookies, security_events};
@@ -18,6 +20,8 @@ struct SignUpPage {
     email: String,
     email_error: Option<String>,
     password_error: Option<String>,
+    /// A refusal that concerns no one field (too many sign-ups).
+    error: Option<String>,
 }
 
 text_form!(SignUpForm { email, password });
@@ -28,6 +32,7 @@ pub async fn form(SignedOut(chrome): SignedOut) -> Result<Response, WebError> {
         email: String::new(),
         email_error: None,
         password_error: None,
+        error: None,
     })
 }
 
@@ -35,8 +40,21 @@ pub async fn submit(
     Page(state, visitor): Page<Visitor>,
     headers: HeaderMap,
     origin: ClientOrigin,
+    client: ClientIp,
     Form(form): Form<SignUpForm>,
 ) -> Result<Response, WebError> {
+    // Reserve, then check: every attempt takes a place in its network's
+    // hourly budget before anything else is done.
+    if let Err(full) = budgets::reserve(&state, Rule::SignUpPerClientIp, &client.subject()).await? {
+        let page = SignUpPage {
+            chrome: visitor.chrome,
+            email: form.email,
+            email_error: None,
+            password_error: None,
+            error: Some(full.to_string()),
+        };
+        return render_with_status(StatusCode::TOO_MANY_REQUESTS, &page);
+    }
     let email = Email::parse(&form.email);
     let password = Password::parse_new(&form.password);
     let (email, password) = match (email, password) {
@@ -47,6 +65,7 @@ pub async fn submit(
                 email: form.email,
                 email_error: email.err().map(|e| e.to_string()),
                 password_error: password.err().map(|e| e.to_string()),
+                error: None,
             };
             return render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
@@ -66,6 +85,7 @@ pub async fn submit(
                     "An account with this e-mail already exists. Sign in instead.".into(),
                 ),
                 password_error: None,
+                error: None,
             };
             return render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
