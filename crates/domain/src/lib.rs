@@ -11,12 +11,14 @@ pub mod authenticator;
 pub mod digests;
 pub mod email;
 pub mod ids;
+pub mod lockout;
 pub mod one_time_code;
 pub mod password;
 pub mod phone_number;
 pub mod secrets;
 pub mod security_question;
 pub mod session;
+pub mod text;
 pub mod throttle;
 pub mod two_step;
 

@@ -162,6 +162,9 @@ pub async fn build(
             allow: config.metrics_allow.clone(),
             separate_listener: config.metrics_listen.is_some(),
         },
+        trusted_proxies: config.trusted_proxies.clone(),
+        password_limits: config.password_limits,
+        second_step_limits: config.second_step_limits,
     };
     let metrics = Arc::new(Metrics::default());
     Ok(AppState::new(Services {

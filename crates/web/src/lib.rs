@@ -7,6 +7,7 @@
 
 mod api;
 mod chrome;
+mod client_ip;
 mod clock;
 mod cookies;
 mod credentials;
@@ -21,6 +22,7 @@ mod state;
 mod verification;
 
 pub use api::ApiErrorCode;
+pub use client_ip::ClientIp;
 pub use clock::Clock;
 pub use error::{ErrorChain, WebError};
 pub use password_pool::{DEFAULT_MAX_WAITING, HashPlace, Overloaded, PasswordPool};

@@ -19,6 +19,8 @@ pub struct SignedIn {
     pub session_digest: SessionDigest,
     pub session: SessionRow,
     pub csrf_token: String,
+    /// Who is asking: the password re-entry counts per client like the sign-in.
+    pub requester: Requester,
     dev_outbox: bool,
 }
 
@@ -85,6 +87,7 @@ impl FromRequestParts<AppState> for SignedIn {
             session_digest,
             session,
             csrf_token,
+            requester: Requester::of(parts),
             dev_outbox: state.dev_outbox_served_to(peer(parts)),
         })
     }
@@ -161,10 +164,57 @@ fn csrf_token(parts: &Parts) -> String {
         .unwrap_or_default()
 }
 
-/// The client's address, when the server was started with connect info.
+/// The client's address, when the server was started with connect info: the
+/// socket's, or behind a trusted proxy the one it forwarded (`crate::client_ip`).
 pub fn peer(parts: &Parts) -> Option<std::net::IpAddr> {
-    parts
-        .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|axum::extract::ConnectInfo(address)| address.ip())
+    crate::client_ip::from_parts(parts)
+}
+
+/// Who sent a request, as the limits count them and an alert to the owner
+/// describes them.
+#[derive(Debug, Clone)]
+pub struct Requester {
+    pub ip: Option<std::net::IpAddr>,
+    user_agent: Option<String>,
+}
+
+impl Requester {
+    fn of(parts: &Parts) -> Self {
+        let user_agent = parts
+            .headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|value| value.to_str().ok())
+            .map(|agent| {
+                agent
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(200)
+                    .collect()
+            });
+        Self {
+            ip: peer(parts),
+            user_agent,
+        }
+    }
+
+    /// The address as the counts key it and the events show it.
+    pub fn ip_text(&self) -> String {
+        self.ip
+            .map_or_else(|| crate::client_ip::UNKNOWN.to_owned(), |ip| ip.to_string())
+    }
+
+    pub fn browser(&self) -> String {
+        self.user_agent
+            .clone()
+            .filter(|agent| !agent.trim().is_empty())
+            .unwrap_or_else(|| "an unknown browser".to_owned())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Requester {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::of(parts))
+    }
 }

@@ -27,6 +27,10 @@ pub struct Settings {
     pub apps: domain::apps::AppCatalog,
     /// Who may read `/metrics` on the main listener.
     pub metrics_access: MetricsAccess,
+    /// Proxies whose `X-Forwarded-For` is believed (`crate::client_ip`).
+    pub trusted_proxies: Vec<crate::metrics::Network>,
+    pub password_limits: domain::throttle::PasswordLimits,
+    pub second_step_limits: domain::lockout::SecondStepLimits,
 }
 
 impl Settings {

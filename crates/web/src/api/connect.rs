@@ -12,6 +12,7 @@ use domain::apps::{Connection, REFUSAL_NOTICE_INTERVAL_SECONDS, Version};
 use domain::digests::{ChallengeDigest, TokenDigest};
 use domain::one_time_code::CodePurpose;
 use domain::session::pending_sign_in_is_live;
+use domain::throttle::PasswordRefused;
 use domain::{Email, Method};
 use serde::{Deserialize, Serialize};
 use storage::{Account, AppIdentity};
@@ -19,6 +20,7 @@ use utoipa::ToSchema;
 
 use super::{ApiError, ApiErrorBody, ApiErrorCode, JsonBody};
 use crate::credentials::{self, CredentialsError};
+use crate::session::Requester;
 use crate::verification::{self, SecondFactor, two_step_of};
 use crate::{AppState, security_events};
 
@@ -61,6 +63,7 @@ pub enum ConnectResponse {
     ))]
 pub async fn connect(
     State(state): State<AppState>,
+    from: Requester,
     JsonBody(request): JsonBody<ConnectRequest>,
 ) -> Result<Json<ConnectResponse>, ApiError> {
     let app = state
@@ -78,7 +81,7 @@ pub async fn connect(
     let version = Version::parse(&request.app_version)
         .map_err(|e| ApiError::invalid_request(format!("app_version: {e}")))?;
     let device_name = parse_device_name(&request.device_name)?;
-    let account = authenticate(&state, &request.email, request.password).await?;
+    let account = authenticate(&state, &request.email, request.password, &from).await?;
     let identity = AppIdentity {
         app_id: app.id.clone(),
         app_version: version.to_string(),
@@ -113,7 +116,10 @@ pub async fn connect(
 
 fn parse_device_name(text: &str) -> Result<String, ApiError> {
     let name = text.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+    // Format characters (bidi overrides, zero-width joiners) could make a
+    // name in an e-mail or on the page read as something else.
+    let hidden = |c: char| c.is_control() || domain::text::is_format_character(c);
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(hidden) {
         return Err(ApiError::invalid_request(
             "device_name: give a name of 1 to 100 characters, e.g. \"Ann's laptop\".",
         ));
@@ -126,10 +132,11 @@ async fn authenticate(
     state: &AppState,
     email: &str,
     password: String,
+    from: &Requester,
 ) -> Result<Account, ApiError> {
     let invalid = CredentialsError::Invalid;
     let outcome = match Email::parse(email) {
-        Ok(email) => credentials::check(state, &email, password).await,
+        Ok(email) => credentials::check(state, &email, password, from).await,
         Err(_) => Err(invalid),
     };
     outcome.map_err(|error| match error {
@@ -138,9 +145,14 @@ async fn authenticate(
             ApiErrorCode::InvalidCredentials,
             error.to_string(),
         ),
-        CredentialsError::Locked(locked) => ApiError::new(
+        CredentialsError::Refused(PasswordRefused::TooMany(wait)) => ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             ApiErrorCode::TooManyAttempts,
+            wait.to_string(),
+        ),
+        CredentialsError::Refused(PasswordRefused::Locked(locked)) => ApiError::new(
+            StatusCode::FORBIDDEN,
+            ApiErrorCode::PasswordResetRequired,
             locked.to_string(),
         ),
         CredentialsError::Internal(cause) => cause.into(),
@@ -316,6 +328,7 @@ pub struct VerifyRequest {
     ))]
 pub async fn verify(
     State(state): State<AppState>,
+    from: Requester,
     JsonBody(request): JsonBody<VerifyRequest>,
 ) -> Result<Json<ConnectResponse>, ApiError> {
     let method = Method::parse(&request.method)
@@ -329,6 +342,7 @@ pub async fn verify(
             purpose: CodePurpose::ConnectApp,
             binding: digest.binding(),
             input: &request.code,
+            from: &from,
         },
     )
     .await?;

@@ -28,6 +28,9 @@ pub enum ApiErrorCode {
     InvalidCredentials,
     /// Too many wrong passwords or codes; the message says when to try again.
     TooManyAttempts,
+    /// Too many wrong passwords in a row: the password must be reset through
+    /// the e-mail link ("Forgot password?") before it is accepted again.
+    PasswordResetRequired,
     /// This version of the application cannot do two-step verification.
     TwoStepUnsupported,
     /// The challenge is unknown, expired or already used.
@@ -57,11 +60,12 @@ pub enum ApiErrorCode {
 
 impl ApiErrorCode {
     /// Every code, for the test that the OpenAPI document lists them all.
-    pub const ALL: [Self; 18] = [
+    pub const ALL: [Self; 19] = [
         Self::InvalidRequest,
         Self::UnknownApp,
         Self::InvalidCredentials,
         Self::TooManyAttempts,
+        Self::PasswordResetRequired,
         Self::TwoStepUnsupported,
         Self::ChallengeExpired,
         Self::MethodNotAvailable,
@@ -86,9 +90,8 @@ impl From<&VerifyError> for ApiErrorCode {
             VerifyError::Code(CodeError::NotRequested) => Self::CodeNotRequested,
             VerifyError::Code(CodeError::Expired) => Self::CodeExpired,
             VerifyError::Code(CodeError::TooManyAttempts)
-            | VerifyError::Authenticator(AuthenticatorError::TooManyAttempts { .. }) => {
-                Self::TooManyAttempts
-            }
+            | VerifyError::Authenticator(AuthenticatorError::TooManyAttempts { .. })
+            | VerifyError::Locked(_) => Self::TooManyAttempts,
             VerifyError::Code(CodeError::AlreadyUsed)
             | VerifyError::Authenticator(AuthenticatorError::AlreadyUsed) => Self::CodeAlreadyUsed,
             VerifyError::Code(CodeError::Wrong { .. })
@@ -201,9 +204,8 @@ impl From<VerifyError> for ApiError {
                 StatusCode::BAD_REQUEST
             }
             VerifyError::Code(CodeError::ResendTooSoon { .. } | CodeError::TooManyAttempts)
-            | VerifyError::Authenticator(AuthenticatorError::TooManyAttempts { .. }) => {
-                StatusCode::TOO_MANY_REQUESTS
-            }
+            | VerifyError::Authenticator(AuthenticatorError::TooManyAttempts { .. })
+            | VerifyError::Locked(_) => StatusCode::TOO_MANY_REQUESTS,
             VerifyError::SmsNotSent => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::UNAUTHORIZED,
         };

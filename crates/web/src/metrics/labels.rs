@@ -66,6 +66,8 @@ pub enum Limit {
     SmsResend,
     /// Every place in the password-hashing queue taken: answered 503.
     HashQueue,
+    /// Ten wrong second-step codes in a row: every method waits.
+    SecondStepLock,
 }
 
 impl Limit {
@@ -76,6 +78,7 @@ impl Limit {
             Self::AuthenticatorAttempts => "authenticator_attempts",
             Self::SmsResend => "sms_resend",
             Self::HashQueue => "hash_queue",
+            Self::SecondStepLock => "second_step_lock",
         }
     }
 }
@@ -97,6 +100,7 @@ fn second_step_label(result: &Result<impl Sized, VerifyError>) -> &'static str {
         }
         Err(VerifyError::MethodNotAvailable)
         | Err(VerifyError::Authenticator(AuthenticatorError::RequiresSms)) => "not_available",
+        Err(VerifyError::Locked(_)) => "locked",
         Err(_) => "error",
     }
 }

@@ -80,7 +80,11 @@ impl Notice {
             SecurityEvent::AccountCreated
             | SecurityEvent::PasswordReset
             | SecurityEvent::AppConnected { .. }
-            | SecurityEvent::OldAppRefused { .. } => None,
+            | SecurityEvent::OldAppRefused { .. }
+            | SecurityEvent::PasswordAttemptsPaused { .. }
+            | SecurityEvent::PasswordStepLocked { .. }
+            | SecurityEvent::SecondStepLocked { .. }
+            | SecurityEvent::WrongCodeAfterPassword { .. } => None,
         }
     }
 }

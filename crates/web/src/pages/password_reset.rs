@@ -19,7 +19,7 @@ use domain::{Email, Method, Password};
 use storage::Account;
 
 use crate::chrome::{Chrome, render, render_with_status};
-use crate::session::{Page, Visitor};
+use crate::session::{Page, Requester, Visitor};
 use crate::verification::{self, SecondFactor, VerifyError, two_step_of};
 use crate::{AppState, WebError, security_events};
 
@@ -297,6 +297,7 @@ async fn send_reset_sms(state: &AppState, reset: &LiveReset) -> Result<(), Verif
 
 pub async fn reset_verify(
     Page(state, visitor): Page<Visitor>,
+    from: Requester,
     Form(form): Form<ResetVerifyForm>,
 ) -> Result<Response, WebError> {
     let Some(reset) = live_reset(&state, &form.token).await? else {
@@ -356,6 +357,7 @@ pub async fn reset_verify(
                 purpose: CodePurpose::PasswordReset,
                 binding: reset.digest.binding(),
                 input: &form.code,
+                from: &from,
             },
         )
         .await

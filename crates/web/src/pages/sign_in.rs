@@ -17,7 +17,7 @@ use super::Path;
 use super::notice::{Notice, NoticeQuery, SendFailure};
 use crate::chrome::{Chrome, render, render_form, render_with_status};
 use crate::credentials::{self, CredentialsError};
-use crate::session::{Page, SignedOut, Visitor};
+use crate::session::{Page, Requester, SignedOut, Visitor};
 use crate::verification::{self, Passed, SecondFactor, VerifyError, two_step_of};
 use crate::{AppState, WebError, cookies, hygiene};
 
@@ -47,6 +47,7 @@ pub async fn form(
 pub async fn submit(
     Page(state, visitor): Page<Visitor>,
     headers: HeaderMap,
+    from: Requester,
     Form(form): Form<SignInForm>,
 ) -> Result<Response, WebError> {
     let refuse = |chrome: Chrome, email: String, error: String| {
@@ -64,7 +65,7 @@ pub async fn submit(
         Ok(email) => email,
         Err(error) => return refuse(visitor.chrome, form.email, error.to_string()),
     };
-    let account = match credentials::check(&state, &email, form.password).await {
+    let account = match credentials::check(&state, &email, form.password, &from).await {
         Ok(account) => account,
         Err(CredentialsError::Internal(error)) => return Err(error),
         // One message and one cost for a wrong e-mail and a wrong password.
@@ -198,6 +199,7 @@ pub async fn second_step(
 pub async fn submit_code(
     Page(state, visitor): Page<Visitor>,
     headers: HeaderMap,
+    from: Requester,
     Form(form): Form<super::CodeForm>,
 ) -> Result<Response, WebError> {
     let Some((digest, row, account)) = pending(&state, &headers).await? else {
@@ -212,6 +214,7 @@ pub async fn submit_code(
             purpose: CodePurpose::SignIn,
             binding: digest.binding(),
             input: &form.code,
+            from: &from,
         },
     )
     .await;
