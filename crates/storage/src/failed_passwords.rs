@@ -129,11 +129,11 @@ impl Store {
     }
 
     /// The right password: this client's count and the address's run of wrong
-    /// ones end. A lock already reached stays: only a reset ends it.
+    /// ones end. A lock already reached (a wrong password took the last place
+    /// and claimed the owner's notice) stays: only a reset ends it.
     pub async fn clear_failed_passwords(
         &self,
         attempt: PasswordAttempt<'_>,
-        limits: &PasswordLimits,
     ) -> Result<(), StoreError> {
         self.db
             .execute(
@@ -143,8 +143,8 @@ impl Store {
             .await?;
         self.db
             .execute(
-                "DELETE FROM password_step_locks WHERE email = $1 AND consecutive < $2",
-                params![attempt.email, limits.consecutive],
+                "DELETE FROM password_step_locks WHERE email = $1 AND owner_notified_at IS NULL",
+                params![attempt.email],
             )
             .await?;
         Ok(())

@@ -90,7 +90,7 @@ pub async fn check_password(
     let known = phc.is_some();
     let right = place.verify_or_decoy(password, phc).await && known;
     if right {
-        state.store.clear_failed_passwords(attempt, &limits).await?;
+        state.store.clear_failed_passwords(attempt).await?;
         state.metrics.sign_in(SignInResult::Accepted);
     } else {
         // The places taken above stay: it was a wrong password.

@@ -180,7 +180,7 @@ async fn wrong_passwords_are_counted_per_address_and_client_within_a_window(stor
         "the run of wrong passwords counts every client and knows no window"
     );
     store
-        .clear_failed_passwords(HOME, &PasswordLimits::default())
+        .clear_failed_passwords(HOME)
         .await
         .unwrap();
     assert_eq!(store.failed_passwords(HOME).await.unwrap(), None);
@@ -248,7 +248,7 @@ async fn the_password_step_lock_is_noticed_once_and_ended_by_a_reset_only(store:
         "the owner is told once"
     );
     store.release_password_attempt(HOME).await.unwrap();
-    store.clear_failed_passwords(HOME, &limits).await.unwrap();
+    store.clear_failed_passwords(HOME).await.unwrap();
     assert_eq!(
         store.consecutive_failed_passwords(ANN).await.unwrap(),
         Some(ConsecutiveFailures(3)),

@@ -20,6 +20,7 @@ mod errors;
 mod every_country;
 mod limits;
 mod load_shedding;
+mod lockout;
 mod metrics;
 mod migrations;
 mod password_reset;
