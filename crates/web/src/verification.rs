@@ -467,21 +467,29 @@ pub async fn count_account_wide<T>(
     };
     let checked = check.await;
     let store = &state.store;
-    match &checked {
-        Ok(Ok(_)) => store.clear_second_step_failures(account.id).await,
-        Ok(Err(_)) if reserved.locks(&limits) => {
-            second_step_locked(state, account, reserved).await?;
-            Ok(())
+    match checked {
+        Ok(Ok(passed)) => {
+            store
+                .clear_second_step_failures(account.id)
+                .await
+                .map_err(WebError::from)?;
+            Ok(Ok(passed))
         }
-        Ok(Err(_)) => Ok(()),
-        Err(_) => {
+        // The wrong code that locked: it says so at once, as the fifth wrong
+        // entry of an SMS code says "too many" rather than "0 attempts left".
+        Ok(Err(_)) if reserved.locks(&limits) => {
+            let locked = second_step_locked(state, account, reserved).await?;
+            Ok(Err(VerifyError::Locked(locked)))
+        }
+        Ok(Err(wrong)) => Ok(Err(wrong)),
+        Err(unchecked) => {
             store
                 .release_second_step_attempt(account.id, limits.consecutive)
                 .await
+                .map_err(WebError::from)?;
+            Err(unchecked)
         }
     }
-    .map_err(WebError::from)?;
-    checked
 }
 
 /// The wrong code that took the last place: recorded and e-mailed to the owner,
@@ -490,7 +498,7 @@ async fn second_step_locked(
     state: &AppState,
     account: &Account,
     reserved: WrongCodes,
-) -> Result<(), WebError> {
+) -> Result<SecondStepLocked, WebError> {
     tracing::warn!(
         account_id = account.id.get(),
         "second step locked after too many wrong codes in a row"
@@ -500,7 +508,8 @@ async fn second_step_locked(
         attempts: reserved.count,
         until: format_time(until),
     };
-    security_events::record(state, account, event).await
+    security_events::record(state, account, event).await?;
+    Ok(SecondStepLocked { until })
 }
 
 /// A wrong code after the right password: the owner hears that someone has

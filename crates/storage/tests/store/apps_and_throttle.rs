@@ -179,10 +179,7 @@ async fn wrong_passwords_are_counted_per_address_and_client_within_a_window(stor
         ConsecutiveFailures(5),
         "the run of wrong passwords counts every client and knows no window"
     );
-    store
-        .clear_failed_passwords(HOME)
-        .await
-        .unwrap();
+    store.clear_failed_passwords(HOME).await.unwrap();
     assert_eq!(store.failed_passwords(HOME).await.unwrap(), None);
     assert_eq!(store.consecutive_failed_passwords(ANN).await.unwrap(), None);
 }
