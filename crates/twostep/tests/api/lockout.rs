@@ -10,42 +10,27 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
+use domain::Method;
 use domain::authenticator::{AuthenticatorSecret, STEP_SECONDS, code_at};
-use domain::{Method, PhoneNumber};
 use serde_json::{Value, json};
 
 use crate::helpers::{PASSWORD, PHONE_E164, TestApp, status_and_json};
+use crate::limits::TwoStep;
 
 const ANN: &str = "ann@example.com";
 const ATTEMPTS: usize = 100;
 const OWNER: &str = "127.0.0.1";
 const ATTACKER: &str = "127.0.0.2";
 
-/// Ann's account, made through the store, with SMS and the authenticator on
-/// when `two_step`; answers the authenticator's secret then.
+/// Ann's account (`ANN`), made through the store, with SMS and the
+/// authenticator on when `two_step`; answers the authenticator's secret then.
 async fn ann(app: &TestApp, two_step: bool) -> Option<AuthenticatorSecret> {
-    let state = &app.state;
-    let now = state.now();
-    let hash = state.passwords.hash(PASSWORD.to_owned()).await.unwrap();
-    let id = state.store.create_account(ANN, &hash, now).await.unwrap();
-    if !two_step {
-        return None;
-    }
-    let phone = PhoneNumber::from_e164(PHONE_E164);
-    let sealed = state
-        .key
-        .seal(phone.e164().as_bytes(), &format!("phone:{id}"));
-    state.store.turn_on_sms(id, sealed, now).await.unwrap();
-    let secret = AuthenticatorSecret::generate();
-    let sealed = state
-        .key
-        .seal(secret.as_bytes(), &format!("authenticator:{id}"));
-    state
-        .store
-        .add_authenticator(id, sealed, now)
-        .await
-        .unwrap();
-    Some(secret)
+    let two_step = if two_step {
+        TwoStep::SmsAndAuthenticator
+    } else {
+        TwoStep::Off
+    };
+    crate::limits::ann(app, two_step).await
 }
 
 /// An application's client whose requests leave from `local` (a loopback address).
@@ -74,6 +59,17 @@ async fn post(
         request = request.header("x-forwarded-for", forwarded);
     }
     status_and_json(request.send().await.unwrap()).await
+}
+
+/// The first step of connecting an application, with `password`, from `client`.
+async fn connect(
+    app: &TestApp,
+    client: &reqwest::Client,
+    password: &str,
+    forwarded_for: Option<&str>,
+) -> (u16, Value) {
+    let body = connect_body(password);
+    post(app, client, "/api/v1/apps/connect", &body, forwarded_for).await
 }
 
 /// Sends the requests at once; answers each `(status, error code)`, counted.
@@ -153,27 +149,13 @@ async fn the_owner_signs_in_from_another_network_while_the_attackers_waits() {
     assert_eq!(count(&answers, "too_many_attempts"), ATTEMPTS - 10);
 
     app.clock.advance(60);
-    let (status, body) = post(
-        &app,
-        &attacker,
-        "/api/v1/apps/connect",
-        &connect_body(PASSWORD),
-        None,
-    )
-    .await;
+    let (status, body) = connect(&app, &attacker, PASSWORD, None).await;
     assert_eq!(
         (status, body["message"].as_str()),
         (429, Some("Too many attempts. Try again in 14 minutes.")),
         "even the right password waits on the attacker's network"
     );
-    let (status, body) = post(
-        &app,
-        &client_at(OWNER),
-        "/api/v1/apps/connect",
-        &connect_body(PASSWORD),
-        None,
-    )
-    .await;
+    let (status, body) = connect(&app, &client_at(OWNER), PASSWORD, None).await;
     assert_eq!((status, body["status"].as_str()), (200, Some("connected")));
 
     // The window's edge (to the second in the domain's tests; the test clock
@@ -192,24 +174,10 @@ async fn the_owner_signs_in_from_another_network_while_the_attackers_waits() {
         .window_started_at
         + 15 * 60;
     app.clock.advance(window_ends - app.clock.now() - 3);
-    let (status, _) = post(
-        &app,
-        &attacker,
-        "/api/v1/apps/connect",
-        &connect_body("wrong again"),
-        None,
-    )
-    .await;
+    let (status, _) = connect(&app, &attacker, "wrong again", None).await;
     assert_eq!(status, 429);
     app.clock.advance(window_ends - app.clock.now());
-    let (status, body) = post(
-        &app,
-        &attacker,
-        "/api/v1/apps/connect",
-        &connect_body("wrong again"),
-        None,
-    )
-    .await;
+    let (status, body) = connect(&app, &attacker, "wrong again", None).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (401, Some("invalid_credentials"))
@@ -222,98 +190,49 @@ async fn the_owner_signs_in_from_another_network_while_the_attackers_waits() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn behind_a_trusted_proxy_the_forwarded_address_is_the_client() {
+/// The portal behind a proxy at 127.0.0.1 that it trusts, Ann's account, and
+/// the proxy's client (whose requests say with `X-Forwarded-For` who sent them).
+async fn behind_a_proxy() -> (TestApp, reqwest::Client) {
     let app = TestApp::builder()
         .setting("TWOSTEP_TRUSTED_PROXIES", "[\"127.0.0.1/32\"]")
         .spawn()
         .await;
     ann(&app, false).await;
-    let proxy = client_at(OWNER);
-    let wrong = connect_body("wrong password");
+    (app, client_at(OWNER))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_the_forwarded_address_is_the_client() {
+    let (app, proxy) = behind_a_proxy().await;
     for _ in 0..10 {
-        let answer = post(
-            &app,
-            &proxy,
-            "/api/v1/apps/connect",
-            &wrong,
-            Some("203.0.113.9"),
-        )
-        .await;
+        let answer = connect(&app, &proxy, "wrong password", Some("203.0.113.9")).await;
         assert_eq!(answer.0, 401);
     }
     // A client cannot pose as another by writing the header itself: the proxy
     // appends what it saw, and the entry left of it is not believed.
-    let forged = post(
-        &app,
-        &proxy,
-        "/api/v1/apps/connect",
-        &connect_body(PASSWORD),
-        Some("192.0.2.1, 203.0.113.9"),
-    )
-    .await;
+    let forged = connect(&app, &proxy, PASSWORD, Some("192.0.2.1, 203.0.113.9")).await;
     assert_eq!(forged.0, 429, "{}", forged.1);
-    let owner = post(
-        &app,
-        &proxy,
-        "/api/v1/apps/connect",
-        &connect_body(PASSWORD),
-        Some("192.0.2.1"),
-    )
-    .await;
+    let owner = connect(&app, &proxy, PASSWORD, Some("192.0.2.1")).await;
     assert_eq!(owner.0, 200, "{}", owner.1);
     // From an address that is not a trusted proxy the header is ignored.
     let untrusted = client_at(ATTACKER);
     for _ in 0..10 {
-        post(
-            &app,
-            &untrusted,
-            "/api/v1/apps/connect",
-            &wrong,
-            Some("192.0.2.1"),
-        )
-        .await;
+        connect(&app, &untrusted, "wrong password", Some("192.0.2.1")).await;
     }
-    let (status, _) = post(
-        &app,
-        &untrusted,
-        "/api/v1/apps/connect",
-        &connect_body(PASSWORD),
-        Some("192.0.2.77"),
-    )
-    .await;
+    let (status, _) = connect(&app, &untrusted, PASSWORD, Some("192.0.2.77")).await;
     assert_eq!(status, 429);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_wrong_passwords_in_a_row_lock_the_password_step_until_a_reset() {
-    let app = TestApp::builder()
-        .setting("TWOSTEP_TRUSTED_PROXIES", "[\"127.0.0.1/32\"]")
-        .spawn()
-        .await;
-    ann(&app, false).await;
-    let proxy = client_at(OWNER);
+    let (app, proxy) = behind_a_proxy().await;
     // 99 wrong from ten networks, then the right one: the run starts again.
     for n in 0..99 {
         let from = format!("198.51.100.{}", n / 9);
-        let (status, _) = post(
-            &app,
-            &proxy,
-            "/api/v1/apps/connect",
-            &connect_body("wrong"),
-            Some(&from),
-        )
-        .await;
+        let (status, _) = connect(&app, &proxy, "wrong", Some(&from)).await;
         assert_eq!(status, 401);
     }
-    let right = post(
-        &app,
-        &proxy,
-        "/api/v1/apps/connect",
-        &connect_body(PASSWORD),
-        Some("192.0.2.1"),
-    )
-    .await;
+    let right = connect(&app, &proxy, PASSWORD, Some("192.0.2.1")).await;
     assert_eq!(right.0, 200, "the 100th is the right one: {}", right.1);
 
     // A hundred at once from twenty other networks, five each: every one is
@@ -335,14 +254,7 @@ async fn a_hundred_wrong_passwords_in_a_row_lock_the_password_step_until_a_reset
         ATTEMPTS,
         "{answers:?}"
     );
-    let locked = post(
-        &app,
-        &proxy,
-        "/api/v1/apps/connect",
-        &connect_body(PASSWORD),
-        Some("192.0.2.1"),
-    )
-    .await;
+    let locked = connect(&app, &proxy, PASSWORD, Some("192.0.2.1")).await;
     assert_eq!(locked.0, 403, "{}", locked.1);
     assert_eq!(locked.1["error"], "password_reset_required");
     app.clock.advance(24 * 60 * 60);
@@ -370,14 +282,7 @@ async fn a_hundred_wrong_passwords_in_a_row_lock_the_password_step_until_a_reset
 
 /// Ann's sign-in by an application, past the password: its challenge.
 async fn challenge(app: &TestApp) -> String {
-    let (status, body) = post(
-        app,
-        &client_at(OWNER),
-        "/api/v1/apps/connect",
-        &connect_body(PASSWORD),
-        None,
-    )
-    .await;
+    let (status, body) = connect(app, &client_at(OWNER), PASSWORD, None).await;
     assert_eq!(status, 200, "{body}");
     body["challenge"].as_str().unwrap().to_owned()
 }
@@ -470,7 +375,7 @@ async fn ten_wrong_codes_across_methods_and_entrances_lock_every_method_for_fift
     let message = body["message"].as_str().unwrap();
     assert!(message.contains("locked until"), "{message}");
     let page = browser
-        .enter_sign_in_code(&code_at(&secret, app.clock.now()).as_str().to_owned())
+        .enter_sign_in_code(code_at(&secret, app.clock.now()).as_str())
         .await;
     assert!(
         page.reads("two-step verification is locked until"),

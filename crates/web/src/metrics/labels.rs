@@ -56,7 +56,8 @@ impl Delivery {
 /// The limits an attempt can run into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limit {
-    /// Ten wrong passwords per address in 15 minutes.
+    /// Wrong passwords: ten per address and client in 15 minutes, or the
+    /// address locked after a hundred in a row.
     FailedPasswords,
     /// Five wrong entries of one SMS code.
     SmsCodeEntries,
