@@ -57,9 +57,9 @@ pub enum ConnectResponse {
         (status = 200, body = ConnectResponse, description = "`connected`, or `two_step_required` with a challenge"),
         (status = 400, body = ApiErrorBody, description = "`invalid_request` (names the field) or `unknown_app`"),
         (status = 401, body = ApiErrorBody, description = "`invalid_credentials`"),
-        (status = 429, body = ApiErrorBody, description = "`too_many_attempts`: ten wrong passwords for this e-mail within 15 minutes"),
+        (status = 429, body = ApiErrorBody, description = "`too_many_attempts`: ten wrong passwords for this e-mail from this client within 15 minutes"),
         (status = 503, body = ApiErrorBody, description = "`overloaded`: too many passwords being checked at once; try again after `Retry-After` seconds"),
-        (status = 403, body = ApiErrorBody, description = "`two_step_unsupported`: this version cannot do two-step verification; the owner is e-mailed, `downloads_url` says where to update"),
+        (status = 403, body = ApiErrorBody, description = "`two_step_unsupported`: this version cannot do two-step verification; the owner is e-mailed, `downloads_url` says where to update. `password_reset_required`: a hundred wrong passwords in a row locked this e-mail's password until the owner resets it through e-mail"),
     ))]
 pub async fn connect(
     State(state): State<AppState>,
@@ -324,7 +324,7 @@ pub struct VerifyRequest {
         (status = 200, body = ConnectResponse, description = "`connected` with a token"),
         (status = 400, body = ApiErrorBody, description = "`invalid_request`, `code_malformed` or `method_not_available`"),
         (status = 401, body = ApiErrorBody, description = "`challenge_expired`, `code_wrong`, `code_expired`, `code_already_used` or `code_not_requested`"),
-        (status = 429, body = ApiErrorBody, description = "`too_many_attempts`"),
+        (status = 429, body = ApiErrorBody, description = "`too_many_attempts`: too many wrong codes for this code or step, or ten in a row for the account, which locks the second step for 15 minutes (the message says until when)"),
     ))]
 pub async fn verify(
     State(state): State<AppState>,
