@@ -70,6 +70,28 @@ pub enum SecurityEvent {
     },
     AccountDisabled,
     AccountEnabled,
+    /// One client IP used up its wrong passwords for the account's address and
+    /// waits for the rest of the window.
+    PasswordAttemptsPaused {
+        ip: String,
+        attempts: i64,
+        minutes: i64,
+    },
+    /// Too many wrong passwords in a row from anywhere: the password step is
+    /// locked until the owner resets the password through e-mail.
+    PasswordStepLocked {
+        attempts: i64,
+    },
+    /// Too many wrong second-step codes in a row: every method waits until `until`.
+    SecondStepLocked {
+        attempts: i64,
+        until: String,
+    },
+    /// The right password, then a wrong second-step code: someone has the password.
+    WrongCodeAfterPassword {
+        ip: String,
+        browser: String,
+    },
 }
 
 pub struct Notification {
@@ -99,6 +121,10 @@ impl SecurityEvent {
             Self::TwoStepResetByOperator { .. } => "two_step_reset_by_operator",
             Self::AccountDisabled => "account_disabled",
             Self::AccountEnabled => "account_enabled",
+            Self::PasswordAttemptsPaused { .. } => "password_attempts_paused",
+            Self::PasswordStepLocked { .. } => "password_step_locked",
+            Self::SecondStepLocked { .. } => "second_step_locked",
+            Self::WrongCodeAfterPassword { .. } => "wrong_code_after_password",
         }
     }
 
@@ -155,6 +181,22 @@ impl SecurityEvent {
                 "Account disabled by support, every session and application signed out".into()
             }
             Self::AccountEnabled => "Account enabled again by support".into(),
+            Self::PasswordAttemptsPaused {
+                ip,
+                attempts,
+                minutes,
+            } => format!(
+                "{attempts} wrong passwords from {ip}: sign-in attempts from there paused for {minutes} minutes"
+            ),
+            Self::PasswordStepLocked { attempts } => format!(
+                "Signing in with the password locked after {attempts} wrong passwords in a row"
+            ),
+            Self::SecondStepLocked { attempts, until } => format!(
+                "Two-step verification locked until {until} after {attempts} wrong codes in a row"
+            ),
+            Self::WrongCodeAfterPassword { ip, browser } => {
+                format!("The right password, then a wrong security code, from {ip} ({browser})")
+            }
         }
     }
 
@@ -169,7 +211,10 @@ impl SecurityEvent {
         let unexpected =
             "If this wasn't you, reset your password at once and review your security settings.";
         let (subject, body) = match self {
-            Self::AccountCreated | Self::AppConnected { .. } => return None,
+            // Shown in the account's events; the locks that follow say more.
+            Self::AccountCreated
+            | Self::AppConnected { .. }
+            | Self::PasswordAttemptsPaused { .. } => return None,
             Self::AntiTheft(event) => return event.notification(service, when),
             Self::PasswordChanged => (
                 "Your password was changed".to_owned(),
@@ -261,8 +306,32 @@ impl SecurityEvent {
                 "Your account was enabled again".to_owned(),
                 format!("Your {service} account was enabled again by support on {when}."),
             ),
+            Self::PasswordStepLocked { attempts } => (
+                "Signing in to your account is locked".to_owned(),
+                format!(
+                    "After {attempts} wrong passwords in a row, signing in to your {service} account with its password was locked on {when}. Someone may be trying to guess your password.\n\nTo unlock it, reset your password: choose \"Forgot password?\" on the sign-in page and follow the link we e-mail you. Choose a password you use nowhere else."
+                ),
+            ),
+            Self::SecondStepLocked { attempts, until } => (
+                "Two-step verification is locked for now".to_owned(),
+                format!(
+                    "After {attempts} wrong security codes in a row, two-step verification of your {service} account was locked on {when} until {until}, for every method. Whoever entered them knew your password.\n\nIf this wasn't you, change your password as soon as you can sign in again, and review your security settings."
+                ),
+            ),
+            Self::WrongCodeAfterPassword { ip, browser } => (
+                "Someone has your password".to_owned(),
+                format!(
+                    "Someone signed in to your {service} account with your password on {when}, but entered a wrong security code, so two-step verification stopped them.\n\nIP address: {ip}\nBrowser: {browser}\n\nIf this wasn't you, someone else knows your password: change it now (Account settings, Security, Change password) to one you use nowhere else, and review your security settings. If it was you, there is nothing to do."
+                ),
+            ),
         };
-        let text = if matches!(self, Self::OldAppRefused { .. }) {
+        let text = if matches!(
+            self,
+            Self::OldAppRefused { .. }
+                | Self::PasswordStepLocked { .. }
+                | Self::SecondStepLocked { .. }
+                | Self::WrongCodeAfterPassword { .. }
+        ) {
             body
         } else {
             format!("{body}\n\n{unexpected}")
@@ -372,6 +441,48 @@ mod tests {
     }
 
     #[test]
+    fn the_someone_has_your_password_email_says_when_where_and_what_to_do() {
+        let mail = SecurityEvent::WrongCodeAfterPassword {
+            ip: "203.0.113.9".into(),
+            browser: "Firefox".into(),
+        }
+        .notification("twostep", "2026-12-01 17:00 UTC", "")
+        .unwrap();
+        assert_eq!(mail.subject, "Someone has your password");
+        for needle in [
+            "2026-12-01 17:00 UTC",
+            "203.0.113.9",
+            "Firefox",
+            "change it now",
+        ] {
+            assert!(mail.text.contains(needle), "{needle}: {}", mail.text);
+        }
+    }
+
+    #[test]
+    fn the_lock_emails_say_how_to_get_back_in() {
+        let password = SecurityEvent::PasswordStepLocked { attempts: 100 }
+            .notification("twostep", "today", "")
+            .unwrap();
+        assert!(
+            password.text.contains("Forgot password?"),
+            "{}",
+            password.text
+        );
+        let second = SecurityEvent::SecondStepLocked {
+            attempts: 10,
+            until: "2026-12-01 17:15 UTC".into(),
+        }
+        .notification("twostep", "today", "")
+        .unwrap();
+        assert!(
+            second.text.contains("until 2026-12-01 17:15 UTC"),
+            "{}",
+            second.text
+        );
+    }
+
+    #[test]
     fn every_event_has_a_distinct_kind() {
         let events = [
             SecurityEvent::AccountCreated,
@@ -399,6 +510,20 @@ mod tests {
             },
             SecurityEvent::AccountDisabled,
             SecurityEvent::AccountEnabled,
+            SecurityEvent::PasswordAttemptsPaused {
+                ip: String::new(),
+                attempts: 10,
+                minutes: 15,
+            },
+            SecurityEvent::PasswordStepLocked { attempts: 100 },
+            SecurityEvent::SecondStepLocked {
+                attempts: 10,
+                until: String::new(),
+            },
+            SecurityEvent::WrongCodeAfterPassword {
+                ip: String::new(),
+                browser: String::new(),
+            },
         ];
         let kinds: std::collections::HashSet<_> = events.iter().map(SecurityEvent::kind).collect();
         assert_eq!(kinds.len(), events.len());

@@ -42,6 +42,7 @@ const SQLITE_MIGRATIONS: &[Migration] = migrations!(
     4 => "0004_sessions_clustered_by_digest.sql",
     6 => "0006_session_details_and_disabled_accounts.sql",
     7 => "0007_anti_theft.sql",
+    8 => "0008_password_and_second_step_locks.sql",
     9 => "0009_sms_budgets.sql",
 );
 
@@ -53,6 +54,7 @@ const POSTGRES_MIGRATIONS: &[Migration] = migrations!(
     4 => "0004_sessions_clustered_by_digest.sql",
     6 => "0006_session_details_and_disabled_accounts.sql",
     7 => "0007_anti_theft.sql",
+    8 => "0008_password_and_second_step_locks.sql",
     9 => "0009_sms_budgets.sql",
 );
 

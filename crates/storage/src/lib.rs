@@ -26,6 +26,7 @@ mod database;
 mod db;
 mod failed_passwords;
 mod faults;
+mod lockout;
 mod password_resets;
 mod security_events;
 mod sessions;
@@ -38,6 +39,7 @@ pub use budgets::{Claim, SmsReservation};
 pub use codes::StoredCode;
 pub use database::{PoolSettings, SchemaStatus};
 pub use db::DatabaseError;
+pub use failed_passwords::{PasswordAttempt, ReservedPassword};
 pub use password_resets::PasswordResetRow;
 pub use security_events::EventRow;
 pub use sessions::{

@@ -119,7 +119,7 @@ impl Store {
         let Some(account_id) = consumed else {
             return Ok(None);
         };
-        let steps: [(&'static str, &[crate::db::Param<'_>]); 4] = [
+        let steps: [(&'static str, &[crate::db::Param<'_>]); 5] = [
             (
                 "UPDATE password_resets SET used = 1 WHERE account_id = $1 AND used = 0",
                 params![account_id],
@@ -134,6 +134,11 @@ impl Store {
             ),
             (
                 "DELETE FROM app_connections WHERE account_id = $1",
+                params![account_id],
+            ),
+            // The reset through e-mail is what ends a locked password step.
+            (
+                "DELETE FROM password_step_locks WHERE email = (SELECT email FROM accounts WHERE id = $1)",
                 params![account_id],
             ),
         ];

@@ -245,7 +245,7 @@ impl Store {
         idle_timeout_seconds: i64,
         absolute_timeout_seconds: i64,
     ) -> Result<u64, StoreError> {
-        let expired: [(&'static str, &[Param<'_>]); 7] = [
+        let expired: [(&'static str, &[Param<'_>]); 8] = [
             (
                 "DELETE FROM sessions WHERE last_seen_at <= $1 OR created_at <= $2",
                 params![now - idle_timeout_seconds, now - absolute_timeout_seconds],
@@ -268,7 +268,11 @@ impl Store {
             ),
             (
                 "DELETE FROM failed_passwords WHERE window_started_at <= $1",
-                params![now - domain::throttle::FAILED_PASSWORD_WINDOW_SECONDS],
+                params![now - domain::throttle::MAX_WINDOW_SECONDS],
+            ),
+            (
+                "DELETE FROM failed_passwords_by_client WHERE window_started_at <= $1",
+                params![now - domain::throttle::MAX_WINDOW_SECONDS],
             ),
             // An application's second step lives as long as a browser's.
             (

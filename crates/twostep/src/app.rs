@@ -165,6 +165,9 @@ pub async fn build(
         authenticator_apps: config.authenticator_apps.clone(),
         limits: config.limits,
         allowed_countries: config.allowed_countries.clone(),
+        trusted_proxies: config.trusted_proxies.clone(),
+        password_limits: config.password_limits,
+        second_step_limits: config.second_step_limits,
     };
     let metrics = Arc::new(Metrics::default());
     Ok(AppState::new(Services {

@@ -16,6 +16,7 @@ use axum::response::Response;
 use tracing::Instrument;
 
 use crate::chrome::error_page;
+use crate::client_ip::ClientIp;
 use crate::error::{ErrorChain, InternalCause, UnavailableCause};
 use crate::{AppState, WebError, cookies};
 
@@ -79,6 +80,14 @@ async fn check_and_run(
     next: Next,
 ) -> Result<Response, WebError> {
     let is_api = request.uri().path().starts_with("/api/");
+    let socket = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|axum::extract::ConnectInfo(address)| address.ip());
+    if let Some(socket) = socket {
+        let client = ClientIp::of(socket, request.headers(), &state.settings.trusted_proxies);
+        request.extensions_mut().insert(client);
+    }
     let existing_seed = cookies::read(
         request.headers(),
         cookies::CSRF,

@@ -8,6 +8,7 @@
 mod api;
 mod budgets;
 mod chrome;
+mod client_ip;
 mod clock;
 mod cookies;
 mod credentials;
@@ -23,6 +24,7 @@ mod state;
 mod verification;
 
 pub use api::ApiErrorCode;
+pub use client_ip::ClientIp;
 pub use clock::{Clock, format_time};
 pub use error::{ErrorChain, WebError};
 pub use password_pool::{DEFAULT_MAX_WAITING, HashPlace, Overloaded, PasswordPool};

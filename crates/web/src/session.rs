@@ -6,7 +6,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::digests::SessionDigest;
 use domain::session::{SessionState, password_confirmation_is_fresh};
-use storage::{Account, SessionOrigin, SessionRow};
+use storage::{Account, SessionRow};
 
 use crate::chrome::Chrome;
 use crate::hygiene::CsrfToken;
@@ -19,6 +19,8 @@ pub struct SignedIn {
     pub session_digest: SessionDigest,
     pub session: SessionRow,
     pub csrf_token: String,
+    /// Who is asking: the password re-entry counts per client like the sign-in.
+    pub requester: Requester,
     dev_outbox: bool,
 }
 
@@ -92,6 +94,7 @@ impl FromRequestParts<AppState> for SignedIn {
             session_digest,
             session,
             csrf_token,
+            requester: Requester::of(parts),
             dev_outbox: state.dev_outbox_served_to(peer(parts)),
         })
     }
@@ -168,43 +171,68 @@ fn csrf_token(parts: &Parts) -> String {
         .unwrap_or_default()
 }
 
-/// The client's address, when the server was started with connect info.
+/// The client's address, when the server was started with connect info: the
+/// socket's, or behind a trusted proxy the one it forwarded (`crate::client_ip`).
 pub fn peer(parts: &Parts) -> Option<std::net::IpAddr> {
-    parts
-        .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|axum::extract::ConnectInfo(address)| address.ip())
+    crate::client_ip::from_parts(parts)
 }
 
-/// Where a sign-in comes from, kept with the session it starts for the owner's
-/// list of where they are signed in: the User-Agent as sent (bounded) and the
-/// client's address as [`peer`] sees it.
-#[derive(Debug, Clone, Default)]
-pub struct ClientOrigin {
+/// Who sent a request: as the limits count them, as an alert to the owner
+/// describes them, and as the list of where they are signed in shows them.
+#[derive(Debug, Clone)]
+pub struct Requester {
+    pub ip: Option<std::net::IpAddr>,
+    /// The User-Agent as sent, bounded and without control characters.
     user_agent: Option<String>,
-    ip_address: Option<String>,
 }
 
-impl ClientOrigin {
-    pub fn as_stored(&self) -> SessionOrigin<'_> {
-        SessionOrigin {
-            user_agent: self.user_agent.as_deref(),
-            ip_address: self.ip_address.as_deref(),
-        }
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientOrigin {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self {
+impl Requester {
+    fn of(parts: &Parts) -> Self {
+        Self {
+            ip: peer(parts),
             user_agent: parts
                 .headers
                 .get(axum::http::header::USER_AGENT)
                 .and_then(|value| value.to_str().ok())
                 .and_then(domain::user_agent::stored_user_agent),
-            ip_address: peer(parts).map(|ip| ip.to_canonical().to_string()),
-        })
+        }
+    }
+
+    /// The address as the counts key it and the events show it.
+    pub fn ip_text(&self) -> String {
+        self.ip
+            .map_or_else(|| crate::client_ip::UNKNOWN.to_owned(), |ip| ip.to_string())
+    }
+
+    /// What a per-IP budget counts: an IPv6 client is its /64, which one
+    /// subscriber usually holds whole, so that walking through it gains
+    /// nothing. Clients of unknown address share one budget.
+    pub fn budget_subject(&self) -> String {
+        match self.ip {
+            Some(std::net::IpAddr::V6(ip)) => {
+                let [a, b, c, d, ..] = ip.segments();
+                format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
+            }
+            Some(ip) => ip.to_string(),
+            None => crate::client_ip::UNKNOWN.to_owned(),
+        }
+    }
+
+    pub fn user_agent(&self) -> Option<&str> {
+        self.user_agent.as_deref()
+    }
+
+    pub fn browser(&self) -> String {
+        self.user_agent
+            .clone()
+            .unwrap_or_else(|| "an unknown browser".to_owned())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Requester {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::of(parts))
     }
 }

@@ -9,8 +9,9 @@ use domain::sms_guard::{SmsRefused, may_text};
 use domain::{AccountId, IssuedCode, PhoneNumber};
 use storage::{Claim, SmsReservation};
 
-use crate::budgets::{ClientIp, subject};
+use crate::budgets::subject;
 use crate::metrics::Limit;
+use crate::session::Requester;
 use crate::verification::VerifyError;
 use crate::{AppState, WebError};
 
@@ -19,7 +20,7 @@ use crate::{AppState, WebError};
 pub struct SmsRequest<'a> {
     pub account_id: AccountId,
     pub phone: &'a PhoneNumber,
-    pub client: ClientIp,
+    pub client: &'a Requester,
 }
 
 impl SmsRequest<'_> {
@@ -33,7 +34,7 @@ impl SmsRequest<'_> {
             Rule::SmsPerAccountHour | Rule::SmsPerAccountDay => self.account_id.to_string(),
             Rule::SmsPerNumber => self.phone.e164().to_owned(),
             Rule::SmsPerPrefix => self.phone.prefix().to_owned(),
-            Rule::SmsPerClientIp => self.client.subject(),
+            Rule::SmsPerClientIp => self.client.budget_subject(),
             Rule::SmsPerCallingCode => self.calling_code(),
             Rule::SignUpPerClientIp | Rule::ResetEmailPerAddress => {
                 unreachable!("not an SMS budget")
@@ -47,7 +48,7 @@ impl SmsRequest<'_> {
             rule,
             account_id = self.account_id.get(),
             number = %self.phone.masked(),
-            client_ip = %self.client.subject(),
+            client_ip = %self.client.budget_subject(),
             retry_after_seconds,
             "SMS refused"
         );

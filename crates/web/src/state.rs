@@ -33,6 +33,10 @@ pub struct Settings {
     pub limits: domain::budgets::Limits,
     /// `[sms] allowed_countries`.
     pub allowed_countries: domain::sms_guard::AllowedCountries,
+    /// Proxies whose `X-Forwarded-For` is believed (`crate::client_ip`).
+    pub trusted_proxies: Vec<crate::metrics::Network>,
+    pub password_limits: domain::throttle::PasswordLimits,
+    pub second_step_limits: domain::lockout::SecondStepLimits,
 }
 
 impl Settings {

@@ -4,17 +4,22 @@
 //! reserved before it is checked: it takes its place in one conditional
 //! statement, and an attempt that got none is refused unchecked.
 
+use std::future::Future;
+
+use domain::account::SecurityEvent;
 use domain::authenticator::{self, AuthenticatorError, AuthenticatorSecret, AuthenticatorState};
 use domain::digests::CodeBinding;
+use domain::lockout::{SecondStepLocked, WrongCodes};
 use domain::one_time_code::{CodeError, CodePurpose, IssuedCode, OtpCode, digest_context};
 use domain::sms_guard::SmsRefused;
 use domain::{AccountId, Method, PhoneNumber};
 use storage::Account;
 
-use crate::budgets::ClientIp;
+use crate::clock::format_time;
 use crate::metrics::{Delivery, Limit};
+use crate::session::Requester;
 use crate::sms_guard::{self, SmsRequest};
-use crate::{AppState, WebError};
+use crate::{AppState, WebError, security_events};
 
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
@@ -26,6 +31,13 @@ pub enum VerifyError {
     MethodNotAvailable,
     #[error("We couldn't send the SMS. Try again in a minute.")]
     SmsNotSent,
+    /// Too many wrong codes in a row for the account, across methods and
+    /// entrances: every method waits until the lock ends.
+    #[error(
+        "Too many wrong codes. For your security, two-step verification is locked until {}. Try again then.",
+        format_time(.0.until)
+    )]
+    Locked(SecondStepLocked),
     #[error(transparent)]
     SmsRefused(#[from] SmsRefused),
     #[error(transparent)]
@@ -76,7 +88,7 @@ pub async fn send_sms_code(
     purpose: CodePurpose,
     bound_to: &CodeBinding,
     phone: &PhoneNumber,
-    client: ClientIp,
+    client: &Requester,
 ) -> Result<(), VerifyError> {
     let now = state.now();
     if let Some(previous) = state
@@ -135,7 +147,7 @@ pub async fn resend_sms_code(
     account_id: AccountId,
     purpose: CodePurpose,
     bound_to: &CodeBinding,
-    client: ClientIp,
+    client: &Requester,
 ) -> Result<(), VerifyError> {
     let stored = requested_code(state, account_id, purpose).await?;
     let phone = phone_of(state, account_id, stored.destination_enc)?;
@@ -181,7 +193,7 @@ pub async fn resend_wait_message(
 }
 
 /// An SMS code that passed its check but is not used up yet: whoever goes on
-/// uses it up with the store's compare-and-set, alone ([`check_sms_code`]) or in
+/// uses it up with the store's compare-and-set, alone ([`use_up_sms_code`]) or in
 /// the transaction of the change it allows (`Store::confirm_phone`).
 #[derive(Debug)]
 #[must_use = "an SMS code left unused up could be entered again"]
@@ -189,28 +201,6 @@ pub struct CheckedSmsCode {
     pub code: IssuedCode,
     /// The number the code was sent to.
     pub phone: PhoneNumber,
-}
-
-/// Checks an SMS code and uses it up; on success returns the number it was sent to.
-pub async fn check_sms_code(
-    state: &AppState,
-    account_id: AccountId,
-    purpose: CodePurpose,
-    bound_to: &CodeBinding,
-    input: &str,
-) -> Result<PhoneNumber, VerifyError> {
-    let checked = check_sms_code_unused(state, account_id, purpose, bound_to, input).await?;
-    if state
-        .store
-        .consume_code(account_id, &checked.code)
-        .await
-        .map_err(WebError::from)?
-    {
-        Ok(checked.phone)
-    } else {
-        // A parallel request with the same code used it up first: never accept twice.
-        Err(CodeError::AlreadyUsed.into())
-    }
 }
 
 /// Reserve, then check: the entry first takes its place among the code's five
@@ -224,6 +214,23 @@ pub async fn check_sms_code_unused(
     bound_to: &CodeBinding,
     input: &str,
 ) -> Result<CheckedSmsCode, VerifyError> {
+    check_sms_entry(state, account_id, purpose, bound_to, input).await?
+}
+
+/// A code's check in two layers: the outer error refuses it before any
+/// comparison (malformed, expired, no place left: it was never compared), the
+/// inner result is the comparison's. Only a compared wrong code counts against
+/// the account ([`count_account_wide`]).
+pub type Checked<T> = Result<Result<T, VerifyError>, VerifyError>;
+
+/// [`check_sms_code_unused`], telling a compared wrong code from a refusal.
+async fn check_sms_entry(
+    state: &AppState,
+    account_id: AccountId,
+    purpose: CodePurpose,
+    bound_to: &CodeBinding,
+    input: &str,
+) -> Checked<CheckedSmsCode> {
     let entered = OtpCode::parse(input)?;
     let now = state.now();
     let reserved = state
@@ -242,7 +249,9 @@ pub async fn check_sms_code_unused(
         .key
         .code_digest(&digest_context(account_id, purpose), entered.as_str());
     let mut code = stored.code;
-    code.check_reserved(&digest)?;
+    if let Err(wrong) = code.check_reserved(&digest) {
+        return Ok(Err(wrong.into()));
+    }
     // The conversion guard's figure: this code reached a person.
     state
         .store
@@ -250,7 +259,7 @@ pub async fn check_sms_code_unused(
         .await
         .map_err(WebError::from)?;
     let phone = phone_of(state, account_id, stored.destination_enc)?;
-    Ok(CheckedSmsCode { code, phone })
+    Ok(Ok(CheckedSmsCode { code, phone }))
 }
 
 /// A second factor that passed its check.
@@ -299,7 +308,7 @@ async fn verify_authenticator_code(
     state: &AppState,
     account: &Account,
     input: &str,
-) -> Result<i64, VerifyError> {
+) -> Checked<i64> {
     let entered = OtpCode::parse(input)?;
     let account_id = account.id;
     if !account.has_authenticator() {
@@ -332,7 +341,8 @@ async fn verify_authenticator_code(
     let secret = AuthenticatorSecret::from_bytes(secret_bytes);
     let mut memory = memory_of(&row);
     match authenticator::check_reserved(&secret, &mut memory, &entered, now) {
-        Ok(step) => Ok(step),
+        Ok(step) => Ok(Ok(step)),
+        // The right code, replayed: refused, but not a guess.
         Err(AuthenticatorError::AlreadyUsed) => {
             state
                 .store
@@ -341,7 +351,7 @@ async fn verify_authenticator_code(
                 .map_err(WebError::from)?;
             Err(AuthenticatorError::AlreadyUsed.into())
         }
-        Err(error) => Err(error.into()),
+        Err(wrong) => Ok(Err(wrong.into())),
     }
 }
 
@@ -355,12 +365,13 @@ fn memory_of(row: &storage::AuthenticatorRow) -> AuthenticatorState {
 }
 
 /// A second-factor code as it was entered: by which method, for what, bound to
-/// which half-finished flow (the code is only good for that one).
+/// which half-finished flow (the code is only good for that one), and by whom.
 pub struct SecondFactor<'a> {
     pub method: Method,
     pub purpose: CodePurpose,
     pub binding: CodeBinding,
     pub input: &'a str,
+    pub from: &'a Requester,
 }
 
 /// The second step of a reset or an app connection, by either method: the code
@@ -388,21 +399,150 @@ pub async fn verify_second_factor(
         purpose,
         binding,
         input,
+        from,
     } = entry;
     let two_step = two_step_of(account);
     if !two_step.offers(method) {
         return Err(VerifyError::MethodNotAvailable);
     }
-    let passed = match method {
-        Method::Sms => check_sms_code(state, account.id, purpose, &binding, input)
-            .await
-            .map(|_| Passed::Sms),
-        Method::Authenticator => verify_authenticator_code(state, account, input)
-            .await
-            .map(Passed::AuthenticatorStep),
-    };
+    let checked = count_account_wide(state, account, async {
+        match method {
+            Method::Sms => {
+                match check_sms_entry(state, account.id, purpose, &binding, input).await? {
+                    Ok(checked) => use_up_sms_code(state, account.id, checked)
+                        .await
+                        .map(|_| Ok(Passed::Sms)),
+                    Err(wrong) => Ok(Err(wrong)),
+                }
+            }
+            Method::Authenticator => Ok(verify_authenticator_code(state, account, input)
+                .await?
+                .map(Passed::AuthenticatorStep)),
+        }
+    })
+    .await;
+    // Only a sign-in (on the page or by an application) got past the password.
+    if matches!(checked, Ok(Err(_)))
+        && matches!(purpose, CodePurpose::SignIn | CodePurpose::ConnectApp)
+    {
+        someone_has_the_password(state, account, from).await?;
+    }
+    let passed = checked.and_then(|inner| inner);
     state.metrics.second_step(method, &passed);
     passed
+}
+
+/// Uses up an SMS code that passed its check; a parallel request with the same
+/// code that used it up first wins, and this one is refused: never accepted twice.
+async fn use_up_sms_code(
+    state: &AppState,
+    account_id: AccountId,
+    checked: CheckedSmsCode,
+) -> Result<PhoneNumber, VerifyError> {
+    if state
+        .store
+        .consume_code(account_id, &checked.code)
+        .await
+        .map_err(WebError::from)?
+    {
+        Ok(checked.phone)
+    } else {
+        Err(CodeError::AlreadyUsed.into())
+    }
+}
+
+/// The account-wide count that every second-step code goes through, whatever
+/// its method or entrance (`domain::lockout`): the attempt takes its place
+/// before `check` compares anything, a compared wrong code keeps it (the one
+/// that takes the last place locks every method and tells the owner), a right
+/// one clears the count, and a code refused before any comparison gives its
+/// place back. A new kind of code (recovery codes) is checked inside it too.
+pub async fn count_account_wide<T>(
+    state: &AppState,
+    account: &Account,
+    check: impl Future<Output = Checked<T>>,
+) -> Checked<T> {
+    let limits = state.settings.second_step_limits;
+    let reserved = state
+        .store
+        .reserve_second_step_attempt(account.id, &limits, state.now())
+        .await
+        .map_err(WebError::from)?;
+    let reserved = match reserved {
+        Ok(reserved) => reserved,
+        Err(locked) => {
+            state.metrics.limit_hit(Limit::SecondStepLock);
+            return Err(VerifyError::Locked(locked));
+        }
+    };
+    let checked = check.await;
+    let store = &state.store;
+    match checked {
+        Ok(Ok(passed)) => {
+            store
+                .clear_second_step_failures(account.id)
+                .await
+                .map_err(WebError::from)?;
+            Ok(Ok(passed))
+        }
+        // The wrong code that locked: it says so at once, as the fifth wrong
+        // entry of an SMS code says "too many" rather than "0 attempts left".
+        Ok(Err(_)) if reserved.locks(&limits) => {
+            let locked = second_step_locked(state, account, reserved).await?;
+            Ok(Err(VerifyError::Locked(locked)))
+        }
+        Ok(Err(wrong)) => Ok(Err(wrong)),
+        Err(unchecked) => {
+            store
+                .release_second_step_attempt(account.id, limits.consecutive)
+                .await
+                .map_err(WebError::from)?;
+            Err(unchecked)
+        }
+    }
+}
+
+/// The wrong code that took the last place: recorded and e-mailed to the owner,
+/// once per lock, as only one attempt takes that place.
+async fn second_step_locked(
+    state: &AppState,
+    account: &Account,
+    reserved: WrongCodes,
+) -> Result<SecondStepLocked, WebError> {
+    tracing::warn!(
+        account_id = account.id.get(),
+        "second step locked after too many wrong codes in a row"
+    );
+    let until = reserved.locked_until.unwrap_or_else(|| state.now());
+    let event = SecurityEvent::SecondStepLocked {
+        attempts: reserved.count,
+        until: format_time(until),
+    };
+    security_events::record(state, account, event).await?;
+    Ok(SecondStepLocked { until })
+}
+
+/// A wrong code after the right password: the owner hears that someone has
+/// their password, at most once per `alert_interval_seconds` whoever races.
+async fn someone_has_the_password(
+    state: &AppState,
+    account: &Account,
+    from: &Requester,
+) -> Result<(), WebError> {
+    let now = state.now();
+    let interval = state.settings.second_step_limits.alert_interval_seconds;
+    if !state
+        .store
+        .claim_password_alert(account.id, now, now - interval)
+        .await?
+    {
+        return Ok(());
+    }
+    let event = SecurityEvent::WrongCodeAfterPassword {
+        ip: from.ip_text(),
+        browser: from.browser(),
+    };
+    security_events::record(state, account, event).await
 }
 
 pub fn two_step_of(account: &Account) -> domain::TwoStep {

@@ -1,7 +1,7 @@
 //! Connected applications, their challenges, refusal notices, and counted wrong passwords.
 
-use domain::throttle::FailedPasswords;
-use storage::{AppIdentity, Store};
+use domain::throttle::{ConsecutiveFailures, FailedPasswords, PasswordLimits, PasswordStepLocked};
+use storage::{AppIdentity, PasswordAttempt, ReservedPassword, Store};
 
 use crate::helpers::{Accounts, T0, digest, two_accounts};
 
@@ -9,8 +9,9 @@ on_both_backends!(
     connections_belong_to_their_account_and_die_with_a_password_change,
     a_challenge_is_passed_once,
     a_refusal_notice_is_claimed_once_a_day_per_app_and_device,
-    wrong_passwords_are_counted_per_address_within_a_window,
+    wrong_passwords_are_counted_per_address_and_client_within_a_window,
     an_attempt_refused_unchecked_gives_its_place_back_and_never_below_zero,
+    the_password_step_lock_is_noticed_once_and_ended_by_a_reset_only,
 );
 
 fn photon(device: &str) -> AppIdentity {
@@ -131,80 +132,142 @@ async fn a_refusal_notice_is_claimed_once_a_day_per_app_and_device(store: Store)
     );
 }
 
-async fn wrong_passwords_are_counted_per_address_within_a_window(store: Store) {
-    assert_eq!(
-        store.failed_passwords("ann@example.com").await.unwrap(),
-        None
-    );
-    let reserve = |now| {
-        let store = store.clone();
-        async move {
-            store
-                .reserve_password_attempt("ann@example.com", now)
-                .await
-                .unwrap()
-                .expect("a place")
-        }
-    };
+const ANN: &str = "ann@example.com";
+const HOME: PasswordAttempt<'static> = PasswordAttempt {
+    email: ANN,
+    client: "192.0.2.1",
+};
+const AWAY: PasswordAttempt<'static> = PasswordAttempt {
+    email: ANN,
+    client: "203.0.113.9",
+};
+
+async fn reserve(store: &Store, attempt: PasswordAttempt<'_>, now: i64) -> ReservedPassword {
+    store
+        .reserve_password_attempt(attempt, &PasswordLimits::default(), now)
+        .await
+        .unwrap()
+        .expect("a place")
+}
+
+async fn wrong_passwords_are_counted_per_address_and_client_within_a_window(store: Store) {
+    assert_eq!(store.failed_passwords(HOME).await.unwrap(), None);
     for minute in 0..3 {
-        reserve(T0 + minute * 60).await;
+        reserve(&store, HOME, T0 + minute * 60).await;
     }
+    reserve(&store, AWAY, T0).await;
     let in_the_window = FailedPasswords {
         count: 3,
         window_started_at: T0,
     };
     assert_eq!(
-        store.failed_passwords("ann@example.com").await.unwrap(),
+        store.failed_passwords(HOME).await.unwrap(),
         Some(in_the_window)
+    );
+    assert_eq!(
+        store.failed_passwords(AWAY).await.unwrap().map(|f| f.count),
+        Some(1),
+        "another client has a count of its own"
     );
     let new_window = FailedPasswords {
         count: 1,
         window_started_at: T0 + 15 * 60,
     };
-    assert_eq!(reserve(T0 + 15 * 60).await, new_window, "a new window");
-    store
-        .clear_failed_passwords("ann@example.com")
-        .await
-        .unwrap();
+    let reserved = reserve(&store, HOME, T0 + 15 * 60).await;
+    assert_eq!(reserved.from_client, new_window, "a new window");
     assert_eq!(
-        store.failed_passwords("ann@example.com").await.unwrap(),
-        None
+        reserved.consecutive,
+        ConsecutiveFailures(5),
+        "the run of wrong passwords counts every client and knows no window"
     );
+    store.clear_failed_passwords(HOME).await.unwrap();
+    assert_eq!(store.failed_passwords(HOME).await.unwrap(), None);
+    assert_eq!(store.consecutive_failed_passwords(ANN).await.unwrap(), None);
 }
 
 async fn an_attempt_refused_unchecked_gives_its_place_back_and_never_below_zero(store: Store) {
     let count = || async {
         store
-            .failed_passwords("ann@example.com")
+            .failed_passwords(HOME)
             .await
             .unwrap()
             .map(|failed| failed.count)
     };
     for _ in 0..2 {
+        reserve(&store, HOME, T0).await;
+    }
+    store.release_password_attempt(HOME).await.unwrap();
+    assert_eq!(count().await, Some(1));
+    assert_eq!(
+        store.consecutive_failed_passwords(ANN).await.unwrap(),
+        Some(ConsecutiveFailures(1))
+    );
+    for _ in 0..3 {
+        store.release_password_attempt(HOME).await.unwrap();
+    }
+    assert_eq!(count().await, Some(0));
+    assert_eq!(
+        store.consecutive_failed_passwords(ANN).await.unwrap(),
+        Some(ConsecutiveFailures(0))
+    );
+    let bob = PasswordAttempt {
+        email: "bob@example.com",
+        client: "192.0.2.1",
+    };
+    store.release_password_attempt(bob).await.unwrap();
+    assert_eq!(store.failed_passwords(bob).await.unwrap(), None);
+}
+
+async fn the_password_step_lock_is_noticed_once_and_ended_by_a_reset_only(store: Store) {
+    let accounts = two_accounts(&store).await;
+    let limits = PasswordLimits {
+        per_client: 1_000,
+        window_seconds: 900,
+        consecutive: 3,
+    };
+    for _ in 0..3 {
         store
-            .reserve_password_attempt("ann@example.com", T0)
+            .reserve_password_attempt(HOME, &limits, T0)
             .await
             .unwrap()
             .expect("a place");
     }
-    store
-        .release_password_attempt("ann@example.com")
-        .await
-        .unwrap();
-    assert_eq!(count().await, Some(1));
-    for _ in 0..3 {
-        store
-            .release_password_attempt("ann@example.com")
-            .await
-            .unwrap();
-    }
-    assert_eq!(count().await, Some(0));
-    store
-        .release_password_attempt("bob@example.com")
-        .await
-        .unwrap();
     assert_eq!(
-        store.failed_passwords("bob@example.com").await.unwrap(),
-        None
+        store
+            .reserve_password_attempt(AWAY, &limits, T0 + 86_400)
+            .await
+            .unwrap(),
+        Err(PasswordStepLocked.into()),
+        "locked from every client, whatever the time"
+    );
+    assert!(store.claim_password_lock_notice(ANN, T0, 3).await.unwrap());
+    assert!(
+        !store.claim_password_lock_notice(ANN, T0, 3).await.unwrap(),
+        "the owner is told once"
+    );
+    store.release_password_attempt(HOME).await.unwrap();
+    store.clear_failed_passwords(HOME).await.unwrap();
+    assert_eq!(
+        store.consecutive_failed_passwords(ANN).await.unwrap(),
+        Some(ConsecutiveFailures(3)),
+        "neither a late release nor a late right password ends the lock"
+    );
+    let link = digest::reset_link("lock");
+    store
+        .create_password_reset(&link, accounts.ann, T0, T0 + 3600)
+        .await
+        .unwrap();
+    store
+        .complete_password_reset(&link, "new hash", false, T0 + 1)
+        .await
+        .unwrap()
+        .expect("the reset");
+    assert_eq!(store.consecutive_failed_passwords(ANN).await.unwrap(), None);
+    assert!(
+        store
+            .reserve_password_attempt(HOME, &limits, T0 + 2)
+            .await
+            .unwrap()
+            .is_ok()
     );
 }

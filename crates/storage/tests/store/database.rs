@@ -51,12 +51,17 @@ async fn numbered_placeholders_bind_by_number_even_reused_and_out_of_order(store
     assert_eq!(account.email, "ann@example.com");
     assert_eq!(account.password_hash, "hash");
 
-    // reserve_password_attempt binds $2 twice and names $4 after $3 in its WHERE.
+    // reserve_password_attempt binds $3 twice and names $5 after $4 in its WHERE.
+    let attempt = storage::PasswordAttempt {
+        email: "ann@example.com",
+        client: "192.0.2.1",
+    };
     let reserved = store
-        .reserve_password_attempt("ann@example.com", T0 + 9)
+        .reserve_password_attempt(attempt, &Default::default(), T0 + 9)
         .await
         .unwrap()
-        .unwrap();
+        .unwrap()
+        .from_client;
     assert_eq!((reserved.count, reserved.window_started_at), (1, T0 + 9));
     // reserve_code_entry reads $3 (bytes) between two integers.
     let code = IssuedCode::new(

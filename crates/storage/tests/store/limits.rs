@@ -4,18 +4,23 @@
 
 use domain::AccountId;
 use domain::authenticator::{MAX_WRONG_CODES_PER_STEP, step_at};
+use domain::lockout::{SecondStepLimits, SecondStepLocked, WrongCodes};
 use domain::one_time_code::{CodePolicy, MAX_WRONG_ENTRIES};
 use domain::security_question::MAX_WRONG_ANSWERS;
-use domain::throttle::MAX_FAILED_PASSWORDS;
+use domain::throttle::{ConsecutiveFailures, PasswordLimits};
 use domain::{CodeError, CodePurpose, IssuedCode};
-use storage::Store;
+use storage::{PasswordAttempt, Store};
 
 use crate::helpers::{
     T0, account_with_authenticator, binding, code_digest, digest, race, two_accounts,
 };
 
 on_both_backends!(
-    a_hundred_parallel_wrong_passwords_get_ten_places_and_lock_the_address,
+    a_hundred_parallel_wrong_passwords_get_ten_places_and_make_the_client_wait,
+    a_hundred_parallel_wrong_passwords_from_a_hundred_clients_get_the_run_s_places,
+    a_hundred_parallel_wrong_second_step_codes_get_ten_places_and_lock_every_method,
+    a_second_step_attempt_refused_unchecked_gives_back_its_place_and_its_lock,
+    the_password_alert_is_claimed_once_an_hour_whoever_races,
     a_hundred_parallel_wrong_sms_codes_get_five_places_and_end_the_code,
     a_hundred_parallel_wrong_authenticator_codes_get_three_places_in_the_step,
     a_hundred_parallel_wrong_security_answers_get_five_places_on_the_link,
@@ -25,28 +30,179 @@ on_both_backends!(
 const ATTEMPTS: usize = 100;
 const BOUND_TO: u8 = 9;
 
-/// One attempt at Ann's address: whether it got a place (and so may be checked).
-async fn password_attempt(store: &Store, email: &str, now: i64) -> bool {
+/// One attempt at an address from a client: whether it got a place (and so may be checked).
+async fn password_attempt(store: &Store, email: &str, client: &str, now: i64) -> bool {
     store
-        .reserve_password_attempt(email, now)
+        .reserve_password_attempt(
+            PasswordAttempt { email, client },
+            &PasswordLimits::default(),
+            now,
+        )
         .await
         .unwrap()
         .is_ok()
 }
 
-async fn a_hundred_parallel_wrong_passwords_get_ten_places_and_lock_the_address(store: Store) {
+async fn a_hundred_parallel_wrong_passwords_get_ten_places_and_make_the_client_wait(store: Store) {
     let placed = race(&store, ATTEMPTS, |store| async move {
-        password_attempt(&store, "ann@example.com", T0).await
+        password_attempt(&store, "ann@example.com", "203.0.113.9", T0).await
     })
     .await;
-    assert_eq!(placed as i64, MAX_FAILED_PASSWORDS);
+    assert_eq!(placed as i64, PasswordLimits::default().per_client);
     assert!(
-        !password_attempt(&store, "ann@example.com", T0 + 1).await,
+        !password_attempt(&store, "ann@example.com", "203.0.113.9", T0 + 1).await,
         "no place, so never checked"
     );
     assert!(
-        password_attempt(&store, "bob@example.com", T0 + 1).await,
-        "another address is not locked"
+        password_attempt(&store, "ann@example.com", "192.0.2.1", T0 + 1).await,
+        "the owner on another network is not held back"
+    );
+    assert!(
+        password_attempt(&store, "bob@example.com", "203.0.113.9", T0 + 1).await,
+        "another address is not held back"
+    );
+    assert_eq!(
+        store
+            .consecutive_failed_passwords("ann@example.com")
+            .await
+            .unwrap(),
+        Some(ConsecutiveFailures(11)),
+        "the refused ones gave their place in the run back"
+    );
+}
+
+async fn a_hundred_parallel_wrong_passwords_from_a_hundred_clients_get_the_run_s_places(
+    store: Store,
+) {
+    let limits = PasswordLimits {
+        consecutive: 30,
+        ..PasswordLimits::default()
+    };
+    let clients: Vec<String> = (0..ATTEMPTS).map(|n| format!("198.51.100.{n}")).collect();
+    let tasks: Vec<_> = clients
+        .into_iter()
+        .map(|client| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let attempt = PasswordAttempt {
+                    email: "ann@example.com",
+                    client: &client,
+                };
+                store
+                    .reserve_password_attempt(attempt, &limits, T0)
+                    .await
+                    .unwrap()
+                    .is_ok()
+            })
+        })
+        .collect();
+    let mut placed = 0;
+    for task in tasks {
+        placed += i64::from(task.await.unwrap());
+    }
+    assert_eq!(placed, 30, "many networks still share the address's run");
+}
+
+async fn a_hundred_parallel_wrong_second_step_codes_get_ten_places_and_lock_every_method(
+    store: Store,
+) {
+    let ann = two_accounts(&store).await.ann;
+    let limits = SecondStepLimits::default();
+    let reserved: Vec<_> = {
+        let tasks: Vec<_> = (0..ATTEMPTS)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store
+                        .reserve_second_step_attempt(ann, &limits, T0)
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        let mut answers = Vec::new();
+        for task in tasks {
+            answers.push(task.await.unwrap());
+        }
+        answers
+    };
+    let placed: Vec<_> = reserved.iter().filter_map(|r| r.ok()).collect();
+    assert_eq!(placed.len(), 10);
+    assert_eq!(
+        placed.iter().filter(|r| r.locks(&limits)).count(),
+        1,
+        "one attempt takes the last place and starts the lock"
+    );
+    let lock = SecondStepLocked { until: T0 + 900 };
+    assert!(reserved.iter().filter_map(|r| r.err()).all(|e| e == lock));
+    assert_eq!(
+        store
+            .reserve_second_step_attempt(ann, &limits, T0 + 899)
+            .await
+            .unwrap(),
+        Err(lock)
+    );
+    let after = store
+        .reserve_second_step_attempt(ann, &limits, T0 + 900)
+        .await
+        .unwrap()
+        .expect("the lock has run out");
+    assert_eq!(after.count, 1, "and the count starts again");
+    store.clear_second_step_failures(ann).await.unwrap();
+    assert_eq!(store.wrong_second_step_codes(ann).await.unwrap(), None);
+}
+
+async fn a_second_step_attempt_refused_unchecked_gives_back_its_place_and_its_lock(store: Store) {
+    let ann = two_accounts(&store).await.ann;
+    let limits = SecondStepLimits {
+        consecutive: 2,
+        ..SecondStepLimits::default()
+    };
+    for _ in 0..2 {
+        store
+            .reserve_second_step_attempt(ann, &limits, T0)
+            .await
+            .unwrap()
+            .expect("a place");
+    }
+    store.release_second_step_attempt(ann, 2).await.unwrap();
+    assert_eq!(
+        store.wrong_second_step_codes(ann).await.unwrap(),
+        Some(WrongCodes {
+            count: 1,
+            locked_until: None
+        })
+    );
+    assert!(
+        store
+            .reserve_second_step_attempt(ann, &limits, T0)
+            .await
+            .unwrap()
+            .is_ok()
+    );
+}
+
+async fn the_password_alert_is_claimed_once_an_hour_whoever_races(store: Store) {
+    let ann = two_accounts(&store).await.ann;
+    let claimed = race(&store, ATTEMPTS, move |store| async move {
+        store
+            .claim_password_alert(ann, T0, T0 - 3600)
+            .await
+            .unwrap()
+    })
+    .await;
+    assert_eq!(claimed, 1);
+    assert!(
+        !store
+            .claim_password_alert(ann, T0 + 3599, T0 - 1)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .claim_password_alert(ann, T0 + 3600, T0)
+            .await
+            .unwrap()
     );
 }
 

@@ -3,8 +3,9 @@
 //! and without one all of it does. Bob's account, the bystander, never changes.
 
 use domain::one_time_code::CodePolicy;
+use domain::throttle::PasswordLimits;
 use domain::{AccountId, CodePurpose, IssuedCode};
-use storage::{AppIdentity, EventRecord, Store, TwoStepReset};
+use storage::{AppIdentity, EventRecord, PasswordAttempt, Store, TwoStepReset};
 
 use crate::helpers::{Accounts, T0, binding, code_digest, digest, two_accounts};
 
@@ -63,7 +64,7 @@ async fn reset_state(
     store: &Store,
     who: &str,
     account: AccountId,
-) -> (Vec<bool>, String, bool, bool) {
+) -> (Vec<bool>, String, bool, bool, bool) {
     let mut links_used = Vec::new();
     for link in [format!("{who}'s link"), format!("{who}'s older link")] {
         let row = store
@@ -90,6 +91,12 @@ async fn reset_state(
             .is_some(),
         store
             .connection_by_token(&digest::token(&token))
+            .await
+            .unwrap()
+            .is_some(),
+        // A locked password step, which only the reset ends.
+        store
+            .consecutive_failed_passwords(&format!("{who}@example.com"))
             .await
             .unwrap()
             .is_some(),
@@ -123,6 +130,22 @@ async fn a_password_reset_happens_whole_or_not_at_all(store: Store) {
         .create_password_reset(&digest::reset_link("ann's older link"), ann, T0, T0 + 3600)
         .await
         .unwrap();
+    let lock = PasswordLimits {
+        consecutive: 1,
+        ..PasswordLimits::default()
+    };
+    for who in ["ann", "bob"] {
+        let email = format!("{who}@example.com");
+        let attempt = PasswordAttempt {
+            email: &email,
+            client: "192.0.2.1",
+        };
+        store
+            .reserve_password_attempt(attempt, &lock, T0)
+            .await
+            .unwrap()
+            .expect("the attempt that locks");
+    }
     let bobs_before = reset_state(&store, "bob", bob).await;
     let reset = || async {
         store
@@ -133,13 +156,16 @@ async fn a_password_reset_happens_whole_or_not_at_all(store: Store) {
     let (points, before, after) =
         fail_at_every_point(&store, reset, || reset_state(&store, "ann", ann)).await;
     assert_eq!(
-        points, 5,
-        "four statements after the link's, then the commit"
+        points, 6,
+        "five statements after the link's, then the commit"
     );
-    assert_eq!(before, (vec![false, false], "hash".to_owned(), true, true));
+    assert_eq!(
+        before,
+        (vec![false, false], "hash".to_owned(), true, true, true)
+    );
     assert_eq!(
         after,
-        (vec![true, true], "new hash".to_owned(), false, false)
+        (vec![true, true], "new hash".to_owned(), false, false, false)
     );
     assert_eq!(reset_state(&store, "bob", bob).await, bobs_before);
 }

@@ -55,6 +55,10 @@ table! {
         metrics_allow: Vec<String> = Vec::new(),
         /// Empty: `/metrics` is on `listen`. Otherwise an address of its own, and only there.
         metrics_listen: String = String::new(),
+        /// Proxies (addresses or networks, e.g. "127.0.0.1/32") whose `X-Forwarded-For` is
+        /// believed: behind them the last address in it that is not a trusted proxy is the
+        /// client's. Empty: the socket's address is the client's.
+        trusted_proxies: Vec<String> = Vec::new(),
         server: ServerConfig = ServerConfig::default(),
         database: DatabaseConfig = DatabaseConfig::default(),
         session: SessionConfig = SessionConfig::default(),
@@ -62,6 +66,7 @@ table! {
         phone_number: PhoneNumberConfig = PhoneNumberConfig::default(),
         authenticator: AuthenticatorConfig = AuthenticatorConfig::default(),
         password_hash: PasswordHashConfig = PasswordHashConfig::default(),
+        lockout: LockoutConfig = LockoutConfig::default(),
         sms: SmsSettings = SmsSettings::default(),
         /// The SMS guard's keys, written in `[sms]` next to the provider's
         /// (see `split_sms_guard`).
@@ -223,6 +228,26 @@ table! {
         parallelism: u32 = domain::Argon2Params::default().parallelism,
         /// Passwords that may wait or be hashed at once; beyond, requests answer 503.
         max_waiting: usize = web::DEFAULT_MAX_WAITING,
+    }
+}
+
+table! {
+    /// How many wrong passwords and codes the portal takes before it holds back.
+    #[derive(Debug)]
+    struct LockoutConfig {
+        /// Wrong passwords for one address from one client IP before that IP waits.
+        wrong_passwords_per_client: i64 = domain::throttle::PasswordLimits::default().per_client,
+        /// How long that IP waits, counted from its first wrong password.
+        wrong_passwords_window_minutes: i64 = domain::throttle::PasswordLimits::default().window_seconds / 60,
+        /// Wrong passwords in a row for one address, from anywhere, before its password step is
+        /// locked until the owner resets the password through e-mail.
+        consecutive_wrong_passwords: i64 = domain::throttle::PasswordLimits::default().consecutive,
+        /// Wrong second-step codes in a row for one account, any method, before every method waits.
+        consecutive_wrong_codes: i64 = domain::lockout::SecondStepLimits::default().consecutive,
+        /// How long the second step then stays locked.
+        second_step_lock_minutes: i64 = domain::lockout::SecondStepLimits::default().lock_seconds / 60,
+        /// At most one "Someone has your password" e-mail per account this often.
+        password_alert_interval_minutes: i64 = domain::lockout::SecondStepLimits::default().alert_interval_seconds / 60,
     }
 }
 

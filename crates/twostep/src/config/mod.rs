@@ -40,6 +40,10 @@ pub struct Config {
     pub metrics_allow: Vec<web::metrics::Network>,
     /// `/metrics` on an address of its own, and then only there.
     pub metrics_listen: Option<SocketAddr>,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<web::metrics::Network>,
+    pub password_limits: domain::throttle::PasswordLimits,
+    pub second_step_limits: domain::lockout::SecondStepLimits,
     /// The address people use, without a trailing `/`; cookies are Secure when it is https.
     pub public_url: String,
     /// The name in SMS texts, e-mails and page titles.
@@ -212,6 +216,13 @@ impl Config {
             .map(|network| network.parse())
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| invalid(format!("metrics_allow: {e}")))?;
+        let trusted_proxies = file
+            .trusted_proxies
+            .iter()
+            .map(|network| network.parse())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| invalid(format!("trusted_proxies: {e}")))?;
+        let (password_limits, second_step_limits) = lockout_limits(&file.lockout)?;
         let metrics_listen = match file.metrics_listen.as_str() {
             "" => None,
             address => Some(address.parse().map_err(|_| {
@@ -272,6 +283,9 @@ impl Config {
             database,
             metrics_allow,
             metrics_listen,
+            trusted_proxies,
+            password_limits,
+            second_step_limits,
             public_url: file.public_url.trim_end_matches('/').to_owned(),
             service_name: file.service_name,
             server_key,
@@ -325,6 +339,67 @@ fn authenticator_apps(
             })
         })
         .collect()
+}
+
+/// The lockout table as the domain's limits; each count at least 1, each time
+/// at least a minute and at most a day.
+fn lockout_limits(
+    lockout: &file::LockoutConfig,
+) -> Result<
+    (
+        domain::throttle::PasswordLimits,
+        domain::lockout::SecondStepLimits,
+    ),
+    ConfigError,
+> {
+    let counts = [
+        (
+            "wrong_passwords_per_client",
+            lockout.wrong_passwords_per_client,
+        ),
+        (
+            "consecutive_wrong_passwords",
+            lockout.consecutive_wrong_passwords,
+        ),
+        ("consecutive_wrong_codes", lockout.consecutive_wrong_codes),
+    ];
+    let minutes = [
+        (
+            "wrong_passwords_window_minutes",
+            lockout.wrong_passwords_window_minutes,
+        ),
+        ("second_step_lock_minutes", lockout.second_step_lock_minutes),
+        (
+            "password_alert_interval_minutes",
+            lockout.password_alert_interval_minutes,
+        ),
+    ];
+    for (key, count) in counts {
+        if count < 1 {
+            return Err(ConfigError::Invalid(format!(
+                "lockout.{key} must be at least 1"
+            )));
+        }
+    }
+    for (key, value) in minutes {
+        if !(1..=24 * 60).contains(&value) {
+            return Err(ConfigError::Invalid(format!(
+                "lockout.{key} must be between 1 and 1440"
+            )));
+        }
+    }
+    Ok((
+        domain::throttle::PasswordLimits {
+            per_client: lockout.wrong_passwords_per_client,
+            window_seconds: lockout.wrong_passwords_window_minutes * 60,
+            consecutive: lockout.consecutive_wrong_passwords,
+        },
+        domain::lockout::SecondStepLimits {
+            consecutive: lockout.consecutive_wrong_codes,
+            lock_seconds: lockout.second_step_lock_minutes * 60,
+            alert_interval_seconds: lockout.password_alert_interval_minutes * 60,
+        },
+    ))
 }
 
 #[cfg(test)]
@@ -551,13 +626,9 @@ mod tests {
         assert_eq!(defaults.database.statement_timeout, None);
     }
 
-    #[test]
-    fn a_metrics_network_or_address_that_does_not_read_is_refused() {
-        for (key, value) in [
-            ("TWOSTEP_METRICS_ALLOW", "[\"10.0.0.0/40\"]"),
-            ("TWOSTEP_METRICS_LISTEN", "somewhere"),
-            ("TWOSTEP_DATABASE__CONNECT_TIMEOUT_SECONDS", "0"),
-        ] {
+    /// Each `(variable, value)` alone is refused, and the error names its key.
+    fn assert_each_refused_naming_its_key(settings: &[(&str, &str)]) {
+        for &(key, value) in settings {
             let error =
                 Config::load(None, env(&[(key, value)]), &Overrides::default()).expect_err(key);
             assert!(
@@ -567,6 +638,50 @@ mod tests {
                 "{error}"
             );
         }
+    }
+
+    #[test]
+    fn a_metrics_network_or_address_that_does_not_read_is_refused() {
+        assert_each_refused_naming_its_key(&[
+            ("TWOSTEP_METRICS_ALLOW", "[\"10.0.0.0/40\"]"),
+            ("TWOSTEP_METRICS_LISTEN", "somewhere"),
+            ("TWOSTEP_DATABASE__CONNECT_TIMEOUT_SECONDS", "0"),
+        ]);
+    }
+
+    #[test]
+    fn trusted_proxies_and_the_lockout_limits_are_read_into_types() {
+        let defaults = Config::load(None, env(&[]), &Overrides::default()).unwrap();
+        assert!(defaults.trusted_proxies.is_empty());
+        assert_eq!(
+            defaults.password_limits,
+            domain::throttle::PasswordLimits::default()
+        );
+        assert_eq!(
+            defaults.second_step_limits,
+            domain::lockout::SecondStepLimits::default()
+        );
+        let config = Config::load(
+            None,
+            env(&[
+                (
+                    "TWOSTEP_TRUSTED_PROXIES",
+                    "[\"127.0.0.1/32\", \"10.0.0.0/8\"]",
+                ),
+                ("TWOSTEP_LOCKOUT__WRONG_PASSWORDS_PER_CLIENT", "3"),
+                ("TWOSTEP_LOCKOUT__SECOND_STEP_LOCK_MINUTES", "5"),
+            ]),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert!(config.trusted_proxies[1].contains("10.1.2.3".parse().unwrap()));
+        assert_eq!(config.password_limits.per_client, 3);
+        assert_eq!(config.second_step_limits.lock_seconds, 300);
+        assert_each_refused_naming_its_key(&[
+            ("TWOSTEP_TRUSTED_PROXIES", "[\"nginx\"]"),
+            ("TWOSTEP_LOCKOUT__CONSECUTIVE_WRONG_CODES", "0"),
+            ("TWOSTEP_LOCKOUT__PASSWORD_ALERT_INTERVAL_MINUTES", "0"),
+        ]);
     }
 
     #[test]

@@ -519,7 +519,7 @@ async fn an_application_guessing_passwords_is_slowed_down_like_the_sign_in_page(
         app.browser()
             .sign_in("ann@example.com", PASSWORD)
             .await
-            .reads("Too many failed sign-in attempts."),
+            .reads("Too many attempts. Try again in"),
         "one count for page and API"
     );
 }

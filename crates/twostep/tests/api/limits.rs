@@ -25,7 +25,7 @@ const EMAIL: &str = "ann@example.com";
 
 /// How an account's second step is set up for a test.
 #[derive(Clone, Copy)]
-enum TwoStep {
+pub(crate) enum TwoStep {
     Off,
     Sms,
     SmsAndAuthenticator,
@@ -33,7 +33,7 @@ enum TwoStep {
 
 /// Ann's account, made through the store; answers the authenticator's secret
 /// when it has one. The contexts are the ones `web::verification` seals with.
-async fn ann(app: &TestApp, two_step: TwoStep) -> Option<AuthenticatorSecret> {
+pub(crate) async fn ann(app: &TestApp, two_step: TwoStep) -> Option<AuthenticatorSecret> {
     let state = &app.state;
     let now = state.now();
     let hash = state.passwords.hash(PASSWORD.to_owned()).await.unwrap();

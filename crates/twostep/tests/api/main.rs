@@ -24,6 +24,7 @@ mod errors;
 mod every_country;
 mod limits;
 mod load_shedding;
+mod lockout;
 mod metrics;
 mod migrations;
 mod operator_cli;

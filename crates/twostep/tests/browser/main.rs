@@ -28,6 +28,7 @@ mod steps;
 mod anti_theft;
 mod applications;
 mod authenticator;
+mod lockout;
 mod security_question;
 mod sessions_list;
 mod sms_guard;

@@ -12,14 +12,15 @@ use domain::apps::{Connection, REFUSAL_NOTICE_INTERVAL_SECONDS, Version};
 use domain::digests::{ChallengeDigest, TokenDigest};
 use domain::one_time_code::CodePurpose;
 use domain::session::pending_sign_in_is_live;
+use domain::throttle::PasswordRefused;
 use domain::{Email, Method};
 use serde::{Deserialize, Serialize};
 use storage::{Account, AppIdentity};
 use utoipa::ToSchema;
 
 use super::{ApiError, ApiErrorBody, ApiErrorCode, JsonBody};
-use crate::budgets::ClientIp;
 use crate::credentials::{self, CredentialsError};
+use crate::session::Requester;
 use crate::verification::{self, SecondFactor, two_step_of};
 use crate::{AppState, security_events};
 
@@ -61,12 +62,13 @@ pub enum ConnectResponse {
         (status = 200, body = ConnectResponse, description = "`connected`, or `two_step_required` with a challenge"),
         (status = 400, body = ApiErrorBody, description = "`invalid_request` (names the field) or `unknown_app`"),
         (status = 401, body = ApiErrorBody, description = "`invalid_credentials`"),
-        (status = 429, body = ApiErrorBody, description = "`too_many_attempts`: ten wrong passwords for this e-mail within 15 minutes"),
+        (status = 429, body = ApiErrorBody, description = "`too_many_attempts`: ten wrong passwords for this e-mail from this client within 15 minutes"),
         (status = 503, body = ApiErrorBody, description = "`overloaded`: too many passwords being checked at once; try again after `Retry-After` seconds"),
-        (status = 403, body = ApiErrorBody, description = "`two_step_unsupported`: this version cannot do two-step verification; the owner is e-mailed, `downloads_url` says where to update. `account_disabled`: support has disabled the account"),
+        (status = 403, body = ApiErrorBody, description = "`two_step_unsupported`: this version cannot do two-step verification; the owner is e-mailed, `downloads_url` says where to update. `password_reset_required`: a hundred wrong passwords in a row locked this e-mail's password until the owner resets it through e-mail. `account_disabled`: support has disabled the account"),
     ))]
 pub async fn connect(
     State(state): State<AppState>,
+    from: Requester,
     JsonBody(request): JsonBody<ConnectRequest>,
 ) -> Result<Json<ConnectResponse>, ApiError> {
     let app = state
@@ -85,7 +87,7 @@ pub async fn connect(
         .map_err(|e| ApiError::invalid_request(format!("app_version: {e}")))?;
     let device_name = parse_device_name(&request.device_name)?;
     let platform = parse_platform(request.platform.as_deref())?;
-    let account = authenticate(&state, &request.email, request.password).await?;
+    let account = authenticate(&state, &request.email, request.password, &from).await?;
     let identity = AppIdentity {
         app_id: app.id.clone(),
         app_version: version.to_string(),
@@ -121,7 +123,10 @@ pub async fn connect(
 
 fn parse_device_name(text: &str) -> Result<String, ApiError> {
     let name = text.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+    // Format characters (bidi overrides, zero-width joiners) could make a
+    // name in an e-mail or on the page read as something else.
+    let hidden = |c: char| c.is_control() || domain::text::is_format_character(c);
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(hidden) {
         return Err(ApiError::invalid_request(
             "device_name: give a name of 1 to 100 characters, e.g. \"Ann's laptop\".",
         ));
@@ -149,10 +154,11 @@ async fn authenticate(
     state: &AppState,
     email: &str,
     password: String,
+    from: &Requester,
 ) -> Result<Account, ApiError> {
     let invalid = CredentialsError::Invalid;
     let outcome = match Email::parse(email) {
-        Ok(email) => credentials::check(state, &email, password).await,
+        Ok(email) => credentials::check(state, &email, password, from).await,
         Err(_) => Err(invalid),
     };
     outcome.map_err(|error| match error {
@@ -161,9 +167,14 @@ async fn authenticate(
             ApiErrorCode::InvalidCredentials,
             error.to_string(),
         ),
-        CredentialsError::Locked(locked) => ApiError::new(
+        CredentialsError::Refused(PasswordRefused::TooMany(wait)) => ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             ApiErrorCode::TooManyAttempts,
+            wait.to_string(),
+        ),
+        CredentialsError::Refused(PasswordRefused::Locked(locked)) => ApiError::new(
+            StatusCode::FORBIDDEN,
+            ApiErrorCode::PasswordResetRequired,
             locked.to_string(),
         ),
         CredentialsError::Disabled => account_disabled(),
@@ -313,7 +324,7 @@ async fn live_challenge(
     ))]
 pub async fn send_sms(
     State(state): State<AppState>,
-    client: ClientIp,
+    client: Requester,
     JsonBody(request): JsonBody<ChallengeRequest>,
 ) -> Result<Json<CodeSentResponse>, ApiError> {
     let (digest, _, account) = live_challenge(&state, &request.challenge).await?;
@@ -325,7 +336,7 @@ pub async fn send_sms(
         CodePurpose::ConnectApp,
         &digest.binding(),
         &phone,
-        client,
+        &client,
     )
     .await?;
     Ok(Json(CodeSentResponse {
@@ -352,10 +363,11 @@ pub struct VerifyRequest {
         (status = 400, body = ApiErrorBody, description = "`invalid_request`, `code_malformed` or `method_not_available`"),
         (status = 401, body = ApiErrorBody, description = "`challenge_expired`, `code_wrong`, `code_expired`, `code_already_used` or `code_not_requested`"),
         (status = 403, body = ApiErrorBody, description = "`account_disabled`: support has disabled the account"),
-        (status = 429, body = ApiErrorBody, description = "`too_many_attempts`"),
+        (status = 429, body = ApiErrorBody, description = "`too_many_attempts`: too many wrong codes for this code or step, or ten in a row for the account, which locks the second step for 15 minutes (the message says until when)"),
     ))]
 pub async fn verify(
     State(state): State<AppState>,
+    from: Requester,
     JsonBody(request): JsonBody<VerifyRequest>,
 ) -> Result<Json<ConnectResponse>, ApiError> {
     let method = Method::parse(&request.method)
@@ -369,6 +381,7 @@ pub async fn verify(
             purpose: CodePurpose::ConnectApp,
             binding: digest.binding(),
             input: &request.code,
+            from: &from,
         },
     )
     .await?;

@@ -29,6 +29,9 @@ pub enum ApiErrorCode {
     InvalidCredentials,
     /// Too many wrong passwords or codes; the message says when to try again.
     TooManyAttempts,
+    /// Too many wrong passwords in a row: the password must be reset through
+    /// the e-mail link ("Forgot password?") before it is accepted again.
+    PasswordResetRequired,
     /// This version of the application cannot do two-step verification.
     TwoStepUnsupported,
     /// The challenge is unknown, expired or already used.
@@ -69,11 +72,12 @@ pub enum ApiErrorCode {
 
 impl ApiErrorCode {
     /// Every code, for the test that the OpenAPI document lists them all.
-    pub const ALL: [Self; 23] = [
+    pub const ALL: [Self; 24] = [
         Self::InvalidRequest,
         Self::UnknownApp,
         Self::InvalidCredentials,
         Self::TooManyAttempts,
+        Self::PasswordResetRequired,
         Self::TwoStepUnsupported,
         Self::ChallengeExpired,
         Self::MethodNotAvailable,
@@ -103,9 +107,8 @@ impl From<&VerifyError> for ApiErrorCode {
             VerifyError::Code(CodeError::NotRequested) => Self::CodeNotRequested,
             VerifyError::Code(CodeError::Expired) => Self::CodeExpired,
             VerifyError::Code(CodeError::TooManyAttempts)
-            | VerifyError::Authenticator(AuthenticatorError::TooManyAttempts { .. }) => {
-                Self::TooManyAttempts
-            }
+            | VerifyError::Authenticator(AuthenticatorError::TooManyAttempts { .. })
+            | VerifyError::Locked(_) => Self::TooManyAttempts,
             VerifyError::Code(CodeError::AlreadyUsed)
             | VerifyError::Authenticator(AuthenticatorError::AlreadyUsed) => Self::CodeAlreadyUsed,
             VerifyError::Code(CodeError::Wrong { .. })
@@ -222,9 +225,8 @@ impl From<VerifyError> for ApiError {
                 StatusCode::BAD_REQUEST
             }
             VerifyError::Code(CodeError::ResendTooSoon { .. } | CodeError::TooManyAttempts)
-            | VerifyError::Authenticator(AuthenticatorError::TooManyAttempts { .. }) => {
-                StatusCode::TOO_MANY_REQUESTS
-            }
+            | VerifyError::Authenticator(AuthenticatorError::TooManyAttempts { .. })
+            | VerifyError::Locked(_) => StatusCode::TOO_MANY_REQUESTS,
             VerifyError::SmsNotSent => StatusCode::SERVICE_UNAVAILABLE,
             VerifyError::SmsRefused(SmsRefused::TooManyCodes { .. }) => {
                 StatusCode::TOO_MANY_REQUESTS

@@ -56,7 +56,8 @@ impl Delivery {
 /// The limits an attempt can run into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limit {
-    /// Ten wrong passwords per address in 15 minutes.
+    /// Wrong passwords: ten per address and client in 15 minutes, or the
+    /// address locked after a hundred in a row.
     FailedPasswords,
     /// Five wrong entries of one SMS code.
     SmsCodeEntries,
@@ -72,6 +73,8 @@ pub enum Limit {
     SmsConversionHold,
     /// An SMS refused for its country or its kind of line.
     SmsDestination,
+    /// Ten wrong second-step codes in a row: every method waits.
+    SecondStepLock,
 }
 
 impl Limit {
@@ -85,6 +88,7 @@ impl Limit {
             Self::Budget(rule) => rule.as_str(),
             Self::SmsConversionHold => "sms_conversion_hold",
             Self::SmsDestination => "sms_destination",
+            Self::SecondStepLock => "second_step_lock",
         }
     }
 }
@@ -106,6 +110,7 @@ fn second_step_label(result: &Result<impl Sized, VerifyError>) -> &'static str {
         }
         Err(VerifyError::MethodNotAvailable)
         | Err(VerifyError::Authenticator(AuthenticatorError::RequiresSms)) => "not_available",
+        Err(VerifyError::Locked(_)) => "locked",
         Err(_) => "error",
     }
 }

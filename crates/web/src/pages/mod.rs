@@ -39,8 +39,9 @@ use serde::de::DeserializeOwned;
 
 pub use notice::{Notice, NoticeQuery};
 
-use crate::session::{ClientOrigin, SignedIn};
-use crate::{AppState, Overloaded, cookies, security_events};
+use crate::credentials::CredentialsError;
+use crate::session::{Requester, SignedIn};
+use crate::{AppState, cookies, security_events};
 
 /// A page's path parameters, read by serde like axum's `Path`. A segment that
 /// does not read (an unknown flow, a connection id that is no number) names a
@@ -70,21 +71,21 @@ pub async fn start_session(
     state: &AppState,
     account_id: domain::AccountId,
     old_session: Option<String>,
-    origin: &ClientOrigin,
+    from: &Requester,
 ) -> Result<Response, crate::WebError> {
     if let Some(old) = old_session {
         state.store.delete_session(&SessionDigest::of(&old)).await?;
     }
     let session_id = domain::secrets::random_token();
-    let origin = origin.as_stored();
+    let ip = from.ip.map(|ip| ip.to_string());
     state
         .store
         .start_session(
             &SessionDigest::of(&session_id),
             account_id,
             state.now(),
-            origin.user_agent,
-            origin.ip_address,
+            from.user_agent(),
+            ip.as_deref(),
         )
         .await?;
     Ok(signed_in(state, &session_id))
@@ -127,21 +128,40 @@ text_form! {
 
 text_form!(CodeForm { code });
 
-/// The password entered again to confirm a security change is not the account's.
+/// The password entered again to confirm a security change was not accepted.
 #[derive(Debug, thiserror::Error)]
-#[error("That password isn't right.")]
-pub struct WrongPassword;
+pub enum WrongPassword {
+    #[error("That password isn't right.")]
+    Wrong,
+    /// Too many wrong passwords: the same counts as the sign-in's.
+    #[error(transparent)]
+    Refused(domain::throttle::PasswordRefused),
+}
 
 /// The inner result is the answer; the outer error means it could not be
-/// checked now (the hashing queue is full), which the page answers with 503.
+/// checked now (the hashing queue is full, the database is away). The password
+/// is counted as at sign-in, per address and client, so that a stolen session
+/// cannot be used to guess the password without limit.
 pub async fn check_password(
     state: &AppState,
     signed_in: &SignedIn,
     password: &str,
-) -> Result<Result<(), WrongPassword>, Overloaded> {
-    let right = state
-        .passwords
-        .verify(password.to_owned(), signed_in.account.password_hash.clone())
-        .await?;
-    Ok(if right { Ok(()) } else { Err(WrongPassword) })
+) -> Result<Result<(), WrongPassword>, crate::WebError> {
+    let checked = crate::credentials::check_password(
+        state,
+        &signed_in.account.email,
+        Some(signed_in.account.password_hash.clone()),
+        password.to_owned(),
+        &signed_in.requester,
+    )
+    .await;
+    match checked {
+        Ok(true) => Ok(Ok(())),
+        // `Disabled` is `credentials::check`'s answer, never this one's.
+        Ok(false) | Err(CredentialsError::Invalid | CredentialsError::Disabled) => {
+            Ok(Err(WrongPassword::Wrong))
+        }
+        Err(CredentialsError::Refused(refused)) => Ok(Err(WrongPassword::Refused(refused))),
+        Err(CredentialsError::Internal(error)) => Err(error),
+    }
 }

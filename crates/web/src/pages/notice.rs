@@ -108,7 +108,11 @@ impl Notice {
             | SecurityEvent::PasswordReset
             | SecurityEvent::AppConnected { .. }
             | SecurityEvent::OldAppRefused { .. }
-            | SecurityEvent::AntiTheft(_) => None,
+            | SecurityEvent::AntiTheft(_)
+            | SecurityEvent::PasswordAttemptsPaused { .. }
+            | SecurityEvent::PasswordStepLocked { .. }
+            | SecurityEvent::SecondStepLocked { .. }
+            | SecurityEvent::WrongCodeAfterPassword { .. } => None,
         }
     }
 }

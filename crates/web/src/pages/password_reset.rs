@@ -19,9 +19,9 @@ use domain::session::PASSWORD_RESET_LINK_LIFETIME_SECONDS;
 use domain::{Email, Method, Password};
 use storage::Account;
 
-use crate::budgets::{self, ClientIp};
+use crate::budgets;
 use crate::chrome::{Chrome, render, render_with_status};
-use crate::session::{Page, Visitor};
+use crate::session::{Page, Requester, Visitor};
 use crate::verification::{self, SecondFactor, VerifyError, two_step_of};
 use crate::{AppState, WebError, security_events};
 
@@ -224,7 +224,7 @@ async fn live_reset(state: &AppState, token: &str) -> Result<Option<LiveReset>, 
 
 pub async fn reset_form(
     Page(state, visitor): Page<Visitor>,
-    client: ClientIp,
+    client: Requester,
     Query(query): Query<ResetQuery>,
 ) -> Result<Response, WebError> {
     let Some(reset) = live_reset(&state, &query.token).await? else {
@@ -256,7 +256,7 @@ pub async fn reset_form(
                 .is_ok()
         });
         if !already_sent {
-            page.notice = match send_reset_sms(&state, &reset, client).await {
+            page.notice = match send_reset_sms(&state, &reset, &client).await {
                 Ok(()) => None,
                 Err(VerifyError::Internal(error)) => return Err(error),
                 Err(error) => Some(error.to_string()),
@@ -296,7 +296,7 @@ fn verify_page(
 async fn send_reset_sms(
     state: &AppState,
     reset: &LiveReset,
-    client: ClientIp,
+    client: &Requester,
 ) -> Result<(), VerifyError> {
     let phone = verification::account_phone(state, &reset.account)?
         .ok_or(VerifyError::MethodNotAvailable)?;
@@ -313,6 +313,7 @@ async fn send_reset_sms(
 
 pub async fn reset_verify(
     Page(state, visitor): Page<Visitor>,
+    from: Requester,
     Form(form): Form<ResetVerifyForm>,
 ) -> Result<Response, WebError> {
     let Some(reset) = live_reset(&state, &form.token).await? else {
@@ -372,6 +373,7 @@ pub async fn reset_verify(
                 purpose: CodePurpose::PasswordReset,
                 binding: reset.digest.binding(),
                 input: &form.code,
+                from: &from,
             },
         )
         .await

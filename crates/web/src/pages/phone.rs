@@ -12,8 +12,8 @@ use domain::one_time_code::CodePurpose;
 
 use super::Path;
 use super::notice::{Notice, SendFailure};
-use crate::budgets::ClientIp;
 use crate::chrome::{Chrome, render, render_form, render_with_status};
+use crate::session::Requester;
 use crate::session::{Page, SignedIn};
 use crate::verification::{self, VerifyError, two_step_of};
 use crate::{AppState, WebError};
@@ -161,7 +161,7 @@ text_form!(NumberForm { phone });
 pub async fn send_code(
     Page(state, signed_in): Page<SignedIn>,
     Path(flow): Path<PhoneFlow>,
-    client: ClientIp,
+    client: Requester,
     Form(form): Form<NumberForm>,
 ) -> Result<Response, WebError> {
     flow.unlocked(&signed_in, state.now())?;
@@ -190,7 +190,7 @@ pub async fn send_code(
         flow.purpose(),
         &signed_in.session_digest.binding(),
         &phone,
-        client,
+        &client,
     )
     .await
     {
@@ -308,7 +308,7 @@ pub async fn confirm_code(
 pub async fn resend_code(
     Page(state, signed_in): Page<SignedIn>,
     Path(flow): Path<PhoneFlow>,
-    client: ClientIp,
+    client: Requester,
 ) -> Result<Response, WebError> {
     flow.unlocked(&signed_in, state.now())?;
     let target = match verification::resend_sms_code(
@@ -316,7 +316,7 @@ pub async fn resend_code(
         signed_in.account.id,
         flow.purpose(),
         &signed_in.session_digest.binding(),
-        client,
+        &client,
     )
     .await
     {

@@ -11,14 +11,13 @@ use domain::digests::{PendingSignInDigest, SessionDigest};
 use domain::one_time_code::CodePurpose;
 use domain::session::pending_sign_in_is_live;
 use domain::{Email, Method};
-use storage::{Account, FinishSignIn, PendingSignInRow, SignInFinish};
+use storage::{Account, FinishSignIn, PendingSignInRow, SessionOrigin, SignInFinish};
 
 use super::Path;
 use super::notice::{Notice, NoticeQuery, SendFailure};
-use crate::budgets::ClientIp;
 use crate::chrome::{Chrome, render, render_form, render_with_status};
 use crate::credentials::{self, CredentialsError};
-use crate::session::{ClientOrigin, Page, SignedOut, Visitor};
+use crate::session::{Page, Requester, SignedOut, Visitor};
 use crate::verification::{self, Passed, SecondFactor, VerifyError, two_step_of};
 use crate::{AppState, WebError, cookies, hygiene};
 
@@ -48,8 +47,7 @@ pub async fn form(
 pub async fn submit(
     Page(state, visitor): Page<Visitor>,
     headers: HeaderMap,
-    origin: ClientOrigin,
-    client: ClientIp,
+    from: Requester,
     Form(form): Form<SignInForm>,
 ) -> Result<Response, WebError> {
     let refuse = |chrome: Chrome, email: String, error: String| {
@@ -67,7 +65,7 @@ pub async fn submit(
         Ok(email) => email,
         Err(error) => return refuse(visitor.chrome, form.email, error.to_string()),
     };
-    let account = match credentials::check(&state, &email, form.password).await {
+    let account = match credentials::check(&state, &email, form.password, &from).await {
         Ok(account) => account,
         Err(CredentialsError::Internal(error)) => return Err(error),
         // One message and one cost for a wrong e-mail and a wrong password.
@@ -78,7 +76,7 @@ pub async fn submit(
             &state,
             account.id,
             cookies::read(&headers, cookies::SESSION, state.settings.secure_cookies()),
-            &origin,
+            &from,
         )
         .await;
     };
@@ -90,7 +88,7 @@ pub async fn submit(
         .await?;
     let mut target = "/sign-in/verify".to_owned();
     if method == Method::Sms
-        && let Err(error) = send_sign_in_sms(&state, &account, &pending_digest, client).await
+        && let Err(error) = send_sign_in_sms(&state, &account, &pending_digest, &from).await
     {
         target = SendFailure::link(&error, &target, state.now());
     }
@@ -108,7 +106,7 @@ async fn send_sign_in_sms(
     state: &AppState,
     account: &Account,
     pending_digest: &PendingSignInDigest,
-    client: ClientIp,
+    client: &Requester,
 ) -> Result<(), VerifyError> {
     let phone =
         verification::account_phone(state, account)?.ok_or(VerifyError::MethodNotAvailable)?;
@@ -204,7 +202,7 @@ pub async fn second_step(
 pub async fn submit_code(
     Page(state, visitor): Page<Visitor>,
     headers: HeaderMap,
-    origin: ClientOrigin,
+    from: Requester,
     Form(form): Form<super::CodeForm>,
 ) -> Result<Response, WebError> {
     let Some((digest, row, account)) = pending(&state, &headers).await? else {
@@ -219,6 +217,7 @@ pub async fn submit_code(
             purpose: CodePurpose::SignIn,
             binding: digest.binding(),
             input: &form.code,
+            from: &from,
         },
     )
     .await;
@@ -228,7 +227,7 @@ pub async fn submit_code(
                 pending_digest: &digest,
                 account: &account,
                 method,
-                origin: &origin,
+                from: &from,
             };
             finish_sign_in(&state, &headers, signing_in, passed).await
         }
@@ -259,7 +258,7 @@ struct SigningIn<'a> {
     pending_digest: &'a PendingSignInDigest,
     account: &'a Account,
     method: Method,
-    origin: &'a ClientOrigin,
+    from: &'a Requester,
 }
 
 async fn finish_sign_in(
@@ -272,9 +271,10 @@ async fn finish_sign_in(
         pending_digest,
         account,
         method,
-        origin,
+        from,
     } = signing_in;
     let session_id = domain::secrets::random_token();
+    let ip_address = from.ip.map(|ip| ip.to_string());
     let replaced = cookies::read(headers, cookies::SESSION, state.settings.secure_cookies())
         .map(|old| SessionDigest::of(&old));
     let finish = FinishSignIn {
@@ -283,7 +283,10 @@ async fn finish_sign_in(
         authenticator_step: passed.authenticator_step(),
         session_digest: &SessionDigest::of(&session_id),
         replaced_session_digest: replaced.as_ref(),
-        origin: origin.as_stored(),
+        origin: SessionOrigin {
+            user_agent: from.user_agent(),
+            ip_address: ip_address.as_deref(),
+        },
         now: state.now(),
     };
     match state
@@ -315,7 +318,7 @@ text_form! {
 pub async fn resend(
     State(state): State<AppState>,
     headers: HeaderMap,
-    client: ClientIp,
+    client: Requester,
     Query(link): Query<LinkToken>,
 ) -> Result<Response, WebError> {
     hygiene::check_link_token(&state, &headers, &link.csrf_token)?;
@@ -326,7 +329,7 @@ pub async fn resend(
         return Ok(Redirect::to("/sign-in/verify").into_response());
     }
     Ok(
-        match send_sign_in_sms(&state, &account, &digest, client).await {
+        match send_sign_in_sms(&state, &account, &digest, &client).await {
             Ok(()) => Redirect::to(&Notice::CodeSent.on("/sign-in/verify")),
             Err(VerifyError::Internal(error)) => return Err(error),
             Err(error) => Redirect::to(&SendFailure::link(&error, "/sign-in/verify", state.now())),
@@ -339,7 +342,7 @@ pub async fn resend(
 pub async fn switch_method(
     State(state): State<AppState>,
     headers: HeaderMap,
-    client: ClientIp,
+    client: Requester,
     Path(method): Path<String>,
     Query(link): Query<LinkToken>,
 ) -> Result<Response, WebError> {
@@ -361,7 +364,7 @@ pub async fn switch_method(
                     && stored.code.may_send_another(state.now()).is_err()
             });
         if !already_sent
-            && let Err(error) = send_sign_in_sms(&state, &account, &digest, client).await
+            && let Err(error) = send_sign_in_sms(&state, &account, &digest, &client).await
         {
             let target = SendFailure::link(&error, "/sign-in/verify", state.now());
             return Ok(Redirect::to(&target).into_response());

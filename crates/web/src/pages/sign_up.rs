@@ -8,9 +8,9 @@ use domain::account::SecurityEvent;
 use domain::budgets::Rule;
 use domain::{Email, Password};
 
-use crate::budgets::{self, ClientIp};
+use crate::budgets;
 use crate::chrome::{Chrome, render, render_with_status};
-use crate::session::{ClientOrigin, Page, SignedOut, Visitor};
+use crate::session::{Page, Requester, SignedOut, Visitor};
 use crate::{WebError, cookies, security_events};
 
 #[derive(Template)]
@@ -39,13 +39,14 @@ pub async fn form(SignedOut(chrome): SignedOut) -> Result<Response, WebError> {
 pub async fn submit(
     Page(state, visitor): Page<Visitor>,
     headers: HeaderMap,
-    origin: ClientOrigin,
-    client: ClientIp,
+    from: Requester,
     Form(form): Form<SignUpForm>,
 ) -> Result<Response, WebError> {
     // Reserve, then check: every attempt takes a place in its network's
     // hourly budget before anything else is done.
-    if let Err(full) = budgets::reserve(&state, Rule::SignUpPerClientIp, &client.subject()).await? {
+    if let Err(full) =
+        budgets::reserve(&state, Rule::SignUpPerClientIp, &from.budget_subject()).await?
+    {
         let page = SignUpPage {
             chrome: visitor.chrome,
             email: form.email,
@@ -99,7 +100,7 @@ pub async fn submit(
         &state,
         account_id,
         cookies::read(&headers, cookies::SESSION, state.settings.secure_cookies()),
-        &origin,
+        &from,
     )
     .await
 }
