@@ -52,6 +52,23 @@ pub enum SecurityEvent {
         version: String,
         device: String,
     },
+    /// A new set of recovery codes replaced the old one ("Get new codes").
+    RecoveryCodesReplaced,
+    /// A recovery code was used to sign in, reset the password or connect an app.
+    RecoveryCodeUsed {
+        remaining: i64,
+    },
+    /// "Forget remembered devices": every browser asks for a code again.
+    RememberedDevicesForgotten,
+}
+
+/// "1 recovery code left", "no recovery codes left".
+pub fn codes_left(remaining: i64) -> String {
+    match remaining {
+        0 => "no recovery codes left".into(),
+        1 => "1 recovery code left".into(),
+        n => format!("{n} recovery codes left"),
+    }
 }
 
 pub struct Notification {
@@ -75,6 +92,9 @@ impl SecurityEvent {
             Self::AppConnected { .. } => "app_connected",
             Self::AppDisconnected { .. } => "app_disconnected",
             Self::OldAppRefused { .. } => "old_app_refused",
+            Self::RecoveryCodesReplaced => "recovery_codes_replaced",
+            Self::RecoveryCodeUsed { .. } => "recovery_code_used",
+            Self::RememberedDevicesForgotten => "remembered_devices_forgotten",
         }
     }
 
@@ -114,6 +134,13 @@ impl SecurityEvent {
                     "{app} {version} on {device} could not connect: it does not support two-step verification"
                 )
             }
+            Self::RecoveryCodesReplaced => {
+                "New recovery codes created; the old ones no longer work".into()
+            }
+            Self::RecoveryCodeUsed { remaining } => {
+                format!("Recovery code used ({})", codes_left(*remaining))
+            }
+            Self::RememberedDevicesForgotten => "Remembered devices forgotten".into(),
         }
     }
 
@@ -191,6 +218,32 @@ impl SecurityEvent {
                     "{app} {version} on {device} tried to connect to your {service} account on {when}, but this version does not support two-step verification, which is on for your account, so it could not connect.\n\nTo resolve this, update your applications to the latest version. You can download the latest versions in the Downloads section: {downloads_url}"
                 ),
             ),
+            Self::RecoveryCodesReplaced => (
+                "You have new recovery codes".to_owned(),
+                format!(
+                    "New recovery codes were created for your {service} account on {when}. The previous ones no longer work."
+                ),
+            ),
+            Self::RecoveryCodeUsed { remaining } => (
+                "A recovery code was used".to_owned(),
+                format!(
+                    "A recovery code of your {service} account was used on {when}. You have {} now. Devices that were remembered will ask for a security code again.{}",
+                    codes_left(*remaining),
+                    if *remaining
+                        <= crate::recovery_codes::RecoveryCodePolicy::default().running_low_at
+                    {
+                        "\n\nGet new codes on the Security tab of your account settings."
+                    } else {
+                        ""
+                    }
+                ),
+            ),
+            Self::RememberedDevicesForgotten => (
+                "Remembered devices were forgotten".to_owned(),
+                format!(
+                    "Every device remembered for your {service} account was forgotten on {when}: each will ask for a security code at its next sign-in."
+                ),
+            ),
         };
         let text = if matches!(self, Self::OldAppRefused { .. }) {
             body
@@ -264,6 +317,23 @@ mod tests {
     }
 
     #[test]
+    fn the_recovery_code_email_says_how_many_remain_and_when_to_get_new_ones() {
+        let mail = |remaining| {
+            SecurityEvent::RecoveryCodeUsed { remaining }
+                .notification("twostep", "today", "")
+                .unwrap()
+                .text
+        };
+        assert!(mail(9).contains("You have 9 recovery codes left now."));
+        assert!(!mail(9).contains("Get new codes"));
+        assert!(mail(3).contains("3 recovery codes left"));
+        assert!(!mail(3).contains("Get new codes"));
+        assert!(mail(2).contains("Get new codes"));
+        assert!(mail(1).contains("You have 1 recovery code left now."));
+        assert!(mail(0).contains("You have no recovery codes left now."));
+    }
+
+    #[test]
     fn the_old_app_email_points_to_the_downloads_section() {
         let event = SecurityEvent::OldAppRefused {
             app: "Photon Desktop".into(),
@@ -304,6 +374,9 @@ mod tests {
             },
             SecurityEvent::AuthenticatorAdded,
             SecurityEvent::AuthenticatorRemoved,
+            SecurityEvent::RecoveryCodesReplaced,
+            SecurityEvent::RecoveryCodeUsed { remaining: 0 },
+            SecurityEvent::RememberedDevicesForgotten,
         ];
         let kinds: std::collections::HashSet<_> = events.iter().map(SecurityEvent::kind).collect();
         assert_eq!(kinds.len(), events.len());

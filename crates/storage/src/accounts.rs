@@ -100,7 +100,7 @@ fn account_from_row(row: &Row<'_>) -> Result<Account, StoreError> {
 
 /// The phone number confirmed, and the security question gone for good: the
 /// help page's "set up two-step and the question is permanently disabled".
-const TURN_ON_SMS: &str = "UPDATE accounts
+pub(crate) const TURN_ON_SMS: &str = "UPDATE accounts
      SET phone_enc = $2, phone_confirmed_at = $3,
          security_question = NULL, security_answer_hash = NULL,
          security_question_disabled = $4
@@ -186,7 +186,8 @@ impl Store {
         password_hash: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        // Applications connected with the old password lose their tokens with it.
+        // Applications connected with the old password lose their tokens with
+        // it, and remembered devices ask for a code again.
         self.db
             .execute_together(&[
                 (
@@ -195,6 +196,10 @@ impl Store {
                 ),
                 (
                     "DELETE FROM app_connections WHERE account_id = $1",
+                    params![account_id],
+                ),
+                (
+                    crate::recovery::FORGET_REMEMBERED_DEVICES,
                     params![account_id],
                 ),
             ])
@@ -242,8 +247,9 @@ impl Store {
     }
 
     /// Forgets the phone number and the authenticator (and any half-done
-    /// enrolment) together; returns whether an authenticator was on. The security
-    /// question stays disabled.
+    /// enrolment), the recovery codes and the remembered devices together;
+    /// returns whether an authenticator was on. The security question stays
+    /// disabled.
     pub async fn turn_off_two_step(&self, account_id: AccountId) -> Result<bool, StoreError> {
         let mut transaction = self.db.begin().await?;
         transaction
@@ -261,13 +267,14 @@ impl Store {
             .await?
             > 0;
         self.between_statements()?;
-        transaction
-            .execute(
-                "DELETE FROM authenticator_enrolments WHERE account_id = $1",
-                params![account_id],
-            )
-            .await?;
-        self.between_statements()?;
+        for sql in [
+            "DELETE FROM authenticator_enrolments WHERE account_id = $1",
+            "DELETE FROM recovery_codes WHERE account_id = $1",
+            crate::recovery::FORGET_REMEMBERED_DEVICES,
+        ] {
+            transaction.execute(sql, params![account_id]).await?;
+            self.between_statements()?;
+        }
         transaction.commit().await?;
         Ok(authenticator_was_on)
     }

@@ -10,7 +10,8 @@
 //! in one conditional statement (`… SET n = n + 1 WHERE … AND n < limit
 //! RETURNING …`), and only an attempt that got a place is checked by the caller.
 //! Every security change (password reset, confirming a phone, enabling the
-//! authenticator, turning two-step off) is one transaction.
+//! authenticator, turning two-step on or off, new recovery codes) is one
+//! transaction.
 //!
 //! One set of queries serves both backends through the small interface in `db`,
 //! with `$1, $2…` placeholders and only the types both share: i64, String, bytes
@@ -25,6 +26,7 @@ mod db;
 mod failed_passwords;
 mod faults;
 mod password_resets;
+mod recovery;
 mod security_events;
 mod sessions;
 
@@ -36,7 +38,7 @@ pub use database::{PoolSettings, SchemaStatus};
 pub use db::DatabaseError;
 pub use password_resets::PasswordResetRow;
 pub use security_events::EventRow;
-pub use sessions::{FinishSignIn, PendingSignInRow, SessionRow, SignInFinish};
+pub use sessions::{FinishSignIn, PendingSignInRow, RememberDevice, SessionRow, SignInFinish};
 
 /// A handle on the database; cheap to clone, shared by every request.
 #[derive(Clone, Debug)]

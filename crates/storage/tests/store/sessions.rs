@@ -40,6 +40,7 @@ fn finish<'a>(
         account_id,
         authenticator_step: step,
         session_digest: session,
+        remember_device: None,
         replaced_session_digest: None,
         now: T0 + 5,
     }

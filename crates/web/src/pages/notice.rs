@@ -28,6 +28,8 @@ pub enum Notice {
     AuthenticatorOn,
     AuthenticatorOff,
     Disconnected,
+    RecoveryCodeUsed,
+    DevicesForgotten,
 }
 
 impl Notice {
@@ -57,6 +59,12 @@ impl Notice {
             Self::Disconnected => {
                 "The application is disconnected. It must sign in again to connect."
             }
+            Self::RecoveryCodeUsed => {
+                "You signed in with a recovery code. That code can't be used again."
+            }
+            Self::DevicesForgotten => {
+                "Remembered devices are forgotten. Each will ask for a security code at its next sign-in."
+            }
         }
     }
 
@@ -77,7 +85,11 @@ impl Notice {
             SecurityEvent::AuthenticatorAdded => Some(Self::AuthenticatorOn),
             SecurityEvent::AuthenticatorRemoved => Some(Self::AuthenticatorOff),
             SecurityEvent::AppDisconnected { .. } => Some(Self::Disconnected),
-            SecurityEvent::AccountCreated
+            SecurityEvent::RememberedDevicesForgotten => Some(Self::DevicesForgotten),
+            // The new set's own page says it; a code is used at sign-in.
+            SecurityEvent::RecoveryCodesReplaced
+            | SecurityEvent::RecoveryCodeUsed { .. }
+            | SecurityEvent::AccountCreated
             | SecurityEvent::PasswordReset
             | SecurityEvent::AppConnected { .. }
             | SecurityEvent::OldAppRefused { .. } => None,
