@@ -25,5 +25,6 @@ mod steps;
 
 mod applications;
 mod authenticator;
+mod recovery;
 mod security_question;
 mod sms_two_step;

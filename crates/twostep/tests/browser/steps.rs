@@ -100,8 +100,9 @@ impl Browser {
 
     /// Security tab → Two-step verification → Set up → Password → Continue →
     /// Phone number (`PHONE`) → Get code → the code from the SMS → Security
-    /// code → Confirm.
-    pub async fn set_up_sms(&mut self, email: &str) {
+    /// code → Confirm → the Recovery codes, shown once → Continue, back on the
+    /// Security tab. Answers the recovery codes as the page shows them.
+    pub async fn set_up_sms(&mut self, email: &str) -> Vec<String> {
         self.go_to_security_tab(email).await;
         self.click_button_in(TWO_STEP, "Set up", "set-up-two-step")
             .await;
@@ -115,6 +116,31 @@ impl Browser {
         self.click_button("Confirm", "two-step-on").await;
         self.assert_sees("Your phone number is confirmed and set up to receive security codes.")
             .await;
+        let codes = self.recovery_codes_shown().await;
+        self.click_link("Continue", "security-tab-after-codes")
+            .await;
+        codes
+    }
+
+    /// The page headed Recovery codes: its ten codes, as shown.
+    pub async fn recovery_codes_shown(&mut self) -> Vec<String> {
+        self.assert_sees("Recovery codes").await;
+        self.assert_sees("Keep them somewhere safe").await;
+        self.button(Scope::Page, "Download").await;
+        let mut codes = Vec::new();
+        for item in self
+            .client
+            .find_all(fantoccini::Locator::Css(".recovery-codes code"))
+            .await
+            .expect("the list of codes")
+        {
+            codes.push(item.text().await.expect("a code's text"));
+        }
+        if codes.len() != 10 || codes.iter().any(|code| code.len() != 14) {
+            self.fail(&format!("not ten codes like 7KQ2-9XWD-M4TP: {codes:?}"))
+                .await;
+        }
+        codes
     }
 }
 
