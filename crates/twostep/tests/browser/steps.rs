@@ -6,6 +6,9 @@ use crate::names::Scope;
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const PHONE: &str = "+1 650 253 0000";
 pub const PHONE_E164: &str = "+16502530000";
+/// The new phone a person moves to with Change phone number.
+pub const NEW_PHONE: &str = "+1 415 555 2671";
+pub const NEW_PHONE_E164: &str = "+14155552671";
 
 pub const TWO_STEP: Scope<'static> = Scope::Section("Two-step verification");
 
@@ -152,6 +155,38 @@ impl Browser {
         self.fill("Password", PASSWORD).await;
         self.click_button("Turn off", "two-step-off").await;
         self.assert_sees("Two-step verification is off.").await;
+    }
+}
+
+impl Browser {
+    /// The pencil → Password → Continue → Phone number (the new phone) → Get
+    /// code → the code sent to the new phone → Confirm. The lost phone still
+    /// has `old_phone_messages` SMS: none more.
+    pub async fn change_to_the_new_phone(&mut self, email: &str, old_phone_messages: usize) {
+        self.click_control_in(TWO_STEP, "Change phone number", "change-phone-number")
+            .await;
+        self.fill("Password", PASSWORD).await;
+        self.click_button("Continue", "new-phone-number").await;
+        self.fill("Phone number", NEW_PHONE).await;
+        self.click_button("Get code", "code-sent-to-new-phone")
+            .await;
+        let sms = self.read_outbox("SMS", NEW_PHONE_E164, None).await;
+        assert_eq!(
+            self.outbox_count("SMS", PHONE_E164).await,
+            old_phone_messages,
+            "nothing goes to the lost phone"
+        );
+        let code = six_digits(&sms).expect("a code in the SMS");
+        self.back("back-to-the-code-page").await;
+        self.fill("Security code", &code).await;
+        self.click_button("Confirm", "phone-number-changed").await;
+        self.assert_sees(
+            "Your new phone number is confirmed and set up to receive security codes.",
+        )
+        .await;
+        assert_eq!(self.field_value("Phone number").await, "+1 ••• ••• 2671");
+        self.assert_email_says(email, "Your phone number was changed", "+1 ••• ••• 2671")
+            .await;
     }
 }
 
