@@ -4,7 +4,7 @@
 //! this device": the second sign-in skips the code until the devices are
 //! forgotten.
 
-use crate::authenticator_app::oathtool_code;
+use crate::authenticator_app::fresh_code;
 use crate::browser::Browser;
 use crate::names::Scope;
 use crate::steps::{PASSWORD, PHONE_E164};
@@ -64,28 +64,9 @@ async fn the_lost_phone_signs_in_with_the_authenticator_on_a_second_device_and_m
     let mut person = Browser::with_sms_two_step("lost_phone_authenticator", email).await;
 
     // The authenticator app on a second device (oathtool).
-    person
-        .click_button_in(
-            Scope::Section("Authenticator app"),
-            "Set up",
-            "set-up-authenticator",
-        )
-        .await;
-    person.fill("Password", PASSWORD).await;
-    person
-        .click_button("Continue", "qr-code-and-secret-key")
-        .await;
-    let secret_key = person
-        .labelled("Secret key")
-        .await
-        .text()
-        .await
-        .expect("secret key text");
+    let secret_key = person.open_authenticator_set_up().await;
     let secret: String = secret_key.split_whitespace().collect();
-    let (code, used_step) = oathtool_code(&secret);
-    person.fill("Security code", &code).await;
-    person.click_button("Confirm", "authenticator-on").await;
-    person.assert_sees("Your app is set up.").await;
+    let used_step = person.confirm_authenticator(&secret).await;
 
     // The phone is gone; the second device still shows codes, and no SMS goes out.
     person.sign_out(email).await;
@@ -96,7 +77,7 @@ async fn the_lost_phone_signs_in_with_the_authenticator_on_a_second_device_and_m
         .assert_sees("Enter the 6-digit code from your authenticator app.")
         .await;
     person.link(Scope::Page, "Use a recovery code").await;
-    let (code, _) = crate::authenticator_app::fresh_code(&secret, used_step).await;
+    let (code, _) = fresh_code(&secret, used_step).await;
     person.fill("Security code", &code).await;
     person
         .click_button("Sign in", "signed-in-with-authenticator")

@@ -1,5 +1,6 @@
 //! Steps several flows share, each written the way the help page words it.
 
+use crate::authenticator_app::oathtool_code;
 use crate::browser::Browser;
 use crate::names::Scope;
 
@@ -148,6 +149,35 @@ impl Browser {
 }
 
 impl Browser {
+    /// On the Security tab: Authenticator app → Set up → Password → Continue;
+    /// answers the secret key as the page shows it, in groups.
+    pub async fn open_authenticator_set_up(&mut self) -> String {
+        self.click_button_in(
+            Scope::Section("Authenticator app"),
+            "Set up",
+            "set-up-authenticator",
+        )
+        .await;
+        self.fill("Password", PASSWORD).await;
+        self.click_button("Continue", "qr-code-and-secret-key")
+            .await;
+        self.labelled("Secret key")
+            .await
+            .text()
+            .await
+            .expect("secret key text")
+    }
+
+    /// The code oathtool shows for `secret` → Security code → Confirm; answers
+    /// the 30-second step that code belongs to.
+    pub async fn confirm_authenticator(&mut self, secret: &str) -> u64 {
+        let (code, used_step) = oathtool_code(secret);
+        self.fill("Security code", &code).await;
+        self.click_button("Confirm", "authenticator-on").await;
+        self.assert_sees("Your app is set up.").await;
+        used_step
+    }
+
     /// On the Security tab: Two-step verification → Turn off → Password → Turn off.
     pub async fn turn_off_two_step(&mut self) {
         self.click_button_in(TWO_STEP, "Turn off", "turn-off-two-step")
