@@ -92,6 +92,23 @@ pub enum SecurityEvent {
         ip: String,
         browser: String,
     },
+    /// A new set of recovery codes replaced the old one ("Get new codes").
+    RecoveryCodesReplaced,
+    /// A recovery code was used to sign in, reset the password or connect an app.
+    RecoveryCodeUsed {
+        remaining: i64,
+    },
+    /// "Forget remembered devices": every browser asks for a code again.
+    RememberedDevicesForgotten,
+}
+
+/// "1 recovery code left", "no recovery codes left".
+pub fn codes_left(remaining: i64) -> String {
+    match remaining {
+        0 => "no recovery codes left".into(),
+        1 => "1 recovery code left".into(),
+        n => format!("{n} recovery codes left"),
+    }
 }
 
 pub struct Notification {
@@ -125,6 +142,9 @@ impl SecurityEvent {
             Self::PasswordStepLocked { .. } => "password_step_locked",
             Self::SecondStepLocked { .. } => "second_step_locked",
             Self::WrongCodeAfterPassword { .. } => "wrong_code_after_password",
+            Self::RecoveryCodesReplaced => "recovery_codes_replaced",
+            Self::RecoveryCodeUsed { .. } => "recovery_code_used",
+            Self::RememberedDevicesForgotten => "remembered_devices_forgotten",
         }
     }
 
@@ -197,6 +217,13 @@ impl SecurityEvent {
             Self::WrongCodeAfterPassword { ip, browser } => {
                 format!("The right password, then a wrong security code, from {ip} ({browser})")
             }
+            Self::RecoveryCodesReplaced => {
+                "New recovery codes created; the old ones no longer work".into()
+            }
+            Self::RecoveryCodeUsed { remaining } => {
+                format!("Recovery code used ({})", codes_left(*remaining))
+            }
+            Self::RememberedDevicesForgotten => "Remembered devices forgotten".into(),
         }
     }
 
@@ -324,6 +351,32 @@ impl SecurityEvent {
                     "Someone signed in to your {service} account with your password on {when}, but entered a wrong security code, so two-step verification stopped them.\n\nIP address: {ip}\nBrowser: {browser}\n\nIf this wasn't you, someone else knows your password: change it now (Account settings, Security, Change password) to one you use nowhere else, and review your security settings. If it was you, there is nothing to do."
                 ),
             ),
+            Self::RecoveryCodesReplaced => (
+                "You have new recovery codes".to_owned(),
+                format!(
+                    "New recovery codes were created for your {service} account on {when}. The previous ones no longer work."
+                ),
+            ),
+            Self::RecoveryCodeUsed { remaining } => (
+                "A recovery code was used".to_owned(),
+                format!(
+                    "A recovery code of your {service} account was used on {when}. You have {} now. Devices that were remembered will ask for a security code again.{}",
+                    codes_left(*remaining),
+                    if *remaining
+                        <= crate::recovery_codes::RecoveryCodePolicy::default().running_low_at
+                    {
+                        "\n\nGet new codes on the Security tab of your account settings."
+                    } else {
+                        ""
+                    }
+                ),
+            ),
+            Self::RememberedDevicesForgotten => (
+                "Remembered devices were forgotten".to_owned(),
+                format!(
+                    "Every device remembered for your {service} account was forgotten on {when}: each will ask for a security code at its next sign-in."
+                ),
+            ),
         };
         let text = if matches!(
             self,
@@ -400,6 +453,23 @@ mod tests {
             mail.text
                 .contains("both SMS verification and the authenticator app are off")
         );
+    }
+
+    #[test]
+    fn the_recovery_code_email_says_how_many_remain_and_when_to_get_new_ones() {
+        let mail = |remaining| {
+            SecurityEvent::RecoveryCodeUsed { remaining }
+                .notification("twostep", "today", "")
+                .unwrap()
+                .text
+        };
+        assert!(mail(9).contains("You have 9 recovery codes left now."));
+        assert!(!mail(9).contains("Get new codes"));
+        assert!(mail(3).contains("3 recovery codes left"));
+        assert!(!mail(3).contains("Get new codes"));
+        assert!(mail(2).contains("Get new codes"));
+        assert!(mail(1).contains("You have 1 recovery code left now."));
+        assert!(mail(0).contains("You have no recovery codes left now."));
     }
 
     #[test]
@@ -524,6 +594,9 @@ mod tests {
                 ip: String::new(),
                 browser: String::new(),
             },
+            SecurityEvent::RecoveryCodesReplaced,
+            SecurityEvent::RecoveryCodeUsed { remaining: 0 },
+            SecurityEvent::RememberedDevicesForgotten,
         ];
         let kinds: std::collections::HashSet<_> = events.iter().map(SecurityEvent::kind).collect();
         assert_eq!(kinds.len(), events.len());

@@ -97,6 +97,10 @@ token_digest!(
     ResetLinkDigest
 );
 token_digest!(
+    /// A remembered device's cookie ("Don't ask again on this device").
+    DeviceDigest
+);
+token_digest!(
     /// An application's sign-in challenge, waiting for its second factor.
     ChallengeDigest
 );

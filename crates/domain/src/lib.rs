@@ -18,6 +18,7 @@ pub mod lockout;
 pub mod one_time_code;
 pub mod password;
 pub mod phone_number;
+pub mod recovery_codes;
 pub mod secrets;
 pub mod security_question;
 pub mod session;

@@ -6,6 +6,8 @@
 pub enum Method {
     Sms,
     Authenticator,
+    /// One of the account's recovery codes, for when the phone is gone.
+    RecoveryCode,
 }
 
 impl Method {
@@ -13,6 +15,7 @@ impl Method {
         match self {
             Self::Sms => "sms",
             Self::Authenticator => "authenticator",
+            Self::RecoveryCode => "recovery_code",
         }
     }
 
@@ -20,6 +23,7 @@ impl Method {
         match text {
             "sms" => Some(Self::Sms),
             "authenticator" => Some(Self::Authenticator),
+            "recovery_code" => Some(Self::RecoveryCode),
             _ => None,
         }
     }
@@ -79,7 +83,9 @@ impl TwoStep {
         }
     }
 
-    /// The methods a person may choose between on the sign-in page, default first.
+    /// The methods a person may choose between on the sign-in page, default
+    /// first. A recovery code is not among them: it is offered apart, as the
+    /// way in when neither can be used.
     pub fn methods(self) -> Vec<Method> {
         let mut methods = Vec::with_capacity(2);
         if self.authenticator {
@@ -95,6 +101,8 @@ impl TwoStep {
         match method {
             Method::Sms => self.sms,
             Method::Authenticator => self.authenticator,
+            // Whether any is left is the store's to answer, at the code's use.
+            Method::RecoveryCode => self.sms,
         }
     }
 
@@ -205,6 +213,19 @@ mod tests {
     fn a_stored_authenticator_without_sms_counts_as_off() {
         assert_eq!(TwoStep::from_stored(false, true), TwoStep::OFF);
         assert!(!TwoStep::from_stored(false, true).offers(Method::Authenticator));
+    }
+
+    #[test]
+    fn a_recovery_code_is_offered_exactly_when_two_step_is_on() {
+        for (sms, authenticator) in [(false, false), (true, false), (true, true), (false, true)] {
+            let two_step = TwoStep::from_stored(sms, authenticator);
+            assert_eq!(two_step.offers(Method::RecoveryCode), two_step.is_on());
+            assert!(!two_step.methods().contains(&Method::RecoveryCode));
+        }
+        assert_eq!(
+            Method::parse(Method::RecoveryCode.as_str()),
+            Some(Method::RecoveryCode)
+        );
     }
 
     #[test]

@@ -104,17 +104,19 @@ fn account_from_row(row: &Row<'_>) -> Result<Account, StoreError> {
 
 /// The phone number confirmed, and the security question gone for good: the
 /// help page's "set up two-step and the question is permanently disabled".
-const TURN_ON_SMS: &str = "UPDATE accounts
+pub(crate) const TURN_ON_SMS: &str = "UPDATE accounts
      SET phone_enc = $2, phone_confirmed_at = $3,
          security_question = NULL, security_answer_hash = NULL,
          security_question_disabled = $4
      WHERE id = $1";
 
 /// Turning two-step off: no phone, no authenticator, no half-done enrolment.
-const TURN_OFF_TWO_STEP: [&str; 3] = [
+const TURN_OFF_TWO_STEP: [&str; 5] = [
     "UPDATE accounts SET phone_enc = NULL, phone_confirmed_at = NULL WHERE id = $1",
     "DELETE FROM authenticators WHERE account_id = $1",
     "DELETE FROM authenticator_enrolments WHERE account_id = $1",
+    "DELETE FROM recovery_codes WHERE account_id = $1",
+    crate::recovery::FORGET_REMEMBERED_DEVICES,
 ];
 
 /// Everything that lets someone in, or lets them finish getting in: every
@@ -225,7 +227,8 @@ impl Store {
         password_hash: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        // Applications connected with the old password lose their tokens with it.
+        // Applications connected with the old password lose their tokens with
+        // it, and remembered devices ask for a code again.
         self.db
             .execute_together(&[
                 (
@@ -234,6 +237,10 @@ impl Store {
                 ),
                 (
                     "DELETE FROM app_connections WHERE account_id = $1",
+                    params![account_id],
+                ),
+                (
+                    crate::recovery::FORGET_REMEMBERED_DEVICES,
                     params![account_id],
                 ),
             ])
@@ -281,8 +288,9 @@ impl Store {
     }
 
     /// Forgets the phone number and the authenticator (and any half-done
-    /// enrolment) together; returns whether an authenticator was on. The security
-    /// question stays disabled.
+    /// enrolment), the recovery codes and the remembered devices together;
+    /// returns whether an authenticator was on. The security question stays
+    /// disabled.
     pub async fn turn_off_two_step(&self, account_id: AccountId) -> Result<bool, StoreError> {
         let mut transaction = self.db.begin().await?;
         let mut authenticator_was_on = false;

@@ -10,7 +10,8 @@
 //! in one conditional statement (`… SET n = n + 1 WHERE … AND n < limit
 //! RETURNING …`), and only an attempt that got a place is checked by the caller.
 //! Every security change (password reset, confirming a phone, enabling the
-//! authenticator, turning two-step off) is one transaction.
+//! authenticator, turning two-step on or off, new recovery codes) is one
+//! transaction.
 //!
 //! One set of queries serves both backends through the small interface in `db`,
 //! with `$1, $2…` placeholders and only the types both share: i64, String, bytes
@@ -28,6 +29,7 @@ mod failed_passwords;
 mod faults;
 mod lockout;
 mod password_resets;
+mod recovery;
 mod security_events;
 mod sessions;
 
@@ -43,7 +45,8 @@ pub use failed_passwords::{PasswordAttempt, ReservedPassword};
 pub use password_resets::PasswordResetRow;
 pub use security_events::EventRow;
 pub use sessions::{
-    FinishSignIn, PendingSignInRow, SessionListRow, SessionOrigin, SessionRow, SignInFinish,
+    FinishSignIn, PendingSignInRow, RememberDevice, SessionListRow, SessionOrigin, SessionRow,
+    SignInFinish,
 };
 
 /// A handle on the database; cheap to clone, shared by every request.

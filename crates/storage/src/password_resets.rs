@@ -96,7 +96,8 @@ impl Store {
     /// expired and, when `must_be_verified` — the account had something to ask
     /// for —, was verified; true for exactly one caller) and every other
     /// unused link of the account, sets the new password, ends every session of
-    /// the account and revokes its applications' tokens. Answers the account, or
+    /// the account, revokes its applications' tokens and forgets its remembered
+    /// devices. Answers the account, or
     /// `None`, changing nothing, when the link was not usable.
     pub async fn complete_password_reset(
         &self,
@@ -119,7 +120,7 @@ impl Store {
         let Some(account_id) = consumed else {
             return Ok(None);
         };
-        let steps: [(&'static str, &[crate::db::Param<'_>]); 5] = [
+        let steps: [(&'static str, &[crate::db::Param<'_>]); 6] = [
             (
                 "UPDATE password_resets SET used = 1 WHERE account_id = $1 AND used = 0",
                 params![account_id],
@@ -139,6 +140,10 @@ impl Store {
             // The reset through e-mail is what ends a locked password step.
             (
                 "DELETE FROM password_step_locks WHERE email = (SELECT email FROM accounts WHERE id = $1)",
+                params![account_id],
+            ),
+            (
+                crate::recovery::FORGET_REMEMBERED_DEVICES,
                 params![account_id],
             ),
         ];

@@ -2,7 +2,7 @@
 //! keyed by the digest of their id: the id itself lives only in the cookie. Also
 //! the housekeeping that deletes whatever has expired.
 
-use domain::digests::{PendingSignInDigest, SessionDigest};
+use domain::digests::{DeviceDigest, PendingSignInDigest, SessionDigest};
 use domain::{AccountId, Method};
 
 use crate::db::{Param, Row, params, statements};
@@ -73,7 +73,16 @@ pub struct FinishSignIn<'a> {
     /// The session the browser arrived with, which the new one replaces.
     pub replaced_session_digest: Option<&'a SessionDigest>,
     pub origin: SessionOrigin<'a>,
+    /// "Don't ask again on this device" was ticked: the browser's new device
+    /// cookie, remembered until `expires_at`.
+    pub remember_device: Option<RememberDevice<'a>>,
     pub now: i64,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct RememberDevice<'a> {
+    pub digest: &'a DeviceDigest,
+    pub expires_at: i64,
 }
 
 /// Enrolments are shown on the same page as their QR code, so they last as long
@@ -87,8 +96,8 @@ const START_SESSION: &str =
 const END_SESSION: &str = "DELETE FROM sessions WHERE id_digest = $1";
 
 impl Store {
-    /// Claims the authenticator step, consumes the half-finished sign-in and
-    /// starts the session in one transaction: all of it or, when either claim
+    /// Claims the authenticator step, consumes the half-finished sign-in,
+    /// starts the session and remembers the device if asked, in one transaction: all of it or, when either claim
     /// fails to a concurrent request, none of it. One commit instead of three is
     /// also most of what a code check costs.
     pub async fn finish_sign_in(
@@ -131,6 +140,19 @@ impl Store {
                 ],
             )
             .await?;
+        if let Some(device) = finish.remember_device {
+            transaction
+                .execute(
+                    crate::recovery::REMEMBER_DEVICE,
+                    params![
+                        device.digest,
+                        finish.account_id,
+                        finish.now,
+                        device.expires_at
+                    ],
+                )
+                .await?;
+        }
         transaction.commit().await?;
         Ok(SignInFinish::SignedIn)
     }
@@ -236,7 +258,7 @@ impl Store {
     }
 
     /// Housekeeping: deletes expired sessions, half-finished sign-ins, codes,
-    /// reset links (used or expired) and enrolments; returns how many rows went.
+    /// reset links (used or expired), enrolments and remembered devices; returns how many rows went.
     /// The boundaries match the domain's: a thing expires at the instant its
     /// lifetime is reached.
     pub async fn delete_expired(
@@ -245,7 +267,7 @@ impl Store {
         idle_timeout_seconds: i64,
         absolute_timeout_seconds: i64,
     ) -> Result<u64, StoreError> {
-        let expired: [(&'static str, &[Param<'_>]); 8] = [
+        let expired: [(&'static str, &[Param<'_>]); 9] = [
             (
                 "DELETE FROM sessions WHERE last_seen_at <= $1 OR created_at <= $2",
                 params![now - idle_timeout_seconds, now - absolute_timeout_seconds],
@@ -278,6 +300,10 @@ impl Store {
             (
                 "DELETE FROM app_challenges WHERE created_at <= $1",
                 params![now - domain::session::PENDING_SIGN_IN_LIFETIME_SECONDS],
+            ),
+            (
+                "DELETE FROM remembered_devices WHERE expires_at <= $1",
+                params![now],
             ),
         ];
         let mut deleted = 0;

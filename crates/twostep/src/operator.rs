@@ -71,6 +71,7 @@ async fn describe(config: &Config, store: &Store, account: &Account) -> Result<S
         .map(|method| match method {
             Method::Authenticator => "authenticator app",
             Method::Sms => "SMS",
+            Method::RecoveryCode => "recovery codes",
         })
         .collect();
     let _ = writeln!(
@@ -96,8 +97,14 @@ async fn describe(config: &Config, store: &Store, account: &Account) -> Result<S
             SecurityQuestionState::PermanentlyDisabled => "permanently disabled",
         }
     );
-    // MERGE: "Recovery codes left: N" goes here once recovery codes exist, and
-    // "E-mail confirmed: yes/no" once addresses are confirmed.
+    if two_step.is_on() {
+        let left = store
+            .recovery_codes_left(account.id)
+            .await
+            .map_err(StartError::from)?;
+        let _ = writeln!(out, "Recovery codes left: {left}");
+    }
+    // MERGE: "E-mail confirmed: yes/no" once addresses are confirmed.
     let _ = writeln!(out, "Sessions: {}", sessions.len());
     for session in &sessions {
         let agent = UserAgent::parse(session.user_agent.as_deref().unwrap_or_default());

@@ -1,7 +1,9 @@
-//! The portal's three cookies, read from requests and written on responses.
+//! The portal's cookies, read from requests and written on responses.
 //!
 //! `twostep_session` holds a signed-in session id, `twostep_pending` a sign-in that
-//! passed the password but not yet the code, `twostep_csrf` the browser's CSRF seed.
+//! passed the password but not yet the code, `twostep_csrf` the browser's CSRF seed,
+//! `twostep_device` a device remembered for 30 days ("Don't ask again on this
+//! device"), the only one that outlives the browser.
 //! All are HttpOnly, SameSite=Lax and Path=/. When the portal is served over
 //! https they are also Secure and carry the `__Host-` prefix, which browsers
 //! accept only from a secure origin, without Domain, with Path=/: so neither a
@@ -13,6 +15,7 @@ use axum::http::{HeaderMap, HeaderValue};
 pub const SESSION: &str = "twostep_session";
 pub const PENDING: &str = "twostep_pending";
 pub const CSRF: &str = "twostep_csrf";
+pub const DEVICE: &str = "twostep_device";
 
 /// The name the browser stores: `__Host-` first when the cookie is Secure.
 fn full_name(name: &str, secure: bool) -> String {
@@ -36,21 +39,37 @@ pub fn read(headers: &HeaderMap, name: &str, secure: bool) -> Option<String> {
 }
 
 pub fn set(headers: &mut HeaderMap, name: &str, value: &str, secure: bool) {
+    append(headers, name, value, "", secure);
+}
+
+/// A cookie the browser keeps for `max_age_seconds`, across restarts.
+pub fn set_lasting(
+    headers: &mut HeaderMap,
+    name: &str,
+    value: &str,
+    max_age_seconds: i64,
+    secure: bool,
+) {
+    append(
+        headers,
+        name,
+        value,
+        &format!("; Max-Age={max_age_seconds}"),
+        secure,
+    );
+}
+
+fn append(headers: &mut HeaderMap, name: &str, value: &str, max_age: &str, secure: bool) {
     let name = full_name(name, secure);
     let secure = if secure { "; Secure" } else { "" };
-    let cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{secure}");
+    let cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{max_age}{secure}");
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         headers.append(SET_COOKIE, value);
     }
 }
 
 pub fn clear(headers: &mut HeaderMap, name: &str, secure: bool) {
-    let name = full_name(name, secure);
-    let secure = if secure { "; Secure" } else { "" };
-    let cookie = format!("{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}");
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
-        headers.append(SET_COOKIE, value);
-    }
+    append(headers, name, "", "; Max-Age=0", secure);
 }
 
 #[cfg(test)]
@@ -86,5 +105,23 @@ mod tests {
             cookie,
             "__Host-twostep_session=abc; Path=/; HttpOnly; SameSite=Lax; Secure"
         );
+    }
+
+    #[test]
+    fn a_lasting_cookie_has_its_max_age_and_the_same_protections() {
+        for (secure, expected) in [
+            (
+                true,
+                "__Host-twostep_device=abc; Path=/; HttpOnly; SameSite=Lax; Max-Age=2592000; Secure",
+            ),
+            (
+                false,
+                "twostep_device=abc; Path=/; HttpOnly; SameSite=Lax; Max-Age=2592000",
+            ),
+        ] {
+            let mut headers = HeaderMap::new();
+            set_lasting(&mut headers, DEVICE, "abc", 30 * 86_400, secure);
+            assert_eq!(headers.get(SET_COOKIE).unwrap(), expected);
+        }
     }
 }

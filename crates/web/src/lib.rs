@@ -112,6 +112,18 @@ pub fn router(state: AppState) -> Router {
             post(sessions::sign_out_session),
         )
         .route(
+            "/account/security/recovery-codes/new",
+            get(recovery_codes::new_codes_form).post(recovery_codes::new_codes),
+        )
+        .route(
+            "/account/security/recovery-codes/download",
+            post(recovery_codes::download),
+        )
+        .route(
+            "/account/security/remembered-devices/forget",
+            get(remembered_device::forget_form).post(remembered_device::forget),
+        )
+        .route(
             "/account/connections/{id}/disconnect",
             get(account::disconnect_form).post(account::disconnect),
         )

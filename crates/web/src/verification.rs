@@ -11,6 +11,7 @@ use domain::authenticator::{self, AuthenticatorError, AuthenticatorSecret, Authe
 use domain::digests::CodeBinding;
 use domain::lockout::{SecondStepLocked, WrongCodes};
 use domain::one_time_code::{CodeError, CodePurpose, IssuedCode, OtpCode, digest_context};
+use domain::recovery_codes::{RecoveryCode, RecoveryCodeError};
 use domain::sms_guard::SmsRefused;
 use domain::{AccountId, Method, PhoneNumber};
 use storage::Account;
@@ -27,6 +28,8 @@ pub enum VerifyError {
     Code(#[from] CodeError),
     #[error(transparent)]
     Authenticator(#[from] AuthenticatorError),
+    #[error(transparent)]
+    RecoveryCode(#[from] RecoveryCodeError),
     #[error("This verification method is not set up for your account.")]
     MethodNotAvailable,
     #[error("We couldn't send the SMS. Try again in a minute.")]
@@ -50,6 +53,21 @@ pub fn phone_context(account_id: AccountId) -> String {
 
 pub fn authenticator_context(account_id: AccountId) -> String {
     format!("authenticator:{account_id}")
+}
+
+pub fn recovery_code_context(account_id: AccountId) -> String {
+    format!("recovery:{account_id}")
+}
+
+/// The keyed digest the store keeps of one of the account's recovery codes.
+pub fn recovery_code_digest(
+    state: &AppState,
+    account_id: AccountId,
+    code: &RecoveryCode,
+) -> domain::digests::CodeDigest {
+    state
+        .key
+        .code_digest(&recovery_code_context(account_id), code.as_str())
 }
 
 pub fn account_phone(state: &AppState, account: &Account) -> Result<Option<PhoneNumber>, WebError> {
@@ -268,6 +286,8 @@ async fn check_sms_entry(
 pub enum Passed {
     /// An SMS code, already used up by its check.
     Sms,
+    /// A recovery code, already used up by its check (and the owner told).
+    RecoveryCode,
     /// The step of an authenticator code, not yet claimed: whoever goes on must
     /// claim it with the store's compare-and-set, alone or with what it writes.
     AuthenticatorStep(i64),
@@ -276,7 +296,7 @@ pub enum Passed {
 impl Passed {
     pub fn authenticator_step(self) -> Option<i64> {
         match self {
-            Self::Sms => None,
+            Self::Sms | Self::RecoveryCode => None,
             Self::AuthenticatorStep(step) => Some(step),
         }
     }
@@ -382,7 +402,7 @@ pub async fn check_second_factor(
     entry: SecondFactor<'_>,
 ) -> Result<(), VerifyError> {
     match verify_second_factor(state, account, entry).await? {
-        Passed::Sms => Ok(()),
+        Passed::Sms | Passed::RecoveryCode => Ok(()),
         Passed::AuthenticatorStep(step) => claim_authenticator_step(state, account.id, step).await,
     }
 }
@@ -405,6 +425,7 @@ pub async fn verify_second_factor(
     if !two_step.offers(method) {
         return Err(VerifyError::MethodNotAvailable);
     }
+    // Every method's code passes through the one place that counts wrong ones.
     let checked = count_account_wide(state, account, async {
         match method {
             Method::Sms => {
@@ -418,6 +439,9 @@ pub async fn verify_second_factor(
             Method::Authenticator => Ok(verify_authenticator_code(state, account, input)
                 .await?
                 .map(Passed::AuthenticatorStep)),
+            Method::RecoveryCode => Ok(use_recovery_code(state, account, input)
+                .await?
+                .map(|_| Passed::RecoveryCode)),
         }
     })
     .await;
@@ -543,6 +567,37 @@ async fn someone_has_the_password(
         browser: from.browser(),
     };
     security_events::record(state, account, event).await
+}
+
+/// Uses one of the account's recovery codes: the store's compare-and-set marks
+/// it used (and forgets every remembered device) once, whoever races with it.
+/// With 60 random bits a code is not guessed, so no attempt is reserved here
+/// beyond the account-wide count of wrong second-step codes. The owner is told
+/// at once, with how many codes remain; answers that number.
+async fn use_recovery_code(state: &AppState, account: &Account, input: &str) -> Checked<i64> {
+    // A malformed code is refused before any comparison.
+    let code = RecoveryCode::parse(input)?;
+    let digest = recovery_code_digest(state, account.id, &code);
+    let used = state
+        .store
+        .use_recovery_code(account.id, &digest, state.now())
+        .await
+        .map_err(WebError::from)?;
+    let Some(remaining) = used else {
+        return Ok(Err(RecoveryCodeError::WrongOrUsed.into()));
+    };
+    tracing::info!(
+        account_id = account.id.get(),
+        remaining,
+        "recovery code used"
+    );
+    security_events::record(
+        state,
+        account,
+        SecurityEvent::RecoveryCodeUsed { remaining },
+    )
+    .await?;
+    Ok(Ok(remaining))
 }
 
 pub fn two_step_of(account: &Account) -> domain::TwoStep {

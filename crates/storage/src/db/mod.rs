@@ -121,6 +121,7 @@ digest_params!(
     domain::digests::TokenDigest,
     domain::digests::ResetLinkDigest,
     domain::digests::ChallengeDigest,
+    domain::digests::DeviceDigest,
     domain::digests::CodeDigest,
     domain::digests::CodeBinding,
     domain::digests::SubjectDigest

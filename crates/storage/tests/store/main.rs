@@ -48,6 +48,7 @@ mod helpers;
 mod limits;
 mod password_resets;
 mod previous_release;
+mod recovery;
 mod resend;
 mod schema;
 mod security_changes;

@@ -156,8 +156,8 @@ async fn a_password_reset_happens_whole_or_not_at_all(store: Store) {
     let (points, before, after) =
         fail_at_every_point(&store, reset, || reset_state(&store, "ann", ann)).await;
     assert_eq!(
-        points, 6,
-        "five statements after the link's, then the commit"
+        points, 7,
+        "six statements after the link's (the last two end the password step's lock and forget remembered devices), then the commit"
     );
     assert_eq!(
         before,
@@ -285,15 +285,16 @@ async fn enabling_the_authenticator_happens_whole_or_not_at_all(store: Store) {
     assert_eq!(authenticator_state(&store, bob).await, (true, None));
 }
 
-/// Whether the account has a phone, its enrolment and authenticator, and whether
-/// its security question is off for good.
-async fn two_step_state(store: &Store, account: AccountId) -> (bool, (bool, bool), bool) {
+/// Whether the account has a phone, its enrolment and authenticator, whether
+/// its security question is off for good, and how many recovery codes it has.
+async fn two_step_state(store: &Store, account: AccountId) -> (bool, (bool, bool), bool, i64) {
     let row = store.account_by_id(account).await.unwrap().unwrap();
     let (enrolment, authenticator) = authenticator_state(store, account).await;
     (
         row.phone_enc.is_some(),
         (enrolment, authenticator.is_some()),
         row.security_question_disabled,
+        store.recovery_codes_left(account).await.unwrap(),
     )
 }
 
@@ -317,6 +318,10 @@ async fn turning_two_step_off_happens_whole_or_not_at_all(store: Store) {
             )
             .await
             .unwrap();
+        store
+            .replace_recovery_codes(account, &[code_digest(1), code_digest(2)], T0 + 3)
+            .await
+            .unwrap();
     }
     let turn_off = || async {
         let was_on = store.turn_off_two_step(ann).await;
@@ -325,12 +330,15 @@ async fn turning_two_step_off_happens_whole_or_not_at_all(store: Store) {
     };
     let (points, before, after) =
         fail_at_every_point(&store, turn_off, || two_step_state(&store, ann)).await;
-    assert_eq!(points, 3, "two statements after the first, then the commit");
-    assert_eq!(before, (true, (true, true), true));
+    assert_eq!(
+        points, 5,
+        "four statements after the first (the enrolment, the recovery codes, the remembered devices), then the commit"
+    );
+    assert_eq!(before, (true, (true, true), true, 2));
     assert_eq!(
         after,
-        (false, (false, false), true),
-        "the question stays off"
+        (false, (false, false), true, 0),
+        "the question stays off, the recovery codes are gone"
     );
     assert_eq!(two_step_state(&store, bob).await, before);
     assert!(

@@ -44,6 +44,7 @@ fn finish<'a>(
         account_id,
         authenticator_step: step,
         session_digest: session,
+        remember_device: None,
         replaced_session_digest: None,
         origin: SessionOrigin {
             user_agent: Some("Firefox/133.0"),

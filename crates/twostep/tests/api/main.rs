@@ -34,6 +34,8 @@ mod postgres;
 mod postgres_restart;
 mod postgres_tls;
 mod production;
+mod recovery_codes;
+mod remembered_devices;
 mod resend;
 mod sessions;
 mod sms_guard;

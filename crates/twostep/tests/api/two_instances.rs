@@ -65,7 +65,7 @@ async fn two_instances_behind_nginx_share_accounts_sign_ins_and_codes() {
     at(&ann, second)
         .enter_phone_code(PhoneFlow::SetUp, &code)
         .await
-        .assert_redirect_to("/account/settings/security?notice=two_step_on");
+        .assert_two_step_turned_on();
     at(&ann, &cluster.nginx).sign_out().await;
 
     // A sign-in begun on the second finishes on the first.
@@ -110,7 +110,7 @@ async fn ann_with_sms_two_step(cluster: &TwoInstances) -> Browser {
     ann.ask_for_phone_code(PhoneFlow::SetUp, PHONE).await;
     ann.enter_phone_code(PhoneFlow::SetUp, &cluster.last_sms_code(PHONE_E164))
         .await
-        .assert_redirect_to("/account/settings/security?notice=two_step_on");
+        .assert_two_step_turned_on();
     ann
 }
 

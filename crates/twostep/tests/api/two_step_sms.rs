@@ -68,12 +68,10 @@ async fn setting_up_sms_two_step_shows_the_masked_number_a_change_pencil_and_tur
     assert!(code_step.contains(">Confirm</button>"));
 
     let code = app.last_sms_code(PHONE_E164);
-    let tab = browser
-        .enter_phone_code(PhoneFlow::SetUp, &code)
-        .await
-        .follow(&browser, "/account/settings/security?notice=two_step_on")
-        .await;
-    assert!(tab.contains("Your phone number is confirmed and set up to receive security codes."));
+    let codes = browser.enter_phone_code(PhoneFlow::SetUp, &code).await;
+    codes.assert_two_step_turned_on();
+    assert!(codes.contains("Your phone number is confirmed and set up to receive security codes."));
+    let tab = browser.get("/account/settings/security").await;
     assert!(
         tab.contains(&format!("value=\"{MASKED}\"")),
         "the Phone number field shows the masked number"
@@ -220,7 +218,7 @@ async fn a_set_up_code_works_only_in_the_session_that_asked_for_it() {
     asking
         .enter_phone_code(PhoneFlow::SetUp, &code)
         .await
-        .assert_redirect_to("/account/settings/security?notice=two_step_on");
+        .assert_two_step_turned_on();
 }
 
 #[tokio::test]
@@ -258,7 +256,7 @@ async fn send_a_new_code_during_set_up_says_how_long_to_wait_and_works_after_a_m
     browser
         .enter_phone_code(PhoneFlow::SetUp, &app.last_sms_code(PHONE_E164))
         .await
-        .assert_redirect_to("/account/settings/security?notice=two_step_on");
+        .assert_two_step_turned_on();
 }
 
 // ---- Change the phone number ----

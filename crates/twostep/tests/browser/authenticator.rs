@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::authenticator_app::{decode_qr, fresh_code, oathtool_code};
+use crate::authenticator_app::{decode_qr, fresh_code};
 use crate::browser::Browser;
 use crate::names::Scope;
 use crate::steps::{PASSWORD, PHONE_E164};
@@ -19,13 +19,7 @@ async fn the_authenticator_app_is_set_up_with_oathtool_and_goes_when_sms_goes() 
     let mut person = Browser::with_sms_two_step("authenticator", EMAIL).await;
 
     // Authenticator app → Set up → Password → Continue → QR code and secret key.
-    person
-        .click_button_in(AUTHENTICATOR, "Set up", "set-up-authenticator")
-        .await;
-    person.fill("Password", PASSWORD).await;
-    person
-        .click_button("Continue", "qr-code-and-secret-key")
-        .await;
+    let secret_key = person.open_authenticator_set_up().await;
     let qr = person.image("QR code").await;
     let loaded = person
         .client
@@ -36,12 +30,6 @@ async fn the_authenticator_app_is_set_up_with_oathtool_and_goes_when_sms_goes() 
         .await
         .expect("image state");
     assert_eq!(loaded, json!(true), "the QR code image loads");
-    let secret_key = person
-        .labelled("Secret key")
-        .await
-        .text()
-        .await
-        .expect("secret key text");
     let groups: Vec<&str> = secret_key.split_whitespace().collect();
     assert!(
         groups.len() > 1
@@ -74,10 +62,7 @@ async fn the_authenticator_app_is_set_up_with_oathtool_and_goes_when_sms_goes() 
     }
 
     // Security code from the "app" → Confirm.
-    let (code, used_step) = oathtool_code(&secret);
-    person.fill("Security code", &code).await;
-    person.click_button("Confirm", "authenticator-on").await;
-    person.assert_sees("Your app is set up.").await;
+    let used_step = person.confirm_authenticator(&secret).await;
     person.button(AUTHENTICATOR, "Turn off").await;
 
     // Signing in asks for the app's code by default, and sends no SMS.

@@ -29,6 +29,7 @@ mod anti_theft;
 mod applications;
 mod authenticator;
 mod lockout;
+mod recovery;
 mod security_question;
 mod sessions_list;
 mod sms_guard;

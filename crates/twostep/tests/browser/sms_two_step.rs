@@ -3,11 +3,9 @@
 
 use crate::browser::Browser;
 use crate::names::Scope;
-use crate::steps::{PASSWORD, PHONE_E164, TWO_STEP, six_digits};
+use crate::steps::{PASSWORD, PHONE_E164, TWO_STEP};
 
 const EMAIL: &str = "grace@example.com";
-const NEW_PHONE: &str = "+1 415 555 2671";
-const NEW_PHONE_E164: &str = "+14155552671";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs chromium and chromedriver; run by .ci/run"]
@@ -52,33 +50,7 @@ async fn sms_two_step_verification_is_set_up_used_changed_and_turned_off() {
     let old_number_messages = person.already_read("SMS", PHONE_E164);
     person.go_to_security_tab(EMAIL).await;
     person
-        .click_control_in(TWO_STEP, "Change phone number", "change-phone-number")
-        .await;
-    person.fill("Password", PASSWORD).await;
-    person.click_button("Continue", "new-phone-number").await;
-    person.fill("Phone number", NEW_PHONE).await;
-    person
-        .click_button("Get code", "code-sent-to-new-number")
-        .await;
-    person
-        .assert_sees("We sent a security code by SMS to +1 ••• ••• 2671")
-        .await;
-    let sms = person.read_outbox("SMS", NEW_PHONE_E164, None).await;
-    assert_eq!(
-        person.outbox_count("SMS", PHONE_E164).await,
-        old_number_messages,
-        "no code went to the old number"
-    );
-    let code = six_digits(&sms).expect("a code in the SMS");
-    person.back("back-to-the-code-page").await;
-    person.fill("Security code", &code).await;
-    person.click_button("Confirm", "phone-number-changed").await;
-    person
-        .assert_sees("Your new phone number is confirmed and set up to receive security codes.")
-        .await;
-    assert_eq!(person.field_value("Phone number").await, "+1 ••• ••• 2671");
-    person
-        .assert_email_says(EMAIL, "Your phone number was changed", "+1 ••• ••• 2671")
+        .change_to_the_new_phone(EMAIL, old_number_messages)
         .await;
     person.back("back-to-security-tab").await;
 

@@ -1,11 +1,15 @@
 //! Steps several flows share, each written the way the help page words it.
 
+use crate::authenticator_app::oathtool_code;
 use crate::browser::Browser;
 use crate::names::Scope;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const PHONE: &str = "+1 650 253 0000";
 pub const PHONE_E164: &str = "+16502530000";
+/// The new phone a person moves to with Change phone number.
+pub const NEW_PHONE: &str = "+1 415 555 2671";
+pub const NEW_PHONE_E164: &str = "+14155552671";
 
 pub const TWO_STEP: Scope<'static> = Scope::Section("Two-step verification");
 
@@ -100,8 +104,9 @@ impl Browser {
 
     /// Security tab → Two-step verification → Set up → Password → Continue →
     /// Phone number (`PHONE`) → Get code → the code from the SMS → Security
-    /// code → Confirm.
-    pub async fn set_up_sms(&mut self, email: &str) {
+    /// code → Confirm → the Recovery codes, shown once → Continue, back on the
+    /// Security tab. Answers the recovery codes as the page shows them.
+    pub async fn set_up_sms(&mut self, email: &str) -> Vec<String> {
         self.go_to_security_tab(email).await;
         self.click_button_in(TWO_STEP, "Set up", "set-up-two-step")
             .await;
@@ -115,10 +120,64 @@ impl Browser {
         self.click_button("Confirm", "two-step-on").await;
         self.assert_sees("Your phone number is confirmed and set up to receive security codes.")
             .await;
+        let codes = self.recovery_codes_shown().await;
+        self.click_link("Continue", "security-tab-after-codes")
+            .await;
+        codes
+    }
+
+    /// The page headed Recovery codes: its ten codes, as shown.
+    pub async fn recovery_codes_shown(&mut self) -> Vec<String> {
+        self.assert_sees("Recovery codes").await;
+        self.assert_sees("Keep them somewhere safe").await;
+        self.button(Scope::Page, "Download").await;
+        let mut codes = Vec::new();
+        for item in self
+            .client
+            .find_all(fantoccini::Locator::Css(".recovery-codes code"))
+            .await
+            .expect("the list of codes")
+        {
+            codes.push(item.text().await.expect("a code's text"));
+        }
+        if codes.len() != 10 || codes.iter().any(|code| code.len() != 14) {
+            self.fail(&format!("not ten codes like 7KQ2-9XWD-M4TP: {codes:?}"))
+                .await;
+        }
+        codes
     }
 }
 
 impl Browser {
+    /// On the Security tab: Authenticator app → Set up → Password → Continue;
+    /// answers the secret key as the page shows it, in groups.
+    pub async fn open_authenticator_set_up(&mut self) -> String {
+        self.click_button_in(
+            Scope::Section("Authenticator app"),
+            "Set up",
+            "set-up-authenticator",
+        )
+        .await;
+        self.fill("Password", PASSWORD).await;
+        self.click_button("Continue", "qr-code-and-secret-key")
+            .await;
+        self.labelled("Secret key")
+            .await
+            .text()
+            .await
+            .expect("secret key text")
+    }
+
+    /// The code oathtool shows for `secret` → Security code → Confirm; answers
+    /// the 30-second step that code belongs to.
+    pub async fn confirm_authenticator(&mut self, secret: &str) -> u64 {
+        let (code, used_step) = oathtool_code(secret);
+        self.fill("Security code", &code).await;
+        self.click_button("Confirm", "authenticator-on").await;
+        self.assert_sees("Your app is set up.").await;
+        used_step
+    }
+
     /// On the Security tab: Two-step verification → Turn off → Password → Turn off.
     pub async fn turn_off_two_step(&mut self) {
         self.click_button_in(TWO_STEP, "Turn off", "turn-off-two-step")
@@ -126,6 +185,38 @@ impl Browser {
         self.fill("Password", PASSWORD).await;
         self.click_button("Turn off", "two-step-off").await;
         self.assert_sees("Two-step verification is off.").await;
+    }
+}
+
+impl Browser {
+    /// The pencil → Password → Continue → Phone number (the new phone) → Get
+    /// code → the code sent to the new phone → Confirm. The lost phone still
+    /// has `old_phone_messages` SMS: none more.
+    pub async fn change_to_the_new_phone(&mut self, email: &str, old_phone_messages: usize) {
+        self.click_control_in(TWO_STEP, "Change phone number", "change-phone-number")
+            .await;
+        self.fill("Password", PASSWORD).await;
+        self.click_button("Continue", "new-phone-number").await;
+        self.fill("Phone number", NEW_PHONE).await;
+        self.click_button("Get code", "code-sent-to-new-phone")
+            .await;
+        let sms = self.read_outbox("SMS", NEW_PHONE_E164, None).await;
+        assert_eq!(
+            self.outbox_count("SMS", PHONE_E164).await,
+            old_phone_messages,
+            "nothing goes to the lost phone"
+        );
+        let code = six_digits(&sms).expect("a code in the SMS");
+        self.back("back-to-the-code-page").await;
+        self.fill("Security code", &code).await;
+        self.click_button("Confirm", "phone-number-changed").await;
+        self.assert_sees(
+            "Your new phone number is confirmed and set up to receive security codes.",
+        )
+        .await;
+        assert_eq!(self.field_value("Phone number").await, "+1 ••• ••• 2671");
+        self.assert_email_says(email, "Your phone number was changed", "+1 ••• ••• 2671")
+            .await;
     }
 }
 

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use domain::CodeError;
 use domain::authenticator::AuthenticatorError;
+use domain::recovery_codes::RecoveryCodeError;
 use domain::sms_guard::SmsRefused;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -103,7 +104,8 @@ impl ApiErrorCode {
 impl From<&VerifyError> for ApiErrorCode {
     fn from(error: &VerifyError) -> Self {
         match error {
-            VerifyError::Code(CodeError::Malformed) => Self::CodeMalformed,
+            VerifyError::Code(CodeError::Malformed)
+            | VerifyError::RecoveryCode(RecoveryCodeError::Malformed) => Self::CodeMalformed,
             VerifyError::Code(CodeError::NotRequested) => Self::CodeNotRequested,
             VerifyError::Code(CodeError::Expired) => Self::CodeExpired,
             VerifyError::Code(CodeError::TooManyAttempts)
@@ -112,7 +114,8 @@ impl From<&VerifyError> for ApiErrorCode {
             VerifyError::Code(CodeError::AlreadyUsed)
             | VerifyError::Authenticator(AuthenticatorError::AlreadyUsed) => Self::CodeAlreadyUsed,
             VerifyError::Code(CodeError::Wrong { .. })
-            | VerifyError::Authenticator(AuthenticatorError::WrongCode) => Self::CodeWrong,
+            | VerifyError::Authenticator(AuthenticatorError::WrongCode)
+            | VerifyError::RecoveryCode(RecoveryCodeError::WrongOrUsed) => Self::CodeWrong,
             VerifyError::Code(CodeError::ResendTooSoon { .. }) => Self::ResendTooSoon,
             VerifyError::Authenticator(AuthenticatorError::RequiresSms)
             | VerifyError::MethodNotAvailable => Self::MethodNotAvailable,
@@ -221,9 +224,9 @@ impl From<VerifyError> for ApiError {
     fn from(error: VerifyError) -> Self {
         let status = match &error {
             VerifyError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            VerifyError::Code(CodeError::Malformed) | VerifyError::MethodNotAvailable => {
-                StatusCode::BAD_REQUEST
-            }
+            VerifyError::Code(CodeError::Malformed)
+            | VerifyError::RecoveryCode(RecoveryCodeError::Malformed)
+            | VerifyError::MethodNotAvailable => StatusCode::BAD_REQUEST,
             VerifyError::Code(CodeError::ResendTooSoon { .. } | CodeError::TooManyAttempts)
             | VerifyError::Authenticator(AuthenticatorError::TooManyAttempts { .. })
             | VerifyError::Locked(_) => StatusCode::TOO_MANY_REQUESTS,

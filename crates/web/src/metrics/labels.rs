@@ -5,6 +5,7 @@
 use domain::CodeError;
 use domain::Method;
 use domain::authenticator::AuthenticatorError;
+use domain::recovery_codes::RecoveryCodeError;
 
 use super::Metrics;
 use crate::verification::VerifyError;
@@ -98,8 +99,10 @@ fn second_step_label(result: &Result<impl Sized, VerifyError>) -> &'static str {
     match result {
         Ok(_) => "accepted",
         Err(VerifyError::Code(CodeError::Wrong { .. }))
-        | Err(VerifyError::Authenticator(AuthenticatorError::WrongCode)) => "wrong_code",
-        Err(VerifyError::Code(CodeError::Malformed)) => "malformed",
+        | Err(VerifyError::Authenticator(AuthenticatorError::WrongCode))
+        | Err(VerifyError::RecoveryCode(RecoveryCodeError::WrongOrUsed)) => "wrong_code",
+        Err(VerifyError::Code(CodeError::Malformed))
+        | Err(VerifyError::RecoveryCode(RecoveryCodeError::Malformed)) => "malformed",
         Err(VerifyError::Code(CodeError::Expired)) => "expired",
         Err(VerifyError::Code(CodeError::NotRequested)) => "not_requested",
         Err(VerifyError::Code(CodeError::AlreadyUsed))
@@ -127,11 +130,15 @@ impl Metrics {
     pub fn second_step<T>(&self, method: Method, result: &Result<T, VerifyError>) {
         let label = second_step_label(result);
         self.second_step.inc(&[method.as_str(), label]);
-        if label == "too_many_attempts" {
-            self.limit_hit(match method {
-                Method::Sms => Limit::SmsCodeEntries,
-                Method::Authenticator => Limit::AuthenticatorAttempts,
-            });
+        let limit = match method {
+            Method::Sms => Some(Limit::SmsCodeEntries),
+            Method::Authenticator => Some(Limit::AuthenticatorAttempts),
+            Method::RecoveryCode => None,
+        };
+        if label == "too_many_attempts"
+            && let Some(limit) = limit
+        {
+            self.limit_hit(limit);
         }
     }
 

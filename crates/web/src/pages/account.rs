@@ -6,6 +6,7 @@ use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::Response;
 use domain::account::SecurityEvent;
+use domain::recovery_codes::RecoveryCodePolicy;
 use domain::security_question::{
     SecurityQuestionError, SecurityQuestionState, normalise_answer, parse_question,
 };
@@ -116,9 +117,30 @@ struct SecurityTab {
     masked_phone: String,
     authenticator_on: bool,
     question: SecurityQuestionState,
+    /// How many recovery codes are left, while two-step verification is on.
+    recovery_codes: Option<RecoveryCodesView>,
     events: Vec<EventView>,
     connections: Vec<ConnectionView>,
     sessions: Vec<super::sessions::SessionView>,
+}
+
+/// The **Recovery codes** section: how many are left, and whether that is few.
+pub struct RecoveryCodesView {
+    pub left: String,
+    pub running_low: bool,
+}
+
+impl RecoveryCodesView {
+    async fn of(state: &AppState, account: &Account) -> Result<Option<Self>, WebError> {
+        if !two_step_of(account).is_on() {
+            return Ok(None);
+        }
+        let left = state.store.recovery_codes_left(account.id).await?;
+        Ok(Some(Self {
+            left: domain::account::codes_left(left),
+            running_low: RecoveryCodePolicy::default().is_running_low(left),
+        }))
+    }
 }
 
 /// The account's security question as the core sees it.
@@ -151,6 +173,7 @@ pub async fn render_security_tab(
             .unwrap_or_default(),
         authenticator_on: two_step.has_authenticator(),
         question: security_question_of(account),
+        recovery_codes: RecoveryCodesView::of(state, account).await?,
         events: events
             .into_iter()
             .map(|e| EventView {

@@ -25,6 +25,8 @@ pub mod outbox;
 pub mod password;
 pub mod password_reset;
 pub mod phone;
+pub mod recovery_codes;
+pub mod remembered_device;
 pub mod sessions;
 pub mod sign_in;
 pub mod sign_up;
@@ -95,10 +97,15 @@ pub async fn start_session(
 /// sign-in's cleared, and on to the account page.
 pub fn signed_in(state: &AppState, session_id: &str) -> Response {
     let mut response = Redirect::to("/account").into_response();
+    set_session_cookies(state, &mut response, session_id);
+    response
+}
+
+/// The new session's cookie, and the half-finished sign-in's cleared.
+pub fn set_session_cookies(state: &AppState, response: &mut Response, session_id: &str) {
     let secure = state.settings.secure_cookies();
     cookies::set(response.headers_mut(), cookies::SESSION, session_id, secure);
     cookies::clear(response.headers_mut(), cookies::PENDING, secure);
-    response
 }
 
 pub fn to_security_tab(notice: Notice) -> Response {

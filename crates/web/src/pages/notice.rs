@@ -31,6 +31,8 @@ pub enum Notice {
     Disconnected,
     SessionSignedOut,
     SignedOutEverywhereElse,
+    RecoveryCodeUsed,
+    DevicesForgotten,
 }
 
 impl Notice {
@@ -63,6 +65,12 @@ impl Notice {
             Self::SessionSignedOut => "That session is signed out.",
             Self::SignedOutEverywhereElse => {
                 "You are signed out everywhere else. Only this browser stays signed in."
+            }
+            Self::RecoveryCodeUsed => {
+                "You signed in with a recovery code. That code can't be used again."
+            }
+            Self::DevicesForgotten => {
+                "Remembered devices are forgotten. Each will ask for a security code at its next sign-in."
             }
         }
     }
@@ -101,7 +109,11 @@ impl Notice {
             SecurityEvent::AppDisconnected { .. } => Some(Self::Disconnected),
             SecurityEvent::SessionSignedOut { .. } => Some(Self::SessionSignedOut),
             SecurityEvent::OtherSessionsSignedOut { .. } => Some(Self::SignedOutEverywhereElse),
-            SecurityEvent::AccountCreated
+            SecurityEvent::RememberedDevicesForgotten => Some(Self::DevicesForgotten),
+            // The new set's own page says it; a code is used at sign-in.
+            SecurityEvent::RecoveryCodesReplaced
+            | SecurityEvent::RecoveryCodeUsed { .. }
+            | SecurityEvent::AccountCreated
             | SecurityEvent::TwoStepResetByOperator { .. }
             | SecurityEvent::AccountDisabled
             | SecurityEvent::AccountEnabled

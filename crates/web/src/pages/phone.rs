@@ -10,13 +10,13 @@ use domain::PhoneNumber;
 use domain::account::SecurityEvent;
 use domain::one_time_code::CodePurpose;
 
-use super::Path;
 use super::notice::{Notice, SendFailure};
+use super::{Path, recovery_codes};
 use crate::chrome::{Chrome, render, render_form, render_with_status};
 use crate::session::Requester;
 use crate::session::{Page, SignedIn};
 use crate::verification::{self, VerifyError, two_step_of};
-use crate::{AppState, WebError};
+use crate::{AppState, WebError, security_events};
 
 /// The two SMS flows share their steps: password, number, code. The flow is the
 /// URL's `{flow}` segment, read by serde; any other segment is a 404.
@@ -288,21 +288,44 @@ pub async fn confirm_code(
     };
     let sealed = verification::seal_phone(&state, account.id, &checked.phone);
     // Uses the code up and saves the number (disabling the security question for
-    // good) in one transaction, for a new set-up and a change of number alike.
-    if !state
-        .store
-        .confirm_phone(account.id, &checked.code, sealed, state.now())
-        .await?
-    {
+    // good) in one transaction, for a new set-up and a change of number alike;
+    // a set-up also stores the first recovery codes and forgets any device
+    // remembered before.
+    let now = state.now();
+    let (saved, new_set) = match flow {
+        PhoneFlow::SetUp => {
+            let set = recovery_codes::NewSet::generate(&state, account);
+            let saved = state
+                .store
+                .turn_on_two_step(account.id, &checked.code, sealed, &set.digests, now)
+                .await?;
+            (saved, Some(set))
+        }
+        PhoneFlow::Change => {
+            let saved = state
+                .store
+                .confirm_phone(account.id, &checked.code, sealed, now)
+                .await?;
+            (saved, None)
+        }
+    };
+    if !saved {
         let used = VerifyError::from(domain::one_time_code::CodeError::AlreadyUsed);
         return code_step_page(&state, &signed_in, flow, Some(used.to_string()), None).await;
     }
     let masked_phone = checked.phone.masked();
-    let event = match flow {
-        PhoneFlow::SetUp => SecurityEvent::TwoStepTurnedOn { masked_phone },
-        PhoneFlow::Change => SecurityEvent::PhoneNumberChanged { masked_phone },
-    };
-    super::security_changed(&state, account, event).await
+    match new_set {
+        Some(set) => {
+            let event = SecurityEvent::TwoStepTurnedOn { masked_phone };
+            let notice = Notice::after(&event);
+            security_events::record(&state, account, event).await?;
+            set.show(&signed_in, notice)
+        }
+        None => {
+            let event = SecurityEvent::PhoneNumberChanged { masked_phone };
+            super::security_changed(&state, account, event).await
+        }
+    }
 }
 
 pub async fn resend_code(
@@ -348,9 +371,9 @@ fn turn_off_page(
         chrome: signed_in.chrome(),
         title: "Turn off two-step verification",
         explanation: if authenticator_too {
-            "Your phone number will be removed, and the authenticator app will be turned off too. Enter your password to continue."
+            "Your phone number will be removed, the authenticator app will be turned off too, and your recovery codes will stop working. Enter your password to continue."
         } else {
-            "Your phone number will be removed. Enter your password to continue."
+            "Your phone number will be removed and your recovery codes will stop working. Enter your password to continue."
         },
         action: "/account/security/two-step/turn-off".into(),
         button: "Turn off",

@@ -1,5 +1,6 @@
 //! Signing in: the password step, then, with two-step verification on, the code
-//! step by SMS or authenticator app. Only both together give a session.
+//! step by SMS, authenticator app or recovery code. Only both together give a
+//! session, or the password on a device remembered for the account.
 
 use askama::Template;
 use axum::Form;
@@ -13,8 +14,8 @@ use domain::session::pending_sign_in_is_live;
 use domain::{Email, Method};
 use storage::{Account, FinishSignIn, PendingSignInRow, SessionOrigin, SignInFinish};
 
-use super::Path;
 use super::notice::{Notice, NoticeQuery, SendFailure};
+use super::{Path, remembered_device};
 use crate::chrome::{Chrome, render, render_form, render_with_status};
 use crate::credentials::{self, CredentialsError};
 use crate::session::{Page, Requester, SignedOut, Visitor};
@@ -71,7 +72,13 @@ pub async fn submit(
         // One message and one cost for a wrong e-mail and a wrong password.
         Err(error) => return refuse(visitor.chrome, form.email, error.to_string()),
     };
-    let Some(method) = two_step_of(&account).default_method() else {
+    let mut second_step = two_step_of(&account).default_method();
+    // "Don't ask again on this device": this browser was remembered for this account.
+    if second_step.is_some() && remembered_device::is_remembered(&state, &headers, &account).await?
+    {
+        second_step = None;
+    }
+    let Some(method) = second_step else {
         return super::start_session(
             &state,
             account.id,
@@ -128,6 +135,8 @@ struct SecondStepPage {
     method: Method,
     masked_phone: String,
     offers_authenticator: bool,
+    /// The method the person came from to use a recovery code, to go back to.
+    back_to: Method,
     error: Option<String>,
     notice: Option<Notice>,
 }
@@ -168,11 +177,13 @@ async fn second_step_page(
     let masked_phone = verification::account_phone(state, account)?
         .map(|p| p.masked())
         .unwrap_or_default();
+    let two_step = two_step_of(account);
     let page = SecondStepPage {
         chrome,
         method: row.method,
         masked_phone,
-        offers_authenticator: two_step_of(account).offers(Method::Authenticator),
+        offers_authenticator: two_step.offers(Method::Authenticator),
+        back_to: two_step.default_method().unwrap_or(Method::Sms),
         notice,
         error,
     };
@@ -199,11 +210,17 @@ pub async fn second_step(
     second_step_page(&state, visitor.chrome, &row, &account, error, query.notice).await
 }
 
+text_form! {
+    /// The code, and `remember` = `yes` when "Don't ask again on this device"
+    /// is ticked.
+    SecondStepForm { code, remember }
+}
+
 pub async fn submit_code(
     Page(state, visitor): Page<Visitor>,
     headers: HeaderMap,
     from: Requester,
-    Form(form): Form<super::CodeForm>,
+    Form(form): Form<SecondStepForm>,
 ) -> Result<Response, WebError> {
     let Some((digest, row, account)) = pending(&state, &headers).await? else {
         return Ok(start_again());
@@ -221,15 +238,20 @@ pub async fn submit_code(
         },
     )
     .await;
+    let remember = form.remember == "yes";
     let outcome = match passed {
         Ok(passed) => {
             let signing_in = SigningIn {
                 pending_digest: &digest,
                 account: &account,
-                method,
                 from: &from,
             };
-            finish_sign_in(&state, &headers, signing_in, passed).await
+            let finished = FinishedStep {
+                method,
+                passed,
+                remember,
+            };
+            finish_sign_in(&state, &headers, signing_in, finished).await
         }
         Err(error) => Err(error),
     };
@@ -250,29 +272,40 @@ pub async fn submit_code(
     }
 }
 
-/// Ends a sign-in whose code passed. Consuming the half-finished sign-in (and
-/// claiming the app's step) is the single point of success, written in one
-/// transaction with the new session.
+/// A second step that passed, and whether to remember the device.
+struct FinishedStep {
+    method: Method,
+    passed: Passed,
+    remember: bool,
+}
+
 /// The half-finished sign-in whose code passed, and where it comes from.
 struct SigningIn<'a> {
     pending_digest: &'a PendingSignInDigest,
     account: &'a Account,
-    method: Method,
     from: &'a Requester,
 }
 
+/// Ends a sign-in whose code passed. Consuming the half-finished sign-in (and
+/// claiming the app's step) is the single point of success, written in one
+/// transaction with the new session and the remembered device.
 async fn finish_sign_in(
     state: &AppState,
     headers: &HeaderMap,
     signing_in: SigningIn<'_>,
-    passed: Passed,
+    step: FinishedStep,
 ) -> Result<Response, VerifyError> {
     let SigningIn {
         pending_digest,
         account,
-        method,
         from,
     } = signing_in;
+    let FinishedStep {
+        method,
+        passed,
+        remember,
+    } = step;
+    let device = remember.then(|| remembered_device::NewDevice::at(state.now()));
     let session_id = domain::secrets::random_token();
     let ip_address = from.ip.map(|ip| ip.to_string());
     let replaced = cookies::read(headers, cookies::SESSION, state.settings.secure_cookies())
@@ -287,6 +320,7 @@ async fn finish_sign_in(
             user_agent: from.user_agent(),
             ip_address: ip_address.as_deref(),
         },
+        remember_device: device.as_ref().map(remembered_device::NewDevice::to_store),
         now: state.now(),
     };
     match state
@@ -301,7 +335,16 @@ async fn finish_sign_in(
                 method = method.as_str(),
                 "signed in with two-step verification"
             );
-            Ok(super::signed_in(state, &session_id))
+            let mut response = super::signed_in(state, &session_id);
+            if passed == Passed::RecoveryCode {
+                // On to where the codes left are counted and new ones are got.
+                response = super::to_security_tab(Notice::RecoveryCodeUsed);
+                super::set_session_cookies(state, &mut response, &session_id);
+            }
+            if let Some(device) = device {
+                device.set_cookie(state, &mut response);
+            }
+            Ok(response)
         }
         SignInFinish::SignInGone => Ok(start_again()),
         SignInFinish::CodeAlreadyUsed => Err(AuthenticatorError::AlreadyUsed.into()),

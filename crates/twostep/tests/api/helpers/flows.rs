@@ -278,7 +278,8 @@ impl Browser {
     }
 
     /// Security tab → Set up → password → phone number → code from the SMS → Confirm.
-    pub async fn set_up_sms(&self, app: &TestApp, phone: &str) {
+    /// Answers the recovery codes the portal shows once.
+    pub async fn set_up_sms(&self, app: &TestApp, phone: &str) -> Vec<String> {
         self.ask_for_phone_code(PhoneFlow::SetUp, phone).await;
         let e164 = domain::PhoneNumber::parse(phone, None)
             .unwrap()
@@ -286,7 +287,7 @@ impl Browser {
             .to_owned();
         self.enter_phone_code(PhoneFlow::SetUp, &app.last_sms_code(&e164))
             .await
-            .assert_redirect_to("/account/settings/security?notice=two_step_on");
+            .assert_two_step_turned_on()
     }
 
     /// Authenticator app → Set up → Password → Continue: the scan page with the

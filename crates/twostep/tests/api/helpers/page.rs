@@ -100,6 +100,34 @@ impl Page {
         assert_eq!(self.location.as_deref(), Some(path));
     }
 
+    /// The page headed Recovery codes, shown once after two-step verification
+    /// is turned on or new codes were asked for; answers its codes as shown.
+    #[track_caller]
+    pub fn assert_recovery_codes_shown(&self) -> Vec<String> {
+        assert_eq!(self.status, 200, "{}", self.body);
+        self.assert_contains("<h2 id=\"recovery-codes-heading\">Recovery codes</h2>");
+        self.assert_contains(">Download</button>");
+        let codes: Vec<String> = field_value(&self.body, "codes")
+            .expect("the Download form carries the codes")
+            .split(' ')
+            .map(str::to_owned)
+            .collect();
+        for code in &codes {
+            self.assert_contains(&format!("<li><code>{code}</code></li>"));
+        }
+        codes
+    }
+
+    /// Two-step verification was turned on: the notice says so above the
+    /// first set of recovery codes. Answers the codes.
+    #[track_caller]
+    pub fn assert_two_step_turned_on(&self) -> Vec<String> {
+        self.assert_reads("Your phone number is confirmed and set up to receive security codes.");
+        let codes = self.assert_recovery_codes_shown();
+        assert_eq!(codes.len(), 10);
+        codes
+    }
+
     /// The page a visitor who is not signed in gets instead: the sign-in page.
     #[track_caller]
     pub fn assert_signed_out(&self) {

@@ -139,7 +139,7 @@ async fn sms_two_step_is_set_up_with_a_code_that_travelled_through_a_real_kannel
     browser
         .enter_phone_code(PhoneFlow::SetUp, code)
         .await
-        .assert_redirect_to("/account/settings/security?notice=two_step_on");
+        .assert_two_step_turned_on();
     assert!(shows_number(&browser, MASKED).await);
 }
 
@@ -238,7 +238,7 @@ async fn when_the_gateway_goes_down_signing_in_says_the_sms_could_not_be_sent() 
     browser
         .enter_phone_code(PhoneFlow::SetUp, &code)
         .await
-        .assert_redirect_to("/account/settings/security?notice=two_step_on");
+        .assert_two_step_turned_on();
     gateway.shut_down().await;
 
     let signing_in = app.browser();
