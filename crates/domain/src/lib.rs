@@ -16,6 +16,7 @@ pub mod password;
 pub mod phone_number;
 pub mod secrets;
 pub mod security_question;
+pub mod server_key;
 pub mod session;
 pub mod throttle;
 pub mod two_step;

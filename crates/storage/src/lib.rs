@@ -25,6 +25,7 @@ mod db;
 mod failed_passwords;
 mod faults;
 mod password_resets;
+mod sealed;
 mod security_events;
 mod sessions;
 
@@ -35,6 +36,7 @@ pub use codes::StoredCode;
 pub use database::{PoolSettings, SchemaStatus};
 pub use db::DatabaseError;
 pub use password_resets::PasswordResetRow;
+pub use sealed::{SealedColumn, SealedValue};
 pub use security_events::EventRow;
 pub use sessions::{FinishSignIn, PendingSignInRow, SessionRow, SignInFinish};
 

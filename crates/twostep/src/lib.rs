@@ -5,4 +5,5 @@ pub mod app;
 pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod rotate;
 pub mod server;

@@ -233,9 +233,11 @@ pub async fn check_sms_code_unused(
         // It changed between the two statements: a parallel request used it up.
         return Err(CodeError::AlreadyUsed.into());
     };
-    let digest = state
-        .key
-        .code_digest(&digest_context(account_id, purpose), entered.as_str());
+    let digest = state.key.code_digest_for(
+        &stored.code.digest,
+        &digest_context(account_id, purpose),
+        entered.as_str(),
+    );
     let mut code = stored.code;
     code.check_reserved(&digest)?;
     let phone = phone_of(state, account_id, stored.destination_enc)?;

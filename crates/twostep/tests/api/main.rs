@@ -18,6 +18,7 @@ mod cli;
 mod connections;
 mod errors;
 mod every_country;
+mod key_rotation;
 mod limits;
 mod load_shedding;
 mod metrics;
