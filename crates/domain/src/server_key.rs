@@ -134,7 +134,7 @@ impl std::fmt::Debug for ServerKey {
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if !text.is_ascii() || text.len() % 2 != 0 {
+    if !text.is_ascii() || !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())
