@@ -107,7 +107,7 @@ pub fn router(state: AppState) -> Router {
         .route("/downloads", get(downloads::list))
         .route("/dev/outbox", get(outbox::list))
         .fallback(home::not_found);
-    let (api, document) = api::router();
+    let (api, document) = api::router(&state.settings.apps);
     let document = api::OpenApiJson(std::sync::Arc::new(
         document.to_pretty_json().unwrap_or_default(),
     ));

@@ -23,6 +23,7 @@ mod limits;
 mod load_shedding;
 mod metrics;
 mod migrations;
+mod openapi_constraints;
 mod password_reset;
 mod phone_numbers;
 mod postgres;

@@ -22,16 +22,36 @@ use crate::credentials::{self, CredentialsError};
 use crate::verification::{self, SecondFactor, two_step_of};
 use crate::{AppState, security_events};
 
+// Every rule a handler applies to a field is stated on the field with
+// `#[schema(...)]` (lengths, patterns, `value_type` for an enum), so that a request
+// the document allows is never refused as `invalid_request`; the app ids are the
+// catalogue's, added when the router is built (`super::state_app_ids`).
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectRequest {
+    /// An address that is not one is refused as `invalid_credentials`, like a wrong one.
+    #[schema(min_length = 1)]
     pub email: String,
+    #[schema(min_length = 1)]
     pub password: String,
-    /// The application's id in the catalogue (see the Downloads page).
+    /// The application's id in the catalogue (see the Downloads page); the
+    /// document lists the ids this portal's catalogue holds.
+    #[schema(min_length = 1)]
     pub app_id: String,
-    /// Its version, e.g. "2.4.1".
+    /// Its version, e.g. "2.4.1": one to three numbers, an optional
+    /// `-pre.release` and an optional `+build`, spaces around it ignored.
+    #[schema(
+        pattern = r"^\s*[0-9]{1,18}(\.[0-9]{1,18}){0,2}(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[\s\S]*)?\s*$"
+    )]
     pub app_version: String,
-    /// A name the owner recognises, e.g. "Ann's laptop".
+    /// A name the owner recognises, e.g. "Ann's laptop": 1 to 100 characters,
+    /// not only spaces, no control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^(?![\s\S]*[\x00-\x1f\x7f-\x9f])(?=[\s\S]*\S)"
+    )]
     pub device_name: String,
 }
 
@@ -111,9 +131,10 @@ pub async fn connect(
     }
 }
 
+/// The rules the document states for `device_name`, on the text as sent.
 fn parse_device_name(text: &str) -> Result<String, ApiError> {
     let name = text.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+    if name.is_empty() || text.chars().count() > 100 || text.chars().any(char::is_control) {
         return Err(ApiError::invalid_request(
             "device_name: give a name of 1 to 100 characters, e.g. \"Ann's laptop\".",
         ));
@@ -223,6 +244,8 @@ async fn refuse_old_app(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChallengeRequest {
+    /// From `two_step_required`; an unknown one is `challenge_expired`.
+    #[schema(min_length = 1)]
     pub challenge: String,
 }
 
@@ -298,11 +321,25 @@ pub async fn send_sms(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
+    #[schema(min_length = 1)]
     pub challenge: String,
-    /// `authenticator` or `sms`.
+    /// One of the `methods` of `two_step_required`.
+    #[schema(value_type = MethodName)]
     pub method: String,
-    /// The 6-digit code.
+    /// The 6-digit code; spaces and hyphens between the digits are ignored.
+    #[schema(pattern = r"^[\s-]*([0-9][\s-]*){6}$")]
     pub code: String,
+}
+
+/// The second-step methods the API knows, as `VerifyRequest.method` spells them
+/// (`domain::Method::parse`); a method the account has not set up is
+/// `method_not_available`.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)] // Only its schema is used: the field stays a string, refused with a message of ours.
+pub enum MethodName {
+    Authenticator,
+    Sms,
 }
 
 /// Pass the second step and receive the token.
