@@ -48,6 +48,7 @@ mod password_resets;
 mod previous_release;
 mod resend;
 mod schema;
+mod sealed;
 mod security_changes;
 mod security_events;
 mod sessions;
