@@ -8,8 +8,10 @@
 use std::fmt;
 use std::time::Duration;
 
-use reqwest::Url;
+use hyper::StatusCode;
+use url::Url;
 
+use crate::http_get::{GetError, HttpGet};
 use crate::retry::{self, Failure, Policy, phone_hint};
 use crate::{DeliveryError, KannelSettings, Sms};
 
@@ -18,7 +20,7 @@ const LONGEST_REASON: usize = 200;
 
 #[derive(Clone)]
 pub struct KannelGateway {
-    client: reqwest::Client,
+    client: HttpGet,
     url: Url,
     username: String,
     password: String,
@@ -32,24 +34,29 @@ impl KannelGateway {
         let invalid = |reason: String| DeliveryError::InvalidSettings { reason };
         let url = Url::parse(&settings.url)
             .map_err(|e| invalid(format!("sms.url {:?} is not a URL: {e}", settings.url)))?;
-        // reqwest is built without TLS; refusing https here fails at start-up, not at each SMS.
-        if url.scheme() != "http" {
-            return Err(invalid(format!(
-                "sms.url must start with http:// (https is not supported yet), not {:?}",
-                settings.url
-            )));
+        // The URL carries the password, the number and the code: in the clear
+        // only to this machine.
+        match url.scheme() {
+            "https" => {}
+            "http"
+                if url
+                    .host()
+                    .is_some_and(|host| crate::is_loopback(&host.to_string())) => {}
+            "http" => {
+                return Err(invalid(format!(
+                    "sms.url uses plain http to {}, which is not a loopback host: use https:// (the password, the number and the code would cross the network in the clear)",
+                    url.host_str().unwrap_or_default()
+                )));
+            }
+            _ => {
+                return Err(invalid(format!(
+                    "sms.url must start with https:// (or http:// to a loopback host), not {:?}",
+                    settings.url
+                )));
+            }
         }
         retry::check_settings("sms", settings.timeout_ms, settings.retries)?;
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_millis(settings.timeout_ms))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| {
-                invalid(format!(
-                    "cannot build the HTTP client: {}",
-                    retry::chain(&e)
-                ))
-            })?;
+        let client = HttpGet::new(&url, settings.ca_file.as_deref(), "sms.url").map_err(invalid)?;
         Ok(Self {
             client,
             url,
@@ -85,14 +92,11 @@ impl KannelGateway {
             .append_pair("text", &sms.text)
             // Kannel then turns the text into GSM 7-bit or UCS-2 as needed.
             .append_pair("charset", "UTF-8");
-        let response = self
+        let (status, answer) = self
             .client
-            .get(url)
-            .send()
+            .get(&url)
             .await
             .map_err(|e| self.unreachable(e))?;
-        let status = response.status();
-        let answer = response.text().await.map_err(|e| self.unreachable(e))?;
         let answer = answer.trim();
         if status.is_success() && (answer.starts_with('0') || answer.starts_with('3')) {
             return Ok(());
@@ -107,13 +111,10 @@ impl KannelGateway {
         }
     }
 
-    fn unreachable(&self, error: reqwest::Error) -> Failure {
-        let reason = if error.is_timeout() {
-            self.no_answer()
-        } else {
-            // `without_url` because the URL carries the password, the number and the code.
-            format!("{}: {}", self.address(), retry::chain(&error.without_url()))
-        };
+    /// The errors of `HttpGet` never hold the URL, which carries the password,
+    /// the number and the code; the try's timeout is `retry`'s.
+    fn unreachable(&self, error: GetError) -> Failure {
+        let reason = format!("{}: {}", self.address(), retry::chain(&*error));
         Failure::Transient(DeliveryError::GatewayUnreachable { reason })
     }
 
@@ -136,7 +137,7 @@ impl KannelGateway {
 
 /// The status and the first line of Kannel's answer, cut short, with the number and the text
 /// blanked in case whatever answered repeats them.
-fn refusal_reason(status: reqwest::StatusCode, answer: &str, sms: &Sms) -> String {
+fn refusal_reason(status: StatusCode, answer: &str, sms: &Sms) -> String {
     let mut line: String = answer
         .lines()
         .next()

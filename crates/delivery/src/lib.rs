@@ -6,6 +6,7 @@
 //! full phone number or a password.
 
 mod error;
+mod http_get;
 mod kannel;
 mod memory;
 mod outbox;
@@ -162,5 +163,43 @@ impl EmailSender {
             EmailProvider::Memory => Self::Memory(MemoryOutbox::new()),
             EmailProvider::Smtp(smtp) => Self::Real(SmtpMailer::new(smtp, from)?),
         })
+    }
+}
+
+/// Whether `host` (a name, an IP address, or an IPv6 address in brackets) is
+/// this machine: the only place plain-text SMTP or HTTP may go.
+pub fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_this_machine_is_loopback() {
+        for host in [
+            "127.0.0.1",
+            "127.8.9.10",
+            "::1",
+            "[::1]",
+            "localhost",
+            "LocalHost",
+        ] {
+            assert!(super::is_loopback(host), "{host}");
+        }
+        for host in [
+            "10.0.0.1",
+            "192.168.1.1",
+            "::ffff:10.0.0.1",
+            "smtp.example.com",
+            "localhost.example.com",
+            "127.0.0.1.nip.io",
+            "",
+        ] {
+            assert!(!super::is_loopback(host), "{host}");
+        }
     }
 }

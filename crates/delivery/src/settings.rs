@@ -56,12 +56,17 @@ impl fmt::Debug for Secret {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct KannelSettings {
-    /// The sendsms URL, e.g. `http://127.0.0.1:13013/cgi-bin/sendsms`.
+    /// The sendsms URL, e.g. `https://sms.example.com/cgi-bin/sendsms`; plain
+    /// `http` only to a loopback host, such as `http://127.0.0.1:13013/cgi-bin/sendsms`.
     pub url: String,
     pub username: String,
     pub password: Secret,
     /// The sender shown on the phone (Kannel's `from`).
     pub sender: String,
+    /// PEM certificates to trust for an https `url` besides the web's public
+    /// authorities (webpki roots): a gateway's private CA.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<std::path::PathBuf>,
     /// How long one try may take.
     #[serde(default = "default_kannel_timeout_ms")]
     pub timeout_ms: u64,
@@ -121,7 +126,7 @@ pub struct SmtpSettings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SmtpTls {
-    /// Plain text: only for a relay on loopback or a trusted network.
+    /// Plain text: only for a relay on a loopback host (refused for any other).
     None,
     /// Plain connection upgraded with STARTTLS, which must succeed (usually port 587).
     #[default]

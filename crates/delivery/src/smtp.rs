@@ -43,6 +43,12 @@ impl SmtpMailer {
             })
         };
         let tls = match settings.tls {
+            SmtpTls::None if !crate::is_loopback(&settings.host) => {
+                return Err(invalid(format!(
+                    "email.tls = \"none\" sends in the clear, so only to a relay on a loopback host, not {}: set email.tls to \"starttls\" or \"tls\"",
+                    settings.host
+                )));
+            }
             SmtpTls::None => Tls::None,
             SmtpTls::Starttls => Tls::Required(tls(&settings.host)?),
             SmtpTls::Tls => Tls::Wrapper(tls(&settings.host)?),

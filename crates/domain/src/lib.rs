@@ -21,6 +21,7 @@ pub mod phone_number;
 pub mod recovery_codes;
 pub mod secrets;
 pub mod security_question;
+pub mod server_key;
 pub mod session;
 pub mod sms_guard;
 pub mod text;

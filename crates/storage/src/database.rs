@@ -45,6 +45,7 @@ const SQLITE_MIGRATIONS: &[Migration] = migrations!(
     7 => "0007_anti_theft.sql",
     8 => "0008_password_and_second_step_locks.sql",
     9 => "0009_sms_budgets.sql",
+    11 => "0011_retired_server_keys.sql",
 );
 
 const POSTGRES_MIGRATIONS: &[Migration] = migrations!(
@@ -58,6 +59,7 @@ const POSTGRES_MIGRATIONS: &[Migration] = migrations!(
     7 => "0007_anti_theft.sql",
     8 => "0008_password_and_second_step_locks.sql",
     9 => "0009_sms_budgets.sql",
+    11 => "0011_retired_server_keys.sql",
 );
 
 // `applied_at` is only for an operator's eyes, so the database's clock fills it

@@ -30,6 +30,7 @@ mod faults;
 mod lockout;
 mod password_resets;
 mod recovery;
+mod sealed;
 mod security_events;
 mod sessions;
 
@@ -43,6 +44,7 @@ pub use database::{PoolSettings, SchemaStatus};
 pub use db::DatabaseError;
 pub use failed_passwords::{PasswordAttempt, ReservedPassword};
 pub use password_resets::PasswordResetRow;
+pub use sealed::{SealedColumn, SealedValue};
 pub use security_events::EventRow;
 pub use sessions::{
     FinishSignIn, PendingSignInRow, RememberDevice, SessionListRow, SessionOrigin, SessionRow,

@@ -28,6 +28,12 @@ pub enum StartError {
         path: String,
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// A finished `twostep rotate-key` retired this key: values sealed under it
+    /// now would be lost once it leaves the configuration.
+    #[error(
+        "server_key (id {id}) was retired by `twostep rotate-key`: configure the new key as server_key"
+    )]
+    RetiredServerKey { id: domain::secrets::KeyId },
     #[error("cannot open the database")]
     OpenDatabase(#[source] storage::StoreError),
     #[error("database")]
@@ -147,7 +153,7 @@ pub async fn build(
     clock: Clock,
 ) -> Result<AppState, StartError> {
     let store = open_store(config).await?;
-    let key = server_key(config)?;
+    let key = key_ring(config, &store).await?;
     let hasher = PasswordHasher::new(config.password_hash)?;
     let settings = Settings {
         public_url: config.public_url.trim_end_matches('/').to_owned(),
@@ -196,9 +202,28 @@ fn ensure_data_dir(dir: &Path) -> Result<(), StartError> {
     })
 }
 
+/// The key ring the service runs on: the current key and `previous_server_keys`,
+/// less the keys a finished rotation retired. A retired current key is refused:
+/// what it sealed would become unreadable once the operator removes it.
+pub async fn key_ring(config: &Config, store: &Store) -> Result<ServerKey, StartError> {
+    let ring = server_key(config)?.with_previous(config.previous_server_keys.iter().cloned());
+    let retired = store.retired_server_keys().await?;
+    if retired.contains(&ring.id()) {
+        return Err(StartError::RetiredServerKey { id: ring.id() });
+    }
+    for id in ring.previous_ids() {
+        if retired.contains(&id) {
+            tracing::warn!(%id, "a previous server key was retired by `twostep rotate-key`: it is ignored, remove it from previous_server_keys");
+        }
+    }
+    Ok(ring.without(&retired))
+}
+
 /// The configured key, or the one in `data_dir/server.key`, created (readable by
 /// the owner only) on first start. Losing it makes phone numbers and
-/// authenticator secrets unreadable, so it is never overwritten.
+/// authenticator secrets unreadable, so it is never overwritten. The file's
+/// first line is the current key; further lines are previous keys, as
+/// `previous_server_keys` (for a rotation with the key in the data directory).
 fn server_key(config: &Config) -> Result<ServerKey, StartError> {
     if let Some(key) = &config.server_key {
         return Ok(key.clone());
@@ -209,7 +234,16 @@ fn server_key(config: &Config) -> Result<ServerKey, StartError> {
         source,
     };
     match std::fs::read_to_string(&path) {
-        Ok(text) => ServerKey::from_hex(&text).map_err(|e| failure(e.into())),
+        Ok(text) => {
+            let mut keys = text.lines().filter(|line| !line.trim().is_empty());
+            let current = ServerKey::from_hex(keys.next().unwrap_or_default())
+                .map_err(|e| failure(e.into()))?;
+            let previous = keys
+                .map(ServerKey::from_hex)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| failure(e.into()))?;
+            Ok(current.with_previous(previous))
+        }
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             let hex = ServerKey::generate_hex();
             write_private(&path, &hex).map_err(|e| failure(e.into()))?;

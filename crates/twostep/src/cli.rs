@@ -52,6 +52,9 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Re-seal every phone number and authenticator secret under `server_key`
+    /// while the service runs, then retire the keys in `previous_server_keys`.
+    RotateKey,
     /// Print the development outbox (SMS and e-mail), newest first.
     Outbox,
     /// Send one e-mail through the configured provider, to check the settings.
@@ -109,6 +112,8 @@ pub enum CliError {
     ReadPassword(#[source] std::io::Error),
     #[error("the test e-mail could not be sent")]
     TestEmail(#[source] delivery::DeliveryError),
+    #[error("the key rotation stopped")]
+    Rotate(#[from] crate::rotate::RotateError),
     #[error("cannot read the outbox")]
     Outbox(#[source] std::io::Error),
     #[error("the change is made, but the owner could not be e-mailed")]
@@ -158,6 +163,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             UserCommand::Disable { email } => crate::operator::disable(&config, &email).await?,
             UserCommand::Enable { email } => crate::operator::enable(&config, &email).await?,
         },
+        Command::RotateKey => rotate_key(&config).await?,
         Command::Outbox => print_outbox(&config)?,
         Command::SendTestEmail { to } => send_test_email(&config, &to).await?,
     }
@@ -194,6 +200,25 @@ async fn create_user(config: &Config, email: &str) -> Result<(), CliError> {
         ))),
         Err(other) => Err(StartError::from(other).into()),
     }
+}
+
+async fn rotate_key(config: &Config) -> Result<(), CliError> {
+    let store = app::open_store(config).await?;
+    let ring = app::key_ring(config, &store).await?;
+    let rotation = crate::rotate::rotate(&store, &ring, Clock::default().now()).await?;
+    for (column, count) in &rotation.resealed {
+        println!("{}: {count} re-sealed", column.name());
+    }
+    println!("Every sealed value is under the key {}.", ring.id());
+    if rotation.retired.is_empty() {
+        println!("No previous key to retire.");
+    }
+    for id in &rotation.retired {
+        println!(
+            "Retired the key {id}: remove it from previous_server_keys (instances refuse it from their next start)."
+        );
+    }
+    Ok(())
 }
 
 fn read_password() -> Result<String, CliError> {

@@ -6,4 +6,5 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 mod operator;
+pub mod rotate;
 pub mod server;

@@ -29,6 +29,7 @@ pub use clock::{Clock, format_time};
 pub use error::{ErrorChain, WebError};
 pub use password_pool::{DEFAULT_MAX_WAITING, HashPlace, Overloaded, PasswordPool};
 pub use state::{AppState, Services, Settings};
+pub use verification::{authenticator_context, phone_context};
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -136,7 +137,7 @@ pub fn router(state: AppState) -> Router {
         .route("/authenticator-apps", get(authenticator_apps::list))
         .route("/dev/outbox", get(outbox::list))
         .fallback(home::not_found);
-    let (api, document) = api::router();
+    let (api, document) = api::router(&state.settings.apps);
     let document = api::OpenApiJson(std::sync::Arc::new(
         document.to_pretty_json().unwrap_or_default(),
     ));

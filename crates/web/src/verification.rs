@@ -263,9 +263,11 @@ async fn check_sms_entry(
         // It changed between the two statements: a parallel request used it up.
         return Err(CodeError::AlreadyUsed.into());
     };
-    let digest = state
-        .key
-        .code_digest(&digest_context(account_id, purpose), entered.as_str());
+    let digest = state.key.code_digest_for(
+        &stored.code.digest,
+        &digest_context(account_id, purpose),
+        entered.as_str(),
+    );
     let mut code = stored.code;
     if let Err(wrong) = code.check_reserved(&digest) {
         return Ok(Err(wrong.into()));

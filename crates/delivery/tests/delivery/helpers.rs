@@ -8,8 +8,12 @@ use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
 use delivery::KannelSettings;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::stand_ins::read_request_target;
 
@@ -45,6 +49,7 @@ pub fn kannel_settings(url: String, retries: u32) -> KannelSettings {
         sender: "twostep".to_owned(),
         timeout_ms: 2000,
         retries,
+        ca_file: None,
     }
 }
 
@@ -60,42 +65,98 @@ pub enum Answer {
 pub struct StubGateway {
     pub addr: SocketAddr,
     pub targets: Arc<Mutex<Vec<String>>>,
+    scheme: &'static str,
+}
+
+/// Keeps the request's target and answers it as `answer` says.
+async fn answer_request(
+    mut stream: impl AsyncRead + AsyncWrite + Unpin,
+    answer: Answer,
+    seen: &Mutex<Vec<String>>,
+) {
+    let Some(target) = read_request_target(&mut stream).await else {
+        return;
+    };
+    seen.lock().unwrap().push(target);
+    match answer {
+        Answer::With(status, body) => {
+            let response = format!(
+                "HTTP/1.1 {status} Whatever\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(response.as_bytes()).await;
+            let _ = stream.shutdown().await;
+        }
+        Answer::Never => tokio::time::sleep(Duration::from_secs(60)).await,
+    }
+}
+
+/// The test authority that signed `testing/tls/gateway.pem`, for `sms.ca_file`.
+pub fn test_ca_file() -> PathBuf {
+    repo_root().join("testing/tls/ca.pem")
+}
+
+fn tls_acceptor() -> TlsAcceptor {
+    let dir = repo_root().join("testing/tls");
+    let chain = CertificateDer::pem_file_iter(dir.join("gateway.pem"))
+        .expect("testing/tls/gateway.pem")
+        .collect::<Result<Vec<_>, _>>()
+        .expect("a PEM certificate");
+    let key =
+        PrivateKeyDer::from_pem_file(dir.join("gateway.key")).expect("testing/tls/gateway.key");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .expect("the test certificate and its key");
+    TlsAcceptor::from(Arc::new(config))
 }
 
 impl StubGateway {
     pub async fn start(answer: Answer) -> Self {
+        Self::start_with(answer, None).await
+    }
+
+    /// The same over https, with the certificate `testing/tls/ca.pem` signed for 127.0.0.1.
+    pub async fn start_tls(answer: Answer) -> Self {
+        Self::start_with(answer, Some(tls_acceptor())).await
+    }
+
+    async fn start_with(answer: Answer, tls: Option<TlsAcceptor>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind the stub gateway");
         let addr = listener.local_addr().expect("local address");
         let targets = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&targets);
+        let scheme = if tls.is_some() { "https" } else { "http" };
         tokio::spawn(async move {
-            while let Ok((mut stream, _)) = listener.accept().await {
-                let seen = Arc::clone(&seen);
+            while let Ok((stream, _)) = listener.accept().await {
+                let (seen, tls) = (Arc::clone(&seen), tls.clone());
                 tokio::spawn(async move {
-                    let Some(target) = read_request_target(&mut stream).await else {
-                        return;
-                    };
-                    seen.lock().unwrap().push(target);
-                    match answer {
-                        Answer::With(status, body) => {
-                            let response = format!(
-                                "HTTP/1.1 {status} Whatever\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                                body.len()
-                            );
-                            let _ = stream.write_all(response.as_bytes()).await;
+                    match tls {
+                        // A client that does not trust the certificate hangs up here.
+                        Some(tls) => {
+                            if let Ok(stream) = tls.accept(stream).await {
+                                answer_request(stream, answer, &seen).await;
+                            }
                         }
-                        Answer::Never => tokio::time::sleep(Duration::from_secs(60)).await,
+                        None => answer_request(stream, answer, &seen).await,
                     }
                 });
             }
         });
-        Self { addr, targets }
+        Self {
+            addr,
+            targets,
+            scheme,
+        }
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}/cgi-bin/sendsms", self.addr)
+        format!("{}://{}/cgi-bin/sendsms", self.scheme, self.addr)
     }
 
     pub fn requests(&self) -> usize {
@@ -111,7 +172,7 @@ impl StubGateway {
             .first()
             .cloned()
             .expect("a request");
-        let url = reqwest::Url::parse(&format!("http://stub{target}")).expect("a request target");
+        let url = url::Url::parse(&format!("http://stub{target}")).expect("a request target");
         url.query_pairs()
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect()

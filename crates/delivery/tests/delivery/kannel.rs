@@ -50,6 +50,7 @@ impl Kannel {
             sender: "twostep".to_owned(),
             timeout_ms: 5000,
             retries: 2,
+            ca_file: None,
         }
     }
 

@@ -8,6 +8,7 @@ use delivery::{DeliveryError, KannelSettings, Sms, SmsSender, SmsSettings};
 
 use crate::helpers::{
     Answer, CapturedLogs, StubGateway, assert_unreachable_quickly, closed_port, kannel_settings,
+    test_ca_file,
 };
 
 const NUMBER: &str = "+16502530042";
@@ -190,4 +191,41 @@ async fn logs_show_only_the_last_two_digits_of_the_number_and_never_the_text() {
         "the last two digits help support: {text}"
     );
     assert_no_secrets(&text);
+}
+
+#[tokio::test]
+async fn over_https_an_sms_reaches_a_gateway_whose_certificate_is_trusted_only() {
+    let gateway = StubGateway::start_tls(Answer::With(202, "0: Accepted for delivery")).await;
+    assert!(gateway.url().starts_with("https://127.0.0.1:"));
+
+    let untrusted = sender(kannel_settings(gateway.url(), 0))
+        .send(&code_sms())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(untrusted, DeliveryError::GatewayUnreachable { .. }),
+        "{untrusted:?}"
+    );
+    assert_no_secrets(&format!("{untrusted} {untrusted:?}"));
+    assert_eq!(
+        gateway.requests(),
+        0,
+        "nothing is sent to an unknown certificate"
+    );
+
+    let trusted = KannelSettings {
+        ca_file: Some(test_ca_file()),
+        ..kannel_settings(gateway.url(), 0)
+    };
+    sender(trusted).send(&code_sms()).await.unwrap();
+    assert_eq!(gateway.requests(), 1);
+    let query = gateway.first_query();
+    assert!(
+        query.contains(&("to".to_owned(), NUMBER.to_owned())),
+        "{query:?}"
+    );
+    assert!(
+        query.contains(&("text".to_owned(), TEXT.to_owned())),
+        "{query:?}"
+    );
 }

@@ -187,7 +187,7 @@ fn settings_written_out_read_back_the_same() {
 fn debug_output_hides_passwords() {
     let kannel = KannelSettings {
         password: "hunter2-kannel".into(),
-        ..kannel_settings("http://h/".into(), 0)
+        ..kannel_settings("http://127.0.0.1/".into(), 0)
     };
     let smtp = SmtpSettings {
         username: Some("u".into()),
@@ -207,11 +207,7 @@ fn sms_error(kannel: KannelSettings) -> DeliveryError {
 
 #[test]
 fn kannel_settings_that_cannot_work_stop_the_service_at_start_up() {
-    for url in [
-        "https://gateway.example.com/cgi-bin/sendsms",
-        "not a url",
-        "",
-    ] {
+    for url in ["ftp://gateway.example.com/cgi-bin/sendsms", "not a url", ""] {
         let error = sms_error(kannel_settings(url.into(), 0));
         assert!(
             matches!(error, DeliveryError::InvalidSettings { .. }),
@@ -220,10 +216,10 @@ fn kannel_settings_that_cannot_work_stop_the_service_at_start_up() {
     }
     let error = sms_error(KannelSettings {
         timeout_ms: 0,
-        ..kannel_settings("http://h/".into(), 0)
+        ..kannel_settings("http://127.0.0.1/".into(), 0)
     });
     assert!(error.to_string().contains("timeout_ms"), "{error}");
-    let error = sms_error(kannel_settings("http://h/".into(), 11));
+    let error = sms_error(kannel_settings("http://127.0.0.1/".into(), 11));
     assert!(error.to_string().contains("retries"), "{error}");
 }
 
@@ -280,11 +276,77 @@ fn email_settings_that_cannot_work_stop_the_service_at_start_up() {
     let error = many_tries.unwrap_err();
     assert!(error.to_string().contains("retries"), "{error}");
 
-    for tls in [SmtpTls::None, SmtpTls::Starttls, SmtpTls::Tls] {
+    for (host, tls) in [
+        ("127.0.0.1", SmtpTls::None),
+        ("::1", SmtpTls::None),
+        ("localhost", SmtpTls::None),
+        ("127.0.0.1", SmtpTls::Starttls),
+        ("smtp.example.com", SmtpTls::Starttls),
+        ("smtp.example.com", SmtpTls::Tls),
+    ] {
         let sender = smtp_sender(SmtpSettings {
+            host: host.into(),
             tls,
             ..smtp_settings()
         });
-        assert!(sender.is_ok(), "{tls:?}");
+        assert!(sender.is_ok(), "{host} {tls:?}");
+    }
+}
+
+/// The password, the number and the code travel in the sendsms URL, and the
+/// e-mails hold codes and links: in the clear only to this machine.
+#[test]
+fn plain_text_delivery_is_refused_beyond_a_loopback_host_naming_the_setting() {
+    for url in [
+        "http://gateway.example.com:13013/cgi-bin/sendsms",
+        "http://10.0.0.7:13013/cgi-bin/sendsms",
+        "http://[fd00::7]:13013/cgi-bin/sendsms",
+    ] {
+        let error = sms_error(kannel_settings(url.into(), 0)).to_string();
+        assert!(
+            error.contains("sms.url") && error.contains("https"),
+            "{url}: {error}"
+        );
+    }
+    for url in [
+        "http://127.0.0.1:13013/cgi-bin/sendsms",
+        "http://localhost:13013/cgi-bin/sendsms",
+        "http://[::1]:13013/cgi-bin/sendsms",
+        "https://gateway.example.com/cgi-bin/sendsms",
+        "https://10.0.0.7:13013/cgi-bin/sendsms",
+    ] {
+        let settings = SmsSettings::Kannel(kannel_settings(url.into(), 0));
+        assert!(
+            SmsSender::from_settings(&settings, std::path::Path::new(".")).is_ok(),
+            "{url}"
+        );
+    }
+    for host in ["smtp.example.com", "10.0.0.7", "fd00::7"] {
+        let error = smtp_sender(SmtpSettings {
+            host: host.into(),
+            tls: SmtpTls::None,
+            ..smtp_settings()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("email.tls") && error.contains(host),
+            "{host}: {error}"
+        );
+    }
+}
+
+#[test]
+fn a_kannel_ca_file_that_does_not_read_stops_the_service_at_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_pem = dir.path().join("not.pem");
+    std::fs::write(&not_pem, "not a certificate").unwrap();
+    for path in [dir.path().join("missing.pem"), not_pem] {
+        let error = sms_error(KannelSettings {
+            ca_file: Some(path.clone()),
+            ..kannel_settings("https://127.0.0.1/".into(), 0)
+        })
+        .to_string();
+        assert!(error.contains("sms.ca_file"), "{}: {error}", path.display());
     }
 }

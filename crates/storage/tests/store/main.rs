@@ -51,6 +51,7 @@ mod previous_release;
 mod recovery;
 mod resend;
 mod schema;
+mod sealed;
 mod security_changes;
 mod security_events;
 mod sessions;

@@ -49,6 +49,9 @@ table! {
         service_name: String = "twostep".into(),
         /// 64 hex characters. Empty: generated into `data_dir/server.key` on first start.
         server_key: String = String::new(),
+        /// Keys that open and verify but never seal: the previous key while `twostep rotate-key`
+        /// re-seals under `server_key`, or the next one while every instance learns it.
+        previous_server_keys: Vec<String> = Vec::new(),
         /// The application catalogue (TOML). Empty: the built-in example catalogue.
         apps_catalog: String = String::new(),
         /// Networks besides loopback that may read `/metrics` on `listen`.

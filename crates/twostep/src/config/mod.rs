@@ -50,6 +50,8 @@ pub struct Config {
     pub service_name: String,
     /// `None`: read from (or generated into) `data_dir/server.key` at start-up.
     pub server_key: Option<ServerKey>,
+    /// Accepted for opening and verifying only, during a key rotation.
+    pub previous_server_keys: Vec<ServerKey>,
     /// The application catalogue, read once.
     pub apps: AppCatalog,
     pub session: SessionPolicy,
@@ -210,6 +212,15 @@ impl Config {
             "" => None,
             hex => Some(ServerKey::from_hex(hex).map_err(|e| invalid(format!("server_key: {e}")))?),
         };
+        let previous_server_keys = file
+            .previous_server_keys
+            .iter()
+            .enumerate()
+            .map(|(i, hex)| {
+                ServerKey::from_hex(hex)
+                    .map_err(|e| invalid(format!("previous_server_keys[{i}]: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let metrics_allow = file
             .metrics_allow
             .iter()
@@ -289,6 +300,7 @@ impl Config {
             public_url: file.public_url.trim_end_matches('/').to_owned(),
             service_name: file.service_name,
             server_key,
+            previous_server_keys,
             apps,
             session: SessionPolicy {
                 idle_timeout_seconds: session.idle_timeout_minutes * 60,
@@ -531,6 +543,7 @@ mod tests {
             ("TWOSTEP_PHONE_NUMBER__DEFAULT_REGION", "XX9"),
             ("TWOSTEP_PASSWORD_HASH__ITERATIONS", "0"),
             ("TWOSTEP_SERVER_KEY", "abc"),
+            ("TWOSTEP_PREVIOUS_SERVER_KEYS", "[\"abc\"]"),
             ("TWOSTEP_LISTEN", "not an address"),
         ] {
             assert!(
@@ -553,6 +566,21 @@ mod tests {
         )
         .unwrap();
         assert!(config.server_key.is_some());
+        assert!(config.previous_server_keys.is_empty());
+        let previous = "cd".repeat(32);
+        let rotating = Config::load(
+            None,
+            env(&[
+                ("TWOSTEP_SERVER_KEY", &key),
+                ("TWOSTEP_PREVIOUS_SERVER_KEYS", &format!("[\"{previous}\"]")),
+            ]),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            rotating.previous_server_keys[0].id(),
+            ServerKey::from_hex(&previous).unwrap().id()
+        );
         assert!(config.apps.find("photon-desktop").is_some());
         assert_eq!(
             config.default_region,

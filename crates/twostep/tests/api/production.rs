@@ -235,6 +235,35 @@ fn serve_with_an_https_public_url_refuses_an_outbox_left_for_email_alone() {
     );
 }
 
+#[test]
+fn serve_refuses_plain_text_delivery_to_a_host_that_is_not_loopback_naming_the_setting() {
+    let kannel = |url: &'static str| {
+        [
+            ("TWOSTEP_SMS__PROVIDER", "kannel"),
+            ("TWOSTEP_SMS__URL", url),
+            ("TWOSTEP_SMS__USERNAME", "twostep"),
+            ("TWOSTEP_SMS__PASSWORD", "secret"),
+            ("TWOSTEP_SMS__SENDER", "twostep"),
+        ]
+    };
+    let line = serve_refuses(&kannel("http://sms.example.com:13013/cgi-bin/sendsms"));
+    assert!(
+        line.contains("sms.url") && line.contains("https://"),
+        "{line}"
+    );
+    assert!(!line.contains("secret"), "{line}");
+    let line = serve_refuses(&[
+        ("TWOSTEP_EMAIL__PROVIDER", "smtp"),
+        ("TWOSTEP_EMAIL__HOST", "smtp.example.com"),
+        ("TWOSTEP_EMAIL__PORT", "25"),
+        ("TWOSTEP_EMAIL__TLS", "none"),
+    ]);
+    assert!(
+        line.contains("email.tls") && line.contains("smtp.example.com"),
+        "{line}"
+    );
+}
+
 #[cfg(unix)]
 #[tokio::test]
 async fn the_data_directory_is_private_to_its_owner_and_so_are_the_database_files() {

@@ -24,16 +24,36 @@ use crate::session::Requester;
 use crate::verification::{self, SecondFactor, two_step_of};
 use crate::{AppState, security_events};
 
+// Every rule a handler applies to a field is stated on the field with
+// `#[schema(...)]` (lengths, patterns, `value_type` for an enum), so that a request
+// the document allows is never refused as `invalid_request`; the app ids are the
+// catalogue's, added when the router is built (`super::state_app_ids`).
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectRequest {
+    /// An address that is not one is refused as `invalid_credentials`, like a wrong one.
+    #[schema(min_length = 1)]
     pub email: String,
+    #[schema(min_length = 1)]
     pub password: String,
-    /// The application's id in the catalogue (see the Downloads page).
+    /// The application's id in the catalogue (see the Downloads page); the
+    /// document lists the ids this portal's catalogue holds.
+    #[schema(min_length = 1)]
     pub app_id: String,
-    /// Its version, e.g. "2.4.1".
+    /// Its version, e.g. "2.4.1": one to three numbers, an optional
+    /// `-pre.release` and an optional `+build`, spaces around it ignored.
+    #[schema(
+        pattern = r"^\s*[0-9]{1,18}(\.[0-9]{1,18}){0,2}(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[\s\S]*)?\s*$"
+    )]
     pub app_version: String,
-    /// A name the owner recognises, e.g. "Ann's laptop".
+    /// A name the owner recognises, e.g. "Ann's laptop": 1 to 100 characters,
+    /// not only spaces, no control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^(?![\s\S]*[\x00-\x1f\x7f-\x9f])(?=[\s\S]*\S)"
+    )]
     pub device_name: String,
     /// What it runs on, as the Downloads page lists it (e.g. "Android"); with a
     /// version that supports it, this makes the device one the owner can find,
@@ -121,12 +141,13 @@ pub async fn connect(
     }
 }
 
+/// The rules the document states for `device_name`, on the text as sent.
 fn parse_device_name(text: &str) -> Result<String, ApiError> {
     let name = text.trim();
     // Format characters (bidi overrides, zero-width joiners) could make a
     // name in an e-mail or on the page read as something else.
     let hidden = |c: char| c.is_control() || domain::text::is_format_character(c);
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(hidden) {
+    if name.is_empty() || text.chars().count() > 100 || text.chars().any(hidden) {
         return Err(ApiError::invalid_request(
             "device_name: give a name of 1 to 100 characters, e.g. \"Ann's laptop\".",
         ));
@@ -266,6 +287,8 @@ async fn refuse_old_app(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChallengeRequest {
+    /// From `two_step_required`; an unknown one is `challenge_expired`.
+    #[schema(min_length = 1)]
     pub challenge: String,
 }
 
@@ -345,27 +368,33 @@ pub async fn send_sms(
     }))
 }
 
-/// The second factor the code is from. `recovery_code`, one of the account's
-/// recovery codes, is accepted whenever two-step verification is on.
-// Only the document reads this enum: the field is read as text, so that a
-// wrong method is refused with a message that names the field.
-#[derive(ToSchema)]
-#[schema(rename_all = "snake_case")]
-#[expect(dead_code, reason = "only the OpenAPI document reads it")]
-enum VerifyMethod {
-    Authenticator,
-    Sms,
-    RecoveryCode,
-}
-
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
+    #[schema(min_length = 1)]
     pub challenge: String,
-    #[schema(inline, value_type = VerifyMethod)]
+    /// One of the `methods` of `two_step_required`, or `recovery_code`.
+    #[schema(value_type = MethodName)]
     pub method: String,
-    /// The 6-digit code, or a recovery code (`7KQ2-9XWD-M4TP`, dashes optional).
+    /// The 6-digit code (spaces and hyphens between the digits are ignored),
+    /// or a recovery code (`7KQ2-9XWD-M4TP`, dashes optional, any case).
+    #[schema(
+        pattern = r"^([\s-]*([0-9][\s-]*){6}|[ \u2010-\u2015-]*([2-9A-HJ-NP-Za-hj-np-z][ \u2010-\u2015-]*){12})$"
+    )]
     pub code: String,
+}
+
+/// The second-step methods the API knows, as `VerifyRequest.method` spells them
+/// (`domain::Method::parse`); a method the account has not set up is
+/// `method_not_available`. `recovery_code`, one of the account's recovery
+/// codes, is accepted whenever two-step verification is on.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)] // Only its schema is used: the field stays a string, refused with a message of ours.
+pub enum MethodName {
+    Authenticator,
+    Sms,
+    RecoveryCode,
 }
 
 /// Pass the second step and receive the token.

@@ -21,6 +21,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use domain::apps::AppCatalog;
 
 #[derive(OpenApi)]
 #[openapi(info(
@@ -30,9 +31,10 @@ use crate::AppState;
 ))]
 struct ApiDoc;
 
-/// The API's routes and, built from the same list, its OpenAPI document.
-pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+/// The API's routes and, built from the same list, its OpenAPI document, which
+/// lists the ids of this portal's application catalogue.
+pub fn router(apps: &AppCatalog) -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(connect::connect))
         .routes(routes!(connect::send_sms))
         .routes(routes!(connect::verify))
@@ -40,7 +42,31 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(devices::commands))
         .routes(routes!(devices::answer))
         .routes(routes!(openapi_document))
-        .split_for_parts()
+        .split_for_parts();
+    state_app_ids(&mut document, apps);
+    (router, document)
+}
+
+/// `ConnectRequest.app_id` is one of the catalogue's ids (another is
+/// `unknown_app`); the catalogue is configuration, so the ids are added here.
+fn state_app_ids(document: &mut utoipa::openapi::OpenApi, apps: &AppCatalog) {
+    use utoipa::openapi::{RefOr, Schema};
+    let app_id = document
+        .components
+        .as_mut()
+        .and_then(|components| components.schemas.get_mut("ConnectRequest"))
+        .and_then(|schema| match schema {
+            RefOr::T(Schema::Object(object)) => object.properties.get_mut("app_id"),
+            _ => None,
+        });
+    if let Some(RefOr::T(Schema::Object(app_id))) = app_id {
+        app_id.enum_values = Some(
+            apps.apps()
+                .iter()
+                .map(|app| serde_json::Value::from(app.id.as_str()))
+                .collect(),
+        );
+    }
 }
 
 /// Served from a copy made at start-up; see `router`.

@@ -83,6 +83,7 @@ fn kannel_sender(
         sender: "twostep".to_owned(),
         timeout_ms,
         retries,
+        ca_file: None,
     };
     SmsSender::from_settings(&SmsSettings::Kannel(settings), Path::new("."))
         .expect("valid Kannel settings")
