@@ -10,6 +10,7 @@ pub mod apps;
 pub mod authenticator;
 pub mod digests;
 pub mod email;
+pub mod email_confirmation;
 pub mod ids;
 pub mod one_time_code;
 pub mod password;

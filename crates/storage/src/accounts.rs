@@ -5,7 +5,7 @@
 use crate::authenticator::authenticator_columns;
 use crate::codes::{CONSUME_CODE, consume_code_params};
 use crate::db::{Row, params, statements};
-use domain::digests::PendingSignInDigest;
+use domain::digests::{PendingSignInDigest, SessionDigest};
 use domain::{AccountId, IssuedCode};
 
 use crate::{AuthenticatorRow, PendingSignInRow, Store, StoreError, flag};
@@ -17,6 +17,9 @@ pub struct Account {
     pub password_hash: String,
     pub created_at: i64,
     pub password_changed_at: i64,
+    /// Set at sign-up until the e-mailed link confirms the address; `None`:
+    /// confirmed (see `domain::email_confirmation::AddressState`).
+    pub email_unconfirmed_since: Option<i64>,
     pub phone_enc: Option<Vec<u8>>,
     pub phone_confirmed_at: Option<i64>,
     pub security_question: Option<String>,
@@ -29,6 +32,10 @@ pub struct Account {
 }
 
 impl Account {
+    pub fn address(&self) -> domain::email_confirmation::AddressState {
+        domain::email_confirmation::AddressState::of(self.email_unconfirmed_since)
+    }
+
     pub fn has_authenticator(&self) -> bool {
         self.authenticator.is_some()
     }
@@ -42,6 +49,7 @@ impl std::fmt::Debug for Account {
             .field("email", &self.email)
             .field("created_at", &self.created_at)
             .field("password_changed_at", &self.password_changed_at)
+            .field("email_unconfirmed_since", &self.email_unconfirmed_since)
             .field("has_phone", &self.phone_enc.is_some())
             .field("phone_confirmed_at", &self.phone_confirmed_at)
             .field("security_question", &self.security_question)
@@ -59,6 +67,7 @@ impl std::fmt::Debug for Account {
 macro_rules! account_columns {
     () => {
         "a.id, a.email, a.password_hash, a.created_at, a.password_changed_at,
+         a.email_unconfirmed_since,
          a.phone_enc, a.phone_confirmed_at, a.security_question, a.security_answer_hash,
          a.security_question_disabled,
          au.secret_enc AS au_secret_enc, au.last_used_step AS au_last_used_step,
@@ -89,6 +98,7 @@ fn account_from_row(row: &Row<'_>) -> Result<Account, StoreError> {
         password_hash: row.get("password_hash")?,
         created_at: row.get("created_at")?,
         password_changed_at: row.get("password_changed_at")?,
+        email_unconfirmed_since: row.get("email_unconfirmed_since")?,
         phone_enc: row.get("phone_enc")?,
         phone_confirmed_at: row.get("phone_confirmed_at")?,
         security_question: row.get("security_question")?,
@@ -186,7 +196,9 @@ impl Store {
         password_hash: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        // Applications connected with the old password lose their tokens with it.
+        // Applications connected with the old password lose their tokens with
+        // it, and what the old password began (a sign-in waiting for its code,
+        // an application's challenge) cannot be finished any more.
         self.db
             .execute_together(&[
                 (
@@ -195,6 +207,14 @@ impl Store {
                 ),
                 (
                     "DELETE FROM app_connections WHERE account_id = $1",
+                    params![account_id],
+                ),
+                (
+                    "DELETE FROM pending_sign_ins WHERE account_id = $1",
+                    params![account_id],
+                ),
+                (
+                    "DELETE FROM app_challenges WHERE account_id = $1",
                     params![account_id],
                 ),
             ])
@@ -237,6 +257,52 @@ impl Store {
                 TURN_ON_SMS,
                 params![account_id, &phone_enc, now, flag(true)],
             )],
+        )
+        .await
+    }
+
+    /// Turning two-step verification on with the code sent to the new phone:
+    /// [`Store::confirm_phone`], and in the same transaction every other
+    /// session of the account ends (all but `keep`) and the connections
+    /// `disconnect` (those whose version cannot do two-step verification) are
+    /// deleted, so nothing opened without the second step outlives it.
+    pub async fn turn_on_two_step(
+        &self,
+        account_id: AccountId,
+        code: &IssuedCode,
+        phone_enc: Vec<u8>,
+        now: i64,
+        keep: &SessionDigest,
+        disconnect: &[i64],
+    ) -> Result<bool, StoreError> {
+        use crate::db::Param;
+        let turn_on = [
+            Param::from(account_id),
+            Param::from(&phone_enc),
+            Param::from(now),
+            Param::from(flag(true)),
+        ];
+        let other_sessions = [Param::from(account_id), Param::from(keep)];
+        let connections: Vec<[Param<'_>; 2]> = disconnect
+            .iter()
+            .map(|id| [Param::from(account_id), Param::from(*id)])
+            .collect();
+        let mut change: Vec<(&'static str, &[Param<'_>])> = vec![
+            (TURN_ON_SMS, &turn_on),
+            (
+                "DELETE FROM sessions WHERE account_id = $1 AND id_digest <> $2",
+                &other_sessions,
+            ),
+        ];
+        for connection in &connections {
+            change.push((
+                "DELETE FROM app_connections WHERE account_id = $1 AND id = $2",
+                connection,
+            ));
+        }
+        self.claim_and_change(
+            (CONSUME_CODE, consume_code_params!(account_id, code)),
+            &change,
         )
         .await
     }

@@ -40,6 +40,7 @@ const SQLITE_MIGRATIONS: &[Migration] = migrations!(
     2 => "0002_applications_and_reset_answers.sql",
     3 => "0003_failed_passwords.sql",
     4 => "0004_sessions_clustered_by_digest.sql",
+    10 => "0010_confirmed_addresses_and_token_use.sql",
 );
 
 const POSTGRES_MIGRATIONS: &[Migration] = migrations!(
@@ -48,6 +49,7 @@ const POSTGRES_MIGRATIONS: &[Migration] = migrations!(
     2 => "0002_applications_and_reset_answers.sql",
     3 => "0003_failed_passwords.sql",
     4 => "0004_sessions_clustered_by_digest.sql",
+    10 => "0010_confirmed_addresses_and_token_use.sql",
 );
 
 // `applied_at` is only for an operator's eyes, so the database's clock fills it

@@ -22,6 +22,7 @@ mod authenticator;
 mod codes;
 mod database;
 mod db;
+mod email_confirmations;
 mod failed_passwords;
 mod faults;
 mod password_resets;

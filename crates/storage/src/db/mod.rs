@@ -115,6 +115,7 @@ digest_params!(
     domain::digests::TokenDigest,
     domain::digests::ResetLinkDigest,
     domain::digests::ChallengeDigest,
+    domain::digests::ConfirmationLinkDigest,
     domain::digests::CodeDigest,
     domain::digests::CodeBinding
 );

@@ -42,6 +42,7 @@ mod apps_and_throttle;
 mod authenticator;
 mod codes;
 mod database;
+mod email_confirmations;
 mod helpers;
 mod limits;
 mod password_resets;

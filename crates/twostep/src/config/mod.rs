@@ -46,6 +46,8 @@ pub struct Config {
     pub server_key: Option<ServerKey>,
     /// The application catalogue, read once.
     pub apps: AppCatalog,
+    /// An application's token stops working after this long without use.
+    pub app_token_idle_seconds: i64,
     pub session: SessionPolicy,
     pub codes: CodePolicy,
     /// Region that completes national numbers; `None`: every number carries its country code.
@@ -190,6 +192,9 @@ impl Config {
                 "password_hash.max_waiting must be at least 1".into(),
             ));
         }
+        if file.app_token_idle_days < 1 {
+            return Err(invalid("app_token_idle_days must be at least 1".into()));
+        }
         let catalog_path = (!file.apps_catalog.is_empty()).then(|| Path::new(&file.apps_catalog));
         let apps = crate::catalog::load(catalog_path)?;
         let server_key = match file.server_key.as_str() {
@@ -240,6 +245,7 @@ impl Config {
             service_name: file.service_name,
             server_key,
             apps,
+            app_token_idle_seconds: file.app_token_idle_days * 24 * 60 * 60,
             session: SessionPolicy {
                 idle_timeout_seconds: session.idle_timeout_minutes * 60,
                 absolute_timeout_seconds: session.absolute_timeout_hours * 3600,

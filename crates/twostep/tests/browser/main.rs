@@ -25,5 +25,6 @@ mod steps;
 
 mod applications;
 mod authenticator;
+mod confirm_email;
 mod security_question;
 mod sms_two_step;

@@ -30,6 +30,8 @@ pub enum ApiErrorCode {
     TooManyAttempts,
     /// This version of the application cannot do two-step verification.
     TwoStepUnsupported,
+    /// The account's e-mail address is not confirmed yet: no application may connect.
+    EmailNotConfirmed,
     /// The challenge is unknown, expired or already used.
     ChallengeExpired,
     /// The account has not set up this verification method.
@@ -57,12 +59,13 @@ pub enum ApiErrorCode {
 
 impl ApiErrorCode {
     /// Every code, for the test that the OpenAPI document lists them all.
-    pub const ALL: [Self; 18] = [
+    pub const ALL: [Self; 19] = [
         Self::InvalidRequest,
         Self::UnknownApp,
         Self::InvalidCredentials,
         Self::TooManyAttempts,
         Self::TwoStepUnsupported,
+        Self::EmailNotConfirmed,
         Self::ChallengeExpired,
         Self::MethodNotAvailable,
         Self::ResendTooSoon,

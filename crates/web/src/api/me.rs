@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use super::{ApiError, ApiErrorBody, ApiErrorCode};
 use crate::AppState;
 use crate::verification::two_step_of;
+use domain::email_confirmation::token_unused_since;
 
 #[derive(Serialize, ToSchema)]
 pub struct MeResponse {
@@ -26,7 +27,7 @@ pub struct MeResponse {
     security(("bearer" = [])),
     responses(
         (status = 200, body = MeResponse),
-        (status = 401, body = ApiErrorBody, description = "`unauthorized`: no token, or a token whose connection was removed or whose account's password changed"),
+        (status = 401, body = ApiErrorBody, description = "`unauthorized`: no token, or a token whose connection was removed, whose account's password changed, or that was not used for 90 days (configurable)"),
     ))]
 pub async fn me(
     State(state): State<AppState>,
@@ -56,10 +57,22 @@ pub async fn me(
         .account_by_id(connection.account_id)
         .await?
         .ok_or_else(unauthorized)?;
-    state
+    // Using the token keeps it alive, unless it went unused too long: then it
+    // is deleted. The condition is the statement's, so a use and the expiry
+    // cannot both win.
+    let now = state.now();
+    let idle_since = token_unused_since(state.settings.app_token_idle_seconds, now);
+    if !state
         .store
-        .touch_connection(connection.id, state.now())
-        .await?;
+        .touch_connection(connection.id, now, idle_since)
+        .await?
+    {
+        state
+            .store
+            .delete_connection(connection.account_id, connection.id)
+            .await?;
+        return Err(unauthorized());
+    }
     let two_step = two_step_of(&account);
     Ok(Json(MeResponse {
         email: account.email,

@@ -16,6 +16,7 @@ macro_rules! text_form {
 
 pub mod account;
 pub mod authenticator;
+pub mod confirm_email;
 pub mod downloads;
 pub mod home;
 pub mod notice;
@@ -76,6 +77,32 @@ pub async fn start_session(
         .create_session(&SessionDigest::of(&session_id), account_id, state.now())
         .await?;
     Ok(signed_in(state, &session_id))
+}
+
+/// The account's connected applications whose version cannot do two-step
+/// verification (or that the catalogue no longer lists): their ids, and each
+/// as "Photon Desktop 1.2.0 on Office PC" for the owner's e-mail.
+pub async fn apps_without_two_step(
+    state: &AppState,
+    account_id: domain::AccountId,
+) -> Result<Vec<(i64, String)>, crate::WebError> {
+    let connections = state.store.connections_of_account(account_id).await?;
+    Ok(connections
+        .into_iter()
+        .filter(|connection| {
+            let app = state.settings.apps.find(&connection.app_id);
+            let version = domain::apps::Version::parse(&connection.app_version);
+            !matches!((app, version), (Some(app), Ok(version)) if app.supports_two_step(&version))
+        })
+        .map(|connection| {
+            let name = crate::api::app_name(state, &connection.app_id);
+            let text = format!(
+                "{name} {} on {}",
+                connection.app_version, connection.device_name
+            );
+            (connection.id, text)
+        })
+        .collect())
 }
 
 /// The answer once a session has started: its cookie, the half-finished

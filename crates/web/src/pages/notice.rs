@@ -28,6 +28,7 @@ pub enum Notice {
     AuthenticatorOn,
     AuthenticatorOff,
     Disconnected,
+    EmailConfirmed,
 }
 
 impl Notice {
@@ -57,6 +58,9 @@ impl Notice {
             Self::Disconnected => {
                 "The application is disconnected. It must sign in again to connect."
             }
+            Self::EmailConfirmed => {
+                "Your e-mail address is confirmed. You can now set up two-step verification."
+            }
         }
     }
 
@@ -78,6 +82,8 @@ impl Notice {
             SecurityEvent::AuthenticatorRemoved => Some(Self::AuthenticatorOff),
             SecurityEvent::AppDisconnected { .. } => Some(Self::Disconnected),
             SecurityEvent::AccountCreated
+            | SecurityEvent::EmailConfirmed
+            | SecurityEvent::SignUpWithExistingAddress
             | SecurityEvent::PasswordReset
             | SecurityEvent::AppConnected { .. }
             | SecurityEvent::OldAppRefused { .. } => None,

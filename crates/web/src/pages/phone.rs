@@ -66,7 +66,13 @@ impl PhoneFlow {
     fn allowed_for(self, signed_in: &SignedIn) -> Result<(), WebError> {
         let two_step = two_step_of(&signed_in.account);
         let after = match self {
-            Self::SetUp => two_step.with_sms_set_up(),
+            Self::SetUp => {
+                signed_in
+                    .account
+                    .address()
+                    .may_set_up_two_step_or_connect_apps()?;
+                two_step.with_sms_set_up()
+            }
             Self::Change => two_step.with_phone_number_changed(),
         };
         after
@@ -284,21 +290,49 @@ pub async fn confirm_code(
         }
     };
     let sealed = verification::seal_phone(&state, account.id, &checked.phone);
+    let now = state.now();
+    let masked_phone = checked.phone.masked();
     // Uses the code up and saves the number (disabling the security question for
-    // good) in one transaction, for a new set-up and a change of number alike.
-    if !state
-        .store
-        .confirm_phone(account.id, &checked.code, sealed, state.now())
-        .await?
-    {
+    // good) in one transaction, for a new set-up and a change of number alike;
+    // turning two-step on also signs out every other session and disconnects
+    // the applications that could not pass the second step.
+    let (confirmed, event) = match flow {
+        PhoneFlow::SetUp => {
+            let too_old = super::apps_without_two_step(&state, account.id).await?;
+            let ids: Vec<i64> = too_old.iter().map(|(id, _)| *id).collect();
+            let confirmed = state
+                .store
+                .turn_on_two_step(
+                    account.id,
+                    &checked.code,
+                    sealed,
+                    now,
+                    &signed_in.session_digest,
+                    &ids,
+                )
+                .await?;
+            let disconnected_apps = too_old.into_iter().map(|(_, name)| name).collect();
+            let event = SecurityEvent::TwoStepTurnedOn {
+                masked_phone,
+                disconnected_apps,
+            };
+            (confirmed, event)
+        }
+        PhoneFlow::Change => {
+            let confirmed = state
+                .store
+                .confirm_phone(account.id, &checked.code, sealed, now)
+                .await?;
+            (
+                confirmed,
+                SecurityEvent::PhoneNumberChanged { masked_phone },
+            )
+        }
+    };
+    if !confirmed {
         let used = VerifyError::from(domain::one_time_code::CodeError::AlreadyUsed);
         return code_step_page(&state, &signed_in, flow, Some(used.to_string()), None).await;
     }
-    let masked_phone = checked.phone.masked();
-    let event = match flow {
-        PhoneFlow::SetUp => SecurityEvent::TwoStepTurnedOn { masked_phone },
-        PhoneFlow::Change => SecurityEvent::PhoneNumberChanged { masked_phone },
-    };
     super::security_changed(&state, account, event).await
 }
 

@@ -1,0 +1,156 @@
+//! Issue 12, tokens and sessions follow the account: turning two-step on
+//! disconnects the applications that cannot do it (listed in its e-mail) and
+//! signs out every other session; a password change or reset deletes what the
+//! old password began; tokens expire after 90 days without use.
+
+use crate::apps::{NEW_VERSION, OLD_VERSION, connect, me, send_sms};
+use crate::helpers::*;
+
+const ANN: &str = "ann@example.com";
+const DAY: i64 = 24 * 60 * 60;
+
+/// The Connected applications table's cell for a device, as escaped in the page
+/// (the security events below it name devices too).
+fn device_cell(escaped: &str) -> String {
+    format!("<td data-label=\"Device\">{escaped}</td>")
+}
+
+fn token_of(answer: &(u16, serde_json::Value)) -> String {
+    assert_eq!(answer.0, 200, "{}", answer.1);
+    answer.1["token"].as_str().expect("a token").to_owned()
+}
+
+#[tokio::test]
+async fn turning_two_step_on_disconnects_the_applications_that_cannot_do_it_and_says_which() {
+    let (app, browser) = spawn_signed_up(ANN).await;
+    let old = token_of(&connect(&app, ANN, OLD_VERSION, "Office PC").await);
+    let also_old = token_of(&connect(&app, ANN, "1.0.0", "Home PC").await);
+    let new = token_of(&connect(&app, ANN, NEW_VERSION, "Ann's laptop").await);
+    browser.set_up_sms(&app, PHONE).await;
+    for token in [&old, &also_old] {
+        assert_api_error(&me(&app, token).await, 401, "unauthorized");
+    }
+    assert_eq!(me(&app, &new).await.0, 200);
+    let email = app.wait_for_email(ANN, "Two-step verification is on").await;
+    assert_says_all(
+        &email.text,
+        &[
+            "were disconnected",
+            "Photon Desktop 2.9.1 on Office PC",
+            "Photon Desktop 1.0.0 on Home PC",
+            &format!("{}/downloads", app.address),
+        ],
+    );
+    assert!(!email.text.contains("Ann's laptop"), "{}", email.text);
+    let tab = browser.get(SECURITY_TAB).await;
+    assert!(
+        tab.contains(&device_cell("Ann&#39;s laptop")) && !tab.contains(&device_cell("Office PC")),
+        "{}",
+        tab.body
+    );
+}
+
+#[tokio::test]
+async fn turning_two_step_on_without_old_applications_lists_none() {
+    let (app, browser) = spawn_signed_up(ANN).await;
+    browser.set_up_sms(&app, PHONE).await;
+    let email = app.wait_for_email(ANN, "Two-step verification is on").await;
+    assert!(!email.text.contains("disconnected"), "{}", email.text);
+}
+
+#[tokio::test]
+async fn turning_two_step_on_signs_out_every_other_session() {
+    let (app, browser) = spawn_signed_up(ANN).await;
+    let others = [
+        app.assert_signs_in(ANN, PASSWORD).await,
+        app.assert_signs_in(ANN, PASSWORD).await,
+    ];
+    let someone_else = app.signed_up("bob@example.com").await;
+    browser.set_up_sms(&app, PHONE).await;
+    for other in &others {
+        other.get("/account").await.assert_signed_out();
+    }
+    assert_eq!(browser.get("/account").await.status, 200);
+    assert_eq!(someone_else.get("/account").await.status, 200);
+}
+
+#[tokio::test]
+async fn a_password_change_ends_the_sign_ins_and_challenges_the_old_password_began() {
+    let (app, owner) = spawn_with_sms_two_step(ANN).await;
+    let half_signed_in = app.past_the_password(ANN).await;
+    let (status, body) = connect(&app, ANN, NEW_VERSION, "Ann's laptop").await;
+    assert_eq!(status, 200, "{body}");
+    let challenge = body["challenge"].as_str().unwrap().to_owned();
+    owner
+        .change_password(PASSWORD, "a brand new passphrase")
+        .await
+        .assert_redirect_to("/account/settings/security?notice=password_changed");
+    // The code step starts over; the application must connect again.
+    half_signed_in
+        .get("/sign-in/verify")
+        .await
+        .assert_redirect_to("/sign-in?notice=expired");
+    assert_api_error(&send_sms(&app, &challenge).await, 401, "challenge_expired");
+}
+
+#[tokio::test]
+async fn a_password_reset_ends_the_sign_ins_and_challenges_the_old_password_began() {
+    let (app, _owner) = spawn_with_sms_two_step(ANN).await;
+    let half_signed_in = app.past_the_password(ANN).await;
+    let (_, body) = connect(&app, ANN, NEW_VERSION, "Ann's laptop").await;
+    let challenge = body["challenge"].as_str().expect("a challenge").to_owned();
+    let (browser, token, reset_page) = app.ask_for_reset(ANN).await;
+    assert_eq!(browser.get(&reset_page).await.status, 200);
+    app.last_sms_saying(PHONE_E164, "resetting your password");
+    browser
+        .enter_reset_code(&token, &app.last_sms_code(PHONE_E164))
+        .await;
+    browser
+        .set_new_password(&token, "a brand new passphrase")
+        .await
+        .assert_redirect_to("/sign-in?notice=password_reset");
+    half_signed_in
+        .get("/sign-in/verify")
+        .await
+        .assert_redirect_to("/sign-in?notice=expired");
+    assert_api_error(&send_sms(&app, &challenge).await, 401, "challenge_expired");
+}
+
+#[tokio::test]
+async fn a_token_expires_after_90_days_without_use_and_each_use_keeps_it() {
+    let (app, _) = spawn_signed_up(ANN).await;
+    let token = token_of(&connect(&app, ANN, NEW_VERSION, "Ann's laptop").await);
+    app.clock.advance(90 * DAY - 1);
+    assert_eq!(me(&app, &token).await.0, 200, "used just in time");
+    let browser = app.assert_signs_in(ANN, PASSWORD).await;
+    let tab = browser.get(SECURITY_TAB).await;
+    assert!(
+        tab.reads("Last used") && tab.contains(&device_cell("Ann&#39;s laptop")),
+        "{}",
+        tab.body
+    );
+    app.clock.advance(90 * DAY - 1);
+    assert_eq!(me(&app, &token).await.0, 200, "each use counts anew");
+    app.clock.advance(90 * DAY);
+    assert_api_error(&me(&app, &token).await, 401, "unauthorized");
+    // Gone for good, and from the owner's list.
+    app.clock.advance(-(90 * DAY));
+    assert_api_error(&me(&app, &token).await, 401, "unauthorized");
+    let browser = app.assert_signs_in(ANN, PASSWORD).await;
+    let tab = browser.get(SECURITY_TAB).await;
+    assert!(tab.reads("No applications are connected to your account."));
+}
+
+#[tokio::test]
+async fn the_tokens_idle_lifetime_is_configurable() {
+    let app = TestApp::builder()
+        .setting("TWOSTEP_APP_TOKEN_IDLE_DAYS", "2")
+        .spawn()
+        .await;
+    app.signed_up(ANN).await;
+    let token = token_of(&connect(&app, ANN, NEW_VERSION, "Ann's laptop").await);
+    app.clock.advance(2 * DAY - 1);
+    assert_eq!(me(&app, &token).await.0, 200);
+    app.clock.advance(2 * DAY);
+    assert_api_error(&me(&app, &token).await, 401, "unauthorized");
+}
