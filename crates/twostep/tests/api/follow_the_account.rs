@@ -154,3 +154,73 @@ async fn the_tokens_idle_lifetime_is_configurable() {
     app.clock.advance(2 * DAY);
     assert_api_error(&me(&app, &token).await, 401, "unauthorized");
 }
+
+#[tokio::test]
+async fn signing_in_issues_a_new_csrf_token_and_the_one_from_before_is_refused() {
+    let (app, _) = spawn_signed_up(ANN).await;
+    let browser = app.browser();
+    let before = browser.get("/sign-in").await.csrf_token();
+    let seed_before = browser.cookie("twostep_csrf").expect("a CSRF seed");
+    browser
+        .post_with_token(
+            "/sign-in",
+            &before,
+            &[("email", ANN), ("password", PASSWORD)],
+        )
+        .await
+        .assert_redirect_to("/account");
+    let seed_after = browser.cookie("twostep_csrf").expect("a CSRF seed");
+    assert_ne!(seed_after, seed_before, "a new seed at sign-in");
+    let after = browser.get("/account").await.csrf_token();
+    assert_ne!(after, before);
+    let question = [
+        ("question", "Name of your first pet?"),
+        ("answer", "Rex"),
+        ("password", PASSWORD),
+    ];
+    let refused = browser
+        .post_with_token("/account/security-question", &before, &question)
+        .await;
+    assert_eq!(refused.status, 403);
+    assert_eq!(app.account(ANN).await.security_question, None);
+    browser
+        .post_with_token("/account/security-question", &after, &question)
+        .await
+        .assert_redirect_to("/account/settings/security?notice=question_saved");
+}
+
+#[tokio::test]
+async fn a_csrf_token_is_bound_to_the_session_it_was_made_for() {
+    let (app, browser) = spawn_signed_up(ANN).await;
+    let signed_in = browser.get("/account").await.csrf_token();
+    let seed = browser.cookie("twostep_csrf");
+    browser
+        .sign_out()
+        .await
+        .assert_redirect_to("/sign-in?notice=signed_out");
+    assert_eq!(
+        browser.cookie("twostep_csrf"),
+        seed,
+        "signing out keeps the seed"
+    );
+    // Same seed, no session: the signed-in token no longer holds.
+    let refused = browser
+        .post_with_token(
+            "/sign-in",
+            &signed_in,
+            &[("email", ANN), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    let signed_out = browser.get("/sign-in").await.csrf_token();
+    assert_ne!(signed_out, signed_in);
+    browser
+        .post_with_token(
+            "/sign-in",
+            &signed_out,
+            &[("email", ANN), ("password", PASSWORD)],
+        )
+        .await
+        .assert_redirect_to("/account");
+    let _ = app;
+}

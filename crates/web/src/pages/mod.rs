@@ -105,12 +105,15 @@ pub async fn apps_without_two_step(
         .collect())
 }
 
-/// The answer once a session has started: its cookie, the half-finished
-/// sign-in's cleared, and on to the account page.
+/// The answer once a session has started: its cookie, a new CSRF seed (no
+/// token from before the sign-in works after it), the half-finished sign-in's
+/// cleared, and on to the account page.
 pub fn signed_in(state: &AppState, session_id: &str) -> Response {
     let mut response = Redirect::to("/account").into_response();
     let secure = state.settings.secure_cookies();
     cookies::set(response.headers_mut(), cookies::SESSION, session_id, secure);
+    let seed = domain::secrets::random_token();
+    cookies::set(response.headers_mut(), cookies::CSRF, &seed, secure);
     cookies::clear(response.headers_mut(), cookies::PENDING, secure);
     response
 }
