@@ -1,7 +1,9 @@
-//! The portal's three cookies, read from requests and written on responses.
+//! The portal's cookies, read from requests and written on responses.
 //!
 //! `twostep_session` holds a signed-in session id, `twostep_pending` a sign-in that
-//! passed the password but not yet the code, `twostep_csrf` the browser's CSRF seed.
+//! passed the password but not yet the code, `twostep_csrf` the browser's CSRF seed,
+//! `twostep_reset` the password-reset link this browser verified (the new
+//! password is set only from there, never from a URL).
 //! All are HttpOnly, SameSite=Lax and Path=/. When the portal is served over
 //! https they are also Secure and carry the `__Host-` prefix, which browsers
 //! accept only from a secure origin, without Domain, with Path=/: so neither a
@@ -13,6 +15,7 @@ use axum::http::{HeaderMap, HeaderValue};
 pub const SESSION: &str = "twostep_session";
 pub const PENDING: &str = "twostep_pending";
 pub const CSRF: &str = "twostep_csrf";
+pub const RESET: &str = "twostep_reset";
 
 /// The name the browser stores: `__Host-` first when the cookie is Secure.
 fn full_name(name: &str, secure: bool) -> String {

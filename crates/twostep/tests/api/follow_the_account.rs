@@ -224,3 +224,52 @@ async fn a_csrf_token_is_bound_to_the_session_it_was_made_for() {
         .assert_redirect_to("/account");
     let _ = app;
 }
+
+#[tokio::test]
+async fn a_verified_reset_link_sets_a_password_only_in_the_browser_that_verified_it() {
+    const NEW: &str = "a brand new passphrase";
+    let (app, owner) = spawn_signed_up(ANN).await;
+    owner
+        .set_security_question("Name of your first pet?", "Rex")
+        .await;
+    let (browser, token, link) = app.ask_for_reset(ANN).await;
+    assert!(browser.get(&link).await.reads("Name of your first pet?"));
+    browser
+        .enter_reset_answer(&token, "Rex")
+        .await
+        .assert_redirect_to("/reset-password");
+    assert_eq!(
+        browser.cookie("twostep_reset").as_deref(),
+        Some(token.as_str())
+    );
+    // The link from a browser history or a proxy log, elsewhere: the question
+    // is asked again, and a new password with the token sets nothing.
+    let other = app.browser();
+    let page = other.get(&link).await;
+    assert_eq!(page.status, 200);
+    assert!(page.reads("Name of your first pet?") && !page.reads("New password"));
+    let refused = other
+        .post(
+            "/reset-password",
+            &[
+                ("token", token.as_str()),
+                ("new_password", "mallory's passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 410);
+    // The browser that verified it sets the password, from its cookie; the
+    // token is on no page and in no URL.
+    let form = browser.get("/reset-password").await;
+    assert!(
+        form.reads("New password") && !form.contains(&token),
+        "{}",
+        form.body
+    );
+    browser
+        .post("/reset-password", &[("new_password", NEW)])
+        .await
+        .assert_redirect_to("/sign-in?notice=password_reset");
+    assert_eq!(browser.cookie("twostep_reset"), None);
+    app.assert_password_changed(ANN, PASSWORD, NEW).await;
+}

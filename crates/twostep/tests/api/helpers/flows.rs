@@ -272,9 +272,11 @@ impl Browser {
             .await
     }
 
-    /// The reset link's last step: New password → Save.
+    /// The reset link's last step, as the person reaches it: the link opened
+    /// (a verified one continues in the reset cookie) → New password → Save.
     pub async fn set_new_password(&self, token: &str, new_password: &str) -> Page {
-        self.reset_step("/reset-password", token, &[("new_password", new_password)])
+        self.get(&format!("/reset-password?token={token}")).await;
+        self.post("/reset-password", &[("new_password", new_password)])
             .await
     }
 
