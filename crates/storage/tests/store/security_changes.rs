@@ -157,6 +157,19 @@ async fn phone_state(
     )
 }
 
+/// The code of a phone set-up, sent to `account` at T0.
+async fn set_up_code_sent(store: &Store, account: AccountId) -> IssuedCode {
+    let code = IssuedCode::new(
+        CodePurpose::SetUp,
+        code_digest(1),
+        binding(2),
+        T0,
+        CodePolicy::default(),
+    );
+    store.save_code(account, &code, None).await.unwrap();
+    code
+}
+
 async fn confirming_a_phone_happens_whole_or_not_at_all(store: Store) {
     let Accounts { ann, bob } = two_accounts(&store).await;
     for account in [ann, bob] {
@@ -167,14 +180,7 @@ async fn confirming_a_phone_happens_whole_or_not_at_all(store: Store) {
                 .unwrap()
         );
     }
-    let code = IssuedCode::new(
-        CodePurpose::SetUp,
-        code_digest(1),
-        binding(2),
-        T0,
-        CodePolicy::default(),
-    );
-    store.save_code(ann, &code, None).await.unwrap();
+    let code = set_up_code_sent(&store, ann).await;
     let confirm = || async {
         store
             .confirm_phone(ann, &code, b"sealed phone".to_vec(), T0 + 10)
@@ -244,14 +250,7 @@ async fn turning_two_step_on_happens_whole_or_not_at_all(store: Store) {
         .filter(|row| row.device_name == "old")
         .map(|row| row.id)
         .collect();
-    let code = IssuedCode::new(
-        CodePurpose::SetUp,
-        code_digest(1),
-        binding(2),
-        T0,
-        CodePolicy::default(),
-    );
-    store.save_code(ann, &code, None).await.unwrap();
+    let code = set_up_code_sent(&store, ann).await;
     let here = digest::session("here");
     let turn_on = || async {
         store

@@ -47,18 +47,20 @@ impl Browser {
         }
     }
 
+    /// The link to this portal's `path` in an e-mail's text.
+    pub fn link_in(&self, text: &str, path: &str) -> String {
+        text.split_whitespace()
+            .find(|word| word.starts_with(&self.app.address) && word.contains(path))
+            .unwrap_or_else(|| panic!("no link to {path} in the e-mail {text:?}"))
+            .to_owned()
+    }
+
     /// The confirmation e-mail in the outbox → its link → Confirm.
     pub async fn follow_confirmation_link(&mut self, email: &str) {
         let text = self
             .read_outbox("E-mail", email, Some("Confirm your e-mail address"))
             .await;
-        let link = text
-            .split_whitespace()
-            .find(|word| {
-                word.starts_with(&self.app.address) && word.contains("/confirm-email?token=")
-            })
-            .unwrap_or_else(|| panic!("no confirmation link in the e-mail {text:?}"))
-            .to_owned();
+        let link = self.link_in(&text, "/confirm-email?token=");
         self.open(&link, "confirmation-link-opened").await;
         self.click_button("Confirm", "email-confirmed").await;
     }
