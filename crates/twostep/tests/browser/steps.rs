@@ -25,7 +25,8 @@ impl Browser {
         self.create_account(email).await;
         self.follow_confirmation_link(email).await;
         self.assert_sees("Your e-mail address is confirmed.").await;
-        self.click_link("Sign in", "sign-in-after-confirming").await;
+        self.click_link_in(Scope::Header, "Sign in", "sign-in-after-confirming")
+            .await;
         self.enter_email_and_password(email, PASSWORD, "signed-in")
             .await;
         self.assert_signed_in_as(email).await;
