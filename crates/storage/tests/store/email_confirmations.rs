@@ -230,3 +230,43 @@ async fn only_accounts_unconfirmed_long_enough_are_deleted(store: Store) {
     );
     sign_up(&store, "ann@example.com", "t5", T0 + 2).await;
 }
+
+/// A database of the release before confirmation existed, with an account in
+/// it: migrated, the account counts as confirmed and nothing asks it to
+/// confirm again.
+#[tokio::test]
+async fn an_account_from_before_the_migration_counts_as_confirmed() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("twostep.db");
+    {
+        let old = rusqlite::Connection::open(&path).unwrap();
+        old.execute_batch(concat!(
+            include_str!("../../migrations/sqlite/0001_initial.sql"),
+            include_str!("../../migrations/sqlite/0002_applications_and_reset_answers.sql"),
+            include_str!("../../migrations/sqlite/0003_failed_passwords.sql"),
+            include_str!("../../migrations/sqlite/0004_sessions_clustered_by_digest.sql"),
+            "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL DEFAULT 0);
+             INSERT INTO schema_migrations (version) VALUES (1), (2), (3), (4);
+             INSERT INTO accounts (email, password_hash, created_at, password_changed_at)
+             VALUES ('ann@example.com', 'hash', 1000, 1000);"
+        ))
+        .unwrap();
+    }
+    let store = Store::connect(&format!("sqlite://{}?mode=rwc", path.display()), 2)
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let account = store
+        .account_by_email("ann@example.com")
+        .await
+        .unwrap()
+        .expect("the account survives the migration");
+    assert!(account.address().is_confirmed());
+    assert_eq!(
+        store
+            .delete_unconfirmed_accounts(T0 + 365 * DAY)
+            .await
+            .unwrap(),
+        0
+    );
+}
