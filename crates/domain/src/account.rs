@@ -25,11 +25,18 @@ pub fn password_reset_checks(two_step: TwoStep, question: &SecurityQuestionState
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecurityEvent {
     AccountCreated,
+    /// The sign-up's link was followed: the address is the owner's.
+    EmailConfirmed,
+    /// Someone tried to sign up with the address of this account.
+    SignUpWithExistingAddress,
     PasswordChanged,
     PasswordReset,
     SecurityQuestionSet,
     TwoStepTurnedOn {
         masked_phone: String,
+        /// Applications disconnected because their version cannot do two-step
+        /// verification, as "Photon Desktop 1.2.0 on Office PC".
+        disconnected_apps: Vec<String>,
     },
     PhoneNumberChanged {
         masked_phone: String,
@@ -121,6 +128,8 @@ impl SecurityEvent {
     pub fn kind(&self) -> &'static str {
         match self {
             Self::AccountCreated => "account_created",
+            Self::EmailConfirmed => "email_confirmed",
+            Self::SignUpWithExistingAddress => "sign_up_with_existing_address",
             Self::PasswordChanged => "password_changed",
             Self::PasswordReset => "password_reset",
             Self::SecurityQuestionSet => "security_question_set",
@@ -152,10 +161,14 @@ impl SecurityEvent {
     pub fn summary(&self) -> String {
         match self {
             Self::AccountCreated => "Account created".into(),
+            Self::EmailConfirmed => "E-mail address confirmed".into(),
+            Self::SignUpWithExistingAddress => {
+                "Someone tried to create an account with this address".into()
+            }
             Self::PasswordChanged => "Password changed".into(),
             Self::PasswordReset => "Password reset through the e-mail link".into(),
             Self::SecurityQuestionSet => "Security question set".into(),
-            Self::TwoStepTurnedOn { masked_phone } => {
+            Self::TwoStepTurnedOn { masked_phone, .. } => {
                 format!("Two-step verification turned on with {masked_phone}")
             }
             Self::PhoneNumberChanged { masked_phone } => {
@@ -240,9 +253,16 @@ impl SecurityEvent {
         let (subject, body) = match self {
             // Shown in the account's events; the locks that follow say more.
             Self::AccountCreated
+            | Self::EmailConfirmed
             | Self::AppConnected { .. }
             | Self::PasswordAttemptsPaused { .. } => return None,
             Self::AntiTheft(event) => return event.notification(service, when),
+            Self::SignUpWithExistingAddress => (
+                "Someone tried to create an account with your address".to_owned(),
+                format!(
+                    "Someone tried to create a {service} account with your e-mail address on {when}. Your address already has an account, so nothing was created and nothing changed.\n\nIf it was you, sign in with your password. If you forgot it, use Forgot password? on the sign-in page."
+                ),
+            ),
             Self::PasswordChanged => (
                 "Your password was changed".to_owned(),
                 format!("The password of your {service} account was changed on {when}."),
@@ -255,10 +275,14 @@ impl SecurityEvent {
                 "Your security question was changed".to_owned(),
                 format!("The security question of your {service} account was set on {when}."),
             ),
-            Self::TwoStepTurnedOn { masked_phone } => (
+            Self::TwoStepTurnedOn {
+                masked_phone,
+                disconnected_apps,
+            } => (
                 "Two-step verification is on".to_owned(),
                 format!(
-                    "Two-step verification was set up for your {service} account on {when}. Security codes will be sent to {masked_phone}.\n\nThe security question of your account has been permanently disabled."
+                    "Two-step verification was set up for your {service} account on {when}. Security codes will be sent to {masked_phone}.\n\nThe security question of your account has been permanently disabled. Every other browser signed in to your account has been signed out.{}",
+                    disconnected_list(disconnected_apps, downloads_url)
                 ),
             ),
             Self::PhoneNumberChanged { masked_phone } => (
@@ -391,6 +415,18 @@ impl SecurityEvent {
         };
         Some(Notification { subject, text })
     }
+}
+
+/// The paragraph of the two-step e-mail that lists the applications it
+/// disconnected; empty when there were none.
+fn disconnected_list(apps: &[String], downloads_url: &str) -> String {
+    if apps.is_empty() {
+        return String::new();
+    }
+    let list: String = apps.iter().map(|app| format!("\n- {app}")).collect();
+    format!(
+        "\n\nThese applications were disconnected because their version does not support two-step verification:{list}\n\nUpdate them to the latest version from the Downloads section to connect them again: {downloads_url}"
+    )
 }
 
 #[cfg(test)]
@@ -530,6 +566,34 @@ mod tests {
     }
 
     #[test]
+    fn turning_two_step_on_lists_the_disconnected_applications() {
+        let event = |apps: Vec<String>| SecurityEvent::TwoStepTurnedOn {
+            masked_phone: "+1 ••• ••• 0000".into(),
+            disconnected_apps: apps,
+        };
+        let downloads = "http://127.0.0.1:8080/downloads";
+        let none = event(Vec::new())
+            .notification("twostep", "today", downloads)
+            .unwrap();
+        assert!(!none.text.contains("disconnected"), "{}", none.text);
+        assert!(none.text.contains("signed out"));
+        let two = event(vec![
+            "Photon Desktop 1.2.0 on Office PC".into(),
+            "Photon Mobile 0.9.0 on Ann's phone".into(),
+        ])
+        .notification("twostep", "today", downloads)
+        .unwrap();
+        for needle in [
+            "were disconnected",
+            "- Photon Desktop 1.2.0 on Office PC",
+            "- Photon Mobile 0.9.0 on Ann's phone",
+            downloads,
+        ] {
+            assert!(two.text.contains(needle), "{needle} in {}", two.text);
+        }
+    }
+
+    #[test]
     fn the_lock_emails_say_how_to_get_back_in() {
         let password = SecurityEvent::PasswordStepLocked { attempts: 100 }
             .notification("twostep", "today", "")
@@ -553,14 +617,31 @@ mod tests {
     }
 
     #[test]
+    fn a_sign_up_with_an_existing_address_is_told_to_its_owner() {
+        let mail = SecurityEvent::SignUpWithExistingAddress
+            .notification("twostep", "today", "")
+            .unwrap();
+        assert!(mail.subject.contains("tried to create an account"));
+        assert!(mail.text.contains("nothing was created"));
+        assert!(
+            SecurityEvent::EmailConfirmed
+                .notification("twostep", "today", "")
+                .is_none()
+        );
+    }
+
+    #[test]
     fn every_event_has_a_distinct_kind() {
         let events = [
             SecurityEvent::AccountCreated,
+            SecurityEvent::EmailConfirmed,
+            SecurityEvent::SignUpWithExistingAddress,
             SecurityEvent::PasswordChanged,
             SecurityEvent::PasswordReset,
             SecurityEvent::SecurityQuestionSet,
             SecurityEvent::TwoStepTurnedOn {
                 masked_phone: String::new(),
+                disconnected_apps: Vec::new(),
             },
             SecurityEvent::PhoneNumberChanged {
                 masked_phone: String::new(),

@@ -104,6 +104,10 @@ token_digest!(
     /// An application's sign-in challenge, waiting for its second factor.
     ChallengeDigest
 );
+token_digest!(
+    /// The token of a link that confirms an account's e-mail address.
+    ConfirmationLinkDigest
+);
 
 digest!(
     /// A one-time code's keyed digest (HMAC-SHA-256 under the server's code key).

@@ -13,6 +13,7 @@ pub mod authenticator_apps;
 pub mod budgets;
 pub mod digests;
 pub mod email;
+pub mod email_confirmation;
 pub mod ids;
 pub mod lockout;
 pub mod one_time_code;

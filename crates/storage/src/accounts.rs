@@ -5,7 +5,7 @@
 use crate::authenticator::authenticator_columns;
 use crate::codes::{CONSUME_CODE, consume_code_params};
 use crate::db::{Row, params, statements};
-use domain::digests::PendingSignInDigest;
+use domain::digests::{CodeDigest, PendingSignInDigest, SessionDigest};
 use domain::{AccountId, IssuedCode};
 
 use crate::{AuthenticatorRow, PendingSignInRow, Store, StoreError, flag};
@@ -17,6 +17,9 @@ pub struct Account {
     pub password_hash: String,
     pub created_at: i64,
     pub password_changed_at: i64,
+    /// Set at sign-up until the e-mailed link confirms the address; `None`:
+    /// confirmed (see `domain::email_confirmation::AddressState`).
+    pub email_unconfirmed_since: Option<i64>,
     pub phone_enc: Option<Vec<u8>>,
     pub phone_confirmed_at: Option<i64>,
     pub security_question: Option<String>,
@@ -31,6 +34,10 @@ pub struct Account {
 }
 
 impl Account {
+    pub fn address(&self) -> domain::email_confirmation::AddressState {
+        domain::email_confirmation::AddressState::of(self.email_unconfirmed_since)
+    }
+
     pub fn has_authenticator(&self) -> bool {
         self.authenticator.is_some()
     }
@@ -44,6 +51,7 @@ impl std::fmt::Debug for Account {
             .field("email", &self.email)
             .field("created_at", &self.created_at)
             .field("password_changed_at", &self.password_changed_at)
+            .field("email_unconfirmed_since", &self.email_unconfirmed_since)
             .field("has_phone", &self.phone_enc.is_some())
             .field("phone_confirmed_at", &self.phone_confirmed_at)
             .field("security_question", &self.security_question)
@@ -62,6 +70,7 @@ impl std::fmt::Debug for Account {
 macro_rules! account_columns {
     () => {
         "a.id, a.email, a.password_hash, a.created_at, a.password_changed_at,
+         a.email_unconfirmed_since,
          a.phone_enc, a.phone_confirmed_at, a.security_question, a.security_answer_hash,
          a.security_question_disabled, a.disabled_at,
          au.secret_enc AS au_secret_enc, au.last_used_step AS au_last_used_step,
@@ -92,6 +101,7 @@ fn account_from_row(row: &Row<'_>) -> Result<Account, StoreError> {
         password_hash: row.get("password_hash")?,
         created_at: row.get("created_at")?,
         password_changed_at: row.get("password_changed_at")?,
+        email_unconfirmed_since: row.get("email_unconfirmed_since")?,
         phone_enc: row.get("phone_enc")?,
         phone_confirmed_at: row.get("phone_confirmed_at")?,
         security_question: row.get("security_question")?,
@@ -145,6 +155,22 @@ pub struct TwoStepReset {
     pub authenticator_was_on: bool,
     pub sessions_ended: u64,
     pub tokens_revoked: u64,
+}
+
+/// Everything turning two-step verification on writes, in one transaction
+/// ([`Store::turn_on_two_step`]).
+pub struct TurnOnTwoStep<'a> {
+    pub account_id: AccountId,
+    /// The code sent to the new phone, used up by the same transaction.
+    pub code: &'a IssuedCode,
+    pub phone_enc: Vec<u8>,
+    /// The keyed digests of the first set of recovery codes.
+    pub recovery_digests: &'a [CodeDigest],
+    /// The session that turned it on: every other one is signed out.
+    pub keep_session: &'a SessionDigest,
+    /// The connections whose version cannot do two-step verification.
+    pub disconnect: &'a [i64],
+    pub now: i64,
 }
 
 impl Store {
@@ -228,7 +254,9 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         // Applications connected with the old password lose their tokens with
-        // it, and remembered devices ask for a code again.
+        // it, what the old password began (a sign-in waiting for its code, an
+        // application's challenge) cannot be finished any more, and remembered
+        // devices ask for a code again.
         self.db
             .execute_together(&[
                 (
@@ -241,6 +269,14 @@ impl Store {
                 ),
                 (
                     crate::recovery::FORGET_REMEMBERED_DEVICES,
+                    params![account_id],
+                ),
+                (
+                    "DELETE FROM pending_sign_ins WHERE account_id = $1",
+                    params![account_id],
+                ),
+                (
+                    "DELETE FROM app_challenges WHERE account_id = $1",
                     params![account_id],
                 ),
             ])
@@ -283,6 +319,48 @@ impl Store {
                 TURN_ON_SMS,
                 params![account_id, &phone_enc, now, flag(true)],
             )],
+        )
+        .await
+    }
+
+    /// Turning two-step verification on with the code sent to the new phone:
+    /// [`Store::confirm_phone`], and in the same transaction the first set of
+    /// recovery codes is stored, devices remembered before are forgotten, every
+    /// other session of the account ends and the connections whose version
+    /// cannot do two-step verification are deleted, so nothing opened without
+    /// the second step outlives it.
+    pub async fn turn_on_two_step(&self, on: TurnOnTwoStep<'_>) -> Result<bool, StoreError> {
+        let account_id = on.account_id;
+        let mut steps = vec![(
+            TURN_ON_SMS,
+            params![account_id, &on.phone_enc, on.now, flag(true)].to_vec(),
+        )];
+        steps.extend(crate::recovery::replace_set(
+            account_id,
+            on.recovery_digests,
+            on.now,
+        ));
+        steps.push((
+            crate::recovery::FORGET_REMEMBERED_DEVICES,
+            params![account_id].to_vec(),
+        ));
+        steps.push((
+            "DELETE FROM sessions WHERE account_id = $1 AND id_digest <> $2",
+            params![account_id, on.keep_session].to_vec(),
+        ));
+        for id in on.disconnect {
+            steps.push((
+                "DELETE FROM app_connections WHERE account_id = $1 AND id = $2",
+                params![account_id, *id].to_vec(),
+            ));
+        }
+        let steps: Vec<_> = steps
+            .iter()
+            .map(|(sql, params)| (*sql, params.as_slice()))
+            .collect();
+        self.claim_and_change(
+            (CONSUME_CODE, consume_code_params!(account_id, on.code)),
+            &steps,
         )
         .await
     }

@@ -200,8 +200,10 @@ impl Store {
 }
 
 statements! {
-    touch_connection(id: i64, now: i64) =
-        "UPDATE app_connections SET last_used_at = $2 WHERE id = $1";
+    /// False, changing nothing, once the token went unused since `idle_since`
+    /// or earlier: it has expired.
+    touch_connection(id: i64, now: i64, idle_since: i64) -> bool =
+        "UPDATE app_connections SET last_used_at = $2 WHERE id = $1 AND last_used_at > $3";
     /// True only for the one caller that deleted it: a challenge is passed once.
     delete_app_challenge(challenge_digest: &ChallengeDigest) -> bool =
         "DELETE FROM app_challenges WHERE challenge_digest = $1";

@@ -45,6 +45,7 @@ const SQLITE_MIGRATIONS: &[Migration] = migrations!(
     7 => "0007_anti_theft.sql",
     8 => "0008_password_and_second_step_locks.sql",
     9 => "0009_sms_budgets.sql",
+    10 => "0010_confirmed_addresses_and_token_use.sql",
     11 => "0011_retired_server_keys.sql",
 );
 
@@ -59,6 +60,7 @@ const POSTGRES_MIGRATIONS: &[Migration] = migrations!(
     7 => "0007_anti_theft.sql",
     8 => "0008_password_and_second_step_locks.sql",
     9 => "0009_sms_budgets.sql",
+    10 => "0010_confirmed_addresses_and_token_use.sql",
     11 => "0011_retired_server_keys.sql",
 );
 

@@ -25,6 +25,7 @@ mod budgets;
 mod codes;
 mod database;
 mod db;
+mod email_confirmations;
 mod failed_passwords;
 mod faults;
 mod lockout;
@@ -34,7 +35,7 @@ mod sealed;
 mod security_events;
 mod sessions;
 
-pub use accounts::{Account, EventRecord, TwoStepReset};
+pub use accounts::{Account, EventRecord, TurnOnTwoStep, TwoStepReset};
 pub use anti_theft::{CommandAnswer, CommandRow};
 pub use apps::{AppIdentity, ChallengeRow, ConnectionRow};
 pub use authenticator::AuthenticatorRow;

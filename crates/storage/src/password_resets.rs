@@ -95,9 +95,11 @@ impl Store {
     /// A password reset as one transaction: uses up the link (only if it has not
     /// expired and, when `must_be_verified` — the account had something to ask
     /// for —, was verified; true for exactly one caller) and every other
-    /// unused link of the account, sets the new password, ends every session of
-    /// the account, revokes its applications' tokens and forgets its remembered
-    /// devices. Answers the account, or
+    /// unused link of the account, sets the new password (which also confirms
+    /// the address: the link came by e-mail), ends every session of the
+    /// account, revokes its applications' tokens, deletes what the old password
+    /// began (half-finished sign-ins, application challenges), ends a locked
+    /// password step and forgets remembered devices. Answers the account, or
     /// `None`, changing nothing, when the link was not usable.
     pub async fn complete_password_reset(
         &self,
@@ -120,13 +122,15 @@ impl Store {
         let Some(account_id) = consumed else {
             return Ok(None);
         };
-        let steps: [(&'static str, &[crate::db::Param<'_>]); 6] = [
+        let steps: [(&'static str, &[crate::db::Param<'_>]); 8] = [
             (
                 "UPDATE password_resets SET used = 1 WHERE account_id = $1 AND used = 0",
                 params![account_id],
             ),
             (
-                "UPDATE accounts SET password_hash = $2, password_changed_at = $3 WHERE id = $1",
+                "UPDATE accounts SET password_hash = $2, password_changed_at = $3,
+                     email_unconfirmed_since = NULL
+                 WHERE id = $1",
                 params![account_id, password_hash, now],
             ),
             (
@@ -144,6 +148,14 @@ impl Store {
             ),
             (
                 crate::recovery::FORGET_REMEMBERED_DEVICES,
+                params![account_id],
+            ),
+            (
+                "DELETE FROM pending_sign_ins WHERE account_id = $1",
+                params![account_id],
+            ),
+            (
+                "DELETE FROM app_challenges WHERE account_id = $1",
                 params![account_id],
             ),
         ];

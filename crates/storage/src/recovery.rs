@@ -5,7 +5,6 @@
 
 use domain::AccountId;
 use domain::digests::{CodeDigest, DeviceDigest};
-use domain::one_time_code::IssuedCode;
 
 use crate::db::{Param, params, statements};
 use crate::{Store, StoreError};
@@ -24,7 +23,7 @@ const CODES_LEFT: &str =
     "SELECT COUNT(*) AS n FROM recovery_codes WHERE account_id = $1 AND used_at IS NULL";
 
 /// The statements that put `digests` in place of the account's set.
-fn replace_set<'a>(
+pub(crate) fn replace_set<'a>(
     account_id: AccountId,
     digests: &'a [CodeDigest],
     now: i64,
@@ -54,39 +53,6 @@ impl Store {
             .map(|(sql, params)| (*sql, params.as_slice()))
             .collect();
         self.db.execute_together(&steps).await
-    }
-
-    /// Turning two-step verification on with the code sent to the phone, as one
-    /// transaction: uses up `code` and saves the number (as `confirm_phone`),
-    /// stores the first set of recovery codes and forgets any device
-    /// remembered before. False, changing nothing, when a parallel request
-    /// used the code first.
-    pub async fn turn_on_two_step(
-        &self,
-        account_id: AccountId,
-        code: &IssuedCode,
-        phone_enc: Vec<u8>,
-        recovery_digests: &[CodeDigest],
-        now: i64,
-    ) -> Result<bool, StoreError> {
-        let mut steps = vec![(
-            crate::accounts::TURN_ON_SMS,
-            params![account_id, &phone_enc, now, crate::flag(true)].to_vec(),
-        )];
-        steps.extend(replace_set(account_id, recovery_digests, now));
-        steps.push((FORGET_REMEMBERED_DEVICES, params![account_id].to_vec()));
-        let steps: Vec<_> = steps
-            .iter()
-            .map(|(sql, params)| (*sql, params.as_slice()))
-            .collect();
-        self.claim_and_change(
-            (
-                crate::codes::CONSUME_CODE,
-                crate::codes::consume_code_params!(account_id, code),
-            ),
-            &steps,
-        )
-        .await
     }
 
     /// Uses the recovery code whose keyed digest is `digest`, once: of requests

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use delivery::{EmailSender, SmsSender};
+use domain::email_confirmation::ConfirmationPolicy;
 use domain::{PasswordHasher, ServerKey};
 use storage::{Backend, SchemaStatus, Store};
 use web::metrics::{Metrics, MetricsAccess};
@@ -164,6 +165,8 @@ pub async fn build(
         default_region: config.default_region,
         authenticator_issuer: config.authenticator_issuer.clone(),
         apps: config.apps.clone(),
+        confirmation: ConfirmationPolicy::default(),
+        app_token_idle_seconds: config.app_token_idle_seconds,
         metrics_access: MetricsAccess {
             allow: config.metrics_allow.clone(),
             separate_listener: config.metrics_listen.is_some(),

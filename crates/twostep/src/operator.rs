@@ -3,6 +3,7 @@
 //! transaction with its security event, and the owner e-mailed at once.
 //! Nothing printed is a secret: no phone number, key, hash or digest.
 
+use domain::email_confirmation::AddressState;
 use std::fmt::Write as _;
 
 use domain::account::SecurityEvent;
@@ -65,6 +66,14 @@ async fn describe(config: &Config, store: &Store, account: &Account) -> Result<S
             None => "active".into(),
         }
     );
+    let _ = writeln!(
+        out,
+        "E-mail confirmed: {}",
+        match account.address() {
+            AddressState::Confirmed => "yes".to_owned(),
+            AddressState::Unconfirmed { since } => format!("no (signed up {})", format_time(since)),
+        }
+    );
     let methods: Vec<&str> = two_step
         .methods()
         .into_iter()
@@ -104,7 +113,6 @@ async fn describe(config: &Config, store: &Store, account: &Account) -> Result<S
             .map_err(StartError::from)?;
         let _ = writeln!(out, "Recovery codes left: {left}");
     }
-    // MERGE: "E-mail confirmed: yes/no" once addresses are confirmed.
     let _ = writeln!(out, "Sessions: {}", sessions.len());
     for session in &sessions {
         let agent = UserAgent::parse(session.user_agent.as_deref().unwrap_or_default());

@@ -13,6 +13,9 @@ pub struct Chrome {
     pub email: Option<String>,
     pub csrf_token: String,
     pub dev_outbox: bool,
+    /// The signed-in account's address waits for its link: every page says so
+    /// and offers to send the link again.
+    pub email_unconfirmed: bool,
 }
 
 pub fn render(template: &impl Template) -> Result<Response, WebError> {

@@ -4,6 +4,8 @@
 //! passed the password but not yet the code, `twostep_csrf` the browser's CSRF seed,
 //! `twostep_device` a device remembered for 30 days ("Don't ask again on this
 //! device"), the only one that outlives the browser.
+//! `twostep_reset` the password-reset link this browser verified (the new
+//! password is set only from there, never from a URL).
 //! All are HttpOnly, SameSite=Lax and Path=/. When the portal is served over
 //! https they are also Secure and carry the `__Host-` prefix, which browsers
 //! accept only from a secure origin, without Domain, with Path=/: so neither a
@@ -16,6 +18,7 @@ pub const SESSION: &str = "twostep_session";
 pub const PENDING: &str = "twostep_pending";
 pub const CSRF: &str = "twostep_csrf";
 pub const DEVICE: &str = "twostep_device";
+pub const RESET: &str = "twostep_reset";
 
 /// The name the browser stores: `__Host-` first when the cookie is Secure.
 fn full_name(name: &str, secure: bool) -> String {

@@ -32,6 +32,9 @@ pub enum WebError {
     Internal(#[source] Arc<dyn Error + Send + Sync>),
     #[error("{UNAVAILABLE}")]
     Unavailable(#[source] Arc<dyn Error + Send + Sync>),
+    /// Two-step set-up and connecting applications wait for a confirmed address.
+    #[error(transparent)]
+    EmailNotConfirmed(#[from] domain::email_confirmation::AddressNotConfirmed),
     /// The password-hashing queue is full; nothing was checked or changed.
     #[error(transparent)]
     Busy(#[from] Overloaded),
@@ -103,6 +106,12 @@ impl IntoResponse for WebError {
                 StatusCode::FORBIDDEN,
                 "Request refused",
                 &self.to_string(),
+                None,
+            ),
+            Self::EmailNotConfirmed(ref refusal) => error_page(
+                StatusCode::FORBIDDEN,
+                "Confirm your e-mail address",
+                &refusal.to_string(),
                 None,
             ),
             Self::NotFound => {

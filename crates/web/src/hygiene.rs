@@ -4,8 +4,10 @@
 //! request's count and time by route template for `/metrics`.
 //!
 //! CSRF uses signed double-submit tokens: the browser holds a random cookie, each
-//! form carries HMAC(server key, cookie). Checking it here, before any handler,
-//! means no form can forget it.
+//! form carries HMAC(server key, cookie and session cookie). Bound to the
+//! session, a token stops working when the browser signs in or out (and a new
+//! seed is issued at sign-in). Checking it here, before any handler, means no
+//! form can forget it.
 
 use axum::Router;
 use axum::body::{Body, to_bytes};
@@ -94,7 +96,7 @@ async fn check_and_run(
         state.settings.secure_cookies(),
     );
     if request.method() == Method::POST && !is_api {
-        let seed = existing_seed.clone().unwrap_or_default();
+        let binding = csrf_binding(state, request.headers());
         let (parts, body) = request.into_parts();
         let bytes = to_bytes(body, MAX_FORM_BYTES)
             .await
@@ -108,7 +110,7 @@ async fn check_and_run(
                     .map(|(_, value)| value)
             })
             .unwrap_or_default();
-        if !state.key.csrf_token_is_valid(&seed, &submitted) {
+        if !binding.is_some_and(|binding| state.key.csrf_token_is_valid(&binding, &submitted)) {
             tracing::warn!("form post without a valid CSRF token refused");
             return Err(WebError::CsrfRejected);
         }
@@ -117,9 +119,15 @@ async fn check_and_run(
     let seed = existing_seed
         .clone()
         .unwrap_or_else(domain::secrets::random_token);
+    let session = cookies::read(
+        request.headers(),
+        cookies::SESSION,
+        state.settings.secure_cookies(),
+    );
+    let binding = bind(&seed, session.as_deref());
     request
         .extensions_mut()
-        .insert(CsrfToken(state.key.csrf_token(&seed)));
+        .insert(CsrfToken(state.key.csrf_token(&binding)));
     let mut response = next.run(request).await;
     if existing_seed.is_none() && !is_api {
         cookies::set(
@@ -144,15 +152,28 @@ fn route_label(matched: Option<&MatchedPath>) -> String {
     }
 }
 
+/// What a browser's CSRF token signs: its CSRF seed and its session cookie
+/// (none while signed out). `None` without a seed: nothing is valid then.
+fn csrf_binding(state: &AppState, headers: &axum::http::HeaderMap) -> Option<String> {
+    let secure = state.settings.secure_cookies();
+    let seed = cookies::read(headers, cookies::CSRF, secure)?;
+    let session = cookies::read(headers, cookies::SESSION, secure);
+    Some(bind(&seed, session.as_deref()))
+}
+
+/// The seed is hex, so the separator cannot occur in it.
+fn bind(seed: &str, session: Option<&str>) -> String {
+    format!("{seed}|{}", session.unwrap_or_default())
+}
+
 /// For the few links that change something: the token travels in the query.
 pub fn check_link_token(
     state: &AppState,
     headers: &axum::http::HeaderMap,
     token: &str,
 ) -> Result<(), WebError> {
-    let seed =
-        cookies::read(headers, cookies::CSRF, state.settings.secure_cookies()).unwrap_or_default();
-    if state.key.csrf_token_is_valid(&seed, token) {
+    let binding = csrf_binding(state, headers);
+    if binding.is_some_and(|binding| state.key.csrf_token_is_valid(&binding, token)) {
         Ok(())
     } else {
         tracing::warn!("link without a valid CSRF token refused");

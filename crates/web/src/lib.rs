@@ -45,6 +45,11 @@ pub fn router(state: AppState) -> Router {
         .route("/sign-up", get(sign_up::form).post(sign_up::submit))
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
         .route(
+            "/confirm-email",
+            get(confirm_email::form).post(confirm_email::confirm),
+        )
+        .route("/account/confirm-email/resend", post(confirm_email::resend))
+        .route(
             "/sign-in/verify",
             get(sign_in::second_step).post(sign_in::submit_code),
         )

@@ -30,6 +30,7 @@ impl SignedIn {
             email: Some(self.account.email.clone()),
             csrf_token: self.csrf_token.clone(),
             dev_outbox: self.dev_outbox,
+            email_unconfirmed: !self.account.address().is_confirmed(),
         }
     }
 
@@ -121,6 +122,7 @@ impl FromRequestParts<AppState> for Visitor {
                     email: None,
                     csrf_token: csrf_token(parts),
                     dev_outbox: state.dev_outbox_served_to(peer(parts)),
+                    email_unconfirmed: false,
                 },
             }),
             Err(other) => Err(other),

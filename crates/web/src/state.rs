@@ -25,6 +25,11 @@ pub struct Settings {
     pub default_region: Option<phonenumber::country::Id>,
     pub authenticator_issuer: String,
     pub apps: domain::apps::AppCatalog,
+    /// How long a confirmation link works, how often it may be sent again, and
+    /// how long an unconfirmed account waits before it is deleted.
+    pub confirmation: domain::email_confirmation::ConfirmationPolicy,
+    /// An application's token stops working after this long without use.
+    pub app_token_idle_seconds: i64,
     /// Who may read `/metrics` on the main listener.
     pub metrics_access: MetricsAccess,
     /// The examples on the Authenticator apps page.

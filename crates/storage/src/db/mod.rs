@@ -122,6 +122,7 @@ digest_params!(
     domain::digests::ResetLinkDigest,
     domain::digests::ChallengeDigest,
     domain::digests::DeviceDigest,
+    domain::digests::ConfirmationLinkDigest,
     domain::digests::CodeDigest,
     domain::digests::CodeBinding,
     domain::digests::SubjectDigest

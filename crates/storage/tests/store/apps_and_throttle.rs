@@ -40,7 +40,12 @@ async fn connections_belong_to_their_account_and_die_with_a_password_change(stor
         (found.id, found.account_id, found.device_name.as_str()),
         (laptop, ann, "laptop")
     );
-    store.touch_connection(laptop, T0 + 60).await.unwrap();
+    assert!(
+        store
+            .touch_connection(laptop, T0 + 60, T0 - 1)
+            .await
+            .unwrap()
+    );
     assert_eq!(
         store
             .connection_by_token(&token_1)

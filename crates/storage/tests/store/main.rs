@@ -44,6 +44,7 @@ mod authenticator;
 mod budgets;
 mod codes;
 mod database;
+mod email_confirmations;
 mod helpers;
 mod limits;
 mod password_resets;

@@ -3,10 +3,10 @@
 //! one transaction with its first set, and every change that must forget the
 //! remembered devices does.
 
-use domain::digests::{CodeDigest, DeviceDigest};
+use domain::digests::{CodeDigest, DeviceDigest, SessionDigest};
 use domain::one_time_code::CodePolicy;
 use domain::{AccountId, CodePurpose, IssuedCode};
-use storage::Store;
+use storage::{Store, TurnOnTwoStep};
 
 use crate::helpers::{Accounts, T0, binding, code_digest, race, two_accounts};
 
@@ -132,7 +132,15 @@ async fn turning_two_step_on_stores_the_first_set_whole_or_not_at_all(store: Sto
         .unwrap();
     let turn_on = || async {
         store
-            .turn_on_two_step(ann, &code, b"phone".to_vec(), &set(1), T0 + 1)
+            .turn_on_two_step(TurnOnTwoStep {
+                account_id: ann,
+                code: &code,
+                phone_enc: b"phone".to_vec(),
+                recovery_digests: &set(1),
+                keep_session: &SessionDigest::of("the session that turns it on"),
+                disconnect: &[],
+                now: T0 + 1,
+            })
             .await
             .is_ok_and(|on| on)
     };

@@ -5,13 +5,14 @@
 use domain::one_time_code::CodePolicy;
 use domain::throttle::PasswordLimits;
 use domain::{AccountId, CodePurpose, IssuedCode};
-use storage::{AppIdentity, EventRecord, PasswordAttempt, Store, TwoStepReset};
+use storage::{AppIdentity, EventRecord, PasswordAttempt, Store, TurnOnTwoStep, TwoStepReset};
 
 use crate::helpers::{Accounts, T0, binding, code_digest, digest, two_accounts};
 
 on_both_backends!(
     a_password_reset_happens_whole_or_not_at_all,
     confirming_a_phone_happens_whole_or_not_at_all,
+    turning_two_step_on_happens_whole_or_not_at_all,
     enabling_the_authenticator_happens_whole_or_not_at_all,
     turning_two_step_off_happens_whole_or_not_at_all,
     an_operators_reset_of_two_step_happens_whole_or_not_at_all,
@@ -156,8 +157,8 @@ async fn a_password_reset_happens_whole_or_not_at_all(store: Store) {
     let (points, before, after) =
         fail_at_every_point(&store, reset, || reset_state(&store, "ann", ann)).await;
     assert_eq!(
-        points, 7,
-        "six statements after the link's (the last two end the password step's lock and forget remembered devices), then the commit"
+        points, 9,
+        "eight statements after the link's (other links, password, sessions, tokens, the password step's lock, remembered devices, half-finished sign-ins, challenges), then the commit"
     );
     assert_eq!(
         before,
@@ -185,6 +186,19 @@ async fn phone_state(
     )
 }
 
+/// The code of a phone set-up, sent to `account` at T0.
+async fn set_up_code_sent(store: &Store, account: AccountId) -> IssuedCode {
+    let code = IssuedCode::new(
+        CodePurpose::SetUp,
+        code_digest(1),
+        binding(2),
+        T0,
+        CodePolicy::default(),
+    );
+    store.save_code(account, &code, None).await.unwrap();
+    code
+}
+
 async fn confirming_a_phone_happens_whole_or_not_at_all(store: Store) {
     let Accounts { ann, bob } = two_accounts(&store).await;
     for account in [ann, bob] {
@@ -195,14 +209,7 @@ async fn confirming_a_phone_happens_whole_or_not_at_all(store: Store) {
                 .unwrap()
         );
     }
-    let code = IssuedCode::new(
-        CodePurpose::SetUp,
-        code_digest(1),
-        binding(2),
-        T0,
-        CodePolicy::default(),
-    );
-    store.save_code(ann, &code, None).await.unwrap();
+    let code = set_up_code_sent(&store, ann).await;
     let confirm = || async {
         store
             .confirm_phone(ann, &code, b"sealed phone".to_vec(), T0 + 10)
@@ -222,6 +229,94 @@ async fn confirming_a_phone_happens_whole_or_not_at_all(store: Store) {
         phone_state(&store, bob).await,
         (None, None, question, false)
     );
+}
+
+/// Whether `account`'s sessions "here" and "there" live, and which of its
+/// connections are left, by device.
+async fn sessions_and_connections(store: &Store, account: AccountId) -> (bool, bool, Vec<String>) {
+    let live = |name: &'static str| async move {
+        store
+            .session(&digest::session(name))
+            .await
+            .unwrap()
+            .is_some_and(|row| row.account_id == account)
+    };
+    let mut devices: Vec<String> = store
+        .connections_of_account(account)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| row.device_name)
+        .collect();
+    devices.sort();
+    (live("here").await, live("there").await, devices)
+}
+
+async fn turning_two_step_on_happens_whole_or_not_at_all(store: Store) {
+    let Accounts { ann, bob } = two_accounts(&store).await;
+    for (account, who) in [(ann, "ann"), (bob, "bob")] {
+        for device in ["old", "new"] {
+            let app = AppIdentity {
+                device_name: device.into(),
+                ..photon()
+            };
+            let token = digest::token(&format!("{who}'s {device}"));
+            store
+                .create_connection(account, &token, &app, T0)
+                .await
+                .unwrap();
+        }
+    }
+    for (session, account) in [("here", ann), ("there", ann), ("bob's", bob)] {
+        store
+            .create_session(&digest::session(session), account, T0)
+            .await
+            .unwrap();
+    }
+    let old = store.connections_of_account(ann).await.unwrap();
+    let old: Vec<i64> = old
+        .iter()
+        .filter(|row| row.device_name == "old")
+        .map(|row| row.id)
+        .collect();
+    let code = set_up_code_sent(&store, ann).await;
+    let here = digest::session("here");
+    let turn_on = || async {
+        store
+            .turn_on_two_step(TurnOnTwoStep {
+                account_id: ann,
+                code: &code,
+                phone_enc: b"sealed phone".to_vec(),
+                recovery_digests: &[],
+                keep_session: &here,
+                disconnect: &old,
+                now: T0 + 10,
+            })
+            .await
+            .is_ok_and(|confirmed| confirmed)
+    };
+    let state = || async {
+        (
+            phone_state(&store, ann).await,
+            sessions_and_connections(&store, ann).await,
+        )
+    };
+    let (points, before, after) = fail_at_every_point(&store, turn_on, state).await;
+    assert_eq!(
+        points, 6,
+        "the account, the recovery codes, remembered devices, the other sessions, the one old connection, then the commit"
+    );
+    assert_eq!(before.1, (true, true, vec!["new".into(), "old".into()]));
+    assert_eq!(after.0.1, Some(b"sealed phone".to_vec()));
+    assert_eq!(after.1, (true, false, vec!["new".into()]));
+    assert!(
+        store
+            .session(&digest::session("bob's"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(store.connections_of_account(bob).await.unwrap().len(), 2);
 }
 
 /// The enrolment of session "session" and the authenticator's secret and used step.

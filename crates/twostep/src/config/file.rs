@@ -54,6 +54,8 @@ table! {
         previous_server_keys: Vec<String> = Vec::new(),
         /// The application catalogue (TOML). Empty: the built-in example catalogue.
         apps_catalog: String = String::new(),
+        /// A connected application's token stops working after this many days without use.
+        app_token_idle_days: i64 = 90,
         /// Networks besides loopback that may read `/metrics` on `listen`.
         metrics_allow: Vec<String> = Vec::new(),
         /// Empty: `/metrics` is on `listen`. Otherwise an address of its own, and only there.

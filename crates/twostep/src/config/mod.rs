@@ -54,6 +54,8 @@ pub struct Config {
     pub previous_server_keys: Vec<ServerKey>,
     /// The application catalogue, read once.
     pub apps: AppCatalog,
+    /// An application's token stops working after this long without use.
+    pub app_token_idle_seconds: i64,
     pub session: SessionPolicy,
     pub codes: CodePolicy,
     /// Region that completes national numbers; `None`: every number carries its country code.
@@ -206,6 +208,9 @@ impl Config {
             ));
         }
         let authenticator_apps = authenticator_apps(&file.authenticator_apps).map_err(invalid)?;
+        if file.app_token_idle_days < 1 {
+            return Err(invalid("app_token_idle_days must be at least 1".into()));
+        }
         let catalog_path = (!file.apps_catalog.is_empty()).then(|| Path::new(&file.apps_catalog));
         let apps = crate::catalog::load(catalog_path)?;
         let server_key = match file.server_key.as_str() {
@@ -302,6 +307,7 @@ impl Config {
             server_key,
             previous_server_keys,
             apps,
+            app_token_idle_seconds: file.app_token_idle_days * 24 * 60 * 60,
             session: SessionPolicy {
                 idle_timeout_seconds: session.idle_timeout_minutes * 60,
                 absolute_timeout_seconds: session.absolute_timeout_hours * 3600,

@@ -6,9 +6,9 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-const NEW_APP: &str = "photon-desktop";
-const NEW_VERSION: &str = "3.2.0";
-const OLD_VERSION: &str = "2.9.1";
+pub const NEW_APP: &str = "photon-desktop";
+pub const NEW_VERSION: &str = "3.2.0";
+pub const OLD_VERSION: &str = "2.9.1";
 
 async fn post_raw(app: &TestApp, path: &str, body: &str) -> (u16, Value) {
     let response = reqwest::Client::new()
@@ -37,12 +37,12 @@ async fn connect_with(app: &TestApp, body: Value) -> (u16, Value) {
 }
 
 /// The first step of connecting, as the new application with the right password.
-async fn connect(app: &TestApp, email: &str, version: &str, device: &str) -> (u16, Value) {
+pub async fn connect(app: &TestApp, email: &str, version: &str, device: &str) -> (u16, Value) {
     connect_with(app, connect_body(email, PASSWORD, NEW_APP, version, device)).await
 }
 
 /// The second step of connecting: an SMS with the code for `challenge`.
-async fn send_sms(app: &TestApp, challenge: &impl Serialize) -> (u16, Value) {
+pub async fn send_sms(app: &TestApp, challenge: &impl Serialize) -> (u16, Value) {
     post_json(
         app,
         "/api/v1/apps/connect/sms",
@@ -52,7 +52,7 @@ async fn send_sms(app: &TestApp, challenge: &impl Serialize) -> (u16, Value) {
 }
 
 /// The second step of connecting: the code for `challenge`, by `method`.
-async fn verify(
+pub async fn verify(
     app: &TestApp,
     challenge: &impl Serialize,
     method: &str,

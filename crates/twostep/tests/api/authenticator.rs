@@ -476,9 +476,9 @@ async fn a_password_reset_with_the_authenticator_asks_for_its_code() {
         .enter_reset_code_by(&token, "authenticator", &code)
         .await;
 
-    page.assert_redirect_to(&reset_page);
+    page.assert_redirect_to("/reset-password");
     browser
-        .get(&reset_page)
+        .get("/reset-password")
         .await
         .assert_contains("name=\"new_password\"");
 }
@@ -502,7 +502,7 @@ async fn a_password_reset_with_the_authenticator_can_use_the_code_from_sms() {
     assert!(page.reads("We sent a security code by SMS to +1 ••• ••• 0000"));
     let code = app.last_sms_code(PHONE_E164);
     let page = browser.enter_reset_code_by(&token, "sms", &code).await;
-    page.assert_redirect_to(&reset_page);
+    page.assert_redirect_to("/reset-password");
 }
 
 // ---- Real clients ----

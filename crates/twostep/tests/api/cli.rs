@@ -75,7 +75,7 @@ fn user_create_reads_the_password_from_stdin_and_refuses_a_duplicate() {
 }
 
 #[tokio::test]
-async fn an_account_created_on_the_command_line_is_stored_with_an_argon2id_hash() {
+async fn an_account_created_on_the_command_line_is_confirmed_and_stored_with_an_argon2id_hash() {
     let dir = tempfile::tempdir().unwrap();
     let created = create_user(dir.path(), "ops@example.com", PASSWORD);
     assert!(created.status.success(), "{}", text(&created));
@@ -98,6 +98,10 @@ async fn an_account_created_on_the_command_line_is_stored_with_an_argon2id_hash(
         .unwrap()
         .expect("the account is in the database");
     assert!(account.password_hash.starts_with("$argon2id$"));
+    assert!(
+        account.address().is_confirmed(),
+        "the operator vouches for the address"
+    );
 }
 
 #[test]

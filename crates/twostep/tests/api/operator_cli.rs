@@ -85,7 +85,9 @@ async fn user_show_prints_the_accounts_state_and_never_a_secret() {
     for line in [
         "Account: ann@example.com",
         "Status: active",
+        "E-mail confirmed: yes",
         "Two-step verification: on (authenticator app, SMS)",
+        "Recovery codes left: 10",
         "Security question: permanently disabled",
         "Sessions: 1",
         "Connected applications: 1",

@@ -55,7 +55,7 @@ fn keep_signing_up(
             let browser = Browser::new(&base);
             let page = browser.sign_up(&email, PASSWORD).await;
             statuses.push(page.status);
-            if page.status == 303 && page.location.as_deref() == Some("/account") {
+            if page.status == 200 && page.reads("Check your e-mail") {
                 acknowledged.push(email);
             }
         }

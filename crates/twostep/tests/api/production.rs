@@ -44,8 +44,8 @@ fn pair(line: &str) -> &str {
     line.split(';').next().unwrap()
 }
 
-/// Signs up over `app` by hand: the form's CSRF cookie and token, then the
-/// post. Returns the sign-up answer's `Set-Cookie` lines and the CSRF pair.
+/// Signs up and in over `app` by hand: the form's CSRF cookie and token, then
+/// the posts. Returns the sign-in answer's `Set-Cookie` lines and the CSRF pair.
 async fn sign_up_by_hand(app: &TestApp, email: &str) -> (Vec<String>, String) {
     let client = bare_client();
     let form = client.get(app.url("/sign-up")).send().await.unwrap();
@@ -57,18 +57,23 @@ async fn sign_up_by_hand(app: &TestApp, email: &str) -> (Vec<String>, String) {
     };
     let csrf = pair(&cookie_line(&lines, csrf_name)).to_owned();
     let token = field_value(&form.text().await.unwrap(), "csrf_token").unwrap();
-    let answer = client
-        .post(app.url("/sign-up"))
-        .header(reqwest::header::COOKIE, &csrf)
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("email", email),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 303, "the sign-up went through");
+    let fields = [
+        ("csrf_token", token.as_str()),
+        ("email", email),
+        ("password", PASSWORD),
+    ];
+    let post = |action: &str| {
+        client
+            .post(app.url(action))
+            .header(reqwest::header::COOKIE, &csrf)
+            .form(&fields)
+            .send()
+    };
+    let signed_up = post("/sign-up").await.unwrap();
+    assert_eq!(signed_up.status(), 200, "the sign-up went through");
+    // A sign-up is not signed in: the password signs in.
+    let answer = post("/sign-in").await.unwrap();
+    assert_eq!(answer.status(), 303, "signed in");
     (set_cookies(&answer), csrf)
 }
 

@@ -343,7 +343,7 @@ async fn an_application_connects_with_a_recovery_code_once() {
     );
 
     let document = app.openapi_document().await;
-    let method = &document["components"]["schemas"]["VerifyRequest"]["properties"]["method"];
+    let method = &document["components"]["schemas"]["MethodName"];
     let values: Vec<_> = method["enum"]
         .as_array()
         .unwrap_or_else(|| panic!("an enum: {}", document["components"]["schemas"]))

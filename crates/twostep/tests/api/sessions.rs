@@ -371,8 +371,14 @@ async fn cookies_are_http_only_and_same_site_lax() {
     let signed_up = browser
         .post_form_response("/sign-up", "/sign-up", &credentials)
         .await;
-    assert_eq!(signed_up.status(), 303);
-    assert_cookie_attributes(&set_cookies(&signed_up), SESSION);
+    assert_eq!(signed_up.status(), 200, "a sign-up is not signed in");
+    let _ = signed_up.text().await;
+
+    let signed_in = browser
+        .post_form_response("/sign-in", "/sign-in", &credentials)
+        .await;
+    assert_eq!(signed_in.status(), 303);
+    assert_cookie_attributes(&set_cookies(&signed_in), SESSION);
 
     let signed_out = browser
         .post_form_response("/account", "/sign-out", &[])

@@ -57,9 +57,9 @@ async fn two_instances_behind_nginx_share_accounts_sign_ins_and_codes() {
 
     // Signed up through the first; a code requested through it is accepted by the second.
     let ann = cluster.browser(first);
-    ann.sign_up("ann@example.com", PASSWORD)
-        .await
-        .assert_redirect_to("/account");
+    cluster
+        .sign_up_confirmed(&ann, "ann@example.com", PASSWORD)
+        .await;
     ann.ask_for_phone_code(PhoneFlow::SetUp, PHONE).await;
     let code = cluster.last_sms_code(PHONE_E164);
     at(&ann, second)
@@ -104,9 +104,9 @@ async fn two_instances_behind_nginx_share_accounts_sign_ins_and_codes() {
 /// browser, signed in.
 async fn ann_with_sms_two_step(cluster: &TwoInstances) -> Browser {
     let ann = cluster.browser(&cluster.nginx);
-    ann.sign_up("ann@example.com", PASSWORD)
-        .await
-        .assert_redirect_to("/account");
+    cluster
+        .sign_up_confirmed(&ann, "ann@example.com", PASSWORD)
+        .await;
     ann.ask_for_phone_code(PhoneFlow::SetUp, PHONE).await;
     ann.enter_phone_code(PhoneFlow::SetUp, &cluster.last_sms_code(PHONE_E164))
         .await
@@ -153,11 +153,10 @@ async fn a_hundred_wrong_codes_spread_over_both_instances_are_checked_five_times
 #[ignore = "needs nginx and PostgreSQL; run by .ci/run"]
 async fn a_hundred_wrong_passwords_spread_over_both_instances_are_checked_ten_times() {
     let cluster = TwoInstances::start().await;
+    let ann = cluster.browser(&cluster.nginx);
     cluster
-        .browser(&cluster.nginx)
-        .sign_up("ann@example.com", PASSWORD)
-        .await
-        .assert_redirect_to("/account");
+        .sign_up_confirmed(&ann, "ann@example.com", PASSWORD)
+        .await;
     let wrong = connect_body("wrong password", NEW_VERSION);
     let answers = cluster.spread_over_both(ATTEMPTS, CONNECT, &wrong).await;
     assert_eq!(

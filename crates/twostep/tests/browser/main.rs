@@ -28,6 +28,7 @@ mod steps;
 mod anti_theft;
 mod applications;
 mod authenticator;
+mod confirm_email;
 mod lockout;
 mod recovery;
 mod security_question;

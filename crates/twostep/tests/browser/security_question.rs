@@ -51,13 +51,7 @@ async fn a_forgotten_password_is_reset_through_the_outbox_after_the_security_que
     let email = person
         .read_outbox("E-mail", EMAIL, Some("Reset your password"))
         .await;
-    let link = email
-        .split_whitespace()
-        .find(|word| {
-            word.starts_with(&person.app.address) && word.contains("/reset-password?token=")
-        })
-        .unwrap_or_else(|| panic!("no reset link in the e-mail {email:?}"))
-        .to_owned();
+    let link = person.link_in(&email, "/reset-password?token=");
     person.open(&link, "reset-link-opened").await;
 
     // The security question is asked; a wrong answer is refused.

@@ -23,14 +23,51 @@ impl Browser {
         person
     }
 
-    /// The sign-in page's "Create account" link → Email, Password → Create account.
+    /// The sign-in page's "Create account" link → Email, Password → Create
+    /// account → the link from the e-mail → Confirm → Sign in.
     pub async fn sign_up(&mut self, email: &str) {
+        self.create_account(email).await;
+        self.follow_confirmation_link(email).await;
+        self.assert_sees("Your e-mail address is confirmed.").await;
+        self.click_link_in(Scope::Header, "Sign in", "sign-in-after-confirming")
+            .await;
+        self.enter_email_and_password(email, PASSWORD, "signed-in")
+            .await;
+        self.assert_signed_in_as(email).await;
+    }
+
+    /// The sign-in page's "Create account" link → Email, Password → Create
+    /// account: "Check your e-mail", nobody signed in yet.
+    pub async fn create_account(&mut self, email: &str) {
         self.open("/sign-in", "sign-in").await;
         self.click_link("Create account", "create-account").await;
         self.fill("Email", email).await;
         self.fill("Password", PASSWORD).await;
-        self.click_button("Create account", "signed-up").await;
-        self.assert_signed_in_as(email).await;
+        self.click_button("Create account", "check-your-email")
+            .await;
+        let heading = self.heading().await;
+        if heading != "Check your e-mail" {
+            self.fail(&format!("Create account led to {heading:?}"))
+                .await;
+        }
+    }
+
+    /// The link to this portal's `path` in an e-mail's text.
+    pub fn link_in(&self, text: &str, path: &str) -> String {
+        text.split_whitespace()
+            .find(|word| word.starts_with(&self.app.address) && word.contains(path))
+            .unwrap_or_else(|| panic!("no link to {path} in the e-mail {text:?}"))
+            .to_owned()
+    }
+
+    /// The confirmation e-mail in the outbox → its link → Confirm.
+    pub async fn follow_confirmation_link(&mut self, email: &str) {
+        let text = self
+            .read_outbox("E-mail", email, Some("Confirm your e-mail address"))
+            .await;
+        let link = self.link_in(&text, "/confirm-email?token=");
+        self.open(&link, "confirmation-link-opened").await;
+        self.click_button("Confirm", "email-confirmed").await;
     }
 
     pub async fn assert_signed_in_as(&mut self, email: &str) {

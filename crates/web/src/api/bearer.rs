@@ -1,9 +1,11 @@
 //! The bearer token a connected application sends: which connection and
 //! account it stands for. A disconnected application's token, or one of an
-//! account that is gone or disabled, stands for nothing.
+//! account that is gone or disabled, or one unused for too long, stands for
+//! nothing.
 
 use axum::http::{HeaderMap, StatusCode, header};
 use domain::digests::TokenDigest;
+use domain::email_confirmation::token_unused_since;
 use storage::{Account, ConnectionRow};
 
 use super::{ApiError, ApiErrorCode};
@@ -43,8 +45,22 @@ pub async fn connection_of(
     if account.disabled_at.is_some() {
         return Err(super::connect::account_disabled());
     }
+    // Using the token keeps it alive, unless it went unused too long: then it
+    // is deleted. The condition is the statement's, so a use and the expiry
+    // cannot both win.
     let now = state.now();
-    state.store.touch_connection(connection.id, now).await?;
+    let idle_since = token_unused_since(state.settings.app_token_idle_seconds, now);
+    if !state
+        .store
+        .touch_connection(connection.id, now, idle_since)
+        .await?
+    {
+        state
+            .store
+            .delete_connection(connection.account_id, connection.id)
+            .await?;
+        return Err(unauthorized());
+    }
     connection.last_used_at = now;
     Ok((connection, account))
 }

@@ -84,7 +84,7 @@ pub enum ConnectResponse {
         (status = 401, body = ApiErrorBody, description = "`invalid_credentials`"),
         (status = 429, body = ApiErrorBody, description = "`too_many_attempts`: ten wrong passwords for this e-mail from this client within 15 minutes"),
         (status = 503, body = ApiErrorBody, description = "`overloaded`: too many passwords being checked at once; try again after `Retry-After` seconds"),
-        (status = 403, body = ApiErrorBody, description = "`two_step_unsupported`: this version cannot do two-step verification; the owner is e-mailed, `downloads_url` says where to update. `password_reset_required`: a hundred wrong passwords in a row locked this e-mail's password until the owner resets it through e-mail. `account_disabled`: support has disabled the account"),
+        (status = 403, body = ApiErrorBody, description = "`two_step_unsupported`: this version cannot do two-step verification; the owner is e-mailed, `downloads_url` says where to update. `password_reset_required`: a hundred wrong passwords in a row locked this e-mail's password until the owner resets it through e-mail. `account_disabled`: support has disabled the account. `email_not_confirmed`: the account's e-mail address is not confirmed yet"),
     ))]
 pub async fn connect(
     State(state): State<AppState>,
@@ -108,6 +108,14 @@ pub async fn connect(
     let device_name = parse_device_name(&request.device_name)?;
     let platform = parse_platform(request.platform.as_deref())?;
     let account = authenticate(&state, &request.email, request.password, &from).await?;
+    if let Err(refusal) = account.address().may_set_up_two_step_or_connect_apps() {
+        tracing::debug!(%refusal, "application refused for an unconfirmed address");
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            ApiErrorCode::EmailNotConfirmed,
+            "The account's e-mail address is not confirmed yet. Open the link in the e-mail sent at sign-up, then connect again.",
+        ));
+    }
     let identity = AppIdentity {
         app_id: app.id.clone(),
         app_version: version.to_string(),

@@ -35,6 +35,8 @@ pub enum ApiErrorCode {
     PasswordResetRequired,
     /// This version of the application cannot do two-step verification.
     TwoStepUnsupported,
+    /// The account's e-mail address is not confirmed yet: no application may connect.
+    EmailNotConfirmed,
     /// The challenge is unknown, expired or already used.
     ChallengeExpired,
     /// The account has not set up this verification method.
@@ -73,13 +75,14 @@ pub enum ApiErrorCode {
 
 impl ApiErrorCode {
     /// Every code, for the test that the OpenAPI document lists them all.
-    pub const ALL: [Self; 24] = [
+    pub const ALL: [Self; 25] = [
         Self::InvalidRequest,
         Self::UnknownApp,
         Self::InvalidCredentials,
         Self::TooManyAttempts,
         Self::PasswordResetRequired,
         Self::TwoStepUnsupported,
+        Self::EmailNotConfirmed,
         Self::ChallengeExpired,
         Self::MethodNotAvailable,
         Self::ResendTooSoon,

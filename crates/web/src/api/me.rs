@@ -25,7 +25,7 @@ pub struct MeResponse {
     security(("bearer" = [])),
     responses(
         (status = 200, body = MeResponse),
-        (status = 401, body = ApiErrorBody, description = "`unauthorized`: no token, or a token whose connection was removed or whose account's password changed"),
+        (status = 401, body = ApiErrorBody, description = "`unauthorized`: no token, or a token whose connection was removed, whose account's password changed, or that was not used for 90 days (configurable)"),
         (status = 403, body = ApiErrorBody, description = "`account_disabled`: support has disabled the account"),
     ))]
 pub async fn me(

@@ -32,6 +32,10 @@ fn password_page(signed_in: &SignedIn, error: Option<String>) -> PasswordStep {
 /// Each step of the set-up asks the core whether the authenticator may be added
 /// to this account's methods: only on top of SMS, and only once.
 fn allowed(signed_in: &SignedIn) -> Result<(), WebError> {
+    signed_in
+        .account
+        .address()
+        .may_set_up_two_step_or_connect_apps()?;
     two_step_of(&signed_in.account)
         .with_authenticator_set_up()
         .map(|_| ())

@@ -18,6 +18,7 @@ pub mod account;
 pub mod anti_theft;
 pub mod authenticator;
 pub mod authenticator_apps;
+pub mod confirm_email;
 pub mod downloads;
 pub mod home;
 pub mod notice;
@@ -93,8 +94,35 @@ pub async fn start_session(
     Ok(signed_in(state, &session_id))
 }
 
-/// The answer once a session has started: its cookie, the half-finished
-/// sign-in's cleared, and on to the account page.
+/// The account's connected applications whose version cannot do two-step
+/// verification (or that the catalogue no longer lists): their ids, and each
+/// as "Photon Desktop 1.2.0 on Office PC" for the owner's e-mail.
+pub async fn apps_without_two_step(
+    state: &AppState,
+    account_id: domain::AccountId,
+) -> Result<Vec<(i64, String)>, crate::WebError> {
+    let connections = state.store.connections_of_account(account_id).await?;
+    Ok(connections
+        .into_iter()
+        .filter(|connection| {
+            let app = state.settings.apps.find(&connection.app_id);
+            let version = domain::apps::Version::parse(&connection.app_version);
+            !matches!((app, version), (Some(app), Ok(version)) if app.supports_two_step(&version))
+        })
+        .map(|connection| {
+            let name = crate::api::app_name(state, &connection.app_id);
+            let text = format!(
+                "{name} {} on {}",
+                connection.app_version, connection.device_name
+            );
+            (connection.id, text)
+        })
+        .collect())
+}
+
+/// The answer once a session has started: its cookie, a new CSRF seed (no
+/// token from before the sign-in works after it), the half-finished sign-in's
+/// cleared, and on to the account page.
 pub fn signed_in(state: &AppState, session_id: &str) -> Response {
     let mut response = Redirect::to("/account").into_response();
     set_session_cookies(state, &mut response, session_id);
@@ -105,6 +133,8 @@ pub fn signed_in(state: &AppState, session_id: &str) -> Response {
 pub fn set_session_cookies(state: &AppState, response: &mut Response, session_id: &str) {
     let secure = state.settings.secure_cookies();
     cookies::set(response.headers_mut(), cookies::SESSION, session_id, secure);
+    let seed = domain::secrets::random_token();
+    cookies::set(response.headers_mut(), cookies::CSRF, &seed, secure);
     cookies::clear(response.headers_mut(), cookies::PENDING, secure);
 }
 

@@ -33,6 +33,7 @@ pub enum Notice {
     SignedOutEverywhereElse,
     RecoveryCodeUsed,
     DevicesForgotten,
+    EmailConfirmed,
 }
 
 impl Notice {
@@ -71,6 +72,9 @@ impl Notice {
             }
             Self::DevicesForgotten => {
                 "Remembered devices are forgotten. Each will ask for a security code at its next sign-in."
+            }
+            Self::EmailConfirmed => {
+                "Your e-mail address is confirmed. You can now set up two-step verification."
             }
         }
     }
@@ -114,6 +118,8 @@ impl Notice {
             SecurityEvent::RecoveryCodesReplaced
             | SecurityEvent::RecoveryCodeUsed { .. }
             | SecurityEvent::AccountCreated
+            | SecurityEvent::EmailConfirmed
+            | SecurityEvent::SignUpWithExistingAddress
             | SecurityEvent::TwoStepResetByOperator { .. }
             | SecurityEvent::AccountDisabled
             | SecurityEvent::AccountEnabled
@@ -293,6 +299,7 @@ mod tests {
             SecurityEvent::PasswordChanged,
             SecurityEvent::TwoStepTurnedOn {
                 masked_phone: String::new(),
+                disconnected_apps: Vec::new(),
             },
             SecurityEvent::PhoneNumberChanged {
                 masked_phone: String::new(),

@@ -2,11 +2,15 @@
 //! the security answer or, with two-step verification on, the second factor: a
 //! reset never bypasses what signing in would ask. Each answer and code reserves
 //! its place before it is checked, and the reset itself is one transaction.
+//! Once verified (or at once, for an account with nothing to ask), the link
+//! continues in a cookie of its own and leaves the URL: the new password is
+//! set only with that cookie, so the link from a browser history or a proxy
+//! log alone asks again for what it asked, and sets no password.
 
 use askama::Template;
 use axum::Form;
 use axum::extract::Query;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::account::{ResetChecks, SecurityEvent, password_reset_checks};
 use domain::budgets::Rule;
@@ -23,7 +27,7 @@ use crate::budgets;
 use crate::chrome::{Chrome, render, render_with_status};
 use crate::session::{Page, Requester, Visitor};
 use crate::verification::{self, SecondFactor, VerifyError, two_step_of};
-use crate::{AppState, WebError, security_events};
+use crate::{AppState, WebError, cookies, security_events};
 
 #[derive(Template)]
 #[template(path = "forgot_password.html")]
@@ -172,8 +176,8 @@ pub struct ResetVerifyForm {
 }
 
 text_form! {
-    /// The last step: the new password.
-    ResetForm { token, new_password }
+    /// The last step: the new password (the link is in the reset cookie).
+    ResetForm { new_password }
 }
 
 struct LiveReset {
@@ -184,6 +188,27 @@ struct LiveReset {
     /// without either, the link alone resets.
     asks_anything: bool,
     verified: bool,
+}
+
+impl LiveReset {
+    /// The new password may be set: the link asks nothing, or it was verified
+    /// and this browser holds it in its reset cookie.
+    fn may_set_password(&self, in_cookie: bool) -> bool {
+        !self.asks_anything || (self.verified && in_cookie)
+    }
+}
+
+/// The link this browser continues with, if any.
+fn reset_cookie(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    cookies::read(headers, cookies::RESET, state.settings.secure_cookies())
+}
+
+/// On to the new password, the link in its cookie and off the URL.
+fn continue_in_cookie(state: &AppState, token: &str) -> Response {
+    let mut response = Redirect::to("/reset-password").into_response();
+    let secure = state.settings.secure_cookies();
+    cookies::set(response.headers_mut(), cookies::RESET, token, secure);
+    response
 }
 
 async fn live_reset(state: &AppState, token: &str) -> Result<Option<LiveReset>, WebError> {
@@ -225,20 +250,31 @@ async fn live_reset(state: &AppState, token: &str) -> Result<Option<LiveReset>, 
 pub async fn reset_form(
     Page(state, visitor): Page<Visitor>,
     client: Requester,
+    headers: HeaderMap,
     Query(query): Query<ResetQuery>,
 ) -> Result<Response, WebError> {
-    let Some(reset) = live_reset(&state, &query.token).await? else {
+    let cookie = reset_cookie(&state, &headers);
+    let from_url = !query.token.is_empty();
+    let token = if from_url {
+        query.token
+    } else {
+        cookie.clone().unwrap_or_default()
+    };
+    let Some(reset) = live_reset(&state, &token).await? else {
         return invalid_link(visitor.chrome);
     };
-    if reset.verified {
+    if reset.may_set_password(cookie.as_deref() == Some(token.as_str())) {
+        if from_url {
+            return Ok(continue_in_cookie(&state, &token));
+        }
         return render(&ResetPage::new(
             visitor.chrome,
-            query.token,
+            String::new(),
             ResetStep::NewPassword,
         ));
     }
     let method = chosen_method(&reset, query.method.as_deref());
-    let mut page = verify_page(&state, visitor.chrome, query.token, &reset, method)?;
+    let mut page = verify_page(&state, visitor.chrome, token, &reset, method)?;
     if method == Some(Method::Sms) {
         let pending = state
             .store
@@ -314,13 +350,15 @@ async fn send_reset_sms(
 pub async fn reset_verify(
     Page(state, visitor): Page<Visitor>,
     from: Requester,
+    headers: HeaderMap,
     Form(form): Form<ResetVerifyForm>,
 ) -> Result<Response, WebError> {
     let Some(reset) = live_reset(&state, &form.token).await? else {
         return invalid_link(visitor.chrome);
     };
-    if reset.verified {
-        return Ok(Redirect::to(&format!("/reset-password?token={}", form.token)).into_response());
+    let in_cookie = reset_cookie(&state, &headers).as_deref() == Some(form.token.as_str());
+    if reset.may_set_password(in_cookie) {
+        return Ok(continue_in_cookie(&state, &form.token));
     }
     let method = chosen_method(&reset, form.method.as_deref());
     let mut answer_error = None;
@@ -388,7 +426,7 @@ pub async fn reset_verify(
             .store
             .mark_password_reset_verified(&reset.digest, state.now())
             .await?;
-        return Ok(Redirect::to(&format!("/reset-password?token={}", form.token)).into_response());
+        return Ok(continue_in_cookie(&state, &form.token));
     }
     let mut page = verify_page(&state, visitor.chrome, form.token, &reset, method)?;
     page.answer_error = answer_error;
@@ -417,18 +455,21 @@ async fn spent_link(
 
 pub async fn reset_submit(
     Page(state, visitor): Page<Visitor>,
+    headers: HeaderMap,
     Form(form): Form<ResetForm>,
 ) -> Result<Response, WebError> {
-    let Some(reset) = live_reset(&state, &form.token).await? else {
+    // Only from the cookie: a token in the form or the URL sets nothing.
+    let token = reset_cookie(&state, &headers).unwrap_or_default();
+    let Some(reset) = live_reset(&state, &token).await? else {
         return invalid_link(visitor.chrome);
     };
-    if !reset.verified {
-        return Ok(Redirect::to(&format!("/reset-password?token={}", form.token)).into_response());
+    if !reset.may_set_password(true) {
+        return Ok(Redirect::to("/reset-password").into_response());
     }
     let password = match Password::parse_new(&form.new_password) {
         Ok(password) => password,
         Err(error) => {
-            let mut page = ResetPage::new(visitor.chrome, form.token, ResetStep::NewPassword);
+            let mut page = ResetPage::new(visitor.chrome, String::new(), ResetStep::NewPassword);
             page.password_error = Some(error.to_string());
             return render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
@@ -444,5 +485,8 @@ pub async fn reset_submit(
         return invalid_link(visitor.chrome);
     }
     security_events::record(&state, &reset.account, SecurityEvent::PasswordReset).await?;
-    Ok(Redirect::to("/sign-in?notice=password_reset").into_response())
+    let mut response = Redirect::to("/sign-in?notice=password_reset").into_response();
+    let secure = state.settings.secure_cookies();
+    cookies::clear(response.headers_mut(), cookies::RESET, secure);
+    Ok(response)
 }

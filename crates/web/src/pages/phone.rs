@@ -9,12 +9,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use domain::PhoneNumber;
 use domain::account::SecurityEvent;
 use domain::one_time_code::CodePurpose;
+use storage::TurnOnTwoStep;
 
 use super::notice::{Notice, SendFailure};
 use super::{Path, recovery_codes};
 use crate::chrome::{Chrome, render, render_form, render_with_status};
-use crate::session::Requester;
-use crate::session::{Page, SignedIn};
+use crate::session::{Page, Requester, SignedIn};
 use crate::verification::{self, VerifyError, two_step_of};
 use crate::{AppState, WebError, security_events};
 
@@ -67,7 +67,13 @@ impl PhoneFlow {
     fn allowed_for(self, signed_in: &SignedIn) -> Result<(), WebError> {
         let two_step = two_step_of(&signed_in.account);
         let after = match self {
-            Self::SetUp => two_step.with_sms_set_up(),
+            Self::SetUp => {
+                signed_in
+                    .account
+                    .address()
+                    .may_set_up_two_step_or_connect_apps()?;
+                two_step.with_sms_set_up()
+            }
             Self::Change => two_step.with_phone_number_changed(),
         };
         after
@@ -287,44 +293,57 @@ pub async fn confirm_code(
         }
     };
     let sealed = verification::seal_phone(&state, account.id, &checked.phone);
+    let now = state.now();
+    let masked_phone = checked.phone.masked();
     // Uses the code up and saves the number (disabling the security question for
     // good) in one transaction, for a new set-up and a change of number alike;
-    // a set-up also stores the first recovery codes and forgets any device
-    // remembered before.
-    let now = state.now();
-    let (saved, new_set) = match flow {
+    // a set-up also stores the first recovery codes, forgets any device
+    // remembered before, signs out every other session and disconnects the
+    // applications that could not pass the second step.
+    let (saved, new_set, event) = match flow {
         PhoneFlow::SetUp => {
             let set = recovery_codes::NewSet::generate(&state, account);
+            let too_old = super::apps_without_two_step(&state, account.id).await?;
+            let ids: Vec<i64> = too_old.iter().map(|(id, _)| *id).collect();
             let saved = state
                 .store
-                .turn_on_two_step(account.id, &checked.code, sealed, &set.digests, now)
+                .turn_on_two_step(TurnOnTwoStep {
+                    account_id: account.id,
+                    code: &checked.code,
+                    phone_enc: sealed,
+                    recovery_digests: &set.digests,
+                    keep_session: &signed_in.session_digest,
+                    disconnect: &ids,
+                    now,
+                })
                 .await?;
-            (saved, Some(set))
+            let disconnected_apps = too_old.into_iter().map(|(_, name)| name).collect();
+            let event = SecurityEvent::TwoStepTurnedOn {
+                masked_phone,
+                disconnected_apps,
+            };
+            (saved, Some(set), event)
         }
         PhoneFlow::Change => {
             let saved = state
                 .store
                 .confirm_phone(account.id, &checked.code, sealed, now)
                 .await?;
-            (saved, None)
+            let event = SecurityEvent::PhoneNumberChanged { masked_phone };
+            (saved, None, event)
         }
     };
     if !saved {
         let used = VerifyError::from(domain::one_time_code::CodeError::AlreadyUsed);
         return code_step_page(&state, &signed_in, flow, Some(used.to_string()), None).await;
     }
-    let masked_phone = checked.phone.masked();
     match new_set {
         Some(set) => {
-            let event = SecurityEvent::TwoStepTurnedOn { masked_phone };
             let notice = Notice::after(&event);
             security_events::record(&state, account, event).await?;
             set.show(&signed_in, notice)
         }
-        None => {
-            let event = SecurityEvent::PhoneNumberChanged { masked_phone };
-            super::security_changed(&state, account, event).await
-        }
+        None => super::security_changed(&state, account, event).await,
     }
 }
 

@@ -1,17 +1,22 @@
-//! Creating an account with e-mail and password.
+//! Creating an account with e-mail and password. The answer is the same
+//! "Check your e-mail" page whether or not the address already has an
+//! account: a new account gets a confirmation link, an existing one's owner
+//! an e-mail saying that someone tried. Nobody is signed in at once.
 
 use askama::Template;
 use axum::Form;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use domain::account::SecurityEvent;
 use domain::budgets::Rule;
+use domain::digests::ConfirmationLinkDigest;
 use domain::{Email, Password};
 
+use super::confirm_email;
 use crate::budgets;
 use crate::chrome::{Chrome, render, render_with_status};
 use crate::session::{Page, Requester, SignedOut, Visitor};
-use crate::{WebError, cookies, security_events};
+use crate::{WebError, security_events};
 
 #[derive(Template)]
 #[template(path = "sign_up.html")]
@@ -38,7 +43,6 @@ pub async fn form(SignedOut(chrome): SignedOut) -> Result<Response, WebError> {
 
 pub async fn submit(
     Page(state, visitor): Page<Visitor>,
-    headers: HeaderMap,
     from: Requester,
     Form(form): Form<SignUpForm>,
 ) -> Result<Response, WebError> {
@@ -71,36 +75,43 @@ pub async fn submit(
             return render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
+    // Hashed in both cases, so that the answer takes as long for an address
+    // that has an account as for a new one.
     let hash = state.passwords.hash(password.as_str().to_owned()).await?;
-    let account_id = match state
+    let policy = state.settings.confirmation;
+    let now = state.now();
+    // Accounts never confirmed within their time go first, which also frees
+    // their addresses for this sign-up.
+    state
         .store
-        .create_account(email.as_str(), &hash, state.now())
-        .await
-    {
-        Ok(id) => id,
+        .delete_unconfirmed_accounts(policy.unconfirmed_deleted_since(now))
+        .await?;
+    let token = domain::secrets::random_token();
+    let created = state
+        .store
+        .create_unconfirmed_account(
+            email.as_str(),
+            &hash,
+            &ConfirmationLinkDigest::of(&token),
+            now,
+            policy.link_expires_at(now),
+        )
+        .await;
+    match created {
+        Ok(account_id) => {
+            if let Some(account) = state.store.account_by_id(account_id).await? {
+                security_events::record(&state, &account, SecurityEvent::AccountCreated).await?;
+            }
+            confirm_email::send_link(&state, email.as_str(), &token);
+            tracing::info!(account_id = account_id.get(), "account created");
+        }
         Err(storage::StoreError::EmailTaken) => {
-            let page = SignUpPage {
-                chrome: visitor.chrome,
-                email: form.email,
-                email_error: Some(
-                    "An account with this e-mail already exists. Sign in instead.".into(),
-                ),
-                password_error: None,
-                error: None,
-            };
-            return render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+            if let Some(account) = state.store.account_by_email(email.as_str()).await? {
+                let event = SecurityEvent::SignUpWithExistingAddress;
+                security_events::record(&state, &account, event).await?;
+            }
         }
         Err(other) => return Err(other.into()),
-    };
-    if let Some(account) = state.store.account_by_id(account_id).await? {
-        security_events::record(&state, &account, SecurityEvent::AccountCreated).await?;
     }
-    tracing::info!(account_id = account_id.get(), "account created");
-    super::start_session(
-        &state,
-        account_id,
-        cookies::read(&headers, cookies::SESSION, state.settings.secure_cookies()),
-        &from,
-    )
-    .await
+    confirm_email::check_your_email(visitor.chrome)
 }

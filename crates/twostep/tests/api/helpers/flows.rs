@@ -35,14 +35,65 @@ impl PhoneFlow {
 }
 
 impl TestApp {
-    /// A browser already signed up (and so signed in) with `email`.
+    /// A browser that signed up with `email`, confirmed the address with the
+    /// link from the e-mail and signed in.
     pub async fn signed_up(&self, email: &str) -> Browser {
-        let browser = self.browser();
+        let browser = self.signed_up_unconfirmed(email).await;
+        browser.confirm_email(self, email).await;
         browser
-            .sign_up(email, PASSWORD)
+    }
+
+    /// A browser that signed up with `email` and signed in with its password,
+    /// the address not yet confirmed.
+    pub async fn signed_up_unconfirmed(&self, email: &str) -> Browser {
+        let browser = self.browser();
+        browser.sign_up(email, PASSWORD).await.assert_checks_email();
+        browser
+            .sign_in(email, PASSWORD)
             .await
             .assert_redirect_to("/account");
         browser
+    }
+
+    /// The token of the newest confirmation link e-mailed to `email`, by the
+    /// memory sender or into the development outbox.
+    pub async fn confirmation_token(&self, email: &str) -> String {
+        let subject = "Confirm your e-mail address";
+        let mut text = None;
+        for _ in 0..100 {
+            text = self
+                .email
+                .messages()
+                .into_iter()
+                .rev()
+                .find(|e| e.to == email && e.subject == subject)
+                .map(|e| e.text)
+                .or_else(|| self.outbox_email_text(email, subject));
+            if text.is_some() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let text = text.unwrap_or_else(|| panic!("no confirmation e-mail to {email}"));
+        let link = format!("{}/confirm-email?token=", self.address);
+        let start = text
+            .find(&link)
+            .expect("the e-mail holds a confirmation link to this portal")
+            + link.len();
+        text[start..].split_whitespace().next().unwrap().to_owned()
+    }
+
+    /// The text of the newest e-mail to `to` with `subject` in the development
+    /// outbox (JSON lines in the data folder), if there is one.
+    fn outbox_email_text(&self, to: &str, subject: &str) -> Option<String> {
+        let path = self.config.data_dir.join("outbox").join("email.jsonl");
+        let lines = std::fs::read_to_string(path).ok()?;
+        lines
+            .lines()
+            .rev()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .find(|e| e["to"] == to && e["subject"] == subject)
+            .and_then(|e| e["text"].as_str().map(str::to_owned))
     }
 
     /// A signed-in browser whose account has SMS two-step verification on.
@@ -153,6 +204,17 @@ impl Browser {
             .await
     }
 
+    /// The link from the e-mail → Confirm; the signed-in owner lands on the
+    /// Security tab, told that the address is confirmed.
+    pub async fn confirm_email(&self, app: &TestApp, email: &str) {
+        let token = app.confirmation_token(email).await;
+        let page = self.get(&format!("/confirm-email?token={token}")).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        self.post("/confirm-email", &[("token", &token)])
+            .await
+            .assert_redirect_to("/account/settings/security?notice=email_confirmed");
+    }
+
     pub async fn sign_in(&self, email: &str, password: &str) -> Page {
         self.post("/sign-in", &[("email", email), ("password", password)])
             .await
@@ -210,9 +272,11 @@ impl Browser {
             .await
     }
 
-    /// The reset link's last step: New password → Save.
+    /// The reset link's last step, as the person reaches it: the link opened
+    /// (a verified one continues in the reset cookie) → New password → Save.
     pub async fn set_new_password(&self, token: &str, new_password: &str) -> Page {
-        self.reset_step("/reset-password", token, &[("new_password", new_password)])
+        self.get(&format!("/reset-password?token={token}")).await;
+        self.post("/reset-password", &[("new_password", new_password)])
             .await
     }
 

@@ -128,6 +128,15 @@ impl Page {
         codes
     }
 
+    /// What every sign-up answers, new address or not: the "Check your e-mail"
+    /// page, nobody signed in.
+    #[track_caller]
+    pub fn assert_checks_email(&self) {
+        assert_eq!(self.status, 200, "{}", self.body);
+        assert!(self.reads("Check your e-mail"), "{}", self.body);
+        assert!(self.location.is_none());
+    }
+
     /// The page a visitor who is not signed in gets instead: the sign-in page.
     #[track_caller]
     pub fn assert_signed_out(&self) {

@@ -166,6 +166,37 @@ impl TwoInstances {
             .to_owned()
     }
 
+    /// `browser` signs up with `email` and `password`, confirms the address
+    /// with the link from the outbox and signs in, wherever it is sent.
+    pub async fn sign_up_confirmed(&self, browser: &Browser, email: &str, password: &str) {
+        browser.sign_up(email, password).await.assert_checks_email();
+        // E-mails go out in the background.
+        let mut text = None;
+        for _ in 0..100 {
+            text = self
+                .emails()
+                .iter()
+                .rev()
+                .find(|e| e["to"] == email && e["subject"] == "Confirm your e-mail address")
+                .and_then(|e| e["text"].as_str().map(str::to_owned));
+            if text.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let text = text.expect("a confirmation e-mail");
+        let token = text
+            .split_whitespace()
+            .find_map(|word| word.split_once("/confirm-email?token=").map(|(_, t)| t))
+            .expect("a confirmation link")
+            .to_owned();
+        browser.post("/confirm-email", &[("token", &token)]).await;
+        browser
+            .sign_in(email, password)
+            .await
+            .assert_redirect_to("/account");
+    }
+
     /// Sends `attempts` copies of one API request at once, taking turns
     /// between the two instances; the error codes answered, counted.
     pub async fn spread_over_both(
