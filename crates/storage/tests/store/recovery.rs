@@ -171,8 +171,8 @@ async fn turning_two_step_on_stores_the_first_set_whole_or_not_at_all(store: Sto
         assert!(points < 30);
     }
     assert_eq!(
-        points, 14,
-        "before each statement after the code's claim (the number, the set's 11, the devices), then the commit"
+        points, 15,
+        "before each statement after the code's claim (the number, the set's 11, the devices, the other sessions), then the commit"
     );
     assert_eq!(before, (false, 0, true));
     assert_eq!(state().await, (true, 10, false));

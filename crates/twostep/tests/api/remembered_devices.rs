@@ -178,7 +178,7 @@ async fn revoke(
             browser
                 .enter_reset_code(&token, &app.last_sms_code(PHONE_E164))
                 .await
-                .assert_redirect_to(&path);
+                .assert_redirect_to("/reset-password");
             browser
                 .set_new_password(&token, NEW_PASSWORD)
                 .await

@@ -22,7 +22,12 @@ async fn ann_signed_in_on(others: &[&str]) -> (TestApp, Browser, Vec<Browser>) {
     firefox
         .sign_up("ann@example.com", PASSWORD)
         .await
+        .assert_checks_email();
+    firefox
+        .sign_in("ann@example.com", PASSWORD)
+        .await
         .assert_redirect_to("/account");
+    firefox.confirm_email(&app, "ann@example.com").await;
     let mut browsers = Vec::new();
     for user_agent in others {
         let browser = app.browser_as(user_agent);
@@ -178,6 +183,9 @@ async fn no_one_signs_out_a_session_of_another_account_or_this_one_by_its_handle
     let bob = app.browser_as(CHROME_WINDOWS);
     bob.sign_up("bob@example.com", PASSWORD)
         .await
+        .assert_checks_email();
+    bob.sign_in("bob@example.com", PASSWORD)
+        .await
         .assert_redirect_to("/account");
     let bobs_page = bob.get(SECURITY_TAB).await;
     let bobs_handle = SessionDigest::of(&bob.cookie(SESSION).unwrap()).handle();
@@ -264,12 +272,22 @@ async fn ending_sessions_needs_the_csrf_token_but_no_password() {
 async fn a_change_of_a_factor_is_confirmed_with_an_offer_to_sign_out_everywhere_else() {
     let (app, firefox, others) = ann_signed_in_on(&[CHROME_WINDOWS]).await;
     firefox.set_up_sms(&app, PHONE).await;
+    // Turning two-step on signs out every other session by itself.
+    others[0].get("/account").await.assert_signed_out();
+    others[0]
+        .sign_in("ann@example.com", PASSWORD)
+        .await
+        .assert_redirect_to("/sign-in/verify");
+    others[0]
+        .assert_sign_in_code_accepted(&app.last_sms_code(PHONE_E164))
+        .await;
+    firefox.set_up_authenticator(&app).await;
     let page = firefox
-        .get(&format!("{SECURITY_TAB}?notice=two_step_on"))
+        .get(&format!("{SECURITY_TAB}?notice=authenticator_on"))
         .await;
     let notice = page
         .body
-        .find("Your phone number is confirmed")
+        .find("Your app is set up")
         .expect("the confirmation");
     let offer = page.body[notice..]
         .find("action=\"/account/sessions/sign-out-everywhere-else\"")
