@@ -319,7 +319,12 @@ async fn turning_two_step_off_happens_whole_or_not_at_all(store: Store) {
             .await
             .unwrap();
         store
-            .replace_recovery_codes(account, &[code_digest(1), code_digest(2)], T0 + 3)
+            .replace_recovery_codes(
+                account,
+                domain::secrets::KeyId::parse("0102030405060708").unwrap(),
+                &[code_digest(1), code_digest(2)],
+                T0 + 3,
+            )
             .await
             .unwrap();
     }

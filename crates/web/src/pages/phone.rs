@@ -297,7 +297,13 @@ pub async fn confirm_code(
             let set = recovery_codes::NewSet::generate(&state, account);
             let saved = state
                 .store
-                .turn_on_two_step(account.id, &checked.code, sealed, &set.digests, now)
+                .turn_on_two_step(
+                    account.id,
+                    &checked.code,
+                    sealed,
+                    (set.key_id, &set.digests),
+                    now,
+                )
                 .await?;
             (saved, Some(set))
         }
