@@ -46,7 +46,7 @@ const SQLITE_MIGRATIONS: &[Migration] = migrations!(
     8 => "0008_password_and_second_step_locks.sql",
     9 => "0009_sms_budgets.sql",
     11 => "0011_retired_server_keys.sql",
-    12 => "0012_recovery_code_keys.sql",
+    12 => "0012_recovery_code_keys_and_sms_refusal_events.sql",
 );
 
 const POSTGRES_MIGRATIONS: &[Migration] = migrations!(
@@ -61,7 +61,7 @@ const POSTGRES_MIGRATIONS: &[Migration] = migrations!(
     8 => "0008_password_and_second_step_locks.sql",
     9 => "0009_sms_budgets.sql",
     11 => "0011_retired_server_keys.sql",
-    12 => "0012_recovery_code_keys.sql",
+    12 => "0012_recovery_code_keys_and_sms_refusal_events.sql",
 );
 
 // `applied_at` is only for an operator's eyes, so the database's clock fills it
