@@ -73,7 +73,7 @@ async fn every_request_field_is_required_and_its_rules_are_stated() {
         .map(|m| m.as_str().unwrap())
         .collect();
     methods.sort();
-    assert_eq!(methods, ["authenticator", "sms"]);
+    assert_eq!(methods, ["authenticator", "recovery_code", "sms"]);
     for stated in &methods {
         assert!(domain::Method::parse(stated).is_some(), "{stated}");
     }
