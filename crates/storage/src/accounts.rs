@@ -128,7 +128,8 @@ const END_EVERY_ACCESS: [&str; 4] = [
     "DELETE FROM app_challenges WHERE account_id = $1",
 ];
 
-const RECORD_EVENT: &str = "INSERT INTO security_events (account_id, kind, summary, created_at)
+pub(crate) const RECORD_EVENT: &str =
+    "INSERT INTO security_events (account_id, kind, summary, created_at)
      VALUES ($1, $2, $3, $4)";
 
 /// A security event recorded in the transaction of the change it describes.

@@ -4,6 +4,7 @@
 use crate::db::{params, statements};
 use domain::AccountId;
 
+use crate::accounts::RECORD_EVENT;
 use crate::{Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,9 +39,6 @@ impl Store {
             .await
     }
 }
-
-const RECORD_EVENT: &str = "INSERT INTO security_events (account_id, kind, summary, created_at)
-     VALUES ($1, $2, $3, $4)";
 
 impl Store {
     /// Records the event of an SMS refused by `rule`, unless the account has

@@ -452,7 +452,7 @@ async fn an_operators_reset_of_two_step_happens_whole_or_not_at_all(store: Store
     let reset = || async { store.reset_two_step(ann, REASON).await.is_ok() };
     let (points, before, after) =
         fail_at_every_point(&store, reset, || access_state(&store, "ann", ann)).await;
-    assert_eq!(points, 8, "seven statements and the event, then the commit");
+    assert_eq!(points, 10, "nine statements and the event, then the commit");
     assert_eq!(before, ((true, true), [true; 4], 0, false));
     assert_eq!(after, ((false, false), [false; 4], 1, false));
     assert_eq!(access_state(&store, "bob", bob).await, bobs_before);
