@@ -2,6 +2,7 @@
 //! for, and the security events that are recorded and notified by e-mail.
 
 use crate::anti_theft::AntiTheftEvent;
+use crate::budgets::SmsRefusal;
 use crate::security_question::SecurityQuestionState;
 use crate::two_step::{Method, TwoStep};
 
@@ -107,6 +108,13 @@ pub enum SecurityEvent {
     },
     /// "Forget remembered devices": every browser asks for a code again.
     RememberedDevicesForgotten,
+    /// An SMS code asked for this account was refused by a guard (at most one
+    /// event per account and rule in an interval, `budgets::Limits`).
+    SmsRefused {
+        refusal: SmsRefusal,
+        ip: String,
+        minutes: i64,
+    },
 }
 
 /// "1 recovery code left", "no recovery codes left".
@@ -154,6 +162,7 @@ impl SecurityEvent {
             Self::RecoveryCodesReplaced => "recovery_codes_replaced",
             Self::RecoveryCodeUsed { .. } => "recovery_code_used",
             Self::RememberedDevicesForgotten => "remembered_devices_forgotten",
+            Self::SmsRefused { .. } => "sms_refused",
         }
     }
 
@@ -237,6 +246,14 @@ impl SecurityEvent {
                 format!("Recovery code used ({})", codes_left(*remaining))
             }
             Self::RememberedDevicesForgotten => "Remembered devices forgotten".into(),
+            Self::SmsRefused {
+                refusal,
+                ip,
+                minutes,
+            } => format!(
+                "A security code by SMS, asked for from {ip}, was not sent: {}. Codes can be asked for again in {minutes} minutes",
+                refusal.reason()
+            ),
         }
     }
 
@@ -255,7 +272,8 @@ impl SecurityEvent {
             Self::AccountCreated
             | Self::EmailConfirmed
             | Self::AppConnected { .. }
-            | Self::PasswordAttemptsPaused { .. } => return None,
+            | Self::PasswordAttemptsPaused { .. }
+            | Self::SmsRefused { .. } => return None,
             Self::AntiTheft(event) => return event.notification(service, when),
             Self::SignUpWithExistingAddress => (
                 "Someone tried to create an account with your address".to_owned(),
@@ -678,6 +696,11 @@ mod tests {
             SecurityEvent::RecoveryCodesReplaced,
             SecurityEvent::RecoveryCodeUsed { remaining: 0 },
             SecurityEvent::RememberedDevicesForgotten,
+            SecurityEvent::SmsRefused {
+                refusal: SmsRefusal::ConversionHold,
+                ip: String::new(),
+                minutes: 1,
+            },
         ];
         let kinds: std::collections::HashSet<_> = events.iter().map(SecurityEvent::kind).collect();
         assert_eq!(kinds.len(), events.len());

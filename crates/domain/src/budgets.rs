@@ -92,6 +92,9 @@ pub struct Limits {
     /// Seconds between two reset e-mails to one address (one per window).
     pub reset_email_interval_seconds: i64,
     pub conversion: ConversionGuard,
+    /// At most one security event per account and refusal rule in this long:
+    /// the owner sees each kind of refused SMS, an attacker cannot flood the list.
+    pub refusal_event_interval_seconds: i64,
 }
 
 impl Default for Limits {
@@ -106,7 +109,56 @@ impl Default for Limits {
             sign_ups_per_client_ip_hour: 10,
             reset_email_interval_seconds: 5 * 60,
             conversion: ConversionGuard::default(),
+            refusal_event_interval_seconds: HOUR,
         }
+    }
+}
+
+/// An SMS refused by a rule that guards the account or the service (not the
+/// pacing of one flow nor a number that cannot take SMS): shown to the owner in
+/// the account's security events, at most once per account and rule in
+/// `Limits::refusal_event_interval_seconds`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmsRefusal {
+    Budget(Rule),
+    /// The conversion guard holds SMS to the number's calling code.
+    ConversionHold,
+}
+
+impl SmsRefusal {
+    /// The rule's name, as the log shows it and the store keys its events by.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Budget(rule) => rule.as_str(),
+            Self::ConversionHold => "conversion_guard",
+        }
+    }
+
+    /// Why, for the owner: "too many codes for this account in an hour".
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::Budget(Rule::SmsPerAccountHour) => "too many codes for this account in an hour",
+            Self::Budget(Rule::SmsPerAccountDay) => "too many codes for this account in a day",
+            Self::Budget(Rule::SmsPerNumber) => "too many codes to this number in an hour",
+            Self::Budget(Rule::SmsPerPrefix) => {
+                "too many codes to numbers that look like this one in an hour"
+            }
+            Self::Budget(Rule::SmsPerClientIp) => "too many codes asked for from one address",
+            Self::Budget(Rule::SmsPerCallingCode) => "the day's codes to this country are used up",
+            Self::Budget(Rule::SignUpPerClientIp | Rule::ResetEmailPerAddress) => {
+                "too many requests"
+            }
+            Self::ConversionHold => "codes to this country are held for now",
+        }
+    }
+}
+
+impl Limits {
+    /// An account's event for a refusal rule stands for the refusals after it
+    /// while it was recorded after this time (at `now`); the store's claim
+    /// replaces only an event recorded at or before it.
+    pub fn refusal_events_stand_since(&self, now: UnixTime) -> UnixTime {
+        now - self.refusal_event_interval_seconds
     }
 }
 
@@ -161,6 +213,10 @@ impl Limits {
             ),
             ("conversion_sample", self.conversion.sample),
             ("conversion_hold_seconds", self.conversion.hold_seconds),
+            (
+                "refusal_event_interval_seconds",
+                self.refusal_event_interval_seconds,
+            ),
         ];
         match sizes.into_iter().find(|(_, size)| *size < 1) {
             Some((name, _)) => Err(LimitTooSmall(name)),
@@ -298,6 +354,40 @@ mod tests {
     use super::*;
 
     const T0: UnixTime = 1_800_000_000;
+
+    #[test]
+    fn a_refusal_event_stands_for_its_interval_then_a_new_one_may_be_recorded() {
+        for interval in [1, 60, HOUR, 7 * HOUR] {
+            let limits = Limits {
+                refusal_event_interval_seconds: interval,
+                ..Limits::default()
+            };
+            let stands = |now| T0 > limits.refusal_events_stand_since(now);
+            assert!(stands(T0) && stands(T0 + interval - 1), "{interval}");
+            assert!(!stands(T0 + interval), "{interval}");
+        }
+        assert_eq!(Limits::default().refusal_event_interval_seconds, HOUR);
+        let none = Limits {
+            refusal_event_interval_seconds: 0,
+            ..Limits::default()
+        };
+        assert_eq!(
+            none.check(),
+            Err(LimitTooSmall("refusal_event_interval_seconds"))
+        );
+    }
+
+    #[test]
+    fn each_sms_refusal_has_its_own_name_and_a_reason_for_the_owner() {
+        let refusals: Vec<_> = Rule::SMS
+            .into_iter()
+            .map(SmsRefusal::Budget)
+            .chain([SmsRefusal::ConversionHold])
+            .collect();
+        let names: std::collections::HashSet<_> = refusals.iter().map(|r| r.as_str()).collect();
+        let reasons: std::collections::HashSet<_> = refusals.iter().map(|r| r.reason()).collect();
+        assert_eq!((names.len(), reasons.len()), (7, 7));
+    }
 
     #[test]
     fn a_budget_gives_its_limit_of_places_then_says_when_the_window_ends() {

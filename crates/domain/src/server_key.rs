@@ -284,6 +284,15 @@ impl ServerKey {
             .unwrap_or(current)
     }
 
+    /// The digest of `code` under each key of the ring, the current key first:
+    /// for what is kept longer than a rotation (recovery codes), found under
+    /// whichever key made it.
+    pub fn code_digests(&self, context: &str, code: &str) -> Vec<(KeyId, CodeDigest)> {
+        self.keys()
+            .map(|key| (key.id, key.code_digest(context, code)))
+            .collect()
+    }
+
     /// Keyed digest of what a budget counts per, under the current key; `rule`
     /// keeps one rule's subjects apart from another's. A budget's window is
     /// short, so a key change only starts its counts afresh.
@@ -448,6 +457,34 @@ mod tests {
             new.code_digest_for(&issued, "1:sign_in", "123456"),
             issued,
             "once the old key is gone, its codes no longer match"
+        );
+    }
+
+    #[test]
+    fn a_code_has_a_digest_under_each_key_of_the_ring_current_first_until_its_key_is_retired() {
+        let (old, new) = (key(), key());
+        let made = old.code_digest("recovery:1", "7KQ29XWDM4TP");
+        let ring = new.clone().with_previous([old.clone()]);
+        let digests = ring.code_digests("recovery:1", "7KQ29XWDM4TP");
+        assert_eq!(
+            digests,
+            vec![
+                (new.id(), new.code_digest("recovery:1", "7KQ29XWDM4TP")),
+                (old.id(), made.clone()),
+            ]
+        );
+        assert!(
+            !ring
+                .code_digests("recovery:1", "7KQ29XWDM4TQ")
+                .iter()
+                .any(|(_, digest)| *digest == made)
+        );
+        assert!(
+            !ring
+                .without(&[old.id()])
+                .code_digests("recovery:1", "7KQ29XWDM4TP")
+                .iter()
+                .any(|(_, digest)| *digest == made)
         );
     }
 

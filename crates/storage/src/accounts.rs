@@ -6,6 +6,7 @@ use crate::authenticator::authenticator_columns;
 use crate::codes::{CONSUME_CODE, consume_code_params};
 use crate::db::{Row, params, statements};
 use domain::digests::{CodeDigest, PendingSignInDigest, SessionDigest};
+use domain::secrets::KeyId;
 use domain::{AccountId, IssuedCode};
 
 use crate::{AuthenticatorRow, PendingSignInRow, Store, StoreError, flag};
@@ -138,7 +139,8 @@ const END_EVERY_ACCESS: [&str; 4] = [
     "DELETE FROM app_challenges WHERE account_id = $1",
 ];
 
-const RECORD_EVENT: &str = "INSERT INTO security_events (account_id, kind, summary, created_at)
+pub(crate) const RECORD_EVENT: &str =
+    "INSERT INTO security_events (account_id, kind, summary, created_at)
      VALUES ($1, $2, $3, $4)";
 
 /// A security event recorded in the transaction of the change it describes.
@@ -164,8 +166,10 @@ pub struct TurnOnTwoStep<'a> {
     /// The code sent to the new phone, used up by the same transaction.
     pub code: &'a IssuedCode,
     pub phone_enc: Vec<u8>,
-    /// The keyed digests of the first set of recovery codes.
+    /// The keyed digests of the first set of recovery codes, and the id of
+    /// the server key that made them.
     pub recovery_digests: &'a [CodeDigest],
+    pub recovery_key_id: KeyId,
     /// The session that turned it on: every other one is signed out.
     pub keep_session: &'a SessionDigest,
     /// The connections whose version cannot do two-step verification.
@@ -331,12 +335,14 @@ impl Store {
     /// the second step outlives it.
     pub async fn turn_on_two_step(&self, on: TurnOnTwoStep<'_>) -> Result<bool, StoreError> {
         let account_id = on.account_id;
+        let key_id = on.recovery_key_id.to_string();
         let mut steps = vec![(
             TURN_ON_SMS,
             params![account_id, &on.phone_enc, on.now, flag(true)].to_vec(),
         )];
         steps.extend(crate::recovery::replace_set(
             account_id,
+            &key_id,
             on.recovery_digests,
             on.now,
         ));

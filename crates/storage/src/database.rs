@@ -47,6 +47,7 @@ const SQLITE_MIGRATIONS: &[Migration] = migrations!(
     9 => "0009_sms_budgets.sql",
     10 => "0010_confirmed_addresses_and_token_use.sql",
     11 => "0011_retired_server_keys.sql",
+    12 => "0012_recovery_code_keys_and_sms_refusal_events.sql",
 );
 
 const POSTGRES_MIGRATIONS: &[Migration] = migrations!(
@@ -62,6 +63,7 @@ const POSTGRES_MIGRATIONS: &[Migration] = migrations!(
     9 => "0009_sms_budgets.sql",
     10 => "0010_confirmed_addresses_and_token_use.sql",
     11 => "0011_retired_server_keys.sql",
+    12 => "0012_recovery_code_keys_and_sms_refusal_events.sql",
 );
 
 // `applied_at` is only for an operator's eyes, so the database's clock fills it

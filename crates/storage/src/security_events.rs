@@ -4,6 +4,7 @@
 use crate::db::{params, statements};
 use domain::AccountId;
 
+use crate::accounts::RECORD_EVENT;
 use crate::{Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,8 +40,33 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Records the event of an SMS refused by `rule`, unless the account has
+    /// one for that rule recorded after `stands_since`: the claim on the rule's
+    /// row comes first, in the event's transaction, so that of a hundred
+    /// refusals at once one records it. True for that one.
+    pub async fn record_sms_refusal_event(
+        &self,
+        account_id: AccountId,
+        rule: &str,
+        kind: &str,
+        summary: &str,
+        now: i64,
+        stands_since: i64,
+    ) -> Result<bool, StoreError> {
+        self.claim_and_change(
+            (
+                "INSERT INTO sms_refusal_events (account_id, rule, recorded_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (account_id, rule) DO UPDATE SET recorded_at = $3
+                 WHERE sms_refusal_events.recorded_at <= $4",
+                params![account_id, rule, now, stands_since],
+            ),
+            &[(RECORD_EVENT, params![account_id, kind, summary, now])],
+        )
+        .await
+    }
+}
+
 statements! {
-    record_event(account_id: AccountId, kind: &str, summary: &str, now: i64) =
-        "INSERT INTO security_events (account_id, kind, summary, created_at)
-         VALUES ($1, $2, $3, $4)";
+    record_event(account_id: AccountId, kind: &str, summary: &str, now: i64) = RECORD_EVENT;
 }

@@ -219,7 +219,16 @@ pub async fn key_ring(config: &Config, store: &Store) -> Result<ServerKey, Start
             tracing::warn!(%id, "a previous server key was retired by `twostep rotate-key`: it is ignored, remove it from previous_server_keys");
         }
     }
-    Ok(ring.without(&retired))
+    let ring = ring.without(&retired);
+    if ring.previous_ids().is_empty() {
+        // On one key, that key made every recovery code still usable: the
+        // codes made before they named their key are named, so that a later
+        // rotation knows it may retire a previous key they do not need.
+        store
+            .stamp_recovery_codes_made_by(&ring.id().to_string())
+            .await?;
+    }
+    Ok(ring)
 }
 
 /// The configured key, or the one in `data_dir/server.key`, created (readable by

@@ -210,8 +210,13 @@ async fn rotate_key(config: &Config) -> Result<(), CliError> {
         println!("{}: {count} re-sealed", column.name());
     }
     println!("Every sealed value is under the key {}.", ring.id());
-    if rotation.retired.is_empty() {
+    if rotation.retired.is_empty() && rotation.kept.is_empty() {
         println!("No previous key to retire.");
+    }
+    for (id, accounts) in &rotation.kept {
+        println!(
+            "Kept the key {id}: the unused recovery codes of {accounts} account(s) were made under it and cannot be re-made without the codes. Keep it in previous_server_keys (it seals nothing); run rotate-key again later: it retires the key once those people have used or replaced their codes (Security tab, Get new codes)."
+        );
     }
     for id in &rotation.retired {
         println!(

@@ -6,7 +6,15 @@
 //! finds it again if it is not under the current key. Only when no value is left
 //! under another key are the previous keys retired; a value no key of the ring
 //! opens stops the rotation before anything is retired.
+//!
+//! Recovery codes are kept as keyed digests, which cannot be made again without
+//! the codes, and a set lasts until it is used or replaced. So a previous key
+//! that made unused recovery codes is not retired: it stays in the ring (only
+//! to check them, as nothing is sealed under it any more) and a later rotation
+//! retires it once their owners have used or replaced them ("Get new codes").
+//! Retiring it would lock those people out of the way back in they were given.
 
+use domain::secrets::KeyId;
 use domain::{AccountId, ServerKey};
 use storage::{SealedColumn, SealedValue, Store, StoreError};
 
@@ -19,7 +27,10 @@ pub struct Rotation {
     /// Values re-sealed, per column, in `SealedColumn::ALL`'s order.
     pub resealed: Vec<(SealedColumn, u64)>,
     /// Previous keys retired: values under them are refused from now on.
-    pub retired: Vec<domain::secrets::KeyId>,
+    pub retired: Vec<KeyId>,
+    /// Previous keys kept, with how many accounts' unused recovery codes need
+    /// them: they stay in `previous_server_keys` until a later rotation.
+    pub kept: Vec<(KeyId, i64)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -101,6 +112,11 @@ pub async fn rotate(store: &Store, ring: &ServerKey, now: i64) -> Result<Rotatio
         rotation.resealed.push((column, resealed));
     }
     for id in ring.previous_ids() {
+        let accounts = store.recovery_code_accounts_under(id).await?;
+        if accounts > 0 {
+            rotation.kept.push((id, accounts));
+            continue;
+        }
         store.retire_server_key(&id.to_string(), now).await?;
         rotation.retired.push(id);
     }

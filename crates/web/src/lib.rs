@@ -29,7 +29,7 @@ pub use clock::{Clock, format_time};
 pub use error::{ErrorChain, WebError};
 pub use password_pool::{DEFAULT_MAX_WAITING, HashPlace, Overloaded, PasswordPool};
 pub use state::{AppState, Services, Settings};
-pub use verification::{authenticator_context, phone_context};
+pub use verification::{authenticator_context, phone_context, recovery_code_context};
 
 use axum::Router;
 use axum::routing::{get, post};

@@ -2,9 +2,12 @@
 //! an allowed country, its calling code must not be held by the conversion
 //! guard, and the code is saved only together with a place in each of the six
 //! budgets (`domain::budgets::Rule::SMS`), in one transaction. Every refusal is
-//! logged for the operator with the number masked.
+//! logged for the operator with the number masked; a full budget or a held
+//! calling code is also a security event of the account (`SmsRefusal`), at most
+//! one per account and rule in an interval, claimed before it is recorded.
 
-use domain::budgets::{BudgetFull, Rule};
+use domain::account::SecurityEvent;
+use domain::budgets::{BudgetFull, Rule, SmsRefusal};
 use domain::sms_guard::{SmsRefused, may_text};
 use domain::{AccountId, IssuedCode, PhoneNumber};
 use storage::{Claim, SmsReservation};
@@ -55,6 +58,35 @@ impl SmsRequest<'_> {
     }
 }
 
+/// Shows the owner that an SMS for their account was refused, unless an event
+/// for the same rule does already (`Limits::refusal_event_interval_seconds`):
+/// a flood of refused requests adds one line to Recent security events.
+async fn record_refusal(
+    state: &AppState,
+    request: SmsRequest<'_>,
+    refusal: SmsRefusal,
+    retry_after_seconds: i64,
+) -> Result<(), WebError> {
+    let now = state.now();
+    let event = SecurityEvent::SmsRefused {
+        refusal,
+        ip: request.client.ip_text(),
+        minutes: domain::throttle::minutes(retry_after_seconds),
+    };
+    state
+        .store
+        .record_sms_refusal_event(
+            request.account_id,
+            refusal.as_str(),
+            event.kind(),
+            &event.summary(),
+            now,
+            state.settings.limits.refusal_events_stand_since(now),
+        )
+        .await?;
+    Ok(())
+}
+
 /// The checks before any budget: the kind of line, the country, the
 /// conversion guard.
 pub async fn screen(state: &AppState, request: SmsRequest<'_>) -> Result<(), VerifyError> {
@@ -79,8 +111,9 @@ pub async fn screen(state: &AppState, request: SmsRequest<'_>) -> Result<(), Ver
         _ => conversion_guard(state, &calling_code, held_until.unwrap_or(0), now).await?,
     };
     if let Some(until) = hold {
-        request.log_refusal("conversion_guard", until - now);
+        request.log_refusal(SmsRefusal::ConversionHold.as_str(), until - now);
         state.metrics.limit_hit(Limit::SmsConversionHold);
+        record_refusal(state, request, SmsRefusal::ConversionHold, until - now).await?;
         return Err(SmsRefused::TooManyCodes {
             retry_after_seconds: until - now,
         }
@@ -172,6 +205,13 @@ pub async fn save_code(
         }) => {
             request.log_refusal(rule.as_str(), retry_after_seconds);
             state.metrics.limit_hit(Limit::Budget(rule));
+            record_refusal(
+                state,
+                request,
+                SmsRefusal::Budget(rule),
+                retry_after_seconds,
+            )
+            .await?;
             Err(SmsRefused::TooManyCodes {
                 retry_after_seconds,
             }

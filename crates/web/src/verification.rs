@@ -59,7 +59,8 @@ pub fn recovery_code_context(account_id: AccountId) -> String {
     format!("recovery:{account_id}")
 }
 
-/// The keyed digest the store keeps of one of the account's recovery codes.
+/// The keyed digest the store keeps of one of the account's recovery codes,
+/// made under the current key.
 pub fn recovery_code_digest(
     state: &AppState,
     account_id: AccountId,
@@ -574,17 +575,25 @@ async fn someone_has_the_password(
 /// Uses one of the account's recovery codes: the store's compare-and-set marks
 /// it used (and forgets every remembered device) once, whoever races with it.
 /// With 60 random bits a code is not guessed, so no attempt is reserved here
-/// beyond the account-wide count of wrong second-step codes. The owner is told
-/// at once, with how many codes remain; answers that number.
+/// beyond the account-wide count of wrong second-step codes. A set outlives
+/// key changes, so the code is looked for under each key of the ring, the
+/// current first (a rotation keeps every key unused codes need). The owner is
+/// told at once, with how many codes remain; answers that number.
 async fn use_recovery_code(state: &AppState, account: &Account, input: &str) -> Checked<i64> {
     // A malformed code is refused before any comparison.
     let code = RecoveryCode::parse(input)?;
-    let digest = recovery_code_digest(state, account.id, &code);
-    let used = state
-        .store
-        .use_recovery_code(account.id, &digest, state.now())
-        .await
-        .map_err(WebError::from)?;
+    let context = recovery_code_context(account.id);
+    let mut used = None;
+    for (_, digest) in state.key.code_digests(&context, code.as_str()) {
+        used = state
+            .store
+            .use_recovery_code(account.id, &digest, state.now())
+            .await
+            .map_err(WebError::from)?;
+        if used.is_some() {
+            break;
+        }
+    }
     let Some(remaining) = used else {
         return Ok(Err(RecoveryCodeError::WrongOrUsed.into()));
     };

@@ -5,6 +5,7 @@
 
 use domain::digests::{CodeDigest, DeviceDigest, SessionDigest};
 use domain::one_time_code::CodePolicy;
+use domain::secrets::KeyId;
 use domain::{AccountId, CodePurpose, IssuedCode};
 use storage::{Store, TurnOnTwoStep};
 
@@ -17,7 +18,13 @@ on_both_backends!(
     turning_two_step_off_deletes_the_codes_and_the_devices,
     a_device_is_remembered_for_its_account_until_it_expires,
     a_new_password_and_a_used_code_forget_the_devices,
+    a_key_is_needed_while_unused_codes_it_made_remain,
 );
+
+/// A server key's id, as the ring names it.
+fn key(n: u8) -> KeyId {
+    KeyId::parse(&format!("{n:02x}").repeat(8)).unwrap()
+}
 
 fn set(first: u8) -> Vec<CodeDigest> {
     (first..first + 10).map(code_digest).collect()
@@ -37,7 +44,7 @@ async fn remembered(store: &Store, name: &str, account: AccountId, now: i64) -> 
 async fn one_recovery_code_used_by_a_hundred_at_once_is_used_once(store: Store) {
     let Accounts { ann, .. } = two_accounts(&store).await;
     store
-        .replace_recovery_codes(ann, &set(1), T0)
+        .replace_recovery_codes(ann, key(1), &set(1), T0)
         .await
         .unwrap();
 
@@ -57,11 +64,11 @@ async fn one_recovery_code_used_by_a_hundred_at_once_is_used_once(store: Store) 
 async fn a_code_is_the_accounts_own_and_a_new_set_voids_the_old(store: Store) {
     let Accounts { ann, bob } = two_accounts(&store).await;
     store
-        .replace_recovery_codes(ann, &set(1), T0)
+        .replace_recovery_codes(ann, key(1), &set(1), T0)
         .await
         .unwrap();
     store
-        .replace_recovery_codes(bob, &set(1), T0)
+        .replace_recovery_codes(bob, key(1), &set(1), T0)
         .await
         .unwrap();
 
@@ -95,7 +102,7 @@ async fn a_code_is_the_accounts_own_and_a_new_set_voids_the_old(store: Store) {
     );
 
     store
-        .replace_recovery_codes(ann, &set(50), T0 + 1)
+        .replace_recovery_codes(ann, key(1), &set(50), T0 + 1)
         .await
         .unwrap();
     assert_eq!(store.recovery_codes_left(ann).await.unwrap(), 10);
@@ -137,6 +144,7 @@ async fn turning_two_step_on_stores_the_first_set_whole_or_not_at_all(store: Sto
                 code: &code,
                 phone_enc: b"phone".to_vec(),
                 recovery_digests: &set(1),
+                recovery_key_id: key(1),
                 keep_session: &SessionDigest::of("the session that turns it on"),
                 disconnect: &[],
                 now: T0 + 1,
@@ -187,7 +195,7 @@ async fn turning_two_step_off_deletes_the_codes_and_the_devices(store: Store) {
             .await
             .unwrap();
         store
-            .replace_recovery_codes(account, &set(1), T0)
+            .replace_recovery_codes(account, key(1), &set(1), T0)
             .await
             .unwrap();
     }
@@ -263,7 +271,7 @@ async fn a_new_password_and_a_used_code_forget_the_devices(store: Store) {
     store.forget_remembered_devices(bob).await.unwrap();
     remember_both().await;
     store
-        .replace_recovery_codes(ann, &set(1), T0)
+        .replace_recovery_codes(ann, key(1), &set(1), T0)
         .await
         .unwrap();
     store
@@ -280,4 +288,58 @@ async fn a_new_password_and_a_used_code_forget_the_devices(store: Store) {
         .unwrap();
     assert!(!remembered(&store, "ann's", ann, T0).await);
     assert!(remembered(&store, "bob's", bob, T0).await);
+}
+
+async fn a_key_is_needed_while_unused_codes_it_made_remain(store: Store) {
+    let Accounts { ann, bob } = two_accounts(&store).await;
+    store
+        .replace_recovery_codes(ann, key(1), &set(1), T0)
+        .await
+        .unwrap();
+    store
+        .replace_recovery_codes(bob, key(2), &set(1), T0)
+        .await
+        .unwrap();
+    let needing = |id| {
+        let store = store.clone();
+        async move { store.recovery_code_accounts_under(id).await.unwrap() }
+    };
+    assert_eq!(
+        (
+            needing(key(1)).await,
+            needing(key(2)).await,
+            needing(key(3)).await
+        ),
+        (1, 1, 0)
+    );
+    // Stamping names only codes made before codes named their key: none here.
+    store
+        .stamp_recovery_codes_made_by(&key(3).to_string())
+        .await
+        .unwrap();
+    assert_eq!(needing(key(3)).await, 0);
+    for digest in &set(1)[..9] {
+        assert!(
+            store
+                .use_recovery_code(ann, digest, T0 + 1)
+                .await
+                .unwrap()
+                .is_some()
+        );
+    }
+    assert_eq!(needing(key(1)).await, 1, "one unused code still needs it");
+    store
+        .use_recovery_code(ann, &set(1)[9], T0 + 1)
+        .await
+        .unwrap();
+    assert_eq!(needing(key(1)).await, 0, "a used set needs no key");
+    store
+        .replace_recovery_codes(bob, key(3), &set(1), T0 + 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        (needing(key(2)).await, needing(key(3)).await),
+        (0, 1),
+        "a new set made under the current key frees the old one"
+    );
 }

@@ -288,6 +288,7 @@ async fn turning_two_step_on_happens_whole_or_not_at_all(store: Store) {
                 code: &code,
                 phone_enc: b"sealed phone".to_vec(),
                 recovery_digests: &[],
+                recovery_key_id: domain::secrets::KeyId::parse(&"11".repeat(8)).unwrap(),
                 keep_session: &here,
                 disconnect: &old,
                 now: T0 + 10,
@@ -414,7 +415,12 @@ async fn turning_two_step_off_happens_whole_or_not_at_all(store: Store) {
             .await
             .unwrap();
         store
-            .replace_recovery_codes(account, &[code_digest(1), code_digest(2)], T0 + 3)
+            .replace_recovery_codes(
+                account,
+                domain::secrets::KeyId::parse("0102030405060708").unwrap(),
+                &[code_digest(1), code_digest(2)],
+                T0 + 3,
+            )
             .await
             .unwrap();
     }

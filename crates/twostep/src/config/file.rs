@@ -116,11 +116,13 @@ table! {
         conversion_min_entered_percent: i64 = domain::budgets::ConversionGuard::default().min_entered_percent,
         /// …for this long.
         conversion_hold_hours: i64 = domain::budgets::ConversionGuard::default().hold_seconds / 3600,
+        /// At most one security event per account and refusal rule in this many minutes.
+        refusal_event_minutes: i64 = domain::budgets::Limits::default().refusal_event_interval_seconds / 60,
     }
 }
 
 /// The keys of `[sms]` that belong to the guard, not to the provider.
-pub(super) const SMS_GUARD_KEYS: [&str; 10] = [
+pub(super) const SMS_GUARD_KEYS: [&str; 11] = [
     "allowed_countries",
     "per_account_hour",
     "per_account_day",
@@ -131,6 +133,7 @@ pub(super) const SMS_GUARD_KEYS: [&str; 10] = [
     "conversion_sample",
     "conversion_min_entered_percent",
     "conversion_hold_hours",
+    "refusal_event_minutes",
 ];
 
 /// Operators write the guard's keys in `[sms]`, but the provider's table denies

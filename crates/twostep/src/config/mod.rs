@@ -280,6 +280,7 @@ impl Config {
                 min_entered_percent: guard.conversion_min_entered_percent,
                 hold_seconds: guard.conversion_hold_hours * 3600,
             },
+            refusal_event_interval_seconds: guard.refusal_event_minutes * 60,
         };
         limits
             .check()

@@ -5,17 +5,19 @@
 //! The portal runs as an instance does during a rotation: the new key as
 //! `server_key`, the old one in `previous_server_keys`. The accounts were made
 //! under the old key, half of them before sealed values carried a key id.
+//! Recovery codes made under the old key keep working through the rotation.
 
 use domain::authenticator::{AuthenticatorSecret, code_at};
 use domain::digests::{CodeBinding, SessionDigest};
 use domain::one_time_code::{CodePolicy, CodePurpose};
+use domain::recovery_codes::{RecoveryCode, RecoveryCodePolicy};
 use domain::{AccountId, IssuedCode, Method, ServerKey};
 use serde_json::{Value, json};
 use storage::{SealedColumn, Store};
 use twostep::app::{self, StartError};
 use twostep::rotate::{self, RotateError};
 
-use crate::helpers::{PASSWORD, TestApp, post_json};
+use crate::helpers::{PASSWORD, TestApp, assert_api_error, post_json};
 
 const ACCOUNTS: usize = 24;
 
@@ -406,4 +408,113 @@ fn the_rotate_key_command_retires_the_previous_key_which_is_then_refused() {
         text.contains("server_key") && text.contains("retired"),
         "{text}"
     );
+}
+
+/// An account with SMS on and a set of recovery codes made under `key`, as
+/// `Get new codes` made them while `key` was `server_key`; answers the codes.
+async fn with_recovery_codes(app: &TestApp, i: usize, key: &ServerKey) -> Vec<RecoveryCode> {
+    let (store, now) = (&app.state.store, app.state.now());
+    let id = match store.account_by_email(&email(i)).await.unwrap() {
+        Some(account) => account.id,
+        None => {
+            let hash = app.state.passwords.hash(PASSWORD.to_owned()).await.unwrap();
+            let id = store.create_account(&email(i), &hash, now).await.unwrap();
+            let phone = key.seal(phone(i).as_bytes(), &web::phone_context(id));
+            store.turn_on_sms(id, phone, now).await.unwrap();
+            id
+        }
+    };
+    let codes = RecoveryCodePolicy::default().generate_set();
+    let digests: Vec<_> = codes
+        .iter()
+        .map(|code| key.code_digest(&web::recovery_code_context(id), code.as_str()))
+        .collect();
+    store
+        .replace_recovery_codes(id, key.id(), &digests, now)
+        .await
+        .unwrap();
+    codes
+}
+
+async fn connect_with_recovery_code(app: &TestApp, i: usize, code: &RecoveryCode) -> (u16, Value) {
+    let challenge = challenge(app, i).await;
+    let verify = json!({"challenge": challenge, "method": "recovery_code", "code": code.grouped()});
+    post_json(app, "/api/v1/apps/connect/verify", verify).await
+}
+
+/// Recovery codes are digests that cannot be made again without the codes, so
+/// the rotation keeps the key that made unused ones (nobody is locked out of
+/// the way back in) and retires it once they are used or replaced.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recovery_codes_made_before_a_rotation_still_sign_in_after_it_and_keep_their_key() {
+    let keys = keys();
+    let app = spawn_rotating(&keys).await;
+    seed(&app, &keys.old).await;
+    let store = &app.state.store;
+    let (old_set, other_old_set) = (
+        with_recovery_codes(&app, 0, &keys.old).await,
+        with_recovery_codes(&app, 1, &keys.old).await,
+    );
+    let new_set = with_recovery_codes(&app, 2, &keys.new).await;
+
+    let rotation = rotate::rotate(store, &app.state.key, app.state.now())
+        .await
+        .unwrap();
+    assert_eq!(rotation.kept, vec![(keys.old.id(), 2)], "{rotation:?}");
+    assert!(rotation.retired.is_empty(), "{rotation:?}");
+    assert!(
+        not_under(store, &keys.new)
+            .await
+            .iter()
+            .all(|(_, n)| *n == 0),
+        "everything sealed is re-sealed all the same"
+    );
+    let ring = app::key_ring(&app.config, store).await.unwrap();
+    assert_eq!(ring.previous_ids(), vec![keys.old.id()], "the key stays");
+
+    // A code made under the old key signs in after the rotation, once; one made
+    // under the new key as well.
+    for (i, code) in [(0, &old_set[0]), (2, &new_set[0])] {
+        let (status, body) = connect_with_recovery_code(&app, i, code).await;
+        assert_eq!(
+            (status, body["status"].as_str()),
+            (200, Some("connected")),
+            "{body}"
+        );
+        let again = connect_with_recovery_code(&app, i, code).await;
+        assert_api_error(&again, 401, "code_wrong");
+    }
+
+    // Once the old sets are replaced (or used), a later rotation retires the key
+    // and the new sets work on the new key alone.
+    let replaced = with_recovery_codes(&app, 0, &keys.new).await;
+    let again = rotate::rotate(store, &app.state.key, app.state.now())
+        .await
+        .unwrap();
+    assert_eq!(again.kept, vec![(keys.old.id(), 1)], "one old set is left");
+    for code in &other_old_set {
+        let (status, body) = connect_with_recovery_code(&app, 1, code).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let last = rotate::rotate(store, &app.state.key, app.state.now())
+        .await
+        .unwrap();
+    assert_eq!(last.retired, vec![keys.old.id()], "{last:?}");
+    assert!(last.kept.is_empty());
+    let ring = app::key_ring(&app.config, store).await.unwrap();
+    assert!(ring.previous_ids().is_empty());
+    // An instance on the new key alone, as after the old one is removed.
+    let restarted = TestApp::builder()
+        .database(app.config.database_url.expose())
+        .setting("TWOSTEP_SERVER_KEY", &keys.new_hex)
+        .spawn()
+        .await;
+    let (status, body) = connect_with_recovery_code(&restarted, 0, &replaced[0]).await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("connected")),
+        "{body}"
+    );
+    let (status, body) = connect_with_recovery_code(&restarted, 0, &old_set[1]).await;
+    assert_eq!(status, 401, "the replaced set is void: {body}");
 }

@@ -21,7 +21,7 @@ use crate::helpers::{
 const ATTEMPTS: usize = 100;
 const APP: &str = "photon-desktop";
 const VERSION: &str = "3.2.0";
-const EMAIL: &str = "ann@example.com";
+pub(crate) const EMAIL: &str = "ann@example.com";
 
 /// How an account's second step is set up for a test.
 #[derive(Clone, Copy)]

@@ -195,6 +195,9 @@ async fn the_owner_signs_in_from_another_network_while_the_attackers_waits() {
 async fn behind_a_proxy() -> (TestApp, reqwest::Client) {
     let app = TestApp::builder()
         .setting("TWOSTEP_TRUSTED_PROXIES", "[\"127.0.0.1/32\"]")
+        // A hundred passwords at once must all be checked here, none shed as
+        // overload (64 may wait by default; load_shedding.rs tests that).
+        .setting("TWOSTEP_PASSWORD_HASH__MAX_WAITING", "128")
         .spawn()
         .await;
     ann(&app, false).await;

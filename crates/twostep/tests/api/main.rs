@@ -41,6 +41,7 @@ mod production;
 mod recovery_codes;
 mod remembered_devices;
 mod resend;
+mod retry_after;
 mod sessions;
 mod sms_guard;
 mod smtp;

@@ -10,6 +10,7 @@
 
 mod budgets;
 mod destinations;
+mod events;
 mod pumping;
 
 use std::collections::BTreeMap;

@@ -82,7 +82,7 @@ pub enum ConnectResponse {
         (status = 200, body = ConnectResponse, description = "`connected`, or `two_step_required` with a challenge"),
         (status = 400, body = ApiErrorBody, description = "`invalid_request` (names the field) or `unknown_app`"),
         (status = 401, body = ApiErrorBody, description = "`invalid_credentials`"),
-        (status = 429, body = ApiErrorBody, description = "`too_many_attempts`: ten wrong passwords for this e-mail from this client within 15 minutes"),
+        (status = 429, body = ApiErrorBody, description = "`too_many_attempts`: ten wrong passwords for this e-mail from this client within 15 minutes; `Retry-After` says when the wait ends", headers(("Retry-After" = i64, description = "Seconds until the wait ends"))),
         (status = 503, body = ApiErrorBody, description = "`overloaded`: too many passwords being checked at once; try again after `Retry-After` seconds"),
         (status = 403, body = ApiErrorBody, description = "`two_step_unsupported`: this version cannot do two-step verification; the owner is e-mailed, `downloads_url` says where to update. `password_reset_required`: a hundred wrong passwords in a row locked this e-mail's password until the owner resets it through e-mail. `account_disabled`: support has disabled the account. `email_not_confirmed`: the account's e-mail address is not confirmed yet"),
     ))]
@@ -200,7 +200,8 @@ async fn authenticate(
             StatusCode::TOO_MANY_REQUESTS,
             ApiErrorCode::TooManyAttempts,
             wait.to_string(),
-        ),
+        )
+        .with_retry_after(wait.retry_after_seconds),
         CredentialsError::Refused(PasswordRefused::Locked(locked)) => ApiError::new(
             StatusCode::FORBIDDEN,
             ApiErrorCode::PasswordResetRequired,
@@ -350,7 +351,7 @@ async fn live_challenge(
         (status = 401, body = ApiErrorBody, description = "`challenge_expired`"),
         (status = 403, body = ApiErrorBody, description = "`account_disabled`: support has disabled the account"),
         (status = 422, body = ApiErrorBody, description = "`sms_not_allowed`: the number's country is not served or it cannot take SMS"),
-        (status = 429, body = ApiErrorBody, description = "`resend_too_soon`: one SMS a minute; `too_many_codes`: an SMS budget is full, the message says when to try again"),
+        (status = 429, body = ApiErrorBody, description = "`resend_too_soon`: one SMS a minute; `too_many_codes`: an SMS budget is full, the message and `Retry-After` say when to try again", headers(("Retry-After" = i64, description = "Seconds until the wait ends"))),
         (status = 503, body = ApiErrorBody, description = "`sms_not_sent`: the SMS gateway failed; try again in a minute"),
     ))]
 pub async fn send_sms(
@@ -369,7 +370,8 @@ pub async fn send_sms(
         &phone,
         &client,
     )
-    .await?;
+    .await
+    .map_err(|refused| ApiError::from_verify(refused, state.now()))?;
     Ok(Json(CodeSentResponse {
         status: "code_sent",
         sent_to: phone.masked(),
@@ -413,7 +415,7 @@ pub enum MethodName {
         (status = 400, body = ApiErrorBody, description = "`invalid_request`, `code_malformed` or `method_not_available`"),
         (status = 401, body = ApiErrorBody, description = "`challenge_expired`, `code_wrong`, `code_expired`, `code_already_used` or `code_not_requested`"),
         (status = 403, body = ApiErrorBody, description = "`account_disabled`: support has disabled the account"),
-        (status = 429, body = ApiErrorBody, description = "`too_many_attempts`: too many wrong codes for this code or step, or ten in a row for the account, which locks the second step for 15 minutes (the message says until when)"),
+        (status = 429, body = ApiErrorBody, description = "`too_many_attempts`: too many wrong codes for this code or step, or ten in a row for the account, which locks the second step for 15 minutes (the message says until when, `Retry-After` in how many seconds; none after a single code's five wrong entries, which a new code ends)", headers(("Retry-After" = i64, description = "Seconds until the wait ends, when it is one"))),
     ))]
 pub async fn verify(
     State(state): State<AppState>,
@@ -435,7 +437,8 @@ pub async fn verify(
             from: &from,
         },
     )
-    .await?;
+    .await
+    .map_err(|refused| ApiError::from_verify(refused, state.now()))?;
     if !state.store.delete_app_challenge(&digest).await? {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,

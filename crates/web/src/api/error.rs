@@ -5,7 +5,8 @@ use std::error::Error;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::header::HeaderValue;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::CodeError;
 use domain::authenticator::AuthenticatorError;
@@ -149,6 +150,8 @@ pub struct ApiError {
     pub(super) body: ApiErrorBody,
     /// Only for a 500 or a 503: what went wrong, for the log.
     cause: Option<Arc<dyn Error + Send + Sync>>,
+    /// Seconds until a wait ends, sent as `Retry-After` (a 429 whose wait is known).
+    retry_after_seconds: Option<i64>,
 }
 
 impl ApiError {
@@ -161,6 +164,39 @@ impl ApiError {
                 downloads_url: None,
             },
             cause: None,
+            retry_after_seconds: None,
+        }
+    }
+
+    /// Tells the client, in `Retry-After`, when the wait ends.
+    pub fn with_retry_after(self, seconds: i64) -> Self {
+        Self {
+            retry_after_seconds: Some(seconds),
+            ..self
+        }
+    }
+
+    /// A refused second step, with `Retry-After` wherever the wait is known:
+    /// the account-wide lock (until its end at `now`), a full SMS budget, the
+    /// minute between two SMS, an authenticator step's wrong codes.
+    pub fn from_verify(error: VerifyError, now: i64) -> Self {
+        let retry_after = match &error {
+            VerifyError::Locked(locked) => Some(locked.retry_after_seconds(now)),
+            VerifyError::SmsRefused(SmsRefused::TooManyCodes {
+                retry_after_seconds,
+            })
+            | VerifyError::Authenticator(AuthenticatorError::TooManyAttempts {
+                retry_after_seconds,
+            }) => Some(*retry_after_seconds),
+            VerifyError::Code(CodeError::ResendTooSoon { wait_seconds }) => Some(*wait_seconds),
+            _ => None,
+        };
+        let refused = Self::from(error);
+        match retry_after {
+            Some(seconds) if refused.status == StatusCode::TOO_MANY_REQUESTS => {
+                refused.with_retry_after(seconds)
+            }
+            _ => refused,
         }
     }
 
@@ -254,6 +290,12 @@ impl IntoResponse for ApiError {
         let mut response = (self.status, Json(self.body)).into_response();
         if overloaded {
             crate::error::set_retry_after(&mut response);
+        }
+        if let Some(seconds) = self.retry_after_seconds {
+            // Whole seconds, never 0: "0" would invite the client back at once.
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
         }
         match self.cause {
             Some(cause) if unavailable => {

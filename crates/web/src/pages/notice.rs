@@ -130,7 +130,8 @@ impl Notice {
             | SecurityEvent::PasswordAttemptsPaused { .. }
             | SecurityEvent::PasswordStepLocked { .. }
             | SecurityEvent::SecondStepLocked { .. }
-            | SecurityEvent::WrongCodeAfterPassword { .. } => None,
+            | SecurityEvent::WrongCodeAfterPassword { .. }
+            | SecurityEvent::SmsRefused { .. } => None,
         }
     }
 }

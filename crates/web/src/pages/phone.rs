@@ -312,6 +312,7 @@ pub async fn confirm_code(
                     code: &checked.code,
                     phone_enc: sealed,
                     recovery_digests: &set.digests,
+                    recovery_key_id: set.key_id,
                     keep_session: &signed_in.session_digest,
                     disconnect: &ids,
                     now,

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use domain::account::SecurityEvent;
 use domain::digests::CodeDigest;
 use domain::recovery_codes::{RecoveryCode, RecoveryCodePolicy, download_text};
+use domain::secrets::KeyId;
 use storage::Account;
 
 use super::Notice;
@@ -28,9 +29,11 @@ struct RecoveryCodesPage {
     codes: Vec<String>,
 }
 
-/// A new set of codes, and the keyed digests the store keeps of them.
+/// A new set of codes, and the keyed digests the store keeps of them with the
+/// id of the key that made them.
 pub struct NewSet {
     codes: Vec<RecoveryCode>,
+    pub key_id: KeyId,
     pub digests: Vec<CodeDigest>,
 }
 
@@ -41,7 +44,11 @@ impl NewSet {
             .iter()
             .map(|code| recovery_code_digest(state, account.id, code))
             .collect();
-        Self { codes, digests }
+        Self {
+            codes,
+            key_id: state.key.id(),
+            digests,
+        }
     }
 
     /// The page that shows the set, this once.
@@ -95,7 +102,7 @@ pub async fn new_codes(
     let set = NewSet::generate(&state, &signed_in.account);
     state
         .store
-        .replace_recovery_codes(signed_in.account.id, &set.digests, state.now())
+        .replace_recovery_codes(signed_in.account.id, set.key_id, &set.digests, state.now())
         .await?;
     security_events::record(
         &state,
