@@ -234,13 +234,12 @@ pub struct Window {
 
 impl Window {
     pub fn has_ended(&self, budget: &Budget, now: UnixTime) -> bool {
-        now >= self.started_at + budget.window_seconds
+        self.ended(budget.window_seconds, now)
     }
 
     /// Seconds until the budget has room again, while it is full.
     pub fn full_for(&self, budget: &Budget, now: UnixTime) -> Option<i64> {
-        (self.count >= budget.limit && !self.has_ended(budget, now))
-            .then(|| self.started_at + budget.window_seconds - now)
+        self.wait_for(budget.limit, budget.window_seconds, now)
     }
 
     /// Takes a place in the budget (a window that has ended starts again at
@@ -250,13 +249,37 @@ impl Window {
         budget: &Budget,
         now: UnixTime,
     ) -> Result<Self, BudgetFull> {
+        Self::take_place(previous, budget.limit, budget.window_seconds, now).map_err(
+            |retry_after_seconds| BudgetFull {
+                rule: budget.rule,
+                retry_after_seconds,
+            },
+        )
+    }
+
+    // The fixed window itself, by limit and length, so that the password
+    // step's limit (`throttle::FailedPasswords`) keeps the very same rule.
+
+    pub(crate) fn ended(&self, window_seconds: i64, now: UnixTime) -> bool {
+        now >= self.started_at + window_seconds
+    }
+
+    pub(crate) fn wait_for(&self, limit: i64, window_seconds: i64, now: UnixTime) -> Option<i64> {
+        (self.count >= limit && !self.ended(window_seconds, now))
+            .then(|| self.started_at + window_seconds - now)
+    }
+
+    /// The new window, or the seconds to wait when it is full.
+    pub(crate) fn take_place(
+        previous: Option<Self>,
+        limit: i64,
+        window_seconds: i64,
+        now: UnixTime,
+    ) -> Result<Self, i64> {
         match previous {
-            Some(previous) if !previous.has_ended(budget, now) => {
-                if let Some(retry_after_seconds) = previous.full_for(budget, now) {
-                    return Err(BudgetFull {
-                        rule: budget.rule,
-                        retry_after_seconds,
-                    });
+            Some(previous) if !previous.ended(window_seconds, now) => {
+                if let Some(retry_after_seconds) = previous.wait_for(limit, window_seconds, now) {
+                    return Err(retry_after_seconds);
                 }
                 Ok(Self {
                     count: previous.count + 1,

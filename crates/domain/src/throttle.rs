@@ -15,6 +15,7 @@
 //! right password then clears both counts.
 
 use crate::UnixTime;
+use crate::budgets::Window;
 
 /// The password step's limits; the defaults are the issue's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,15 +49,22 @@ pub struct FailedPasswords {
 }
 
 impl FailedPasswords {
+    /// The same fixed window as every budget's ([`Window`]).
+    fn window(&self) -> Window {
+        Window {
+            count: self.count,
+            started_at: self.window_started_at,
+        }
+    }
+
     /// Seconds until the client may try again, while it waits.
     pub fn locked_for(&self, limits: &PasswordLimits, now: UnixTime) -> Option<i64> {
-        let window_ends = self.window_started_at + limits.window_seconds;
-        (self.count >= limits.per_client && !self.window_has_ended(limits, now))
-            .then_some(window_ends - now)
+        self.window()
+            .wait_for(limits.per_client, limits.window_seconds, now)
     }
 
     pub fn window_has_ended(&self, limits: &PasswordLimits, now: UnixTime) -> bool {
-        now >= self.window_started_at + limits.window_seconds
+        self.window().ended(limits.window_seconds, now)
     }
 
     /// Whether this attempt, found wrong, is the one that makes its client wait:
@@ -74,23 +82,19 @@ impl FailedPasswords {
         previous: Option<Self>,
         now: UnixTime,
     ) -> Result<Self, TooManyFailedPasswords> {
-        match previous {
-            Some(previous) if !previous.window_has_ended(limits, now) => {
-                if let Some(retry_after_seconds) = previous.locked_for(limits, now) {
-                    return Err(TooManyFailedPasswords {
-                        retry_after_seconds,
-                    });
-                }
-                Ok(Self {
-                    count: previous.count + 1,
-                    ..previous
-                })
-            }
-            _ => Ok(Self {
-                count: 1,
-                window_started_at: now,
-            }),
-        }
+        let window = Window::take_place(
+            previous.map(|previous| previous.window()),
+            limits.per_client,
+            limits.window_seconds,
+            now,
+        )
+        .map_err(|retry_after_seconds| TooManyFailedPasswords {
+            retry_after_seconds,
+        })?;
+        Ok(Self {
+            count: window.count,
+            window_started_at: window.started_at,
+        })
     }
 }
 

@@ -130,13 +130,27 @@ const TURN_OFF_TWO_STEP: [&str; 5] = [
     crate::recovery::FORGET_REMEMBERED_DEVICES,
 ];
 
-/// Everything that lets someone in, or lets them finish getting in: every
-/// session, every application token, half-finished sign-ins and challenges.
-const END_EVERY_ACCESS: [&str; 4] = [
-    "DELETE FROM sessions WHERE account_id = $1",
+/// What the old password began, which a new password ends: applications
+/// connected with it lose their tokens, a sign-in waiting for its code and an
+/// application's challenge cannot be finished any more, and remembered devices
+/// ask for a code again. Shared by [`Store::set_password`] and
+/// [`Store::complete_password_reset`].
+pub(crate) const WHAT_THE_OLD_PASSWORD_BEGAN: [&str; 4] = [
     "DELETE FROM app_connections WHERE account_id = $1",
     "DELETE FROM pending_sign_ins WHERE account_id = $1",
     "DELETE FROM app_challenges WHERE account_id = $1",
+    crate::recovery::FORGET_REMEMBERED_DEVICES,
+];
+
+pub(crate) const END_SESSIONS: &str = "DELETE FROM sessions WHERE account_id = $1";
+
+/// Everything that lets someone in, or lets them finish getting in: every
+/// session, every application token, half-finished sign-ins and challenges.
+const END_EVERY_ACCESS: [&str; 4] = [
+    END_SESSIONS,
+    WHAT_THE_OLD_PASSWORD_BEGAN[0],
+    WHAT_THE_OLD_PASSWORD_BEGAN[1],
+    WHAT_THE_OLD_PASSWORD_BEGAN[2],
 ];
 
 pub(crate) const RECORD_EVENT: &str =
@@ -257,34 +271,14 @@ impl Store {
         password_hash: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        // Applications connected with the old password lose their tokens with
-        // it, what the old password began (a sign-in waiting for its code, an
-        // application's challenge) cannot be finished any more, and remembered
-        // devices ask for a code again.
-        self.db
-            .execute_together(&[
-                (
-                    "UPDATE accounts SET password_hash = $2, password_changed_at = $3 WHERE id = $1",
-                    params![account_id, password_hash, now],
-                ),
-                (
-                    "DELETE FROM app_connections WHERE account_id = $1",
-                    params![account_id],
-                ),
-                (
-                    crate::recovery::FORGET_REMEMBERED_DEVICES,
-                    params![account_id],
-                ),
-                (
-                    "DELETE FROM pending_sign_ins WHERE account_id = $1",
-                    params![account_id],
-                ),
-                (
-                    "DELETE FROM app_challenges WHERE account_id = $1",
-                    params![account_id],
-                ),
-            ])
-            .await
+        let account: &[crate::db::Param<'_>] = params![account_id];
+        let new_password: &[crate::db::Param<'_>] = params![account_id, password_hash, now];
+        let mut steps = vec![(
+            "UPDATE accounts SET password_hash = $2, password_changed_at = $3 WHERE id = $1",
+            new_password,
+        )];
+        steps.extend(WHAT_THE_OLD_PASSWORD_BEGAN.map(|sql| (sql, account)));
+        self.db.execute_together(&steps).await
     }
 
     /// Confirms the phone number and, in the same statement, deletes the security

@@ -22,36 +22,24 @@ struct Migration {
     sql: &'static str,
 }
 
-/// `migrations!("sqlite", 1 => "0001_initial.sql", …)`: each backend's files in
-/// `migrations/<backend>/`, embedded in the binary with their version.
+/// `migrations!(1 => "0001_initial.sql", …)`: one list for both backends, so
+/// that neither can miss a version. Each file is in `migrations/sqlite/` and
+/// `migrations/postgres/`, embedded in the binary with its version.
 macro_rules! migrations {
-    ($backend:literal, $($version:literal => $file:literal),+ $(,)?) => {
-        &[$(Migration {
+    ($($version:literal => $file:literal),+ $(,)?) => {
+        const SQLITE_MIGRATIONS: &[Migration] = &[$(Migration {
             version: $version,
-            sql: include_str!(concat!("../migrations/", $backend, "/", $file)),
-        }),+]
+            sql: include_str!(concat!("../migrations/sqlite/", $file)),
+        }),+];
+        const POSTGRES_MIGRATIONS: &[Migration] = &[$(Migration {
+            version: $version,
+            sql: include_str!(concat!("../migrations/postgres/", $file)),
+        }),+];
     };
 }
 
-/// Applied in order; a migration once released is never edited, only followed.
-const SQLITE_MIGRATIONS: &[Migration] = migrations!(
-    "sqlite",
-    1 => "0001_initial.sql",
-    2 => "0002_applications_and_reset_answers.sql",
-    3 => "0003_failed_passwords.sql",
-    4 => "0004_sessions_clustered_by_digest.sql",
-    5 => "0005_recovery_codes_and_remembered_devices.sql",
-    6 => "0006_session_details_and_disabled_accounts.sql",
-    7 => "0007_anti_theft.sql",
-    8 => "0008_password_and_second_step_locks.sql",
-    9 => "0009_sms_budgets.sql",
-    10 => "0010_confirmed_addresses_and_token_use.sql",
-    11 => "0011_retired_server_keys.sql",
-    12 => "0012_recovery_code_keys_and_sms_refusal_events.sql",
-);
-
-const POSTGRES_MIGRATIONS: &[Migration] = migrations!(
-    "postgres",
+// Applied in order; a migration once released is never edited, only followed.
+migrations!(
     1 => "0001_initial.sql",
     2 => "0002_applications_and_reset_answers.sql",
     3 => "0003_failed_passwords.sql",

@@ -122,43 +122,27 @@ impl Store {
         let Some(account_id) = consumed else {
             return Ok(None);
         };
-        let steps: [(&'static str, &[crate::db::Param<'_>]); 8] = [
+        let account: &[crate::db::Param<'_>] = params![account_id];
+        let new_password: &[crate::db::Param<'_>] = params![account_id, password_hash, now];
+        let mut steps = vec![
             (
                 "UPDATE password_resets SET used = 1 WHERE account_id = $1 AND used = 0",
-                params![account_id],
+                account,
             ),
             (
                 "UPDATE accounts SET password_hash = $2, password_changed_at = $3,
                      email_unconfirmed_since = NULL
                  WHERE id = $1",
-                params![account_id, password_hash, now],
+                new_password,
             ),
-            (
-                "DELETE FROM sessions WHERE account_id = $1",
-                params![account_id],
-            ),
-            (
-                "DELETE FROM app_connections WHERE account_id = $1",
-                params![account_id],
-            ),
+            (crate::accounts::END_SESSIONS, account),
             // The reset through e-mail is what ends a locked password step.
             (
                 "DELETE FROM password_step_locks WHERE email = (SELECT email FROM accounts WHERE id = $1)",
-                params![account_id],
-            ),
-            (
-                crate::recovery::FORGET_REMEMBERED_DEVICES,
-                params![account_id],
-            ),
-            (
-                "DELETE FROM pending_sign_ins WHERE account_id = $1",
-                params![account_id],
-            ),
-            (
-                "DELETE FROM app_challenges WHERE account_id = $1",
-                params![account_id],
+                account,
             ),
         ];
+        steps.extend(crate::accounts::WHAT_THE_OLD_PASSWORD_BEGAN.map(|sql| (sql, account)));
         for (sql, params) in steps {
             self.between_statements()?;
             transaction.execute(sql, params).await?;

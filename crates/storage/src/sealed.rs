@@ -70,6 +70,28 @@ impl SealedColumn {
             }
         }
     }
+
+    /// Compare-and-set of one value: `$2` replaces it where the row (`$1`, the
+    /// account; `$4`, the code's purpose) still holds exactly `$3`.
+    fn replace(self) -> &'static str {
+        match self {
+            Self::AccountPhone => {
+                "UPDATE accounts SET phone_enc = $2 WHERE id = $1 AND phone_enc = $3"
+            }
+            Self::AuthenticatorSecret => {
+                "UPDATE authenticators SET secret_enc = $2
+                 WHERE account_id = $1 AND secret_enc = $3"
+            }
+            Self::EnrolmentSecret => {
+                "UPDATE authenticator_enrolments SET secret_enc = $2
+                 WHERE account_id = $1 AND secret_enc = $3"
+            }
+            Self::CodeDestination => {
+                "UPDATE one_time_codes SET destination_enc = $2
+                 WHERE account_id = $1 AND purpose = $4 AND destination_enc = $3"
+            }
+        }
+    }
 }
 
 /// One sealed value and the row it is in.
@@ -111,43 +133,13 @@ impl Store {
         resealed: &[u8],
     ) -> Result<bool, StoreError> {
         let (id, old) = (value.account_id, value.sealed.as_slice());
-        let changed = match value.column {
-            SealedColumn::AccountPhone => {
-                self.db
-                    .execute(
-                        "UPDATE accounts SET phone_enc = $2 WHERE id = $1 AND phone_enc = $3",
-                        params![id, resealed, old],
-                    )
-                    .await?
-            }
-            SealedColumn::AuthenticatorSecret => {
-                self.db
-                    .execute(
-                        "UPDATE authenticators SET secret_enc = $2
-                         WHERE account_id = $1 AND secret_enc = $3",
-                        params![id, resealed, old],
-                    )
-                    .await?
-            }
-            SealedColumn::EnrolmentSecret => {
-                self.db
-                    .execute(
-                        "UPDATE authenticator_enrolments SET secret_enc = $2
-                         WHERE account_id = $1 AND secret_enc = $3",
-                        params![id, resealed, old],
-                    )
-                    .await?
-            }
+        let params: &[crate::db::Param<'_>] = match value.column {
             SealedColumn::CodeDestination => {
-                self.db
-                    .execute(
-                        "UPDATE one_time_codes SET destination_enc = $2
-                         WHERE account_id = $1 AND purpose = $4 AND destination_enc = $3",
-                        params![id, resealed, old, value.purpose.as_str()],
-                    )
-                    .await?
+                params![id, resealed, old, value.purpose.as_str()]
             }
+            _ => params![id, resealed, old],
         };
+        let changed = self.db.execute(value.column.replace(), params).await?;
         Ok(changed > 0)
     }
 

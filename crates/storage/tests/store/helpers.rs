@@ -33,6 +33,18 @@ pub async fn two_accounts(store: &Store) -> Accounts {
     Accounts { ann, bob }
 }
 
+/// The two accounts, both with SMS two-step verification on.
+pub async fn two_accounts_with_sms(store: &Store) -> Accounts {
+    let accounts = two_accounts(store).await;
+    for account in [accounts.ann, accounts.bob] {
+        store
+            .turn_on_sms(account, b"phone".to_vec(), T0)
+            .await
+            .unwrap();
+    }
+    accounts
+}
+
 /// The two accounts, Ann's with SMS and the authenticator on.
 pub async fn account_with_authenticator(store: &Store) -> Accounts {
     let accounts = two_accounts(store).await;
@@ -110,6 +122,13 @@ where
         placed += usize::from(task.await.expect("an attempt"));
     }
     placed
+}
+
+/// Whether a lookup found its row.
+pub async fn found<T>(
+    lookup: impl Future<Output = Result<Option<T>, storage::StoreError>>,
+) -> bool {
+    lookup.await.unwrap().is_some()
 }
 
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";

@@ -9,7 +9,9 @@ use domain::secrets::KeyId;
 use domain::{AccountId, CodePurpose, IssuedCode};
 use storage::{Store, TurnOnTwoStep};
 
-use crate::helpers::{Accounts, T0, binding, code_digest, race, two_accounts};
+use crate::helpers::{
+    Accounts, T0, binding, code_digest, race, two_accounts, two_accounts_with_sms,
+};
 
 on_both_backends!(
     one_recovery_code_used_by_a_hundred_at_once_is_used_once,
@@ -188,12 +190,8 @@ async fn turning_two_step_on_stores_the_first_set_whole_or_not_at_all(store: Sto
 }
 
 async fn turning_two_step_off_deletes_the_codes_and_the_devices(store: Store) {
-    let Accounts { ann, bob } = two_accounts(&store).await;
+    let Accounts { ann, bob } = two_accounts_with_sms(&store).await;
     for account in [ann, bob] {
-        store
-            .turn_on_sms(account, b"phone".to_vec(), T0)
-            .await
-            .unwrap();
         store
             .replace_recovery_codes(account, key(1), &set(1), T0)
             .await

@@ -7,7 +7,9 @@ use domain::throttle::PasswordLimits;
 use domain::{AccountId, CodePurpose, IssuedCode};
 use storage::{AppIdentity, EventRecord, PasswordAttempt, Store, TurnOnTwoStep, TwoStepReset};
 
-use crate::helpers::{Accounts, T0, binding, code_digest, digest, two_accounts};
+use crate::helpers::{
+    Accounts, T0, binding, code_digest, digest, found, two_accounts, two_accounts_with_sms,
+};
 
 on_both_backends!(
     a_password_reset_happens_whole_or_not_at_all,
@@ -85,22 +87,10 @@ async fn reset_state(
     (
         links_used,
         hash,
-        store
-            .session(&digest::session(&session))
-            .await
-            .unwrap()
-            .is_some(),
-        store
-            .connection_by_token(&digest::token(&token))
-            .await
-            .unwrap()
-            .is_some(),
+        found(store.session(&digest::session(&session))).await,
+        found(store.connection_by_token(&digest::token(&token))).await,
         // A locked password step, which only the reset ends.
-        store
-            .consecutive_failed_passwords(&format!("{who}@example.com"))
-            .await
-            .unwrap()
-            .is_some(),
+        found(store.consecutive_failed_passwords(&format!("{who}@example.com"))).await,
     )
 }
 
@@ -310,13 +300,7 @@ async fn turning_two_step_on_happens_whole_or_not_at_all(store: Store) {
     assert_eq!(before.1, (true, true, vec!["new".into(), "old".into()]));
     assert_eq!(after.0.1, Some(b"sealed phone".to_vec()));
     assert_eq!(after.1, (true, false, vec!["new".into()]));
-    assert!(
-        store
-            .session(&digest::session("bob's"))
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(found(store.session(&digest::session("bob's"))).await);
     assert_eq!(store.connections_of_account(bob).await.unwrap().len(), 2);
 }
 
@@ -395,12 +379,8 @@ async fn two_step_state(store: &Store, account: AccountId) -> (bool, (bool, bool
 }
 
 async fn turning_two_step_off_happens_whole_or_not_at_all(store: Store) {
-    let Accounts { ann, bob } = two_accounts(&store).await;
+    let Accounts { ann, bob } = two_accounts_with_sms(&store).await;
     for account in [ann, bob] {
-        store
-            .turn_on_sms(account, b"phone".to_vec(), T0)
-            .await
-            .unwrap();
         store
             .add_authenticator(account, b"secret".to_vec(), T0 + 1)
             .await
@@ -458,26 +438,10 @@ async fn access_state(
 ) -> ((bool, bool), [bool; 4], usize, bool) {
     let row = store.account_by_id(account).await.unwrap().unwrap();
     let access = [
-        store
-            .session(&digest::session(&format!("{who}'s session")))
-            .await
-            .unwrap()
-            .is_some(),
-        store
-            .connection_by_token(&digest::token(&format!("{who}'s token")))
-            .await
-            .unwrap()
-            .is_some(),
-        store
-            .pending_sign_in(&digest::pending(&format!("{who}'s sign-in")))
-            .await
-            .unwrap()
-            .is_some(),
-        store
-            .app_challenge(&digest::challenge(&format!("{who}'s challenge")))
-            .await
-            .unwrap()
-            .is_some(),
+        found(store.session(&digest::session(&format!("{who}'s session")))).await,
+        found(store.connection_by_token(&digest::token(&format!("{who}'s token")))).await,
+        found(store.pending_sign_in(&digest::pending(&format!("{who}'s sign-in")))).await,
+        found(store.app_challenge(&digest::challenge(&format!("{who}'s challenge")))).await,
     ];
     let events = store.recent_events(account, 100).await.unwrap().len();
     (
@@ -491,12 +455,8 @@ async fn access_state(
 /// Ann and Bob, each with two-step (SMS and authenticator), a session, an
 /// application token, a half-finished sign-in and an application challenge.
 async fn two_accounts_signed_in_everywhere(store: &Store) -> Accounts {
-    let accounts = two_accounts(store).await;
+    let accounts = two_accounts_with_sms(store).await;
     for (account, who) in [(accounts.ann, "ann"), (accounts.bob, "bob")] {
-        store
-            .turn_on_sms(account, b"phone".to_vec(), T0)
-            .await
-            .unwrap();
         store
             .add_authenticator(account, b"secret".to_vec(), T0 + 1)
             .await

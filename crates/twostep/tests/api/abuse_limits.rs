@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::helpers::{Browser, PASSWORD, TestApp, spawn_app};
+use crate::helpers::{Browser, PASSWORD, TestApp, spawn_app, tally};
 
 const REQUESTS: usize = 100;
 
@@ -26,10 +26,7 @@ async fn a_hundred_sign_ups_from_one_client_at_once_make_ten_accounts() {
             })
         })
         .collect();
-    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
-    for task in tasks {
-        *statuses.entry(task.await.unwrap()).or_default() += 1;
-    }
+    let statuses = tally(tasks).await;
     assert_eq!(
         statuses,
         [(200, 10), (429, REQUESTS - 10)].into(),

@@ -316,10 +316,7 @@ async fn a_hundred_presses_at_once_send_one_command_while_it_waits() {
             })
         })
         .collect();
-    let mut answers: BTreeMap<Option<String>, usize> = BTreeMap::new();
-    for press in presses {
-        *answers.entry(press.await.unwrap()).or_default() += 1;
-    }
+    let answers = tally(presses).await;
     assert_eq!(
         answers,
         BTreeMap::from([
@@ -754,25 +751,14 @@ async fn run_example_device(args: &[&str]) -> String {
 async fn the_example_device_connects_with_its_second_step_obeys_and_answers() {
     let (app, browser, secret) = spawn_with_authenticator("anna@example.com").await;
     let code = format!("echo {}", app.totp(&secret));
-    let connected = run_example_device(&[
+    let token = crate::examples::connect_example_device(
         &app.address,
-        "--email",
         "anna@example.com",
-        "--password",
         PASSWORD,
-        "--code-command",
-        &code,
-        "--device",
         PHONE_NAME,
-        "--polls",
-        "0",
-    ])
+        &["--code-command", &code],
+    )
     .await;
-    let token = connected
-        .trim()
-        .strip_prefix("connected ")
-        .expect(&connected)
-        .to_owned();
     let phone = app
         .state
         .store

@@ -50,11 +50,7 @@ async fn post_at_once(
             })
         })
         .collect();
-    let mut statuses = BTreeMap::new();
-    for task in tasks {
-        *statuses.entry(task.await.unwrap()).or_default() += 1;
-    }
-    statuses
+    tally(tasks).await
 }
 
 #[tokio::test]

@@ -83,11 +83,25 @@ pub async fn post_json_at_once(
             })
         })
         .collect();
+    tally(tasks).await
+}
+
+/// Waits for every task started at once; how many answered each value.
+pub async fn tally<T: Ord>(tasks: Vec<tokio::task::JoinHandle<T>>) -> BTreeMap<T, usize> {
     let mut answers = BTreeMap::new();
     for task in tasks {
         *answers.entry(task.await.unwrap()).or_default() += 1;
     }
     answers
+}
+
+/// A response's status and its JSON `error` code (empty when there is none).
+pub async fn status_and_error(response: reqwest::Response) -> (u16, String) {
+    let (status, body) = status_and_json(response).await;
+    (
+        status,
+        body["error"].as_str().unwrap_or_default().to_owned(),
+    )
 }
 
 /// An API answer that refuses with `status` and the error code `error`.

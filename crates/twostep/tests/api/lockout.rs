@@ -14,7 +14,7 @@ use domain::Method;
 use domain::authenticator::{AuthenticatorSecret, STEP_SECONDS, code_at};
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, PHONE_E164, TestApp, status_and_json};
+use crate::helpers::{PASSWORD, PHONE_E164, TestApp, status_and_error, status_and_json, tally};
 use crate::limits::TwoStep;
 
 const ANN: &str = "ann@example.com";
@@ -86,19 +86,11 @@ async fn at_once(
                 if let Some(forwarded) = forwarded {
                     request = request.header("x-forwarded-for", forwarded);
                 }
-                let (status, body) = status_and_json(request.send().await.unwrap()).await;
-                (
-                    status,
-                    body["error"].as_str().unwrap_or_default().to_owned(),
-                )
+                status_and_error(request.send().await.unwrap()).await
             })
         })
         .collect();
-    let mut answers = BTreeMap::new();
-    for task in tasks {
-        *answers.entry(task.await.unwrap()).or_default() += 1;
-    }
-    answers
+    tally(tasks).await
 }
 
 fn count(answers: &BTreeMap<(u16, String), usize>, error: &str) -> usize {

@@ -155,17 +155,15 @@ async fn reset_two_step_turns_it_off_ends_every_session_and_token_and_emails_the
     );
 
     let reason = "lost phone and laptop; identity checked by video call, ticket 4711";
-    let said = succeeded(&operator(
-        &app,
-        &[
-            "user",
-            "reset-two-step",
-            "--email",
-            "ann@example.com",
-            "--reason",
-            reason,
-        ],
-    ));
+    let reset = [
+        "user",
+        "reset-two-step",
+        "--email",
+        "ann@example.com",
+        "--reason",
+        reason,
+    ];
+    let said = succeeded(&operator(&app, &reset));
     assert!(
         said.contains("1 session(s) ended, 1 application(s) signed out"),
         "{said}"
@@ -188,17 +186,7 @@ async fn reset_two_step_turns_it_off_ends_every_session_and_token_and_emails_the
     let tab = browser.get("/account/settings/security").await;
     tab.assert_reads(reason);
 
-    let again = operator(
-        &app,
-        &[
-            "user",
-            "reset-two-step",
-            "--email",
-            "ann@example.com",
-            "--reason",
-            reason,
-        ],
-    );
+    let again = operator(&app, &reset);
     assert!(!again.status.success());
     assert!(text(&again).contains("already off"), "{}", text(&again));
 }

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use domain::{AccountId, PhoneNumber};
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, post_json, send_json, status_and_json};
+use crate::helpers::{PASSWORD, TestApp, post_json, send_json, status_and_error, tally};
 
 pub const REQUESTS: usize = 100;
 
@@ -89,20 +89,10 @@ pub async fn ask_at_once(app: &TestApp, challenges: &[String]) -> BTreeMap<(u16,
         .map(|challenge| {
             let url = app.url("/api/v1/apps/connect/sms");
             let body = json!({"challenge": challenge});
-            tokio::spawn(async move {
-                let (status, body) = status_and_json(send_json(url, &body).await).await;
-                (
-                    status,
-                    body["error"].as_str().unwrap_or_default().to_owned(),
-                )
-            })
+            tokio::spawn(async move { status_and_error(send_json(url, &body).await).await })
         })
         .collect();
-    let mut answers = BTreeMap::new();
-    for task in tasks {
-        *answers.entry(task.await.unwrap()).or_default() += 1;
-    }
-    answers
+    tally(tasks).await
 }
 
 /// A hundred requests at once sent exactly `budget` SMS, and every other one

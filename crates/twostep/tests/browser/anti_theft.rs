@@ -7,7 +7,7 @@
 
 use crate::authenticator_app::{fresh_code, oathtool_code};
 use crate::browser::Browser;
-use crate::examples::run_example;
+use crate::examples::{connect_example_device, run_example};
 use crate::names::Scope;
 use crate::steps::PASSWORD;
 
@@ -34,26 +34,7 @@ async fn a_lost_phone_is_located_and_locked_from_another_device() {
 
     // Anna's phone connects with Photon Mobile.
     let base = person.app.address.clone();
-    let connected = run_example(
-        "anti_theft_device",
-        &[
-            &base,
-            "--email",
-            EMAIL,
-            "--password",
-            PASSWORD,
-            "--device",
-            PHONE_NAME,
-            "--polls",
-            "0",
-        ],
-    )
-    .await;
-    let token = connected
-        .trim()
-        .strip_prefix("connected ")
-        .unwrap_or_else(|| panic!("the phone connects: {connected}"))
-        .to_owned();
+    let token = connect_example_device(&base, EMAIL, PASSWORD, PHONE_NAME, &[]).await;
 
     // SMS, then a second device with the authenticator app (oathtool).
     person.set_up_sms(EMAIL).await;

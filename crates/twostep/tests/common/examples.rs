@@ -32,3 +32,33 @@ pub async fn run_example(name: &str, args: &[&str]) -> String {
         });
     stdout_of(format!("the example {name}"), output)
 }
+
+/// Connects the example Anti-Theft device (`anti_theft_device`) to the portal
+/// at `base` as `email` under the name `device`, polling nothing yet; `more`
+/// adds options (`--code-command` for the second step). The token it printed.
+pub async fn connect_example_device(
+    base: &str,
+    email: &str,
+    password: &str,
+    device: &str,
+    more: &[&str],
+) -> String {
+    let mut args = vec![
+        base,
+        "--email",
+        email,
+        "--password",
+        password,
+        "--device",
+        device,
+        "--polls",
+        "0",
+    ];
+    args.extend_from_slice(more);
+    let connected = run_example("anti_theft_device", &args).await;
+    connected
+        .trim()
+        .strip_prefix("connected ")
+        .unwrap_or_else(|| panic!("the device connects: {connected}"))
+        .to_owned()
+}
