@@ -30,6 +30,12 @@ const FORMAT_CHARACTERS: &[(u32, u32)] = &[
     (0xE0020, 0xE007F),
 ];
 
+/// The ranges, first and last code point, for whoever states the rule
+/// elsewhere (the OpenAPI document's patterns).
+pub fn format_character_ranges() -> &'static [(u32, u32)] {
+    FORMAT_CHARACTERS
+}
+
 pub fn is_format_character(c: char) -> bool {
     let c = u32::from(c);
     FORMAT_CHARACTERS

@@ -48,17 +48,16 @@ pub struct ConnectRequest {
     )]
     pub app_version: String,
     /// A name the owner recognises, e.g. "Ann's laptop": 1 to 100 characters,
-    /// not only spaces, no control characters.
-    #[schema(
-        min_length = 1,
-        max_length = 100,
-        pattern = r"^(?![\s\S]*[\x00-\x1f\x7f-\x9f])(?=[\s\S]*\S)"
-    )]
+    /// not only spaces, no control or format characters (the pattern is
+    /// added with the document, `super::visible_text_pattern`).
+    #[schema(min_length = 1, max_length = 100)]
     pub device_name: String,
     /// What it runs on, as the Downloads page lists it (e.g. "Android"); with a
     /// version that supports it, this makes the device one the owner can find,
-    /// lock, sound and wipe from the Anti-Theft page.
+    /// lock, sound and wipe from the Anti-Theft page. 1 to 40 characters, the
+    /// same rules as `device_name`.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 40)]
     pub platform: Option<String>,
 }
 
@@ -151,31 +150,35 @@ pub async fn connect(
 
 /// The rules the document states for `device_name`, on the text as sent.
 fn parse_device_name(text: &str) -> Result<String, ApiError> {
-    let name = text.trim();
-    // Format characters (bidi overrides, zero-width joiners) could make a
-    // name in an e-mail or on the page read as something else.
-    let hidden = |c: char| c.is_control() || domain::text::is_format_character(c);
-    if name.is_empty() || text.chars().count() > 100 || text.chars().any(hidden) {
-        return Err(ApiError::invalid_request(
+    visible_text(text, 100).ok_or_else(|| {
+        ApiError::invalid_request(
             "device_name: give a name of 1 to 100 characters, e.g. \"Ann's laptop\".",
-        ));
-    }
-    Ok(name.to_owned())
+        )
+    })
 }
 
+/// The same rules for the optional `platform`, of at most 40 characters.
 fn parse_platform(text: Option<&str>) -> Result<Option<String>, ApiError> {
-    let Some(platform) = text.map(str::trim) else {
-        return Ok(None);
-    };
-    if platform.is_empty()
-        || platform.chars().count() > 40
-        || platform.chars().any(char::is_control)
-    {
-        return Err(ApiError::invalid_request(
-            "platform: give the platform of 1 to 40 characters, e.g. \"Android\".",
-        ));
-    }
-    Ok(Some(platform.to_owned()))
+    text.map(|text| {
+        visible_text(text, 40).ok_or_else(|| {
+            ApiError::invalid_request(
+                "platform: give the platform of 1 to 40 characters, e.g. \"Android\".",
+            )
+        })
+    })
+    .transpose()
+}
+
+/// A short text an application names something with, trimmed: at most `max`
+/// characters as sent, not only spaces, and nothing invisible. Format
+/// characters (bidi overrides, zero-width joiners) could make a name in an
+/// e-mail or on the page read as something else. `super::visible_text_pattern`
+/// states the same in the document.
+fn visible_text(text: &str, max: usize) -> Option<String> {
+    let hidden = |c: char| c.is_control() || domain::text::is_format_character(c);
+    let trimmed = text.trim();
+    (!trimmed.is_empty() && text.chars().count() <= max && !text.chars().any(hidden))
+        .then(|| trimmed.to_owned())
 }
 
 /// One message and one cost for a wrong e-mail and a wrong password.

@@ -44,7 +44,50 @@ pub fn router(apps: &AppCatalog) -> (axum::Router<AppState>, utoipa::openapi::Op
         .routes(routes!(openapi_document))
         .split_for_parts();
     state_app_ids(&mut document, apps);
+    state_visible_text(&mut document);
     (router, document)
+}
+
+/// `ConnectRequest.device_name` and `platform` refuse control and format
+/// characters (`connect::visible_text`); the pattern that says so is built
+/// from the core's table of format characters, so the two cannot drift apart.
+fn state_visible_text(document: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{RefOr, Schema};
+    let pattern = visible_text_pattern();
+    let Some(RefOr::T(Schema::Object(request))) = document
+        .components
+        .as_mut()
+        .and_then(|components| components.schemas.get_mut("ConnectRequest"))
+    else {
+        return;
+    };
+    for field in ["device_name", "platform"] {
+        if let Some(RefOr::T(Schema::Object(text))) = request.properties.get_mut(field) {
+            text.pattern = Some(pattern.clone());
+        }
+    }
+}
+
+/// Not only white space, and no control or format character anywhere. Code
+/// points above the BMP stand in the class as themselves: `\u{…}` is not read
+/// alike by every regex dialect a schema tool may use.
+fn visible_text_pattern() -> String {
+    let mut class = String::from(r"\x00-\x1f\x7f-\x9f");
+    for (first, last) in domain::text::format_character_ranges() {
+        for end in [first, last] {
+            match char::from_u32(*end) {
+                Some(c) if *end > 0xFFFF => class.push(c),
+                _ => class.push_str(&format!(r"\u{end:04x}")),
+            }
+            if first == last {
+                break;
+            }
+            if end == first {
+                class.push('-');
+            }
+        }
+    }
+    format!(r"^(?![\s\S]*[{class}])(?=[\s\S]*\S)")
 }
 
 /// `ConnectRequest.app_id` is one of the catalogue's ids (another is
