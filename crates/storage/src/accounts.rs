@@ -39,6 +39,12 @@ impl Account {
         domain::email_confirmation::AddressState::of(self.email_unconfirmed_since)
     }
 
+    /// Disabled by an operator: it may not sign in, connect applications, or
+    /// use a session or token it had.
+    pub fn is_disabled(&self) -> bool {
+        self.disabled_at.is_some()
+    }
+
     pub fn has_authenticator(&self) -> bool {
         self.authenticator.is_some()
     }

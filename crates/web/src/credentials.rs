@@ -53,7 +53,7 @@ pub async fn check(
     if check_password(state, email.as_str(), hash, password, from).await? {
         // `check_password` is true only for an account's own password.
         let account = account.ok_or(CredentialsError::Invalid)?;
-        if account.disabled_at.is_some() {
+        if account.is_disabled() {
             return Err(CredentialsError::Disabled);
         }
         Ok(account)

@@ -85,7 +85,7 @@ impl FromRequestParts<AppState> for SignedIn {
             .store
             .account_by_id(session.account_id)
             .await?
-            .filter(|account| account.disabled_at.is_none())
+            .filter(|account| !account.is_disabled())
         else {
             state.store.delete_session(&session_digest).await?;
             return Err(WebError::SignInRequired);

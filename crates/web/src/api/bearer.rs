@@ -42,7 +42,7 @@ pub async fn connection_of(
         .await?
         .ok_or_else(unauthorized)?;
     // Disabling revokes every token; this holds against one issued meanwhile.
-    if account.disabled_at.is_some() {
+    if account.is_disabled() {
         return Err(super::connect::account_disabled());
     }
     // Using the token keeps it alive, unless it went unused too long: then it

@@ -339,7 +339,7 @@ async fn live_challenge(
         .account_by_id(row.account_id)
         .await?
         .ok_or_else(expired)?;
-    if account.disabled_at.is_some() {
+    if account.is_disabled() {
         return Err(account_disabled());
     }
     Ok((digest, row, account))
