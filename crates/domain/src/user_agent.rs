@@ -41,7 +41,9 @@ pub const MAX_STORED_USER_AGENT_CHARS: usize = 512;
 pub fn stored_user_agent(header: &str) -> Option<String> {
     let kept: String = header
         .chars()
-        .filter(|c| !c.is_control())
+        // Shown on the sessions list and in the owner's alert e-mails: nothing
+        // invisible that could make it read as something else.
+        .filter(|&c| !c.is_control() && !crate::text::is_format_character(c))
         .take(MAX_STORED_USER_AGENT_CHARS)
         .collect();
     let kept = kept.trim();
