@@ -352,7 +352,10 @@ async fn a_command_not_received_within_a_day_expires_and_another_may_be_sent() {
     let (app, browser) = spawn_signed_up("anna@example.com").await;
     let (phone, token) = connect_phone(&app, "anna@example.com", PHONE_NAME).await;
     lock(&browser, phone, "", PASSWORD).await;
-    app.clock.advance(COMMAND_EXPIRY_SECONDS - 1);
+    // Ten minutes short of a day, not one second: the test clock also runs
+    // while the sign-in below hashes, and a loaded machine takes seconds.
+    // The domain tests hold the rule at the exact second.
+    app.clock.advance(COMMAND_EXPIRY_SECONDS - 10 * 60);
     // A day is longer than a session: Anna signs in again.
     browser.sign_in("anna@example.com", PASSWORD).await;
     press(&browser, phone, "alarm").await;
