@@ -5,6 +5,9 @@
 //! method; a right code clears the count. The per-code (5) and per-step (3)
 //! limits hold besides: they stop one code or step being guessed, this stops
 //! the guessing across new codes and steps that would otherwise go on forever.
+//! An attempt takes its place here only once its method has given it one of
+//! its own: what the per-code and per-step limits turn away was never compared,
+//! so it must not count towards, nor start, the account-wide lock.
 //!
 //! Also the "someone has your password" alert: a wrong code in a sign-in that
 //! got past the password tells the owner, at most once per `alert_interval`.

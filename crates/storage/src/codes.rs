@@ -184,4 +184,10 @@ impl Store {
 statements! {
     delete_code(account_id: AccountId, purpose: CodePurpose) =
         "DELETE FROM one_time_codes WHERE account_id = $1 AND purpose = $2";
+    /// An entry that took its place but was turned away before any comparison
+    /// (the account's second step was locked meanwhile) gives the place back.
+    /// `issued_at` names the code: a replacement sent meanwhile is another one.
+    release_code_entry(account_id: AccountId, purpose: CodePurpose, issued_at: i64) =
+        "UPDATE one_time_codes SET wrong_entries = wrong_entries - 1
+         WHERE account_id = $1 AND purpose = $2 AND issued_at = $3 AND wrong_entries > 0";
 }

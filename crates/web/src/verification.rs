@@ -4,8 +4,6 @@
 //! reserved before it is checked: it takes its place in one conditional
 //! statement, and an attempt that got none is refused unchecked.
 
-use std::future::Future;
-
 use domain::account::SecurityEvent;
 use domain::authenticator::{self, AuthenticatorError, AuthenticatorSecret, AuthenticatorState};
 use domain::digests::CodeBinding;
@@ -233,22 +231,25 @@ pub async fn check_sms_code_unused(
     bound_to: &CodeBinding,
     input: &str,
 ) -> Result<CheckedSmsCode, VerifyError> {
-    check_sms_entry(state, account_id, purpose, bound_to, input).await?
+    check_sms_entry(state, account_id, purpose, bound_to, input, None).await?
 }
 
 /// A code's check in two layers: the outer error refuses it before any
 /// comparison (malformed, expired, no place left: it was never compared), the
 /// inner result is the comparison's. Only a compared wrong code counts against
-/// the account ([`count_account_wide`]).
+/// the account ([`AccountWidePlace`]).
 pub type Checked<T> = Result<Result<T, VerifyError>, VerifyError>;
 
 /// [`check_sms_code_unused`], telling a compared wrong code from a refusal.
+/// With `account_wide`, an entry that got its place among the code's five then
+/// takes one in the account's count before it is compared.
 async fn check_sms_entry(
     state: &AppState,
     account_id: AccountId,
     purpose: CodePurpose,
     bound_to: &CodeBinding,
     input: &str,
+    account_wide: Option<&mut AccountWidePlace<'_>>,
 ) -> Checked<CheckedSmsCode> {
     let entered = OtpCode::parse(input)?;
     let now = state.now();
@@ -264,6 +265,16 @@ async fn check_sms_entry(
         // It changed between the two statements: a parallel request used it up.
         return Err(CodeError::AlreadyUsed.into());
     };
+    if let Some(account_wide) = account_wide
+        && let Err(locked) = account_wide.take().await
+    {
+        state
+            .store
+            .release_code_entry(account_id, purpose, stored.code.issued_at)
+            .await
+            .map_err(WebError::from)?;
+        return Err(locked);
+    }
     let digest = state.key.code_digest_for(
         &stored.code.digest,
         &digest_context(account_id, purpose),
@@ -331,6 +342,7 @@ async fn verify_authenticator_code(
     state: &AppState,
     account: &Account,
     input: &str,
+    account_wide: &mut AccountWidePlace<'_>,
 ) -> Checked<i64> {
     let entered = OtpCode::parse(input)?;
     let account_id = account.id;
@@ -357,6 +369,14 @@ async fn verify_authenticator_code(
         // step's attempts were spent meanwhile.
         return Err(authenticator::too_many_attempts(now).into());
     };
+    if let Err(locked) = account_wide.take().await {
+        state
+            .store
+            .release_authenticator_attempt(account_id, current_step)
+            .await
+            .map_err(WebError::from)?;
+        return Err(locked);
+    }
     let secret_bytes = state
         .key
         .open(&row.secret_enc, &authenticator_context(account_id))
@@ -429,25 +449,37 @@ pub async fn verify_second_factor(
         return Err(VerifyError::MethodNotAvailable);
     }
     // Every method's code passes through the one place that counts wrong ones.
-    let checked = count_account_wide(state, account, async {
+    let mut account_wide = AccountWidePlace::new(state, account.id);
+    let checked = async {
         match method {
             Method::Sms => {
-                match check_sms_entry(state, account.id, purpose, &binding, input).await? {
+                let entry = check_sms_entry(
+                    state,
+                    account.id,
+                    purpose,
+                    &binding,
+                    input,
+                    Some(&mut account_wide),
+                );
+                match entry.await? {
                     Ok(checked) => use_up_sms_code(state, account.id, checked)
                         .await
                         .map(|_| Ok(Passed::Sms)),
                     Err(wrong) => Ok(Err(wrong)),
                 }
             }
-            Method::Authenticator => Ok(verify_authenticator_code(state, account, input)
-                .await?
-                .map(Passed::AuthenticatorStep)),
-            Method::RecoveryCode => Ok(use_recovery_code(state, account, input)
-                .await?
-                .map(|_| Passed::RecoveryCode)),
+            Method::Authenticator => {
+                let code = verify_authenticator_code(state, account, input, &mut account_wide);
+                Ok(code.await?.map(Passed::AuthenticatorStep))
+            }
+            Method::RecoveryCode => {
+                let code = use_recovery_code(state, account, input, &mut account_wide);
+                Ok(code.await?.map(|_| Passed::RecoveryCode))
+            }
         }
-    })
+    }
     .await;
+    let checked = account_wide.count(account, checked).await;
     // Only a sign-in (on the page or by an application) got past the password.
     if matches!(checked, Ok(Err(_)))
         && matches!(purpose, CodePurpose::SignIn | CodePurpose::ConnectApp)
@@ -478,53 +510,107 @@ async fn use_up_sms_code(
     }
 }
 
-/// The account-wide count that every second-step code goes through, whatever
-/// its method or entrance (`domain::lockout`): the attempt takes its place
-/// before `check` compares anything, a compared wrong code keeps it (the one
-/// that takes the last place locks every method and tells the owner), a right
-/// one clears the count, and a code refused before any comparison gives its
-/// place back. A new kind of code (recovery codes) is checked inside it too.
-pub async fn count_account_wide<T>(
-    state: &AppState,
-    account: &Account,
-    check: impl Future<Output = Checked<T>>,
-) -> Checked<T> {
-    let limits = state.settings.second_step_limits;
-    let reserved = state
-        .store
-        .reserve_second_step_attempt(account.id, &limits, state.now())
-        .await
-        .map_err(WebError::from)?;
-    let reserved = match reserved {
-        Ok(reserved) => reserved,
-        Err(locked) => {
-            state.metrics.limit_hit(Limit::SecondStepLock);
-            return Err(VerifyError::Locked(locked));
+/// An attempt's place in the account-wide count of wrong second-step codes
+/// (`domain::lockout`), the one count every second-step code goes through,
+/// whatever its method or entrance. A method takes the place after the
+/// method's own (the code's five entries, the step's three attempts) and
+/// before comparing anything, so that attempts the method turns away
+/// uncompared never hold one: a burst of guesses counts only the codes
+/// actually compared, and cannot lock every method, nor have the owner told,
+/// on the strength of attempts that were never checked. [`Self::count`] then
+/// settles the place by the check's outcome.
+pub struct AccountWidePlace<'a> {
+    state: &'a AppState,
+    account_id: AccountId,
+    taken: Option<WrongCodes>,
+}
+
+impl<'a> AccountWidePlace<'a> {
+    pub fn new(state: &'a AppState, account_id: AccountId) -> Self {
+        Self {
+            state,
+            account_id,
+            taken: None,
         }
-    };
-    let checked = check.await;
-    let store = &state.store;
-    match checked {
-        Ok(Ok(passed)) => {
-            store
-                .clear_second_step_failures(account.id)
-                .await
-                .map_err(WebError::from)?;
-            Ok(Ok(passed))
+    }
+
+    /// Takes the place, or refuses while the second step is locked; the caller
+    /// then gives its own place back and compares nothing.
+    pub async fn take(&mut self) -> Result<(), VerifyError> {
+        let state = self.state;
+        let reserved = state
+            .store
+            .reserve_second_step_attempt(
+                self.account_id,
+                &state.settings.second_step_limits,
+                state.now(),
+            )
+            .await
+            .map_err(WebError::from)?;
+        match reserved {
+            Ok(reserved) => {
+                self.taken = Some(reserved);
+                Ok(())
+            }
+            Err(locked) => {
+                state.metrics.limit_hit(Limit::SecondStepLock);
+                Err(VerifyError::Locked(locked))
+            }
         }
-        // The wrong code that locked: it says so at once, as the fifth wrong
-        // entry of an SMS code says "too many" rather than "0 attempts left".
-        Ok(Err(_)) if reserved.locks(&limits) => {
-            let locked = second_step_locked(state, account, reserved).await?;
-            Ok(Err(VerifyError::Locked(locked)))
-        }
-        Ok(Err(wrong)) => Ok(Err(wrong)),
-        Err(unchecked) => {
-            store
-                .release_second_step_attempt(account.id, limits.consecutive)
-                .await
-                .map_err(WebError::from)?;
-            Err(unchecked)
+    }
+
+    async fn lock_in_force(&self) -> Result<Option<VerifyError>, WebError> {
+        let wrong_codes = self
+            .state
+            .store
+            .wrong_second_step_codes(self.account_id)
+            .await?;
+        let now = self.state.now();
+        Ok(wrong_codes
+            .and_then(|wrong| wrong.locked(now))
+            .map(VerifyError::Locked))
+    }
+
+    /// Counts the check's outcome: a compared wrong code keeps the place (the
+    /// one that took the last place locks every method and tells the owner), a
+    /// right one clears the count, and a code refused after taking the place,
+    /// before any comparison, gives it back. An attempt refused before it took
+    /// a place has nothing to count; while the second step is locked it says
+    /// so, rather than its method's own refusal (the step's three attempts
+    /// spent, say), as the lock is what the person waits for.
+    pub async fn count<T>(self, account: &Account, checked: Checked<T>) -> Checked<T> {
+        let state = self.state;
+        let Some(reserved) = self.taken else {
+            return match checked {
+                Err(VerifyError::Internal(error)) => Err(VerifyError::Internal(error)),
+                Err(refused) => Err(self.lock_in_force().await?.unwrap_or(refused)),
+                compared => compared,
+            };
+        };
+        let limits = state.settings.second_step_limits;
+        let store = &state.store;
+        match checked {
+            Ok(Ok(passed)) => {
+                store
+                    .clear_second_step_failures(account.id)
+                    .await
+                    .map_err(WebError::from)?;
+                Ok(Ok(passed))
+            }
+            // The wrong code that locked: it says so at once, as the fifth wrong
+            // entry of an SMS code says "too many" rather than "0 attempts left".
+            Ok(Err(_)) if reserved.locks(&limits) => {
+                let locked = second_step_locked(state, account, reserved).await?;
+                Ok(Err(VerifyError::Locked(locked)))
+            }
+            Ok(Err(wrong)) => Ok(Err(wrong)),
+            Err(unchecked) => {
+                store
+                    .release_second_step_attempt(account.id, limits.consecutive)
+                    .await
+                    .map_err(WebError::from)?;
+                Err(unchecked)
+            }
         }
     }
 }
@@ -579,9 +665,15 @@ async fn someone_has_the_password(
 /// key changes, so the code is looked for under each key of the ring, the
 /// current first (a rotation keeps every key unused codes need). The owner is
 /// told at once, with how many codes remain; answers that number.
-async fn use_recovery_code(state: &AppState, account: &Account, input: &str) -> Checked<i64> {
+async fn use_recovery_code(
+    state: &AppState,
+    account: &Account,
+    input: &str,
+    account_wide: &mut AccountWidePlace<'_>,
+) -> Checked<i64> {
     // A malformed code is refused before any comparison.
     let code = RecoveryCode::parse(input)?;
+    account_wide.take().await?;
     let context = recovery_code_context(account.id);
     let mut used = None;
     for (_, digest) in state.key.code_digests(&context, code.as_str()) {

@@ -70,10 +70,6 @@ impl TwoInstances {
                     .env("TWOSTEP_PUBLIC_URL", &nginx)
                     .env("TWOSTEP_PASSWORD_HASH__MEMORY_KIB", "256")
                     .env("TWOSTEP_PASSWORD_HASH__ITERATIONS", "1")
-                    // The limits per code and per step are measured here, each
-                    // alone; the account-wide lock, which would otherwise stop a
-                    // burst first, has its own tests on both backends.
-                    .env("TWOSTEP_LOCKOUT__CONSECUTIVE_WRONG_CODES", "1000")
                     .env("RUST_LOG", "warn")
                     .stdout(Stdio::null())
                     .stderr(log)
