@@ -177,6 +177,7 @@ pub async fn build(
         trusted_proxies: config.trusted_proxies.clone(),
         password_limits: config.password_limits,
         second_step_limits: config.second_step_limits,
+        body_read_timeout: config.server.body_read_timeout,
     };
     let metrics = Arc::new(Metrics::default());
     Ok(AppState::new(Services {

@@ -2,7 +2,8 @@
 //! limit on open connections, so a few slow or idle clients could hold
 //! connections (and their memory) without end. Here each connection is served
 //! by hyper's HTTP/1 server with a header-read timeout, and takes one of a fixed
-//! number of places before it is accepted.
+//! number of places before it is accepted. (A body that trickles in is cut off
+//! by the web layer, `web::hygiene`, which reads each body against a deadline.)
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -24,6 +25,10 @@ pub struct ServerLimits {
     /// timer as soon as it waits for a request, so it is also how long an idle
     /// keep-alive connection stays open.
     pub header_read_timeout: Duration,
+    /// A request's body must arrive whole within this time after its header,
+    /// or the request is answered 408 and the connection closed: hyper has no
+    /// such timer, so the web layer's hygiene reads each body against it.
+    pub body_read_timeout: Duration,
     /// Connections open at once; beyond, new ones wait in the listen backlog.
     pub max_connections: u32,
 }
@@ -32,6 +37,7 @@ impl Default for ServerLimits {
     fn default() -> Self {
         Self {
             header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(10),
             max_connections: 1024,
         }
     }

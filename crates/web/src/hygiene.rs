@@ -1,7 +1,10 @@
 //! What wraps every request: a request id, CSRF protection for every form post,
 //! the CSRF cookie, security headers, logging of internal errors by request id
 //! (the log gets the whole chain of causes, the person the id alone), and the
-//! request's count and time by route template for `/metrics`.
+//! request's count and time by route template for `/metrics`. Every posted body
+//! is read here, whole, against a size limit and a deadline: hyper times the
+//! header only, and a body trickled in byte by byte would otherwise hold its
+//! connection, one of a limited number, for as long as the client likes.
 //!
 //! CSRF uses signed double-submit tokens: the browser holds a random cookie, each
 //! form carries HMAC(server key, cookie and session cookie). Bound to the
@@ -17,12 +20,68 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use tracing::Instrument;
 
+use crate::api::{ApiError, ApiErrorCode};
 use crate::chrome::error_page;
 use crate::client_ip::ClientIp;
 use crate::error::{ErrorChain, InternalCause, UnavailableCause};
 use crate::{AppState, WebError, cookies};
 
-const MAX_FORM_BYTES: usize = 64 * 1024;
+/// Forms and the API's JSON are a few hundred bytes; nothing posted is larger.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Why a posted body was not read.
+enum BodyRefused {
+    TooLarge,
+    /// It did not arrive whole within `Settings::body_read_timeout`.
+    TooSlow,
+}
+
+impl BodyRefused {
+    fn into_response(self, is_api: bool) -> Response {
+        let mut response = match (self, is_api) {
+            (Self::TooLarge, false) => axum::response::IntoResponse::into_response(
+                WebError::BadRequest("This form is too large.".into()),
+            ),
+            (Self::TooLarge, true) => axum::response::IntoResponse::into_response(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ApiErrorCode::InvalidRequest,
+                "The request body is larger than 64 KiB.",
+            )),
+            (Self::TooSlow, false) => error_page(
+                StatusCode::REQUEST_TIMEOUT,
+                "The form took too long to arrive",
+                "Your connection sent the form too slowly. Go back and try again.",
+                None,
+            ),
+            (Self::TooSlow, true) => axum::response::IntoResponse::into_response(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                ApiErrorCode::RequestTimeout,
+                "The request body did not arrive in time.",
+            )),
+        };
+        // The rest of the body is never read: the connection cannot carry
+        // another request.
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        response
+    }
+}
+
+/// Reads a posted body whole, within the size limit and the deadline.
+async fn read_body(state: &AppState, body: Body) -> Result<axum::body::Bytes, BodyRefused> {
+    match tokio::time::timeout(
+        state.settings.body_read_timeout,
+        to_bytes(body, MAX_BODY_BYTES),
+    )
+    .await
+    {
+        Ok(Ok(bytes)) => Ok(bytes),
+        // Over the limit, or the client went away: nobody reads the answer then.
+        Ok(Err(_)) => Err(BodyRefused::TooLarge),
+        Err(_elapsed) => Err(BodyRefused::TooSlow),
+    }
+}
 
 /// The CSRF token for this request's browser, for forms on the page.
 #[derive(Clone)]
@@ -95,24 +154,17 @@ async fn check_and_run(
         cookies::CSRF,
         state.settings.secure_cookies(),
     );
-    if request.method() == Method::POST && !is_api {
-        let binding = csrf_binding(state, request.headers());
+    if request.method() == Method::POST {
         let (parts, body) = request.into_parts();
-        let bytes = to_bytes(body, MAX_FORM_BYTES)
-            .await
-            .map_err(|_| WebError::BadRequest("This form is too large.".into()))?;
-        let submitted = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
-            .ok()
-            .and_then(|fields| {
-                fields
-                    .into_iter()
-                    .find(|(name, _)| name == "csrf_token")
-                    .map(|(_, value)| value)
-            })
-            .unwrap_or_default();
-        if !binding.is_some_and(|binding| state.key.csrf_token_is_valid(&binding, &submitted)) {
-            tracing::warn!("form post without a valid CSRF token refused");
-            return Err(WebError::CsrfRejected);
+        let bytes = match read_body(state, body).await {
+            Ok(bytes) => bytes,
+            Err(refused) => {
+                tracing::debug!("a posted body was too large or too slow");
+                return Ok(refused.into_response(is_api));
+            }
+        };
+        if !is_api {
+            check_csrf(state, &parts.headers, &bytes)?;
         }
         request = Request::from_parts(parts, Body::from(bytes));
     }
@@ -138,6 +190,29 @@ async fn check_and_run(
         );
     }
     Ok(response)
+}
+
+/// Every form post carries the token of its browser's seed and session.
+fn check_csrf(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    form: &[u8],
+) -> Result<(), WebError> {
+    let binding = csrf_binding(state, headers);
+    let submitted = serde_urlencoded::from_bytes::<Vec<(String, String)>>(form)
+        .ok()
+        .and_then(|fields| {
+            fields
+                .into_iter()
+                .find(|(name, _)| name == "csrf_token")
+                .map(|(_, value)| value)
+        })
+        .unwrap_or_default();
+    if !binding.is_some_and(|binding| state.key.csrf_token_is_valid(&binding, &submitted)) {
+        tracing::warn!("form post without a valid CSRF token refused");
+        return Err(WebError::CsrfRejected);
+    }
+    Ok(())
 }
 
 /// The route's template as a metric label, never the path itself: a path can

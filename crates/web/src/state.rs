@@ -42,6 +42,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<crate::metrics::Network>,
     pub password_limits: domain::throttle::PasswordLimits,
     pub second_step_limits: domain::lockout::SecondStepLimits,
+    /// A request's body must arrive whole within this time (`crate::hygiene`).
+    pub body_read_timeout: std::time::Duration,
 }
 
 impl Settings {

@@ -177,6 +177,8 @@ table! {
         /// A request's header must arrive whole within this time; also how long an idle
         /// keep-alive connection stays open.
         header_read_timeout_seconds: u64 = crate::server::ServerLimits::default().header_read_timeout.as_secs(),
+        /// A request's body must arrive whole within this time after its header.
+        body_read_timeout_seconds: u64 = crate::server::ServerLimits::default().body_read_timeout.as_secs(),
         /// Connections open at once; beyond, new ones wait until one closes.
         max_connections: u32 = crate::server::ServerLimits::default().max_connections,
     }

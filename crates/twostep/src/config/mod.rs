@@ -195,11 +195,17 @@ impl Config {
                 "server.header_read_timeout_seconds must be between 1 and 3600".into(),
             ));
         }
+        if !(1..=3600).contains(&file.server.body_read_timeout_seconds) {
+            return Err(invalid(
+                "server.body_read_timeout_seconds must be between 1 and 3600".into(),
+            ));
+        }
         if file.server.max_connections == 0 {
             return Err(invalid("server.max_connections must be at least 1".into()));
         }
         let server = crate::server::ServerLimits {
             header_read_timeout: Duration::from_secs(file.server.header_read_timeout_seconds),
+            body_read_timeout: Duration::from_secs(file.server.body_read_timeout_seconds),
             max_connections: file.server.max_connections,
         };
         if file.password_hash.max_waiting == 0 {
@@ -659,6 +665,19 @@ mod tests {
         assert!(defaults.metrics_allow.is_empty());
         assert_eq!(defaults.metrics_listen, None);
         assert_eq!(defaults.database.statement_timeout, None);
+    }
+
+    #[test]
+    fn the_server_timeouts_and_connection_limit_are_bounded() {
+        assert_each_refused_naming_its_key(&[
+            ("TWOSTEP_SERVER__HEADER_READ_TIMEOUT_SECONDS", "0"),
+            ("TWOSTEP_SERVER__BODY_READ_TIMEOUT_SECONDS", "0"),
+            ("TWOSTEP_SERVER__BODY_READ_TIMEOUT_SECONDS", "3601"),
+            ("TWOSTEP_SERVER__MAX_CONNECTIONS", "0"),
+        ]);
+        let vars = env(&[("TWOSTEP_SERVER__BODY_READ_TIMEOUT_SECONDS", "30")]);
+        let config = Config::load(None, vars, &Overrides::default()).unwrap();
+        assert_eq!(config.server.body_read_timeout, Duration::from_secs(30));
     }
 
     /// Each `(variable, value)` alone is refused, and the error names its key.

@@ -1,6 +1,7 @@
 //! The server's own limits, over raw TCP: a client that sends half a request
 //! header, or keeps a connection open without sending anything, is
-//! disconnected after the header-read timeout; and no more than
+//! disconnected after the header-read timeout; a body that trickles in is cut
+//! off at the body-read timeout however often its bytes come; and no more than
 //! `server.max_connections` connections are served at once, the next one
 //! waiting until one closes.
 
@@ -121,4 +122,92 @@ async fn no_more_connections_than_the_limit_are_served_the_next_waits_for_a_plac
         answer.is_some_and(|start| start.starts_with("HTTP/1.1 200")),
         "served once a place is free"
     );
+}
+
+/// Posts `path` with a body of `length` bytes announced, of which it sends one
+/// byte every 100 ms: each read comes soon, the whole never does.
+async fn trickle(
+    app: &TestApp,
+    path: &str,
+    content_type: &str,
+    length: usize,
+) -> (String, Duration) {
+    let mut slow = open(app).await;
+    let started = Instant::now();
+    let header = format!(
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: {content_type}\r\nContent-Length: {length}\r\n\r\n"
+    );
+    slow.write_all(header.as_bytes()).await.unwrap();
+    let (reader, mut writer) = slow.into_split();
+    let feeding = tokio::spawn(async move {
+        for _ in 0..length {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if writer.write_all(b"x").await.is_err() {
+                return;
+            }
+        }
+    });
+    let mut stream = reader;
+    let mut received = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut buffer = [0u8; 4096];
+        loop {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => received.extend_from_slice(&buffer[..n]),
+            }
+        }
+    })
+    .await;
+    feeding.abort();
+    assert!(read.is_ok(), "the server closes the connection");
+    (
+        String::from_utf8_lossy(&received).into_owned(),
+        started.elapsed(),
+    )
+}
+
+#[tokio::test]
+async fn a_body_that_trickles_in_is_cut_off_at_the_body_read_timeout() {
+    let app = spawn_with("TWOSTEP_SERVER__BODY_READ_TIMEOUT_SECONDS", "1").await;
+    // 200 bytes at 10 a second would take 20 s.
+    let (api, waited) = trickle(&app, "/api/v1/apps/connect", "application/json", 200).await;
+    assert!(api.starts_with("HTTP/1.1 408"), "{api}");
+    assert!(api.contains(r#""error":"request_timeout""#), "{api}");
+    assert!(
+        api.to_ascii_lowercase().contains("connection: close"),
+        "{api}"
+    );
+    assert!(
+        (Duration::from_millis(900)..Duration::from_secs(5)).contains(&waited),
+        "answered after {waited:?}"
+    );
+
+    let (page, _) = trickle(&app, "/sign-in", "application/x-www-form-urlencoded", 200).await;
+    assert!(page.starts_with("HTTP/1.1 408"), "{page}");
+    assert!(page.contains("The form took too long to arrive"), "{page}");
+
+    // The portal still serves whoever sends a whole request.
+    let mut next = open(&app).await;
+    next.write_all(REQUEST).await.unwrap();
+    let answer = first_bytes(&mut next, Duration::from_secs(5)).await;
+    assert!(answer.is_some_and(|start| start.starts_with("HTTP/1.1 200")));
+}
+
+#[tokio::test]
+async fn a_body_larger_than_64_kib_is_refused_by_the_api_as_json() {
+    let app = TestApp::builder().spawn().await;
+    let device_name = "x".repeat(70 * 1024);
+    let response = reqwest::Client::new()
+        .post(app.url("/api/v1/apps/connect"))
+        .json(
+            &serde_json::json!({"email": "ann@example.com", "password": "a long password",
+               "app_id": "photon-desktop", "app_version": "3.2.0", "device_name": device_name}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request", "{body}");
 }

@@ -72,11 +72,14 @@ pub enum ApiErrorCode {
     AlreadyAnswered,
     /// The account has been disabled by support: it cannot connect applications.
     AccountDisabled,
+    /// The request's body did not arrive whole within the server's body-read
+    /// timeout; the connection is closed.
+    RequestTimeout,
 }
 
 impl ApiErrorCode {
     /// Every code, for the test that the OpenAPI document lists them all.
-    pub const ALL: [Self; 25] = [
+    pub const ALL: [Self; 26] = [
         Self::InvalidRequest,
         Self::UnknownApp,
         Self::InvalidCredentials,
@@ -102,6 +105,7 @@ impl ApiErrorCode {
         Self::NotFound,
         Self::AlreadyAnswered,
         Self::AccountDisabled,
+        Self::RequestTimeout,
     ];
 }
 
