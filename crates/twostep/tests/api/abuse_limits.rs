@@ -54,6 +54,35 @@ async fn a_hundred_sign_ups_from_one_client_at_once_make_ten_accounts() {
         .assert_checks_email();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_ups_the_form_refuses_take_no_place_in_the_budget() {
+    let app = TestApp::builder()
+        .setting("TWOSTEP_SIGN_UP__PER_CLIENT_IP_HOUR", "2")
+        .spawn()
+        .await;
+    let browser = app.browser();
+    for (email, password) in [
+        ("not an address", PASSWORD),
+        ("ann@example.com", "short"),
+        ("ann@example.com", "12345678"),
+        ("", ""),
+    ] {
+        let page = browser.sign_up(email, password).await;
+        assert_eq!(page.status, 422, "{email:?} {password:?}");
+    }
+    for n in 0..2 {
+        app.browser()
+            .sign_up(&format!("person-{n}@example.com"), PASSWORD)
+            .await
+            .assert_checks_email();
+    }
+    let page = app.browser().sign_up("third@example.com", PASSWORD).await;
+    assert_eq!(page.status, 429, "the budget holds for sign-ups that count");
+    // And a mistyped form is told what is wrong, not to wait.
+    let page = app.browser().sign_up("not an address", PASSWORD).await;
+    assert_eq!(page.status, 422);
+}
+
 /// E-mails go out in the background: long enough for a second one to arrive.
 async fn settle() {
     tokio::time::sleep(Duration::from_millis(300)).await;

@@ -46,20 +46,8 @@ pub async fn submit(
     from: Requester,
     Form(form): Form<SignUpForm>,
 ) -> Result<Response, WebError> {
-    // Reserve, then check: every attempt takes a place in its network's
-    // hourly budget before anything else is done.
-    if let Err(full) =
-        budgets::reserve(&state, Rule::SignUpPerClientIp, &from.budget_subject()).await?
-    {
-        let page = SignUpPage {
-            chrome: visitor.chrome,
-            email: form.email,
-            email_error: None,
-            password_error: None,
-            error: Some(full.to_string()),
-        };
-        return render_with_status(StatusCode::TOO_MANY_REQUESTS, &page);
-    }
+    // The form's own rules first: they cost nothing, so a person who mistypes
+    // does not spend their network's budget.
     let email = Email::parse(&form.email);
     let password = Password::parse_new(&form.password);
     let (email, password) = match (email, password) {
@@ -75,6 +63,20 @@ pub async fn submit(
             return render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
+    // Reserve, then check: every sign-up that could create an account takes a
+    // place in its network's hourly budget before anything is hashed or stored.
+    if let Err(full) =
+        budgets::reserve(&state, Rule::SignUpPerClientIp, &from.budget_subject()).await?
+    {
+        let page = SignUpPage {
+            chrome: visitor.chrome,
+            email: form.email,
+            email_error: None,
+            password_error: None,
+            error: Some(full.to_string()),
+        };
+        return render_with_status(StatusCode::TOO_MANY_REQUESTS, &page);
+    }
     // Hashed in both cases, so that the answer takes as long for an address
     // that has an account as for a new one.
     let hash = state.passwords.hash(password.as_str().to_owned()).await?;
