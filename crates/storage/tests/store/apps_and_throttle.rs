@@ -91,11 +91,19 @@ async fn connections_belong_to_their_account_and_a_password_change_signs_them_ou
         "a new password signs every connection out, and keeps it for Anti-Theft"
     );
     assert_eq!(
-        store.connection_by_token(&bobs).await.unwrap().unwrap().signed_out_at,
+        store
+            .connection_by_token(&bobs)
+            .await
+            .unwrap()
+            .unwrap()
+            .signed_out_at,
         None,
         "only the account's own"
     );
-    store.set_password(ann, "newer hash", T0 + 200).await.unwrap();
+    store
+        .set_password(ann, "newer hash", T0 + 200)
+        .await
+        .unwrap();
     assert_eq!(
         store
             .connection_by_token(&token_2)
@@ -107,7 +115,11 @@ async fn connections_belong_to_their_account_and_a_password_change_signs_them_ou
         "signed out once, at the first change"
     );
     assert!(
-        store.delete_connection(ann, phone.id).await.unwrap().is_some(),
+        store
+            .delete_connection(ann, phone.id)
+            .await
+            .unwrap()
+            .is_some(),
         "a signed-out connection can still be removed for good"
     );
     assert_eq!(store.connection_by_token(&token_2).await.unwrap(), None);
