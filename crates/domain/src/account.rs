@@ -117,6 +117,10 @@ pub enum SecurityEvent {
     },
 }
 
+/// What a new password does to applications, in the e-mail that tells of it:
+/// signed out of the account, while a lost phone can still be found.
+const APPS_SIGNED_OUT: &str = "Applications connected to your account were signed out; Anti-Theft devices still answer commands.";
+
 /// "1 recovery code left", "no recovery codes left".
 pub fn codes_left(remaining: i64) -> String {
     match remaining {
@@ -283,11 +287,15 @@ impl SecurityEvent {
             ),
             Self::PasswordChanged => (
                 "Your password was changed".to_owned(),
-                format!("The password of your {service} account was changed on {when}."),
+                format!(
+                    "The password of your {service} account was changed on {when}. {APPS_SIGNED_OUT}"
+                ),
             ),
             Self::PasswordReset => (
                 "Your password was reset".to_owned(),
-                format!("The password of your {service} account was reset on {when}."),
+                format!(
+                    "The password of your {service} account was reset on {when}. {APPS_SIGNED_OUT}"
+                ),
             ),
             Self::SecurityQuestionSet => (
                 "Your security question was changed".to_owned(),
@@ -580,6 +588,20 @@ mod tests {
             "change it now",
         ] {
             assert!(mail.text.contains(needle), "{needle}: {}", mail.text);
+        }
+    }
+
+    #[test]
+    fn a_new_password_email_says_applications_are_signed_out_but_devices_still_answer() {
+        for event in [SecurityEvent::PasswordChanged, SecurityEvent::PasswordReset] {
+            let mail = event
+                .notification("twostep", "2026-12-01 17:00 UTC", "")
+                .unwrap();
+            assert!(
+                mail.text.contains("2026-12-01 17:00 UTC. Applications connected to your account were signed out; Anti-Theft devices still answer commands."),
+                "{}",
+                mail.text
+            );
         }
     }
 

@@ -40,6 +40,28 @@ pub fn is_device(app: &App, version: &Version, platform: Option<&str>) -> bool {
     supported && listed
 }
 
+/// What a request with an application's token wants to reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenUse {
+    /// The account: who it is, its methods, anything but Anti-Theft.
+    Account,
+    /// The device's own Anti-Theft commands: fetching and answering them.
+    DeviceCommands,
+}
+
+/// Whether a connection's token reaches `wanted`. A password change or reset
+/// signs every application out of the account, so a thief's application loses
+/// it; but a device keeps answering its commands, since changing the password
+/// is what the owner of a stolen phone is told to do, and the phone must stay
+/// findable after it. A signed-out application that is no device reaches
+/// nothing.
+pub fn token_reaches(wanted: TokenUse, signed_out: bool, is_device: bool) -> bool {
+    match wanted {
+        TokenUse::Account => !signed_out,
+        TokenUse::DeviceCommands => !signed_out || is_device,
+    }
+}
+
 /// What the owner asks the device to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CommandKind {
@@ -451,6 +473,26 @@ mod tests {
             );
         }
         assert!(!is_device(&mobile(None), &v("99.0.0"), Some("Android")));
+    }
+
+    #[test]
+    fn a_signed_out_device_answers_commands_and_reaches_nothing_else() {
+        use TokenUse::{Account, DeviceCommands};
+        for (wanted, signed_out, device, reaches) in [
+            (Account, false, false, true),
+            (Account, false, true, true),
+            (Account, true, true, false),
+            (Account, true, false, false),
+            (DeviceCommands, false, true, true),
+            (DeviceCommands, true, true, true),
+            (DeviceCommands, true, false, false),
+        ] {
+            assert_eq!(
+                token_reaches(wanted, signed_out, device),
+                reaches,
+                "{wanted:?} signed out {signed_out} device {device}"
+            );
+        }
     }
 
     #[test]

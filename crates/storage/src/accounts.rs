@@ -136,27 +136,39 @@ const TURN_OFF_TWO_STEP: [&str; 5] = [
     crate::recovery::FORGET_REMEMBERED_DEVICES,
 ];
 
-/// What the old password began, which a new password ends: applications
-/// connected with it lose their tokens, a sign-in waiting for its code and an
-/// application's challenge cannot be finished any more, and remembered devices
-/// ask for a code again. Shared by [`Store::set_password`] and
+/// What the old password began, which a new password ends: a sign-in waiting
+/// for its code and an application's challenge cannot be finished any more,
+/// and remembered devices ask for a code again. Applications are signed out
+/// with it ([`SIGN_OUT_APPLICATIONS`]). Shared by [`Store::set_password`] and
 /// [`Store::complete_password_reset`].
-pub(crate) const WHAT_THE_OLD_PASSWORD_BEGAN: [&str; 4] = [
-    "DELETE FROM app_connections WHERE account_id = $1",
+pub(crate) const WHAT_THE_OLD_PASSWORD_BEGAN: [&str; 3] = [
     "DELETE FROM pending_sign_ins WHERE account_id = $1",
     "DELETE FROM app_challenges WHERE account_id = $1",
     crate::recovery::FORGET_REMEMBERED_DEVICES,
 ];
 
+/// A new password signs the account's applications out (at `$2`) rather than
+/// deleting them: a signed-out token reaches no account endpoint, but an
+/// Anti-Theft device keeps answering its commands, so that changing the
+/// password of a stolen phone's account does not make the phone unfindable.
+/// Which connection is a device is the catalogue's to say, which SQL cannot
+/// see: the web layer decides per request. One signed out before keeps its
+/// time.
+pub(crate) const SIGN_OUT_APPLICATIONS: &str =
+    "UPDATE app_connections SET signed_out_at = $2 WHERE account_id = $1 AND signed_out_at IS NULL";
+
 pub(crate) const END_SESSIONS: &str = "DELETE FROM sessions WHERE account_id = $1";
+
+/// Every application token, signed out or not, Anti-Theft devices included.
+const END_TOKENS: &str = "DELETE FROM app_connections WHERE account_id = $1";
 
 /// Everything that lets someone in, or lets them finish getting in: every
 /// session, every application token, half-finished sign-ins and challenges.
 const END_EVERY_ACCESS: [&str; 4] = [
     END_SESSIONS,
+    END_TOKENS,
     WHAT_THE_OLD_PASSWORD_BEGAN[0],
     WHAT_THE_OLD_PASSWORD_BEGAN[1],
-    WHAT_THE_OLD_PASSWORD_BEGAN[2],
 ];
 
 pub(crate) const RECORD_EVENT: &str =
@@ -271,6 +283,9 @@ impl Store {
             .await
     }
 
+    /// A password change as one transaction: the new password, the account's
+    /// applications signed out, and what the old password began ended. The
+    /// browser that changed it stays signed in.
     pub async fn set_password(
         &self,
         account_id: AccountId,
@@ -279,10 +294,14 @@ impl Store {
     ) -> Result<(), StoreError> {
         let account: &[crate::db::Param<'_>] = params![account_id];
         let new_password: &[crate::db::Param<'_>] = params![account_id, password_hash, now];
-        let mut steps = vec![(
-            "UPDATE accounts SET password_hash = $2, password_changed_at = $3 WHERE id = $1",
-            new_password,
-        )];
+        let signed_out_at: &[crate::db::Param<'_>] = params![account_id, now];
+        let mut steps = vec![
+            (
+                "UPDATE accounts SET password_hash = $2, password_changed_at = $3 WHERE id = $1",
+                new_password,
+            ),
+            (SIGN_OUT_APPLICATIONS, signed_out_at),
+        ];
         steps.extend(WHAT_THE_OLD_PASSWORD_BEGAN.map(|sql| (sql, account)));
         self.db.execute_together(&steps).await
     }

@@ -18,6 +18,10 @@ pub struct ConnectionRow {
     pub platform: Option<String>,
     pub created_at: i64,
     pub last_used_at: i64,
+    /// When a password change or reset signed it out of the account; `None`
+    /// while connected. Only an Anti-Theft device's token still reaches
+    /// anything once signed out: its own commands.
+    pub signed_out_at: Option<i64>,
 }
 
 /// Who an application says it is, as it asked to connect.
@@ -38,7 +42,7 @@ pub struct ChallengeRow {
 
 macro_rules! connection_columns {
     () => {
-        "id, account_id, app_id, app_version, device_name, platform, created_at, last_used_at"
+        "id, account_id, app_id, app_version, device_name, platform, created_at, last_used_at, signed_out_at"
     };
 }
 
@@ -52,6 +56,7 @@ fn connection(row: &Row<'_>) -> Result<ConnectionRow, StoreError> {
         platform: row.get("platform")?,
         created_at: row.get("created_at")?,
         last_used_at: row.get("last_used_at")?,
+        signed_out_at: row.get("signed_out_at")?,
     })
 }
 

@@ -52,6 +52,7 @@ migrations!(
     10 => "0010_confirmed_addresses_and_token_use.sql",
     11 => "0011_retired_server_keys.sql",
     12 => "0012_recovery_code_keys_and_sms_refusal_events.sql",
+    13 => "0013_signed_out_app_connections.sql",
 );
 
 // `applied_at` is only for an operator's eyes, so the database's clock fills it

@@ -97,8 +97,8 @@ impl Store {
     /// for —, was verified; true for exactly one caller) and every other
     /// unused link of the account, sets the new password (which also confirms
     /// the address: the link came by e-mail), ends every session of the
-    /// account, revokes its applications' tokens, deletes what the old password
-    /// began (half-finished sign-ins, application challenges), ends a locked
+    /// account, signs its applications out (an Anti-Theft device still answers
+    /// its commands), deletes what the old password began (half-finished sign-ins, application challenges), ends a locked
     /// password step and forgets remembered devices. Answers the account, or
     /// `None`, changing nothing, when the link was not usable.
     pub async fn complete_password_reset(
@@ -124,6 +124,7 @@ impl Store {
         };
         let account: &[crate::db::Param<'_>] = params![account_id];
         let new_password: &[crate::db::Param<'_>] = params![account_id, password_hash, now];
+        let signed_out_at: &[crate::db::Param<'_>] = params![account_id, now];
         let mut steps = vec![
             (
                 "UPDATE password_resets SET used = 1 WHERE account_id = $1 AND used = 0",
@@ -142,6 +143,7 @@ impl Store {
                 account,
             ),
         ];
+        steps.push((crate::accounts::SIGN_OUT_APPLICATIONS, signed_out_at));
         steps.extend(crate::accounts::WHAT_THE_OLD_PASSWORD_BEGAN.map(|sql| (sql, account)));
         for (sql, params) in steps {
             self.between_statements()?;

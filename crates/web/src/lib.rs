@@ -134,6 +134,11 @@ pub fn router(state: AppState) -> Router {
             get(account::disconnect_form).post(account::disconnect),
         )
         .route("/account/anti-theft", get(anti_theft::list))
+        // Matched before `{command}`, which names only the four commands.
+        .route(
+            "/account/anti-theft/{id}/remove",
+            get(anti_theft::remove_form).post(anti_theft::remove),
+        )
         .route(
             "/account/anti-theft/{id}/{command}",
             get(anti_theft::command_form).post(anti_theft::send),

@@ -6,7 +6,7 @@ use storage::{AppIdentity, PasswordAttempt, ReservedPassword, Store};
 use crate::helpers::{Accounts, T0, digest, two_accounts};
 
 on_both_backends!(
-    connections_belong_to_their_account_and_die_with_a_password_change,
+    connections_belong_to_their_account_and_a_password_change_signs_them_out,
     a_challenge_is_passed_once,
     a_refusal_notice_is_claimed_once_a_day_per_app_and_device,
     wrong_passwords_are_counted_per_address_and_client_within_a_window,
@@ -23,7 +23,7 @@ fn photon(device: &str) -> AppIdentity {
     }
 }
 
-async fn connections_belong_to_their_account_and_die_with_a_password_change(store: Store) {
+async fn connections_belong_to_their_account_and_a_password_change_signs_them_out(store: Store) {
     let token_1 = digest::token("token-1");
     let token_2 = digest::token("token-2");
     let Accounts { ann, bob } = two_accounts(&store).await;
@@ -78,11 +78,51 @@ async fn connections_belong_to_their_account_and_die_with_a_password_change(stor
         "laptop"
     );
     assert_eq!(store.connection_by_token(&token_1).await.unwrap(), None);
+    let bobs = digest::token("bob's token");
+    store
+        .create_connection(bob, &bobs, &photon("bob's phone"), T0)
+        .await
+        .unwrap();
     store.set_password(ann, "new hash", T0 + 100).await.unwrap();
-    assert!(
-        store.connections_of_account(ann).await.unwrap().is_empty(),
-        "a new password ends every connection"
+    let phone = store.connection_by_token(&token_2).await.unwrap().unwrap();
+    assert_eq!(
+        phone.signed_out_at,
+        Some(T0 + 100),
+        "a new password signs every connection out, and keeps it for Anti-Theft"
     );
+    assert_eq!(
+        store
+            .connection_by_token(&bobs)
+            .await
+            .unwrap()
+            .unwrap()
+            .signed_out_at,
+        None,
+        "only the account's own"
+    );
+    store
+        .set_password(ann, "newer hash", T0 + 200)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .connection_by_token(&token_2)
+            .await
+            .unwrap()
+            .unwrap()
+            .signed_out_at,
+        Some(T0 + 100),
+        "signed out once, at the first change"
+    );
+    assert!(
+        store
+            .delete_connection(ann, phone.id)
+            .await
+            .unwrap()
+            .is_some(),
+        "a signed-out connection can still be removed for good"
+    );
+    assert_eq!(store.connection_by_token(&token_2).await.unwrap(), None);
 }
 
 async fn a_challenge_is_passed_once(store: Store) {

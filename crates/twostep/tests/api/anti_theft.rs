@@ -10,14 +10,14 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-const PAGE: &str = "/account/anti-theft";
-const MOBILE: &str = "photon-mobile";
+pub(crate) const PAGE: &str = "/account/anti-theft";
+pub(crate) const MOBILE: &str = "photon-mobile";
 /// The built-in catalogue's photon-mobile obeys Anti-Theft commands from 5.1.0.
-const DEVICE_VERSION: &str = "5.1.4";
-const PHONE_NAME: &str = "Anna's phone";
+pub(crate) const DEVICE_VERSION: &str = "5.1.4";
+pub(crate) const PHONE_NAME: &str = "Anna's phone";
 
 /// Connects an application to an account without two-step verification.
-async fn connect(
+pub(crate) async fn connect(
     app: &TestApp,
     email: &str,
     app_id: &str,
@@ -39,11 +39,11 @@ async fn connect(
 }
 
 /// An Android phone with a version of Photon Mobile that obeys commands.
-async fn connect_phone(app: &TestApp, email: &str, name: &str) -> (i64, String) {
+pub(crate) async fn connect_phone(app: &TestApp, email: &str, name: &str) -> (i64, String) {
     connect(app, email, MOBILE, DEVICE_VERSION, name, Some("Android")).await
 }
 
-async fn fetch(app: &TestApp, token: &str) -> (u16, Value) {
+pub(crate) async fn fetch(app: &TestApp, token: &str) -> (u16, Value) {
     let response = reqwest::Client::new()
         .get(app.url("/api/v1/devices/commands"))
         .bearer_auth(token)
@@ -54,13 +54,13 @@ async fn fetch(app: &TestApp, token: &str) -> (u16, Value) {
 }
 
 /// The commands handed to the device, as (kind, message).
-async fn fetch_commands(app: &TestApp, token: &str) -> Vec<Value> {
+pub(crate) async fn fetch_commands(app: &TestApp, token: &str) -> Vec<Value> {
     let (status, body) = fetch(app, token).await;
     assert_eq!(status, 200, "{body}");
     body["commands"].as_array().unwrap().clone()
 }
 
-async fn answer(
+pub(crate) async fn answer(
     app: &TestApp,
     token: &str,
     id: impl std::fmt::Display,
@@ -76,28 +76,33 @@ async fn answer(
     status_and_json(response).await
 }
 
-fn done_at(latitude: f64, longitude: f64, accuracy_m: f64) -> Value {
+pub(crate) fn done_at(latitude: f64, longitude: f64, accuracy_m: f64) -> Value {
     json!({"status": "done", "location": {"latitude": latitude, "longitude": longitude, "accuracy_m": accuracy_m}})
 }
 
-fn command_path(device: i64, kind: &str) -> String {
+pub(crate) fn command_path(device: i64, kind: &str) -> String {
     format!("{PAGE}/{device}/{kind}")
 }
 
 /// Presses Locate or Alarm on the page.
-async fn press(browser: &Browser, device: i64, kind: &str) -> Page {
+pub(crate) async fn press(browser: &Browser, device: i64, kind: &str) -> Page {
     browser
         .post_form(PAGE, &command_path(device, kind), &[])
         .await
 }
 
 /// Fills in Lock's or Wipe's form (`kind`) with `fields` and sends it.
-async fn send_form(browser: &Browser, device: i64, kind: &str, fields: &[(&str, &str)]) -> Page {
+pub(crate) async fn send_form(
+    browser: &Browser,
+    device: i64,
+    kind: &str,
+    fields: &[(&str, &str)],
+) -> Page {
     let path = command_path(device, kind);
     browser.post_form(&path, &path, fields).await
 }
 
-async fn lock(browser: &Browser, device: i64, message: &str, password: &str) -> Page {
+pub(crate) async fn lock(browser: &Browser, device: i64, message: &str, password: &str) -> Page {
     send_form(
         browser,
         device,
@@ -119,7 +124,7 @@ async fn wipe(browser: &Browser, device: i64, confirm: bool, password: &str) -> 
 }
 
 /// The kinds of the account's security events, oldest first.
-async fn event_kinds(app: &TestApp, email: &str) -> Vec<String> {
+pub(crate) async fn event_kinds(app: &TestApp, email: &str) -> Vec<String> {
     let account = app.account(email).await;
     let mut events = app
         .state
@@ -132,7 +137,7 @@ async fn event_kinds(app: &TestApp, email: &str) -> Vec<String> {
 }
 
 /// The one command handed to the device, its id.
-async fn the_one_command(app: &TestApp, token: &str, kind: &str) -> i64 {
+pub(crate) async fn the_one_command(app: &TestApp, token: &str, kind: &str) -> i64 {
     let commands = fetch_commands(app, token).await;
     assert_eq!(commands.len(), 1, "{commands:?}");
     assert_eq!(commands[0]["kind"], kind);

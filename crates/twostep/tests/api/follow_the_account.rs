@@ -1,7 +1,9 @@
 //! Issue 12, tokens and sessions follow the account: turning two-step on
 //! disconnects the applications that cannot do it (listed in its e-mail) and
-//! signs out every other session; a password change or reset deletes what the
-//! old password began; tokens expire after 90 days without use.
+//! signs out every other session; a password change or reset ends what the
+//! old password began and signs applications out (Anti-Theft devices still
+//! answer commands: `anti_theft_signed_out.rs`); tokens expire after 90 days
+//! without use.
 
 use crate::apps::{NEW_VERSION, OLD_VERSION, connect, me, send_sms};
 use crate::helpers::*;

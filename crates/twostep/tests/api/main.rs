@@ -15,6 +15,7 @@ mod says;
 mod abuse_limits;
 mod accounts;
 mod anti_theft;
+mod anti_theft_signed_out;
 mod api_error_codes;
 mod apps;
 mod authenticator;

@@ -1,19 +1,35 @@
 //! The device side of Anti-Theft: a connected application fetches the commands
 //! its owner sent it (which marks them received) and answers each once. A
-//! token reaches only its own device's commands.
+//! token reaches only its own device's commands; a device signed out by a
+//! password change still does, an application that is no device then not.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use domain::account::SecurityEvent;
-use domain::anti_theft::{AntiTheftEvent, CommandState, Location, Outcome, failure_reason};
+use domain::anti_theft::{
+    AntiTheftEvent, CommandState, Location, Outcome, TokenUse, failure_reason, is_device,
+};
+use domain::apps::Version;
 use serde::{Deserialize, Serialize};
-use storage::{CommandAnswer, CommandRow};
+use storage::{CommandAnswer, CommandRow, ConnectionRow};
 use utoipa::ToSchema;
 
 use super::bearer::connection_of;
 use super::{ApiError, ApiErrorBody, ApiErrorCode, JsonBody};
 use crate::{AppState, security_events};
+
+/// Whether the connection is an Anti-Theft device by the catalogue: new
+/// enough, on a platform it lists. An application the catalogue no longer
+/// lists, or a version it cannot read, is none.
+pub fn is_anti_theft_device(state: &AppState, connection: &ConnectionRow) -> bool {
+    let app = state.settings.apps.find(&connection.app_id);
+    let version = Version::parse(&connection.app_version).ok();
+    match (app, version) {
+        (Some(app), Some(version)) => is_device(app, &version, connection.platform.as_deref()),
+        _ => false,
+    }
+}
 
 #[derive(Serialize, ToSchema)]
 pub struct DeviceCommand {
@@ -37,14 +53,14 @@ pub struct CommandsResponse {
     security(("bearer" = [])),
     responses(
         (status = 200, body = CommandsResponse, description = "The commands waiting for this device, oldest first; each is handed out once. A command not fetched within 24 hours has expired and is not handed out."),
-        (status = 401, body = ApiErrorBody, description = "`unauthorized`: no token, or the token of a disconnected application"),
+        (status = 401, body = ApiErrorBody, description = "`unauthorized`: no token, the token of a disconnected application, or of one signed out by a password change that is no Anti-Theft device"),
         (status = 403, body = ApiErrorBody, description = "`account_disabled`: support has disabled the account"),
     ))]
 pub async fn commands(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Json<CommandsResponse>, ApiError> {
-    let (connection, _) = connection_of(&state, &headers).await?;
+    let (connection, _) = connection_of(&state, &headers, TokenUse::DeviceCommands).await?;
     let commands = state
         .store
         .take_waiting_commands(connection.id, state.now())
@@ -110,7 +126,7 @@ pub async fn answer(
     axum::extract::Path(id): axum::extract::Path<String>,
     JsonBody(request): JsonBody<ResultRequest>,
 ) -> Result<Json<ResultResponse>, ApiError> {
-    let (connection, account) = connection_of(&state, &headers).await?;
+    let (connection, account) = connection_of(&state, &headers, TokenUse::DeviceCommands).await?;
     let not_found = || {
         ApiError::new(
             StatusCode::NOT_FOUND,

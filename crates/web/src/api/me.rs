@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
+use domain::anti_theft::TokenUse;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -32,7 +33,8 @@ pub async fn me(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Json<MeResponse>, ApiError> {
-    let (connection, account) = super::bearer::connection_of(&state, &headers).await?;
+    let (connection, account) =
+        super::bearer::connection_of(&state, &headers, TokenUse::Account).await?;
     let two_step = two_step_of(&account);
     Ok(Json(MeResponse {
         email: account.email,

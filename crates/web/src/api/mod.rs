@@ -6,7 +6,7 @@
 
 mod bearer;
 mod connect;
-mod devices;
+pub(crate) mod devices;
 mod error;
 mod me;
 

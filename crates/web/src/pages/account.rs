@@ -181,8 +181,11 @@ pub async fn render_security_tab(
                 summary: e.summary,
             })
             .collect(),
+        // Signed out by a password change, an application is no longer
+        // connected to the account; a device among them is on Anti-Theft.
         connections: connections
             .into_iter()
+            .filter(|c| c.signed_out_at.is_none())
             .map(|c| ConnectionView::of(state, c))
             .collect(),
         input,

@@ -1,6 +1,9 @@
 //! The Anti-Theft page: the account's devices and the commands sent to them,
 //! and the Locate, Lock, Alarm and Wipe buttons. Lock and Wipe are security
 //! changes and ask for the password; Locate and Alarm need a session only.
+//! Remove deletes a device for good (with the password, like Disconnect): the
+//! only way to end one that a password change signed out, since it is no
+//! longer among the Security tab's connected applications.
 
 use askama::Template;
 use axum::Form;
@@ -9,9 +12,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::account::SecurityEvent;
 use domain::anti_theft::{
-    AntiTheftEvent, CommandKind, CommandState, is_device, lock_message, wipe_confirmation,
+    AntiTheftEvent, CommandKind, CommandState, lock_message, wipe_confirmation,
 };
-use domain::apps::Version;
 use serde::Deserialize;
 use storage::{CommandRow, ConnectionRow};
 
@@ -96,6 +98,8 @@ pub struct DeviceView {
     pub version: String,
     pub platform: String,
     pub last_seen: String,
+    /// Signed out of the account by a password change, still answering commands.
+    pub signed_out: bool,
     pub commands: Vec<CommandView>,
 }
 
@@ -107,14 +111,16 @@ impl DeviceView {
             version: row.app_version,
             platform: row.platform.unwrap_or_default(),
             last_seen: format_time(row.last_used_at),
+            signed_out: row.signed_out_at.is_some(),
             name: row.device_name,
             commands: Vec::new(),
         }
     }
 }
 
-/// The account's connected applications that are Anti-Theft devices by the
-/// catalogue: new enough, on a platform it lists.
+/// The account's applications that are Anti-Theft devices by the catalogue
+/// (new enough, on a platform it lists), those a password change signed out
+/// included: they still answer commands.
 async fn devices_of(
     state: &AppState,
     signed_in: &SignedIn,
@@ -125,16 +131,7 @@ async fn devices_of(
         .await?;
     Ok(connections
         .into_iter()
-        .filter(|connection| {
-            let app = state.settings.apps.find(&connection.app_id);
-            let version = Version::parse(&connection.app_version).ok();
-            match (app, version) {
-                (Some(app), Some(version)) => {
-                    is_device(app, &version, connection.platform.as_deref())
-                }
-                _ => false,
-            }
-        })
+        .filter(|connection| crate::api::devices::is_anti_theft_device(state, connection))
         .collect())
 }
 
@@ -157,10 +154,16 @@ async fn device(
 pub struct AntiTheftQuery {
     sent: Option<String>,
     waiting: Option<String>,
+    removed: bool,
 }
 
 impl AntiTheftQuery {
     fn notice(&self) -> Option<String> {
+        if self.removed {
+            return Some(
+                "The device is removed. It no longer answers Anti-Theft commands.".to_owned(),
+            );
+        }
         let kind = |text: &Option<String>| text.as_deref().and_then(CommandKind::parse);
         if let Some(kind) = kind(&self.sent) {
             return Some(format!(
@@ -338,4 +341,55 @@ pub async fn send(
     };
     security_events::record(&state, &signed_in.account, SecurityEvent::AntiTheft(event)).await?;
     Ok(Redirect::to(&format!("{PAGE}?sent={}", kind.as_str())).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "anti_theft_remove.html")]
+struct RemovePage {
+    chrome: Chrome,
+    device: DeviceView,
+    error: Option<String>,
+}
+
+pub async fn remove_form(
+    Page(state, signed_in): Page<SignedIn>,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let device = device(&state, &signed_in, id).await?;
+    render(&RemovePage {
+        chrome: signed_in.chrome(),
+        device: DeviceView::of(&state, device),
+        error: None,
+    })
+}
+
+/// Removing a device asks for the password like Disconnect: a borrowed,
+/// signed-in browser must not leave the owner unable to find a lost phone.
+pub async fn remove(
+    Page(state, signed_in): Page<SignedIn>,
+    Path(id): Path<i64>,
+    Form(form): Form<super::PasswordForm>,
+) -> Result<Response, WebError> {
+    let device = device(&state, &signed_in, id).await?;
+    if let Err(wrong) = super::check_password(&state, &signed_in, &form.password).await? {
+        let page = RemovePage {
+            chrome: signed_in.chrome(),
+            device: DeviceView::of(&state, device),
+            error: Some(wrong.to_string()),
+        };
+        return render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+    if state
+        .store
+        .delete_connection(signed_in.account.id, id)
+        .await?
+        .is_some()
+    {
+        let event = SecurityEvent::AppDisconnected {
+            app: crate::api::app_name(&state, &device.app_id),
+            device: device.device_name,
+        };
+        security_events::record(&state, &signed_in.account, event).await?;
+    }
+    Ok(Redirect::to(&format!("{PAGE}?removed=true")).into_response())
 }
