@@ -47,14 +47,40 @@ struct ErrorPage<'a> {
     request_id: Option<&'a str>,
 }
 
+/// What an error page said, kept on its response: a [`WebError`] is turned
+/// into a page without knowing who asked, so the page is drawn in a signed-out
+/// frame, and the hygiene layer draws it again in the signed-in person's
+/// (`crate::hygiene`), lest a mistyped link look like being signed out.
+#[derive(Clone, Debug)]
+pub struct ErrorPageText {
+    pub title: String,
+    pub message: String,
+}
+
 pub fn error_page(
     status: StatusCode,
     title: &str,
     message: &str,
     request_id: Option<&str>,
 ) -> Response {
+    let mut response = error_page_in(Chrome::default(), status, title, message, request_id);
+    response.extensions_mut().insert(ErrorPageText {
+        title: title.to_owned(),
+        message: message.to_owned(),
+    });
+    response
+}
+
+/// An error page in the frame of whoever asked.
+pub fn error_page_in(
+    chrome: Chrome,
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    request_id: Option<&str>,
+) -> Response {
     let page = ErrorPage {
-        chrome: Chrome::default(),
+        chrome,
         title,
         message,
         request_id,

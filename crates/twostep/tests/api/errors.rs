@@ -73,3 +73,28 @@ fn request_id_of_a_500(response: &reqwest::Response) -> String {
         .unwrap()
         .to_owned()
 }
+
+#[tokio::test]
+async fn a_page_that_is_not_there_keeps_the_signed_in_persons_account_menu() {
+    let (app, browser) = spawn_signed_up("ann@example.com").await;
+    for path in ["/no-such-page", "/account/anti-theft/999999/locate"] {
+        let page = browser.get(path).await;
+        assert_eq!(page.status, 404, "{path}");
+        page.assert_reads("This page doesn't exist.");
+        assert!(
+            page.body
+                .contains("Signed in as<br><strong>ann@example.com</strong>"),
+            "{path}: {}",
+            page.body
+        );
+        assert!(
+            !page.body.contains(r#"<a href="/sign-in">Sign in</a>"#),
+            "{path}"
+        );
+    }
+    // Signed out, the same page offers to sign in.
+    let page = app.browser().get("/no-such-page").await;
+    assert_eq!(page.status, 404);
+    assert!(page.body.contains(r#"<a href="/sign-in">Sign in</a>"#));
+    assert!(!page.body.contains("Signed in as"));
+}
