@@ -3,7 +3,8 @@
 //! stolen." Anna's phone (the example device, crates/twostep/examples) is
 //! connected; the phone is lost; she signs in from another computer with the
 //! code of her second authenticator device (oathtool), opens Anti-Theft from
-//! the account menu, locates the phone, sees where it is, and locks it.
+//! the account menu, locates the phone, sees where it is, and locks it; she
+//! changes her password, and the phone still answers.
 
 use crate::authenticator_app::{fresh_code, oathtool_code};
 use crate::browser::Browser;
@@ -13,6 +14,7 @@ use crate::steps::PASSWORD;
 
 const EMAIL: &str = "anna@example.com";
 const PHONE_NAME: &str = "Anna's phone";
+const NEW_PASSWORD: &str = "a new passphrase after the theft";
 const AUTHENTICATOR: Scope<'static> = Scope::Section("Authenticator app");
 const THE_PHONE: Scope<'static> = Scope::Section(PHONE_NAME);
 
@@ -162,6 +164,36 @@ async fn a_lost_phone_is_located_and_locked_from_another_device() {
         )
         .await;
     person.back("back-to-anti-theft-again").await;
+
+    // Whoever has the phone may have watched her type: Anna changes her
+    // password. That signs the phone out of her account, and it stays
+    // findable.
+    person.go_to_security_tab(EMAIL).await;
+    let change_password = Scope::Section("Change password");
+    person
+        .fill_in(change_password, "Current password", PASSWORD)
+        .await;
+    person
+        .fill_in(change_password, "New password", NEW_PASSWORD)
+        .await;
+    person
+        .click_button_in(change_password, "Save", "password-changed")
+        .await;
+    person.assert_sees("Your password has been changed.").await;
+    person
+        .open("/account/anti-theft", "anti-theft-after-password-change")
+        .await;
+    person
+        .assert_section_says(
+            PHONE_NAME,
+            "Signed out when the password changed; still answers Anti-Theft commands.",
+        )
+        .await;
+    person
+        .click_button_in(THE_PHONE, "Alarm", "alarm-sent")
+        .await;
+    let obeyed = run_example("anti_theft_device", &[&base, "--token", &token]).await;
+    assert!(obeyed.contains("alarm: ringing at full volume"), "{obeyed}");
 
     // Wipe names the phone before anything is erased.
     person.click_button_in(THE_PHONE, "Wipe", "wipe-form").await;
