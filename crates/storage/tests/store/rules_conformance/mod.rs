@@ -3,9 +3,10 @@
 //! feeds the store and the domain's pure function the same long pseudo-random
 //! run of events (attempts found wrong, right ones that clear, unchecked ones
 //! that give their place back, clock moves onto the edges of windows and
-//! locks) from the same empty state, and after every step the store's answer
-//! and its row must equal the domain's. The model's state is what the domain
-//! function returned, fed back in as `previous`.
+//! locks, restarts with other limits) from the same empty state, and after
+//! every step the store's answer and its row must equal the domain's. The
+//! model's state is what the domain function returned, fed back in as
+//! `previous`.
 //!
 //! Where a release or clear exists only in SQL, the driver models it in one
 //! commented line (`SQL-only:`), as the domain has no function to ask.
@@ -25,6 +26,16 @@ pub const SEEDS: [u64; 4] = [0x2545_F491_4F6C_DD1D, 1, 0x9E37_79B9_7F4A_7C15, 20
 
 /// Steps per run: enough for many locks and windows at small limits.
 pub const STEPS: usize = 300;
+
+/// The runs of a driver: every seed from each of the `small` limits (which a
+/// restart may swap for another of them), and one seed with the defaults.
+pub fn runs<L: Copy>(small: &[L], defaults: L) -> Vec<(L, Vec<L>, u64)> {
+    small
+        .iter()
+        .flat_map(|&first| SEEDS.map(|seed| (first, small.to_vec(), seed)))
+        .chain([(defaults, vec![defaults], SEEDS[0])])
+        .collect()
+}
 
 /// xorshift64*: small, deterministic, no dependency.
 pub struct Rng(u64);
@@ -140,6 +151,19 @@ impl Run {
             step = self.step,
             history = self.history.join("\n"),
         );
+    }
+
+    /// Now and then a restart with other `limits` from `configs`, as an
+    /// operator may make one: the stored state stays and is read under the
+    /// new limits. Answers whether it restarted (this step's event).
+    pub fn restart<L: Copy + PartialEq + Debug>(&mut self, configs: &[L], limits: &mut L) -> bool {
+        let others: Vec<L> = configs.iter().copied().filter(|c| c != limits).collect();
+        if others.is_empty() || !self.rng.percent(3) {
+            return false;
+        }
+        *limits = self.rng.pick(&others);
+        self.event(format!("restart with {limits:?}"));
+        true
     }
 
     /// Moves the clock: not at all, a second, around each of `lengths` (a

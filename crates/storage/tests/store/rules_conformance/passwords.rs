@@ -8,7 +8,7 @@ use domain::digests::ResetLinkDigest;
 use domain::throttle::{ConsecutiveFailures, FailedPasswords, PasswordLimits, PasswordRefused};
 use storage::{PasswordAttempt, ReservedPassword, Store};
 
-use super::{Run, SEEDS, STEPS};
+use super::{Run, STEPS, runs};
 use crate::helpers::T0;
 
 on_both_backends!(the_password_counts_follow_the_throttle);
@@ -38,12 +38,10 @@ async fn the_password_counts_follow_the_throttle(store: Store) {
         window_seconds: 60,
         consecutive,
     });
-    let mut runs: Vec<_> = small
-        .iter()
-        .flat_map(|limits| SEEDS.map(|seed| (*limits, seed)))
-        .collect();
-    runs.push((PasswordLimits::default(), SEEDS[0]));
-    for (number, (limits, seed)) in runs.into_iter().enumerate() {
+    for (number, (mut limits, configs, seed)) in runs(&small, PasswordLimits::default())
+        .into_iter()
+        .enumerate()
+    {
         let email = format!("password-{number}@example.com");
         // The address has an account, so that a reset can end its lock.
         let account = store.create_account(&email, "hash", T0).await.unwrap();
@@ -58,7 +56,9 @@ async fn the_password_counts_follow_the_throttle(store: Store) {
         let clock_percent = 100 / (limits.per_client as u64 * CLIENTS.len() as u64 + 1);
         for _ in 0..STEPS {
             let locked = run_count(model.consecutive) >= limits.consecutive;
-            if locked && run.rng.percent(10) {
+            if run.restart(&configs, &mut limits) {
+                // Nothing else this step: the checks below read the state anew.
+            } else if locked && run.rng.percent(10) {
                 run.event("a password reset");
                 reset_password(&store, account, &run).await;
                 // SQL-only: the reset through e-mail ends the locked password step.
@@ -136,6 +136,8 @@ async fn attempt_password(
     };
     model.consecutive = Some(taken.consecutive);
     model.by_client[client] = Some(taken.from_client);
+    // SQL-only: a place means no lock in force, so an earlier lock's notice is stale.
+    model.notified = false;
     match outcome {
         Outcome::Wrong => {
             if taken.consecutive.locks(limits) {
@@ -143,6 +145,7 @@ async fn attempt_password(
                     .claim_password_lock_notice(attempt.email, run.now, limits.consecutive)
                     .await
                     .unwrap();
+                // `locks`: the owner is told, once per lock.
                 run.agree("the lock notice's claim", &claimed, &true);
                 model.notified = true;
             }

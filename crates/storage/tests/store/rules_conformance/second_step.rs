@@ -5,7 +5,7 @@
 use domain::lockout::{SecondStepLimits, WrongCodes};
 use storage::Store;
 
-use super::{Run, SEEDS, STEPS};
+use super::{Run, STEPS, runs};
 use crate::helpers::T0;
 
 on_both_backends!(the_second_step_count_follows_wrong_codes_reserve);
@@ -24,12 +24,10 @@ async fn the_second_step_count_follows_wrong_codes_reserve(store: Store) {
         lock_seconds: 60,
         alert_interval_seconds: 60,
     });
-    let mut runs: Vec<_> = small
-        .iter()
-        .flat_map(|limits| SEEDS.map(|seed| (*limits, seed)))
-        .collect();
-    runs.push((SecondStepLimits::default(), SEEDS[0]));
-    for (number, (limits, seed)) in runs.into_iter().enumerate() {
+    for (number, (mut limits, configs, seed)) in runs(&small, SecondStepLimits::default())
+        .into_iter()
+        .enumerate()
+    {
         let account = store
             .create_account(&format!("second-step-{number}@example.com"), "hash", T0)
             .await
@@ -37,7 +35,9 @@ async fn the_second_step_count_follows_wrong_codes_reserve(store: Store) {
         let mut run = Run::new(format!("second step, {limits:?}"), seed);
         let mut model: Option<WrongCodes> = None;
         for _ in 0..STEPS {
-            if run.rng.percent(30) {
+            if run.restart(&configs, &mut limits) {
+                // Nothing else this step: the checks below read the state anew.
+            } else if run.rng.percent(30) {
                 let edge = model.and_then(|wrong| wrong.locked_until);
                 run.move_clock(&[limits.lock_seconds], edge);
             } else {
