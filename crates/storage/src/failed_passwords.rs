@@ -68,7 +68,10 @@ impl Store {
     /// reached. An attempt the second refuses gives its first place back: it is
     /// never checked. Only an attempt with both places may have its password
     /// checked; the right one then clears both with
-    /// [`Store::clear_failed_passwords`].
+    /// [`Store::clear_failed_passwords`]. An attempt that gets a place finds
+    /// no lock in force, so the notice of an earlier one (under a limit since
+    /// raised) is forgotten: it no longer holds the run against a give-back or
+    /// a clear, and the next lock is told again.
     pub async fn reserve_password_attempt(
         &self,
         attempt: PasswordAttempt<'_>,
@@ -79,7 +82,8 @@ impl Store {
             .db
             .fetch_optional(
                 "INSERT INTO password_step_locks (email, consecutive) VALUES ($1, 1)
-                 ON CONFLICT (email) DO UPDATE SET consecutive = password_step_locks.consecutive + 1
+                 ON CONFLICT (email) DO UPDATE SET consecutive = password_step_locks.consecutive + 1,
+                   owner_notified_at = NULL
                  WHERE password_step_locks.consecutive < $2
                  RETURNING consecutive",
                 params![attempt.email, limits.consecutive],

@@ -33,6 +33,9 @@ impl Store {
     /// `WrongCodes::reserve` as one statement: the attempt counts itself as
     /// wrong unless the second step is locked; the one that takes the last
     /// place starts the lock; a lock that has run out starts the count again.
+    /// Only a lock refuses, not the count: a count already at a limit lowered
+    /// since (a restart with a smaller `consecutive`) takes one more place and
+    /// starts the lock, as the domain says, rather than refusing forever.
     pub async fn reserve_second_step_attempt(
         &self,
         account_id: AccountId,
@@ -51,8 +54,7 @@ impl Store {
                      WHEN second_step_failures.locked_until <= $2 THEN (CASE WHEN $3 <= 1 THEN $2 + $4 ELSE NULL END)
                      WHEN second_step_failures.consecutive + 1 >= $3 THEN $2 + $4
                      ELSE NULL END
-                 WHERE second_step_failures.locked_until <= $2
-                    OR (second_step_failures.locked_until IS NULL AND second_step_failures.consecutive < $3)
+                 WHERE second_step_failures.locked_until IS NULL OR second_step_failures.locked_until <= $2
                  RETURNING consecutive, locked_until",
                 params![account_id, now, limits.consecutive, limits.lock_seconds],
                 wrong_codes_row,

@@ -51,6 +51,7 @@ mod password_resets;
 mod previous_release;
 mod recovery;
 mod resend;
+mod rules_conformance;
 mod schema;
 mod sealed;
 mod security_changes;
