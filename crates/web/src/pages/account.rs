@@ -300,17 +300,28 @@ pub async fn disconnect(
         };
         return render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
-    if state
+    disconnect_for_good(&state, &signed_in, id, connection.app, connection.device).await?;
+    Ok(super::to_security_tab(Notice::Disconnected))
+}
+
+/// Deletes the account's connection `id` (its token stops working at once,
+/// signed out or not) and records it, e-mailing the owner; nothing when a
+/// parallel request deleted it first. Shared by Disconnect and the Anti-Theft
+/// page's Remove.
+pub(super) async fn disconnect_for_good(
+    state: &AppState,
+    signed_in: &SignedIn,
+    id: i64,
+    app: String,
+    device: String,
+) -> Result<(), WebError> {
+    let deleted = state
         .store
         .delete_connection(signed_in.account.id, id)
-        .await?
-        .is_some()
-    {
-        let event = SecurityEvent::AppDisconnected {
-            app: connection.app,
-            device: connection.device,
-        };
-        security_events::record(&state, &signed_in.account, event).await?;
+        .await?;
+    if deleted.is_some() {
+        let event = SecurityEvent::AppDisconnected { app, device };
+        security_events::record(state, &signed_in.account, event).await?;
     }
-    Ok(super::to_security_tab(Notice::Disconnected))
+    Ok(())
 }

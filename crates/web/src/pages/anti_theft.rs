@@ -379,17 +379,7 @@ pub async fn remove(
         };
         return render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
-    if state
-        .store
-        .delete_connection(signed_in.account.id, id)
-        .await?
-        .is_some()
-    {
-        let event = SecurityEvent::AppDisconnected {
-            app: crate::api::app_name(&state, &device.app_id),
-            device: device.device_name,
-        };
-        security_events::record(&state, &signed_in.account, event).await?;
-    }
+    let app = crate::api::app_name(&state, &device.app_id);
+    super::account::disconnect_for_good(&state, &signed_in, id, app, device.device_name).await?;
     Ok(Redirect::to(&format!("{PAGE}?removed=true")).into_response())
 }
