@@ -61,6 +61,10 @@ fn connection(row: &Row<'_>) -> Result<ConnectionRow, StoreError> {
 }
 
 impl Store {
+    /// Connects an application. A device that a password change signed out
+    /// and that connects again under the same name is that device come back:
+    /// its signed-out entry, with its command history, goes in the same
+    /// transaction, so that Anti-Theft lists it once.
     pub async fn create_connection(
         &self,
         account_id: AccountId,
@@ -68,8 +72,17 @@ impl Store {
         app: &AppIdentity,
         now: i64,
     ) -> Result<i64, StoreError> {
-        self.db
-            .fetch_one(
+        let mut transaction = self.db.begin().await?;
+        transaction
+            .execute(
+                "DELETE FROM app_connections
+                 WHERE account_id = $1 AND app_id = $2 AND device_name = $3
+                   AND signed_out_at IS NOT NULL",
+                params![account_id, app.app_id.as_str(), app.device_name.as_str()],
+            )
+            .await?;
+        let id = transaction
+            .fetch_optional(
                 "INSERT INTO app_connections (account_id, token_digest, app_id, app_version, device_name, created_at, last_used_at, platform)
                  VALUES ($1, $2, $3, $4, $5, $6, $6, $7) RETURNING id",
                 params![
@@ -83,7 +96,10 @@ impl Store {
                 ],
                 |row| row.get("id"),
             )
-            .await
+            .await?
+            .ok_or(StoreError::NoRowReturned)?;
+        transaction.commit().await?;
+        Ok(id)
     }
 
     pub async fn connection_by_token(

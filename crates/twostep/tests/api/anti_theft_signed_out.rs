@@ -252,3 +252,44 @@ async fn a_signed_out_device_that_polls_stays_and_one_that_does_not_expires_afte
     app.clock.advance(90 * DAY);
     assert_api_error(&fetch(&app, &polling).await, 401, "unauthorized");
 }
+
+#[tokio::test]
+async fn a_signed_out_device_that_connects_again_is_listed_once() {
+    let (app, browser) = spawn_signed_up(ANNA).await;
+    let (phone, old_token) = connect_phone(&app, ANNA, PHONE_NAME).await;
+    let (tablet, _) = connect_phone(&app, ANNA, "Anna's tablet").await;
+    browser
+        .change_password(PASSWORD, NEW_PASSWORD)
+        .await
+        .assert_redirect_to("/account/settings/security?notice=password_changed");
+    // The phone is found and signs in again with the new password.
+    let body = serde_json::json!({"email": ANNA, "password": NEW_PASSWORD,
+        "app_id": MOBILE, "app_version": DEVICE_VERSION, "device_name": PHONE_NAME,
+        "platform": "Android"});
+    let (status, body) = post_json(&app, "/api/v1/apps/connect", body).await;
+    assert_eq!(status, 200, "{body}");
+    let again = body["connection_id"].as_i64().unwrap();
+    assert_ne!(again, phone);
+
+    let page = browser.get(PAGE).await;
+    // Two devices: the phone once, as it connected again, and the tablet.
+    assert_eq!(
+        page.body.matches(r#"<h2 id="device-"#).count(),
+        2,
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(&format!(r#"<h2 id="device-{again}">"#)));
+    // The tablet, still signed out, keeps its entry and its note.
+    page.assert_reads("Anna's tablet");
+    page.assert_reads(SIGNED_OUT_NOTE);
+    assert!(
+        page.body
+            .contains(&format!("/account/anti-theft/{tablet}/"))
+    );
+    assert!(!page.body.contains(&format!("/account/anti-theft/{phone}/")));
+    // The old token reaches nothing any more; the new entry is connected.
+    assert_api_error(&fetch(&app, &old_token).await, 401, "unauthorized");
+    let tab = browser.get(SECURITY_TAB).await;
+    tab.assert_reads(PHONE_NAME);
+}
