@@ -412,8 +412,8 @@ impl SecurityEvent {
                 format!(
                     "A recovery code of your {service} account was used on {when}. You have {} now. Devices that were remembered will ask for a security code again.{}",
                     codes_left(*remaining),
-                    if *remaining
-                        <= crate::recovery_codes::RecoveryCodePolicy::default().running_low_at
+                    if crate::recovery_codes::RecoveryCodePolicy::default()
+                        .is_running_low(*remaining)
                     {
                         "\n\nGet new codes on the Security tab of your account settings."
                     } else {

@@ -233,10 +233,6 @@ pub struct Window {
 }
 
 impl Window {
-    pub fn has_ended(&self, budget: &Budget, now: UnixTime) -> bool {
-        self.ended(budget.window_seconds, now)
-    }
-
     /// Seconds until the budget has room again, while it is full.
     pub fn full_for(&self, budget: &Budget, now: UnixTime) -> Option<i64> {
         self.wait_for(budget.limit, budget.window_seconds, now)

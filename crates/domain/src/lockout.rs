@@ -97,13 +97,21 @@ impl SecondStepLocked {
     }
 }
 
+impl SecondStepLimits {
+    /// An alert may go out again at `now` if the last one was sent at or
+    /// before this time; the store claims it with that bound in one statement.
+    pub fn alert_sent_before(&self, now: UnixTime) -> UnixTime {
+        now - self.alert_interval_seconds
+    }
+}
+
 /// Whether an alert last sent at `last_sent` may be sent again at `now`.
 pub fn may_alert_again(
     limits: &SecondStepLimits,
     last_sent: Option<UnixTime>,
     now: UnixTime,
 ) -> bool {
-    last_sent.is_none_or(|sent| now >= sent + limits.alert_interval_seconds)
+    last_sent.is_none_or(|sent| sent <= limits.alert_sent_before(now))
 }
 
 #[cfg(test)]

@@ -63,10 +63,6 @@ impl FailedPasswords {
             .wait_for(limits.per_client, limits.window_seconds, now)
     }
 
-    pub fn window_has_ended(&self, limits: &PasswordLimits, now: UnixTime) -> bool {
-        self.window().ended(limits.window_seconds, now)
-    }
-
     /// Whether this attempt, found wrong, is the one that makes its client wait:
     /// exactly one attempt per window gets the last place.
     pub fn is_last_place(&self, limits: &PasswordLimits) -> bool {

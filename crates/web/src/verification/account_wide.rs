@@ -147,10 +147,10 @@ pub(super) async fn someone_has_the_password(
     from: &Requester,
 ) -> Result<(), WebError> {
     let now = state.now();
-    let interval = state.settings.second_step_limits.alert_interval_seconds;
+    let sent_before = state.settings.second_step_limits.alert_sent_before(now);
     if !state
         .store
-        .claim_password_alert(account.id, now, now - interval)
+        .claim_password_alert(account.id, now, sent_before)
         .await?
     {
         return Ok(());
