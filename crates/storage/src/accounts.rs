@@ -48,6 +48,11 @@ impl Account {
     pub fn has_authenticator(&self) -> bool {
         self.authenticator.is_some()
     }
+
+    /// The account's two-step verification as the core reads it.
+    pub fn two_step(&self) -> domain::TwoStep {
+        domain::TwoStep::from_stored(self.phone_enc.is_some(), self.has_authenticator())
+    }
 }
 
 // Hand-written so that hashes never reach a log line through `{:?}`.
@@ -157,6 +162,24 @@ pub(crate) const WHAT_THE_OLD_PASSWORD_BEGAN: [&str; 3] = [
 pub(crate) const SIGN_OUT_APPLICATIONS: &str =
     "UPDATE app_connections SET signed_out_at = $2 WHERE account_id = $1 AND signed_out_at IS NULL";
 
+/// A new account; `$4` is when its address began waiting for confirmation,
+/// NULL for one confirmed already. The unique constraint decides, not a prior
+/// SELECT, so that two sign-ups with one address cannot both pass
+/// ([`email_taken`]).
+pub(crate) const INSERT_ACCOUNT: &str =
+    "INSERT INTO accounts (email, password_hash, created_at, password_changed_at,
+                           email_unconfirmed_since)
+     VALUES ($1, $2, $3, $3, $4)
+     RETURNING id";
+
+/// [`INSERT_ACCOUNT`]'s unique violation: the address has an account.
+pub(crate) fn email_taken(error: StoreError) -> StoreError {
+    match error {
+        StoreError::Database(error) if error.is_unique_violation() => StoreError::EmailTaken,
+        other => other,
+    }
+}
+
 pub(crate) const END_SESSIONS: &str = "DELETE FROM sessions WHERE account_id = $1";
 
 /// Every application token, signed out or not, Anti-Theft devices included.
@@ -217,25 +240,15 @@ impl Store {
         password_hash: &str,
         now: i64,
     ) -> Result<AccountId, StoreError> {
-        // The unique constraint decides, not a prior SELECT, so that two sign-ups
-        // with one address cannot both pass.
-        let inserted = self
-            .db
+        let confirmed: Option<i64> = None;
+        self.db
             .fetch_one(
-                "INSERT INTO accounts (email, password_hash, created_at, password_changed_at)
-                 VALUES ($1, $2, $3, $3)
-                 RETURNING id",
-                params![email, password_hash, now],
+                INSERT_ACCOUNT,
+                params![email, password_hash, now, confirmed],
                 |row| row.account_id("id"),
             )
-            .await;
-        match inserted {
-            Ok(id) => Ok(id),
-            Err(StoreError::Database(error)) if error.is_unique_violation() => {
-                Err(StoreError::EmailTaken)
-            }
-            Err(error) => Err(error),
-        }
+            .await
+            .map_err(email_taken)
     }
 
     pub async fn account_by_email(&self, email: &str) -> Result<Option<Account>, StoreError> {

@@ -21,24 +21,15 @@ impl Store {
         link_expires_at: i64,
     ) -> Result<AccountId, StoreError> {
         let mut transaction = self.db.begin().await?;
-        let inserted = transaction
+        let account_id = transaction
             .fetch_optional(
-                "INSERT INTO accounts (email, password_hash, created_at, password_changed_at,
-                                       email_unconfirmed_since)
-                 VALUES ($1, $2, $3, $3, $3)
-                 RETURNING id",
-                params![email, password_hash, now],
+                crate::accounts::INSERT_ACCOUNT,
+                params![email, password_hash, now, now],
                 |row| row.account_id("id"),
             )
-            .await;
-        let account_id = match inserted {
-            Ok(Some(id)) => id,
-            Ok(None) => return Err(StoreError::NoRowReturned),
-            Err(StoreError::Database(error)) if error.is_unique_violation() => {
-                return Err(StoreError::EmailTaken);
-            }
-            Err(error) => return Err(error),
-        };
+            .await
+            .map_err(crate::accounts::email_taken)?
+            .ok_or(StoreError::NoRowReturned)?;
         self.between_statements()?;
         transaction
             .execute(

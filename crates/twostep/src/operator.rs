@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use domain::account::SecurityEvent;
 use domain::security_question::SecurityQuestionState;
 use domain::user_agent::UserAgent;
-use domain::{Email, Method, TwoStep};
+use domain::{Email, Method};
 use storage::{Account, EventRecord, Store};
 use web::{Clock, format_time};
 
@@ -19,10 +19,6 @@ use crate::config::Config;
 
 /// How many security events `user show` lists.
 const EVENTS_SHOWN: i64 = 10;
-
-fn two_step_of(account: &Account) -> TwoStep {
-    TwoStep::from_stored(account.phone_enc.is_some(), account.has_authenticator())
-}
 
 async fn find_account(store: &Store, email: &str) -> Result<Account, CliError> {
     let email = Email::parse(email).map_err(|e| CliError::Input(e.to_string()))?;
@@ -53,7 +49,7 @@ async fn describe(config: &Config, store: &Store, account: &Account) -> Result<S
         .recent_events(account.id, EVENTS_SHOWN)
         .await
         .map_err(StartError::from)?;
-    let two_step = two_step_of(account);
+    let two_step = account.two_step();
     let mut out = String::new();
     // Writing to a String cannot fail.
     let _ = writeln!(out, "Account: {} (id {})", account.email, account.id.get());
@@ -161,7 +157,8 @@ pub async fn reset_two_step(config: &Config, email: &str, reason: &str) -> Resul
     let senders = Senders::from_config(config)?;
     let store = app::open_store(config).await?;
     let account = find_account(&store, email).await?;
-    two_step_of(&account)
+    account
+        .two_step()
         .turning_off_sms_turns_off_authenticator()
         .map_err(|_| {
             CliError::Input(format!(

@@ -561,5 +561,5 @@ async fn use_recovery_code(
 }
 
 pub fn two_step_of(account: &Account) -> domain::TwoStep {
-    domain::TwoStep::from_stored(account.phone_enc.is_some(), account.has_authenticator())
+    account.two_step()
 }
