@@ -298,7 +298,7 @@ fn micro_degrees(micro: i64) -> String {
 pub enum TextError {
     #[error("Use at most {0} characters.")]
     TooLong(usize),
-    #[error("Use one line without control characters.")]
+    #[error("Use one line without control or invisible characters.")]
     ControlCharacters,
 }
 
@@ -314,7 +314,9 @@ pub fn failure_reason(text: &str) -> Result<Option<String>, TextError> {
 
 fn short_text(text: &str, max: usize) -> Result<Option<String>, TextError> {
     let text = text.trim();
-    if text.chars().any(char::is_control) {
+    // Both are shown to the owner, and a reason comes from the device, which
+    // may be in a thief's hands: nothing that could make it read otherwise.
+    if text.chars().any(crate::text::is_hidden) {
         return Err(TextError::ControlCharacters);
     }
     if text.chars().count() > max {
@@ -593,6 +595,23 @@ mod tests {
         );
         assert_eq!(lock_message("a\nb"), Err(TextError::ControlCharacters));
         assert_eq!(failure_reason("no GPS"), Ok(Some("no GPS".into())));
+    }
+
+    #[test]
+    fn a_message_or_reason_with_a_format_character_is_refused() {
+        // U+202E turns what follows around: "Call 0000" could read as a number.
+        for text in ["Call \u{202E}0000", "zero\u{200B}width", "tag\u{E0041}"] {
+            assert_eq!(
+                lock_message(text),
+                Err(TextError::ControlCharacters),
+                "{text:?}"
+            );
+            assert_eq!(
+                failure_reason(text),
+                Err(TextError::ControlCharacters),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]

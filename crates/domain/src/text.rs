@@ -36,6 +36,12 @@ pub fn format_character_ranges() -> &'static [(u32, u32)] {
     FORMAT_CHARACTERS
 }
 
+/// What a name or message shown to someone else must not hold: a control
+/// character, or a format character that could make it read as something else.
+pub fn is_hidden(c: char) -> bool {
+    c.is_control() || is_format_character(c)
+}
+
 pub fn is_format_character(c: char) -> bool {
     let c = u32::from(c);
     FORMAT_CHARACTERS

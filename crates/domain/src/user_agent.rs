@@ -43,7 +43,7 @@ pub fn stored_user_agent(header: &str) -> Option<String> {
         .chars()
         // Shown on the sessions list and in the owner's alert e-mails: nothing
         // invisible that could make it read as something else.
-        .filter(|&c| !c.is_control() && !crate::text::is_format_character(c))
+        .filter(|&c| !crate::text::is_hidden(c))
         .take(MAX_STORED_USER_AGENT_CHARS)
         .collect();
     let kept = kept.trim();

@@ -141,7 +141,7 @@ impl Store {
     }
 
     /// Records the device's answer once: `None` when the command was already
-    /// answered (or is not the device's).
+    /// answered, has expired unfetched meanwhile, or is not the device's.
     pub async fn answer_command(
         &self,
         connection_id: i64,
@@ -155,7 +155,8 @@ impl Store {
                 concat!(
                     "UPDATE anti_theft_commands SET state = $3, answered_at = $4, reason = $5,
                      latitude_micro = $6, longitude_micro = $7, accuracy_m = $8
-                     WHERE id = $1 AND connection_id = $2 AND state IN ('waiting', 'received')
+                     WHERE id = $1 AND connection_id = $2
+                       AND (state = 'received' OR (state = 'waiting' AND issued_at > $9))
                      RETURNING ",
                     command_columns!()
                 ),
@@ -167,7 +168,8 @@ impl Store {
                     answer.reason,
                     location.map(Location::latitude_micro),
                     location.map(Location::longitude_micro),
-                    location.map(Location::accuracy_m)
+                    location.map(Location::accuracy_m),
+                    domain::anti_theft::expired_if_issued_by(now)
                 ],
                 command,
             )
@@ -175,6 +177,27 @@ impl Store {
     }
 
     /// The account's latest commands, newest first.
+    /// A device's latest commands, newest first: each device's history on its
+    /// own, so that a busy device cannot push another's off the page.
+    pub async fn commands_of_connection(
+        &self,
+        connection_id: i64,
+        limit: i64,
+    ) -> Result<Vec<CommandRow>, StoreError> {
+        self.db
+            .read_all(
+                concat!(
+                    "SELECT ",
+                    command_columns!(),
+                    " FROM anti_theft_commands WHERE connection_id = $1
+                     ORDER BY issued_at DESC, id DESC LIMIT $2"
+                ),
+                params![connection_id, limit],
+                command,
+            )
+            .await
+    }
+
     pub async fn commands_of_account(
         &self,
         account_id: AccountId,

@@ -175,10 +175,11 @@ fn parse_platform(text: Option<&str>) -> Result<Option<String>, ApiError> {
 /// e-mail or on the page read as something else. `super::visible_text_pattern`
 /// states the same in the document.
 fn visible_text(text: &str, max: usize) -> Option<String> {
-    let hidden = |c: char| c.is_control() || domain::text::is_format_character(c);
     let trimmed = text.trim();
-    (!trimmed.is_empty() && text.chars().count() <= max && !text.chars().any(hidden))
-        .then(|| trimmed.to_owned())
+    (!trimmed.is_empty()
+        && text.chars().count() <= max
+        && !text.chars().any(domain::text::is_hidden))
+    .then(|| trimmed.to_owned())
 }
 
 /// One message and one cost for a wrong e-mail and a wrong password.

@@ -200,17 +200,14 @@ pub async fn list(
         .into_iter()
         .map(|row| DeviceView::of(&state, row))
         .collect();
-    let limit = (devices.len() * COMMANDS_SHOWN) as i64;
-    for command in state
-        .store
-        .commands_of_account(signed_in.account.id, limit.max(1))
-        .await?
-    {
-        if let Some(device) = devices.iter_mut().find(|d| d.id == command.connection_id)
-            && device.commands.len() < COMMANDS_SHOWN
-        {
-            device.commands.push(CommandView::of(command, now));
-        }
+    for device in &mut devices {
+        device.commands = state
+            .store
+            .commands_of_connection(device.id, COMMANDS_SHOWN as i64)
+            .await?
+            .into_iter()
+            .map(|command| CommandView::of(command, now))
+            .collect();
     }
     let capable_apps = state
         .settings
