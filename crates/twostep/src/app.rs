@@ -344,6 +344,19 @@ fn spawn_housekeeping(state: AppState) {
             if let Err(error) = state.store.delete_spent_budgets(state.now(), longest).await {
                 tracing::warn!(error = %web::ErrorChain(&error), "housekeeping of budgets failed");
             }
+            // Also done at each sign-up, to free an address at once; here so
+            // that "deleted after 7 days" holds when nobody signs up.
+            let unconfirmed_since = state
+                .settings
+                .confirmation
+                .unconfirmed_deleted_since(state.now());
+            if let Err(error) = state
+                .store
+                .delete_unconfirmed_accounts(unconfirmed_since)
+                .await
+            {
+                tracing::warn!(error = %web::ErrorChain(&error), "housekeeping of unconfirmed accounts failed");
+            }
         }
     });
 }
