@@ -14,7 +14,6 @@
 
 use axum::Router;
 use axum::body::{Body, to_bytes};
-use axum::extract::FromRequestParts;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -22,10 +21,10 @@ use axum::response::Response;
 use tracing::Instrument;
 
 use crate::api::{ApiError, ApiErrorCode};
-use crate::chrome::{ErrorPageText, error_page, error_page_in};
+use crate::chrome::{Chrome, ErrorPageText, error_page, error_page_in};
 use crate::client_ip::ClientIp;
 use crate::error::{ErrorChain, InternalCause, UnavailableCause};
-use crate::session::Visitor;
+use crate::session::AskerChrome;
 use crate::{AppState, WebError, cookies};
 
 /// Forms and the API's JSON are a few hundred bytes; nothing posted is larger.
@@ -182,16 +181,15 @@ async fn check_and_run(
     request
         .extensions_mut()
         .insert(CsrfToken(state.key.csrf_token(&binding)));
-    // Who asked, kept for an error page to be drawn in their frame.
-    let asker = (!is_api && session.is_some()).then(|| {
-        let mut asker = Request::new(());
-        *asker.headers_mut() = request.headers().clone();
-        *asker.extensions_mut() = request.extensions().clone();
-        asker
-    });
+    // Filled by the extractor that finds who is signed in, for an error
+    // page to be drawn in their frame.
+    let asker = (!is_api && session.is_some()).then(AskerChrome::default);
+    if let Some(asker) = &asker {
+        request.extensions_mut().insert(asker.clone());
+    }
     let mut response = next.run(request).await;
-    if let Some(asker) = asker {
-        response = in_the_askers_frame(state, asker, response).await;
+    if let Some(chrome) = asker.as_ref().and_then(AskerChrome::kept) {
+        response = in_the_askers_frame(chrome.clone(), response);
     }
     if existing_seed.is_none() && !is_api {
         cookies::set(
@@ -207,19 +205,11 @@ async fn check_and_run(
 /// A refusal (4xx) drawn as an error page, drawn again in the frame of the
 /// signed-in person who asked: their account menu, not a "Sign in" link. Not
 /// for 5xx: the database may be what failed.
-async fn in_the_askers_frame(state: &AppState, asker: Request<()>, response: Response) -> Response {
+fn in_the_askers_frame(chrome: Chrome, response: Response) -> Response {
     if !response.status().is_client_error() {
         return response;
     }
     let Some(text) = response.extensions().get::<ErrorPageText>().cloned() else {
-        return response;
-    };
-    let (mut parts, ()) = asker.into_parts();
-    let Ok(Visitor {
-        signed_in: Some(_),
-        chrome,
-    }) = Visitor::from_request_parts(&mut parts, state).await
-    else {
         return response;
     };
     let mut redrawn = error_page_in(chrome, response.status(), &text.title, &text.message, None);

@@ -90,14 +90,35 @@ impl FromRequestParts<AppState> for SignedIn {
             state.store.delete_session(&session_digest).await?;
             return Err(WebError::SignInRequired);
         };
-        Ok(Self {
+        let signed_in = Self {
             account,
             session_digest,
             session,
             csrf_token,
             requester: Requester::of(parts),
             dev_outbox: state.dev_outbox_served_to(peer(parts)),
-        })
+        };
+        if let Some(slot) = parts.extensions.get::<AskerChrome>() {
+            slot.keep(signed_in.chrome());
+        }
+        Ok(signed_in)
+    }
+}
+
+/// The frame of the signed-in person who asked, kept by the extractor that
+/// found them: a refusal (`WebError`) becomes a page without knowing who
+/// asked, and the hygiene layer draws it again in this frame, without
+/// reading the session a second time.
+#[derive(Clone, Default)]
+pub struct AskerChrome(std::sync::Arc<std::sync::OnceLock<Chrome>>);
+
+impl AskerChrome {
+    fn keep(&self, chrome: Chrome) {
+        let _first_wins = self.0.set(chrome);
+    }
+
+    pub fn kept(&self) -> Option<&Chrome> {
+        self.0.get()
     }
 }
 

@@ -68,6 +68,7 @@ pub async fn stylesheet() -> Response {
         .into_response()
 }
 
-pub async fn not_found() -> crate::WebError {
+/// Takes the visitor so that a signed-in person's 404 keeps their frame.
+pub async fn not_found(_visitor: crate::session::Visitor) -> crate::WebError {
     crate::WebError::NotFound
 }
