@@ -14,6 +14,7 @@ on_both_backends!(
     a_hundred_uses_at_once_get_the_limits_places,
     a_full_budget_says_when_its_window_ends,
     an_sms_refused_by_one_budget_takes_nothing_from_the_others,
+    a_hundred_sms_at_once_get_the_tight_budgets_places_and_take_nothing_else,
     the_conversion_figures_count_the_last_codes_since_a_hold,
     housekeeping_removes_ended_windows_and_old_figures_only,
 );
@@ -172,6 +173,63 @@ async fn an_sms_refused_by_one_budget_takes_nothing_from_the_others(store: Store
             entered: 0
         }
     );
+}
+
+/// A hundred SMS at once under one tight budget (an account's hour, say, as
+/// the budget's subject is all that ties them): its ten places go, the other
+/// ninety save no code and give back what they took of the roomy budget.
+async fn a_hundred_sms_at_once_get_the_tight_budgets_places_and_take_nothing_else(store: Store) {
+    let mut accounts = Vec::new();
+    for n in 0..100 {
+        let email = format!("person-{n}@example.com");
+        accounts.push(store.create_account(&email, "hash", T0).await.unwrap());
+    }
+    let tasks: Vec<_> = accounts
+        .iter()
+        .map(|&account| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let (tight, roomy) = (subject(1), subject(2));
+                let claims = [
+                    Claim {
+                        budget: budget(Rule::SmsPerAccountHour, 10),
+                        subject: &tight,
+                    },
+                    Claim {
+                        budget: budget(Rule::SmsPerPrefix, 1000),
+                        subject: &roomy,
+                    },
+                ];
+                save(&store, account, CodePurpose::SignIn, &claims, T0).await
+            })
+        })
+        .collect();
+    let mut saved = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            SmsReservation::Saved => saved += 1,
+            SmsReservation::Full(full) => assert_eq!(full.rule, Rule::SmsPerAccountHour),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(saved, 10);
+    let roomy = store
+        .budget_window(Rule::SmsPerPrefix, &subject(2))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(roomy.count, 10, "the refused gave their places back");
+    let mut codes = 0;
+    for &account in &accounts {
+        codes += usize::from(
+            store
+                .code(account, CodePurpose::SignIn)
+                .await
+                .unwrap()
+                .is_some(),
+        );
+    }
+    assert_eq!(codes, 10, "a code saved for each SMS let through, no other");
 }
 
 async fn the_conversion_figures_count_the_last_codes_since_a_hold(store: Store) {
